@@ -1,0 +1,8 @@
+// Runs once when a Next.js server starts: a bad configuration stops it at once, naming the
+// variable, instead of failing on the first request.
+export async function register() {
+  if (process.env.NEXT_RUNTIME === "nodejs") {
+    const { getConfig } = await import("@/lib/config");
+    getConfig();
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * Every setting comes from the environment and is validated here, once, at start.
+ *
+ * Two profiles:
+ * - `local` (default): the project's Azure emulator on loopback, the embedded PGlite database
+ *   unless DATABASE_URL names a PostgreSQL server, data under DATA_DIR.
+ * - `azure`: real Entra ID, Key Vault and Azure Resource Manager, and a PostgreSQL server.
+ *
+ * .env.example documents every variable. This module has no `server-only` guard because the
+ * launcher, the worker and the emulator read it too; it holds no secret of its own.
+ */
+import path from "node:path";
+import { z } from "zod";
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+const postgresUrl = z
+  .string()
+  .refine((value) => {
+    try {
+      return ["postgres:", "postgresql:"].includes(new URL(value).protocol);
+    } catch {
+      return false;
+    }
+  }, "must be a postgresql://user@host:port/database URL");
+
+const csv = z
+  .string()
+  .transform((value) => value.split(",").map((item) => item.trim()).filter(Boolean))
+  .pipe(z.array(z.string().min(1)).min(1));
+
+const common = {
+  PORT: port.default(3000),
+  DATA_DIR: z.string().min(1).default(".data"),
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+};
+
+const LocalEnv = z.object({
+  APP_PROFILE: z.literal("local"),
+  ...common,
+  /** A PostgreSQL server to use instead of the embedded PGlite. */
+  DATABASE_URL: postgresUrl.optional(),
+  EMBEDDED_DB_PORT: port.default(54329),
+});
+
+const AzureEnv = z.object({
+  APP_PROFILE: z.literal("azure"),
+  ...common,
+  DATABASE_URL: postgresUrl,
+  PUBLIC_URL: z.url(),
+  AZURE_TENANT_ID: z.uuid(),
+  AZURE_CLIENT_ID: z.uuid(),
+  AZURE_CLIENT_SECRET: z.string().min(1),
+  AZURE_AUTHORITY_HOST: z.url().default("https://login.microsoftonline.com"),
+  ARM_ENDPOINT: z.url().default("https://management.azure.com"),
+  KEYVAULT_DNS_SUFFIXES: csv.default([
+    ".vault.azure.net",
+    ".vault.azure.cn",
+    ".vault.usgovcloudapi.net",
+  ]),
+  /** The service's own key (a versionless or versioned Key Vault key id) that wraps system-key accounts. */
+  SYSTEM_KEY_ID: z.url(),
+  SESSION_SECRET: z.string().min(32, "must be at least 32 characters"),
+});
+
+const Env = z.discriminatedUnion("APP_PROFILE", [LocalEnv, AzureEnv]);
+
+export type AppConfig = ReturnType<typeof toConfig>;
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+function toConfig(env: z.infer<typeof Env>) {
+  const dataDir = path.resolve(env.DATA_DIR);
+  const database =
+    env.APP_PROFILE === "local" && !env.DATABASE_URL
+      ? {
+          url: `postgresql://postgres@127.0.0.1:${env.EMBEDDED_DB_PORT}/postgres`,
+          /** Set when the launcher must start PGlite for this configuration. */
+          embedded: { port: env.EMBEDDED_DB_PORT, dir: path.join(dataDir, "pglite") },
+        }
+      : // Both schemas leave only this case when DATABASE_URL is set.
+        { url: env.DATABASE_URL as string, embedded: null };
+  return {
+    profile: env.APP_PROFILE,
+    port: env.PORT,
+    dataDir,
+    logLevel: env.LOG_LEVEL,
+    database,
+    azure:
+      env.APP_PROFILE === "azure"
+        ? {
+            publicUrl: env.PUBLIC_URL,
+            tenantId: env.AZURE_TENANT_ID,
+            clientId: env.AZURE_CLIENT_ID,
+            clientSecret: env.AZURE_CLIENT_SECRET,
+            authorityHost: env.AZURE_AUTHORITY_HOST,
+            armEndpoint: env.ARM_ENDPOINT,
+            keyVaultDnsSuffixes: env.KEYVAULT_DNS_SUFFIXES,
+            systemKeyId: env.SYSTEM_KEY_ID,
+            sessionSecret: env.SESSION_SECRET,
+          }
+        : null,
+  };
+}
+
+/** Reads and validates the configuration; throws ConfigError naming every bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
+  const withProfile: Record<string, string | undefined> = { ...env, APP_PROFILE: env.APP_PROFILE || "local" };
+  const parsed = Env.safeParse(withProfile);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const name = issue.path.join(".") || "environment";
+      const value = issue.path.length === 1 ? withProfile[String(issue.path[0])] : undefined;
+      const why = value === undefined || value === "" ? "is required" : issue.message;
+      return `  - ${name}: ${why}`;
+    });
+    throw new ConfigError(
+      `Invalid configuration for APP_PROFILE=${withProfile.APP_PROFILE} (see .env.example):\n${lines.join("\n")}`,
+    );
+  }
+  return toConfig(parsed.data);
+}
+
+let cached: AppConfig | undefined;
+
+/** The process's configuration, validated on first use. */
+export function getConfig(): AppConfig {
+  cached ??= loadConfig();
+  return cached;
+}

@@ -1,0 +1,107 @@
+/**
+ * The launcher as a user runs it: a real process with its own data folder and ports. Needs the
+ * production build (`npm run build`), which `npm test` makes first.
+ */
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { createDb } from "@/lib/db/client";
+
+async function freePort(): Promise<number> {
+  const server = net.createServer().listen(0, "127.0.0.1");
+  await new Promise((r) => server.once("listening", r));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+interface Run {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+function launch(env: Record<string, string>): Run {
+  const child = spawn(process.execPath, ["--conditions=react-server", "--import", "tsx", "scripts/launch.ts"], {
+    // A developer's .env must not leak into these runs.
+    env: { NODE_ENV: "production", PATH: process.env.PATH, HOME: process.env.HOME, DOTENV_CONFIG_PATH: "/dev/null", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stdout!.on("data", (d) => (out += d));
+  child.stderr!.on("data", (d) => (out += d));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return { child, output: () => out, exited };
+}
+
+async function waitFor(run: Run, text: string, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!run.output().includes(text)) {
+    if (run.child.exitCode !== null || Date.now() > deadline) {
+      assert.fail(`launcher never printed "${text}":\n${run.output()}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe("npm start's launcher", { skip: process.env.TEST_DATABASE ? "runs on the embedded database only" : false }, () => {
+  let dataDir: string;
+  let env: Record<string, string>;
+  before(async () => {
+    dataDir = await mkdtemp(path.join(os.tmpdir(), "byok-launch-"));
+    env = { DATA_DIR: dataDir, PORT: String(await freePort()), EMBEDDED_DB_PORT: String(await freePort()) };
+  });
+  after(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("serves a healthy portal, stops on SIGINT, and keeps the data across a restart", async () => {
+    const first = launch(env);
+    await waitFor(first, "[start] ready");
+    assert.match(first.output(), /migrations applied: \d+_init/);
+    const health = await fetch(`http://127.0.0.1:${env.PORT}/api/health`);
+    assert.equal(health.status, 200);
+    assert.equal((await health.json()).checks.database.ok, true);
+
+    const db = createDb(`postgresql://postgres@127.0.0.1:${env.EMBEDDED_DB_PORT}/postgres`, 1);
+    await db.auditEvent.create({ data: { actor: "test", action: "restart-probe", outcome: "success" } });
+    await db.$disconnect();
+
+    first.child.kill("SIGINT");
+    assert.equal(await first.exited, 0);
+    assert.match(first.output(), /\[start\] stopped/);
+
+    const second = launch(env);
+    await waitFor(second, "[start] ready");
+    assert.match(second.output(), /migrations: up to date/);
+    const again = createDb(`postgresql://postgres@127.0.0.1:${env.EMBEDDED_DB_PORT}/postgres`, 1);
+    assert.equal(await again.auditEvent.count({ where: { action: "restart-probe" } }), 1);
+    assert.equal(await again.subscription.count(), 2, "the demo seed is idempotent");
+    await again.$disconnect();
+    second.child.kill("SIGINT");
+    assert.equal(await second.exited, 0);
+  });
+
+  it("fails at start naming each missing variable of the azure profile", async () => {
+    const run = launch({ APP_PROFILE: "azure", DATABASE_URL: "postgresql://app@127.0.0.1:1/media" });
+    assert.equal(await run.exited, 1);
+    assert.match(run.output(), /- AZURE_TENANT_ID: is required/);
+    assert.match(run.output(), /- SESSION_SECRET: is required/);
+    assert.doesNotMatch(run.output(), /- DATABASE_URL/);
+  });
+
+  it("fails at start naming a malformed or unreachable DATABASE_URL, without its password", async () => {
+    const malformed = launch({ ...env, DATABASE_URL: "mysql://db/media" });
+    assert.equal(await malformed.exited, 1);
+    assert.match(malformed.output(), /- DATABASE_URL: must be a postgresql:\/\//);
+
+    const unreachable = launch({ ...env, DATABASE_URL: `postgresql://app:hunter2@127.0.0.1:${await freePort()}/media` });
+    assert.equal(await unreachable.exited, 1);
+    assert.match(unreachable.output(), /The database at DATABASE_URL \(127\.0\.0\.1:\d+\/media\) cannot be used/);
+    assert.doesNotMatch(unreachable.output(), /hunter2/);
+  });
+});
