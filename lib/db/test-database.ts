@@ -21,31 +21,25 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const target = process.env.TEST_DATABASE || "pglite";
   if (target === "pglite") {
     const server = await startEmbeddedPostgres({ port: 0 });
-    await applyMigrations(server.url);
-    const db = createDb(server.url);
-    return {
-      url: server.url,
-      engine: "pglite",
-      db,
-      async drop() {
-        await db.$disconnect();
-        await server.stop();
-      },
-    };
+    return migrated(server.url, "pglite", () => server.stop());
   }
   const name = `test_${randomBytes(6).toString("hex")}`;
   await adminQuery(target, `CREATE DATABASE "${name}"`);
   const url = new URL(target);
   url.pathname = `/${name}`;
-  await applyMigrations(url.href);
-  const db = createDb(url.href);
+  return migrated(url.href, "postgres", () => adminQuery(target, `DROP DATABASE "${name}" WITH (FORCE)`));
+}
+
+async function migrated(url: string, engine: TestDatabase["engine"], remove: () => Promise<void>): Promise<TestDatabase> {
+  await applyMigrations(url);
+  const db = createDb(url);
   return {
-    url: url.href,
-    engine: "postgres",
+    url,
+    engine,
     db,
     async drop() {
       await db.$disconnect();
-      await adminQuery(target, `DROP DATABASE "${name}" WITH (FORCE)`);
+      await remove();
     },
   };
 }
