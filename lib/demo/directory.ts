@@ -23,3 +23,48 @@ export const demoSubscriptions = {
 } as const;
 
 export const demoResourceGroup = "media-rg";
+
+/** The service operator's own tenant: its vault holds the system key that wraps system-key accounts. */
+export const demoPlatform = {
+  tenant: { id: "6c0f2e4d-8a1b-4c3d-9e5f-3a5b7c9d1e2f", domain: "platform.localhost", name: "Media Platform" },
+  subscription: { id: "7d1a3f5e-9b2c-4d4e-8f6a-4b6c8d0e2f3a", displayName: "Media Platform services", resourceGroup: "platform-rg" },
+  systemVault: "platform-system-kv",
+  systemKey: "account-key-root",
+  /** The service's user-assigned identity, which reads the system key. */
+  serviceIdentity: { name: "media-service", principalId: "8e2b4a6f-0c3d-4e5f-9a7b-5c7d9e1f3a4b", clientId: "9f3c5b7a-1d4e-4f6a-8b8c-6d8e0f2a4b5c" },
+} as const;
+
+/**
+ * The portal's app registration in the emulated Entra ID. Its secret is valid only against the
+ * local emulator; the azure profile takes AZURE_CLIENT_SECRET from the environment instead.
+ */
+export const demoPortalApp = {
+  clientId: "a0d4e6f8-2b3c-4d5e-8f9a-7b9c1d3e5f6a",
+  objectId: "b1e5f7a9-3c4d-4e6f-9a0b-8c0d2e4f6a7b",
+  tenantId: demoTenants.contoso.id,
+  secret: "local-emulator-only-portal-secret",
+  name: "Media accounts portal (local)",
+  /** Localhost redirect URIs match on any port, as in Entra ID. */
+  redirectUris: ["http://localhost/auth/callback"],
+} as const;
+
+/** Customer vaults seeded in the Contoso subscription: one compliant, and two that the portal must refuse. */
+export const demoVaults = {
+  compliant: { name: "contoso-byok", location: demoRegion, purgeProtection: true },
+  noPurgeProtection: { name: "contoso-nopurge", location: demoRegion, purgeProtection: false },
+  otherRegion: { name: "contoso-eastus", location: demoOtherRegion, purgeProtection: true },
+  resourceGroup: "keys-rg",
+} as const;
+
+/**
+ * A daemon app (client credentials) with Owner on the Contoso subscription: what an engineer's
+ * script, Postman collection or test uses against the local emulator. Local only, like the portal app.
+ */
+export const demoAutomationApp = {
+  clientId: "c2f6a8b0-4d5e-4f7a-8b1c-9d1e3f5a7b8c",
+  objectId: "d3a7b9c1-5e6f-4a8b-9c2d-0e2f4a6b8c9d",
+  tenantId: demoTenants.contoso.id,
+  secret: "local-emulator-only-automation-secret",
+  name: "Automation (local)",
+  redirectUris: [] as string[],
+} as const;

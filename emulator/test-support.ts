@@ -1,0 +1,112 @@
+/**
+ * Starts an emulator for one test file (fresh data dir, free ports, test controls on) and builds
+ * the official Azure clients against it, configured exactly as the app configures them locally.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import https from "node:https";
+import os from "node:os";
+import path from "node:path";
+import { KeyVaultManagementClient } from "@azure/arm-keyvault";
+import type { TokenCredential } from "@azure/core-auth";
+import { ClientSecretCredential, ManagedIdentityCredential } from "@azure/identity";
+import { CryptographyClient, KeyClient } from "@azure/keyvault-keys";
+import { localAzureAgent } from "@/lib/azure/local-agent";
+import { demoAutomationApp, demoSubscriptions } from "@/lib/demo/directory";
+import { startEmulator, type EmulatorOptions, type RunningEmulator } from "./server";
+
+export interface TestEmulator extends RunningEmulator {
+  dataDir: string;
+  agent: ReturnType<typeof localAzureAgent>;
+  automation: TokenCredential;
+  clientSecret(tenantId: string, clientId: string, secret: string): ClientSecretCredential;
+  managedIdentity(clientId: string): ManagedIdentityCredential;
+  keyClient(vault: string, credential?: TokenCredential): KeyClient;
+  cryptoClient(keyId: string, credential: TokenCredential): CryptographyClient;
+  arm(credential?: TokenCredential): KeyVaultManagementClient;
+  /** A raw ARM call as the automation principal (for resources without an SDK installed here). */
+  /** A raw data-plane call; token undefined uses the automation principal's, null sends none. */
+  rawVaultCall(vault: string, method: string, path: string, body?: unknown, token?: string | null): ReturnType<typeof httpsJson>;
+  armFetch(method: string, resourcePath: string, body?: unknown, apiVersion?: string): Promise<{ status: number; json: unknown }>;
+  admin(method: string, control: string, body?: unknown): Promise<{ status: number; json: unknown }>;
+  restart(): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+const noRetries = { maxRetries: 0 };
+
+export async function startTestEmulator(options: Partial<EmulatorOptions> = {}): Promise<TestEmulator> {
+  const dataDir = options.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), "byok-emulator-")));
+  let running = await startEmulator({ admin: true, ...options, dataDir });
+  const agent = localAzureAgent(running.caPem);
+  const clientSecret = (tenantId: string, clientId: string, secret: string) =>
+    new ClientSecretCredential(tenantId, clientId, secret, { authorityHost: running.url, disableInstanceDiscovery: true, agent });
+  const automation = clientSecret(demoAutomationApp.tenantId, demoAutomationApp.clientId, demoAutomationApp.secret);
+
+  const call = (method: string, url: string, body: unknown, token?: string) =>
+    httpsJson(agent, method, url, body, token ? { authorization: `Bearer ${token}` } : {});
+
+  const t: TestEmulator = {
+    ...running,
+    dataDir,
+    agent,
+    automation,
+    clientSecret,
+    managedIdentity(clientId) {
+      process.env.IDENTITY_ENDPOINT = running.identityEndpoint;
+      process.env.IDENTITY_HEADER = running.identityHeader;
+      return new ManagedIdentityCredential({ clientId });
+    },
+    keyClient: (vault, credential = automation) => new KeyClient(running.vaultUrl(vault), credential, { agent, retryOptions: noRetries }),
+    cryptoClient: (keyId, credential) => new CryptographyClient(keyId, credential, { agent, retryOptions: noRetries }),
+    arm: (credential = automation) =>
+      new KeyVaultManagementClient(credential, demoSubscriptions.contosoMedia.id, { endpoint: running.url, agent, retryOptions: noRetries }),
+    async rawVaultCall(vault, method, p, body, token) {
+      const bearer = token === undefined ? (await automation.getToken("https://vault.localhost/.default"))!.token : token;
+      return httpsJson(agent, method, `${running.vaultUrl(vault)}${p}?api-version=7.5`, body, bearer ? { authorization: `Bearer ${bearer}` } : {});
+    },
+    async armFetch(method, resourcePath, body, apiVersion = "2023-01-31") {
+      const token = await automation.getToken(`${running.url}/.default`);
+      return call(method, `${running.url}${resourcePath}${resourcePath.includes("?") ? "&" : "?"}api-version=${apiVersion}`, body, token!.token);
+    },
+    admin: (method, control, body) => call(method, `${running.url}/_emulator/${control}`, body),
+    async restart() {
+      await running.stop();
+      running = await startEmulator({ admin: true, ...options, dataDir, port: running.port });
+      Object.assign(t, running);
+    },
+    async dispose() {
+      await running.stop();
+      agent.destroy();
+      if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+  return t;
+}
+
+/** One HTTPS request through `agent` (Node's fetch cannot take an agent), JSON in and out. */
+export function httpsJson(
+  agent: https.Agent,
+  method: string,
+  url: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; json: unknown; headers: Record<string, string | string[] | undefined> }> {
+  return new Promise((resolve, reject) => {
+    const req = https.request(url, { method, agent, headers: { "content-type": "application/json", ...headers } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => {
+        const text = Buffer.concat(chunks).toString();
+        let json: unknown = text;
+        try {
+          json = text ? JSON.parse(text) : undefined;
+        } catch {
+          // not JSON: keep the text
+        }
+        resolve({ status: res.statusCode ?? 0, json, headers: res.headers });
+      });
+    });
+    req.on("error", reject);
+    req.end(body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body));
+  });
+}
