@@ -1,9 +1,9 @@
 import { defineConfig, devices } from "@playwright/test";
+import { e2eStack } from "./e2e/stack";
 
 // The e2e stack runs on its own ports and data folder, so it never touches a developer's
 // `npm start` data; `--reset-data` starts it from nothing each run.
-const port = Number(process.env.E2E_PORT ?? 3100);
-const baseURL = `http://localhost:${port}`;
+const { baseURL } = e2eStack;
 
 export default defineConfig({
   testDir: "e2e",
@@ -46,9 +46,11 @@ export default defineConfig({
     stdout: "pipe",
     env: {
       APP_PROFILE: "local",
-      PORT: String(port),
-      DATA_DIR: ".data/e2e",
-      EMBEDDED_DB_PORT: String(port + 20_000),
+      PORT: String(e2eStack.port),
+      DATA_DIR: e2eStack.dataDir,
+      EMBEDDED_DB_PORT: String(e2eStack.embeddedDbPort),
+      EMULATOR_PORT: String(e2eStack.emulatorPort),
+      EMULATOR_IDENTITY_PORT: String(e2eStack.emulatorIdentityPort),
     },
   },
 });

@@ -36,4 +36,5 @@ test("the health endpoint reports the database", async ({ request }) => {
   const body = await res.json();
   expect(body.status).toBe("ok");
   expect(body.checks.database.ok).toBe(true);
+  expect(body.checks.emulator.ok).toBe(true);
 });

@@ -3,21 +3,15 @@
  * `npm start` runs it together with the portal.
  */
 import "dotenv/config";
-import path from "node:path";
 import { loadConfig } from "@/lib/config";
-import { startEmulator } from "./server";
+import { startEmulatorFor } from "./for-config";
 
 const config = loadConfig();
-const port = Number(process.env.EMULATOR_PORT ?? 8443);
-const emulator = await startEmulator({
-  dataDir: path.join(config.dataDir, "emulator"),
-  port,
-  identityPort: Number(process.env.EMULATOR_IDENTITY_PORT ?? port + 1),
-  resourceProviderUrl: `http://127.0.0.1:${config.port}`,
-  admin: config.profile === "local",
-});
-console.log(`Azure emulator: ${emulator.url} (Entra ID, ARM), vaults at https://<vault>.vault.localhost:${emulator.port}`);
-console.log(`Managed identity endpoint: ${emulator.identityEndpoint}; CA certificate: ${path.join(config.dataDir, "emulator", "tls", "ca.pem")}`);
+if (!config.emulator) {
+  console.error("The emulator belongs to the local profile (APP_PROFILE=local).");
+  process.exit(2);
+}
+const emulator = await startEmulatorFor(config);
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {

@@ -31,6 +31,8 @@ export interface EmulatorOptions {
   resourceProviderUrl?: string;
   /** Serve /_emulator test controls (faults, counters, reset). */
   admin?: boolean;
+  /** The managed identity endpoint's shared secret; kept from the last start when omitted. */
+  identityHeader?: string;
 }
 
 export interface RunningEmulator {
@@ -107,6 +109,10 @@ function listen(server: http.Server, port: number): Promise<number> {
 export async function startEmulator(options: EmulatorOptions): Promise<RunningEmulator> {
   const tls = await loadOrCreateTls(path.join(options.dataDir, "tls"));
   const store = await StateStore.open(options.dataDir, demoState);
+  if (options.identityHeader && options.identityHeader !== store.state.identityHeader) {
+    store.state.identityHeader = options.identityHeader;
+    await store.save();
+  }
   let port = 0;
   const currentPort = () => port;
   const faults = new Faults();

@@ -32,6 +32,13 @@ describe("loadConfig", () => {
     assert.equal(config.database.url, "postgresql://postgres@127.0.0.1:54329/postgres");
     assert.deepEqual(config.database.embedded, { port: 54329, dir: path.resolve(".data/pglite") });
     assert.equal(config.azure, null);
+    assert.deepEqual(config.emulator, { port: 8443, identityPort: 8444, dir: path.resolve(".data/emulator") });
+    assert.deepEqual(config.endpoints, {
+      authorityHost: "https://localhost:8443",
+      armEndpoint: "https://localhost:8443",
+      keyVaultDnsSuffixes: [".vault.localhost"],
+      extraCaFile: path.resolve(".data/emulator/tls/ca.pem"),
+    });
   });
 
   it("uses a PostgreSQL server instead of PGlite when DATABASE_URL is set locally", () => {
@@ -63,9 +70,14 @@ describe("loadConfig", () => {
     const config = loadConfig(azureEnv);
     assert.equal(config.profile, "azure");
     assert.equal(config.database.embedded, null);
-    assert.equal(config.azure?.armEndpoint, "https://management.azure.com");
-    assert.deepEqual(config.azure?.keyVaultDnsSuffixes, [".vault.azure.net", ".vault.azure.cn", ".vault.usgovcloudapi.net"]);
-    assert.deepEqual(loadConfig({ ...azureEnv, KEYVAULT_DNS_SUFFIXES: " .vault.azure.net , .vault.example " }).azure?.keyVaultDnsSuffixes, [".vault.azure.net", ".vault.example"]);
+    assert.equal(config.emulator, null);
+    assert.deepEqual(config.endpoints, {
+      authorityHost: "https://login.microsoftonline.com",
+      armEndpoint: "https://management.azure.com",
+      keyVaultDnsSuffixes: [".vault.azure.net", ".vault.azure.cn", ".vault.usgovcloudapi.net"],
+      extraCaFile: null,
+    });
+    assert.deepEqual(loadConfig({ ...azureEnv, KEYVAULT_DNS_SUFFIXES: " .vault.azure.net , .vault.example " }).endpoints.keyVaultDnsSuffixes, [".vault.azure.net", ".vault.example"]);
   });
 
   it("refuses an unknown profile and a short session secret without echoing its value", () => {

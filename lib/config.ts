@@ -41,6 +41,9 @@ const LocalEnv = z.object({
   /** A PostgreSQL server to use instead of the embedded PGlite. */
   DATABASE_URL: postgresUrl.optional(),
   EMBEDDED_DB_PORT: port.default(54329),
+  /** The local Azure emulator: HTTPS (Entra ID, ARM, Key Vault) and its managed identity endpoint. */
+  EMULATOR_PORT: port.default(8443),
+  EMULATOR_IDENTITY_PORT: port.default(8444),
 });
 
 const AzureEnv = z.object({
@@ -82,12 +85,35 @@ function toConfig(env: z.infer<typeof Env>) {
         }
       : // Both schemas leave only this case when DATABASE_URL is set.
         { url: env.DATABASE_URL as string, embedded: null };
+  const emulator =
+    env.APP_PROFILE === "local"
+      ? { port: env.EMULATOR_PORT, identityPort: env.EMULATOR_IDENTITY_PORT, dir: path.join(dataDir, "emulator") }
+      : null;
+  const endpoints =
+    env.APP_PROFILE === "local"
+      ? {
+          authorityHost: `https://localhost:${env.EMULATOR_PORT}`,
+          armEndpoint: `https://localhost:${env.EMULATOR_PORT}`,
+          keyVaultDnsSuffixes: [".vault.localhost"],
+          /** The emulator's CA, trusted in addition to the system's, in the local profile only. */
+          extraCaFile: path.join(dataDir, "emulator", "tls", "ca.pem") as string | null,
+        }
+      : {
+          authorityHost: env.AZURE_AUTHORITY_HOST,
+          armEndpoint: env.ARM_ENDPOINT,
+          keyVaultDnsSuffixes: env.KEYVAULT_DNS_SUFFIXES,
+          extraCaFile: null,
+        };
   return {
     profile: env.APP_PROFILE,
     port: env.PORT,
     dataDir,
     logLevel: env.LOG_LEVEL,
     database,
+    /** Set when the launcher must start the local Azure emulator. */
+    emulator,
+    /** Where the Azure clients go: the emulator locally, Azure otherwise. */
+    endpoints,
     azure:
       env.APP_PROFILE === "azure"
         ? {
@@ -95,9 +121,6 @@ function toConfig(env: z.infer<typeof Env>) {
             tenantId: env.AZURE_TENANT_ID,
             clientId: env.AZURE_CLIENT_ID,
             clientSecret: env.AZURE_CLIENT_SECRET,
-            authorityHost: env.AZURE_AUTHORITY_HOST,
-            armEndpoint: env.ARM_ENDPOINT,
-            keyVaultDnsSuffixes: env.KEYVAULT_DNS_SUFFIXES,
             systemKeyId: env.SYSTEM_KEY_ID,
             sessionSecret: env.SESSION_SECRET,
           }

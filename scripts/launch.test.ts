@@ -53,7 +53,13 @@ describe("npm start's launcher", { skip: process.env.TEST_DATABASE ? "runs on th
   let env: Record<string, string>;
   before(async () => {
     dataDir = await mkdtemp(path.join(os.tmpdir(), "byok-launch-"));
-    env = { DATA_DIR: dataDir, PORT: String(await freePort()), EMBEDDED_DB_PORT: String(await freePort()) };
+    env = {
+      DATA_DIR: dataDir,
+      PORT: String(await freePort()),
+      EMBEDDED_DB_PORT: String(await freePort()),
+      EMULATOR_PORT: String(await freePort()),
+      EMULATOR_IDENTITY_PORT: String(await freePort()),
+    };
   });
   after(async () => {
     await rm(dataDir, { recursive: true, force: true });
@@ -65,7 +71,9 @@ describe("npm start's launcher", { skip: process.env.TEST_DATABASE ? "runs on th
     assert.match(first.output(), /migrations applied: \d+_init/);
     const health = await fetch(`http://127.0.0.1:${env.PORT}/api/health`);
     assert.equal(health.status, 200);
-    assert.equal((await health.json()).checks.database.ok, true);
+    const report = await health.json();
+    assert.equal(report.checks.database.ok, true);
+    assert.equal(report.checks.emulator.ok, true, "the portal reaches the emulator over HTTPS, trusting its CA");
 
     const db = createDb(`postgresql://postgres@127.0.0.1:${env.EMBEDDED_DB_PORT}/postgres`, 1);
     await db.auditEvent.create({ data: { actor: "test", action: "restart-probe", outcome: "success" } });

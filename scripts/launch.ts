@@ -4,13 +4,17 @@
  *   1. the embedded PostgreSQL (PGlite over the wire protocol, data in DATA_DIR), unless
  *      DATABASE_URL names a server;
  *   2. migrations, then the idempotent demo seed (local profile);
- *   3. the long-running processes, under `concurrently`: the portal's production server
- *      (and the emulator and monitor worker as they join the product).
+ *   3. the local Azure emulator (local profile), before anything that calls Azure;
+ *   4. the long-running processes, under `concurrently`: the portal's production server
+ *      (and the monitor worker as it joins the product). They get IDENTITY_ENDPOINT and
+ *      IDENTITY_HEADER for the emulator's managed identity endpoint, the variables Azure App
+ *      Service sets, so the same code finds its managed identities in Azure.
  *
  * Ctrl-C stops every process and then the database; a second start reuses the data.
  * `--reset-data` deletes DATA_DIR first (the e2e suite starts from nothing that way).
  */
 import "dotenv/config";
+import { randomBytes } from "node:crypto";
 import { rm, mkdir } from "node:fs/promises";
 import { createRequire } from "node:module";
 import concurrently from "concurrently";
@@ -19,6 +23,8 @@ import { createDb } from "@/lib/db/client";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "@/lib/db/embedded-postgres";
 import { applyMigrations } from "@/lib/db/schema-engine";
 import { seedDemo } from "@/lib/db/seed";
+import { startEmulatorFor } from "@/emulator/for-config";
+import type { RunningEmulator } from "@/emulator/server";
 
 // Resolved from this project, so the launcher works outside `npm run` (no node_modules/.bin on PATH).
 const nextBin = JSON.stringify(createRequire(import.meta.url).resolve("next/dist/bin/next"));
@@ -77,6 +83,7 @@ async function main() {
     log(`reset: removed ${config.dataDir}`);
   }
   const database = await startDatabase(config);
+  let emulator: RunningEmulator | null = null;
   try {
     const applied = await applyMigrations(config.database.url).catch((err: Error) => {
       throw new Error(`The database at ${describeDatabase(config)} cannot be used: ${err.message}`);
@@ -89,11 +96,22 @@ async function main() {
       log("demo data: seeded");
     }
 
+    const childEnv: Record<string, string> = {};
+    if (config.emulator) {
+      const identityHeader = randomBytes(24).toString("base64url");
+      emulator = await startEmulatorFor(config, identityHeader).catch((err: NodeJS.ErrnoException) => {
+        throw err.code === "EADDRINUSE"
+          ? new Error(`Port ${config.emulator!.port} or ${config.emulator!.identityPort} for the Azure emulator is in use: set EMULATOR_PORT and EMULATOR_IDENTITY_PORT to free ports.`)
+          : err;
+      });
+      Object.assign(childEnv, { IDENTITY_ENDPOINT: emulator.identityEndpoint, IDENTITY_HEADER: identityHeader });
+    }
+
     // Locally nothing listens beyond loopback; behind a load balancer the portal must.
     const host = config.profile === "local" ? "127.0.0.1" : "0.0.0.0";
     const node = JSON.stringify(process.execPath);
     const { result } = concurrently(
-      [{ name: "portal", command: `${node} ${nextBin} start --hostname ${host} --port ${config.port}` }],
+      [{ name: "portal", command: `${node} ${nextBin} start --hostname ${host} --port ${config.port}`, env: childEnv }],
       { prefix: "[{name}]", killOthersOn: ["failure", "success"], prefixColors: ["cyan", "magenta", "yellow"] },
     );
     const healthUrl = `http://127.0.0.1:${config.port}/api/health`;
@@ -108,6 +126,7 @@ async function main() {
     });
     stopped.abort();
   } finally {
+    await emulator?.stop();
     await database?.stop();
     log("stopped");
   }
