@@ -347,3 +347,25 @@ describe("fault injection, counters, persistence, forwarding", () => {
     }
   });
 });
+
+describe("management plane: the rest", () => {
+  it("creates and reads resource groups and storage accounts, and lists the caller's subscriptions", async () => {
+    assert.equal((await emu.armFetch("PUT", `/subscriptions/${sub}/resourcegroups/extra-rg`, { location: "westus2" }, "2021-04-01")).status, 201);
+    assert.equal((await emu.armFetch("PUT", `/subscriptions/${sub}/resourcegroups/extra-rg`, { location: "westus2" }, "2021-04-01")).status, 200);
+    const storage = await emu.armFetch("PUT", `/subscriptions/${sub}/resourceGroups/extra-rg/providers/Microsoft.Storage/storageAccounts/mediastore`, { location: "westus2", kind: "StorageV2" });
+    assert.equal(storage.status, 200);
+    const read = await emu.armFetch("GET", `/subscriptions/${sub}/resourceGroups/extra-rg/providers/Microsoft.Storage/storageAccounts/mediastore`);
+    assert.equal((read.json as { kind: string }).kind, "StorageV2");
+    const subs = await emu.armFetch("GET", "/subscriptions", undefined, "2022-12-01");
+    assert.deepEqual((subs.json as { value: { subscriptionId: string }[] }).value.map((s) => s.subscriptionId), [sub]);
+  });
+
+  it("accepts the data-plane api-versions the SDKs send, from 7.0 to 2025-07-01", async () => {
+    await emu.arm().vaults.updateAccessPolicy(rg, demoVaults.compliant.name, "add", { properties: { accessPolicies: [{ tenantId, objectId: demoAutomationApp.objectId, permissions: { keys: ["get"] } }] } });
+    const token = (await emu.automation.getToken("https://vault.localhost/.default"))!.token;
+    for (const version of ["7.0", "7.4", "7.6", "2025-07-01"]) {
+      const res = await httpsJson(emu.agent, "GET", `${emu.vaultUrl(demoVaults.compliant.name)}/keys/rsa-2048/?api-version=${version}`, undefined, { authorization: `Bearer ${token}` });
+      assert.equal(res.status, 200, version);
+    }
+  });
+});
