@@ -14,6 +14,7 @@
  * - Describing a PGlite (PostgreSQL 18) schema panics, so migrations are *created* against a
  *   PostgreSQL server (`npm run db:diff`), and *applied* everywhere, PGlite included.
  */
+import { randomUUID } from "node:crypto";
 import { readFile, readdir, mkdir, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import path from "node:path";
@@ -73,6 +74,41 @@ function withUnrefTimers(glue: WebAssembly.ModuleImports): WebAssembly.ModuleImp
   return imports;
 }
 
+function poolFor(url: string): pg.Pool {
+  return new pg.Pool({ connectionString: url, max: 2, Client: CatalogFriendlyClient });
+}
+
+/**
+ * PrismaPg's own connectToShadowDb cannot be used: it builds the shadow pool as
+ * { ...pool.options, database }, where pg lets the connectionString override `database` (so the
+ * "shadow" replay would run in the real database), and it drops the shadow database before
+ * closing that pool (which PostgreSQL refuses). This one does both right.
+ */
+class ShadowDatabaseFactory extends PrismaPg {
+  constructor(
+    private readonly mainPool: pg.Pool,
+    private readonly url: string,
+  ) {
+    super(mainPool);
+  }
+
+  override async connectToShadowDb() {
+    const name = `prisma_shadow_${randomUUID().replace(/-/g, "")}`;
+    await this.mainPool.query(`CREATE DATABASE "${name}"`);
+    const shadowUrl = new URL(this.url);
+    shadowUrl.pathname = `/${name}`;
+    const shadowPool = poolFor(shadowUrl.href);
+    const adapter = await new PrismaPg(shadowPool).connect();
+    const dispose = adapter.dispose.bind(adapter);
+    adapter.dispose = async () => {
+      await dispose();
+      await shadowPool.end();
+      await this.mainPool.query(`DROP DATABASE IF EXISTS "${name}"`);
+    };
+    return adapter;
+  }
+}
+
 let engineModule: Promise<typeof import("@prisma/schema-engine-wasm")> | undefined;
 
 /**
@@ -97,8 +133,8 @@ function loadEngineModule() {
 
 async function withEngine<T>(url: string, work: (engine: SchemaEngine) => Promise<T>): Promise<T> {
   const { SchemaEngine } = await loadEngineModule();
-  const pool = new pg.Pool({ connectionString: url, max: 2, Client: CatalogFriendlyClient });
-  const adapter = bindMigrationAwareSqlAdapterFactory(new PrismaPg(pool));
+  const pool = poolFor(url);
+  const adapter = bindMigrationAwareSqlAdapterFactory(new ShadowDatabaseFactory(pool, url));
   const schema = await readFile(schemaPath, "utf8");
   const engine = await SchemaEngine.new(
     { datamodels: [[schemaPath, schema]] },
