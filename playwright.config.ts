@@ -1,5 +1,5 @@
 import { defineConfig, devices } from "@playwright/test";
-import { e2eStack } from "./e2e/stack";
+import { chromiumLaunch, e2eStack } from "./e2e/stack";
 
 // The e2e stack runs on its own ports and data folder, so it never touches a developer's
 // `npm start` data; `--reset-data` starts it from nothing each run.
@@ -22,19 +22,7 @@ export default defineConfig({
       name: "chromium",
       use: {
         ...devices["Desktop Chrome"],
-        // Debian's Chromium: Playwright cannot download its own browser on this network.
-        launchOptions: {
-          executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-          args: [
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--disable-quic",
-          ],
-        },
+        launchOptions: chromiumLaunch,
       },
     },
   ],

@@ -10,3 +10,9 @@ export const e2eStack = {
   emulatorIdentityPort: port + 5_444,
   emulatorUrl: `https://localhost:${port + 5_443}`,
 };
+
+/** Debian's Chromium (Playwright cannot download its own browser here), with the flags this network needs. */
+export const chromiumLaunch = {
+  executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+};

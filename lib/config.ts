@@ -11,6 +11,7 @@
  */
 import path from "node:path";
 import { z } from "zod";
+import { demoPortalApp } from "@/lib/demo/directory";
 
 const port = z.coerce.number().int().min(0).max(65535);
 
@@ -61,6 +62,8 @@ const AzureEnv = z.object({
     ".vault.azure.cn",
     ".vault.usgovcloudapi.net",
   ]),
+  /** Audiences the REST API accepts in bearer tokens; default api://AZURE_CLIENT_ID. */
+  API_AUDIENCES: csv.optional(),
   /** The service's own key (a versionless or versioned Key Vault key id) that wraps system-key accounts. */
   SYSTEM_KEY_ID: z.url(),
   SESSION_SECRET: z.string().min(32, "must be at least 32 characters"),
@@ -104,9 +107,30 @@ function toConfig(env: z.infer<typeof Env>) {
           keyVaultDnsSuffixes: env.KEYVAULT_DNS_SUFFIXES,
           extraCaFile: null,
         };
+  const publicUrl = env.APP_PROFILE === "azure" ? env.PUBLIC_URL.replace(/\/$/, "") : `http://localhost:${env.PORT}`;
+  const auth =
+    env.APP_PROFILE === "azure"
+      ? {
+          clientId: env.AZURE_CLIENT_ID,
+          clientSecret: env.AZURE_CLIENT_SECRET,
+          apiAudiences: env.API_AUDIENCES ?? [`api://${env.AZURE_CLIENT_ID}`, env.AZURE_CLIENT_ID],
+          /** null in the local profile: a random secret is kept in DATA_DIR (lib/auth/keys.ts). */
+          sessionSecret: env.SESSION_SECRET as string | null,
+        }
+      : {
+          clientId: demoPortalApp.clientId,
+          clientSecret: demoPortalApp.secret,
+          // Clients reach the API through the emulator's ARM endpoint, with ARM tokens.
+          apiAudiences: [endpoints.armEndpoint],
+          sessionSecret: null,
+        };
   return {
     profile: env.APP_PROFILE,
     port: env.PORT,
+    /** The portal's address as browsers see it (redirect URIs, cookies). */
+    publicUrl,
+    /** The portal's app registration (multi-tenant sign-in) and the REST API's token audiences. */
+    auth: { ...auth, authority: `${endpoints.authorityHost}/organizations` },
     dataDir,
     logLevel: env.LOG_LEVEL,
     database,
@@ -117,12 +141,8 @@ function toConfig(env: z.infer<typeof Env>) {
     azure:
       env.APP_PROFILE === "azure"
         ? {
-            publicUrl: env.PUBLIC_URL,
             tenantId: env.AZURE_TENANT_ID,
-            clientId: env.AZURE_CLIENT_ID,
-            clientSecret: env.AZURE_CLIENT_SECRET,
             systemKeyId: env.SYSTEM_KEY_ID,
-            sessionSecret: env.SESSION_SECRET,
           }
         : null,
   };

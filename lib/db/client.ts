@@ -18,3 +18,9 @@ export function db(): Db {
   holder.byokDb ??= createDb(getConfig().database.url);
   return holder.byokDb;
 }
+
+/** Closes the process's client, if one was opened (tests, and shutdown). */
+export async function disconnectDb(): Promise<void> {
+  await holder.byokDb?.$disconnect();
+  holder.byokDb = undefined;
+}

@@ -50,7 +50,7 @@ describe(`database on ${process.env.TEST_DATABASE ? "a PostgreSQL server" : "PGl
   it("seeds the demo idempotently", async () => {
     await seedDemo(t.db);
     await seedDemo(t.db);
-    assert.equal(await t.db.roleAssignment.count({ where: { subscriptionId: demoSubscriptions.contosoMedia.id } }), 2);
+    assert.equal(await t.db.roleAssignment.count({ where: { subscriptionId: demoSubscriptions.contosoMedia.id } }), 3);
     assert.equal(await t.db.mediaAccount.count({ where: { name: "contosomedia" } }), 1);
   });
 });

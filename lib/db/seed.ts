@@ -2,7 +2,7 @@
  * Demo data for `npm start`: idempotent, so every start may run it and keeps what users changed.
  */
 import type { Db } from "./client";
-import { demoRegion, demoResourceGroup, demoSubscriptions, demoUsers } from "@/lib/demo/directory";
+import { demoAutomationApp, demoRegion, demoResourceGroup, demoSubscriptions, demoUsers } from "@/lib/demo/directory";
 
 export async function seedDemo(db: Db): Promise<void> {
   const { contosoMedia, fabrikamMedia } = demoSubscriptions;
@@ -14,6 +14,7 @@ export async function seedDemo(db: Db): Promise<void> {
       { subscriptionId: contosoMedia.id, principalId: demoUsers.owner.objectId, role: "Owner" as const },
       { subscriptionId: contosoMedia.id, principalId: demoUsers.reader.objectId, role: "Reader" as const },
       { subscriptionId: fabrikamMedia.id, principalId: demoUsers.outsider.objectId, role: "Owner" as const },
+      { subscriptionId: contosoMedia.id, principalId: demoAutomationApp.objectId, role: "Owner" as const },
     ];
     for (const a of assignments) {
       await tx.roleAssignment.upsert({

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from "node:crypto";
 import pg from "pg";
-import { createDb, type Db } from "./client";
+import { createDb, disconnectDb, type Db } from "./client";
 import { startEmbeddedPostgres } from "./embedded-postgres";
 import { applyMigrations } from "./schema-engine";
 
@@ -17,7 +17,24 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-export async function createTestDatabase(): Promise<TestDatabase> {
+/**
+ * `forApp`: also make it the database of the app's own modules in this process (through
+ * DATABASE_URL, read when lib/db/client.ts first connects), for tests of lib/ code that calls db().
+ */
+export async function createTestDatabase(options: { forApp?: boolean } = {}): Promise<TestDatabase> {
+  const created = await create();
+  if (!options.forApp) return created;
+  process.env.DATABASE_URL = created.url;
+  return {
+    ...created,
+    async drop() {
+      await disconnectDb();
+      await created.drop();
+    },
+  };
+}
+
+async function create(): Promise<TestDatabase> {
   const target = process.env.TEST_DATABASE || "pglite";
   if (target === "pglite") {
     const server = await startEmbeddedPostgres({ port: 0 });

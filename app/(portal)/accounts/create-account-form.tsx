@@ -1,0 +1,59 @@
+"use client";
+import { useActionState } from "react";
+import type { ActionResult } from "@/lib/actions/authenticated-action";
+import { createAccountAction } from "./actions";
+
+const regions = ["westus2", "eastus", "eastus2", "westeurope", "northeurope", "uksouth", "australiaeast", "japaneast"];
+
+export function CreateAccountForm({ subscriptions, canWrite }: { subscriptions: { id: string; name: string }[]; canWrite: boolean }) {
+  const [result, action, pending] = useActionState<ActionResult | null, FormData>(createAccountAction, null);
+  const errorFor = (field: string) =>
+    result && !result.ok && result.field === field ? (
+      <span className="field-error" id={`${field}-error`}>
+        {result.message}
+      </span>
+    ) : null;
+  return (
+    <form action={action} className="stack" aria-labelledby="create-h" data-testid="create-account-form">
+      <h2 id="create-h">Create an account</h2>
+      {!canWrite && <p className="muted">Your role on these subscriptions is read-only: ask an Owner or Contributor to create accounts.</p>}
+      <fieldset disabled={!canWrite || pending} style={{ border: 0, padding: 0, margin: 0, display: "grid", gap: "0.75rem" }}>
+        <label>
+          Subscription
+          <select name="subscriptionId" required>
+            {subscriptions.map((s) => (
+              <option key={s.id} value={s.id}>
+                {s.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Resource group
+          <input name="resourceGroup" defaultValue="media-rg" required aria-describedby="resourceGroup-error" />
+          {errorFor("resourceGroup")}
+        </label>
+        <label>
+          Account name
+          <input name="name" required pattern="[a-z0-9]{3,24}" title="3 to 24 lower-case letters and digits" aria-describedby="name-error" />
+          {errorFor("name")}
+        </label>
+        <label>
+          Region
+          <select name="location" defaultValue="westus2">
+            {regions.map((r) => (
+              <option key={r}>{r}</option>
+            ))}
+          </select>
+        </label>
+        <div>
+          <button type="submit">{pending ? "Creating…" : "Create account"}</button>
+        </div>
+      </fieldset>
+      <div aria-live="polite">
+        {result?.ok && <p className="notice ok">{result.message}</p>}
+        {result && !result.ok && !result.field && <p className="notice bad" role="alert">{result.message}</p>}
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,73 @@
+/** REST API authentication and authorization, against the running stack. */
+import { demoAutomationApp, demoPortalApp, demoResourceGroup, demoSubscriptions, demoTenants, demoUsers } from "../lib/demo/directory";
+import { expect, test } from "./fixtures";
+import { clientCredentialsToken, mintToken } from "./tokens";
+
+const sub = demoSubscriptions.contosoMedia.id;
+const account = `/subscriptions/${sub}/resourceGroups/${demoResourceGroup}/providers/Microsoft.Media/mediaservices/contosomedia?api-version=2021-11-01`;
+const list = `/subscriptions/${sub}/resourceGroups/${demoResourceGroup}/providers/Microsoft.Media/mediaservices?api-version=2021-11-01`;
+const owner = { oid: demoUsers.owner.objectId, tid: demoTenants.contoso.id, name: demoUsers.owner.name };
+const reader = { oid: demoUsers.reader.objectId, tid: demoTenants.contoso.id, name: demoUsers.reader.name };
+
+test("a real client-credentials token of an Owner app lists and reads accounts", async ({ request }) => {
+  const token = await clientCredentialsToken(request, demoAutomationApp);
+  const res = await request.get(list, { headers: { authorization: `Bearer ${token}` } });
+  expect(res.status()).toBe(200);
+  const body = await res.json();
+  expect(body.value.map((a: { name: string }) => a.name)).toContain("contosomedia");
+  const one = await (await request.get(account, { headers: { authorization: `Bearer ${token}` } })).json();
+  expect(one).toMatchObject({ name: "contosomedia", type: "Microsoft.Media/mediaservices", location: "westus2" });
+  expect(one.id).toBe(`/subscriptions/${sub}/resourceGroups/${demoResourceGroup}/providers/Microsoft.Media/mediaservices/contosomedia`);
+});
+
+test("no token, a bad signature, a wrong audience, an expired token and an unknown tenant get 401 with ARM's error JSON", async ({ request }) => {
+  const good = await mintToken(owner);
+  expect((await request.get(account, { headers: { authorization: `Bearer ${good}` } })).status()).toBe(200);
+  const [h, p, s] = good.split(".") as [string, string, string];
+  const cases: [string, Record<string, string>, string][] = [
+    ["no token", {}, "AuthenticationFailed"],
+    ["not a bearer", { authorization: "Basic b3duZXI6cHc=" }, "AuthenticationFailed"],
+    ["bad signature", { authorization: `Bearer ${h}.${p}.${s.slice(0, -6)}AAAAAA` }, "InvalidAuthenticationToken"],
+    ["another key", { authorization: `Bearer ${await mintToken(owner, { foreignKey: true })}` }, "InvalidAuthenticationToken"],
+    ["wrong audience", { authorization: `Bearer ${await mintToken(owner, { audience: "https://vault.localhost" })}` }, "InvalidAuthenticationToken"],
+    ["expired", { authorization: `Bearer ${await mintToken(owner, { expired: true })}` }, "ExpiredAuthenticationToken"],
+    ["unknown tenant", { authorization: `Bearer ${await mintToken({ ...owner, tid: "0f0f0f0f-1111-4222-8333-444455556666" })}` }, "InvalidAuthenticationTokenTenant"],
+  ];
+  for (const [label, headers, code] of cases) {
+    const res = await request.get(account, { headers });
+    expect(res.status(), label).toBe(401);
+    expect(res.headers()["www-authenticate"], label).toContain("Bearer");
+    expect(await res.json(), label).toMatchObject({ error: { code } });
+  }
+});
+
+test("a valid token without a role gets 403, and a reader gets 403 on PUT, PATCH and DELETE", async ({ request }) => {
+  const noRole = await clientCredentialsToken(request, demoPortalApp);
+  const refused = await request.get(account, { headers: { authorization: `Bearer ${noRole}` } });
+  expect(refused.status()).toBe(403);
+  expect(await refused.json()).toMatchObject({ error: { code: "AuthorizationFailed" } });
+
+  const token = await mintToken(reader);
+  const auth = { authorization: `Bearer ${token}` };
+  expect((await request.get(account, { headers: auth })).status()).toBe(200);
+  expect((await request.get(list, { headers: auth })).status()).toBe(200);
+  for (const [method, data] of [["PUT", { location: "westus2" }], ["PATCH", { tags: { a: "b" } }], ["DELETE", undefined]] as const) {
+    const res = await request.fetch(account, { method, headers: auth, data });
+    expect(res.status(), method).toBe(403);
+    expect(await res.json(), method).toMatchObject({ error: { code: "AuthorizationFailed" } });
+  }
+  expect((await request.get(account, { headers: auth })).status(), "still there").toBe(200);
+});
+
+test("the API checks api-version and refuses malformed input with ARM errors", async ({ request }) => {
+  const auth = { authorization: `Bearer ${await mintToken(owner)}` };
+  expect(await (await request.get(account.replace(/\?.*$/, ""), { headers: auth })).json()).toMatchObject({ error: { code: "MissingApiVersionParameter" } });
+  expect(await (await request.get(account.replace("2021-11-01", "1999-01-01"), { headers: auth })).json()).toMatchObject({ error: { code: "InvalidApiVersionParameter" } });
+  const bad = await request.put(account.replace("contosomedia", "Bad_Name"), { headers: auth, data: { location: "westus2" } });
+  expect(bad.status()).toBe(400);
+  expect(await bad.json()).toMatchObject({ error: { code: "InvalidRequestContent" } });
+  const noLocation = await request.put(account.replace("contosomedia", "newacct"), { headers: auth, data: {} });
+  expect(await noLocation.json()).toMatchObject({ error: { code: "InvalidRequestContent", target: "body.location" } });
+  const notJson = await request.put(account.replace("contosomedia", "newacct"), { headers: { ...auth, "content-type": "application/json" }, data: "{nope" });
+  expect(notJson.status()).toBe(400);
+});

@@ -1,0 +1,96 @@
+/**
+ * A user of another tenant reaches nothing of Contoso's, through every route handler, server
+ * action and page. The first test enumerates the app's route handlers and server actions and
+ * fails on any that this file does not cover: add a test here with each new one.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { demoResourceGroup, demoSubscriptions, demoTenants, demoUsers } from "../lib/demo/directory";
+import { expect, signIn, test } from "./fixtures";
+import { mintToken } from "./tokens";
+
+const contoso = demoSubscriptions.contosoMedia.id;
+const contosoAccount = `/subscriptions/${contoso}/resourceGroups/${demoResourceGroup}/providers/Microsoft.Media/mediaservices/contosomedia`;
+const outsider = { oid: demoUsers.outsider.objectId, tid: demoTenants.fabrikam.id, name: demoUsers.outsider.name };
+
+const covered = {
+  routes: ["app/(auth)/auth/callback/route.ts", "app/(auth)/auth/sign-in/route.ts", "app/api/health/route.ts", "app/subscriptions/[...path]/route.ts"],
+  actions: ["createAccountAction", "deleteAccountAction", "signOutAction"],
+};
+
+function files(dir: string, name: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const full = path.join(dir, e.name);
+    return e.isDirectory() ? files(full, name) : e.name === name ? [full] : [];
+  });
+}
+
+test("every route handler and server action of the app is covered here", () => {
+  expect(files("app", "route.ts").sort()).toEqual(covered.routes);
+  const actions = files("app", "actions.ts").flatMap((f) => [...readFileSync(f, "utf8").matchAll(/export (?:const|async function) (\w+)/g)].map((m) => m[1]));
+  expect(actions.sort()).toEqual(covered.actions);
+});
+
+test("REST API: every method on Contoso's paths is refused to a Fabrikam token", async ({ request }) => {
+  const auth = { authorization: `Bearer ${await mintToken(outsider)}` };
+  const v = "?api-version=2021-11-01";
+  for (const [method, url] of [
+    ["GET", `${contosoAccount}${v}`],
+    ["PUT", `${contosoAccount}${v}`],
+    ["PATCH", `${contosoAccount}${v}`],
+    ["DELETE", `${contosoAccount}${v}`],
+    ["GET", `/subscriptions/${contoso}/resourceGroups/${demoResourceGroup}/providers/Microsoft.Media/mediaservices${v}`],
+    ["GET", `/subscriptions/${contoso}/providers/Microsoft.Media/mediaservices${v}`],
+    ["PUT", `${contosoAccount.replace("contosomedia", "planted")}${v}`],
+  ] as const) {
+    const res = await request.fetch(url, { method, headers: auth, data: method === "PUT" || method === "PATCH" ? { location: "westus2" } : undefined });
+    expect(res.status(), `${method} ${url}`).toBe(403);
+    expect(JSON.stringify(await res.json()), `${method} ${url}`).not.toContain("westus2");
+  }
+  const own = await request.get(`/subscriptions/${demoSubscriptions.fabrikamMedia.id}/providers/Microsoft.Media/mediaservices${v}`, { headers: auth });
+  expect((await own.json()).value.map((a: { name: string }) => a.name)).toEqual(["fabrikammedia"]);
+});
+
+test("health, sign-in and callback reveal no tenant's data", async ({ request }) => {
+  const health = await (await request.get("/api/health")).text();
+  expect(health).not.toMatch(/contoso|fabrikam/i);
+  const signInRes = await request.get("/auth/sign-in", { maxRedirects: 0 });
+  expect(signInRes.status()).toBe(307);
+  const callback = await request.get("/auth/callback?code=stolen&state=guessed", { maxRedirects: 0 });
+  expect(callback.headers().location).toContain("/auth/error?reason=");
+});
+
+test("pages and server actions: a Fabrikam user sees none of Contoso's accounts and cannot act on them", async ({ page }) => {
+  await signIn(page, demoUsers.outsider.upn);
+  const table = page.getByTestId("accounts-table");
+  await expect(table.getByRole("link", { name: "fabrikammedia" })).toBeVisible();
+  await expect(table.getByRole("link", { name: "contosomedia" })).toHaveCount(0);
+
+  const response = await page.goto(`/accounts/${contoso}/${demoResourceGroup}/contosomedia`);
+  expect(response?.status(), "another tenant's account is not found, so its name does not leak").toBe(404);
+
+  // createAccountAction, aimed at Contoso's subscription by editing the form.
+  await page.goto("/accounts");
+  const form = page.getByTestId("create-account-form");
+  await form.locator("select[name=subscriptionId]").evaluate((el, id) => {
+    const option = document.createElement("option");
+    option.value = id;
+    option.textContent = "planted";
+    el.appendChild(option);
+    (el as HTMLSelectElement).value = id;
+  }, contoso);
+  await form.getByLabel("Account name").fill("planted");
+  await form.getByRole("button", { name: "Create account" }).click();
+  await expect(form.getByRole("alert")).toContainText("does not have authorization");
+
+  // deleteAccountAction, aimed at Contoso's account from the user's own account page.
+  await table.getByRole("link", { name: "fabrikammedia" }).click();
+  await page.locator("input[name=subscriptionId]").evaluate((el, id) => ((el as HTMLInputElement).value = id), contoso);
+  await page.locator("input[name=name]").evaluate((el) => ((el as HTMLInputElement).value = "contosomedia"));
+  await page.getByRole("button", { name: "Delete fabrikammedia" }).click();
+  await expect(page.getByRole("main").getByRole("alert")).toContainText("does not have authorization");
+
+  // signOutAction ends only the caller's own session.
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.waitForURL((url) => url.pathname === "/");
+});

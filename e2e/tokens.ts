@@ -1,0 +1,35 @@
+/**
+ * Tokens for API tests: real ones from the emulated Entra ID (client credentials), and ones
+ * signed with the emulator's own key (read from its state) to act as a given user or to twist
+ * one claim at a time (expired, wrong audience, unknown tenant).
+ */
+import { generateKeyPairSync } from "node:crypto";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import type { APIRequestContext } from "@playwright/test";
+import { SignJWT, importJWK, type JWK } from "jose";
+import { e2eStack } from "./stack";
+
+const emulatorKey = () => (JSON.parse(readFileSync(path.join(e2eStack.dataDir, "emulator", "state.json"), "utf8")) as { signingKey: JWK }).signingKey;
+
+export async function mintToken(claims: { oid: string; tid: string; name?: string; idtyp?: string }, twist: { expired?: boolean; audience?: string; foreignKey?: boolean } = {}) {
+  const key = emulatorKey();
+  const now = Math.floor(Date.now() / 1000);
+  const jwt = new SignJWT({ ...claims, ver: "2.0" })
+    .setProtectedHeader({ alg: "RS256", kid: key.kid })
+    .setIssuer(`${e2eStack.emulatorUrl}/${claims.tid}/v2.0`)
+    .setAudience(twist.audience ?? e2eStack.emulatorUrl)
+    .setIssuedAt(now - 7200)
+    .setExpirationTime(twist.expired ? now - 3600 : now + 3600);
+  return jwt.sign(twist.foreignKey ? generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey : await importJWK(key, "RS256"));
+}
+
+/** A real client-credentials token from the emulator, as a script or the Azure SDK would get one. */
+export async function clientCredentialsToken(request: APIRequestContext, app: { tenantId: string; clientId: string; secret: string }) {
+  const res = await request.post(`${e2eStack.emulatorUrl}/${app.tenantId}/oauth2/v2.0/token`, {
+    form: { grant_type: "client_credentials", client_id: app.clientId, client_secret: app.secret, scope: `${e2eStack.emulatorUrl}/.default` },
+    ignoreHTTPSErrors: true,
+  });
+  if (!res.ok()) throw new Error(`token: HTTP ${res.status()}`);
+  return ((await res.json()) as { access_token: string }).access_token;
+}

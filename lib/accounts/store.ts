@@ -1,0 +1,55 @@
+import "server-only";
+import { db } from "@/lib/db/client";
+import type { Prisma } from "@/lib/db/generated/client";
+
+const summary = {
+  id: true,
+  subscriptionId: true,
+  resourceGroup: true,
+  name: true,
+  location: true,
+  identityType: true,
+  principalId: true,
+  tenantId: true,
+  createdAt: true,
+  updatedAt: true,
+} satisfies Prisma.MediaAccountSelect;
+
+export type AccountRecord = Prisma.MediaAccountGetPayload<{ select: typeof summary }>;
+
+export interface AccountRef {
+  subscriptionId: string;
+  resourceGroup: string;
+  name: string;
+}
+
+// Resource group and account names are case-insensitive in ARM; ids are stored lower-case.
+const where = (ref: AccountRef) => ({
+  subscriptionId: ref.subscriptionId.toLowerCase(),
+  resourceGroup: { equals: ref.resourceGroup, mode: "insensitive" as const },
+  name: { equals: ref.name, mode: "insensitive" as const },
+});
+
+/** Accounts of the given subscriptions (which the caller has checked it may read). */
+export async function listAccounts({ subscriptionIds, resourceGroup }: { subscriptionIds: string[]; resourceGroup?: string }): Promise<AccountRecord[]> {
+  return db().mediaAccount.findMany({
+    where: {
+      subscriptionId: { in: subscriptionIds.map((s) => s.toLowerCase()) },
+      ...(resourceGroup ? { resourceGroup: { equals: resourceGroup, mode: "insensitive" } } : {}),
+    },
+    select: summary,
+    orderBy: [{ name: "asc" }],
+  });
+}
+
+export async function findAccount(ref: AccountRef): Promise<AccountRecord | null> {
+  return db().mediaAccount.findFirst({ where: where(ref), select: summary });
+}
+
+export async function insertAccount(data: AccountRef & { location: string }, tx?: Prisma.TransactionClient): Promise<AccountRecord> {
+  return (tx ?? db()).mediaAccount.create({ data: { ...data, subscriptionId: data.subscriptionId.toLowerCase() }, select: summary });
+}
+
+export async function removeAccount(id: string, tx?: Prisma.TransactionClient): Promise<void> {
+  await (tx ?? db()).mediaAccount.delete({ where: { id } });
+}

@@ -1,0 +1,41 @@
+/**
+ * One error vocabulary: domain errors with stable codes, mapped once to HTTP status and ARM's
+ * `{ "error": { "code", "message" } }`, and shown as-is in the portal (messages are written for
+ * people and never carry a secret).
+ */
+const statusOf = {
+  AuthenticationFailed: 401,
+  InvalidAuthenticationToken: 401,
+  ExpiredAuthenticationToken: 401,
+  InvalidAuthenticationTokenTenant: 401,
+  AuthorizationFailed: 403,
+  ResourceNotFound: 404,
+  InvalidRequestContent: 400,
+  InvalidResourceName: 400,
+  MissingApiVersionParameter: 400,
+  InvalidApiVersionParameter: 400,
+  Conflict: 409,
+  PreconditionFailed: 412,
+} as const;
+
+export type ErrorCode = keyof typeof statusOf;
+
+export class DomainError extends Error {
+  override name = "DomainError";
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    /** The input field a portal form should show this next to. */
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+
+  get status(): number {
+    return statusOf[this.code];
+  }
+}
+
+export function armErrorBody(err: DomainError) {
+  return { error: { code: err.code, message: err.message, ...(err.field ? { target: err.field } : {}) } };
+}
