@@ -15,7 +15,7 @@ const outsider = { oid: demoUsers.outsider.objectId, tid: demoTenants.fabrikam.i
 
 const covered = {
   routes: ["app/(auth)/auth/callback/route.ts", "app/(auth)/auth/sign-in/route.ts", "app/api/health/route.ts", "app/subscriptions/[...path]/route.ts"],
-  actions: ["createAccountAction", "deleteAccountAction", "signOutAction"],
+  actions: ["createAccountAction", "deleteAccountAction", "saveEncryptionAction", "signOutAction", "switchToSystemKeyAction", "validateEncryptionAction"],
 };
 
 function files(dir: string, name: string): string[] {

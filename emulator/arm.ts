@@ -60,6 +60,18 @@ export function armRoutes(store: StateStore, tokens: TokenService, port: () => n
     throw armError(403, "AuthorizationFailed", `The client '${claims.oid}' with object id '${claims.oid}' does not have authorization to perform action '${action}' over scope '${scope}' or the scope is invalid. If access was recently granted, please refresh your credentials.`);
   }
 
+  /**
+   * A trusted resource provider (the portal, for Microsoft.Media) asks for the identity of one of
+   * its own resources, in any tenant, as Azure's first-party providers do: the resource's tenant.
+   */
+  function asResourceProvider(claims: TokenClaims, resourceId: string): string | null {
+    const trusted = (state.resourceProviderApps ?? []).includes(claims.appid ?? "");
+    if (!trusted || !/\/providers\/Microsoft\.Media\//i.test(resourceId)) return null;
+    const sub = state.subscriptions[resourceId.split("/")[2]!.toLowerCase()];
+    if (!sub) throw armError(404, "SubscriptionNotFound", `The subscription of '${resourceId}' could not be found.`);
+    return sub.tenantId;
+  }
+
   function resourceGroupOf(sub: string, rg: string) {
     const group = state.resourceGroups[`${sub}/${rg}`.toLowerCase()];
     if (!group) throw armError(404, "ResourceGroupNotFound", `Resource group '${rg}' could not be found.`);
@@ -364,9 +376,9 @@ export function armRoutes(store: StateStore, tokens: TokenService, port: () => n
     // when a resource is created with identity.type SystemAssigned.
     .on("PUT", /^(?<resource>\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/.+)\/providers\/Microsoft\.ManagedIdentity\/identities\/default\/?$/i, async (req, p) => {
       const claims = await caller(req);
-      const s = subscriptionOf(p.resource!.split("/")[2]!, claims);
-      authorizeScope(p.resource!, claims, "Microsoft.ManagedIdentity/identities/write", true);
-      const identity = await putIdentity("SystemAssigned", p.resource!, undefined, s.tenantId);
+      const tenantId = asResourceProvider(claims, p.resource!) ?? subscriptionOf(p.resource!.split("/")[2]!, claims).tenantId;
+      if (!asResourceProvider(claims, p.resource!)) authorizeScope(p.resource!, claims, "Microsoft.ManagedIdentity/identities/write", true);
+      const identity = await putIdentity("SystemAssigned", p.resource!, undefined, tenantId);
       return reply(200, identityJson(identity, "default"));
     })
     .on("GET", /^(?<resource>\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/.+)\/providers\/Microsoft\.ManagedIdentity\/identities\/default\/?$/i, async (req, p) => {

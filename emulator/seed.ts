@@ -124,6 +124,7 @@ export async function demoState(): Promise<State> {
     vaults: Object.fromEntries(vaults.map((v) => [v.name, v])),
     deletedVaults: {},
     storageAccounts: {},
+    resourceProviderApps: [demoPortalApp.clientId],
     authCodes: {},
     refreshTokens: {},
   };

@@ -142,6 +142,8 @@ export interface State {
   vaults: Record<string, Vault>;
   deletedVaults: Record<string, DeletedVault>;
   storageAccounts: Record<string, StorageAccount>;
+  /** App registrations trusted as the Microsoft.Media resource provider (may issue its resources' identities). */
+  resourceProviderApps?: string[];
   /** One-time authorization codes of the sign-in flow, short-lived. */
   authCodes: Record<string, { clientId: string; redirectUri: string; userId: string; scope: string; nonce?: string; codeChallenge?: string; expires: number }>;
   refreshTokens: Record<string, { clientId: string; userId: string; scope: string; expires: number }>;

@@ -11,6 +11,7 @@ const azureEnv = {
   AZURE_CLIENT_ID: "0c8e2f4a-6b1d-4c3e-9f5a-7b2d4e6f8a1c",
   AZURE_CLIENT_SECRET: "not-a-real-secret",
   SYSTEM_KEY_ID: "https://service.vault.azure.net/keys/system",
+  SERVICE_IDENTITY_CLIENT_ID: "9f3c5b7a-1d4e-4f6a-8b8c-6d8e0f2a4b5c",
   SESSION_SECRET: "x".repeat(32),
 };
 
@@ -31,12 +32,13 @@ describe("loadConfig", () => {
     assert.equal(config.port, 3000);
     assert.equal(config.database.url, "postgresql://postgres@127.0.0.1:54329/postgres");
     assert.deepEqual(config.database.embedded, { port: 54329, dir: path.resolve(".data/pglite") });
-    assert.equal(config.azure, null);
+    assert.equal(config.auth.tenantId, "5f1b5c6e-4a3e-4d0f-9a7b-0c1d2e3f4a5b");
     assert.deepEqual(config.emulator, { port: 8443, identityPort: 8444, dir: path.resolve(".data/emulator") });
     assert.deepEqual(config.endpoints, {
       authorityHost: "https://localhost:8443",
       armEndpoint: "https://localhost:8443",
       keyVaultDnsSuffixes: [".vault.localhost"],
+      keyVaultResource: "https://vault.localhost",
       extraCaFile: path.resolve(".data/emulator/tls/ca.pem"),
     });
   });
@@ -60,7 +62,7 @@ describe("loadConfig", () => {
 
   it("names every missing variable of the azure profile", () => {
     const message = errorOf({ APP_PROFILE: "azure" });
-    for (const name of ["DATABASE_URL", "PUBLIC_URL", "AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "SYSTEM_KEY_ID", "SESSION_SECRET"]) {
+    for (const name of ["DATABASE_URL", "PUBLIC_URL", "AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "SYSTEM_KEY_ID", "SERVICE_IDENTITY_CLIENT_ID", "SESSION_SECRET"]) {
       assert.match(message, new RegExp(`- ${name}: is required`));
     }
     assert.doesNotMatch(message, /ARM_ENDPOINT|KEYVAULT_DNS_SUFFIXES/, "variables with defaults are not required");
@@ -75,6 +77,7 @@ describe("loadConfig", () => {
       authorityHost: "https://login.microsoftonline.com",
       armEndpoint: "https://management.azure.com",
       keyVaultDnsSuffixes: [".vault.azure.net", ".vault.azure.cn", ".vault.usgovcloudapi.net"],
+      keyVaultResource: "https://vault.azure.net",
       extraCaFile: null,
     });
     assert.deepEqual(loadConfig({ ...azureEnv, KEYVAULT_DNS_SUFFIXES: " .vault.azure.net , .vault.example " }).endpoints.keyVaultDnsSuffixes, [".vault.azure.net", ".vault.example"]);

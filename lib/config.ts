@@ -11,7 +11,7 @@
  */
 import path from "node:path";
 import { z } from "zod";
-import { demoPortalApp } from "@/lib/demo/directory";
+import { demoPlatform, demoPortalApp } from "@/lib/demo/directory";
 
 const port = z.coerce.number().int().min(0).max(65535);
 
@@ -32,6 +32,7 @@ const csv = z
 
 const common = {
   PORT: port.default(3000),
+  ACCOUNT_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(300),
   DATA_DIR: z.string().min(1).default(".data"),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
 };
@@ -66,6 +67,8 @@ const AzureEnv = z.object({
   API_AUDIENCES: csv.optional(),
   /** The service's own key (a versionless or versioned Key Vault key id) that wraps system-key accounts. */
   SYSTEM_KEY_ID: z.url(),
+  /** The service's user-assigned managed identity (client id) that reads the system key. */
+  SERVICE_IDENTITY_CLIENT_ID: z.uuid(),
   SESSION_SECRET: z.string().min(32, "must be at least 32 characters"),
 });
 
@@ -98,6 +101,8 @@ function toConfig(env: z.infer<typeof Env>) {
           authorityHost: `https://localhost:${env.EMULATOR_PORT}`,
           armEndpoint: `https://localhost:${env.EMULATOR_PORT}`,
           keyVaultDnsSuffixes: [".vault.localhost"],
+          /** The audience of Key Vault tokens. */
+          keyVaultResource: "https://vault.localhost",
           /** The emulator's CA, trusted in addition to the system's, in the local profile only. */
           extraCaFile: path.join(dataDir, "emulator", "tls", "ca.pem") as string | null,
         }
@@ -105,12 +110,14 @@ function toConfig(env: z.infer<typeof Env>) {
           authorityHost: env.AZURE_AUTHORITY_HOST,
           armEndpoint: env.ARM_ENDPOINT,
           keyVaultDnsSuffixes: env.KEYVAULT_DNS_SUFFIXES,
+          keyVaultResource: "https://vault.azure.net",
           extraCaFile: null,
         };
   const publicUrl = env.APP_PROFILE === "azure" ? env.PUBLIC_URL.replace(/\/$/, "") : `http://localhost:${env.PORT}`;
   const auth =
     env.APP_PROFILE === "azure"
       ? {
+          tenantId: env.AZURE_TENANT_ID,
           clientId: env.AZURE_CLIENT_ID,
           clientSecret: env.AZURE_CLIENT_SECRET,
           apiAudiences: env.API_AUDIENCES ?? [`api://${env.AZURE_CLIENT_ID}`, env.AZURE_CLIENT_ID],
@@ -118,6 +125,7 @@ function toConfig(env: z.infer<typeof Env>) {
           sessionSecret: env.SESSION_SECRET as string | null,
         }
       : {
+          tenantId: demoPortalApp.tenantId as string,
           clientId: demoPortalApp.clientId,
           clientSecret: demoPortalApp.secret,
           // Clients reach the API through the emulator's ARM endpoint, with ARM tokens.
@@ -138,13 +146,16 @@ function toConfig(env: z.infer<typeof Env>) {
     emulator,
     /** Where the Azure clients go: the emulator locally, Azure otherwise. */
     endpoints,
-    azure:
+    /** The root of system-key accounts: the service's own key, read with the service's identity. */
+    systemKey:
       env.APP_PROFILE === "azure"
-        ? {
-            tenantId: env.AZURE_TENANT_ID,
-            systemKeyId: env.SYSTEM_KEY_ID,
-          }
-        : null,
+        ? { keyId: env.SYSTEM_KEY_ID, identityClientId: env.SERVICE_IDENTITY_CLIENT_ID }
+        : {
+            keyId: `https://${demoPlatform.systemVault}.vault.localhost:${env.EMULATOR_PORT}/keys/${demoPlatform.systemKey}`,
+            identityClientId: demoPlatform.serviceIdentity.clientId as string,
+          },
+    /** Unwrapped account keys stay in memory this long at most (and leave at once when an account stops being usable). */
+    accountKeyCacheSeconds: env.ACCOUNT_KEY_CACHE_SECONDS,
   };
 }
 

@@ -16,6 +16,25 @@ const statusOf = {
   InvalidApiVersionParameter: 400,
   Conflict: 409,
   PreconditionFailed: 412,
+  // Binding a customer key: each is something the owner can fix, said in the message.
+  InvalidKeyIdentifier: 400,
+  KeyVaultHostNotAllowed: 400,
+  VaultNotFound: 400,
+  KeyNotFound: 400,
+  KeyDisabled: 400,
+  KeyExpired: 400,
+  KeyNotYetValid: 400,
+  KeyTypeNotSupported: 400,
+  KeySizeNotSupported: 400,
+  KeyOperationsNotAllowed: 400,
+  SoftDeleteNotEnabled: 400,
+  PurgeProtectionNotEnabled: 400,
+  VaultRegionMismatch: 400,
+  VaultNotVisible: 400,
+  KeyVaultAccessDenied: 400,
+  IdentityNotConfigured: 400,
+  // Key Vault did not answer definitively (throttled, 5xx, timeout): try again later.
+  KeyVaultUnavailable: 503,
 } as const;
 
 export type ErrorCode = keyof typeof statusOf;
@@ -27,6 +46,8 @@ export class DomainError extends Error {
     message: string,
     /** The input field a portal form should show this next to. */
     readonly field?: string,
+    /** For KeyVaultUnavailable: when to try again. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
   }

@@ -7,11 +7,39 @@ export const SubscriptionId = z.uuid("A subscription id is a GUID.").transform((
 /** An Azure region name as ARM writes it ("westus2"); display names ("West US 2") are folded to it. */
 export const Location = z.string().trim().transform((s) => s.toLowerCase().replace(/\s+/g, "")).pipe(z.string().regex(/^[a-z0-9]{2,40}$/, "Pick an Azure region, e.g. westus2."));
 
+export const IdentityType = z.enum(["None", "SystemAssigned"]);
+
 export const CreateAccountInput = z.object({
   subscriptionId: SubscriptionId,
   resourceGroup: ResourceGroupName,
   name: AccountName,
   location: Location,
+  identityType: IdentityType.default("SystemAssigned"),
 });
 
 export const AccountRefInput = z.object({ subscriptionId: SubscriptionId, resourceGroup: ResourceGroupName, name: AccountName });
+
+/** The encryption form: a key picked from a vault (latest or a pinned version), or a pasted key URI. */
+export const EncryptionInput = z
+  .object({
+    subscriptionId: SubscriptionId,
+    resourceGroup: ResourceGroupName,
+    name: AccountName,
+    keySource: z.enum(["pick", "uri"]).default("pick"),
+    vaultUri: z.string().trim().optional(),
+    keyName: z.string().trim().optional(),
+    versionMode: z.enum(["latest", "pinned"]).default("latest"),
+    version: z.string().trim().optional(),
+    keyUri: z.string().trim().optional(),
+  })
+  .transform((form, ctx) => {
+    const { keySource, vaultUri, keyName, versionMode, version, keyUri, ...ref } = form;
+    if (keySource === "uri") {
+      if (!keyUri) ctx.addIssue({ code: "custom", path: ["keyUri"], message: "Paste a key identifier." });
+      return { ...ref, keyIdentifier: keyUri ?? "" };
+    }
+    if (!vaultUri || !keyName) ctx.addIssue({ code: "custom", path: ["keyName"], message: "Pick a vault and a key." });
+    if (versionMode === "pinned" && !version) ctx.addIssue({ code: "custom", path: ["version"], message: "Pick the version to pin." });
+    const base = `${(vaultUri ?? "").replace(/\/$/, "")}/keys/${keyName ?? ""}`;
+    return { ...ref, keyIdentifier: versionMode === "pinned" ? `${base}/${version}` : base };
+  });

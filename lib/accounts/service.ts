@@ -1,10 +1,13 @@
 import "server-only";
+import { randomUUID } from "node:crypto";
 import { audit } from "@/lib/audit";
+import { issueSystemAssignedIdentity } from "@/lib/azure/managed-identities";
+import { createAccountKey, dropAccountKey, systemRoot } from "@/lib/keys/hierarchy";
 import { accessOf, authorize } from "@/lib/auth/authorize";
 import type { Principal } from "@/lib/auth/principal";
 import { db } from "@/lib/db/client";
 import { DomainError } from "@/lib/errors";
-import { findAccount, insertAccount, listAccounts, removeAccount, type AccountRecord, type AccountRef } from "./store";
+import { findAccount, insertAccount, listAccounts, removeAccount, setSystemIdentity, type AccountRecord, type AccountRef } from "./store";
 
 export const accountResourceId = (ref: AccountRef) =>
   `/subscriptions/${ref.subscriptionId}/resourceGroups/${ref.resourceGroup}/providers/Microsoft.Media/mediaservices/${ref.name}`;
@@ -30,16 +33,29 @@ export async function getAccountFor(principal: Principal, ref: AccountRef): Prom
 const authorizeWrite = (principal: Principal, ref: AccountRef) =>
   authorize(principal, { subscriptionId: ref.subscriptionId, action: "write", operation: "Microsoft.Media/mediaservices/write", target: accountResourceId(ref) });
 
-export async function createAccountFor(principal: Principal, input: AccountRef & { location: string }): Promise<AccountRecord> {
+export interface NewAccountInput extends AccountRef {
+  location: string;
+  /** SystemAssigned: Entra ID issues the account its own identity (to read a customer key later). */
+  identityType: "None" | "SystemAssigned";
+}
+
+export async function createAccountFor(principal: Principal, input: NewAccountInput): Promise<AccountRecord> {
   await authorizeWrite(principal, input);
   if (await findAccount(input)) throw new DomainError("Conflict", `An account named '${input.name}' already exists in resource group '${input.resourceGroup}'.`, "name");
   return insertAudited(principal, input);
 }
 
-/** ARM's PUT: creates the account, or confirms an existing one (whose location cannot change). A write either way. */
-export async function putAccountFor(principal: Principal, input: AccountRef & { location: string }): Promise<{ account: AccountRecord; created: boolean }> {
+/**
+ * ARM's PUT: creates the account, or returns the existing one for the caller to change (its
+ * location cannot). A write either way. A new account starts on the system key: its identity
+ * does not exist before it, so it cannot have been granted a customer key yet.
+ */
+export async function putAccountFor(principal: Principal, input: NewAccountInput, encryptionType?: "SystemKey" | "CustomerKey"): Promise<{ account: AccountRecord; created: boolean }> {
   await authorizeWrite(principal, input);
   const existing = await findAccount(input);
+  if (!existing && encryptionType === "CustomerKey") {
+    throw new DomainError("InvalidRequestContent", "Create the account with the system key first: its managed identity is issued at creation and must be granted access to your key before the account can switch to it.", "properties.encryption.type");
+  }
   if (!existing) return { account: await insertAudited(principal, input), created: true };
   if (existing.location !== input.location) throw new DomainError("InvalidRequestContent", `The account is in '${existing.location}'; its location cannot change.`, "location");
   return { account: existing, created: false };
@@ -53,9 +69,26 @@ export async function updateAccountFor(principal: Principal, ref: AccountRef): P
   return account;
 }
 
-async function insertAudited(principal: Principal, input: AccountRef & { location: string }): Promise<AccountRecord> {
+/** Issues the identity (if asked) and the account key under the system key, then inserts both with the account. */
+/** Gives an existing account a system-assigned identity. */
+export async function addSystemIdentityFor(principal: Principal, ref: AccountRef): Promise<AccountRecord> {
+  await authorizeWrite(principal, ref);
+  const account = await findAccount(ref);
+  if (!account) throw notFound(ref);
+  const identity = await issueSystemAssignedIdentity(accountResourceId(account));
   return db().$transaction(async (tx) => {
-    const account = await insertAccount(input, tx);
+    const updated = await setSystemIdentity(account.id, identity, tx);
+    await audit({ actor: principal.objectId, action: "account.identity", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { principalId: identity.principalId } }, tx);
+    return updated;
+  });
+}
+
+async function insertAudited(principal: Principal, input: NewAccountInput): Promise<AccountRecord> {
+  const id = randomUUID();
+  const identity = input.identityType === "SystemAssigned" ? await issueSystemAssignedIdentity(accountResourceId(input)) : null;
+  const { plaintext: _kept, ...accountKey } = await createAccountKey(id, systemRoot());
+  return db().$transaction(async (tx) => {
+    const account = await insertAccount({ ...input, id, identity, accountKey }, tx);
     await audit({ actor: principal.objectId, action: "account.create", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { name: account.name, location: account.location } }, tx);
     return account;
   });
@@ -70,5 +103,6 @@ export async function deleteAccountFor(principal: Principal, ref: AccountRef): P
     await removeAccount(account.id, tx);
     await audit({ actor: principal.objectId, action: "account.delete", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { name: account.name } }, tx);
   });
+  dropAccountKey(account.id);
   return true;
 }

@@ -10,9 +10,16 @@ const summary = {
   location: true,
   identityType: true,
   principalId: true,
+  clientId: true,
   tenantId: true,
+  userAssignedIdentities: true,
+  encryptionType: true,
+  keyIdentifier: true,
+  encryptionIdentity: true,
+  version: true,
   createdAt: true,
   updatedAt: true,
+  accountKey: { select: { wrappedBy: true } },
 } satisfies Prisma.MediaAccountSelect;
 
 export type AccountRecord = Prisma.MediaAccountGetPayload<{ select: typeof summary }>;
@@ -46,8 +53,32 @@ export async function findAccount(ref: AccountRef): Promise<AccountRecord | null
   return db().mediaAccount.findFirst({ where: where(ref), select: summary });
 }
 
-export async function insertAccount(data: AccountRef & { location: string }, tx?: Prisma.TransactionClient): Promise<AccountRecord> {
-  return (tx ?? db()).mediaAccount.create({ data: { ...data, subscriptionId: data.subscriptionId.toLowerCase() }, select: summary });
+export type NewAccount = AccountRef & {
+  id: string;
+  location: string;
+  identity: { principalId: string; clientId: string; tenantId: string } | null;
+  accountKey: Prisma.AccountKeyCreateWithoutAccountInput;
+};
+
+export async function insertAccount(data: NewAccount, tx?: Prisma.TransactionClient): Promise<AccountRecord> {
+  return (tx ?? db()).mediaAccount.create({
+    data: {
+      id: data.id,
+      subscriptionId: data.subscriptionId.toLowerCase(),
+      resourceGroup: data.resourceGroup,
+      name: data.name,
+      location: data.location,
+      identityType: data.identity ? "SystemAssigned" : "None",
+      ...(data.identity ?? {}),
+      accountKey: { create: data.accountKey },
+    },
+    select: summary,
+  });
+}
+
+/** Gives an existing account its system-assigned identity. */
+export async function setSystemIdentity(id: string, identity: { principalId: string; clientId: string; tenantId: string }, tx?: Prisma.TransactionClient): Promise<AccountRecord> {
+  return (tx ?? db()).mediaAccount.update({ where: { id }, data: { identityType: "SystemAssigned", ...identity, version: { increment: 1 } }, select: summary });
 }
 
 export async function removeAccount(id: string, tx?: Prisma.TransactionClient): Promise<void> {

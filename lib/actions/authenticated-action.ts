@@ -5,8 +5,18 @@ import { currentPrincipal } from "@/lib/auth/current";
 import type { Principal } from "@/lib/auth/principal";
 import { DomainError } from "@/lib/errors";
 
+/** One check of a multi-step validation, as a form shows it. */
+export interface CheckView {
+  id: string;
+  label: string;
+  ok: boolean | null;
+  message: string;
+}
+
 /** What a server action returns to its form (read with useActionState): expected failures are values. */
-export type ActionResult = { ok: true; message?: string } | { ok: false; code: string; message: string; field?: string };
+export type ActionResult =
+  | { ok: true; message?: string; checks?: CheckView[] }
+  | { ok: false; code: string; message: string; field?: string; checks?: CheckView[] };
 
 /**
  * The one wrapper every server action goes through: session → zod parse of the form → handler,

@@ -2,8 +2,11 @@ import "server-only";
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { AccountName, Location, ResourceGroupName, SubscriptionId } from "@/lib/accounts/schemas";
-import { accountResourceId, deleteAccountFor, getAccountFor, listAccountsFor, putAccountFor, updateAccountFor } from "@/lib/accounts/service";
-import type { AccountRecord } from "@/lib/accounts/store";
+import { switchToCustomerKeyFor, switchToSystemKeyFor } from "@/lib/accounts/encryption";
+import { accountResourceId, addSystemIdentityFor, deleteAccountFor, getAccountFor, listAccountsFor, putAccountFor, updateAccountFor } from "@/lib/accounts/service";
+import type { AccountRecord, AccountRef } from "@/lib/accounts/store";
+import { vaultLookupAs } from "@/lib/azure/arm-vaults";
+import { keyIdentifierOf } from "@/lib/keys/hierarchy";
 import { principalFromBearer } from "@/lib/auth/bearer";
 import type { Principal } from "@/lib/auth/principal";
 import { getConfig } from "@/lib/config";
@@ -22,21 +25,86 @@ const routes = {
   account: new RegExp(`^${rg}${provider}/(?<name>[^/]+)/?$`, "i"),
 };
 
-const PutBody = z.object({
+const AccountBody = z.object({
   location: Location,
   tags: z.record(z.string(), z.string()).optional(),
+  identity: z
+    .object({
+      type: z.enum(["None", "SystemAssigned", "UserAssigned", "SystemAssigned,UserAssigned"]),
+      userAssignedIdentities: z.record(z.string(), z.unknown()).optional(),
+    })
+    .optional(),
+  properties: z
+    .object({
+      encryption: z
+        .object({
+          type: z.enum(["SystemKey", "CustomerKey"]),
+          keyVaultProperties: z.object({ keyIdentifier: z.string().min(1).optional() }).optional(),
+          identity: z.object({ useSystemAssignedIdentity: z.boolean().optional(), userAssignedIdentity: z.string().optional() }).optional(),
+        })
+        .optional(),
+    })
+    .optional(),
 });
+type AccountBody = z.infer<typeof AccountBody>;
 
 function mediaServiceJson(a: AccountRecord) {
+  const encryption =
+    a.encryptionType === "CustomerKey"
+      ? {
+          type: "CustomerKey",
+          keyVaultProperties: { keyIdentifier: a.keyIdentifier, currentKeyIdentifier: a.accountKey?.wrappedBy },
+          identity: { useSystemAssignedIdentity: !a.encryptionIdentity, ...(a.encryptionIdentity ? { userAssignedIdentity: a.encryptionIdentity } : {}) },
+          status: "Active",
+        }
+      : { type: "SystemKey" };
   return {
     id: accountResourceId(a),
     name: a.name,
     type: "Microsoft.Media/mediaservices",
     location: a.location,
     tags: {},
-    properties: { mediaServiceId: a.id, provisioningState: "Succeeded", storageAccounts: [] },
+    identity: a.identityType === "SystemAssigned" ? { type: "SystemAssigned", principalId: a.principalId, tenantId: a.tenantId } : { type: "None" },
+    properties: {
+      mediaServiceId: a.id,
+      provisioningState: "Succeeded",
+      storageAccounts: [],
+      storageAuthentication: "System",
+      encryption,
+      keyDelivery: { accessControl: { defaultAction: "Allow" } },
+      publicNetworkAccess: "Enabled",
+    },
     systemData: { createdAt: a.createdAt.toISOString(), lastModifiedAt: a.updatedAt.toISOString() },
   };
+}
+
+const etagOf = (a: AccountRecord) => `"${a.version}"`;
+
+/** The account after applying what a PUT or PATCH body asks of identity and encryption. */
+async function applyChanges(principal: Principal, ref: AccountRef, account: AccountRecord, body: Partial<AccountBody>, armToken: string | null): Promise<AccountRecord> {
+  const wantsSystemIdentity = body.identity?.type.includes("SystemAssigned");
+  if (body.identity?.type.includes("UserAssigned")) {
+    throw new DomainError("InvalidRequestContent", "User-assigned identities are not supported by this service yet: use SystemAssigned.", "identity.type");
+  }
+  if (body.identity && !wantsSystemIdentity && account.identityType !== "None") {
+    throw new DomainError("InvalidRequestContent", "An account's identity cannot be removed while the account exists.", "identity.type");
+  }
+  if (wantsSystemIdentity && account.identityType === "None") account = await addSystemIdentityFor(principal, ref);
+  const encryption = body.properties?.encryption;
+  if (encryption?.type === "CustomerKey") {
+    const keyIdentifier = encryption.keyVaultProperties?.keyIdentifier;
+    if (!keyIdentifier) throw new DomainError("InvalidRequestContent", "properties.encryption.keyVaultProperties.keyIdentifier is required for CustomerKey.", "properties.encryption.keyVaultProperties.keyIdentifier");
+    if (encryption.identity?.userAssignedIdentity) {
+      throw new DomainError("InvalidRequestContent", "User-assigned identities are not supported by this service yet: use the system-assigned identity.", "properties.encryption.identity");
+    }
+    if (account.encryptionType !== "CustomerKey" || account.keyIdentifier !== keyIdentifierOf(keyIdentifier).id) {
+      const validation = await switchToCustomerKeyFor(principal, ref, { keyIdentifier, userAssignedIdentity: null }, vaultLookupAs(armToken));
+      if (!validation.ok) throw validation.failure!;
+    }
+  } else if (encryption?.type === "SystemKey" && account.encryptionType === "CustomerKey") {
+    await switchToSystemKeyFor(principal, ref);
+  }
+  return getAccountFor(principal, ref);
 }
 
 function json(status: number, body: unknown, headers: Record<string, string> = {}) {
@@ -60,7 +128,7 @@ async function readBody(request: Request): Promise<unknown> {
   }
 }
 
-async function route(request: Request, principal: Principal, path: string): Promise<Response> {
+async function route(request: Request, principal: Principal, path: string, armToken: string | null): Promise<Response> {
   const method = request.method;
   let m = routes.listBySubscription.exec(path);
   if (m && method === "GET") {
@@ -80,16 +148,20 @@ async function route(request: Request, principal: Principal, path: string): Prom
       resourceGroup: parse(ResourceGroupName, m.groups!.resourceGroup, "resourceGroupName"),
       name: parse(AccountName, decodeURIComponent(m.groups!.name!), "accountName"),
     };
-    if (method === "GET") return json(200, mediaServiceJson(await getAccountFor(principal, ref)));
-    if (method === "DELETE") return (await deleteAccountFor(principal, ref)) ? new Response(null, { status: 200 }) : new Response(null, { status: 204 });
-    if (method === "PUT") {
-      const body = parse(PutBody, await readBody(request), "body");
-      const { account, created } = await putAccountFor(principal, { ...ref, location: body.location });
-      return json(created ? 201 : 200, mediaServiceJson(account));
+    if (method === "GET") {
+      const account = await getAccountFor(principal, ref);
+      return json(200, mediaServiceJson(account), { ETag: etagOf(account) });
     }
-    if (method === "PATCH") {
-      parse(PutBody.partial(), await readBody(request), "body");
-      return json(200, mediaServiceJson(await updateAccountFor(principal, ref)));
+    if (method === "DELETE") return (await deleteAccountFor(principal, ref)) ? new Response(null, { status: 200 }) : new Response(null, { status: 204 });
+    if (method === "PUT" || method === "PATCH") {
+      const body = parse(method === "PUT" ? AccountBody : AccountBody.partial(), await readBody(request), "body");
+      const existing = method === "PUT" ? (await putAccountFor(principal, { ...ref, location: body.location!, identityType: body.identity?.type.includes("SystemAssigned") ? "SystemAssigned" : "None" }, body.properties?.encryption?.type)) : { account: await updateAccountFor(principal, ref), created: false };
+      const ifMatch = request.headers.get("if-match");
+      if (!existing.created && ifMatch && ifMatch !== "*" && ifMatch !== etagOf(existing.account)) {
+        throw new DomainError("PreconditionFailed", `The account changed since ETag ${ifMatch}; its ETag is now ${etagOf(existing.account)}. Read it again and retry.`);
+      }
+      const account = existing.created ? existing.account : await applyChanges(principal, ref, existing.account, body, armToken);
+      return json(existing.created ? 201 : 200, mediaServiceJson(account), { ETag: etagOf(account) });
     }
   }
   return json(404, { error: { code: "InvalidResourceType", message: `No ${method} operation exists at '${path}'.` } });
@@ -99,13 +171,18 @@ async function route(request: Request, principal: Principal, path: string): Prom
 export async function handleMediaApi(request: Request): Promise<Response> {
   const url = new URL(request.url);
   try {
-    const principal = await principalFromBearer(request.headers.get("authorization"));
+    const authorization = request.headers.get("authorization");
+    const principal = await principalFromBearer(authorization);
+    // Where callers hold ARM tokens (through ARM's forwarding, locally), the caller's own token
+    // reads the vault's facts from the management plane: the service sees only what they see.
+    const { auth, endpoints } = getConfig();
+    const armToken = auth.apiAudiences.includes(endpoints.armEndpoint) ? authorization!.replace(/^Bearer\s+/i, "") : null;
     const apiVersion = url.searchParams.get("api-version");
     if (!apiVersion) throw new DomainError("MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required for all requests.");
     if (!mediaServicesApiVersions.includes(apiVersion)) {
       throw new DomainError("InvalidApiVersionParameter", `The api-version '${apiVersion}' is invalid. The supported versions are '${mediaServicesApiVersions.join(",")}'.`);
     }
-    return await route(request, principal, url.pathname);
+    return await route(request, principal, url.pathname, armToken);
   } catch (err) {
     if (!(err instanceof DomainError)) throw err;
     if (err.status === 401) {

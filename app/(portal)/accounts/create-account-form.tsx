@@ -46,6 +46,13 @@ export function CreateAccountForm({ subscriptions, canWrite }: { subscriptions: 
             ))}
           </select>
         </label>
+        <label>
+          Managed identity
+          <select name="identityType" defaultValue="SystemAssigned">
+            <option value="SystemAssigned">System-assigned (needed for a customer key)</option>
+            <option value="None">None</option>
+          </select>
+        </label>
         <div>
           <button type="submit">{pending ? "Creating…" : "Create account"}</button>
         </div>

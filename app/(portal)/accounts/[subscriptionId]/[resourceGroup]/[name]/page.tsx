@@ -1,4 +1,5 @@
 import type { Metadata } from "next";
+import Link from "next/link";
 import { notFound, redirect } from "next/navigation";
 import { AccountRefInput } from "@/lib/accounts/schemas";
 import { getAccountFor } from "@/lib/accounts/service";
@@ -43,6 +44,11 @@ export default async function AccountPage({ params }: { params: Params }) {
           </dd>
           <dt>Identity</dt>
           <dd>{account.identityType}</dd>
+          <dt>Encryption</dt>
+          <dd>
+            {account.encryptionType === "CustomerKey" ? "Customer key" : "System key"} ·{" "}
+            <Link href={`/accounts/${account.subscriptionId}/${account.resourceGroup}/${account.name}/encryption`}>Manage encryption</Link>
+          </dd>
         </dl>
       </section>
       <section>

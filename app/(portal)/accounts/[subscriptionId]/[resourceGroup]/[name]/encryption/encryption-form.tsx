@@ -1,0 +1,167 @@
+"use client";
+import { useRouter } from "next/navigation";
+import { useActionState, useState, useTransition, type FormEvent } from "react";
+import type { ActionResult } from "@/lib/actions/authenticated-action";
+import { saveEncryptionAction, switchToSystemKeyAction, validateEncryptionAction } from "./actions";
+
+interface Hint {
+  ok: boolean;
+  text: string;
+}
+type AccountRef = { subscriptionId: string; resourceGroup: string; name: string };
+
+function RefFields({ account }: { account: AccountRef }) {
+  return (
+    <>
+      <input type="hidden" name="subscriptionId" value={account.subscriptionId} />
+      <input type="hidden" name="resourceGroup" value={account.resourceGroup} />
+      <input type="hidden" name="name" value={account.name} />
+    </>
+  );
+}
+
+/** A GET form: works without JavaScript ("Show keys"), and follows the select at once with it. */
+export function VaultPicker({ vaults, selected }: { vaults: { name: string; hint: Hint }[]; selected?: string }) {
+  const router = useRouter();
+  if (!vaults.length) return <p className="muted">No vaults are visible to you.</p>;
+  return (
+    <form method="get" className="stack" aria-label="Choose a key vault">
+      <label htmlFor="vault-select">Key vault</label>
+      <select id="vault-select" name="vault" defaultValue={selected} onChange={(e) => router.push(`?vault=${encodeURIComponent(e.target.value)}`)}>
+          {vaults.map((v) => (
+            <option key={v.name} value={v.name}>
+              {v.name} — {v.hint.text}
+            </option>
+          ))}
+      </select>
+      <noscript>
+        <button type="submit">Show keys</button>
+      </noscript>
+    </form>
+  );
+}
+
+function Checks({ result }: { result: ActionResult | null }) {
+  if (!result?.checks) return null;
+  return (
+    <ul className="checks" data-testid="validation-checks" aria-label="Validation checks">
+      {result.checks.map((c) => (
+        <li key={c.id} data-check={c.id} data-ok={String(c.ok)}>
+          <span aria-hidden="true">{c.ok === true ? "✓" : c.ok === false ? "✗" : "–"}</span> <strong>{c.label}</strong>: {c.message}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+export function EncryptionForm({ account, canWrite, vaultUri, keys }: { account: AccountRef; canWrite: boolean; vaultUri?: string; keys: { name: string; hint: Hint; versions: { version: string; enabled: boolean }[] }[] }) {
+  const [validation, validate, validating] = useActionState<ActionResult | null, FormData>(validateEncryptionAction, null);
+  const [saved, save, saving] = useActionState<ActionResult | null, FormData>(saveEncryptionAction, null);
+  const [source, setSource] = useState<"pick" | "uri">(keys.length ? "pick" : "uri");
+  const [keyName, setKeyName] = useState(keys.find((k) => k.hint.ok)?.name ?? keys[0]?.name ?? "");
+  const [mode, setMode] = useState<"latest" | "pinned">("latest");
+  const versions = keys.find((k) => k.name === keyName)?.versions ?? [];
+  const [lastIntent, setLastIntent] = useState<"validate" | "save">("validate");
+  const [, startTransition] = useTransition();
+  const last = lastIntent === "save" ? saved : validation;
+  const pending = validating || saving;
+  // With JavaScript, submit without React's automatic form reset, which would put the selects
+  // back to their first option while this component still shows the user's choice.
+  const submit = (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const submitter = (event.nativeEvent as SubmitEvent).submitter as HTMLButtonElement | null;
+    const data = new FormData(event.currentTarget, submitter);
+    const intent = submitter?.value === "save" ? "save" : "validate";
+    setLastIntent(intent);
+    startTransition(() => (intent === "save" ? save(data) : validate(data)));
+  };
+  return (
+    <form className="stack" data-testid="encryption-form" aria-busy={pending} onSubmit={submit}>
+      <RefFields account={account} />
+      <input type="hidden" name="vaultUri" value={vaultUri ?? ""} />
+      <fieldset disabled={!canWrite || pending} style={{ border: 0, padding: 0, margin: 0, display: "grid", gap: "0.75rem" }}>
+        <legend className="muted">The account&apos;s system-assigned identity reads the key.</legend>
+        <div role="radiogroup" aria-label="Key source">
+          <label style={{ display: "inline-flex", gap: "0.4rem", fontWeight: 400 }}>
+            <input type="radio" name="keySource" value="pick" checked={source === "pick"} onChange={() => setSource("pick")} disabled={!keys.length} /> Select from the vault
+          </label>{" "}
+          <label style={{ display: "inline-flex", gap: "0.4rem", fontWeight: 400 }}>
+            <input type="radio" name="keySource" value="uri" checked={source === "uri"} onChange={() => setSource("uri")} /> Enter a key URI
+          </label>
+        </div>
+        {source === "pick" ? (
+          <>
+            <label htmlFor="key-select">Key</label>
+            <select id="key-select" name="keyName" value={keyName} onChange={(e) => setKeyName(e.target.value)}>
+              {keys.map((k) => (
+                <option key={k.name} value={k.name}>
+                  {k.name} — {k.hint.text}
+                </option>
+              ))}
+            </select>
+            <div role="radiogroup" aria-label="Version">
+              <label style={{ display: "inline-flex", gap: "0.4rem", fontWeight: 400 }}>
+                <input type="radio" name="versionMode" value="latest" checked={mode === "latest"} onChange={() => setMode("latest")} /> Latest version, rotate automatically
+              </label>{" "}
+              <label style={{ display: "inline-flex", gap: "0.4rem", fontWeight: 400 }}>
+                <input type="radio" name="versionMode" value="pinned" checked={mode === "pinned"} onChange={() => setMode("pinned")} /> A specific version
+              </label>
+            </div>
+            {mode === "pinned" && (
+              <label>
+                Version
+                <select name="version" aria-label="Version to pin">
+                  {versions.map((v) => (
+                    <option key={v.version} value={v.version}>
+                      {v.version}
+                      {v.enabled ? "" : " (disabled)"}
+                    </option>
+                  ))}
+                </select>
+              </label>
+            )}
+          </>
+        ) : (
+          <label>
+            Key identifier
+            <input name="keyUri" placeholder="https://<vault>.vault.azure.net/keys/<name>[/<version>]" aria-describedby="key-error" style={{ fontFamily: "monospace" }} />
+          </label>
+        )}
+        {last && !last.ok && (
+          <span className="field-error" id="key-error" role="alert">
+            {last.message}
+          </span>
+        )}
+        <div style={{ display: "flex", gap: "0.5rem" }}>
+          <button type="submit" name="intent" value="validate" className="secondary" formAction={validate}>
+            {validating ? "Validating…" : "Validate"}
+          </button>
+          <button type="submit" name="intent" value="save" formAction={save}>
+            {saving ? "Saving…" : "Save"}
+          </button>
+        </div>
+      </fieldset>
+      <div aria-live="polite">
+        {pending && <p className="muted">Calling Key Vault…</p>}
+        {last?.ok && <p className="notice ok">{last.message}</p>}
+        <Checks result={last} />
+      </div>
+    </form>
+  );
+}
+
+/** Stays mounted after the switch, so its confirmation outlives the button. */
+export function SystemKeyForm({ account, canWrite, onCustomerKey }: { account: AccountRef; canWrite: boolean; onCustomerKey: boolean }) {
+  const [result, action, pending] = useActionState<ActionResult | null, FormData>(switchToSystemKeyAction, null);
+  return (
+    <form action={action} style={{ marginTop: "1rem" }}>
+      <RefFields account={account} />
+      {onCustomerKey && (
+        <button type="submit" className="secondary" disabled={!canWrite || pending}>
+          {pending ? "Switching…" : "Switch back to the system key"}
+        </button>
+      )}
+      {result && <p className={`notice ${result.ok ? "ok" : "bad"}`}>{result.message}</p>}
+    </form>
+  );
+}

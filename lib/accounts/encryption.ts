@@ -1,0 +1,85 @@
+import "server-only";
+import { audit } from "@/lib/audit";
+import { authorize } from "@/lib/auth/authorize";
+import type { Principal } from "@/lib/auth/principal";
+import { DomainError } from "@/lib/errors";
+import { validateBinding, type BindingValidation, type VaultLookup } from "@/lib/keys/binding";
+import { accountKey, encryptionIdentityOf, keyIdentifierOf, resolveVersion, storeRewrap, systemRoot } from "@/lib/keys/hierarchy";
+import { wrapKey } from "@/lib/keyvault/keys";
+import { accountResourceId } from "./service";
+import { findAccount, type AccountRecord, type AccountRef } from "./store";
+
+export interface CustomerKeyRequest {
+  keyIdentifier: string;
+  /** null: the account's system-assigned identity; else a user-assigned identity's ARM id. */
+  userAssignedIdentity: string | null;
+}
+
+async function writableAccount(principal: Principal, ref: AccountRef, operation: string): Promise<AccountRecord> {
+  await authorize(principal, { subscriptionId: ref.subscriptionId, action: "write", operation, target: `${accountResourceId(ref)}/encryption` });
+  const account = await findAccount(ref);
+  if (!account) throw new DomainError("ResourceNotFound", `The Resource 'Microsoft.Media/mediaservices/${ref.name}' under resource group '${ref.resourceGroup}' was not found.`);
+  return account;
+}
+
+function identityFor(account: AccountRecord, request: CustomerKeyRequest): string | null {
+  return encryptionIdentityOf({ ...account, encryptionIdentity: request.userAssignedIdentity });
+}
+
+/** Runs every check of a customer key for the account, with a round-trip of random bytes. Changes nothing. */
+export async function validateCustomerKeyFor(principal: Principal, ref: AccountRef, request: CustomerKeyRequest, lookupVault: VaultLookup): Promise<BindingValidation> {
+  const account = await writableAccount(principal, ref, "Microsoft.Media/mediaservices/encryption/validate");
+  return validateBinding({ keyIdentifier: request.keyIdentifier, identityClientId: identityFor(account, request), accountLocation: account.location, lookupVault });
+}
+
+/**
+ * Switches the account to a customer key, or to another customer key or version: validates it,
+ * and the validation's round-trip wraps the account key itself, so the new wrapping is proven
+ * before it is stored. Key Vault calls: get, wrap, unwrap, plus one unwrap of the old root when
+ * the account key is not cached. Nothing changes when a check fails.
+ */
+export async function switchToCustomerKeyFor(principal: Principal, ref: AccountRef, request: CustomerKeyRequest, lookupVault: VaultLookup): Promise<BindingValidation> {
+  const account = await writableAccount(principal, ref, "Microsoft.Media/mediaservices/encryption/write");
+  const plaintext = await accountKey(account);
+  const validation = await validateBinding({
+    keyIdentifier: request.keyIdentifier,
+    identityClientId: identityFor(account, request),
+    accountLocation: account.location,
+    lookupVault,
+    payload: plaintext,
+  });
+  if (!validation.ok) {
+    await audit({ actor: principal.objectId, action: "encryption.customerKey", outcome: "failure", subscriptionId: account.subscriptionId, accountId: account.id, detail: { reason: validation.failure!.code } });
+    return validation;
+  }
+  const keyIdentifier = keyIdentifierOf(request.keyIdentifier).id;
+  await storeRewrap(
+    account.id,
+    plaintext,
+    validation.wrapping!,
+    async (tx) => {
+      await tx.mediaAccount.update({ where: { id: account.id }, data: { encryptionType: "CustomerKey", keyIdentifier, encryptionIdentity: request.userAssignedIdentity, version: { increment: 1 } } });
+    },
+    { actor: principal.objectId, action: "encryption.customerKey", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { keyIdentifier, currentKeyIdentifier: validation.wrapping!.wrappedBy, from: account.accountKey?.wrappedBy ?? null } },
+  );
+  return validation;
+}
+
+/** Switches back to the service's system key (its latest version): 2 Key Vault calls, plus an unwrap if not cached. */
+export async function switchToSystemKeyFor(principal: Principal, ref: AccountRef): Promise<string> {
+  const account = await writableAccount(principal, ref, "Microsoft.Media/mediaservices/encryption/write");
+  const plaintext = await accountKey(account);
+  const root = systemRoot();
+  const wrappedBy = await resolveVersion(root);
+  const wrapped = await wrapKey(root.identityClientId, wrappedBy, plaintext);
+  await storeRewrap(
+    account.id,
+    plaintext,
+    { wrapped, wrappedBy },
+    async (tx) => {
+      await tx.mediaAccount.update({ where: { id: account.id }, data: { encryptionType: "SystemKey", keyIdentifier: null, encryptionIdentity: null, version: { increment: 1 } } });
+    },
+    { actor: principal.objectId, action: "encryption.systemKey", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { currentKeyIdentifier: wrappedBy, from: account.accountKey?.wrappedBy ?? null } },
+  );
+  return wrappedBy;
+}

@@ -1,0 +1,46 @@
+import "server-only";
+import https from "node:https";
+import { ClientSecretCredential } from "@azure/identity";
+import { getConfig } from "@/lib/config";
+import { DomainError } from "@/lib/errors";
+import { azureAgent } from "./transport";
+
+export interface IssuedIdentity {
+  principalId: string;
+  clientId: string;
+  tenantId: string;
+}
+
+/**
+ * A system-assigned identity for a resource of this service, as Azure's managed identity
+ * provider issues one to a resource provider. Locally the emulator plays that provider and trusts
+ * the portal's app registration as the Microsoft.Media provider. A self-hosted deployment in
+ * Azure cannot issue these: accounts there use user-assigned identities.
+ */
+export async function issueSystemAssignedIdentity(resourceId: string): Promise<IssuedIdentity> {
+  const config = getConfig();
+  if (!config.emulator) {
+    throw new DomainError("IdentityNotConfigured", "This deployment cannot issue system-assigned identities: give the account a user-assigned identity attached to the service.");
+  }
+  const credential = new ClientSecretCredential(config.auth.tenantId, config.auth.clientId, config.auth.clientSecret, {
+    authorityHost: config.endpoints.authorityHost,
+    disableInstanceDiscovery: true,
+    agent: azureAgent(),
+  });
+  const token = (await credential.getToken(`${config.endpoints.armEndpoint}/.default`)).token;
+  const body = await new Promise<string>((resolve, reject) => {
+    const req = https.request(
+      `${config.endpoints.armEndpoint}${resourceId}/providers/Microsoft.ManagedIdentity/identities/default?api-version=2023-01-31`,
+      { method: "PUT", agent: azureAgent(), headers: { authorization: `Bearer ${token}`, "content-type": "application/json" } },
+      (res) => {
+        let text = "";
+        res.on("data", (c) => (text += c));
+        res.on("end", () => (res.statusCode === 200 ? resolve(text) : reject(new Error(`identity provider: HTTP ${res.statusCode} ${text}`))));
+      },
+    );
+    req.on("error", reject);
+    req.end("{}");
+  });
+  return (JSON.parse(body) as { properties: IssuedIdentity }).properties;
+}
+

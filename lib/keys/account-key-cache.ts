@@ -1,0 +1,45 @@
+/**
+ * Unwrapped account keys in memory: a short TTL and a size bound, least recently used out first.
+ * Keys are zeroed when they leave. The cache is always subordinate to the account's state: an
+ * account that stops being usable is dropped at once (see drop), and nothing here is persisted.
+ */
+export class AccountKeyCache {
+  private readonly entries = new Map<string, { key: Buffer; wrappedBy: string; expires: number }>();
+
+  constructor(
+    private readonly ttlMs: number,
+    private readonly maxEntries: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** The key, if cached, unexpired, and still wrapped by `wrappedBy` (a re-wrap elsewhere makes it stale). */
+  get(accountId: string, wrappedBy: string): Buffer | undefined {
+    const entry = this.entries.get(accountId);
+    if (!entry) return undefined;
+    if (entry.expires <= this.now() || entry.wrappedBy !== wrappedBy) {
+      this.drop(accountId);
+      return undefined;
+    }
+    this.entries.delete(accountId);
+    this.entries.set(accountId, entry); // most recently used last
+    return entry.key;
+  }
+
+  set(accountId: string, wrappedBy: string, key: Buffer): void {
+    if (this.ttlMs <= 0) return;
+    this.drop(accountId);
+    this.entries.set(accountId, { key: Buffer.from(key), wrappedBy, expires: this.now() + this.ttlMs });
+    while (this.entries.size > this.maxEntries) this.drop(this.entries.keys().next().value!);
+  }
+
+  drop(accountId: string): void {
+    const entry = this.entries.get(accountId);
+    if (!entry) return;
+    entry.key.fill(0);
+    this.entries.delete(accountId);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}

@@ -1,0 +1,92 @@
+import "server-only";
+import type { TokenCredential } from "@azure/core-auth";
+import { ManagedIdentityCredential } from "@azure/identity";
+import { CryptographyClient, KeyClient } from "@azure/keyvault-keys";
+import { azureAgent } from "@/lib/azure/transport";
+import { keyVaultError } from "./errors";
+import type { KeyIdentifier } from "./key-id";
+
+/** A Key Vault key as this service sees it (no SDK type leaves this module). */
+export interface KeyInfo {
+  /** The versioned id. */
+  id: string;
+  name: string;
+  version: string;
+  kty: string;
+  /** RSA modulus size in bits. */
+  size?: number;
+  curve?: string;
+  keyOps: string[];
+  enabled: boolean;
+  notBefore?: Date;
+  expiresOn?: Date;
+  recoveryLevel?: string;
+}
+
+export const WRAP_ALGORITHM = "RSA-OAEP-256";
+
+// Clients and credentials are created lazily, once per identity and per key or vault.
+const credentials = new Map<string, TokenCredential>();
+const keyClients = new Map<string, KeyClient>();
+const cryptoClients = new Map<string, CryptographyClient>();
+// Bounded retries with backoff (Retry-After honored by the SDK): the caller is waiting.
+const clientOptions = () => ({ agent: azureAgent(), retryOptions: { maxRetries: 2, retryDelayInMs: 250, maxRetryDelayInMs: 2000 } });
+
+function credentialFor(identityClientId: string): TokenCredential {
+  let credential = credentials.get(identityClientId);
+  if (!credential) credentials.set(identityClientId, (credential = new ManagedIdentityCredential({ clientId: identityClientId })));
+  return credential;
+}
+
+function keyClient(identityClientId: string, vaultUrl: string): KeyClient {
+  const id = `${identityClientId}|${vaultUrl}`;
+  let client = keyClients.get(id);
+  if (!client) keyClients.set(id, (client = new KeyClient(vaultUrl, credentialFor(identityClientId), clientOptions())));
+  return client;
+}
+
+function cryptoClient(identityClientId: string, keyId: string): CryptographyClient {
+  const id = `${identityClientId}|${keyId}`;
+  let client = cryptoClients.get(id);
+  if (!client) cryptoClients.set(id, (client = new CryptographyClient(keyId, credentialFor(identityClientId), clientOptions())));
+  return client;
+}
+
+/** Reads a key (the given version, or the latest) as the identity. */
+export async function getKey(identityClientId: string, key: KeyIdentifier): Promise<KeyInfo> {
+  try {
+    const k = await keyClient(identityClientId, key.vaultUrl).getKey(key.keyName, key.version ? { version: key.version } : undefined);
+    return {
+      id: k.id!,
+      name: k.name,
+      version: k.properties.version!,
+      kty: k.keyType ?? "unknown",
+      size: k.key?.n ? (k.key.n[0] === 0 ? k.key.n.length - 1 : k.key.n.length) * 8 : undefined,
+      curve: k.key?.crv,
+      keyOps: k.keyOperations ?? [],
+      enabled: k.properties.enabled !== false,
+      notBefore: k.properties.notBefore,
+      expiresOn: k.properties.expiresOn,
+      recoveryLevel: k.properties.recoveryLevel,
+    };
+  } catch (err) {
+    throw keyVaultError(err, { operation: "get", keyId: key.id });
+  }
+}
+
+/** Wraps with a versioned key id, in Key Vault (the private key never leaves it). */
+export async function wrapKey(identityClientId: string, keyId: string, plaintext: Buffer): Promise<Buffer> {
+  try {
+    return Buffer.from((await cryptoClient(identityClientId, keyId).wrapKey(WRAP_ALGORITHM, plaintext)).result);
+  } catch (err) {
+    throw keyVaultError(err, { operation: "wrapKey", keyId });
+  }
+}
+
+export async function unwrapKey(identityClientId: string, keyId: string, wrapped: Buffer): Promise<Buffer> {
+  try {
+    return Buffer.from((await cryptoClient(identityClientId, keyId).unwrapKey(WRAP_ALGORITHM, wrapped)).result);
+  } catch (err) {
+    throw keyVaultError(err, { operation: "unwrapKey", keyId });
+  }
+}
