@@ -3,19 +3,20 @@ import { describe, it } from "node:test";
 import { AccountKeyCache } from "./account-key-cache";
 
 describe("AccountKeyCache", () => {
-  it("serves a key until its TTL, then forgets and zeroes it", () => {
+  it("serves copies of a key until its TTL, then forgets it", () => {
     let now = 0;
     const cache = new AccountKeyCache(1000, 10, () => now);
     const key = Buffer.alloc(32, 7);
     cache.set("a", "kid1", key);
     key.fill(0);
-    assert.deepEqual(cache.get("a", "kid1"), Buffer.alloc(32, 7), "holds its own copy");
+    assert.deepEqual(cache.get("a", "kid1"), Buffer.alloc(32, 7), "holds its own copy of what it was given");
+    cache.get("a", "kid1")!.fill(9);
+    assert.deepEqual(cache.get("a", "kid1"), Buffer.alloc(32, 7), "hands out copies");
     now = 999;
-    assert.ok(cache.get("a", "kid1"));
     const held = cache.get("a", "kid1")!;
     now = 1000;
     assert.equal(cache.get("a", "kid1"), undefined);
-    assert.deepEqual(held, Buffer.alloc(32, 0), "zeroed on expiry");
+    assert.deepEqual(held, Buffer.alloc(32, 7), "a caller's copy is not zeroed under it");
   });
 
   it("treats a key wrapped by another root as stale", () => {

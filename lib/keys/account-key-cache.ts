@@ -12,7 +12,10 @@ export class AccountKeyCache {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** The key, if cached, unexpired, and still wrapped by `wrappedBy` (a re-wrap elsewhere makes it stale). */
+  /**
+   * A copy of the key, if cached, unexpired, and still wrapped by `wrappedBy` (a re-wrap elsewhere
+   * makes it stale). A copy, so that no caller holds a buffer that the cache zeroes later.
+   */
   get(accountId: string, wrappedBy: string): Buffer | undefined {
     const entry = this.entries.get(accountId);
     if (!entry) return undefined;
@@ -22,7 +25,7 @@ export class AccountKeyCache {
     }
     this.entries.delete(accountId);
     this.entries.set(accountId, entry); // most recently used last
-    return entry.key;
+    return Buffer.from(entry.key);
   }
 
   set(accountId: string, wrappedBy: string, key: Buffer): void {

@@ -1,7 +1,7 @@
 import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
 import { ManagedIdentityCredential } from "@azure/identity";
-import { CryptographyClient, KeyClient } from "@azure/keyvault-keys";
+import { CryptographyClient, KeyClient, parseKeyVaultKeyIdentifier, type KeyVaultKey } from "@azure/keyvault-keys";
 import { azureAgent } from "@/lib/azure/transport";
 import { keyVaultError } from "./errors";
 import type { KeyIdentifier } from "./key-id";
@@ -45,10 +45,20 @@ function keyClient(identityClientId: string, vaultUrl: string): KeyClient {
   return client;
 }
 
+/**
+ * A KeyVaultKey without key material: operations go straight to Key Vault. Given only an id, the
+ * SDK first GETs the key to look for a local provider, and RSA-OAEP-256 has none, so that read
+ * would only double the cost of a cold unwrap. Key Vault enforces the key's attributes itself.
+ */
+function remoteOnly(keyId: string): KeyVaultKey {
+  const { name, vaultUrl, version } = parseKeyVaultKeyIdentifier(keyId);
+  return { id: keyId, name, properties: { id: keyId, name, vaultUrl, version } };
+}
+
 function cryptoClient(identityClientId: string, keyId: string): CryptographyClient {
   const id = `${identityClientId}|${keyId}`;
   let client = cryptoClients.get(id);
-  if (!client) cryptoClients.set(id, (client = new CryptographyClient(keyId, credentialFor(identityClientId), clientOptions())));
+  if (!client) cryptoClients.set(id, (client = new CryptographyClient(remoteOnly(keyId), credentialFor(identityClientId), clientOptions())));
   return client;
 }
 
