@@ -1,0 +1,76 @@
+/**
+ * The official @azure/arm-mediaservices client, unchanged, through the emulator's ARM endpoint,
+ * which forwards Microsoft.Media to the portal as ARM forwards to a resource provider.
+ */
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { AzureMediaServices } from "@azure/arm-mediaservices";
+import { ClientSecretCredential } from "@azure/identity";
+import { localAzureAgent } from "../lib/azure/local-agent";
+import { demoAutomationApp, demoResourceGroup, demoSubscriptions, demoTenants, demoVaults } from "../lib/demo/directory";
+import { grantKeyAccess } from "./arm";
+import { expect, test } from "./fixtures";
+import { e2eStack } from "./stack";
+
+test("create with SystemKey, read principalId, switch to CustomerKey (latest, then pinned), switch back, delete", async ({ request }) => {
+  test.setTimeout(60_000);
+  const agent = localAzureAgent(readFileSync(path.join(e2eStack.dataDir, "emulator", "tls", "ca.pem"), "utf8"));
+  const credential = new ClientSecretCredential(demoAutomationApp.tenantId, demoAutomationApp.clientId, demoAutomationApp.secret, { authorityHost: e2eStack.emulatorUrl, disableInstanceDiscovery: true, agent });
+  const client = new AzureMediaServices(credential, demoSubscriptions.contosoMedia.id, { endpoint: e2eStack.emulatorUrl, agent });
+  const name = `sdk${Date.now().toString(36)}`;
+
+  const created = await client.mediaservices.beginCreateOrUpdateAndWait(demoResourceGroup, name, {
+    location: "westus2",
+    identity: { type: "SystemAssigned" },
+    encryption: { type: "SystemKey" },
+    storageAccounts: [],
+  });
+  expect(created.name).toBe(name);
+  expect(created.encryption?.type).toBe("SystemKey");
+  const principalId = created.identity?.principalId;
+  expect(principalId).toMatch(/^[0-9a-f-]{36}$/);
+  expect((await client.mediaservices.get(demoResourceGroup, name)).identity?.principalId).toBe(principalId);
+
+  await grantKeyAccess(request, principalId!, [demoVaults.compliant.name], demoTenants.contoso.id);
+  const vaultUrl = `https://${demoVaults.compliant.name}.vault.localhost:${e2eStack.emulatorPort}`;
+  const keyIdentifier = `${vaultUrl}/keys/rsa-2048`;
+
+  const switched = await client.mediaservices.beginUpdateAndWait(demoResourceGroup, name, {
+    encryption: { type: "CustomerKey", keyVaultProperties: { keyIdentifier }, identity: { useSystemAssignedIdentity: true } },
+  });
+  expect(switched.encryption?.type).toBe("CustomerKey");
+  expect(switched.encryption?.keyVaultProperties?.keyIdentifier).toBe(keyIdentifier);
+  const current = (await client.mediaservices.get(demoResourceGroup, name)).encryption?.keyVaultProperties?.currentKeyIdentifier;
+  expect(current).toMatch(new RegExp(`^${keyIdentifier.replace(/\./g, "\\.")}/[0-9a-f]{32}$`));
+
+  const pinned = await client.mediaservices.beginUpdateAndWait(demoResourceGroup, name, {
+    encryption: { type: "CustomerKey", keyVaultProperties: { keyIdentifier: current! }, identity: { useSystemAssignedIdentity: true } },
+  });
+  expect(pinned.encryption?.keyVaultProperties?.keyIdentifier).toBe(current);
+  expect(pinned.encryption?.keyVaultProperties?.currentKeyIdentifier).toBe(current);
+
+  const back = await client.mediaservices.beginUpdateAndWait(demoResourceGroup, name, { encryption: { type: "SystemKey" } });
+  expect(back.encryption?.type).toBe("SystemKey");
+
+  const listed: string[] = [];
+  for await (const account of client.mediaservices.list(demoResourceGroup)) listed.push(account.name!);
+  expect(listed).toContain(name);
+
+  await client.mediaservices.delete(demoResourceGroup, name);
+  await expect(client.mediaservices.get(demoResourceGroup, name)).rejects.toMatchObject({ statusCode: 404 });
+});
+
+test("the official client sees a refused binding as an error with the reason, and nothing changes", async () => {
+  const agent = localAzureAgent(readFileSync(path.join(e2eStack.dataDir, "emulator", "tls", "ca.pem"), "utf8"));
+  const credential = new ClientSecretCredential(demoAutomationApp.tenantId, demoAutomationApp.clientId, demoAutomationApp.secret, { authorityHost: e2eStack.emulatorUrl, disableInstanceDiscovery: true, agent });
+  const client = new AzureMediaServices(credential, demoSubscriptions.contosoMedia.id, { endpoint: e2eStack.emulatorUrl, agent });
+  const name = `sdkref${Date.now().toString(36)}`;
+  await client.mediaservices.beginCreateOrUpdateAndWait(demoResourceGroup, name, { location: "westus2", identity: { type: "SystemAssigned" } });
+  await expect(
+    client.mediaservices.beginUpdateAndWait(demoResourceGroup, name, {
+      encryption: { type: "CustomerKey", keyVaultProperties: { keyIdentifier: `https://${demoVaults.compliant.name}.vault.localhost:${e2eStack.emulatorPort}/keys/rsa-2048` } },
+    }),
+  ).rejects.toMatchObject({ statusCode: 400, code: "KeyVaultAccessDenied" });
+  expect((await client.mediaservices.get(demoResourceGroup, name)).encryption?.type).toBe("SystemKey");
+  await client.mediaservices.delete(demoResourceGroup, name);
+});
