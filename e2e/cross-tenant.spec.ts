@@ -15,7 +15,7 @@ const outsider = { oid: demoUsers.outsider.objectId, tid: demoTenants.fabrikam.i
 
 const covered = {
   routes: ["app/(auth)/auth/callback/route.ts", "app/(auth)/auth/sign-in/route.ts", "app/api/health/route.ts", "app/subscriptions/[...path]/route.ts"],
-  actions: ["createAccountAction", "deleteAccountAction", "saveEncryptionAction", "signOutAction", "switchToSystemKeyAction", "validateEncryptionAction"],
+  actions: ["checkKeyNowAction", "createAccountAction", "deleteAccountAction", "saveEncryptionAction", "signOutAction", "switchToSystemKeyAction", "validateEncryptionAction"],
 };
 
 function files(dir: string, name: string): string[] {
@@ -42,6 +42,8 @@ test("REST API: every method on Contoso's paths is refused to a Fabrikam token",
     ["GET", `/subscriptions/${contoso}/resourceGroups/${demoResourceGroup}/providers/Microsoft.Media/mediaservices${v}`],
     ["GET", `/subscriptions/${contoso}/providers/Microsoft.Media/mediaservices${v}`],
     ["PUT", `${contosoAccount.replace("contosomedia", "planted")}${v}`],
+    // checkKeyNowAction and this action share lib/accounts/encryption.ts#checkKeyNowFor.
+    ["POST", `${contosoAccount}/checkCustomerKey${v}`],
   ] as const) {
     const res = await request.fetch(url, { method, headers: auth, data: method === "PUT" || method === "PATCH" ? { location: "westus2" } : undefined });
     expect(res.status(), `${method} ${url}`).toBe(403);

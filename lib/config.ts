@@ -33,6 +33,8 @@ const csv = z
 const common = {
   PORT: port.default(3000),
   ACCOUNT_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(300),
+  /** How often the key monitor checks each customer key. */
+  MONITOR_INTERVAL_SECONDS: z.coerce.number().min(0.2).max(86_400).default(60),
   DATA_DIR: z.string().min(1).default(".data"),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
 };
@@ -156,6 +158,7 @@ function toConfig(env: z.infer<typeof Env>) {
           },
     /** Unwrapped account keys stay in memory this long at most (and leave at once when an account stops being usable). */
     accountKeyCacheSeconds: env.ACCOUNT_KEY_CACHE_SECONDS,
+    monitorIntervalMs: env.MONITOR_INTERVAL_SECONDS * 1000,
   };
 }
 

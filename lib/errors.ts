@@ -33,6 +33,8 @@ const statusOf = {
   VaultNotVisible: 400,
   KeyVaultAccessDenied: 400,
   IdentityNotConfigured: 400,
+  // The account's customer key cannot be used: only GET, LIST and DELETE work until access returns.
+  CustomerKeyInaccessible: 403,
   // Key Vault did not answer definitively (throttled, 5xx, timeout): try again later.
   KeyVaultUnavailable: 503,
 } as const;

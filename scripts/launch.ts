@@ -5,8 +5,8 @@
  *      DATABASE_URL names a server;
  *   2. migrations, then the idempotent demo seed (local profile);
  *   3. the local Azure emulator (local profile), before anything that calls Azure;
- *   4. the long-running processes, under `concurrently`: the portal's production server
- *      (and the monitor worker as it joins the product). They get IDENTITY_ENDPOINT and
+ *   4. the long-running processes, under `concurrently`: the portal's production server and
+ *      the key monitor worker. They get IDENTITY_ENDPOINT and
  *      IDENTITY_HEADER for the emulator's managed identity endpoint, the variables Azure App
  *      Service sets, so the same code finds its managed identities in Azure.
  *
@@ -111,7 +111,10 @@ async function main() {
     const host = config.profile === "local" ? "127.0.0.1" : "0.0.0.0";
     const node = JSON.stringify(process.execPath);
     const { result } = concurrently(
-      [{ name: "portal", command: `${node} ${nextBin} start --hostname ${host} --port ${config.port}`, env: childEnv }],
+      [
+        { name: "portal", command: `${node} ${nextBin} start --hostname ${host} --port ${config.port}`, env: childEnv },
+        { name: "worker", command: `${node} --conditions=react-server --import tsx scripts/worker.ts`, env: childEnv },
+      ],
       { prefix: "[{name}]", killOthersOn: ["failure", "success"], prefixColors: ["cyan", "magenta", "yellow"] },
     );
     const healthUrl = `http://127.0.0.1:${config.port}/api/health`;

@@ -6,6 +6,9 @@ import { DomainError } from "@/lib/errors";
 import { validateBinding, type BindingValidation, type VaultLookup } from "@/lib/keys/binding";
 import { accountKey, encryptionIdentityOf, keyIdentifierOf, resolveVersion, storeRewrap, systemRoot } from "@/lib/keys/hierarchy";
 import { wrapKey } from "@/lib/keyvault/keys";
+import { checkAccount } from "@/lib/monitor/check";
+import { claimAccount } from "@/lib/monitor/store";
+import { assertAllowed } from "./policy";
 import { accountResourceId } from "./service";
 import { findAccount, type AccountRecord, type AccountRef } from "./store";
 
@@ -15,11 +18,31 @@ export interface CustomerKeyRequest {
   userAssignedIdentity: string | null;
 }
 
+/** A new root starts Active, with its first check due now. */
+const freshKeyStatus = () => ({ keyStatus: "Active" as const, keyStatusReason: null, keyStatusMessage: null, unreachableSince: null, unreachableReason: null, nextCheckAt: new Date() });
+
 async function writableAccount(principal: Principal, ref: AccountRef, operation: string): Promise<AccountRecord> {
   await authorize(principal, { subscriptionId: ref.subscriptionId, action: "write", operation, target: `${accountResourceId(ref)}/encryption` });
   const account = await findAccount(ref);
   if (!account) throw new DomainError("ResourceNotFound", `The Resource 'Microsoft.Media/mediaservices/${ref.name}' under resource group '${ref.resourceGroup}' was not found.`);
+  assertAllowed(account, "encryption.change");
   return account;
+}
+
+/**
+ * Checks the account's customer key now, as the monitor would (any role may ask). Answers with
+ * the account as it stands after the check; when a worker is checking it at this moment, with
+ * the account as it is.
+ */
+export async function checkKeyNowFor(principal: Principal, ref: AccountRef): Promise<AccountRecord> {
+  await authorize(principal, { subscriptionId: ref.subscriptionId, action: "read", operation: "Microsoft.Media/mediaservices/checkCustomerKey/action", target: accountResourceId(ref) });
+  const account = await findAccount(ref);
+  if (!account) throw new DomainError("ResourceNotFound", `The Resource 'Microsoft.Media/mediaservices/${ref.name}' under resource group '${ref.resourceGroup}' was not found.`);
+  assertAllowed(account, "key.check");
+  if (account.encryptionType !== "CustomerKey") throw new DomainError("InvalidRequestContent", "The account uses the system key: there is no customer key to check.");
+  const owner = `check-now:${principal.objectId}`;
+  if (await claimAccount(owner, account.id, 60_000)) await checkAccount(account.id, owner);
+  return (await findAccount(ref))!;
 }
 
 function identityFor(account: AccountRecord, request: CustomerKeyRequest): string | null {
@@ -58,7 +81,11 @@ export async function switchToCustomerKeyFor(principal: Principal, ref: AccountR
     plaintext,
     validation.wrapping!,
     async (tx) => {
-      await tx.mediaAccount.update({ where: { id: account.id }, data: { encryptionType: "CustomerKey", keyIdentifier, encryptionIdentity: request.userAssignedIdentity, version: { increment: 1 } } });
+      await tx.mediaAccount.update({
+        where: { id: account.id },
+        data: { encryptionType: "CustomerKey", keyIdentifier, encryptionIdentity: request.userAssignedIdentity, version: { increment: 1 }, ...freshKeyStatus() },
+      });
+      await tx.keyTransition.create({ data: { accountId: account.id, fromState: account.encryptionType, toState: "CustomerKey", reason: "CustomerKeyConfigured", detail: validation.wrapping!.wrappedBy } });
     },
     { actor: principal.objectId, action: "encryption.customerKey", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { keyIdentifier, currentKeyIdentifier: validation.wrapping!.wrappedBy, from: account.accountKey?.wrappedBy ?? null } },
   );
@@ -77,7 +104,8 @@ export async function switchToSystemKeyFor(principal: Principal, ref: AccountRef
     plaintext,
     { wrapped, wrappedBy },
     async (tx) => {
-      await tx.mediaAccount.update({ where: { id: account.id }, data: { encryptionType: "SystemKey", keyIdentifier: null, encryptionIdentity: null, version: { increment: 1 } } });
+      await tx.mediaAccount.update({ where: { id: account.id }, data: { encryptionType: "SystemKey", keyIdentifier: null, encryptionIdentity: null, version: { increment: 1 }, ...freshKeyStatus() } });
+      await tx.keyTransition.create({ data: { accountId: account.id, fromState: "CustomerKey", toState: "SystemKey", reason: "SystemKeyConfigured", detail: wrappedBy } });
     },
     { actor: principal.objectId, action: "encryption.systemKey", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { currentKeyIdentifier: wrappedBy, from: account.accountKey?.wrappedBy ?? null } },
   );

@@ -17,6 +17,14 @@ const summary = {
   keyIdentifier: true,
   encryptionIdentity: true,
   version: true,
+  keyStatus: true,
+  keyStatusReason: true,
+  keyStatusMessage: true,
+  unreachableSince: true,
+  unreachableReason: true,
+  lastCheckAt: true,
+  lastSuccessAt: true,
+  nextCheckAt: true,
   createdAt: true,
   updatedAt: true,
   accountKey: { select: { wrappedBy: true } },
@@ -83,4 +91,41 @@ export async function setSystemIdentity(id: string, identity: { principalId: str
 
 export async function removeAccount(id: string, tx?: Prisma.TransactionClient): Promise<void> {
   await (tx ?? db()).mediaAccount.delete({ where: { id } });
+}
+
+export type KeyStateFilter = "SystemKey" | "CustomerKey" | "CustomerKeyInaccessible";
+
+const stateWhere = (state?: KeyStateFilter): Prisma.MediaAccountWhereInput =>
+  state === "SystemKey"
+    ? { encryptionType: "SystemKey" }
+    : state === "CustomerKey"
+      ? { encryptionType: "CustomerKey", keyStatus: "Active" }
+      : state === "CustomerKeyInaccessible"
+        ? { encryptionType: "CustomerKey", keyStatus: "Inaccessible" }
+        : {};
+
+/** One page of the dashboard, and the count per state, over subscriptions the caller may read. */
+export async function dashboardPage({ subscriptionIds, state, page, pageSize }: { subscriptionIds: string[]; state?: KeyStateFilter; page: number; pageSize: number }) {
+  const scope = { subscriptionId: { in: subscriptionIds } };
+  const [accounts, total, groups] = await Promise.all([
+    db().mediaAccount.findMany({ where: { ...scope, ...stateWhere(state) }, select: summary, orderBy: [{ keyStatus: "desc" }, { name: "asc" }], skip: page * pageSize, take: pageSize }),
+    db().mediaAccount.count({ where: { ...scope, ...stateWhere(state) } }),
+    db().mediaAccount.groupBy({ by: ["encryptionType", "keyStatus"], where: scope, _count: { _all: true } }),
+  ]);
+  const counts: Record<KeyStateFilter, number> = { SystemKey: 0, CustomerKey: 0, CustomerKeyInaccessible: 0 };
+  for (const g of groups) {
+    const key: KeyStateFilter = g.encryptionType === "SystemKey" ? "SystemKey" : g.keyStatus === "Inaccessible" ? "CustomerKeyInaccessible" : "CustomerKey";
+    counts[key] += g._count._all;
+  }
+  return { accounts, total, counts };
+}
+
+/** The latest state changes and re-wraps of the caller's accounts. */
+export async function recentTransitions({ subscriptionIds, take }: { subscriptionIds: string[]; take: number }) {
+  return db().keyTransition.findMany({
+    where: { account: { subscriptionId: { in: subscriptionIds } } },
+    orderBy: { id: "desc" },
+    take,
+    select: { id: true, at: true, fromState: true, toState: true, reason: true, detail: true, account: { select: { name: true, subscriptionId: true, resourceGroup: true } } },
+  });
 }

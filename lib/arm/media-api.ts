@@ -2,7 +2,8 @@ import "server-only";
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { AccountName, Location, ResourceGroupName, SubscriptionId } from "@/lib/accounts/schemas";
-import { switchToCustomerKeyFor, switchToSystemKeyFor } from "@/lib/accounts/encryption";
+import { checkKeyNowFor, switchToCustomerKeyFor, switchToSystemKeyFor } from "@/lib/accounts/encryption";
+import { assertAllowed, keyStateOf } from "@/lib/accounts/policy";
 import { accountResourceId, addSystemIdentityFor, deleteAccountFor, getAccountFor, listAccountsFor, putAccountFor, updateAccountFor } from "@/lib/accounts/service";
 import type { AccountRecord, AccountRef } from "@/lib/accounts/store";
 import { vaultLookupAs } from "@/lib/azure/arm-vaults";
@@ -23,6 +24,8 @@ const routes = {
   listBySubscription: new RegExp(`^${sub}${provider}/?$`, "i"),
   listByResourceGroup: new RegExp(`^${rg}${provider}/?$`, "i"),
   account: new RegExp(`^${rg}${provider}/(?<name>[^/]+)/?$`, "i"),
+  /** "Check now": an action on the account, as ARM names actions. */
+  checkKey: new RegExp(`^${rg}${provider}/(?<name>[^/]+)/checkCustomerKey/?$`, "i"),
 };
 
 const AccountBody = z.object({
@@ -55,7 +58,7 @@ function mediaServiceJson(a: AccountRecord) {
           type: "CustomerKey",
           keyVaultProperties: { keyIdentifier: a.keyIdentifier, currentKeyIdentifier: a.accountKey?.wrappedBy },
           identity: { useSystemAssignedIdentity: !a.encryptionIdentity, ...(a.encryptionIdentity ? { userAssignedIdentity: a.encryptionIdentity } : {}) },
-          status: "Active",
+          status: keyStateOf(a) === "CustomerKeyInaccessible" ? "CustomerKeyInaccessible" : "Active",
         }
       : { type: "SystemKey" };
   return {
@@ -82,6 +85,7 @@ const etagOf = (a: AccountRecord) => `"${a.version}"`;
 
 /** The account after applying what a PUT or PATCH body asks of identity and encryption. */
 async function applyChanges(principal: Principal, ref: AccountRef, account: AccountRecord, body: Partial<AccountBody>, armToken: string | null): Promise<AccountRecord> {
+  assertAllowed(account, "account.update");
   const wantsSystemIdentity = body.identity?.type.includes("SystemAssigned");
   if (body.identity?.type.includes("UserAssigned")) {
     throw new DomainError("InvalidRequestContent", "User-assigned identities are not supported by this service yet: use SystemAssigned.", "identity.type");
@@ -164,6 +168,16 @@ async function route(request: Request, principal: Principal, path: string, armTo
       return json(existing.created ? 201 : 200, mediaServiceJson(account), { ETag: etagOf(account) });
     }
   }
+  m = routes.checkKey.exec(path);
+  if (m && method === "POST") {
+    const ref = {
+      subscriptionId: parse(SubscriptionId, m.groups!.subscriptionId, "subscriptionId"),
+      resourceGroup: parse(ResourceGroupName, m.groups!.resourceGroup, "resourceGroupName"),
+      name: parse(AccountName, decodeURIComponent(m.groups!.name!), "accountName"),
+    };
+    const account = await checkKeyNowFor(principal, ref);
+    return json(200, mediaServiceJson(account), { ETag: etagOf(account) });
+  }
   return json(404, { error: { code: "InvalidResourceType", message: `No ${method} operation exists at '${path}'.` } });
 }
 
@@ -191,6 +205,7 @@ export async function handleMediaApi(request: Request): Promise<Response> {
     }
     const challenge: Record<string, string> =
       err.status === 401 ? { "WWW-Authenticate": `Bearer authorization_uri="${getConfig().endpoints.authorityHost}/common", error="invalid_token", error_description="${err.code}"` } : {};
+    if (err.retryAfterSeconds) challenge["Retry-After"] = String(err.retryAfterSeconds);
     return json(err.status, armErrorBody(err), challenge);
   }
 }

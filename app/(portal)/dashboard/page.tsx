@@ -1,12 +1,171 @@
 import type { Metadata } from "next";
+import Link from "next/link";
+import { blockedOperations, keyStateOf, type KeyState } from "@/lib/accounts/policy";
+import { dashboardPage, recentTransitions, type KeyStateFilter } from "@/lib/accounts/store";
+import { accessOf } from "@/lib/auth/authorize";
+import { currentPrincipal } from "@/lib/auth/current";
+import { AutoRefresh, CheckNowButton } from "./dashboard-controls";
 
 export const metadata: Metadata = { title: "Dashboard" };
 
-export default function DashboardPage() {
+const PAGE_SIZE = 50;
+const stateLabels: Record<KeyState, string> = { SystemKey: "System key", CustomerKey: "Customer key, active", CustomerKeyInaccessible: "Customer key inaccessible" };
+const stateClass: Record<KeyState, string> = { SystemKey: "ok", CustomerKey: "ok", CustomerKeyInaccessible: "bad" };
+const stateColor: Record<KeyState, string> = { SystemKey: "var(--muted)", CustomerKey: "var(--ok)", CustomerKeyInaccessible: "var(--bad)" };
+
+const time = (d: Date | null) => (d ? d.toISOString().replace("T", " ").slice(0, 19) + " UTC" : "—");
+
+/** The current distribution of states as one stacked bar: what a table of counts says less quickly. */
+function StateBar({ counts }: { counts: Record<KeyState, number> }) {
+  const total = Object.values(counts).reduce((a, b) => a + b, 0) || 1;
+  let x = 0;
+  return (
+    <svg role="img" aria-label={Object.entries(counts).map(([s, n]) => `${stateLabels[s as KeyState]}: ${n}`).join(", ")} viewBox="0 0 100 6" width="100%" height="18" preserveAspectRatio="none">
+      {(Object.keys(counts) as KeyState[]).map((s) => {
+        const w = (counts[s] / total) * 100;
+        const rect = <rect key={s} x={x} y={0} width={w} height={6} fill={stateColor[s]} />;
+        x += w;
+        return rect;
+      })}
+    </svg>
+  );
+}
+
+export default async function DashboardPage({ searchParams }: { searchParams: Promise<{ state?: string; page?: string }> }) {
+  const principal = await currentPrincipal();
+  if (!principal) {
+    return (
+      <>
+        <h1>Key status dashboard</h1>
+        <p className="muted">
+          <Link href="/auth/sign-in?returnTo=/dashboard">Sign in</Link> to see the key state of the accounts you may read.
+        </p>
+      </>
+    );
+  }
+  const params = await searchParams;
+  const state = (["SystemKey", "CustomerKey", "CustomerKeyInaccessible"] as const).find((s) => s === params.state) as KeyStateFilter | undefined;
+  const page = Math.max(0, Number.parseInt(params.page ?? "0", 10) || 0);
+  const { readable } = await accessOf(principal);
+  const [{ accounts, total, counts }, transitions] = await Promise.all([
+    dashboardPage({ subscriptionIds: readable, state, page, pageSize: PAGE_SIZE }),
+    recentTransitions({ subscriptionIds: readable, take: 20 }),
+  ]);
+  const link = (changes: { state?: string; page?: number }) => {
+    const q = new URLSearchParams();
+    const s = "state" in changes ? changes.state : state;
+    if (s) q.set("state", s);
+    if (changes.page) q.set("page", String(changes.page));
+    return `/dashboard${q.size ? `?${q}` : ""}`;
+  };
+
   return (
     <>
       <h1>Key status dashboard</h1>
-      <p className="muted">Sign in to see the key state of the accounts you may read.</p>
+      <AutoRefresh seconds={5} />
+      <section aria-labelledby="states-h" className="card">
+        <h2 id="states-h">Accounts by key state</h2>
+        <StateBar counts={counts} />
+        <nav aria-label="Filter by state" className="site-nav">
+          <ul>
+            <li>
+              <Link href={link({ state: undefined })} aria-current={!state ? "page" : undefined}>
+                All ({counts.SystemKey + counts.CustomerKey + counts.CustomerKeyInaccessible})
+              </Link>
+            </li>
+            {(Object.keys(stateLabels) as KeyState[]).map((s) => (
+              <li key={s}>
+                <Link href={link({ state: s })} aria-current={state === s ? "page" : undefined} data-testid={`filter-${s}`}>
+                  {stateLabels[s]} ({counts[s]})
+                </Link>
+              </li>
+            ))}
+          </ul>
+        </nav>
+      </section>
+
+      <section aria-labelledby="accounts-h">
+        <h2 id="accounts-h">Accounts</h2>
+        <table data-testid="dashboard-table">
+          <thead>
+            <tr>
+              <th scope="col">Account</th>
+              <th scope="col">State</th>
+              <th scope="col">Key</th>
+              <th scope="col">Checks</th>
+              <th scope="col">Blocked operations</th>
+            </tr>
+          </thead>
+          <tbody>
+            {accounts.map((a) => {
+              const s = keyStateOf(a);
+              const blocked = blockedOperations(a);
+              return (
+                <tr key={a.id} data-account={a.name} data-state={s}>
+                  <td>
+                    <Link href={`/accounts/${a.subscriptionId}/${a.resourceGroup}/${a.name}/encryption`}>{a.name}</Link>
+                  </td>
+                  <td>
+                    <span className={`badge ${stateClass[s]}`}>{stateLabels[s]}</span>
+                    {a.keyStatusReason && <div data-testid="state-reason">{a.keyStatusReason}: {a.keyStatusMessage}</div>}
+                    {a.unreachableSince && <div className="badge warn">Key Vault unreachable since {time(a.unreachableSince)}</div>}
+                  </td>
+                  <td>
+                    {a.encryptionType === "CustomerKey" ? <code>{a.keyIdentifier}</code> : "System key"}
+                    <div className="muted">
+                      current: <code data-testid="current-version">{a.accountKey?.wrappedBy.split("/").pop() ?? "—"}</code>
+                    </div>
+                  </td>
+                  <td>
+                    {a.encryptionType === "CustomerKey" ? (
+                      <>
+                        <div>last success: {time(a.lastSuccessAt)}</div>
+                        <div>next: {time(a.nextCheckAt)}</div>
+                        <CheckNowButton account={a} />
+                      </>
+                    ) : (
+                      "—"
+                    )}
+                  </td>
+                  <td>
+                    {blocked.length ? (
+                      <details>
+                        <summary>{blocked.length} blocked</summary>
+                        <ul data-testid="blocked-operations">
+                          {blocked.map((b) => (
+                            <li key={b.operation}>{b.label}</li>
+                          ))}
+                        </ul>
+                        <p className="muted">{blocked[0]!.reason}</p>
+                      </details>
+                    ) : (
+                      "none"
+                    )}
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+        <p className="muted">
+          {total === 0 ? "No accounts." : `Showing ${page * PAGE_SIZE + 1}–${Math.min(total, (page + 1) * PAGE_SIZE)} of ${total}.`}{" "}
+          {page > 0 && <Link href={link({ page: page - 1 })}>Previous</Link>}{" "}
+          {(page + 1) * PAGE_SIZE < total && <Link href={link({ page: page + 1 })}>Next</Link>}
+        </p>
+      </section>
+
+      <section aria-labelledby="timeline-h">
+        <h2 id="timeline-h">Timeline</h2>
+        <ol data-testid="timeline" className="timeline">
+          {transitions.map((t) => (
+            <li key={String(t.id)}>
+              <time dateTime={t.at.toISOString()}>{time(t.at)}</time> <strong>{t.account.name}</strong>:{" "}
+              {t.reason === "Rewrap" ? "account key re-wrapped" : `${t.fromState} → ${t.toState}`} ({t.reason}){t.detail ? ` — ${t.detail}` : ""}
+            </li>
+          ))}
+          {transitions.length === 0 && <li className="muted">No state changes or re-wraps yet.</li>}
+        </ol>
+      </section>
     </>
   );
 }

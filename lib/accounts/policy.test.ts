@@ -1,0 +1,35 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { DomainError } from "@/lib/errors";
+import { assertAllowed, blockedOperations, decide, keyStateOf, operations, type Operation } from "./policy";
+
+const states = {
+  SystemKey: { encryptionType: "SystemKey", keyStatus: "Active" },
+  CustomerKey: { encryptionType: "CustomerKey", keyStatus: "Active", keyIdentifier: "https://kv.vault.azure.net/keys/k" },
+  CustomerKeyInaccessible: { encryptionType: "CustomerKey", keyStatus: "Inaccessible", keyStatusReason: "KeyDisabled", keyStatusMessage: "The key is disabled.", keyIdentifier: "https://kv.vault.azure.net/keys/k" },
+} as const;
+
+describe("operation policy: every operation in every state", () => {
+  const allowedWhenInaccessible: Operation[] = ["account.read", "account.list", "account.delete", "key.check"];
+  for (const [state, account] of Object.entries(states)) {
+    for (const operation of Object.keys(operations) as Operation[]) {
+      const expected = state !== "CustomerKeyInaccessible" || allowedWhenInaccessible.includes(operation);
+      it(`${state} × ${operation}: ${expected ? "allowed" : "blocked"}`, () => {
+        assert.equal(keyStateOf(account), state);
+        assert.equal(decide(account, operation).allowed, expected);
+        if (expected) assertAllowed(account, operation);
+        else {
+          assert.throws(() => assertAllowed(account, operation), (err: unknown) => err instanceof DomainError && err.code === "CustomerKeyInaccessible" && err.status === 403);
+        }
+      });
+    }
+  }
+
+  it("says why and how to restore, and the dashboard lists exactly the blocked operations", () => {
+    const decision = decide(states.CustomerKeyInaccessible, "keyDelivery");
+    assert.equal(decision.allowed, false);
+    assert.match(!decision.allowed ? decision.message : "", /KeyDisabled.*Restore the account identity's access/s);
+    assert.deepEqual(blockedOperations(states.CustomerKeyInaccessible).map((b) => b.operation).sort(), (Object.keys(operations) as Operation[]).filter((o) => !allowedWhenInaccessible.includes(o)).sort());
+    assert.deepEqual(blockedOperations(states.CustomerKey), []);
+  });
+});

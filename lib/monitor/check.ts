@@ -1,0 +1,84 @@
+import "server-only";
+import { audit } from "@/lib/audit";
+import { getConfig } from "@/lib/config";
+import { db } from "@/lib/db/client";
+import { DomainError } from "@/lib/errors";
+import { dropAccountKey, keyIdentifierOf, rootOf, storeRewrap } from "@/lib/keys/hierarchy";
+import { getKey, unwrapKey, wrapKey, type KeyInfo } from "@/lib/keyvault/keys";
+
+export type CheckResult = "active" | "recovered" | "inaccessible" | "unreachable" | "skipped";
+
+export interface CheckOutcome {
+  accountId: string;
+  result: CheckResult;
+  /** The new versioned key id when a new version was adopted. */
+  rewrappedTo?: string;
+  reason?: string;
+}
+
+/** Key reads shared by the accounts of one cycle that use the same key (one Key Vault call each). */
+export type KeyReads = Map<string, Promise<KeyInfo>>;
+
+/**
+ * One check of one customer-key account (held under its lease by `owner`): read the key (its
+ * latest version when unversioned), prove access by unwrapping the account key as the account's
+ * identity, adopt a new version by re-wrapping, and move between Active and Inaccessible on a
+ * definitive answer only. Throttling, 5xx, timeouts and dropped connections mark Key Vault
+ * unreachable and change no state.
+ */
+export async function checkAccount(accountId: string, owner: string, reads: KeyReads = new Map()): Promise<CheckOutcome> {
+  const account = await db().mediaAccount.findUnique({ where: { id: accountId }, include: { accountKey: true } });
+  if (!account || account.encryptionType !== "CustomerKey" || !account.accountKey || account.leaseOwner !== owner) {
+    return { accountId, result: "skipped" };
+  }
+  const now = new Date();
+  const schedule = { lastCheckAt: now, nextCheckAt: new Date(now.getTime() + getConfig().monitorIntervalMs), leaseOwner: null, leaseUntil: null };
+  const wasInaccessible = account.keyStatus === "Inaccessible";
+  try {
+    const root = rootOf(account);
+    const id = keyIdentifierOf(root.keyId);
+    const readKey = reads.get(id.id) ?? getKey(root.identityClientId, id);
+    reads.set(id.id, readKey);
+    const key = await readKey;
+    if (!key.enabled) throw new DomainError("KeyDisabled", `The key version ${key.version} is disabled.`);
+    if (key.expiresOn && key.expiresOn.getTime() <= now.getTime()) throw new DomainError("KeyExpired", `The key expired on ${key.expiresOn.toISOString()}.`);
+    const plaintext = await unwrapKey(root.identityClientId, account.accountKey.wrappedBy, Buffer.from(account.accountKey.wrapped));
+    let rewrappedTo: string | undefined;
+    if (!id.version && key.id !== account.accountKey.wrappedBy) {
+      const wrapped = await wrapKey(root.identityClientId, key.id, plaintext);
+      await storeRewrap(account.id, plaintext, { wrapped, wrappedBy: key.id }, async (tx) => {
+        await tx.keyTransition.create({ data: { accountId: account.id, fromState: "CustomerKey", toState: "CustomerKey", reason: "Rewrap", detail: `new key version: ${key.id}` } });
+      }, { actor: `system:monitor`, action: "encryption.rewrap", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { from: account.accountKey.wrappedBy, to: key.id, reason: "new key version" } });
+      rewrappedTo = key.id;
+    }
+    await db().$transaction(async (tx) => {
+      await tx.mediaAccount.update({
+        where: { id: account.id },
+        data: { ...schedule, lastSuccessAt: now, keyStatus: "Active", keyStatusReason: null, keyStatusMessage: null, unreachableSince: null, unreachableReason: null },
+      });
+      if (wasInaccessible) {
+        await tx.keyTransition.create({ data: { accountId: account.id, fromState: "CustomerKeyInaccessible", toState: "CustomerKey", reason: "AccessRestored", detail: "The key is accessible again." } });
+        await audit({ actor: "system:monitor", action: "encryption.keyAccessible", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { keyIdentifier: account.keyIdentifier } }, tx);
+      }
+    });
+    return { accountId, result: wasInaccessible ? "recovered" : "active", ...(rewrappedTo ? { rewrappedTo } : {}) };
+  } catch (err) {
+    if (!(err instanceof DomainError)) throw err;
+    if (err.code === "KeyVaultUnavailable") {
+      await db().mediaAccount.update({ where: { id: account.id }, data: { ...schedule, unreachableSince: account.unreachableSince ?? now, unreachableReason: err.message } });
+      return { accountId, result: "unreachable", reason: err.code };
+    }
+    dropAccountKey(account.id);
+    await db().$transaction(async (tx) => {
+      await tx.mediaAccount.update({
+        where: { id: account.id },
+        data: { ...schedule, keyStatus: "Inaccessible", keyStatusReason: err.code, keyStatusMessage: err.message, unreachableSince: null, unreachableReason: null },
+      });
+      if (!wasInaccessible || account.keyStatusReason !== err.code) {
+        await tx.keyTransition.create({ data: { accountId: account.id, fromState: wasInaccessible ? "CustomerKeyInaccessible" : "CustomerKey", toState: "CustomerKeyInaccessible", reason: err.code, detail: err.message } });
+        await audit({ actor: "system:monitor", action: "encryption.keyInaccessible", outcome: "failure", subscriptionId: account.subscriptionId, accountId: account.id, detail: { reason: err.code, keyIdentifier: account.keyIdentifier } }, tx);
+      }
+    });
+    return { accountId, result: "inaccessible", reason: err.code };
+  }
+}

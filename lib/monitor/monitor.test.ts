@@ -1,0 +1,185 @@
+/**
+ * The key monitor against real changes in the emulator: new versions adopted (pinned ones not),
+ * every kind of revocation seen with its reason, recovery without user action, transient faults
+ * never changing a state, and two workers never checking one account at once.
+ */
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { after, before, describe, it } from "node:test";
+import { demoResourceGroup, demoSubscriptions, demoTenants, demoUsers, demoVaults, demoAutomationApp } from "@/lib/demo/directory";
+import { startAppEnvironment, type AppEnvironment } from "@/lib/testing/app-environment";
+
+process.env.MONITOR_INTERVAL_SECONDS = "0.3";
+const owner = { objectId: demoUsers.owner.objectId, tenantId: demoTenants.contoso.id, kind: "user" as const, name: "Owner" };
+const tenantId = demoTenants.contoso.id;
+const ref = (name: string) => ({ subscriptionId: demoSubscriptions.contosoMedia.id, resourceGroup: demoResourceGroup, name });
+const rg = demoVaults.resourceGroup;
+
+let env: AppEnvironment;
+let lib: {
+  service: typeof import("@/lib/accounts/service");
+  encryption: typeof import("@/lib/accounts/encryption");
+  hierarchy: typeof import("@/lib/keys/hierarchy");
+  worker: typeof import("./worker");
+  arm: typeof import("@/lib/azure/arm-vaults");
+};
+const principals = new Map<string, string>();
+
+async function bind(name: string, vault: string, keyIdentifier: string) {
+  const account = await lib.service.createAccountFor(owner, { ...ref(name), location: "westus2", identityType: "SystemAssigned" });
+  principals.set(name, account.principalId!);
+  await grant(vault, account.principalId!);
+  const lookup = lib.arm.vaultLookupAs((await env.emu.automation.getToken(`${env.emu.url}/.default`))!.token);
+  const result = await lib.encryption.switchToCustomerKeyFor(owner, ref(name), { keyIdentifier, userAssignedIdentity: null }, lookup);
+  assert.equal(result.ok, true, JSON.stringify(result.checks.filter((c) => c.ok === false)));
+  return account.id;
+}
+
+async function grant(vault: string, objectId: string, keys = ["get", "wrapKey", "unwrapKey"]) {
+  await env.emu.arm().vaults.updateAccessPolicy(rg, vault, "add", { properties: { accessPolicies: [{ tenantId, objectId, permissions: { keys } }] } });
+}
+
+/** Makes the accounts due and runs one monitor cycle; returns each account's outcome by name. */
+async function cycle(names: string[]) {
+  await env.database.db.mediaAccount.updateMany({ where: { name: { in: names } }, data: { nextCheckAt: new Date(0) } });
+  const monitor = lib.worker.startMonitor({ loop: false });
+  const outcomes = await monitor.runOnce();
+  const byId = new Map(outcomes.map((o) => [o.accountId, o]));
+  const accounts = await env.database.db.mediaAccount.findMany({ where: { name: { in: names } }, include: { accountKey: true } });
+  return Object.fromEntries(accounts.map((a) => [a.name, { ...byId.get(a.id), state: a.keyStatus, reason: a.keyStatusReason, wrappedBy: a.accountKey?.wrappedBy, unreachable: a.unreachableSince !== null }]));
+}
+
+const transitions = (name: string) => env.database.db.keyTransition.findMany({ where: { account: { name } }, orderBy: { id: "asc" }, select: { toState: true, reason: true } });
+
+before(async () => {
+  env = await startAppEnvironment();
+  lib = {
+    service: await import("@/lib/accounts/service"),
+    encryption: await import("@/lib/accounts/encryption"),
+    hierarchy: await import("@/lib/keys/hierarchy"),
+    worker: await import("./worker"),
+    arm: await import("@/lib/azure/arm-vaults"),
+  };
+  await grant(demoVaults.compliant.name, demoAutomationApp.objectId, ["get", "create", "update", "rotate", "delete", "recover"]);
+});
+after(async () => env?.dispose());
+
+describe("key monitor", () => {
+  it("adopts a new version for a versionless key with one re-wrap, leaves a pinned version alone, and secrets still open", async () => {
+    const keys = env.emu.keyClient(demoVaults.compliant.name);
+    const v1 = await keys.createRsaKey("rotating", { keySize: 2048 });
+    const base = `${env.emu.vaultUrl(demoVaults.compliant.name)}/keys/rotating`;
+    const latestId = await bind("followslatest", demoVaults.compliant.name, base);
+    await bind("pinned", demoVaults.compliant.name, `${base}/${v1.properties.version}`);
+    const account = await env.database.db.mediaAccount.findUniqueOrThrow({ where: { id: latestId } });
+    const key = await lib.hierarchy.accountKey(account);
+    const { seal, open } = await import("@/lib/crypto/envelope");
+    const secret = randomBytes(16);
+    const sealed = seal(key, secret, { scope: latestId, kind: "contentKey", id: "s1" });
+
+    assert.equal((await cycle(["followslatest", "pinned"])).followslatest!.rewrappedTo, undefined, "nothing new yet");
+    const v2 = await keys.rotateKey("rotating");
+    await env.emu.admin("POST", "reset");
+    const after = await cycle(["followslatest", "pinned"]);
+    assert.equal(after.followslatest!.rewrappedTo, v2.id);
+    assert.equal(after.followslatest!.wrappedBy, v2.id, "currentKeyIdentifier moved to the new version");
+    assert.equal(after.pinned!.wrappedBy, v1.id, "a pinned version is not moved");
+    const counters = ((await env.emu.admin("GET", "counters")).json as { keyvault: Record<string, Record<string, number>> }).keyvault[demoVaults.compliant.name]!;
+    assert.equal(counters.get, 2, "one read per key identifier per cycle (versionless and pinned are two)");
+    assert.equal((await cycle(["followslatest"])).followslatest!.rewrappedTo, undefined, "adopted once");
+    assert.deepEqual((await transitions("followslatest")).filter((t) => t.reason === "Rewrap").length, 1);
+
+    lib.hierarchy.dropAccountKey(latestId);
+    const fresh = await env.database.db.mediaAccount.findUniqueOrThrow({ where: { id: latestId } });
+    assert.deepEqual(open(await lib.hierarchy.accountKey(fresh), sealed, { scope: latestId, kind: "contentKey", id: "s1" }), secret);
+  });
+
+  it("moves to CustomerKeyInaccessible with the matching reason, and back by itself when access returns", async () => {
+    const keys = env.emu.keyClient(demoVaults.compliant.name);
+    await keys.createRsaKey("revocable", { keySize: 2048 });
+    const keyId = `${env.emu.vaultUrl(demoVaults.compliant.name)}/keys/revocable`;
+    await bind("revoked", demoVaults.compliant.name, keyId);
+    const expect = async (state: string, reason: string | null, result: string) => {
+      const o = (await cycle(["revoked"])).revoked!;
+      assert.deepEqual({ state: o.state, reason: o.reason, result: o.result }, { state, reason, result });
+    };
+    await expect("Active", null, "active");
+
+    const { version } = (await keys.getKey("revocable")).properties;
+    await keys.updateKeyProperties("revocable", version!, { enabled: false });
+    await expect("Inaccessible", "KeyDisabled", "inaccessible");
+    await assert.rejects(lib.encryption.switchToSystemKeyFor(owner, ref("revoked")), (err: Error & { code?: string }) => err.code === "CustomerKeyInaccessible");
+    await keys.updateKeyProperties("revocable", version!, { enabled: true });
+    await expect("Active", null, "recovered");
+
+    await (await keys.beginDeleteKey("revocable", { intervalInMs: 10 })).pollUntilDone();
+    await expect("Inaccessible", "KeyNotFound", "inaccessible");
+    await (await keys.beginRecoverDeletedKey("revocable", { intervalInMs: 10 })).pollUntilDone();
+    await expect("Active", null, "recovered");
+
+    await env.emu.arm().vaults.updateAccessPolicy(rg, demoVaults.compliant.name, "remove", { properties: { accessPolicies: [{ tenantId, objectId: principals.get("revoked")!, permissions: { keys: [] } }] } });
+    await expect("Inaccessible", "KeyVaultAccessDenied", "inaccessible");
+    await grant(demoVaults.compliant.name, principals.get("revoked")!);
+    await expect("Active", null, "recovered");
+
+    assert.deepEqual((await transitions("revoked")).map((t) => t.reason), ["CustomerKeyConfigured", "KeyDisabled", "AccessRestored", "KeyNotFound", "AccessRestored", "KeyVaultAccessDenied", "AccessRestored"]);
+  });
+
+  it("sees a deleted vault as VaultNotFound and recovers with the vault; DELETE of the account works meanwhile", async () => {
+    const arm = env.emu.arm();
+    await arm.vaults.beginCreateOrUpdateAndWait(rg, "monitored-kv", { location: "westus2", properties: { tenantId, sku: { family: "A", name: "standard" }, enablePurgeProtection: true, accessPolicies: [{ tenantId, objectId: demoAutomationApp.objectId, permissions: { keys: ["create"] } }] } });
+    await env.emu.keyClient("monitored-kv").createRsaKey("k", { keySize: 2048 });
+    await bind("vaultgone", "monitored-kv", `${env.emu.vaultUrl("monitored-kv")}/keys/k`);
+    await bind("deleteme", "monitored-kv", `${env.emu.vaultUrl("monitored-kv")}/keys/k`);
+    await arm.vaults.delete(rg, "monitored-kv");
+    const gone = await cycle(["vaultgone", "deleteme"]);
+    assert.deepEqual([gone.vaultgone!.state, gone.vaultgone!.reason], ["Inaccessible", "VaultNotFound"]);
+    assert.equal(await lib.service.deleteAccountFor(owner, ref("deleteme")), true, "DELETE works while inaccessible");
+    await arm.vaults.beginCreateOrUpdateAndWait(rg, "monitored-kv", { location: "westus2", properties: { tenantId, sku: { family: "A", name: "standard" }, createMode: "recover" } });
+    assert.equal((await cycle(["vaultgone"])).vaultgone!.result, "recovered");
+  });
+
+  it("keeps every state through several cycles of injected 429s and 503s, and works afterwards", async () => {
+    const keys = env.emu.keyClient(demoVaults.compliant.name);
+    await keys.createRsaKey("flaky", { keySize: 2048 });
+    await bind("throttled", demoVaults.compliant.name, `${env.emu.vaultUrl(demoVaults.compliant.name)}/keys/flaky`);
+    // An account already inaccessible must not recover (or change reason) on a transient fault either.
+    await env.database.db.mediaAccount.updateMany({ where: { name: "revoked" }, data: { keyStatus: "Inaccessible", keyStatusReason: "KeyDisabled" } });
+    await env.emu.admin("POST", "reset");
+    await env.emu.admin("POST", "faults", { vault: demoVaults.compliant.name, kind: "status", status: 429, retryAfterSeconds: 0, ratio: 1 });
+    await env.emu.admin("POST", "faults", { vault: demoVaults.compliant.name, operation: "unwrapKey", kind: "status", status: 503 });
+    for (let i = 0; i < 3; i++) {
+      const o = await cycle(["throttled", "revoked"]);
+      assert.deepEqual([o.throttled!.state, o.throttled!.result, o.throttled!.unreachable], ["Active", "unreachable", true], `cycle ${i}`);
+      assert.deepEqual([o.revoked!.state, o.revoked!.reason, o.revoked!.result], ["Inaccessible", "KeyDisabled", "unreachable"], `cycle ${i}`);
+    }
+    const hits = ((await env.emu.admin("GET", "faults")).json as { value: { hits: number }[] }).value.map((f) => f.hits);
+    assert.ok(hits[0]! >= 6, `the 429s were served (${hits})`);
+    await env.emu.admin("DELETE", "faults");
+    const healed = await cycle(["throttled", "revoked"]);
+    assert.deepEqual([healed.throttled!.state, healed.throttled!.result, healed.throttled!.unreachable], ["Active", "active", false]);
+    assert.deepEqual([healed.revoked!.state, healed.revoked!.result], ["Active", "recovered"]);
+  });
+
+  it("lets two workers share the accounts for many cycles: never one account twice at once, never a double re-wrap", async () => {
+    const keys = env.emu.keyClient(demoVaults.compliant.name);
+    await keys.createRsaKey("shared", { keySize: 2048 });
+    const names = Array.from({ length: 12 }, (_, i) => `shared${i}`);
+    for (const name of names) await bind(name, demoVaults.compliant.name, `${env.emu.vaultUrl(demoVaults.compliant.name)}/keys/shared`);
+    const events: { id: string; result: string }[] = [];
+    const monitors = [0, 1].map(() => lib.worker.startMonitor({ loop: true, onOutcome: (o) => events.push({ id: o.accountId, result: o.result }) }));
+    await new Promise((r) => setTimeout(r, 1500));
+    await keys.rotateKey("shared");
+    await new Promise((r) => setTimeout(r, 2500));
+    await Promise.all(monitors.map((m) => m.stop()));
+    const ids = (await env.database.db.mediaAccount.findMany({ where: { name: { in: names } }, select: { id: true } })).map((a) => a.id);
+    const checks = events.filter((e) => ids.includes(e.id));
+    assert.ok(checks.length >= names.length * 3, `many cycles (${checks.length} checks)`);
+    assert.equal(checks.filter((e) => e.result === "skipped").length, 0, "no check ran without its lease");
+    for (const name of names) {
+      assert.equal((await transitions(name)).filter((t) => t.reason === "Rewrap").length, 1, `${name}: exactly one re-wrap`);
+    }
+    const rewrapAudits = await env.database.db.auditEvent.count({ where: { action: "encryption.rewrap", accountId: { in: ids } } });
+    assert.equal(rewrapAudits, names.length);
+  });
+});

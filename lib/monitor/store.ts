@@ -1,0 +1,34 @@
+import "server-only";
+import { db } from "@/lib/db/client";
+
+/**
+ * Claims up to `limit` customer-key accounts whose check is due, for `owner`, until `leaseMs`
+ * from now. SKIP LOCKED and the lease make it safe for several workers: an account is checked
+ * by one worker at a time, and a worker that dies releases its accounts when the lease ends.
+ */
+export async function claimDueAccounts(owner: string, limit: number, leaseMs: number): Promise<string[]> {
+  const rows = await db().$queryRaw<{ id: string }[]>`
+    UPDATE "MediaAccount" SET "leaseOwner" = ${owner}, "leaseUntil" = now() + make_interval(secs => ${leaseMs / 1000})
+    WHERE id IN (
+      SELECT id FROM "MediaAccount"
+      WHERE "encryptionType" = 'CustomerKey' AND "nextCheckAt" <= now() AND ("leaseUntil" IS NULL OR "leaseUntil" < now())
+      ORDER BY "nextCheckAt" LIMIT ${limit}
+      FOR UPDATE SKIP LOCKED
+    )
+    RETURNING id`;
+  return rows.map((r) => r.id);
+}
+
+/** Claims one account now (check now), unless a worker holds it. */
+export async function claimAccount(owner: string, accountId: string, leaseMs: number): Promise<boolean> {
+  const claimed = await db().$executeRaw`
+    UPDATE "MediaAccount" SET "leaseOwner" = ${owner}, "leaseUntil" = now() + make_interval(secs => ${leaseMs / 1000})
+    WHERE id = ${accountId}::uuid AND "encryptionType" = 'CustomerKey' AND ("leaseUntil" IS NULL OR "leaseUntil" < now())`;
+  return claimed === 1;
+}
+
+/** When the next check of a customer-key account is due. */
+export async function nextDue(): Promise<Date | null> {
+  const row = await db().mediaAccount.findFirst({ where: { encryptionType: "CustomerKey" }, orderBy: { nextCheckAt: "asc" }, select: { nextCheckAt: true } });
+  return row?.nextCheckAt ?? null;
+}

@@ -1,0 +1,64 @@
+import "server-only";
+import { hostname } from "node:os";
+import { randomBytes } from "node:crypto";
+import { getConfig } from "@/lib/config";
+import { checkAccount, type CheckOutcome, type KeyReads } from "./check";
+import { claimDueAccounts, nextDue } from "./store";
+
+export interface Monitor {
+  owner: string;
+  /** Claims what is due now and checks it: one cycle. */
+  runOnce(): Promise<CheckOutcome[]>;
+  stop(): Promise<void>;
+}
+
+const BATCH = 50;
+
+/** A key monitor; with `loop`, it runs cycles until stopped, sleeping until the next check is due. */
+export function startMonitor(options: { loop: boolean; onOutcome?: (o: CheckOutcome) => void } = { loop: true }): Monitor {
+  const owner = `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
+  const interval = getConfig().monitorIntervalMs;
+  // A lease outlives a slow cycle, and a crashed worker's accounts come back when it ends.
+  const leaseMs = Math.max(30_000, 2 * interval);
+  let running = options.loop;
+  let wake: (() => void) | undefined;
+
+  async function runOnce(): Promise<CheckOutcome[]> {
+    const ids = await claimDueAccounts(owner, BATCH, leaseMs);
+    const reads: KeyReads = new Map();
+    const outcomes: CheckOutcome[] = [];
+    for (const id of ids) {
+      const outcome = await checkAccount(id, owner, reads);
+      outcomes.push(outcome);
+      options.onOutcome?.(outcome);
+    }
+    return outcomes;
+  }
+
+  const loop = (async () => {
+    while (running) {
+      try {
+        if ((await runOnce()).length === BATCH) continue;
+        const due = await nextDue();
+        const wait = Math.min(5000, Math.max(100, due ? due.getTime() - Date.now() : interval));
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, wait);
+        });
+      } catch (err) {
+        console.error("[monitor] cycle failed:", (err as Error).message);
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+  })();
+
+  return {
+    owner,
+    runOnce,
+    async stop() {
+      running = false;
+      wake?.();
+      await loop;
+    },
+  };
+}
