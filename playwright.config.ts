@@ -39,6 +39,8 @@ export default defineConfig({
       EMBEDDED_DB_PORT: String(e2eStack.embeddedDbPort),
       EMULATOR_PORT: String(e2eStack.emulatorPort),
       EMULATOR_IDENTITY_PORT: String(e2eStack.emulatorIdentityPort),
+      // Key checks every second, so tests see the monitor react quickly.
+      MONITOR_INTERVAL_SECONDS: "1",
     },
   },
 });

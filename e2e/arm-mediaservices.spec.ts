@@ -2,21 +2,14 @@
  * The official @azure/arm-mediaservices client, unchanged, through the emulator's ARM endpoint,
  * which forwards Microsoft.Media to the portal as ARM forwards to a resource provider.
  */
-import { readFileSync } from "node:fs";
-import path from "node:path";
-import { AzureMediaServices } from "@azure/arm-mediaservices";
-import { ClientSecretCredential } from "@azure/identity";
-import { localAzureAgent } from "../lib/azure/local-agent";
-import { demoAutomationApp, demoResourceGroup, demoSubscriptions, demoTenants, demoVaults } from "../lib/demo/directory";
-import { grantKeyAccess } from "./arm";
+import { demoResourceGroup, demoTenants, demoVaults } from "../lib/demo/directory";
+import { automationClients, grantKeyAccess } from "./arm";
 import { expect, test } from "./fixtures";
 import { e2eStack } from "./stack";
 
 test("create with SystemKey, read principalId, switch to CustomerKey (latest, then pinned), switch back, delete", async ({ request }) => {
   test.setTimeout(60_000);
-  const agent = localAzureAgent(readFileSync(path.join(e2eStack.dataDir, "emulator", "tls", "ca.pem"), "utf8"));
-  const credential = new ClientSecretCredential(demoAutomationApp.tenantId, demoAutomationApp.clientId, demoAutomationApp.secret, { authorityHost: e2eStack.emulatorUrl, disableInstanceDiscovery: true, agent });
-  const client = new AzureMediaServices(credential, demoSubscriptions.contosoMedia.id, { endpoint: e2eStack.emulatorUrl, agent });
+  const client = automationClients().media;
   const name = `sdk${Date.now().toString(36)}`;
 
   const created = await client.mediaservices.beginCreateOrUpdateAndWait(demoResourceGroup, name, {
@@ -61,9 +54,7 @@ test("create with SystemKey, read principalId, switch to CustomerKey (latest, th
 });
 
 test("the official client sees a refused binding as an error with the reason, and nothing changes", async () => {
-  const agent = localAzureAgent(readFileSync(path.join(e2eStack.dataDir, "emulator", "tls", "ca.pem"), "utf8"));
-  const credential = new ClientSecretCredential(demoAutomationApp.tenantId, demoAutomationApp.clientId, demoAutomationApp.secret, { authorityHost: e2eStack.emulatorUrl, disableInstanceDiscovery: true, agent });
-  const client = new AzureMediaServices(credential, demoSubscriptions.contosoMedia.id, { endpoint: e2eStack.emulatorUrl, agent });
+  const client = automationClients().media;
   const name = `sdkref${Date.now().toString(36)}`;
   await client.mediaservices.beginCreateOrUpdateAndWait(demoResourceGroup, name, { location: "westus2", identity: { type: "SystemAssigned" } });
   await expect(

@@ -33,6 +33,8 @@ const csv = z
 const common = {
   PORT: port.default(3000),
   ACCOUNT_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(300),
+  /** Client-side limit of Key Vault operations per vault per 10 s (the published limit for RSA-2048 software keys). */
+  KEYVAULT_OPERATIONS_PER_10S: z.coerce.number().int().min(1).default(4000),
   /** How often the key monitor checks each customer key. */
   MONITOR_INTERVAL_SECONDS: z.coerce.number().min(0.2).max(86_400).default(60),
   DATA_DIR: z.string().min(1).default(".data"),
@@ -159,6 +161,7 @@ function toConfig(env: z.infer<typeof Env>) {
     /** Unwrapped account keys stay in memory this long at most (and leave at once when an account stops being usable). */
     accountKeyCacheSeconds: env.ACCOUNT_KEY_CACHE_SECONDS,
     monitorIntervalMs: env.MONITOR_INTERVAL_SECONDS * 1000,
+    keyVaultOperationsPer10s: env.KEYVAULT_OPERATIONS_PER_10S,
   };
 }
 

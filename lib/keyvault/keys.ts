@@ -3,8 +3,10 @@ import type { TokenCredential } from "@azure/core-auth";
 import { ManagedIdentityCredential } from "@azure/identity";
 import { CryptographyClient, KeyClient, parseKeyVaultKeyIdentifier, type KeyVaultKey } from "@azure/keyvault-keys";
 import { azureAgent } from "@/lib/azure/transport";
+import { getConfig } from "@/lib/config";
 import { keyVaultError } from "./errors";
 import type { KeyIdentifier } from "./key-id";
+import { perVaultLimiter } from "./rate-limit";
 
 /** A Key Vault key as this service sees it (no SDK type leaves this module). */
 export interface KeyInfo {
@@ -30,6 +32,7 @@ const credentials = new Map<string, TokenCredential>();
 const keyClients = new Map<string, KeyClient>();
 const cryptoClients = new Map<string, CryptographyClient>();
 // Bounded retries with backoff (Retry-After honored by the SDK): the caller is waiting.
+const limit = perVaultLimiter(getConfig().keyVaultOperationsPer10s, 10_000);
 const clientOptions = () => ({ agent: azureAgent(), retryOptions: { maxRetries: 2, retryDelayInMs: 250, maxRetryDelayInMs: 2000 } });
 
 function credentialFor(identityClientId: string): TokenCredential {
@@ -65,7 +68,7 @@ function cryptoClient(identityClientId: string, keyId: string): CryptographyClie
 /** Reads a key (the given version, or the latest) as the identity. */
 export async function getKey(identityClientId: string, key: KeyIdentifier): Promise<KeyInfo> {
   try {
-    const k = await keyClient(identityClientId, key.vaultUrl).getKey(key.keyName, key.version ? { version: key.version } : undefined);
+    const k = await limit(key.vaultUrl, () => keyClient(identityClientId, key.vaultUrl).getKey(key.keyName, key.version ? { version: key.version } : undefined));
     return {
       id: k.id!,
       name: k.name,
@@ -87,7 +90,8 @@ export async function getKey(identityClientId: string, key: KeyIdentifier): Prom
 /** Wraps with a versioned key id, in Key Vault (the private key never leaves it). */
 export async function wrapKey(identityClientId: string, keyId: string, plaintext: Buffer): Promise<Buffer> {
   try {
-    return Buffer.from((await cryptoClient(identityClientId, keyId).wrapKey(WRAP_ALGORITHM, plaintext)).result);
+    const client = cryptoClient(identityClientId, keyId);
+    return Buffer.from((await limit(client.vaultUrl, () => client.wrapKey(WRAP_ALGORITHM, plaintext))).result);
   } catch (err) {
     throw keyVaultError(err, { operation: "wrapKey", keyId });
   }
@@ -95,7 +99,8 @@ export async function wrapKey(identityClientId: string, keyId: string, plaintext
 
 export async function unwrapKey(identityClientId: string, keyId: string, wrapped: Buffer): Promise<Buffer> {
   try {
-    return Buffer.from((await cryptoClient(identityClientId, keyId).unwrapKey(WRAP_ALGORITHM, wrapped)).result);
+    const client = cryptoClient(identityClientId, keyId);
+    return Buffer.from((await limit(client.vaultUrl, () => client.unwrapKey(WRAP_ALGORITHM, wrapped))).result);
   } catch (err) {
     throw keyVaultError(err, { operation: "unwrapKey", keyId });
   }
