@@ -156,6 +156,7 @@ export default async function DashboardPage({ searchParams }: { searchParams: Pr
 
       <section aria-labelledby="timeline-h">
         <h2 id="timeline-h">Timeline</h2>
+        {transitions.length === 0 && <p className="muted">No state changes or re-wraps yet.</p>}
         <ol data-testid="timeline" className="timeline">
           {transitions.map((t) => (
             <li key={String(t.id)}>
@@ -163,7 +164,6 @@ export default async function DashboardPage({ searchParams }: { searchParams: Pr
               {t.reason === "Rewrap" ? "account key re-wrapped" : `${t.fromState} → ${t.toState}`} ({t.reason}){t.detail ? ` — ${t.detail}` : ""}
             </li>
           ))}
-          {transitions.length === 0 && <li className="muted">No state changes or re-wraps yet.</li>}
         </ol>
       </section>
     </>
