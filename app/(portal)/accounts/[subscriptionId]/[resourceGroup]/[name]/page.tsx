@@ -1,31 +1,14 @@
 import type { Metadata } from "next";
 import Link from "next/link";
-import { notFound, redirect } from "next/navigation";
-import { AccountRefInput } from "@/lib/accounts/schemas";
-import { getAccountFor } from "@/lib/accounts/service";
-import { accessOf } from "@/lib/auth/authorize";
-import { currentPrincipal } from "@/lib/auth/current";
-import { DomainError } from "@/lib/errors";
 import { DeleteAccountForm } from "./delete-account-form";
+import { loadAccountPage, type AccountParams } from "./load-account";
 
-type Params = Promise<{ subscriptionId: string; resourceGroup: string; name: string }>;
-
-export async function generateMetadata({ params }: { params: Params }): Promise<Metadata> {
+export async function generateMetadata({ params }: { params: AccountParams }): Promise<Metadata> {
   return { title: (await params).name };
 }
 
-export default async function AccountPage({ params }: { params: Params }) {
-  const raw = await params;
-  const principal = await currentPrincipal();
-  if (!principal) redirect(`/auth/sign-in?returnTo=${encodeURIComponent(`/accounts/${raw.subscriptionId}/${raw.resourceGroup}/${raw.name}`)}`);
-  const ref = AccountRefInput.safeParse(raw);
-  if (!ref.success) notFound();
-  const account = await getAccountFor(principal, ref.data).catch((err: unknown) => {
-    // Another tenant's or an unknown account looks the same: not found, so names do not leak.
-    if (err instanceof DomainError && (err.code === "AuthorizationFailed" || err.code === "ResourceNotFound")) notFound();
-    throw err;
-  });
-  const canWrite = (await accessOf(principal)).writable.includes(account.subscriptionId);
+export default async function AccountPage({ params }: { params: AccountParams }) {
+  const { account, canWrite } = await loadAccountPage(params);
   return (
     <>
       <h1>{account.name}</h1>

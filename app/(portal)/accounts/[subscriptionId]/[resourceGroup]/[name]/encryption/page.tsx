@@ -1,18 +1,11 @@
 import type { Metadata } from "next";
 import Link from "next/link";
-import { notFound, redirect } from "next/navigation";
-import { AccountRefInput } from "@/lib/accounts/schemas";
-import { getAccountFor } from "@/lib/accounts/service";
-import { accessOf } from "@/lib/auth/authorize";
-import { currentPrincipal } from "@/lib/auth/current";
 import { delegatedToken } from "@/lib/auth/delegated";
 import { readSession } from "@/lib/auth/session";
 import { vaultsVisibleTo, type VaultSummary } from "@/lib/azure/arm-vaults";
 import { keysVisibleTo, type KeyChoice } from "@/lib/azure/user-keys";
-import { DomainError } from "@/lib/errors";
+import { loadAccountPage, type AccountParams } from "../load-account";
 import { EncryptionForm, SystemKeyForm, VaultPicker } from "./encryption-form";
-
-type Params = Promise<{ subscriptionId: string; resourceGroup: string; name: string }>;
 
 export const metadata: Metadata = { title: "Encryption" };
 
@@ -33,19 +26,9 @@ function keyHint(k: KeyChoice): { ok: boolean; text: string } {
   return { ok: true, text: `✓ ${k.kty} ${k.size}, enabled` };
 }
 
-export default async function EncryptionPage({ params, searchParams }: { params: Params; searchParams: Promise<{ vault?: string }> }) {
-  const raw = await params;
-  const base = `/accounts/${raw.subscriptionId}/${raw.resourceGroup}/${raw.name}`;
-  const [principal, session] = await Promise.all([currentPrincipal(), readSession()]);
-  if (!principal || !session) redirect(`/auth/sign-in?returnTo=${encodeURIComponent(`${base}/encryption`)}`);
-  const ref = AccountRefInput.safeParse(raw);
-  if (!ref.success) notFound();
-  const account = await getAccountFor(principal, ref.data).catch((err: unknown) => {
-    if (err instanceof DomainError && (err.code === "AuthorizationFailed" || err.code === "ResourceNotFound")) notFound();
-    throw err;
-  });
-  const canWrite = (await accessOf(principal)).writable.includes(account.subscriptionId);
-
+export default async function EncryptionPage({ params, searchParams }: { params: AccountParams; searchParams: Promise<{ vault?: string }> }) {
+  const { account, ref, canWrite } = await loadAccountPage(params, "/encryption");
+  const session = (await readSession())!; // loadAccountPage has required a signed-in session
   const armToken = await delegatedToken(session, "arm");
   const vaults = armToken ? await vaultsVisibleTo(armToken).catch(() => []) : [];
   const wanted = (await searchParams).vault;
@@ -56,7 +39,7 @@ export default async function EncryptionPage({ params, searchParams }: { params:
   return (
     <>
       <p>
-        <Link href={base}>← {account.name}</Link>
+        <Link href={`/accounts/${account.subscriptionId}/${account.resourceGroup}/${account.name}`}>← {account.name}</Link>
       </p>
       <h1>Encryption</h1>
       <section aria-labelledby="current-h" className="card">
@@ -79,7 +62,7 @@ export default async function EncryptionPage({ params, searchParams }: { params:
           <dt>Identity</dt>
           <dd>{account.identityType === "SystemAssigned" ? `System-assigned (${account.principalId})` : "None: add a system-assigned identity to use a customer key"}</dd>
         </dl>
-        <SystemKeyForm account={ref.data} canWrite={canWrite} onCustomerKey={account.encryptionType === "CustomerKey"} />
+        <SystemKeyForm account={ref} canWrite={canWrite} onCustomerKey={account.encryptionType === "CustomerKey"} />
       </section>
 
       <section aria-labelledby="pick-h">
@@ -91,7 +74,7 @@ export default async function EncryptionPage({ params, searchParams }: { params:
         />
         {selected && keys === null && <p className="notice bad">You cannot list the keys of {selected.name}: you need the list and get key permissions. You can still paste a key identifier.</p>}
         <EncryptionForm
-          account={ref.data}
+          account={ref}
           canWrite={canWrite && account.identityType === "SystemAssigned"}
           vaultUri={selected?.vaultUri}
           keys={(keys ?? []).map((k) => ({ name: k.name, hint: keyHint(k), versions: k.versions }))}
