@@ -71,3 +71,26 @@ test("the API checks api-version and refuses malformed input with ARM errors", a
   const notJson = await request.put(account.replace("contosomedia", "newacct"), { headers: { ...auth, "content-type": "application/json" }, data: "{nope" });
   expect(notJson.status()).toBe(400);
 });
+
+test("ETag and If-Match make concurrent updates safe: a stale ETag gets 412 and changes nothing", async ({ request }) => {
+  const auth = { authorization: `Bearer ${await mintToken(owner)}` };
+  const url = account.replace("contosomedia", `etag${Date.now().toString(36)}`);
+  const created = await request.put(url, { headers: auth, data: { location: "westus2", identity: { type: "None" } } });
+  expect(created.status()).toBe(201);
+  const etag = created.headers().etag!;
+  expect(etag).toMatch(/^"\d+"$/);
+  expect((await request.get(url, { headers: auth })).headers().etag).toBe(etag);
+
+  const changed = await request.patch(url, { headers: { ...auth, "if-match": etag }, data: { identity: { type: "SystemAssigned" } } });
+  expect(changed.status()).toBe(200);
+  const next = changed.headers().etag!;
+  expect(next).not.toBe(etag);
+  expect((await changed.json()).identity.type).toBe("SystemAssigned");
+
+  const stale = await request.patch(url, { headers: { ...auth, "if-match": etag }, data: { identity: { type: "SystemAssigned" } } });
+  expect(stale.status()).toBe(412);
+  expect(await stale.json()).toMatchObject({ error: { code: "PreconditionFailed" } });
+  expect((await request.get(url, { headers: auth })).headers().etag).toBe(next);
+  expect((await request.put(url, { headers: { ...auth, "if-match": "*" }, data: { location: "westus2" } })).status()).toBe(200);
+  expect((await request.delete(url, { headers: auth })).status()).toBe(200);
+});
