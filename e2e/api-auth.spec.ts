@@ -10,7 +10,7 @@ const owner = { oid: demoUsers.owner.objectId, tid: demoTenants.contoso.id, name
 const reader = { oid: demoUsers.reader.objectId, tid: demoTenants.contoso.id, name: demoUsers.reader.name };
 
 test("a real client-credentials token of an Owner app lists and reads accounts", async ({ request }) => {
-  const token = await clientCredentialsToken(request, demoAutomationApp);
+  const token = await clientCredentialsToken(demoAutomationApp);
   const res = await request.get(list, { headers: { authorization: `Bearer ${token}` } });
   expect(res.status()).toBe(200);
   const body = await res.json();
@@ -42,7 +42,7 @@ test("no token, a bad signature, a wrong audience, an expired token and an unkno
 });
 
 test("a valid token without a role gets 403, and a reader gets 403 on PUT, PATCH and DELETE", async ({ request }) => {
-  const noRole = await clientCredentialsToken(request, demoPortalApp);
+  const noRole = await clientCredentialsToken(demoPortalApp);
   const refused = await request.get(account, { headers: { authorization: `Bearer ${noRole}` } });
   expect(refused.status()).toBe(403);
   expect(await refused.json()).toMatchObject({ error: { code: "AuthorizationFailed" } });

@@ -2,12 +2,12 @@
  * The official @azure/arm-mediaservices client, unchanged, through the emulator's ARM endpoint,
  * which forwards Microsoft.Media to the portal as ARM forwards to a resource provider.
  */
-import { demoResourceGroup, demoTenants, demoVaults } from "../lib/demo/directory";
-import { automationClients, grantKeyAccess } from "./arm";
+import { demoResourceGroup, demoSubscriptions, demoTenants, demoVaults } from "../lib/demo/directory";
+import { armCall, automationClients, grantKeyAccess } from "./arm";
 import { expect, test } from "./fixtures";
 import { e2eStack } from "./stack";
 
-test("create with SystemKey, read principalId, switch to CustomerKey (latest, then pinned), switch back, delete", async ({ request }) => {
+test("create with SystemKey, read principalId, switch to CustomerKey (latest, then pinned), switch back, delete", async () => {
   test.setTimeout(60_000);
   const client = automationClients().media;
   const name = `sdk${Date.now().toString(36)}`;
@@ -24,7 +24,7 @@ test("create with SystemKey, read principalId, switch to CustomerKey (latest, th
   expect(principalId).toMatch(/^[0-9a-f-]{36}$/);
   expect((await client.mediaservices.get(demoResourceGroup, name)).identity?.principalId).toBe(principalId);
 
-  await grantKeyAccess(request, principalId!, [demoVaults.compliant.name], demoTenants.contoso.id);
+  await grantKeyAccess(principalId!, [demoVaults.compliant.name], demoTenants.contoso.id);
   const vaultUrl = `https://${demoVaults.compliant.name}.vault.localhost:${e2eStack.emulatorPort}`;
   const keyIdentifier = `${vaultUrl}/keys/rsa-2048`;
 
@@ -63,5 +63,34 @@ test("the official client sees a refused binding as an error with the reason, an
     }),
   ).rejects.toMatchObject({ statusCode: 400, code: "KeyVaultAccessDenied" });
   expect((await client.mediaservices.get(demoResourceGroup, name)).encryption?.type).toBe("SystemKey");
+  await client.mediaservices.delete(demoResourceGroup, name);
+});
+
+test("a user-assigned identity, attached with the official client, reads the customer key", async () => {
+  const client = automationClients().media;
+  const name = `sdkuami${Date.now().toString(36)}`;
+  const identityId = `/subscriptions/${demoSubscriptions.contosoMedia.id}/resourceGroups/${demoResourceGroup}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-${name}`;
+  const identity = ((await armCall("PUT", identityId, { location: "westus2" })) as { properties: { principalId: string; clientId: string } }).properties;
+
+  const created = await client.mediaservices.beginCreateOrUpdateAndWait(demoResourceGroup, name, {
+    location: "westus2",
+    identity: { type: "UserAssigned", userAssignedIdentities: { [identityId]: {} } },
+  });
+  expect(created.identity?.type).toBe("UserAssigned");
+  expect(created.identity?.userAssignedIdentities?.[identityId]).toMatchObject({ principalId: identity.principalId, clientId: identity.clientId });
+
+  await grantKeyAccess(identity.principalId, [demoVaults.compliant.name], demoTenants.contoso.id);
+  const keyIdentifier = `https://${demoVaults.compliant.name}.vault.localhost:${e2eStack.emulatorPort}/keys/rsa-3072`;
+  const switched = await client.mediaservices.beginUpdateAndWait(demoResourceGroup, name, {
+    encryption: { type: "CustomerKey", keyVaultProperties: { keyIdentifier }, identity: { useSystemAssignedIdentity: false, userAssignedIdentity: identityId } },
+  });
+  expect(switched.encryption?.identity).toEqual({ useSystemAssignedIdentity: false, userAssignedIdentity: identityId });
+  expect(switched.encryption?.keyVaultProperties?.currentKeyIdentifier).toMatch(/\/keys\/rsa-3072\/[0-9a-f]{32}$/);
+
+  await expect(
+    client.mediaservices.beginUpdateAndWait(demoResourceGroup, name, {
+      encryption: { type: "CustomerKey", keyVaultProperties: { keyIdentifier }, identity: { useSystemAssignedIdentity: false, userAssignedIdentity: identityId.replace(`id-${name}`, "not-attached") } },
+    }),
+  ).rejects.toMatchObject({ statusCode: 400, code: "InvalidRequestContent" });
   await client.mediaservices.delete(demoResourceGroup, name);
 });

@@ -1,18 +1,15 @@
 /** Test-data setup through the emulator's management plane, as the demo automation app (Owner). */
-import { readFileSync } from "node:fs";
-import path from "node:path";
 import { AzureMediaServices } from "@azure/arm-mediaservices";
 import { ClientSecretCredential } from "@azure/identity";
 import { KeyClient } from "@azure/keyvault-keys";
-import type { APIRequestContext } from "@playwright/test";
-import { localAzureAgent } from "../lib/azure/local-agent";
+import { httpsJson } from "../emulator/test-support";
 import { demoAutomationApp, demoSubscriptions, demoVaults } from "../lib/demo/directory";
-import { e2eStack } from "./stack";
+import { emulatorAgent, e2eStack } from "./stack";
 import { clientCredentialsToken } from "./tokens";
 
 /** The official Azure clients as the automation app, against the e2e emulator. */
 export function automationClients() {
-  const agent = localAzureAgent(readFileSync(path.join(e2eStack.dataDir, "emulator", "tls", "ca.pem"), "utf8"));
+  const agent = emulatorAgent();
   const credential = new ClientSecretCredential(demoAutomationApp.tenantId, demoAutomationApp.clientId, demoAutomationApp.secret, { authorityHost: e2eStack.emulatorUrl, disableInstanceDiscovery: true, agent });
   return {
     media: new AzureMediaServices(credential, demoSubscriptions.contosoMedia.id, { endpoint: e2eStack.emulatorUrl, agent }),
@@ -20,14 +17,19 @@ export function automationClients() {
   };
 }
 
+/** An ARM call to the emulator as the automation app. */
+export async function armCall(method: string, resourcePath: string, body?: unknown) {
+  const token = await clientCredentialsToken(demoAutomationApp);
+  const res = await httpsJson(emulatorAgent(), method, `${e2eStack.emulatorUrl}${resourcePath}?api-version=2023-01-31`, body, { authorization: `Bearer ${token}` });
+  if (res.status >= 300) throw new Error(`${method} ${resourcePath}: HTTP ${res.status}`);
+  return res.json;
+}
+
 /** Gives a principal key permissions (default get/wrapKey/unwrapKey) on each named vault, as the vault's owner would in Azure. */
-export async function grantKeyAccess(request: APIRequestContext, principalId: string, vaults: string[], tenantId: string, keys = ["get", "wrapKey", "unwrapKey"]) {
-  const token = await clientCredentialsToken(request, demoAutomationApp);
+export async function grantKeyAccess(principalId: string, vaults: string[], tenantId: string, keys = ["get", "wrapKey", "unwrapKey"]) {
   for (const vault of vaults) {
-    const res = await request.put(
-      `${e2eStack.emulatorUrl}/subscriptions/${demoSubscriptions.contosoMedia.id}/resourceGroups/${demoVaults.resourceGroup}/providers/Microsoft.KeyVault/vaults/${vault}/accessPolicies/add?api-version=2023-01-31`,
-      { headers: { authorization: `Bearer ${token}` }, data: { properties: { accessPolicies: [{ tenantId, objectId: principalId, permissions: { keys } }] } }, ignoreHTTPSErrors: true },
-    );
-    if (!res.ok()) throw new Error(`access policy on ${vault}: HTTP ${res.status()}`);
+    await armCall("PUT", `/subscriptions/${demoSubscriptions.contosoMedia.id}/resourceGroups/${demoVaults.resourceGroup}/providers/Microsoft.KeyVault/vaults/${vault}/accessPolicies/add`, {
+      properties: { accessPolicies: [{ tenantId, objectId: principalId, permissions: { keys } }] },
+    });
   }
 }

@@ -9,10 +9,10 @@ test("a revoked key shows on the dashboard by itself, blocks operations with a c
   const { media, keys } = automationClients();
   const name = `dash${Date.now().toString(36)}`;
   const keyName = `key-${name}`;
-  await grantKeyAccess(request, demoAutomationApp.objectId, [demoVaults.compliant.name], demoTenants.contoso.id, ["get", "create", "update"]);
+  await grantKeyAccess(demoAutomationApp.objectId, [demoVaults.compliant.name], demoTenants.contoso.id, ["get", "create", "update"]);
   const key = await keys(demoVaults.compliant.name).createRsaKey(keyName, { keySize: 2048 });
   const created = await media.mediaservices.beginCreateOrUpdateAndWait(demoResourceGroup, name, { location: "westus2", identity: { type: "SystemAssigned" } });
-  await grantKeyAccess(request, created.identity!.principalId!, [demoVaults.compliant.name], demoTenants.contoso.id);
+  await grantKeyAccess(created.identity!.principalId!, [demoVaults.compliant.name], demoTenants.contoso.id);
   const keyIdentifier = `https://${demoVaults.compliant.name}.vault.localhost:${e2eStack.emulatorPort}/keys/${keyName}`;
   await media.mediaservices.beginUpdateAndWait(demoResourceGroup, name, { encryption: { type: "CustomerKey", keyVaultProperties: { keyIdentifier } } });
 
@@ -34,7 +34,7 @@ test("a revoked key shows on the dashboard by itself, blocks operations with a c
   await expect(page.locator('tr[data-state="SystemKey"]')).toHaveCount(0);
 
   // The REST API: GET works and says why; a change is refused with the inaccessible error.
-  const token = await clientCredentialsToken(request, demoAutomationApp);
+  const token = await clientCredentialsToken(demoAutomationApp);
   const url = `/subscriptions/${demoSubscriptions.contosoMedia.id}/resourceGroups/${demoResourceGroup}/providers/Microsoft.Media/mediaservices/${name}?api-version=2021-11-01`;
   const auth = { authorization: `Bearer ${token}` };
   expect((await (await request.get(url, { headers: auth })).json()).properties.encryption.status).toBe("CustomerKeyInaccessible");

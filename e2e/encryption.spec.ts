@@ -3,7 +3,7 @@ import { grantKeyAccess } from "./arm";
 import { query } from "./db";
 import { expect, signIn, test } from "./fixtures";
 
-test("the owner binds an RSA-3072 customer key, and non-compliant keys and vaults are refused with their reason", async ({ page, request }) => {
+test("the owner binds an RSA-3072 customer key, and non-compliant keys and vaults are refused with their reason", async ({ page }) => {
   test.setTimeout(90_000);
   await signIn(page, demoUsers.owner.upn);
   const name = `cmk${Date.now().toString(36)}`;
@@ -14,7 +14,7 @@ test("the owner binds an RSA-3072 customer key, and non-compliant keys and vault
   await expect(form.getByText(`Account ${name} created`)).toBeVisible();
 
   const [account] = await query<{ principalId: string }>(`SELECT "principalId" FROM "MediaAccount" WHERE name = $1`, [name]);
-  await grantKeyAccess(request, account!.principalId, [demoVaults.compliant.name, demoVaults.noPurgeProtection.name, demoVaults.otherRegion.name], demoTenants.contoso.id);
+  await grantKeyAccess(account!.principalId, [demoVaults.compliant.name, demoVaults.noPurgeProtection.name, demoVaults.otherRegion.name], demoTenants.contoso.id);
 
   await page.getByTestId("accounts-table").getByRole("link", { name }).click();
   await page.getByRole("link", { name: "Manage encryption" }).click();

@@ -1,3 +1,7 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { localAzureAgent } from "../lib/azure/local-agent";
+
 /** Where the e2e stack that playwright.config.ts starts lives: one place for its ports and data. */
 const port = Number(process.env.E2E_PORT ?? 3100);
 
@@ -16,3 +20,8 @@ export const chromiumLaunch = {
   executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
   args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
 };
+
+/** Node-side calls to the e2e emulator trust its CA, as the app does (read once it exists). */
+export function emulatorAgent() {
+  return localAzureAgent(readFileSync(path.join(e2eStack.dataDir, "emulator", "tls", "ca.pem"), "utf8"));
+}

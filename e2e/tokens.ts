@@ -6,9 +6,9 @@
 import { generateKeyPairSync } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import type { APIRequestContext } from "@playwright/test";
+import { ClientSecretCredential } from "@azure/identity";
 import { SignJWT, importJWK, type JWK } from "jose";
-import { e2eStack } from "./stack";
+import { emulatorAgent, e2eStack } from "./stack";
 
 const emulatorKey = () => (JSON.parse(readFileSync(path.join(e2eStack.dataDir, "emulator", "state.json"), "utf8")) as { signingKey: JWK }).signingKey;
 
@@ -25,11 +25,7 @@ export async function mintToken(claims: { oid: string; tid: string; name?: strin
 }
 
 /** A real client-credentials token from the emulator, as a script or the Azure SDK would get one. */
-export async function clientCredentialsToken(request: APIRequestContext, app: { tenantId: string; clientId: string; secret: string }) {
-  const res = await request.post(`${e2eStack.emulatorUrl}/${app.tenantId}/oauth2/v2.0/token`, {
-    form: { grant_type: "client_credentials", client_id: app.clientId, client_secret: app.secret, scope: `${e2eStack.emulatorUrl}/.default` },
-    ignoreHTTPSErrors: true,
-  });
-  if (!res.ok()) throw new Error(`token: HTTP ${res.status()}`);
-  return ((await res.json()) as { access_token: string }).access_token;
+export async function clientCredentialsToken(app: { tenantId: string; clientId: string; secret: string }) {
+  const credential = new ClientSecretCredential(app.tenantId, app.clientId, app.secret, { authorityHost: e2eStack.emulatorUrl, disableInstanceDiscovery: true, agent: emulatorAgent() });
+  return (await credential.getToken(`${e2eStack.emulatorUrl}/.default`)).token;
 }

@@ -7,7 +7,7 @@ import { accessOf, authorize } from "@/lib/auth/authorize";
 import type { Principal } from "@/lib/auth/principal";
 import { db } from "@/lib/db/client";
 import { DomainError } from "@/lib/errors";
-import { findAccount, insertAccount, listAccounts, removeAccount, setSystemIdentity, type AccountRecord, type AccountRef } from "./store";
+import { findAccount, insertAccount, listAccounts, removeAccount, setSystemIdentity, setUserAssignedIdentities, type AccountRecord, type AccountRef } from "./store";
 
 export const accountResourceId = (ref: AccountRef) =>
   `/subscriptions/${ref.subscriptionId}/resourceGroups/${ref.resourceGroup}/providers/Microsoft.Media/mediaservices/${ref.name}`;
@@ -77,8 +77,23 @@ export async function addSystemIdentityFor(principal: Principal, ref: AccountRef
   if (!account) throw notFound(ref);
   const identity = await issueSystemAssignedIdentity(accountResourceId(account));
   return db().$transaction(async (tx) => {
-    const updated = await setSystemIdentity(account.id, identity, tx);
+    const updated = await setSystemIdentity(account.id, identity, account.identityType === "UserAssigned", tx);
     await audit({ actor: principal.objectId, action: "account.identity", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { principalId: identity.principalId } }, tx);
+    return updated;
+  });
+}
+
+/** Attaches user-assigned identities (already resolved) to an account, keeping its system-assigned one. */
+export async function setUserAssignedIdentitiesFor(principal: Principal, ref: AccountRef, identities: Record<string, { principalId: string; clientId: string }>): Promise<AccountRecord> {
+  await authorizeWrite(principal, ref);
+  const account = await findAccount(ref);
+  if (!account) throw notFound(ref);
+  const inUse = account.encryptionIdentity && !Object.keys(identities).some((id) => id.toLowerCase() === account.encryptionIdentity!.toLowerCase());
+  if (inUse) throw new DomainError("InvalidRequestContent", `The identity ${account.encryptionIdentity} reads the account's customer key: switch the key's identity before removing it.`, "identity.userAssignedIdentities");
+  const type = account.identityType === "SystemAssigned" || account.identityType === "SystemAssignedUserAssigned" ? "SystemAssignedUserAssigned" : "UserAssigned";
+  return db().$transaction(async (tx) => {
+    const updated = await setUserAssignedIdentities(account.id, type, identities, tx);
+    await audit({ actor: principal.objectId, action: "account.identity", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { userAssignedIdentities: Object.keys(identities).join(", ") } }, tx);
     return updated;
   });
 }

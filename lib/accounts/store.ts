@@ -84,9 +84,15 @@ export async function insertAccount(data: NewAccount, tx?: Prisma.TransactionCli
   });
 }
 
+/** Sets the account's user-assigned identities (ARM id → principal and client ids). */
+export async function setUserAssignedIdentities(id: string, identityType: "UserAssigned" | "SystemAssignedUserAssigned", identities: Record<string, { principalId: string; clientId: string }>, tx?: Prisma.TransactionClient): Promise<AccountRecord> {
+  return (tx ?? db()).mediaAccount.update({ where: { id }, data: { identityType, userAssignedIdentities: identities, version: { increment: 1 } }, select: summary });
+}
+
 /** Gives an existing account its system-assigned identity. */
-export async function setSystemIdentity(id: string, identity: { principalId: string; clientId: string; tenantId: string }, tx?: Prisma.TransactionClient): Promise<AccountRecord> {
-  return (tx ?? db()).mediaAccount.update({ where: { id }, data: { identityType: "SystemAssigned", ...identity, version: { increment: 1 } }, select: summary });
+export async function setSystemIdentity(id: string, identity: { principalId: string; clientId: string; tenantId: string }, hasUserAssigned: boolean, tx?: Prisma.TransactionClient): Promise<AccountRecord> {
+  const identityType = hasUserAssigned ? "SystemAssignedUserAssigned" : "SystemAssigned";
+  return (tx ?? db()).mediaAccount.update({ where: { id }, data: { identityType, ...identity, version: { increment: 1 } }, select: summary });
 }
 
 export async function removeAccount(id: string, tx?: Prisma.TransactionClient): Promise<void> {

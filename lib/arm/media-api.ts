@@ -4,9 +4,10 @@ import { z } from "zod";
 import { AccountName, Location, ResourceGroupName, SubscriptionId } from "@/lib/accounts/schemas";
 import { checkKeyNowFor, switchToCustomerKeyFor, switchToSystemKeyFor } from "@/lib/accounts/encryption";
 import { assertAllowed, keyStateOf } from "@/lib/accounts/policy";
-import { accountResourceId, addSystemIdentityFor, deleteAccountFor, getAccountFor, listAccountsFor, putAccountFor, updateAccountFor } from "@/lib/accounts/service";
+import { accountResourceId, addSystemIdentityFor, deleteAccountFor, getAccountFor, listAccountsFor, putAccountFor, setUserAssignedIdentitiesFor, updateAccountFor } from "@/lib/accounts/service";
 import type { AccountRecord, AccountRef } from "@/lib/accounts/store";
 import { vaultLookupAs } from "@/lib/azure/arm-vaults";
+import { resolveUserAssignedIdentity } from "@/lib/azure/user-identities";
 import { keyIdentifierOf } from "@/lib/keys/hierarchy";
 import { principalFromBearer } from "@/lib/auth/bearer";
 import type { Principal } from "@/lib/auth/principal";
@@ -34,7 +35,7 @@ const AccountBody = z.object({
   identity: z
     .object({
       type: z.enum(["None", "SystemAssigned", "UserAssigned", "SystemAssigned,UserAssigned"]),
-      userAssignedIdentities: z.record(z.string(), z.unknown()).optional(),
+      userAssignedIdentities: z.record(z.string(), z.object({}).passthrough().nullable()).optional(),
     })
     .optional(),
   properties: z
@@ -67,7 +68,7 @@ function mediaServiceJson(a: AccountRecord) {
     type: "Microsoft.Media/mediaservices",
     location: a.location,
     tags: {},
-    identity: a.identityType === "SystemAssigned" ? { type: "SystemAssigned", principalId: a.principalId, tenantId: a.tenantId } : { type: "None" },
+    identity: identityJson(a),
     properties: {
       mediaServiceId: a.id,
       provisioningState: "Succeeded",
@@ -81,28 +82,46 @@ function mediaServiceJson(a: AccountRecord) {
   };
 }
 
+const identityTypes = { None: "None", SystemAssigned: "SystemAssigned", UserAssigned: "UserAssigned", SystemAssignedUserAssigned: "SystemAssigned,UserAssigned" } as const;
+
+function identityJson(a: AccountRecord) {
+  const userAssigned = (a.userAssignedIdentities ?? {}) as Record<string, { principalId: string; clientId: string }>;
+  return {
+    type: identityTypes[a.identityType],
+    ...(a.principalId ? { principalId: a.principalId, tenantId: a.tenantId } : {}),
+    ...(Object.keys(userAssigned).length ? { userAssignedIdentities: userAssigned } : {}),
+  };
+}
+
 const etagOf = (a: AccountRecord) => `"${a.version}"`;
 
 /** The account after applying what a PUT or PATCH body asks of identity and encryption. */
 async function applyChanges(principal: Principal, ref: AccountRef, account: AccountRecord, body: Partial<AccountBody>, armToken: string | null): Promise<AccountRecord> {
   assertAllowed(account, "account.update");
-  const wantsSystemIdentity = body.identity?.type.includes("SystemAssigned");
-  if (body.identity?.type.includes("UserAssigned")) {
-    throw new DomainError("InvalidRequestContent", "User-assigned identities are not supported by this service yet: use SystemAssigned.", "identity.type");
+  const type = body.identity?.type;
+  const hasSystem = account.identityType === "SystemAssigned" || account.identityType === "SystemAssignedUserAssigned";
+  if (type && !type.includes("SystemAssigned") && hasSystem) {
+    throw new DomainError("InvalidRequestContent", "An account's system-assigned identity cannot be removed while the account exists.", "identity.type");
   }
-  if (body.identity && !wantsSystemIdentity && account.identityType !== "None") {
-    throw new DomainError("InvalidRequestContent", "An account's identity cannot be removed while the account exists.", "identity.type");
+  if (type?.includes("SystemAssigned") && !hasSystem) account = await addSystemIdentityFor(principal, ref);
+  if (type?.includes("UserAssigned")) {
+    const requested = Object.entries(body.identity?.userAssignedIdentities ?? {}).filter(([, v]) => v !== null).map(([id]) => id);
+    if (!requested.length) throw new DomainError("InvalidRequestContent", "identity.userAssignedIdentities must name at least one identity for UserAssigned.", "identity.userAssignedIdentities");
+    const resolved = Object.fromEntries(await Promise.all(requested.map(async (id) => [id, await resolveUserAssignedIdentity(id, armToken)] as const)));
+    account = await setUserAssignedIdentitiesFor(principal, ref, resolved);
   }
-  if (wantsSystemIdentity && account.identityType === "None") account = await addSystemIdentityFor(principal, ref);
   const encryption = body.properties?.encryption;
   if (encryption?.type === "CustomerKey") {
     const keyIdentifier = encryption.keyVaultProperties?.keyIdentifier;
     if (!keyIdentifier) throw new DomainError("InvalidRequestContent", "properties.encryption.keyVaultProperties.keyIdentifier is required for CustomerKey.", "properties.encryption.keyVaultProperties.keyIdentifier");
-    if (encryption.identity?.userAssignedIdentity) {
-      throw new DomainError("InvalidRequestContent", "User-assigned identities are not supported by this service yet: use the system-assigned identity.", "properties.encryption.identity");
+    const userAssignedIdentity = encryption.identity?.useSystemAssignedIdentity ? null : (encryption.identity?.userAssignedIdentity ?? null);
+    const assigned = Object.keys((account.userAssignedIdentities ?? {}) as object);
+    if (userAssignedIdentity && !assigned.some((id) => id.toLowerCase() === userAssignedIdentity.toLowerCase())) {
+      throw new DomainError("InvalidRequestContent", `The identity ${userAssignedIdentity} is not one of the account's user-assigned identities: add it to identity.userAssignedIdentities first.`, "properties.encryption.identity.userAssignedIdentity");
     }
-    if (account.encryptionType !== "CustomerKey" || account.keyIdentifier !== keyIdentifierOf(keyIdentifier).id) {
-      const validation = await switchToCustomerKeyFor(principal, ref, { keyIdentifier, userAssignedIdentity: null }, vaultLookupAs(armToken));
+    const changed = account.encryptionType !== "CustomerKey" || account.keyIdentifier !== keyIdentifierOf(keyIdentifier).id || (account.encryptionIdentity ?? null) !== userAssignedIdentity;
+    if (changed) {
+      const validation = await switchToCustomerKeyFor(principal, ref, { keyIdentifier, userAssignedIdentity }, vaultLookupAs(armToken));
       if (!validation.ok) throw validation.failure!;
     }
   } else if (encryption?.type === "SystemKey" && account.encryptionType === "CustomerKey") {
@@ -164,7 +183,8 @@ async function route(request: Request, principal: Principal, path: string, armTo
       if (!existing.created && ifMatch && ifMatch !== "*" && ifMatch !== etagOf(existing.account)) {
         throw new DomainError("PreconditionFailed", `The account changed since ETag ${ifMatch}; its ETag is now ${etagOf(existing.account)}. Read it again and retry.`);
       }
-      const account = existing.created ? existing.account : await applyChanges(principal, ref, existing.account, body, armToken);
+      // A new account was created with its system-assigned identity; user-assigned ones attach now.
+      const account = await applyChanges(principal, ref, existing.account, body, armToken);
       return json(existing.created ? 201 : 200, mediaServiceJson(account), { ETag: etagOf(account) });
     }
   }

@@ -3,15 +3,76 @@
  * Postgres wire protocol on loopback, so the portal, the worker and the tests all connect with
  * the same `pg` driver and Prisma adapter they would use against a PostgreSQL server.
  *
- * PGlite is a single backend: the socket server queues queries from every connection and keeps
- * an open transaction's connection exclusive until it ends, so several processes may share it.
+ * PGlite is one backend session shared by every connection. pglite-socket's own server queues
+ * protocol *messages* from all connections in arrival order, so one connection's Parse/Bind/
+ * Execute/Sync sequence could interleave with another's ("unnamed prepared statement does not
+ * exist"). This server uses pglite-socket's connection handler with a queue that gives one
+ * connection the database from its first message until its sequence ends (Sync or a simple
+ * Query) outside a transaction, or until its transaction ends.
  */
+import net from "node:net";
 import { PGlite } from "@electric-sql/pglite";
-import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
+import { PGLiteSocketHandler } from "@electric-sql/pglite-socket";
 
 export interface EmbeddedPostgres {
   url: string;
   stop(): Promise<void>;
+}
+
+const SYNC = 0x53; // 'S'
+const QUERY = 0x51; // 'Q'
+const TERMINATE = 0x58; // 'X'
+const PROTOCOL_3 = 196608;
+
+const isStartup = (message: Uint8Array) => message.length >= 8 && new DataView(message.buffer, message.byteOffset).getInt32(4) === PROTOCOL_3;
+
+/** The queue interface pglite-socket's handler calls, with sequences kept whole per connection. */
+class ConnectionExclusiveQueue {
+  private owner: number | null = null;
+  private waiting: (() => void)[] = [];
+
+  constructor(private readonly db: PGlite) {}
+
+  async enqueue(handlerId: number, message: Uint8Array, onData: (data: Uint8Array) => void): Promise<number> {
+    while (this.owner !== null && this.owner !== handlerId) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.owner = handlerId;
+    let bytes = 0;
+    try {
+      await this.db.runExclusive(() =>
+        this.db.execProtocolRawStream(message, {
+          onRawData: (data) => {
+            bytes += data.length;
+            onData(data);
+          },
+        }),
+      );
+    } finally {
+      const type = message[0];
+      const sequenceEnded = type === SYNC || type === QUERY || type === TERMINATE || isStartup(message);
+      if (sequenceEnded && !this.db.isInTransaction()) this.release();
+    }
+    return bytes;
+  }
+
+  private release() {
+    this.owner = null;
+    for (const wake of this.waiting.splice(0)) wake();
+  }
+
+  getQueueLength(): number {
+    return this.waiting.length;
+  }
+
+  clearQueueForHandler(): void {
+    // Waiting calls of a closed connection run and write nowhere: the handler drops output then.
+  }
+
+  /** A connection went away: roll back what it left open, and let the others in. */
+  async clearTransactionIfNeeded(handlerId: number): Promise<void> {
+    if (this.owner !== handlerId) return;
+    if (this.db.isInTransaction()) await this.db.exec("ROLLBACK");
+    this.release();
+  }
 }
 
 export async function startEmbeddedPostgres(options: {
@@ -19,26 +80,32 @@ export async function startEmbeddedPostgres(options: {
   dataDir?: string;
   /** 0 picks a free port. */
   port: number;
-  /** Connections from every process together (pools of portal, worker, launcher, tests). */
-  maxConnections?: number;
 }): Promise<EmbeddedPostgres> {
   const db = await PGlite.create(options.dataDir);
-  const server = new PGLiteSocketServer({
-    db,
-    host: "127.0.0.1",
-    port: options.port,
-    maxConnections: options.maxConnections ?? 64,
+  const queue = new ConnectionExclusiveQueue(db);
+  const handlers = new Set<PGLiteSocketHandler>();
+  const server = net.createServer((socket) => {
+    // The handler's option type names the library's own queue class; ours has its interface.
+    const handler = new PGLiteSocketHandler({ queryQueue: queue as unknown as ConstructorParameters<typeof PGLiteSocketHandler>[0]["queryQueue"], closeOnDetach: true });
+    handlers.add(handler);
+    for (const event of ["close", "error"]) handler.addEventListener(event, () => handlers.delete(handler));
+    void handler.attach(socket).catch(() => socket.destroy());
   });
   try {
-    await server.start();
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(options.port, "127.0.0.1", resolve);
+    });
   } catch (err) {
     await db.close();
     throw err;
   }
+  const { port } = server.address() as net.AddressInfo;
   return {
-    url: `postgresql://postgres@${server.getServerConn()}/postgres`,
+    url: `postgresql://postgres@127.0.0.1:${port}/postgres`,
     async stop() {
-      await server.stop();
+      for (const handler of handlers) await handler.detach(true);
+      await new Promise((resolve) => server.close(resolve));
       await db.close();
     },
   };
