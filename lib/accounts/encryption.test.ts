@@ -21,6 +21,8 @@ let lib: {
   hierarchy: typeof import("@/lib/keys/hierarchy");
   envelope: typeof import("@/lib/crypto/envelope");
   arm: typeof import("@/lib/azure/arm-vaults");
+  monitor: typeof import("@/lib/monitor/check");
+  monitorStore: typeof import("@/lib/monitor/store");
 };
 const accountKeys = new Map<string, Buffer>();
 
@@ -45,6 +47,8 @@ before(async () => {
     hierarchy: await import("@/lib/keys/hierarchy"),
     envelope: await import("@/lib/crypto/envelope"),
     arm: await import("@/lib/azure/arm-vaults"),
+    monitor: await import("@/lib/monitor/check"),
+    monitorStore: await import("@/lib/monitor/store"),
   };
   const policy = (objectId: string, keys: string[]) => ({ properties: { accessPolicies: [{ tenantId: demoTenants.contoso.id, objectId, permissions: { keys } }] } });
   await env.emu.arm().vaults.updateAccessPolicy(demoVaults.resourceGroup, demoVaults.compliant.name, "add", policy(demoAutomationApp.objectId, ["get", "rotate"]));
@@ -80,10 +84,11 @@ describe("re-wrapping is O(1) in the number of secrets", () => {
       assert.equal(switched.ok, true, JSON.stringify(switched.checks));
       costs[name].systemToCustomer = await keyVaultCalls();
 
+      // Adopting a new version is the monitor's check: read the latest, prove access, re-wrap.
       await env.emu.keyClient(demoVaults.compliant.name).rotateKey("rsa-3072");
-      const fresh = await lib.service.getAccountFor(owner, ref(name));
       await env.emu.admin("POST", "reset");
-      const adopted = await lib.hierarchy.adoptLatestVersion(fresh, "test");
+      assert.ok(await lib.monitorStore.claimAccount("test", account.id, 60_000));
+      const adopted = (await lib.monitor.checkAccount(account.id, "test")).rewrappedTo;
       assert.ok(adopted && adopted !== switched.wrapping!.wrappedBy, "a new version was adopted");
       costs[name].newVersion = await keyVaultCalls();
       assert.equal((await lib.service.getAccountFor(owner, ref(name))).accountKey?.wrappedBy, adopted);

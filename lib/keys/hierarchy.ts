@@ -121,28 +121,3 @@ export async function storeRewrap(
 export function dropAccountKey(accountId: string): void {
   cache().drop(accountId);
 }
-
-/**
- * Follows a versionless root to its latest version: when a new version exists, wraps the
- * account key with it and stores the new wrapping (one transaction, audited). A pinned root never
- * moves. Key Vault calls: get latest, and wrap when it changed (plus an unwrap if not cached).
- * Returns the new versioned id, or null when nothing changed.
- */
-export async function adoptLatestVersion(account: AccountForKeys & { accountKey: { wrappedBy: string } | null; subscriptionId: string }, actor: string): Promise<string | null> {
-  const root = rootOf(account);
-  if (keyIdentifierOf(root.keyId).version) return null;
-  const latest = await resolveVersion(root);
-  const current = account.accountKey?.wrappedBy;
-  if (latest === current) return null;
-  const plaintext = await accountKey(account);
-  const wrapped = await wrapKey(root.identityClientId, latest, plaintext);
-  await storeRewrap(account.id, plaintext, { wrapped, wrappedBy: latest }, async () => {}, {
-    actor,
-    action: "encryption.rewrap",
-    outcome: "success",
-    subscriptionId: account.subscriptionId,
-    accountId: account.id,
-    detail: { from: current ?? null, to: latest, reason: "new key version" },
-  });
-  return latest;
-}
