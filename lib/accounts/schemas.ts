@@ -31,9 +31,12 @@ export const EncryptionInput = z
     versionMode: z.enum(["latest", "pinned"]).default("latest"),
     version: z.string().trim().optional(),
     keyUri: z.string().trim().optional(),
+    /** "system", or the ARM id of one of the account's user-assigned identities. */
+    identity: z.string().trim().default("system"),
   })
   .transform((form, ctx) => {
-    const { keySource, vaultUri, keyName, versionMode, version, keyUri, ...ref } = form;
+    const { keySource, vaultUri, keyName, versionMode, version, keyUri, identity, ...rest } = form;
+    const ref = { ...rest, userAssignedIdentity: identity === "system" ? null : identity };
     if (keySource === "uri") {
       if (!keyUri) ctx.addIssue({ code: "custom", path: ["keyUri"], message: "Paste a key identifier." });
       return { ...ref, keyIdentifier: keyUri ?? "" };

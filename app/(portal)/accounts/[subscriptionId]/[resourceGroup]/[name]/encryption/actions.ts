@@ -21,14 +21,14 @@ function asResult(validation: BindingValidation, success: string): ActionResult 
 }
 
 export const validateEncryptionAction = authenticatedAction(EncryptionInput, async ({ principal, input }) => {
-  const { keyIdentifier, ...ref } = input;
-  const validation = await validateCustomerKeyFor(principal, ref, { keyIdentifier, userAssignedIdentity: null }, await userVaultLookup());
+  const { keyIdentifier, userAssignedIdentity, ...ref } = input;
+  const validation = await validateCustomerKeyFor(principal, ref, { keyIdentifier, userAssignedIdentity }, await userVaultLookup());
   return asResult(validation, "Every check passed: you can save this key.");
 });
 
 export const saveEncryptionAction = authenticatedAction(EncryptionInput, async ({ principal, input }) => {
-  const { keyIdentifier, ...ref } = input;
-  const validation = await switchToCustomerKeyFor(principal, ref, { keyIdentifier, userAssignedIdentity: null }, await userVaultLookup());
+  const { keyIdentifier, userAssignedIdentity, ...ref } = input;
+  const validation = await switchToCustomerKeyFor(principal, ref, { keyIdentifier, userAssignedIdentity }, await userVaultLookup());
   revalidatePath(`/accounts/${ref.subscriptionId}/${ref.resourceGroup}/${ref.name}`, "layout");
   return asResult(validation, `Saved: the account key is now wrapped by ${validation.wrapping?.wrappedBy}.`);
 });

@@ -54,7 +54,20 @@ function Checks({ result }: { result: ActionResult | null }) {
   );
 }
 
-export function EncryptionForm({ account, canWrite, vaultUri, keys }: { account: AccountRef; canWrite: boolean; vaultUri?: string; keys: { name: string; hint: Hint; versions: { version: string; enabled: boolean }[] }[] }) {
+export function EncryptionForm({
+  account,
+  canWrite,
+  vaultUri,
+  keys,
+  identities,
+}: {
+  account: AccountRef;
+  canWrite: boolean;
+  vaultUri?: string;
+  keys: { name: string; hint: Hint; versions: { version: string; enabled: boolean }[] }[];
+  /** The account's identities that can read a key: value "system" or a user-assigned identity's ARM id. */
+  identities: { value: string; label: string }[];
+}) {
   const [validation, validate, validating] = useActionState<ActionResult | null, FormData>(validateEncryptionAction, null);
   const [saved, save, saving] = useActionState<ActionResult | null, FormData>(saveEncryptionAction, null);
   const [source, setSource] = useState<"pick" | "uri">(keys.length ? "pick" : "uri");
@@ -80,7 +93,14 @@ export function EncryptionForm({ account, canWrite, vaultUri, keys }: { account:
       <RefFields account={account} />
       <input type="hidden" name="vaultUri" value={vaultUri ?? ""} />
       <fieldset disabled={!canWrite || pending} style={{ border: 0, padding: 0, margin: 0, display: "grid", gap: "0.75rem" }}>
-        <legend className="muted">The account&apos;s system-assigned identity reads the key.</legend>
+        <label htmlFor="identity-select">Identity that reads the key</label>
+        <select id="identity-select" name="identity">
+          {identities.map((i) => (
+            <option key={i.value} value={i.value}>
+              {i.label}
+            </option>
+          ))}
+        </select>
         <div role="radiogroup" aria-label="Key source">
           <label style={{ display: "inline-flex", gap: "0.4rem", fontWeight: 400 }}>
             <input type="radio" name="keySource" value="pick" checked={source === "pick"} onChange={() => setSource("pick")} disabled={!keys.length} /> Select from the vault

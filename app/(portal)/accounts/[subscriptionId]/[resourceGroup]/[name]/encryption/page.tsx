@@ -29,6 +29,11 @@ function keyHint(k: KeyChoice): { ok: boolean; text: string } {
 export default async function EncryptionPage({ params, searchParams }: { params: AccountParams; searchParams: Promise<{ vault?: string }> }) {
   const { account, ref, canWrite } = await loadAccountPage(params, "/encryption");
   const session = (await readSession())!; // loadAccountPage has required a signed-in session
+  const userAssigned = Object.entries((account.userAssignedIdentities ?? {}) as Record<string, { principalId: string }>);
+  const identities = [
+    ...(account.principalId ? [{ value: "system", label: `System-assigned (${account.principalId})` }] : []),
+    ...userAssigned.map(([id, i]) => ({ value: id, label: `User-assigned ${id.split("/").pop()} (${i.principalId})` })),
+  ];
   const armToken = await delegatedToken(session, "arm");
   const vaults = armToken ? await vaultsVisibleTo(armToken).catch(() => []) : [];
   const wanted = (await searchParams).vault;
@@ -60,7 +65,7 @@ export default async function EncryptionPage({ params, searchParams }: { params:
             <code data-testid="current-key-identifier">{account.accountKey?.wrappedBy ?? "created on first use"}</code>
           </dd>
           <dt>Identity</dt>
-          <dd>{account.identityType === "SystemAssigned" ? `System-assigned (${account.principalId})` : "None: add a system-assigned identity to use a customer key"}</dd>
+          <dd>{identities.length ? identities.map((i) => i.label).join("; ") : "None: give the account a managed identity to use a customer key"}</dd>
         </dl>
         <SystemKeyForm account={ref} canWrite={canWrite} onCustomerKey={account.encryptionType === "CustomerKey"} />
       </section>
@@ -75,7 +80,8 @@ export default async function EncryptionPage({ params, searchParams }: { params:
         {selected && keys === null && <p className="notice bad">You cannot list the keys of {selected.name}: you need the list and get key permissions. You can still paste a key identifier.</p>}
         <EncryptionForm
           account={ref}
-          canWrite={canWrite && account.identityType === "SystemAssigned"}
+          canWrite={canWrite && identities.length > 0}
+          identities={identities}
           vaultUri={selected?.vaultUri}
           keys={(keys ?? []).map((k) => ({ name: k.name, hint: keyHint(k), versions: k.versions }))}
         />
