@@ -3,7 +3,15 @@ import { AuthenticationError, CredentialUnavailableError } from "@azure/identity
 import { RestError } from "@azure/core-rest-pipeline";
 import { DomainError, type ErrorCode } from "@/lib/errors";
 
-const transientNetwork = /ECONNRESET|ECONNREFUSED|ETIMEDOUT|EAI_AGAIN|socket hang up|timeout|aborted/i;
+/**
+ * Failures that say nothing about the key. DNS failures of a vault's name are among them, even
+ * NXDOMAIN (ENOTFOUND): a deleted vault's name stops resolving, but so does a name behind a broken
+ * resolver or split-horizon DNS, and a transient fault must never disable an account. Key
+ * Vault's own answers (404 VaultNotFound, KeyNotFound, 403) are what move an account; until one
+ * comes, work that needs the account key is served from the cache while it lives, then refused
+ * with 503 and Retry-After.
+ */
+const transientNetwork = /ECONNRESET|ECONNREFUSED|ETIMEDOUT|EAI_AGAIN|ENOTFOUND|socket hang up|timeout|aborted/i;
 
 function innerCode(err: RestError): string | undefined {
   const details = err.details as { error?: { innererror?: { code?: string }; innerError?: { code?: string } } } | undefined;
@@ -35,14 +43,13 @@ export function keyVaultError(err: unknown, context: { operation: string; keyId:
     }
     if (status === 400) return refuse("KeyOperationsNotAllowed", `Key Vault refused ${context.operation} with ${context.keyId}: ${err.message}`);
     const retryAfter = Number(err.response?.headers.get("retry-after")) || 10;
-    if (status === 429 || status >= 500 || status === 0 || transientNetwork.test(err.message)) {
+    if (status === 429 || status >= 500 || status === 0 || transientNetwork.test(`${err.code} ${err.message}`)) {
       return new DomainError("KeyVaultUnavailable", `Key Vault is unavailable right now (${status || err.code || "no answer"}); try again in ${retryAfter} s.`, undefined, retryAfter);
     }
   }
-  if (err instanceof AuthenticationError || transientNetwork.test(String((err as Error)?.message))) {
+  const code = (err as NodeJS.ErrnoException)?.code ?? "";
+  if (err instanceof AuthenticationError || transientNetwork.test(`${code} ${String((err as Error)?.message)}`)) {
     return new DomainError("KeyVaultUnavailable", "Key Vault or the managed identity endpoint did not answer; try again shortly.", undefined, 10);
   }
-  const dns = (err as NodeJS.ErrnoException)?.code === "ENOTFOUND";
-  if (dns) return refuse("VaultNotFound", `The vault of ${context.keyId} does not resolve (it may have been deleted).`);
   throw err;
 }
