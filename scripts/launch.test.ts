@@ -11,12 +11,24 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createDb } from "@/lib/db/client";
 
+/**
+ * A free port below the kernel's ephemeral range (32768+ on Linux). A port found by binding 0
+ * and releasing it can be handed to another test file's port-0 server before the launcher binds
+ * it; ports from this range are never handed out that way.
+ */
 async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, "127.0.0.1");
-  await new Promise((r) => server.once("listening", r));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
+  for (;;) {
+    const port = 10_000 + Math.floor(Math.random() * 20_000);
+    const server = net.createServer();
+    const free = await new Promise<boolean>((resolve) => {
+      server.once("error", () => resolve(false));
+      server.listen(port, "127.0.0.1", () => resolve(true));
+    });
+    if (free) {
+      await new Promise((r) => server.close(r));
+      return port;
+    }
+  }
 }
 
 interface Run {
