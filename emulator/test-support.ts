@@ -3,13 +3,14 @@
  * the official Azure clients against it, configured exactly as the app configures them locally.
  */
 import { mkdtemp, rm } from "node:fs/promises";
-import https from "node:https";
+import type https from "node:https";
 import os from "node:os";
 import path from "node:path";
 import { KeyVaultManagementClient } from "@azure/arm-keyvault";
 import type { TokenCredential } from "@azure/core-auth";
 import { ClientSecretCredential, ManagedIdentityCredential } from "@azure/identity";
 import { CryptographyClient, KeyClient } from "@azure/keyvault-keys";
+import { httpsRequest } from "@/lib/azure/https-request";
 import { localAzureAgent } from "@/lib/azure/local-agent";
 import { demoAutomationApp, demoSubscriptions } from "@/lib/demo/directory";
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from "./server";
@@ -83,30 +84,25 @@ export async function startTestEmulator(options: Partial<EmulatorOptions> = {}):
   return t;
 }
 
-/** One HTTPS request through `agent` (Node's fetch cannot take an agent), JSON in and out. */
-export function httpsJson(
+/** One HTTPS request through `agent`, JSON in and out (text kept when the body is not JSON). */
+export async function httpsJson(
   agent: https.Agent,
   method: string,
   url: string,
   body?: unknown,
   headers: Record<string, string> = {},
-): Promise<{ status: number; json: unknown; headers: Record<string, string | string[] | undefined> }> {
-  return new Promise((resolve, reject) => {
-    const req = https.request(url, { method, agent, headers: { "content-type": "application/json", ...headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => {
-        const text = Buffer.concat(chunks).toString();
-        let json: unknown = text;
-        try {
-          json = text ? JSON.parse(text) : undefined;
-        } catch {
-          // not JSON: keep the text
-        }
-        resolve({ status: res.statusCode ?? 0, json, headers: res.headers });
-      });
-    });
-    req.on("error", reject);
-    req.end(body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body));
+): Promise<{ status: number; json: unknown; headers: Record<string, string> }> {
+  const res = await httpsRequest(url, {
+    method,
+    agent,
+    headers: { "content-type": "application/json", ...headers },
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
   });
+  let json: unknown = res.text;
+  try {
+    json = res.text ? JSON.parse(res.text) : undefined;
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: res.status, json, headers: res.headers };
 }

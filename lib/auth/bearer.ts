@@ -1,6 +1,6 @@
 import "server-only";
-import https from "node:https";
 import { createLocalJWKSet, decodeProtectedHeader, errors, jwtVerify, type JSONWebKeySet, type JWTPayload } from "jose";
+import { httpsRequest } from "@/lib/azure/https-request";
 import { azureAgent } from "@/lib/azure/transport";
 import { getConfig } from "@/lib/config";
 import { DomainError } from "@/lib/errors";
@@ -11,19 +11,10 @@ const JWKS_TTL_MS = 60 * 60 * 1000;
 const JWKS_MIN_REFRESH_MS = 60 * 1000;
 let jwks: { set: ReturnType<typeof createLocalJWKSet>; kids: Set<string>; fetchedAt: number } | undefined;
 
-function fetchJson(url: string): Promise<JSONWebKeySet> {
-  return new Promise((resolve, reject) => {
-    https
-      .get(url, { agent: azureAgent(), timeout: 5000 }, (res) => {
-        let body = "";
-        res.on("data", (c) => (body += c));
-        res.on("end", () => (res.statusCode === 200 ? resolve(JSON.parse(body) as JSONWebKeySet) : reject(new Error(`JWKS: HTTP ${res.statusCode}`))));
-      })
-      .on("timeout", function (this: { destroy(e: Error): void }) {
-        this.destroy(new Error("JWKS: timeout"));
-      })
-      .on("error", reject);
-  });
+async function fetchJwks(url: string): Promise<JSONWebKeySet> {
+  const res = await httpsRequest(url, { agent: azureAgent(), timeoutMs: 5000 });
+  if (res.status !== 200) throw new Error(`JWKS: HTTP ${res.status}`);
+  return JSON.parse(res.text) as JSONWebKeySet;
 }
 
 /** Entra ID's signing keys (common to every tenant), cached; refetched for an unknown kid, at most once a minute. */
@@ -31,7 +22,7 @@ async function signingKeys(kid: string | undefined) {
   const stale = !jwks || Date.now() - jwks.fetchedAt > JWKS_TTL_MS;
   const unknownKid = kid && jwks && !jwks.kids.has(kid) && Date.now() - jwks.fetchedAt > JWKS_MIN_REFRESH_MS;
   if (stale || unknownKid) {
-    const keys = await fetchJson(`${getConfig().endpoints.authorityHost}/common/discovery/v2.0/keys`);
+    const keys = await fetchJwks(`${getConfig().endpoints.authorityHost}/common/discovery/v2.0/keys`);
     jwks = { set: createLocalJWKSet(keys), kids: new Set(keys.keys.map((k) => k.kid ?? "")), fetchedAt: Date.now() };
   }
   return jwks!.set;

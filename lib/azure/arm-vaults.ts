@@ -1,9 +1,9 @@
 import "server-only";
-import https from "node:https";
 import { KeyVaultManagementClient } from "@azure/arm-keyvault";
 import type { AccessToken, TokenCredential } from "@azure/core-auth";
 import { getConfig } from "@/lib/config";
 import type { VaultLookup } from "@/lib/keys/binding";
+import { httpsRequest } from "./https-request";
 import { azureAgent } from "./transport";
 
 export interface VaultSummary {
@@ -21,21 +21,17 @@ export const tokenCredential = (token: string): TokenCredential => ({
   getToken: async (): Promise<AccessToken> => ({ token, expiresOnTimestamp: Date.now() + 5 * 60_000 }),
 });
 
-function armGet<T>(path: string, token: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    https
-      .get(`${getConfig().endpoints.armEndpoint}${path}`, { agent: azureAgent(), headers: { authorization: `Bearer ${token}` }, timeout: 10_000 }, (res) => {
-        let body = "";
-        res.on("data", (c) => (body += c));
-        res.on("end", () => (res.statusCode === 200 ? resolve(JSON.parse(body) as T) : reject(new Error(`ARM ${path}: HTTP ${res.statusCode}`))));
-      })
-      .on("error", reject);
-  });
+/** A GET on the management plane as the token's principal: the status and the parsed body. */
+export async function armGet<T>(path: string, token: string): Promise<{ status: number; body: T | null }> {
+  const res = await httpsRequest(`${getConfig().endpoints.armEndpoint}${path}`, { agent: azureAgent(), headers: { authorization: `Bearer ${token}` }, timeoutMs: 10_000 });
+  return { status: res.status, body: res.status === 200 ? (JSON.parse(res.text) as T) : null };
 }
 
 /** Every vault the token's principal may read, across the subscriptions it sees (as the Azure portal lists them). */
 export async function vaultsVisibleTo(armToken: string): Promise<VaultSummary[]> {
-  const { value: subscriptions } = await armGet<{ value: { subscriptionId: string }[] }>("/subscriptions?api-version=2022-12-01", armToken);
+  const { status, body } = await armGet<{ value: { subscriptionId: string }[] }>("/subscriptions?api-version=2022-12-01", armToken);
+  if (!body) throw new Error(`ARM /subscriptions: HTTP ${status}`);
+  const subscriptions = body.value;
   const credential = tokenCredential(armToken);
   const { armEndpoint } = getConfig().endpoints;
   const lists = await Promise.all(

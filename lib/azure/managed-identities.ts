@@ -1,8 +1,8 @@
 import "server-only";
-import https from "node:https";
 import { ClientSecretCredential } from "@azure/identity";
 import { getConfig } from "@/lib/config";
 import { DomainError } from "@/lib/errors";
+import { httpsRequest } from "./https-request";
 import { azureAgent } from "./transport";
 
 export interface IssuedIdentity {
@@ -28,19 +28,9 @@ export async function issueSystemAssignedIdentity(resourceId: string): Promise<I
     agent: azureAgent(),
   });
   const token = (await credential.getToken(`${config.endpoints.armEndpoint}/.default`)).token;
-  const body = await new Promise<string>((resolve, reject) => {
-    const req = https.request(
-      `${config.endpoints.armEndpoint}${resourceId}/providers/Microsoft.ManagedIdentity/identities/default?api-version=2023-01-31`,
-      { method: "PUT", agent: azureAgent(), headers: { authorization: `Bearer ${token}`, "content-type": "application/json" } },
-      (res) => {
-        let text = "";
-        res.on("data", (c) => (text += c));
-        res.on("end", () => (res.statusCode === 200 ? resolve(text) : reject(new Error(`identity provider: HTTP ${res.statusCode} ${text}`))));
-      },
-    );
-    req.on("error", reject);
-    req.end("{}");
-  });
-  return (JSON.parse(body) as { properties: IssuedIdentity }).properties;
+  const url = `${config.endpoints.armEndpoint}${resourceId}/providers/Microsoft.ManagedIdentity/identities/default?api-version=2023-01-31`;
+  const res = await httpsRequest(url, { method: "PUT", agent: azureAgent(), headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: "{}" });
+  if (res.status !== 200) throw new Error(`identity provider: HTTP ${res.status} ${res.text}`);
+  return (JSON.parse(res.text) as { properties: IssuedIdentity }).properties;
 }
 

@@ -1,8 +1,6 @@
 import "server-only";
-import https from "node:https";
-import { getConfig } from "@/lib/config";
 import { DomainError } from "@/lib/errors";
-import { azureAgent } from "./transport";
+import { armGet } from "./arm-vaults";
 
 export interface UserAssignedIdentity {
   principalId: string;
@@ -20,16 +18,8 @@ export async function resolveUserAssignedIdentity(resourceId: string, armToken: 
   const field = "identity.userAssignedIdentities";
   if (!identityId.test(resourceId)) throw new DomainError("InvalidRequestContent", `'${resourceId}' is not the ARM id of a user-assigned identity.`, field);
   if (!armToken) throw new DomainError("InvalidRequestContent", "This deployment cannot read user-assigned identities on your behalf yet: use the system-assigned identity.", field);
-  const body = await new Promise<{ status: number; text: string }>((resolve, reject) => {
-    https
-      .get(`${getConfig().endpoints.armEndpoint}${resourceId}?api-version=2023-01-31`, { agent: azureAgent(), headers: { authorization: `Bearer ${armToken}` }, timeout: 10_000 }, (res) => {
-        let text = "";
-        res.on("data", (c) => (text += c));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
-      })
-      .on("error", reject);
-  });
-  if (body.status !== 200) throw new DomainError("InvalidRequestContent", `The user-assigned identity '${resourceId}' was not found, or you cannot read it (HTTP ${body.status}).`, field);
-  const { principalId, clientId } = (JSON.parse(body.text) as { properties: UserAssignedIdentity }).properties;
+  const { status, body } = await armGet<{ properties: UserAssignedIdentity }>(`${resourceId}?api-version=2023-01-31`, armToken);
+  if (!body) throw new DomainError("InvalidRequestContent", `The user-assigned identity '${resourceId}' was not found, or you cannot read it (HTTP ${status}).`, field);
+  const { principalId, clientId } = body.properties;
   return { principalId, clientId };
 }

@@ -1,5 +1,5 @@
 import "server-only";
-import https from "node:https";
+import { httpsRequest } from "@/lib/azure/https-request";
 import { azureAgent } from "@/lib/azure/transport";
 import { getConfig } from "@/lib/config";
 import { db } from "@/lib/db/client";
@@ -20,19 +20,9 @@ async function timed(probe: () => Promise<unknown>) {
   }
 }
 
-function emulatorHealthy(url: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    https
-      .get(url, { agent: azureAgent(), timeout: 2000 }, (res) => {
-        res.resume();
-        if (res.statusCode === 200) resolve();
-        else reject(new Error(`HTTP ${res.statusCode}`));
-      })
-      .on("timeout", function (this: { destroy(e: Error): void }) {
-        this.destroy(Object.assign(new Error("timeout"), { name: "TimeoutError" }));
-      })
-      .on("error", reject);
-  });
+async function emulatorHealthy(url: string): Promise<void> {
+  const { status } = await httpsRequest(url, { agent: azureAgent(), timeoutMs: 2000 });
+  if (status !== 200) throw new Error(`HTTP ${status}`);
 }
 
 export async function checkHealth(): Promise<HealthReport> {
