@@ -6,7 +6,8 @@ import { DomainError } from "@/lib/errors";
 import { dropAccountKey, keyIdentifierOf, rootOf, storeRewrap } from "@/lib/keys/hierarchy";
 import { getKey, unwrapKey, wrapKey, type KeyInfo } from "@/lib/keyvault/keys";
 
-export type CheckResult = "active" | "recovered" | "inaccessible" | "unreachable" | "skipped";
+/** skipped: not this worker's, or gone; error: failed unexpectedly, retried when its lease lapses. */
+export type CheckResult = "active" | "recovered" | "inaccessible" | "unreachable" | "skipped" | "error";
 
 export interface CheckOutcome {
   accountId: string;

@@ -28,7 +28,12 @@ export function startMonitor(options: { loop: boolean; onOutcome?: (o: CheckOutc
     const reads: KeyReads = new Map();
     const outcomes: CheckOutcome[] = [];
     for (const id of ids) {
-      const outcome = await checkAccount(id, owner, reads);
+      const outcome = await checkAccount(id, owner, reads).catch((err: Error & { code?: string }) => {
+        // One account's failure must not hold back the rest of the batch: its lease lapses and
+        // it is checked again. An account deleted during its check (P2025) just disappears.
+        if (err.code !== "P2025") console.error(`[monitor] check of ${id} failed:`, err.message);
+        return { accountId: id, result: err.code === "P2025" ? "skipped" : "error" } satisfies CheckOutcome;
+      });
       outcomes.push(outcome);
       options.onOutcome?.(outcome);
     }
