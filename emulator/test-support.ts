@@ -29,6 +29,8 @@ export interface TestEmulator extends RunningEmulator {
   rawVaultCall(vault: string, method: string, path: string, body?: unknown, token?: string | null): ReturnType<typeof httpsJson>;
   armFetch(method: string, resourcePath: string, body?: unknown, apiVersion?: string): Promise<{ status: number; json: unknown }>;
   admin(method: string, control: string, body?: unknown): Promise<{ status: number; json: unknown }>;
+  /** Key Vault operations counted since the last reset, all vaults; the SDK's 401 challenge handshake is not an operation. */
+  keyVaultCalls(): Promise<number>;
   restart(): Promise<void>;
   dispose(): Promise<void>;
 }
@@ -70,6 +72,10 @@ export async function startTestEmulator(options: Partial<EmulatorOptions> = {}):
       return call(method, `${running.url}${resourcePath}${resourcePath.includes("?") ? "&" : "?"}api-version=${apiVersion}`, body, token!.token);
     },
     admin: (method, control, body) => call(method, `${running.url}/_emulator/${control}`, body),
+    async keyVaultCalls() {
+      const counters = ((await t.admin("GET", "counters")).json as { keyvault?: Record<string, Record<string, number>> }).keyvault ?? {};
+      return Object.values(counters).flatMap((ops) => Object.entries(ops)).filter(([op]) => op !== "challenge").reduce((n, [, c]) => n + c, 0);
+    },
     async restart() {
       await running.stop();
       running = await startEmulator({ admin: true, ...options, dataDir, port: running.port });

@@ -37,6 +37,11 @@ const common = {
   KEYVAULT_OPERATIONS_PER_10S: z.coerce.number().int().min(1).default(4000),
   /** How often the key monitor checks each customer key. */
   MONITOR_INTERVAL_SECONDS: z.coerce.number().min(0.2).max(86_400).default(60),
+  /** How often an idle job worker looks for scheduled jobs. */
+  JOB_POLL_INTERVAL_SECONDS: z.coerce.number().min(0.2).max(3600).default(2),
+  /** Limits on what a JobInputHttp download may take: bytes per input, seconds per file. */
+  JOB_INPUT_MAX_BYTES: z.coerce.number().int().min(1).default(256 * 1024 * 1024),
+  JOB_INPUT_TIMEOUT_SECONDS: z.coerce.number().min(1).max(3600).default(300),
   DATA_DIR: z.string().min(1).default(".data"),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
 };
@@ -50,6 +55,8 @@ const LocalEnv = z.object({
   /** The local Azure emulator: HTTPS (Entra ID, ARM, Key Vault) and its managed identity endpoint. */
   EMULATOR_PORT: port.default(8443),
   EMULATOR_IDENTITY_PORT: port.default(8444),
+  /** JobInputHttp may fetch from loopback and private networks: on for local test servers, off in Azure. */
+  JOB_INPUT_ALLOW_PRIVATE_NETWORKS: z.stringbool().default(true),
 });
 
 const AzureEnv = z.object({
@@ -162,6 +169,13 @@ function toConfig(env: z.infer<typeof Env>) {
     accountKeyCacheSeconds: env.ACCOUNT_KEY_CACHE_SECONDS,
     monitorIntervalMs: env.MONITOR_INTERVAL_SECONDS * 1000,
     keyVaultOperationsPer10s: env.KEYVAULT_OPERATIONS_PER_10S,
+    jobs: {
+      pollIntervalMs: env.JOB_POLL_INTERVAL_SECONDS * 1000,
+      inputMaxBytes: env.JOB_INPUT_MAX_BYTES,
+      inputTimeoutMs: env.JOB_INPUT_TIMEOUT_SECONDS * 1000,
+      // Never in the azure profile: a job's URL must not reach the service's own network (SSRF).
+      allowPrivateNetworks: env.APP_PROFILE === "local" && env.JOB_INPUT_ALLOW_PRIVATE_NETWORKS,
+    },
   };
 }
 

@@ -1,10 +1,11 @@
 /**
- * `npm run worker`: the key monitor. Safe to run several: accounts are claimed with leases.
- * `npm start` runs one.
+ * `npm run worker`: the key monitor and the job runner. Safe to run several: accounts and jobs
+ * are claimed with leases. `npm start` runs one.
  */
 import "dotenv/config";
 import { loadConfig } from "@/lib/config";
 import { disconnectDb } from "@/lib/db/client";
+import { startJobRunner } from "@/lib/media/job-runner";
 import { startMonitor } from "@/lib/monitor/worker";
 
 const config = loadConfig();
@@ -14,11 +15,18 @@ const monitor = startMonitor({
     if (o.result !== "active") console.log(`[monitor] ${o.accountId}: ${o.result}${o.reason ? ` (${o.reason})` : ""}${o.rewrappedTo ? ` → ${o.rewrappedTo}` : ""}`);
   },
 });
+const jobs = startJobRunner({
+  loop: true,
+  onOutcome: (o) => {
+    if (o.state !== "Deferred") console.log(`[jobs] ${o.jobId}: ${o.state}${o.error ? ` (${o.error.code})` : ""}`);
+  },
+});
 console.log(`[monitor] ${monitor.owner} checks customer keys every ${config.monitorIntervalMs / 1000} s`);
+console.log(`[jobs] ${jobs.owner} looks for scheduled jobs every ${config.jobs.pollIntervalMs / 1000} s`);
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, async () => {
-    await monitor.stop();
+    await Promise.all([monitor.stop(), jobs.stop()]);
     await disconnectDb();
     process.exit(0);
   });

@@ -14,9 +14,12 @@ export const operations = {
   "account.update": "Change the account (identity)",
   "encryption.change": "Change the encryption key",
   "key.check": "Check the customer key now",
+  "media.read": "Read media resources (assets, transforms, jobs, content key policies, streaming locators)",
+  "media.write": "Create, change or delete assets and transforms",
   "secrets.read": "Read secrets (content keys, token keys)",
   "secrets.write": "Create content key policies and streaming locators",
   "jobs.create": "Create encoding jobs",
+  "jobs.run": "Run scheduled jobs (they wait, and resume when the key is back)",
   keyDelivery: "Deliver content keys to players (streaming)",
 } as const;
 

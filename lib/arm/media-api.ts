@@ -1,5 +1,4 @@
 import "server-only";
-import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { AccountName, Location, ResourceGroupName, SubscriptionId } from "@/lib/accounts/schemas";
 import { checkKeyNowFor, switchToCustomerKeyFor, switchToSystemKeyFor } from "@/lib/accounts/encryption";
@@ -14,6 +13,8 @@ import type { Principal } from "@/lib/auth/principal";
 import { getConfig } from "@/lib/config";
 import { audit } from "@/lib/audit";
 import { armErrorBody, DomainError } from "@/lib/errors";
+import { json, readBody } from "./http";
+import { mediaResourcePath, routeMediaResource } from "./media-resources";
 
 /** The api-versions of Microsoft.Media/mediaservices this API speaks (those @azure/arm-mediaservices 13.x sends, and older). */
 export const mediaServicesApiVersions = ["2020-05-01", "2021-05-01", "2021-06-01", "2021-11-01", "2023-01-01"];
@@ -130,10 +131,6 @@ async function applyChanges(principal: Principal, ref: AccountRef, account: Acco
   return getAccountFor(principal, ref);
 }
 
-function json(status: number, body: unknown, headers: Record<string, string> = {}) {
-  return Response.json(body, { status, headers: { "x-ms-request-id": randomUUID(), "Cache-Control": "no-store", ...headers } });
-}
-
 function parse<T>(schema: z.ZodType<T>, value: unknown, target: string): T {
   const result = schema.safeParse(value);
   if (!result.success) {
@@ -141,14 +138,6 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, target: string): T {
     throw new DomainError("InvalidRequestContent", `${[target, ...issue.path].join(".")}: ${issue.message}`, [target, ...issue.path].join("."));
   }
   return result.data;
-}
-
-async function readBody(request: Request): Promise<unknown> {
-  try {
-    return await request.json();
-  } catch {
-    throw new DomainError("InvalidRequestContent", "The request content is not valid JSON.");
-  }
 }
 
 async function route(request: Request, principal: Principal, path: string, armToken: string | null): Promise<Response> {
@@ -212,11 +201,13 @@ export async function handleMediaApi(request: Request): Promise<Response> {
     const { auth, endpoints } = getConfig();
     const armToken = auth.apiAudiences.includes(endpoints.armEndpoint) ? authorization!.replace(/^Bearer\s+/i, "") : null;
     const apiVersion = url.searchParams.get("api-version");
+    const resource = mediaResourcePath(url.pathname);
+    const supported = resource?.type.apiVersions ?? mediaServicesApiVersions;
     if (!apiVersion) throw new DomainError("MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required for all requests.");
-    if (!mediaServicesApiVersions.includes(apiVersion)) {
-      throw new DomainError("InvalidApiVersionParameter", `The api-version '${apiVersion}' is invalid. The supported versions are '${mediaServicesApiVersions.join(",")}'.`);
+    if (!supported.includes(apiVersion)) {
+      throw new DomainError("InvalidApiVersionParameter", `The api-version '${apiVersion}' is invalid. The supported versions are '${supported.join(",")}'.`);
     }
-    return await route(request, principal, url.pathname, armToken);
+    return resource ? await routeMediaResource(request, principal, resource) : await route(request, principal, url.pathname, armToken);
   } catch (err) {
     if (!(err instanceof DomainError)) throw err;
     if (err.status === 401) {

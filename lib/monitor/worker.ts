@@ -1,7 +1,6 @@
 import "server-only";
-import { hostname } from "node:os";
-import { randomBytes } from "node:crypto";
 import { getConfig } from "@/lib/config";
+import { runLoop, workerName } from "@/lib/workers/loop";
 import { checkAccount, type CheckOutcome, type KeyReads } from "./check";
 import { claimDueAccounts, nextDue } from "./store";
 
@@ -16,12 +15,10 @@ const BATCH = 50;
 
 /** A key monitor; with `loop`, it runs cycles until stopped, sleeping until the next check is due. */
 export function startMonitor(options: { loop: boolean; onOutcome?: (o: CheckOutcome) => void } = { loop: true }): Monitor {
-  const owner = `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
+  const owner = workerName();
   const interval = getConfig().monitorIntervalMs;
   // A lease outlives a slow cycle, and a crashed worker's accounts come back when it ends.
   const leaseMs = Math.max(30_000, 2 * interval);
-  let running = options.loop;
-  let wake: (() => void) | undefined;
 
   async function runOnce(): Promise<CheckOutcome[]> {
     const ids = await claimDueAccounts(owner, BATCH, leaseMs);
@@ -40,30 +37,13 @@ export function startMonitor(options: { loop: boolean; onOutcome?: (o: CheckOutc
     return outcomes;
   }
 
-  const loop = (async () => {
-    while (running) {
-      try {
-        if ((await runOnce()).length === BATCH) continue;
+  const loop = options.loop
+    ? runLoop("monitor", async () => {
+        if ((await runOnce()).length === BATCH) return { more: true, waitMs: 0 };
         const due = await nextDue();
-        const wait = Math.min(5000, Math.max(100, due ? due.getTime() - Date.now() : interval));
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-          setTimeout(resolve, wait);
-        });
-      } catch (err) {
-        console.error("[monitor] cycle failed:", (err as Error).message);
-        await new Promise((r) => setTimeout(r, 1000));
-      }
-    }
-  })();
+        return { more: false, waitMs: Math.min(5000, Math.max(100, due ? due.getTime() - Date.now() : interval)) };
+      })
+    : null;
 
-  return {
-    owner,
-    runOnce,
-    async stop() {
-      running = false;
-      wake?.();
-      await loop;
-    },
-  };
+  return { owner, runOnce, stop: async () => loop?.stop() };
 }

@@ -1,0 +1,113 @@
+import "server-only";
+import { AccountName, ResourceGroupName, SubscriptionId } from "@/lib/accounts/schemas";
+import type { Principal } from "@/lib/auth/principal";
+import { DomainError } from "@/lib/errors";
+import { resourceNamePattern } from "@/lib/media/access";
+import { deleteAsset, getAsset, listAssets, putAsset } from "@/lib/media/assets";
+import { deleteContentKeyPolicy, getContentKeyPolicy, getPolicyPropertiesWithSecrets, listContentKeyPolicies, putContentKeyPolicy } from "@/lib/media/content-key-policies";
+import { cancelJob, deleteJob, getJob, listJobs, patchJob, putJob } from "@/lib/media/jobs";
+import type { MediaScope } from "@/lib/media/resource";
+import { deleteStreamingLocator, getStreamingLocator, listContentKeys, listPaths, listStreamingLocators, putStreamingLocator } from "@/lib/media/streaming-locators";
+import { deleteTransform, getTransform, listTransforms, putTransform } from "@/lib/media/transforms";
+import { json, readBody } from "./http";
+
+/**
+ * The account's sub-resources that hold secrets, at the api-versions @azure/arm-mediaservices
+ * 13.x sends for them (and the earlier GA ones with the same shapes).
+ */
+interface ResourceType {
+  apiVersions: string[];
+  list(scope: MediaScope): Promise<unknown[]>;
+  get(scope: MediaScope, name: string): Promise<unknown>;
+  put(scope: MediaScope, name: string, body: unknown): Promise<{ json: unknown; created: boolean }>;
+  patch?(scope: MediaScope, name: string, body: unknown): Promise<unknown>;
+  remove(scope: MediaScope, name: string): Promise<boolean>;
+  /** POST actions on one resource, by lower-case name. */
+  actions: Record<string, (scope: MediaScope, name: string) => Promise<unknown>>;
+}
+
+const mediaVersions = ["2021-06-01", "2021-11-01", "2022-08-01", "2023-01-01"];
+const encodingVersions = ["2021-06-01", "2021-11-01", "2022-05-01-preview", "2022-07-01"];
+
+const types: Record<string, ResourceType> = {
+  assets: { apiVersions: mediaVersions, list: listAssets, get: getAsset, put: putAsset, remove: deleteAsset, actions: {} },
+  contentkeypolicies: {
+    apiVersions: mediaVersions,
+    list: listContentKeyPolicies,
+    get: getContentKeyPolicy,
+    put: putContentKeyPolicy,
+    remove: deleteContentKeyPolicy,
+    actions: { getpolicypropertieswithsecrets: getPolicyPropertiesWithSecrets },
+  },
+  streaminglocators: {
+    apiVersions: mediaVersions,
+    list: listStreamingLocators,
+    get: getStreamingLocator,
+    put: putStreamingLocator,
+    remove: deleteStreamingLocator,
+    actions: { listcontentkeys: listContentKeys, listpaths: listPaths },
+  },
+  transforms: { apiVersions: encodingVersions, list: listTransforms, get: getTransform, put: putTransform, remove: deleteTransform, actions: {} },
+  jobs: { apiVersions: encodingVersions, list: listJobs, get: getJob, put: putJob, patch: patchJob, remove: deleteJob, actions: { canceljob: cancelJob } },
+};
+
+const pattern = new RegExp(
+  "^/subscriptions/(?<subscriptionId>[^/]+)/resourceGroups/(?<resourceGroup>[^/]+)/providers/Microsoft\\.Media/mediaservices/(?<account>[^/]+)" +
+    "/(?:transforms/(?<transform>[^/]+)/(?<jobs>jobs)|(?<type>assets|contentKeyPolicies|streamingLocators|transforms))(?:/(?<name>[^/]+)(?:/(?<action>[^/]+))?)?/?$",
+  "i",
+);
+
+export interface MediaResourcePath {
+  type: ResourceType;
+  typeName: string;
+  groups: Record<string, string | undefined>;
+}
+
+/** The sub-resource a path names, if it names one. */
+export function mediaResourcePath(path: string): MediaResourcePath | null {
+  const m = pattern.exec(path);
+  if (!m) return null;
+  const typeName = (m.groups!.jobs ?? m.groups!.type!).toLowerCase();
+  return { type: types[typeName]!, typeName, groups: m.groups! };
+}
+
+function validName(value: string | undefined, what: string): string {
+  const name = decodeURIComponent(value ?? "");
+  if (!resourceNamePattern.test(name)) throw new DomainError("InvalidResourceName", `The ${what} name '${name}' is invalid: use 1 to 260 letters, digits, '-', '_' and '.'.`);
+  return name;
+}
+
+function parsed<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false } }, value: string | undefined, what: string): T {
+  const result = schema.safeParse(decodeURIComponent(value ?? ""));
+  if (!result.success) throw new DomainError("InvalidRequestContent", `The ${what} in the path is invalid.`, what);
+  return result.data;
+}
+
+/** Serves one request on a media sub-resource (the api-version already checked against its type). */
+export async function routeMediaResource(request: Request, principal: Principal, { type, typeName, groups }: MediaResourcePath): Promise<Response> {
+  const scope: MediaScope = {
+    principal,
+    ref: { subscriptionId: parsed(SubscriptionId, groups.subscriptionId, "subscriptionId"), resourceGroup: parsed(ResourceGroupName, groups.resourceGroup, "resourceGroupName"), name: parsed(AccountName, groups.account, "accountName") },
+    ...(groups.transform ? { parent: validName(groups.transform, "transform") } : {}),
+  };
+  const method = request.method;
+  if (!groups.name) {
+    if (method === "GET") return json(200, { value: await type.list(scope) });
+  } else if (!groups.action) {
+    const name = validName(groups.name, typeName.replace(/s$/, ""));
+    if (method === "GET") return json(200, await type.get(scope, name));
+    if (method === "PUT") {
+      const result = await type.put(scope, name, await readBody(request));
+      return json(result.created ? 201 : 200, result.json);
+    }
+    if (method === "PATCH" && type.patch) return json(200, await type.patch(scope, name, await readBody(request)));
+    if (method === "DELETE") return new Response(null, { status: (await type.remove(scope, name)) ? 200 : 204 });
+  } else {
+    const action = type.actions[groups.action.toLowerCase()];
+    if (action && method === "POST") {
+      const result = await action(scope, validName(groups.name, typeName.replace(/s$/, "")));
+      return result === null ? new Response(null, { status: 200 }) : json(200, result);
+    }
+  }
+  return json(405, { error: { code: "MethodNotAllowed", message: `${method} is not an operation of Microsoft.Media/mediaservices/${typeName}${groups.action ? `/${groups.action}` : ""}.` } });
+}

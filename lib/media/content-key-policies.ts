@@ -1,0 +1,196 @@
+import "server-only";
+import { randomUUID } from "node:crypto";
+import { z } from "zod";
+import { audit } from "@/lib/audit";
+import { accountKey } from "@/lib/keys/hierarchy";
+import { db } from "@/lib/db/client";
+import { DomainError } from "@/lib/errors";
+import { mediaAccountFor, notFound } from "./access";
+import { parseBody, resourceJson, type MediaScope } from "./resource";
+import { openSecretsOf, replaceSecrets, sealSecrets } from "./secrets";
+
+const odata = {
+  symmetric: "#Microsoft.Media.ContentKeyPolicySymmetricTokenKey",
+  rsa: "#Microsoft.Media.ContentKeyPolicyRsaTokenKey",
+  x509: "#Microsoft.Media.ContentKeyPolicyX509CertificateTokenKey",
+  token: "#Microsoft.Media.ContentKeyPolicyTokenRestriction",
+  open: "#Microsoft.Media.ContentKeyPolicyOpenRestriction",
+  clearKey: "#Microsoft.Media.ContentKeyPolicyClearKeyConfiguration",
+} as const;
+
+/** The claim that names the content key a token is for; with no value, it must equal the requested key id. */
+export const CONTENT_KEY_ID_CLAIM = "urn:microsoft:azure:mediaservices:contentkeyidentifier";
+
+const base64Bytes = (min: number, what: string) =>
+  z.base64(`${what} must be base64.`).refine((v) => Buffer.from(v, "base64").length >= min, `${what} must be at least ${min} bytes.`);
+
+const TokenKey = z.discriminatedUnion(
+  "@odata.type",
+  [
+    // 128 bits at least: an HMAC key shorter than that is guessable.
+    z.object({ "@odata.type": z.literal(odata.symmetric), keyValue: base64Bytes(16, "keyValue") }),
+    z.object({ "@odata.type": z.literal(odata.rsa), exponent: base64Bytes(1, "exponent"), modulus: base64Bytes(256, "modulus") }),
+    z.object({ "@odata.type": z.literal(odata.x509), rawBody: base64Bytes(1, "rawBody") }),
+  ],
+  { error: `A verification key is one of ${odata.symmetric}, ${odata.rsa} or ${odata.x509}.` },
+);
+type TokenKey = z.infer<typeof TokenKey>;
+
+const Restriction = z.discriminatedUnion(
+  "@odata.type",
+  [
+    z.object({ "@odata.type": z.literal(odata.open) }),
+    z.object({
+      "@odata.type": z.literal(odata.token),
+      issuer: z.string().min(1),
+      audience: z.string().min(1),
+      primaryVerificationKey: TokenKey,
+      alternateVerificationKeys: z.array(TokenKey).max(10).default([]),
+      requiredClaims: z.array(z.object({ claimType: z.string().min(1), claimValue: z.string().nullish() })).max(20).default([]),
+      restrictionTokenType: z.literal("Jwt", "Only Jwt tokens are supported (Swt is retired)."),
+      openIdConnectDiscoveryDocument: z.undefined({ error: "openIdConnectDiscoveryDocument is not supported here: give the verification keys." }).optional(),
+    }),
+  ],
+  { error: `A restriction is ${odata.token} or ${odata.open}.` },
+);
+
+const PolicyBody = z.object({
+  properties: z.object({
+    description: z.string().max(1024).optional(),
+    options: z
+      .array(
+        z.object({
+          name: z.string().max(256).optional(),
+          configuration: z.object({ "@odata.type": z.literal(odata.clearKey, `Only ${odata.clearKey} (AES-128 clear key, as for HLS) is delivered by this service.`) }),
+          restriction: Restriction,
+        }),
+      )
+      .min(1)
+      .max(30),
+  }),
+});
+
+/** A verification key as stored: symmetric values are secrets, kept apart under their slot name. */
+type StoredKey = { "@odata.type": typeof odata.symmetric; slot: string } | Exclude<TokenKey, { "@odata.type": typeof odata.symmetric }>;
+export interface StoredOption {
+  policyOptionId: string;
+  name?: string;
+  configuration: { "@odata.type": string };
+  restriction:
+    | { "@odata.type": typeof odata.open }
+    | { "@odata.type": typeof odata.token; issuer: string; audience: string; restrictionTokenType: "Jwt"; requiredClaims: { claimType: string; claimValue?: string | null }[]; keys: StoredKey[] };
+}
+
+function toStored(options: z.infer<typeof PolicyBody>["properties"]["options"]) {
+  const secrets: { name: string; value: Buffer }[] = [];
+  const stored = options.map((o): StoredOption => {
+    const policyOptionId = randomUUID();
+    const r = o.restriction;
+    if (r["@odata.type"] === odata.open) return { policyOptionId, name: o.name, configuration: o.configuration, restriction: r };
+    const keys = [r.primaryVerificationKey, ...r.alternateVerificationKeys].map((k, i): StoredKey => {
+      if (k["@odata.type"] !== odata.symmetric) return k;
+      const slot = `${policyOptionId}/${i === 0 ? "primary" : `alternate/${i - 1}`}`;
+      secrets.push({ name: slot, value: Buffer.from(k.keyValue, "base64") });
+      return { "@odata.type": odata.symmetric, slot };
+    });
+    return {
+      policyOptionId,
+      name: o.name,
+      configuration: o.configuration,
+      restriction: { "@odata.type": r["@odata.type"], issuer: r.issuer, audience: r.audience, restrictionTokenType: r.restrictionTokenType, requiredClaims: r.requiredClaims, keys },
+    };
+  });
+  return { stored, secrets };
+}
+
+/** The options as the API shows them: symmetric key values only when `secrets` is given. */
+function optionsJson(options: StoredOption[], secrets?: Map<string, Buffer>) {
+  return options.map((o) => {
+    if (o.restriction["@odata.type"] === odata.open) return o;
+    const { keys, ...restriction } = o.restriction;
+    const shown = keys.map((k) => {
+      if (k["@odata.type"] !== odata.symmetric) return k;
+      const value = secrets?.get(k.slot);
+      // GET never carries the value; getPolicyPropertiesWithSecrets does.
+      return { "@odata.type": k["@odata.type"], ...(value ? { keyValue: value.toString("base64") } : {}) };
+    });
+    return { ...o, restriction: { ...restriction, primaryVerificationKey: shown[0], alternateVerificationKeys: shown.slice(1) } };
+  });
+}
+
+type PolicyRow = { id: string; name: string; description: string | null; options: unknown; createdAt: Date; updatedAt: Date };
+const select = { id: true, name: true, description: true, options: true, createdAt: true, updatedAt: true };
+
+function propertiesJson(p: PolicyRow, secrets?: Map<string, Buffer>) {
+  return {
+    policyId: p.id,
+    created: p.createdAt.toISOString(),
+    lastModified: p.updatedAt.toISOString(),
+    ...(p.description ? { description: p.description } : {}),
+    options: optionsJson(p.options as StoredOption[], secrets),
+  };
+}
+
+const policyJson = (scope: MediaScope, p: PolicyRow) => resourceJson(scope.ref, "contentKeyPolicies", p.name, propertiesJson(p), p);
+
+const access = (scope: MediaScope, name: string, request: Parameters<typeof mediaAccountFor>[2]) => mediaAccountFor(scope.principal, { ...scope.ref, path: `contentKeyPolicies/${name}` }, request);
+
+async function findPolicy(accountId: string, name: string): Promise<PolicyRow> {
+  const policy = await db().contentKeyPolicy.findUnique({ where: { accountId_name: { accountId, name } }, select });
+  if (!policy) throw notFound("content key policy", name);
+  return policy;
+}
+
+export async function listContentKeyPolicies(scope: MediaScope) {
+  const account = await access(scope, "", { action: "read", armOperation: "contentKeyPolicies/read", policy: "media.read" });
+  const rows = await db().contentKeyPolicy.findMany({ where: { accountId: account.id }, select, orderBy: { name: "asc" } });
+  return rows.map((p) => policyJson(scope, p));
+}
+
+export async function getContentKeyPolicy(scope: MediaScope, name: string) {
+  const account = await access(scope, name, { action: "read", armOperation: "contentKeyPolicies/read", policy: "media.read" });
+  return policyJson(scope, await findPolicy(account.id, name));
+}
+
+/** getPolicyPropertiesWithSecrets: an action (Contributor or Owner), refused unless the account's key is usable. */
+export async function getPolicyPropertiesWithSecrets(scope: MediaScope, name: string) {
+  const account = await access(scope, name, { action: "write", armOperation: "contentKeyPolicies/getPolicyPropertiesWithSecrets/action", policy: "secrets.read" });
+  const policy = await findPolicy(account.id, name);
+  const key = await accountKey(account);
+  await audit({ actor: scope.principal.objectId, action: "contentKeyPolicy.readSecrets", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { name } });
+  return propertiesJson(policy, await openSecretsOf(account.id, key, policy.id, "tokenKey"));
+}
+
+export async function putContentKeyPolicy(scope: MediaScope, name: string, body: unknown) {
+  const account = await access(scope, name, { action: "write", armOperation: "contentKeyPolicies/write", policy: "secrets.write" });
+  const { properties } = parseBody(PolicyBody, body);
+  const { stored, secrets } = toStored(properties.options);
+  const key = await accountKey(account);
+  const existing = await db().contentKeyPolicy.findUnique({ where: { accountId_name: { accountId: account.id, name } }, select: { id: true } });
+  const id = existing?.id ?? randomUUID();
+  const sealed = sealSecrets(account.id, key, secrets.map((s) => ({ kind: "tokenKey" as const, ownerId: id, ...s })));
+  const policy = await db().$transaction(async (tx) => {
+    const fields = { description: properties.description ?? null, options: stored as object[] };
+    const row = await tx.contentKeyPolicy.upsert({ where: { accountId_name: { accountId: account.id, name } }, create: { id, accountId: account.id, name, ...fields }, update: fields, select });
+    await replaceSecrets(tx, id, sealed);
+    await audit({ actor: scope.principal.objectId, action: "contentKeyPolicy.write", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { name, options: stored.length, symmetricKeys: secrets.length } }, tx);
+    return row;
+  });
+  return { json: policyJson(scope, policy), created: !existing };
+}
+
+export async function deleteContentKeyPolicy(scope: MediaScope, name: string): Promise<boolean> {
+  const account = await access(scope, name, { action: "write", armOperation: "contentKeyPolicies/delete", policy: "secrets.write" });
+  return db().$transaction(async (tx) => {
+    const policy = await tx.contentKeyPolicy.findUnique({ where: { accountId_name: { accountId: account.id, name } }, select: { id: true } });
+    if (!policy) return false;
+    const users = await tx.streamingLocator.count({ where: { accountId: account.id, defaultContentKeyPolicyName: name } });
+    if (users) throw new DomainError("Conflict", `The content key policy '${name}' is used by ${users} streaming locator(s): delete them first.`);
+    await tx.accountSecret.deleteMany({ where: { ownerId: policy.id } });
+    await tx.contentKeyPolicy.delete({ where: { id: policy.id } });
+    await audit({ actor: scope.principal.objectId, action: "contentKeyPolicy.delete", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { name } }, tx);
+    return true;
+  });
+}
+
+export { odata as contentKeyPolicyTypes };

@@ -1,0 +1,179 @@
+import "server-only";
+import { createHash } from "node:crypto";
+import { lookup as dnsLookup, type LookupAddress } from "node:dns";
+import http, { type IncomingMessage } from "node:http";
+import https from "node:https";
+import { isIP, type LookupFunction } from "node:net";
+import ipaddr from "ipaddr.js";
+
+/**
+ * JobInputHttp: where the full URLs (SAS query strings included) come from, how they are shown
+ * (never with their query string or credentials), and how a job downloads them: http(s) only,
+ * size and time limits, and no loopback or private address unless the configuration allows it.
+ */
+export interface JobInputUrls {
+  baseUri?: string;
+  files: string[];
+}
+
+export class InvalidJobInput extends Error {
+  override name = "InvalidJobInput";
+}
+
+/** The full URL of each file: the base URI's path joined with the file, the base's query kept. */
+export function inputUrls({ baseUri, files }: JobInputUrls): URL[] {
+  return files.map((file) => {
+    let url: URL;
+    try {
+      if (!baseUri) url = new URL(file);
+      else {
+        const base = new URL(baseUri);
+        const dir = base.pathname.endsWith("/") ? base.pathname : `${base.pathname}/`;
+        url = new URL(file, `${base.origin}${dir}`);
+        if (!url.search && base.search) url.search = base.search;
+        url.username = base.username;
+        url.password = base.password;
+      }
+    } catch {
+      throw new InvalidJobInput(`'${redactUrl(baseUri ? `${baseUri} + ${file}` : file)}' is not a URL${baseUri ? "" : " (without baseUri, files must be full URLs)"}.`);
+    }
+    if (url.protocol !== "https:" && url.protocol !== "http:") throw new InvalidJobInput(`${redactUrl(url.href)}: only http and https inputs can be fetched.`);
+    return url;
+  });
+}
+
+/** A URL as it may be shown: no credentials, no query string, no fragment. */
+export function redactUrl(value: string): string {
+  try {
+    const url = new URL(value);
+    return `${url.origin}${url.pathname}`;
+  } catch {
+    return value.replace(/[?#].*$/s, "").replace(/\/\/[^/@]*@/, "//");
+  }
+}
+
+/** The input as responses show it: the same fields with every query string removed. */
+export const redactedInput = ({ baseUri, files }: JobInputUrls): JobInputUrls => ({
+  ...(baseUri ? { baseUri: redactUrl(baseUri) } : {}),
+  files: files.map((f) => (baseUri ? f.replace(/[?#].*$/s, "") : redactUrl(f))),
+});
+
+/** Azure's JobError vocabulary: what failed, and whether trying again may help. */
+export class JobInputError extends Error {
+  override name = "JobInputError";
+  constructor(
+    readonly code: "DownloadNotAccessible" | "DownloadTransientError" | "ContentUnsupported",
+    message: string,
+    readonly retry: "DoNotRetry" | "MayRetry",
+  ) {
+    super(message);
+  }
+  get category() {
+    return this.code === "ContentUnsupported" ? "Content" : "Download";
+  }
+}
+
+export interface FetchLimits {
+  maxBytes: number;
+  timeoutMs: number;
+  allowPrivateNetworks: boolean;
+}
+
+const MAX_REDIRECTS = 5;
+
+function refusedAddress(address: string, allowPrivate: boolean): string | null {
+  if (allowPrivate) return null;
+  const range = ipaddr.process(address).range();
+  return range === "unicast" ? null : range;
+}
+
+/** Resolves names itself so that the address checked is the address connected to (no DNS rebinding). */
+function guardedLookup(allowPrivate: boolean): LookupFunction {
+  return (hostname, options, callback) => {
+    dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
+      if (err) return callback(err, "", 0);
+      const refused = addresses.map((a) => refusedAddress(a.address, allowPrivate)).find(Boolean);
+      if (refused) return callback(Object.assign(new Error(`${hostname} resolves to a ${refused} address`), { code: "EADDRREFUSED" }), "", 0);
+      if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
+      callback(null, addresses[0]!.address, addresses[0]!.family);
+    });
+  };
+}
+
+function request(url: URL, limits: FetchLimits, signal: AbortSignal): Promise<IncomingMessage> {
+  const host = url.hostname.replace(/^\[|\]$/g, "");
+  if (isIP(host)) {
+    const refused = refusedAddress(host, limits.allowPrivateNetworks);
+    if (refused) return Promise.reject(new JobInputError("DownloadNotAccessible", `${redactUrl(url.href)} is a ${refused} address, which jobs may not fetch.`, "DoNotRetry"));
+  }
+  const get = url.protocol === "https:" ? https.get : http.get;
+  return new Promise((resolve, reject) => {
+    const req = get(url, { signal, lookup: guardedLookup(limits.allowPrivateNetworks), headers: { "user-agent": "byok-media-job/1" } }, resolve);
+    req.on("error", reject);
+  });
+}
+
+function failure(err: unknown, shown: string, timeoutMs: number, timedOut: boolean): JobInputError {
+  if (err instanceof JobInputError) return err;
+  const e = err as Error & { code?: string };
+  // An abort surfaces as AbortError, or as a reset of the half-read body.
+  if (timedOut) return new JobInputError("DownloadTransientError", `${shown}: no complete answer within ${timeoutMs / 1000} s.`, "MayRetry");
+  if (e.code === "EADDRREFUSED") return new JobInputError("DownloadNotAccessible", `${shown}: ${e.message}, which jobs may not fetch.`, "DoNotRetry");
+  const transient = ["ECONNRESET", "ETIMEDOUT", "EAI_AGAIN", "EPIPE"].includes(e.code ?? "");
+  return new JobInputError(transient ? "DownloadTransientError" : "DownloadNotAccessible", `${shown}: ${e.code ?? e.message}.`, transient ? "MayRetry" : "DoNotRetry");
+}
+
+export interface Downloaded {
+  content: Buffer;
+  size: number;
+  sha256: string;
+}
+
+/** Downloads one input file within the limits, reporting progress as bytes arrive. */
+export async function downloadInput(url: URL, limits: FetchLimits, onProgress: (received: number, total: number | null) => void): Promise<Downloaded> {
+  const signal = AbortSignal.timeout(limits.timeoutMs);
+  let shown = redactUrl(url.href);
+  try {
+    let current = url;
+    for (let hop = 0; ; hop++) {
+      const res = await request(current, limits, signal);
+      const status = res.statusCode ?? 0;
+      if (status >= 300 && status < 400 && res.headers.location) {
+        res.resume();
+        if (hop === MAX_REDIRECTS) throw new JobInputError("DownloadNotAccessible", `${shown}: more than ${MAX_REDIRECTS} redirects.`, "DoNotRetry");
+        current = new URL(res.headers.location, current);
+        shown = redactUrl(current.href);
+        if (current.protocol !== "https:" && current.protocol !== "http:") throw new JobInputError("DownloadNotAccessible", `${shown}: a redirect left http(s).`, "DoNotRetry");
+        continue;
+      }
+      if (status < 200 || status >= 300) {
+        res.resume();
+        const transient = status === 429 || status >= 500;
+        throw new JobInputError(transient ? "DownloadTransientError" : "DownloadNotAccessible", `${shown} answered HTTP ${status}.`, transient ? "MayRetry" : "DoNotRetry");
+      }
+      const declared = Number(res.headers["content-length"] ?? NaN);
+      const total = Number.isFinite(declared) ? declared : null;
+      const tooBig = () => new JobInputError("ContentUnsupported", `${shown} is larger than the ${limits.maxBytes}-byte limit of a job input.`, "DoNotRetry");
+      if (total !== null && total > limits.maxBytes) {
+        res.destroy();
+        throw tooBig();
+      }
+      const hash = createHash("sha256");
+      const chunks: Buffer[] = [];
+      let received = 0;
+      for await (const chunk of res as AsyncIterable<Buffer>) {
+        received += chunk.length;
+        if (received > limits.maxBytes) {
+          res.destroy();
+          throw tooBig();
+        }
+        hash.update(chunk);
+        chunks.push(chunk);
+        onProgress(received, total);
+      }
+      return { content: Buffer.concat(chunks), size: received, sha256: hash.digest("hex") };
+    }
+  } catch (err) {
+    throw failure(err, shown, limits.timeoutMs, signal.aborted);
+  }
+}

@@ -1,0 +1,138 @@
+import "server-only";
+import { decide } from "@/lib/accounts/policy";
+import { audit } from "@/lib/audit";
+import { getConfig } from "@/lib/config";
+import { db } from "@/lib/db/client";
+import { DomainError } from "@/lib/errors";
+import { accountKey } from "@/lib/keys/hierarchy";
+import { runLoop, workerName } from "@/lib/workers/loop";
+import { downloadInput, inputUrls, JobInputError, type Downloaded, type JobInputUrls } from "./job-input";
+import { type StoredJobError, type StoredJobOutput } from "./jobs";
+import { openSecretsOf } from "./secrets";
+
+export type JobOutcome = { jobId: string; state: "Finished" | "Error" | "Canceled" | "Deferred"; error?: StoredJobError };
+
+/**
+ * Claims the oldest runnable job: scheduled, or left running by a worker whose lease ended.
+ * Jobs of an account whose customer key is inaccessible wait, and run when the key is back.
+ */
+async function claimJob(owner: string, leaseMs: number): Promise<string | null> {
+  const rows = await db().$queryRaw<{ id: string }[]>`
+    UPDATE "Job" SET "leaseOwner" = ${owner}, "leaseUntil" = now() + make_interval(secs => ${leaseMs / 1000})
+    WHERE id IN (
+      SELECT j.id FROM "Job" j JOIN "MediaAccount" a ON a.id = j."accountId"
+      WHERE (j.state IN ('Scheduled', 'Queued') AND (j."leaseUntil" IS NULL OR j."leaseUntil" < now())
+             OR j.state IN ('Processing', 'Canceling') AND j."leaseUntil" < now())
+        AND NOT (a."encryptionType" = 'CustomerKey' AND a."keyStatus" = 'Inaccessible')
+      ORDER BY CASE j.priority WHEN 'High' THEN 0 WHEN 'Normal' THEN 1 ELSE 2 END, j."createdAt"
+      LIMIT 1
+      FOR UPDATE OF j SKIP LOCKED
+    )
+    RETURNING id`;
+  return rows[0]?.id ?? null;
+}
+
+const PROGRESS_EVERY_MS = 500;
+
+/** Runs one claimed job: opens its input URLs in memory, downloads each file into every output asset. */
+export async function runJob(jobId: string, owner: string, leaseMs: number): Promise<JobOutcome> {
+  const { jobs } = getConfig();
+  const job = await db().job.findUniqueOrThrow({ where: { id: jobId }, select: { id: true, name: true, state: true, outputs: true, account: true } });
+  const mine = { id: jobId, leaseOwner: owner };
+  if (job.state === "Canceling") {
+    await db().job.updateMany({ where: mine, data: { state: "Canceled", endTime: new Date(), leaseOwner: null, leaseUntil: null } });
+    return { jobId, state: "Canceled" };
+  }
+  const finish = async (state: "Finished" | "Error", error?: StoredJobError, files: (Downloaded & { name: string })[] = []) => {
+    await db().$transaction(async (tx) => {
+      const names = (job.outputs as unknown as StoredJobOutput[]).map((o) => o.assetName);
+      const assets = await tx.asset.findMany({ where: { accountId: job.account.id, name: { in: names } }, select: { id: true } });
+      for (const asset of state === "Finished" ? assets : []) {
+        for (const f of files) {
+          const data = { size: BigInt(f.size), sha256: f.sha256, content: new Uint8Array(f.content) };
+          await tx.assetFile.upsert({ where: { assetId_name: { assetId: asset.id, name: f.name } }, create: { assetId: asset.id, name: f.name, ...data }, update: data });
+        }
+      }
+      await tx.job.update({ where: { id: jobId }, data: { state, ...(state === "Finished" ? { progress: 100 } : {}), error: error ? { ...error } : undefined, endTime: new Date(), leaseOwner: null, leaseUntil: null } });
+      await audit({ actor: "system:jobs", action: "job.run", outcome: state === "Finished" ? "success" : "failure", subscriptionId: job.account.subscriptionId, accountId: job.account.id, detail: { job: job.name, state, ...(error ? { code: error.code } : {}), files: files.length } }, tx);
+    });
+    return { jobId, state, error } satisfies JobOutcome;
+  };
+
+  if (!decide(job.account, "jobs.run").allowed) return release(jobId, owner);
+  let input: JobInputUrls;
+  try {
+    const secrets = await openSecretsOf(job.account.id, await accountKey(job.account), jobId, "jobInputUrl");
+    input = JSON.parse(secrets.get(jobId)!.toString("utf8")) as JobInputUrls;
+  } catch (err) {
+    // Key Vault not answering definitively: the job waits for a later try, nothing is lost.
+    if (err instanceof DomainError && err.code === "KeyVaultUnavailable") return release(jobId, owner);
+    throw err;
+  }
+
+  await db().job.updateMany({ where: mine, data: { state: "Processing", startTime: new Date(), progress: 0, error: undefined } });
+  const urls = inputUrls(input);
+  const files: (Downloaded & { name: string })[] = [];
+  let lastReport = 0;
+  let canceled = false;
+  try {
+    for (const [i, url] of urls.entries()) {
+      const downloaded = await downloadInput(url, { maxBytes: jobs.inputMaxBytes - files.reduce((n, f) => n + f.size, 0), timeoutMs: jobs.inputTimeoutMs, allowPrivateNetworks: jobs.allowPrivateNetworks }, (received, total) => {
+        const now = Date.now();
+        if (now - lastReport < PROGRESS_EVERY_MS) return;
+        lastReport = now;
+        const share = total ? Math.min(1, received / total) : 0.5;
+        const progress = Math.floor(((i + share) / urls.length) * 99);
+        void db().job.updateMany({ where: { ...mine, state: "Processing" }, data: { progress, leaseUntil: new Date(now + leaseMs) } }).then(async (r) => {
+          if (r.count === 0 && (await db().job.findUnique({ where: { id: jobId }, select: { state: true } }))?.state === "Canceling") canceled = true;
+        });
+      });
+      if (canceled) break;
+      files.push({ ...downloaded, name: decodeURIComponent(url.pathname.split("/").pop() || `input-${i}`) });
+    }
+  } catch (err) {
+    if (!(err instanceof JobInputError)) throw err;
+    return finish("Error", { code: err.code, message: err.message, category: err.category, retry: err.retry });
+  }
+  const state = (await db().job.findUnique({ where: { id: jobId }, select: { state: true } }))?.state;
+  if (canceled || state === "Canceling") {
+    await db().job.updateMany({ where: mine, data: { state: "Canceled", endTime: new Date(), leaseOwner: null, leaseUntil: null } });
+    return { jobId, state: "Canceled" };
+  }
+  return finish("Finished", undefined, files);
+}
+
+/** Gives a job back untouched, to be tried again after a short wait. */
+async function release(jobId: string, owner: string): Promise<JobOutcome> {
+  await db().job.updateMany({ where: { id: jobId, leaseOwner: owner }, data: { leaseOwner: null, leaseUntil: new Date(Date.now() + 5000) } });
+  return { jobId, state: "Deferred" };
+}
+
+export interface JobRunner {
+  owner: string;
+  runOnce(): Promise<JobOutcome | null>;
+  stop(): Promise<void>;
+}
+
+/** A job worker: with `loop`, claims and runs jobs one at a time until stopped. */
+export function startJobRunner(options: { loop: boolean; onOutcome?: (o: JobOutcome) => void } = { loop: true }): JobRunner {
+  const owner = workerName();
+  const { jobs } = getConfig();
+  // Longer than a full download, renewed with each progress report.
+  const leaseMs = jobs.inputTimeoutMs + 60_000;
+
+  async function runOnce(): Promise<JobOutcome | null> {
+    const id = await claimJob(owner, leaseMs);
+    if (!id) return null;
+    const outcome = await runJob(id, owner, leaseMs).catch(async (err: Error) => {
+      console.error(`[jobs] job ${id} failed:`, err.message);
+      return release(id, owner);
+    });
+    options.onOutcome?.(outcome);
+    return outcome;
+  }
+
+  const loop = options.loop ? runLoop("jobs", async () => ({ more: (await runOnce()) !== null, waitMs: jobs.pollIntervalMs })) : null;
+
+  return { owner, runOnce, stop: async () => loop?.stop() };
+}

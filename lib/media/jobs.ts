@@ -1,0 +1,181 @@
+import "server-only";
+import { randomUUID } from "node:crypto";
+import { z } from "zod";
+import { audit } from "@/lib/audit";
+import { accountKey } from "@/lib/keys/hierarchy";
+import { db } from "@/lib/db/client";
+import type { JobState } from "@/lib/db/generated/client";
+import { DomainError } from "@/lib/errors";
+import { mediaAccountFor, notFound } from "./access";
+import { InvalidJobInput, inputUrls, redactedInput, type JobInputUrls } from "./job-input";
+import { isUniqueViolation, parseBody, resourceJson, type MediaScope } from "./resource";
+import { sealSecrets } from "./secrets";
+import { findTransform } from "./transforms";
+
+const JOB_INPUT_HTTP = "#Microsoft.Media.JobInputHttp";
+const JOB_OUTPUT_ASSET = "#Microsoft.Media.JobOutputAsset";
+
+const Priority = z.enum(["Low", "Normal", "High"]);
+const JobBody = z.object({
+  properties: z.object({
+    description: z.string().max(1024).optional(),
+    input: z.object({
+      "@odata.type": z.literal(JOB_INPUT_HTTP, `This service runs ${JOB_INPUT_HTTP} inputs only (baseUri and files).`),
+      baseUri: z.string().max(4096).optional(),
+      files: z.array(z.string().min(1).max(4096)).min(1).max(10),
+      label: z.string().max(256).optional(),
+    }),
+    outputs: z.array(z.object({ "@odata.type": z.literal(JOB_OUTPUT_ASSET, `Outputs are ${JOB_OUTPUT_ASSET}.`), assetName: z.string().min(1), label: z.string().max(256).optional() })).min(1).max(20),
+    priority: Priority.default("Normal"),
+    correlationData: z.record(z.string(), z.string()).default({}),
+  }),
+});
+const JobPatch = z.object({ properties: z.object({ description: z.string().max(1024).optional(), priority: Priority.optional() }).default({}) });
+
+export interface StoredJobOutput {
+  assetName: string;
+  label?: string;
+}
+export interface StoredJobError {
+  code: string;
+  message: string;
+  category: string;
+  retry: string;
+}
+
+type JobRow = {
+  name: string;
+  description: string | null;
+  input: unknown;
+  outputs: unknown;
+  priority: string;
+  correlationData: unknown;
+  state: JobState;
+  progress: number;
+  error: unknown;
+  startTime: Date | null;
+  endTime: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+};
+const select = { name: true, description: true, input: true, outputs: true, priority: true, correlationData: true, state: true, progress: true, error: true, startTime: true, endTime: true, createdAt: true, updatedAt: true };
+
+/** A job as the API shows it; its input never carries a query string. */
+function jobJson(scope: MediaScope, j: JobRow) {
+  const times = { ...(j.startTime ? { startTime: j.startTime.toISOString() } : {}), ...(j.endTime ? { endTime: j.endTime.toISOString() } : {}) };
+  const error = j.error ? { error: { ...(j.error as StoredJobError), details: [] } } : {};
+  return resourceJson(scope.ref, `transforms/${scope.parent}/jobs`, j.name, {
+    created: j.createdAt.toISOString(),
+    state: j.state,
+    ...(j.description ? { description: j.description } : {}),
+    input: { "@odata.type": JOB_INPUT_HTTP, ...(j.input as object) },
+    lastModified: j.updatedAt.toISOString(),
+    outputs: (j.outputs as StoredJobOutput[]).map((o) => ({ "@odata.type": JOB_OUTPUT_ASSET, ...o, state: j.state, progress: j.progress, ...times, ...error })),
+    priority: j.priority,
+    correlationData: j.correlationData,
+    ...times,
+  }, j);
+}
+
+const access = (scope: MediaScope, name: string, request: Parameters<typeof mediaAccountFor>[2]) => mediaAccountFor(scope.principal, { ...scope.ref, path: `transforms/${scope.parent}/jobs/${name}` }, request);
+const readAccess = (scope: MediaScope, name: string) => access(scope, name, { action: "read", armOperation: "transforms/jobs/read", policy: "media.read" });
+
+async function findJob(accountId: string, transformName: string, name: string): Promise<JobRow & { id: string }> {
+  const transform = await findTransform(accountId, transformName);
+  const job = await db().job.findUnique({ where: { transformId_name: { transformId: transform.id, name } }, select: { ...select, id: true } });
+  if (!job) throw notFound("job", name);
+  return job;
+}
+
+export async function listJobs(scope: MediaScope) {
+  const account = await readAccess(scope, "");
+  const transform = await findTransform(account.id, scope.parent!);
+  return (await db().job.findMany({ where: { transformId: transform.id }, select, orderBy: { createdAt: "desc" } })).map((j) => jobJson(scope, j));
+}
+
+export async function getJob(scope: MediaScope, name: string) {
+  const account = await readAccess(scope, name);
+  return jobJson(scope, await findJob(account.id, scope.parent!, name));
+}
+
+/** Creates a job: its input URLs sealed under the account key, then scheduled for a worker. */
+export async function putJob(scope: MediaScope, name: string, body: unknown) {
+  const account = await access(scope, name, { action: "write", armOperation: "transforms/jobs/write", policy: "jobs.create" });
+  const { properties: p } = parseBody(JobBody, body);
+  const transform = await findTransform(account.id, scope.parent!);
+  if (await db().job.findUnique({ where: { transformId_name: { transformId: transform.id, name } }, select: { id: true } })) {
+    throw new DomainError("Conflict", `The job '${name}' exists: only its description and priority can change (PATCH).`);
+  }
+  const input: JobInputUrls = { ...(p.input.baseUri ? { baseUri: p.input.baseUri } : {}), files: p.input.files };
+  try {
+    inputUrls(input);
+  } catch (err) {
+    if (err instanceof InvalidJobInput) throw new DomainError("InvalidRequestContent", err.message, "body.properties.input");
+    throw err;
+  }
+  const outputsNeeded = (transform.outputs as unknown[]).length;
+  if (p.outputs.length !== outputsNeeded) throw new DomainError("InvalidRequestContent", `The transform '${scope.parent}' has ${outputsNeeded} output(s); the job gives ${p.outputs.length}.`, "body.properties.outputs");
+  const assets = await db().asset.findMany({ where: { accountId: account.id, name: { in: p.outputs.map((o) => o.assetName) } }, select: { name: true } });
+  const missing = p.outputs.find((o) => !assets.some((a) => a.name === o.assetName));
+  if (missing) throw new DomainError("InvalidRequestContent", `The output asset '${missing.assetName}' was not found: create it first.`, "body.properties.outputs");
+  const id = randomUUID();
+  const [sealed] = sealSecrets(account.id, await accountKey(account), [{ kind: "jobInputUrl", ownerId: id, name: id, value: Buffer.from(JSON.stringify(input)) }]);
+  try {
+    const job = await db().$transaction(async (tx) => {
+      const row = await tx.job.create({
+        data: {
+          id,
+          accountId: account.id,
+          transformId: transform.id,
+          name,
+          description: p.description ?? null,
+          input: { ...redactedInput(input), ...(p.input.label ? { label: p.input.label } : {}) },
+          outputs: p.outputs.map(({ assetName, label }) => ({ assetName, ...(label ? { label } : {}) })),
+          priority: p.priority,
+          correlationData: p.correlationData,
+        },
+        select,
+      });
+      await tx.accountSecret.create({ data: sealed! });
+      await audit({ actor: scope.principal.objectId, action: "job.create", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { transform: scope.parent!, name, files: input.files.length } }, tx);
+      return row;
+    });
+    return { json: jobJson(scope, job), created: true };
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new DomainError("Conflict", `The job '${name}' was created meanwhile.`);
+    throw err;
+  }
+}
+
+export async function patchJob(scope: MediaScope, name: string, body: unknown) {
+  const account = await access(scope, name, { action: "write", armOperation: "transforms/jobs/write", policy: "media.write" });
+  const { properties } = parseBody(JobPatch, body);
+  const job = await findJob(account.id, scope.parent!, name);
+  const updated = await db().job.update({ where: { id: job.id }, data: { ...(properties.description !== undefined ? { description: properties.description } : {}), ...(properties.priority ? { priority: properties.priority } : {}) }, select });
+  return jobJson(scope, updated);
+}
+
+/** cancelJob: a job not yet running is canceled at once; a running one when its worker next reports progress. */
+export async function cancelJob(scope: MediaScope, name: string) {
+  const account = await access(scope, name, { action: "write", armOperation: "transforms/jobs/cancelJob/action", policy: "media.write" });
+  const job = await findJob(account.id, scope.parent!, name);
+  await db().job.updateMany({ where: { id: job.id, state: { in: ["Scheduled", "Queued"] } }, data: { state: "Canceled", endTime: new Date() } });
+  await db().job.updateMany({ where: { id: job.id, state: "Processing" }, data: { state: "Canceling" } });
+  await audit({ actor: scope.principal.objectId, action: "job.cancel", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { transform: scope.parent!, name } });
+  return null;
+}
+
+export async function deleteJob(scope: MediaScope, name: string): Promise<boolean> {
+  const account = await access(scope, name, { action: "write", armOperation: "transforms/jobs/delete", policy: "media.write" });
+  const job = await findJob(account.id, scope.parent!, name).catch((err) => {
+    if (err instanceof DomainError && err.code === "ResourceNotFound" && err.message.startsWith("The job")) return null;
+    throw err;
+  });
+  if (!job) return false;
+  await db().$transaction(async (tx) => {
+    await tx.accountSecret.deleteMany({ where: { ownerId: job.id } });
+    await tx.job.delete({ where: { id: job.id } });
+    await audit({ actor: scope.principal.objectId, action: "job.delete", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { transform: scope.parent!, name } }, tx);
+  });
+  return true;
+}

@@ -1,0 +1,137 @@
+import "server-only";
+import { randomUUID } from "node:crypto";
+import { errors, importJWK, importX509, jwtVerify, type CryptoKey, type JWTPayload } from "jose";
+import { z } from "zod";
+import { decide } from "@/lib/accounts/policy";
+import { db } from "@/lib/db/client";
+import { DomainError } from "@/lib/errors";
+import { accountKey } from "@/lib/keys/hierarchy";
+import { CONTENT_KEY_ID_CLAIM, contentKeyPolicyTypes as odata, type StoredOption } from "./content-key-policies";
+import { openSecret, openSecretsOf } from "./secrets";
+
+/**
+ * Key delivery: a player asks for a content key (AES-128 clear key, as HLS does) by key id,
+ * with a JWT that the content key policy's restriction verifies. It reads the account's state
+ * on every request (so streaming stops the moment the account's customer key is inaccessible),
+ * and costs no Key Vault call while the account key is cached.
+ */
+const Ids = z.object({ mediaServiceId: z.uuid(), kid: z.uuid() });
+
+class Refusal extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function errorResponse(status: number, code: string, message: string, headers: Record<string, string> = {}) {
+  return Response.json({ error: { code, message } }, { status, headers: { ...corsHeaders, "Cache-Control": "no-store", "x-ms-request-id": randomUUID(), ...headers } });
+}
+
+/** Players fetch keys from pages on other origins; no cookie is ever involved, so any origin may ask. */
+export const corsHeaders = {
+  "Access-Control-Allow-Origin": "*",
+  "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+  "Access-Control-Allow-Headers": "Authorization, Content-Type",
+  "Access-Control-Max-Age": "600",
+};
+
+const unauthorized = (message: string) => new Refusal(401, "InvalidToken", message);
+
+async function verificationKey(key: StoredTokenKey, secrets: Map<string, Buffer>): Promise<{ key: Uint8Array | CryptoKey; algorithms: string[] }> {
+  if (key["@odata.type"] === odata.symmetric) return { key: new Uint8Array(secrets.get(key.slot)!), algorithms: ["HS256", "HS384", "HS512"] };
+  const rsa = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512"];
+  if (key["@odata.type"] === odata.rsa) {
+    const jwk = { kty: "RSA", n: Buffer.from(key.modulus, "base64").toString("base64url"), e: Buffer.from(key.exponent, "base64").toString("base64url") };
+    return { key: (await importJWK(jwk, "RS256")) as CryptoKey, algorithms: rsa };
+  }
+  const pem = `-----BEGIN CERTIFICATE-----\n${key.rawBody.match(/.{1,64}/g)!.join("\n")}\n-----END CERTIFICATE-----`;
+  return { key: await importX509(pem, "RS256"), algorithms: ["RS256"] };
+}
+type TokenRestriction = Extract<StoredOption["restriction"], { keys: unknown }>;
+type StoredTokenKey = TokenRestriction["keys"][number];
+
+/** Verifies the token against one token restriction: a key that signed it, issuer, audience, expiry, required claims. */
+async function verifyToken(token: string, restriction: TokenRestriction, secrets: Map<string, Buffer>, kid: string): Promise<void> {
+  let payload: JWTPayload | undefined;
+  for (const stored of restriction.keys) {
+    const { key, algorithms } = await verificationKey(stored, secrets);
+    try {
+      ({ payload } = await jwtVerify(token, key, { algorithms, issuer: restriction.issuer, audience: restriction.audience, requiredClaims: ["exp"], clockTolerance: 60 }));
+      break;
+    } catch (err) {
+      if (err instanceof errors.JWSSignatureVerificationFailed || err instanceof errors.JOSEAlgNotAllowed) continue;
+      if (err instanceof errors.JWTExpired) throw unauthorized("The token has expired.");
+      if (err instanceof errors.JWTClaimValidationFailed) throw unauthorized(`The token's ${err.claim} claim does not match the content key policy.`);
+      throw unauthorized("The token is not a valid JWT.");
+    }
+  }
+  if (!payload) throw unauthorized("The token's signature does not verify with the content key policy's keys.");
+  for (const claim of restriction.requiredClaims) {
+    const actual = payload[claim.claimType];
+    if (claim.claimType === CONTENT_KEY_ID_CLAIM) {
+      const expected = claim.claimValue ?? kid;
+      if (typeof actual !== "string" || actual.toLowerCase() !== expected.toLowerCase()) throw unauthorized("The token is not for this content key.");
+    } else if (actual === undefined || (claim.claimValue != null && String(actual) !== claim.claimValue)) {
+      throw unauthorized(`The token lacks the required claim ${claim.claimType}.`);
+    }
+  }
+}
+
+async function contentKey(mediaServiceId: string, kid: string, authorization: string | null): Promise<Buffer> {
+  const account = await db().mediaAccount.findUnique({ where: { id: mediaServiceId } });
+  const notFound = new Refusal(404, "ContentKeyNotFound", "No such content key.");
+  if (!account) throw notFound;
+  const decision = decide(account, "keyDelivery");
+  if (!decision.allowed) throw new Refusal(403, decision.code, decision.message);
+  const secret = await db().accountSecret.findUnique({ where: { accountId_kind_name: { accountId: account.id, kind: "contentKey", name: kid } }, select: { kind: true, ownerId: true, name: true, sealed: true } });
+  if (!secret) throw notFound;
+  const [locator, key] = await Promise.all([
+    db().streamingLocator.findUnique({ where: { id: secret.ownerId }, select: { defaultContentKeyPolicyName: true, startTime: true, endTime: true } }),
+    accountKey(account),
+  ]);
+  if (!locator?.defaultContentKeyPolicyName) throw notFound;
+  const now = Date.now();
+  if ((locator.startTime && locator.startTime.getTime() > now) || (locator.endTime && locator.endTime.getTime() < now)) {
+    throw new Refusal(403, "StreamingLocatorNotActive", "The streaming locator of this key is outside its start and end time.");
+  }
+  const policy = await db().contentKeyPolicy.findUnique({ where: { accountId_name: { accountId: account.id, name: locator.defaultContentKeyPolicyName } }, select: { id: true, options: true } });
+  if (!policy) throw notFound;
+  const options = (policy.options as unknown as StoredOption[]).filter((o) => o.configuration["@odata.type"] === odata.clearKey);
+  if (!options.some((o) => o.restriction["@odata.type"] === odata.open)) {
+    const token = /^Bearer\s+(\S+)$/i.exec(authorization ?? "")?.[1];
+    if (!token) throw unauthorized("Send the token as Authorization: Bearer <jwt>.");
+    const secrets = await openSecretsOf(account.id, key, policy.id, "tokenKey");
+    let refusal: Refusal | undefined;
+    for (const option of options) {
+      try {
+        await verifyToken(token, option.restriction as TokenRestriction, secrets, kid);
+        refusal = undefined;
+        break;
+      } catch (err) {
+        if (!(err instanceof Refusal)) throw err;
+        refusal ??= err;
+      }
+    }
+    if (refusal || !options.length) throw refusal ?? new Refusal(403, "NoClearKeyOption", "The content key policy has no clear key option.");
+  }
+  return openSecret(account.id, key, secret);
+}
+
+/** GET /keydelivery/{mediaServiceId}?kid={key id}: the 16 key bytes, or an error a player developer can act on. */
+export async function deliverContentKey(request: Request, mediaServiceId: string): Promise<Response> {
+  const ids = Ids.safeParse({ mediaServiceId, kid: new URL(request.url).searchParams.get("kid") });
+  if (!ids.success) return errorResponse(400, "InvalidRequest", "Ask for a key as /keydelivery/{mediaServiceId}?kid={content key id} (both GUIDs).");
+  try {
+    const key = await contentKey(ids.data.mediaServiceId.toLowerCase(), ids.data.kid.toLowerCase(), request.headers.get("authorization"));
+    return new Response(new Uint8Array(key), { status: 200, headers: { ...corsHeaders, "Content-Type": "application/octet-stream", "Cache-Control": "no-store" } });
+  } catch (err) {
+    if (err instanceof Refusal) return errorResponse(err.status, err.code, err.message, err.status === 401 ? { "WWW-Authenticate": 'Bearer error="invalid_token"' } : {});
+    if (err instanceof DomainError && err.code === "KeyVaultUnavailable") return errorResponse(503, err.code, err.message, { "Retry-After": String(err.retryAfterSeconds ?? 10) });
+    if (err instanceof DomainError) return errorResponse(err.status, err.code, err.message);
+    throw err;
+  }
+}

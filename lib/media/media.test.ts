@@ -1,0 +1,251 @@
+/**
+ * The secrets under the account key, through lib/ against the emulator and a real database:
+ * content key policies, streaming locators, jobs with JobInputHttp and key delivery, each
+ * refused while the customer key is inaccessible and back with the same keys when it returns.
+ */
+import assert from "node:assert/strict";
+import { createHash, randomBytes, randomUUID } from "node:crypto";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { after, before, describe, it } from "node:test";
+import { SignJWT } from "jose";
+import { demoResourceGroup, demoSubscriptions, demoTenants, demoUsers, demoVaults } from "@/lib/demo/directory";
+import { startAppEnvironment, type AppEnvironment } from "@/lib/testing/app-environment";
+import { encodingsOf, findInDatabase } from "@/lib/testing/database-scan";
+
+process.env.JOB_POLL_INTERVAL_SECONDS = "0.2";
+const user = (u: { objectId: string; name: string }) => ({ objectId: u.objectId, tenantId: demoTenants.contoso.id, kind: "user" as const, name: u.name });
+const owner = user(demoUsers.owner);
+const reader = user(demoUsers.reader);
+const ref = { subscriptionId: demoSubscriptions.contosoMedia.id, resourceGroup: demoResourceGroup, name: "mediasecrets" };
+const scope = { principal: owner, ref };
+const tokenKey = randomBytes(40);
+const suppliedKey = randomBytes(16);
+const suppliedKid = randomUUID();
+const inputBody = randomBytes(200_000);
+const SAS = `sv=2024-11-04&sig=${randomBytes(24).toString("base64url")}`;
+const issuer = "https://issuer.contoso.localhost";
+const audience = "urn:contoso:player";
+const KID_CLAIM = "urn:microsoft:azure:mediaservices:contentkeyidentifier";
+
+let env: AppEnvironment;
+let lib: {
+  service: typeof import("@/lib/accounts/service");
+  encryption: typeof import("@/lib/accounts/encryption");
+  arm: typeof import("@/lib/azure/arm-vaults");
+  monitor: typeof import("@/lib/monitor/check");
+  monitorStore: typeof import("@/lib/monitor/store");
+  policies: typeof import("./content-key-policies");
+  assets: typeof import("./assets");
+  locators: typeof import("./streaming-locators");
+  transforms: typeof import("./transforms");
+  jobs: typeof import("./jobs");
+  runner: typeof import("./job-runner");
+  delivery: typeof import("./key-delivery");
+};
+let server: http.Server;
+let inputBase: string;
+let accountId: string;
+let principalId: string;
+let generatedKid: string;
+let generatedKey: Buffer;
+
+const token = (claims: Record<string, unknown>, key: Uint8Array = tokenKey, exp: string | number = "5m", aud = audience) =>
+  new SignJWT(claims).setProtectedHeader({ alg: "HS256" }).setIssuer(issuer).setAudience(aud).setIssuedAt().setExpirationTime(exp).sign(key);
+
+async function deliver(kid: string, jwt?: string) {
+  const res = await lib.delivery.deliverContentKey(new Request(`http://localhost/keydelivery/${accountId}?kid=${kid}`, { headers: jwt ? { authorization: `Bearer ${jwt}` } : {} }), accountId);
+  return { status: res.status, bytes: Buffer.from(await res.arrayBuffer()) };
+}
+
+async function check(): Promise<string> {
+  assert.ok(await lib.monitorStore.claimAccount("test", accountId, 60_000));
+  return (await lib.monitor.checkAccount(accountId, "test")).result;
+}
+
+const refusedInaccessible = (err: Error & { code?: string }) => err.code === "CustomerKeyInaccessible";
+
+before(async () => {
+  env = await startAppEnvironment();
+  lib = {
+    service: await import("@/lib/accounts/service"),
+    encryption: await import("@/lib/accounts/encryption"),
+    arm: await import("@/lib/azure/arm-vaults"),
+    monitor: await import("@/lib/monitor/check"),
+    monitorStore: await import("@/lib/monitor/store"),
+    policies: await import("./content-key-policies"),
+    assets: await import("./assets"),
+    locators: await import("./streaming-locators"),
+    transforms: await import("./transforms"),
+    jobs: await import("./jobs"),
+    runner: await import("./job-runner"),
+    delivery: await import("./key-delivery"),
+  };
+  server = http.createServer((req, res) => {
+    const url = new URL(req.url!, "http://x");
+    // The input is only served with its SAS: proof the job used the full URL.
+    if (url.pathname === "/container/input.mp4" && url.search === `?${SAS}`) res.writeHead(200, { "content-length": inputBody.length }).end(inputBody);
+    else res.writeHead(403).end();
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  inputBase = `http://127.0.0.1:${(server.address() as AddressInfo).port}/container`;
+
+  const account = await lib.service.createAccountFor(owner, { ...ref, location: "westus2", identityType: "SystemAssigned" });
+  accountId = account.id;
+  principalId = account.principalId!;
+  await grant("add");
+  const lookup = lib.arm.vaultLookupAs((await env.emu.automation.getToken(`${env.emu.url}/.default`))!.token);
+  const switched = await lib.encryption.switchToCustomerKeyFor(owner, ref, { keyIdentifier: `${env.emu.vaultUrl(demoVaults.compliant.name)}/keys/rsa-2048`, userAssignedIdentity: null }, lookup);
+  assert.equal(switched.ok, true);
+});
+after(async () => {
+  await new Promise<void>((r) => server?.close(() => r()));
+  await env?.dispose();
+});
+
+async function grant(operation: "add" | "remove") {
+  await env.emu.arm().vaults.updateAccessPolicy(demoVaults.resourceGroup, demoVaults.compliant.name, operation, {
+    properties: { accessPolicies: [{ tenantId: demoTenants.contoso.id, objectId: principalId, permissions: { keys: operation === "add" ? ["get", "wrapKey", "unwrapKey"] : [] } }] },
+  });
+}
+
+const policyBody = {
+  properties: {
+    description: "HLS clear key for signed-in players",
+    options: [
+      {
+        name: "clearkey",
+        configuration: { "@odata.type": "#Microsoft.Media.ContentKeyPolicyClearKeyConfiguration" },
+        restriction: {
+          "@odata.type": "#Microsoft.Media.ContentKeyPolicyTokenRestriction",
+          issuer,
+          audience,
+          primaryVerificationKey: { "@odata.type": "#Microsoft.Media.ContentKeyPolicySymmetricTokenKey", keyValue: tokenKey.toString("base64") },
+          requiredClaims: [{ claimType: KID_CLAIM }],
+          restrictionTokenType: "Jwt",
+        },
+      },
+    ],
+  },
+};
+
+describe("secrets under the account key", () => {
+  it("keeps a content key policy's symmetric key sealed: GET omits it, getPolicyPropertiesWithSecrets returns it to an owner only", async () => {
+    const put = await lib.policies.putContentKeyPolicy(scope, "signed", policyBody);
+    assert.equal(put.created, true);
+    const shown = JSON.stringify(await lib.policies.getContentKeyPolicy(scope, "signed"));
+    assert.ok(!shown.includes(tokenKey.toString("base64")) && !shown.includes("keyValue"), "GET carries no key value");
+    const withSecrets = (await lib.policies.getPolicyPropertiesWithSecrets(scope, "signed")) as { options: { restriction: { primaryVerificationKey: { keyValue: string } } }[] };
+    assert.equal(withSecrets.options[0]!.restriction.primaryVerificationKey.keyValue, tokenKey.toString("base64"));
+    await assert.rejects(lib.policies.getPolicyPropertiesWithSecrets({ principal: reader, ref }, "signed"), (err: Error & { code?: string }) => err.code === "AuthorizationFailed");
+    await assert.rejects(lib.policies.putContentKeyPolicy(scope, "bad", { properties: { options: [{ ...policyBody.properties.options[0], restriction: { ...policyBody.properties.options[0]!.restriction, primaryVerificationKey: { "@odata.type": "#Microsoft.Media.ContentKeyPolicySymmetricTokenKey", keyValue: "c2hvcnQ=" } } }] } }), /at least 16 bytes/);
+    await assert.rejects(lib.policies.putContentKeyPolicy(scope, "bad", { properties: { options: [{ configuration: { "@odata.type": "#Microsoft.Media.ContentKeyPolicyFairPlayConfiguration" }, restriction: { "@odata.type": "#Microsoft.Media.ContentKeyPolicyOpenRestriction" } }] } }), /Only #Microsoft.Media.ContentKeyPolicyClearKeyConfiguration/);
+  });
+
+  it("creates streaming locators with generated or supplied content keys; listContentKeys returns them; key ids are unique", async () => {
+    await lib.assets.putAsset(scope, "movie", { properties: { description: "output" } });
+    const generated = await lib.locators.putStreamingLocator(scope, "gen", { properties: { assetName: "movie", streamingPolicyName: "Predefined_ClearKey", defaultContentKeyPolicyName: "signed" } });
+    assert.ok(!JSON.stringify(generated.json).includes('"value"'), "the locator itself shows no key value");
+    const keys = (await lib.locators.listContentKeys(scope, "gen")).contentKeys;
+    assert.equal(keys.length, 1);
+    assert.equal(keys[0]!.type, "EnvelopeEncryption");
+    generatedKid = keys[0]!.id;
+    generatedKey = Buffer.from(keys[0]!.value!, "base64");
+    assert.equal(generatedKey.length, 16);
+
+    await lib.locators.putStreamingLocator(scope, "supplied", { properties: { assetName: "movie", streamingPolicyName: "Predefined_ClearKey", defaultContentKeyPolicyName: "signed", contentKeys: [{ id: suppliedKid, value: suppliedKey.toString("base64") }] } });
+    assert.deepEqual((await lib.locators.listContentKeys(scope, "supplied")).contentKeys.map((k) => [k.id, k.value]), [[suppliedKid, suppliedKey.toString("base64")]]);
+
+    await assert.rejects(lib.locators.putStreamingLocator(scope, "again", { properties: { assetName: "movie", streamingPolicyName: "Predefined_ClearKey", defaultContentKeyPolicyName: "signed", contentKeys: [{ id: suppliedKid }] } }), (err: Error & { code?: string }) => err.code === "Conflict");
+    await assert.rejects(lib.locators.putStreamingLocator(scope, "nokeypolicy", { properties: { assetName: "movie", streamingPolicyName: "Predefined_ClearKey" } }), /defaultContentKeyPolicyName/);
+    await assert.rejects(lib.locators.putStreamingLocator(scope, "noasset", { properties: { assetName: "nope", streamingPolicyName: "Predefined_ClearStreamingOnly" } }), /asset 'nope' was not found/);
+    await assert.rejects(lib.locators.listContentKeys({ principal: reader, ref }, "gen"), (err: Error & { code?: string }) => err.code === "AuthorizationFailed");
+    const paths = await lib.locators.listPaths(scope, "gen");
+    assert.equal(paths.streamingPaths[0]!.encryptionScheme, "EnvelopeEncryption");
+  });
+
+  it("delivers the right key to a valid token and refuses bad signature, wrong audience, expiry, another key id; 0 Key Vault calls after warm-up", async () => {
+    assert.deepEqual(await deliver(generatedKid, await token({ [KID_CLAIM]: generatedKid })), { status: 200, bytes: generatedKey });
+    await env.emu.admin("POST", "reset");
+    for (let i = 0; i < 20; i++) assert.equal((await deliver(suppliedKid, await token({ [KID_CLAIM]: suppliedKid }))).bytes.equals(suppliedKey), true);
+    assert.equal(await env.emu.keyVaultCalls(), 0, "the cached account key serves every request");
+
+    const refusals = {
+      "no token": await deliver(generatedKid),
+      "bad signature": await deliver(generatedKid, await token({ [KID_CLAIM]: generatedKid }, randomBytes(40))),
+      "wrong audience": await deliver(generatedKid, await token({ [KID_CLAIM]: generatedKid }, tokenKey, "5m", "urn:someone:else")),
+      expired: await deliver(generatedKid, await token({ [KID_CLAIM]: generatedKid }, tokenKey, Math.floor(Date.now() / 1000) - 600)),
+      "another key id": await deliver(generatedKid, await token({ [KID_CLAIM]: suppliedKid })),
+      "no key id claim": await deliver(generatedKid, await token({})),
+    };
+    for (const [why, res] of Object.entries(refusals)) {
+      assert.equal(res.status, 401, why);
+      assert.ok(!res.bytes.includes(generatedKey), `${why}: no key in the answer`);
+    }
+    assert.equal((await deliver(randomUUID(), await token({}))).status, 404);
+  });
+
+  it("runs a JobInputHttp job: the worker fetches the full URL, stores the bytes with size and SHA-256; no response shows the query string", async () => {
+    await lib.transforms.putTransform(scope, "copy", { properties: { outputs: [{ preset: { "@odata.type": "#Microsoft.Media.BuiltInStandardEncoderPreset", presetName: "AdaptiveStreaming" } }] } });
+    const created = await lib.jobs.putJob({ ...scope, parent: "copy" }, "job1", {
+      properties: { input: { "@odata.type": "#Microsoft.Media.JobInputHttp", baseUri: `${inputBase}?${SAS}`, files: ["input.mp4"] }, outputs: [{ "@odata.type": "#Microsoft.Media.JobOutputAsset", assetName: "movie" }] },
+    });
+    assert.equal((created.json.properties as { state: string }).state, "Scheduled");
+    const runner = lib.runner.startJobRunner({ loop: false });
+    const outcome = await runner.runOnce();
+    await runner.stop();
+    assert.equal(outcome?.state, "Finished", JSON.stringify(outcome));
+    const job = await lib.jobs.getJob({ ...scope, parent: "copy" }, "job1");
+    assert.equal(job.properties.state, "Finished");
+    assert.deepEqual(job.properties.input, { "@odata.type": "#Microsoft.Media.JobInputHttp", baseUri: inputBase, files: ["input.mp4"] });
+    assert.ok(!JSON.stringify(job).includes("sig="), "no query string in the job");
+    const asset = (await lib.assets.getAsset(scope, "movie")).properties as { files: { name: string; size: number; sha256: string }[] };
+    assert.deepEqual(asset.files, [{ name: "input.mp4", size: inputBody.length, sha256: createHash("sha256").update(inputBody).digest("hex") }]);
+  });
+
+  it("ends a job whose input cannot be fetched in Error, with the reason and no query string", async () => {
+    await lib.jobs.putJob({ ...scope, parent: "copy" }, "job403", {
+      properties: { input: { "@odata.type": "#Microsoft.Media.JobInputHttp", baseUri: `${inputBase}?sig=WRONG`, files: ["input.mp4"] }, outputs: [{ "@odata.type": "#Microsoft.Media.JobOutputAsset", assetName: "movie" }] },
+    });
+    const runner = lib.runner.startJobRunner({ loop: false });
+    const outcome = await runner.runOnce();
+    await runner.stop();
+    assert.equal(outcome?.state, "Error");
+    const job = await lib.jobs.getJob({ ...scope, parent: "copy" }, "job403");
+    const output = (job.properties.outputs as { error: { code: string; message: string } }[])[0]!;
+    assert.equal(output.error.code, "DownloadNotAccessible");
+    assert.match(output.error.message, /HTTP 403/);
+    assert.ok(!JSON.stringify(job).includes("WRONG"));
+  });
+
+  it("refuses every secret operation while the customer key is inaccessible, keeps the account readable, and recovers with the same keys", async () => {
+    await grant("remove");
+    assert.equal(await check(), "inaccessible");
+    const jobScope = { ...scope, parent: "copy" };
+    const jobBody = { properties: { input: { "@odata.type": "#Microsoft.Media.JobInputHttp", baseUri: `${inputBase}?${SAS}`, files: ["input.mp4"] }, outputs: [{ "@odata.type": "#Microsoft.Media.JobOutputAsset", assetName: "movie" }] } };
+    const delivered = await deliver(generatedKid, await token({ [KID_CLAIM]: generatedKid }));
+    assert.equal(delivered.status, 403);
+    assert.match(delivered.bytes.toString(), /CustomerKeyInaccessible/);
+    await assert.rejects(lib.locators.listContentKeys(scope, "gen"), refusedInaccessible);
+    await assert.rejects(lib.policies.getPolicyPropertiesWithSecrets(scope, "signed"), refusedInaccessible);
+    await assert.rejects(lib.jobs.putJob(jobScope, "blocked", jobBody), refusedInaccessible);
+    await assert.rejects(lib.assets.getAsset(scope, "movie"), refusedInaccessible);
+    assert.equal((await lib.service.getAccountFor(owner, ref)).keyStatus, "Inaccessible");
+    assert.ok((await lib.service.listAccountsFor(owner)).some((a) => a.id === accountId));
+
+    await grant("add");
+    assert.equal(await check(), "recovered");
+    assert.deepEqual(await deliver(generatedKid, await token({ [KID_CLAIM]: generatedKid })), { status: 200, bytes: generatedKey });
+    assert.deepEqual((await lib.locators.listContentKeys(scope, "supplied")).contentKeys[0]!.value, suppliedKey.toString("base64"));
+    assert.equal(((await lib.policies.getPolicyPropertiesWithSecrets(scope, "signed")) as { options: { restriction: { primaryVerificationKey: { keyValue: string } } }[] }).options[0]!.restriction.primaryVerificationKey.keyValue, tokenKey.toString("base64"));
+    assert.equal((await lib.jobs.putJob(jobScope, "after", jobBody)).created, true);
+  });
+
+  it("leaves no plaintext content key, token key or JobInputHttp query string in the database", async () => {
+    const needles = [generatedKey, suppliedKey, tokenKey].flatMap(encodingsOf).concat([SAS, SAS.split("sig=")[1]!]);
+    const found = await findInDatabase(env.database.db, needles);
+    assert.deepEqual(found.hits, []);
+    const sealed = await env.database.db.accountSecret.groupBy({ by: ["kind"], _count: { _all: true } });
+    assert.deepEqual(Object.fromEntries(sealed.map((g) => [g.kind, g._count._all])), { contentKey: 2, tokenKey: 1, jobInputUrl: 3 }, "the secrets are there, sealed");
+  });
+});

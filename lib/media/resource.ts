@@ -1,0 +1,37 @@
+import "server-only";
+import { z } from "zod";
+import { accountResourceId } from "@/lib/accounts/service";
+import type { AccountRef } from "@/lib/accounts/store";
+import type { Principal } from "@/lib/auth/principal";
+import { DomainError } from "@/lib/errors";
+
+/** Who asks, about which account, and for nested resources (jobs) the parent's name. */
+export interface MediaScope {
+  principal: Principal;
+  ref: AccountRef;
+  parent?: string;
+}
+
+/** The ARM envelope of a media resource: id, name, type, properties, systemData. */
+export function resourceJson(ref: AccountRef, typePath: string, name: string, properties: Record<string, unknown>, times: { createdAt: Date; updatedAt?: Date }) {
+  const type = `Microsoft.Media/mediaservices/${typePath.replace(/\/[^/]+\//g, "/")}`;
+  return {
+    id: `${accountResourceId(ref)}/${typePath}/${name}`,
+    name,
+    type,
+    properties,
+    systemData: { createdAt: times.createdAt.toISOString(), lastModifiedAt: (times.updatedAt ?? times.createdAt).toISOString() },
+  };
+}
+
+/** Parses a request body against a schema, naming the first bad field as ARM does. */
+export function parseBody<T>(schema: z.ZodType<T>, value: unknown): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const target = ["body", ...issue.path].join(".");
+  throw new DomainError("InvalidRequestContent", `${target}: ${issue.message}`, target);
+}
+
+/** A unique-constraint violation from Prisma (two writers created the same name or key id). */
+export const isUniqueViolation = (err: unknown) => (err as { code?: string }).code === "P2002";

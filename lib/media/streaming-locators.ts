@@ -1,0 +1,195 @@
+import "server-only";
+import { randomBytes, randomUUID } from "node:crypto";
+import { z } from "zod";
+import { audit } from "@/lib/audit";
+import { accountKey } from "@/lib/keys/hierarchy";
+import { db } from "@/lib/db/client";
+import { DomainError } from "@/lib/errors";
+import { mediaAccountFor, notFound } from "./access";
+import { isUniqueViolation, parseBody, resourceJson, type MediaScope } from "./resource";
+import { openSecretsOf, sealSecrets } from "./secrets";
+
+/**
+ * The predefined streaming policies this service streams, and the content keys each needs.
+ * Predefined_ClearKey is HLS/DASH with AES-128 envelope encryption: its key is what key
+ * delivery hands to players.
+ */
+export const streamingPolicies = {
+  Predefined_ClearStreamingOnly: { keys: [], streaming: true, download: false },
+  Predefined_DownloadOnly: { keys: [], streaming: false, download: true },
+  Predefined_DownloadAndClearStreaming: { keys: [], streaming: true, download: true },
+  Predefined_ClearKey: { keys: [{ type: "EnvelopeEncryption", label: "clearKeyDefault" }], streaming: true, download: false },
+} as const;
+type StreamingPolicyName = keyof typeof streamingPolicies;
+const policyNames = Object.keys(streamingPolicies) as StreamingPolicyName[];
+
+/** A content key as stored on its locator; its value is a secret, named by the key id. */
+export interface StoredContentKey {
+  id: string;
+  type: string;
+  labelReferenceInStreamingPolicy: string;
+  policyName: string | null;
+}
+
+const LocatorBody = z.object({
+  properties: z.object({
+    assetName: z.string().min(1),
+    streamingPolicyName: z.string().refine((n): n is StreamingPolicyName => (policyNames as string[]).includes(n), {
+      error: `streamingPolicyName must be one of ${policyNames.join(", ")} (custom and DRM streaming policies are not offered).`,
+    }),
+    defaultContentKeyPolicyName: z.string().min(1).optional(),
+    startTime: z.iso.datetime({ offset: true }).optional(),
+    endTime: z.iso.datetime({ offset: true }).optional(),
+    streamingLocatorId: z.uuid().optional(),
+    alternativeMediaId: z.string().max(1024).optional(),
+    filters: z.array(z.string()).max(10).default([]),
+    contentKeys: z
+      .array(
+        z.object({
+          id: z.uuid(),
+          labelReferenceInStreamingPolicy: z.string().optional(),
+          value: z.base64("value must be base64.").refine((v) => Buffer.from(v, "base64").length === 16, "value must be a 128-bit key: 16 bytes in base64.").optional(),
+        }),
+      )
+      .optional(),
+  }),
+});
+
+type LocatorRow = { id: string; name: string; assetName: string; streamingPolicyName: string; defaultContentKeyPolicyName: string | null; startTime: Date | null; endTime: Date | null; alternativeMediaId: string | null; filters: string[]; contentKeys: unknown; createdAt: Date };
+const select = { id: true, name: true, assetName: true, streamingPolicyName: true, defaultContentKeyPolicyName: true, startTime: true, endTime: true, alternativeMediaId: true, filters: true, contentKeys: true, createdAt: true };
+
+const keysJson = (keys: StoredContentKey[], values?: Map<string, Buffer>) =>
+  keys.map((k) => ({ ...k, ...(values ? { value: values.get(k.id)!.toString("base64") } : {}), tracks: [] }));
+
+function locatorJson(scope: MediaScope, l: LocatorRow) {
+  return resourceJson(scope.ref, "streamingLocators", l.name, {
+    assetName: l.assetName,
+    created: l.createdAt.toISOString(),
+    ...(l.startTime ? { startTime: l.startTime.toISOString() } : {}),
+    ...(l.endTime ? { endTime: l.endTime.toISOString() } : {}),
+    streamingLocatorId: l.id,
+    streamingPolicyName: l.streamingPolicyName,
+    ...(l.defaultContentKeyPolicyName ? { defaultContentKeyPolicyName: l.defaultContentKeyPolicyName } : {}),
+    contentKeys: keysJson(l.contentKeys as StoredContentKey[]),
+    ...(l.alternativeMediaId ? { alternativeMediaId: l.alternativeMediaId } : {}),
+    filters: l.filters,
+  }, l);
+}
+
+const access = (scope: MediaScope, name: string, request: Parameters<typeof mediaAccountFor>[2]) => mediaAccountFor(scope.principal, { ...scope.ref, path: `streamingLocators/${name}` }, request);
+
+async function findLocator(accountId: string, name: string): Promise<LocatorRow> {
+  const locator = await db().streamingLocator.findUnique({ where: { accountId_name: { accountId, name } }, select });
+  if (!locator) throw notFound("streaming locator", name);
+  return locator;
+}
+
+export async function listStreamingLocators(scope: MediaScope) {
+  const account = await access(scope, "", { action: "read", armOperation: "streamingLocators/read", policy: "media.read" });
+  return (await db().streamingLocator.findMany({ where: { accountId: account.id }, select, orderBy: { name: "asc" } })).map((l) => locatorJson(scope, l));
+}
+
+export async function getStreamingLocator(scope: MediaScope, name: string) {
+  const account = await access(scope, name, { action: "read", armOperation: "streamingLocators/read", policy: "media.read" });
+  return locatorJson(scope, await findLocator(account.id, name));
+}
+
+/** listContentKeys: the keys with their values, to a Contributor or Owner, while the account's key is usable. */
+export async function listContentKeys(scope: MediaScope, name: string) {
+  const account = await access(scope, name, { action: "write", armOperation: "streamingLocators/listContentKeys/action", policy: "secrets.read" });
+  const locator = await findLocator(account.id, name);
+  const values = await openSecretsOf(account.id, await accountKey(account), locator.id, "contentKey");
+  await audit({ actor: scope.principal.objectId, action: "streamingLocator.listContentKeys", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { name } });
+  return { contentKeys: keysJson(locator.contentKeys as StoredContentKey[], values) };
+}
+
+/** listPaths: where players find the asset's streams (and downloads) through this locator. */
+export async function listPaths(scope: MediaScope, name: string) {
+  const account = await access(scope, name, { action: "write", armOperation: "streamingLocators/listPaths/action", policy: "media.read" });
+  const locator = await findLocator(account.id, name);
+  const policy = streamingPolicies[locator.streamingPolicyName as StreamingPolicyName];
+  const files = await db().assetFile.findMany({ where: { asset: { accountId: account.id, name: locator.assetName } }, select: { name: true }, orderBy: { name: "asc" } });
+  const manifest = `/${locator.id}/${(files[0]?.name ?? locator.assetName).replace(/\.[^.]*$/, "")}.ism/manifest`;
+  const scheme = policy.keys.length ? "EnvelopeEncryption" : "NoEncryption";
+  const encryption = policy.keys.length ? ",encryption=cbc" : "";
+  return {
+    streamingPaths: policy.streaming
+      ? [
+          { streamingProtocol: "Hls", encryptionScheme: scheme, paths: [`${manifest}(format=m3u8-cmaf${encryption})`] },
+          { streamingProtocol: "Dash", encryptionScheme: scheme, paths: [`${manifest}(format=mpd-time-cmaf${encryption})`] },
+        ]
+      : [],
+    downloadPaths: policy.download ? files.map((f) => `/${locator.id}/${f.name}`) : [],
+  };
+}
+
+/** Creates a locator: generated or supplied content keys, sealed under the account key. Locators cannot change once created. */
+export async function putStreamingLocator(scope: MediaScope, name: string, body: unknown) {
+  const account = await access(scope, name, { action: "write", armOperation: "streamingLocators/write", policy: "secrets.write" });
+  const { properties: p } = parseBody(LocatorBody, body);
+  if (await db().streamingLocator.findUnique({ where: { accountId_name: { accountId: account.id, name } }, select: { id: true } })) {
+    throw new DomainError("Conflict", `The streaming locator '${name}' exists: a locator cannot change once created. Delete it and create it again.`);
+  }
+  if (!(await db().asset.findUnique({ where: { accountId_name: { accountId: account.id, name: p.assetName } }, select: { id: true } }))) {
+    throw new DomainError("InvalidRequestContent", `The asset '${p.assetName}' was not found in this account.`, "body.properties.assetName");
+  }
+  const policy = streamingPolicies[p.streamingPolicyName];
+  if (p.defaultContentKeyPolicyName && !(await db().contentKeyPolicy.findUnique({ where: { accountId_name: { accountId: account.id, name: p.defaultContentKeyPolicyName } }, select: { id: true } }))) {
+    throw new DomainError("InvalidRequestContent", `The content key policy '${p.defaultContentKeyPolicyName}' was not found in this account.`, "body.properties.defaultContentKeyPolicyName");
+  }
+  if (policy.keys.length && !p.defaultContentKeyPolicyName) {
+    throw new DomainError("InvalidRequestContent", `${p.streamingPolicyName} encrypts: name the content key policy that says who may receive the key (defaultContentKeyPolicyName).`, "body.properties.defaultContentKeyPolicyName");
+  }
+  if (p.startTime && p.endTime && new Date(p.endTime) <= new Date(p.startTime)) throw new DomainError("InvalidRequestContent", "endTime must be after startTime.", "body.properties.endTime");
+  const supplied = p.contentKeys ?? [];
+  if (supplied.length > policy.keys.length) throw new DomainError("InvalidRequestContent", `${p.streamingPolicyName} uses ${policy.keys.length} content key(s); ${supplied.length} were given.`, "body.properties.contentKeys");
+  const keys = policy.keys.map((slot, i) => {
+    const given = supplied.find((k) => k.labelReferenceInStreamingPolicy === slot.label) ?? supplied[i];
+    if (given?.labelReferenceInStreamingPolicy && given.labelReferenceInStreamingPolicy !== slot.label) {
+      throw new DomainError("InvalidRequestContent", `${p.streamingPolicyName} has no content key labelled '${given.labelReferenceInStreamingPolicy}'; its label is '${slot.label}'.`, "body.properties.contentKeys");
+    }
+    const stored: StoredContentKey = { id: (given?.id ?? randomUUID()).toLowerCase(), type: slot.type, labelReferenceInStreamingPolicy: slot.label, policyName: p.defaultContentKeyPolicyName ?? null };
+    return { stored, value: given?.value ? Buffer.from(given.value, "base64") : randomBytes(16) };
+  });
+  const id = p.streamingLocatorId ?? randomUUID();
+  const sealed = sealSecrets(account.id, await accountKey(account), keys.map((k) => ({ kind: "contentKey" as const, ownerId: id, name: k.stored.id, value: k.value })));
+  try {
+    const locator = await db().$transaction(async (tx) => {
+      const row = await tx.streamingLocator.create({
+        data: {
+          id,
+          accountId: account.id,
+          name,
+          assetName: p.assetName,
+          streamingPolicyName: p.streamingPolicyName,
+          defaultContentKeyPolicyName: p.defaultContentKeyPolicyName ?? null,
+          startTime: p.startTime ? new Date(p.startTime) : null,
+          endTime: p.endTime ? new Date(p.endTime) : null,
+          alternativeMediaId: p.alternativeMediaId ?? null,
+          filters: p.filters,
+          contentKeys: keys.map((k) => k.stored) as object[],
+        },
+        select,
+      });
+      if (sealed.length) await tx.accountSecret.createMany({ data: sealed });
+      await audit({ actor: scope.principal.objectId, action: "streamingLocator.write", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { name, asset: p.assetName, contentKeys: keys.length, supplied: supplied.length } }, tx);
+      return row;
+    });
+    return { json: locatorJson(scope, locator), created: true };
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new DomainError("Conflict", "The streaming locator id or one of its content key ids is already in use in this account: use new ones.");
+    throw err;
+  }
+}
+
+export async function deleteStreamingLocator(scope: MediaScope, name: string): Promise<boolean> {
+  const account = await access(scope, name, { action: "write", armOperation: "streamingLocators/delete", policy: "media.write" });
+  return db().$transaction(async (tx) => {
+    const locator = await tx.streamingLocator.findUnique({ where: { accountId_name: { accountId: account.id, name } }, select: { id: true } });
+    if (!locator) return false;
+    await tx.accountSecret.deleteMany({ where: { ownerId: locator.id } });
+    await tx.streamingLocator.delete({ where: { id: locator.id } });
+    await audit({ actor: scope.principal.objectId, action: "streamingLocator.delete", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { name } }, tx);
+    return true;
+  });
+}
