@@ -41,6 +41,7 @@ export default defineConfig({
       EMULATOR_IDENTITY_PORT: String(e2eStack.emulatorIdentityPort),
       // Key checks every second, so tests see the monitor react quickly.
       MONITOR_INTERVAL_SECONDS: "1",
+      JOB_POLL_INTERVAL_SECONDS: "0.5",
     },
   },
 });

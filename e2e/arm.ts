@@ -18,18 +18,23 @@ export function automationClients() {
 }
 
 /** An ARM call to the emulator as the automation app. */
-export async function armCall(method: string, resourcePath: string, body?: unknown) {
+export async function armCall(method: string, resourcePath: string, body?: unknown, apiVersion = "2023-01-31") {
   const token = await clientCredentialsToken(demoAutomationApp);
-  const res = await httpsJson(emulatorAgent(), method, `${e2eStack.emulatorUrl}${resourcePath}?api-version=2023-01-31`, body, { authorization: `Bearer ${token}` });
+  const res = await httpsJson(emulatorAgent(), method, `${e2eStack.emulatorUrl}${resourcePath}?api-version=${apiVersion}`, body, { authorization: `Bearer ${token}` });
   if (res.status >= 300) throw new Error(`${method} ${resourcePath}: HTTP ${res.status}`);
   return res.json;
 }
 
 /** Gives a principal key permissions (default get/wrapKey/unwrapKey) on each named vault, as the vault's owner would in Azure. */
 export async function grantKeyAccess(principalId: string, vaults: string[], tenantId: string, keys = ["get", "wrapKey", "unwrapKey"]) {
-  for (const vault of vaults) {
-    await armCall("PUT", `/subscriptions/${demoSubscriptions.contosoMedia.id}/resourceGroups/${demoVaults.resourceGroup}/providers/Microsoft.KeyVault/vaults/${vault}/accessPolicies/add`, {
-      properties: { accessPolicies: [{ tenantId, objectId: principalId, permissions: { keys } }] },
-    });
-  }
+  for (const vault of vaults) await accessPolicy("add", vault, { tenantId, objectId: principalId, permissions: { keys } });
+}
+
+/** Removes a principal's access policy from a vault, as a vault owner revoking a key would. */
+export async function revokeKeyAccess(principalId: string, vault: string, tenantId: string) {
+  await accessPolicy("remove", vault, { tenantId, objectId: principalId, permissions: { keys: [] } });
+}
+
+function accessPolicy(operation: "add" | "remove", vault: string, policy: { tenantId: string; objectId: string; permissions: { keys: string[] } }) {
+  return armCall("PUT", `/subscriptions/${demoSubscriptions.contosoMedia.id}/resourceGroups/${demoVaults.resourceGroup}/providers/Microsoft.KeyVault/vaults/${vault}/accessPolicies/${operation}`, { properties: { accessPolicies: [policy] } });
 }

@@ -3,10 +3,12 @@
  * action and page. The first test enumerates the app's route handlers and server actions and
  * fails on any that this file does not cover: add a test here with each new one.
  */
+import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { demoResourceGroup, demoSubscriptions, demoTenants, demoUsers } from "../lib/demo/directory";
 import { expect, signIn, test } from "./fixtures";
+import { automationClients } from "./arm";
 import { mintToken } from "./tokens";
 
 const contoso = demoSubscriptions.contosoMedia.id;
@@ -14,7 +16,7 @@ const contosoAccount = `/subscriptions/${contoso}/resourceGroups/${demoResourceG
 const outsider = { oid: demoUsers.outsider.objectId, tid: demoTenants.fabrikam.id, name: demoUsers.outsider.name };
 
 const covered = {
-  routes: ["app/(auth)/auth/callback/route.ts", "app/(auth)/auth/sign-in/route.ts", "app/api/health/route.ts", "app/subscriptions/[...path]/route.ts"],
+  routes: ["app/(auth)/auth/callback/route.ts", "app/(auth)/auth/sign-in/route.ts", "app/api/health/route.ts", "app/keydelivery/[mediaServiceId]/route.ts", "app/subscriptions/[...path]/route.ts"],
   actions: ["checkKeyNowAction", "createAccountAction", "deleteAccountAction", "saveEncryptionAction", "signOutAction", "switchToSystemKeyAction", "validateEncryptionAction"],
 };
 
@@ -44,6 +46,14 @@ test("REST API: every method on Contoso's paths is refused to a Fabrikam token",
     ["PUT", `${contosoAccount.replace("contosomedia", "planted")}${v}`],
     // checkKeyNowAction and this action share lib/accounts/encryption.ts#checkKeyNowFor.
     ["POST", `${contosoAccount}/checkCustomerKey${v}`],
+    // The sub-resources that hold secrets, and their secret-revealing actions.
+    ["GET", `${contosoAccount}/assets?api-version=2022-08-01`],
+    ["PUT", `${contosoAccount}/assets/planted?api-version=2022-08-01`],
+    ["PUT", `${contosoAccount}/contentKeyPolicies/planted?api-version=2022-08-01`],
+    ["POST", `${contosoAccount}/contentKeyPolicies/planted/getPolicyPropertiesWithSecrets?api-version=2022-08-01`],
+    ["POST", `${contosoAccount}/streamingLocators/planted/listContentKeys?api-version=2022-08-01`],
+    ["GET", `${contosoAccount}/transforms/planted/jobs?api-version=2022-07-01`],
+    ["PUT", `${contosoAccount}/transforms/planted/jobs/planted?api-version=2022-07-01`],
   ] as const) {
     const res = await request.fetch(url, { method, headers: auth, data: method === "PUT" || method === "PATCH" ? { location: "westus2" } : undefined });
     expect(res.status(), `${method} ${url}`).toBe(403);
@@ -51,6 +61,21 @@ test("REST API: every method on Contoso's paths is refused to a Fabrikam token",
   }
   const own = await request.get(`/subscriptions/${demoSubscriptions.fabrikamMedia.id}/providers/Microsoft.Media/mediaservices${v}`, { headers: auth });
   expect((await own.json()).value.map((a: { name: string }) => a.name)).toEqual(["fabrikammedia"]);
+});
+
+test("key delivery takes no Entra token: a Fabrikam user's token gets no Contoso key", async ({ request }) => {
+  const media = automationClients().media;
+  const name = `xt${Date.now().toString(36)}`;
+  await media.assets.createOrUpdate(demoResourceGroup, "contosomedia", name, {});
+  await media.contentKeyPolicies.createOrUpdate(demoResourceGroup, "contosomedia", name, {
+    options: [{ configuration: { odataType: "#Microsoft.Media.ContentKeyPolicyClearKeyConfiguration" }, restriction: { odataType: "#Microsoft.Media.ContentKeyPolicyTokenRestriction", issuer: "https://sts.contoso.localhost", audience: "urn:contoso", primaryVerificationKey: { odataType: "#Microsoft.Media.ContentKeyPolicySymmetricTokenKey", keyValue: randomBytes(32) }, alternateVerificationKeys: [], requiredClaims: [], restrictionTokenType: "Jwt" } as never }],
+  });
+  await media.streamingLocators.create(demoResourceGroup, "contosomedia", name, { assetName: name, streamingPolicyName: "Predefined_ClearKey", defaultContentKeyPolicyName: name });
+  const kid = (await media.streamingLocators.listContentKeys(demoResourceGroup, "contosomedia", name)).contentKeys![0]!.id;
+  const id = (await media.mediaservices.get(demoResourceGroup, "contosomedia")).mediaServiceId!;
+  const res = await request.get(`/keydelivery/${id}?kid=${kid}`, { headers: { authorization: `Bearer ${await mintToken(outsider)}` } });
+  expect(res.status()).toBe(401);
+  expect(res.headers()["content-type"]).toContain("application/json");
 });
 
 test("health, sign-in and callback reveal no tenant's data", async ({ request }) => {

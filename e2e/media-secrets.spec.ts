@@ -1,0 +1,190 @@
+/**
+ * The secrets under the account key, end to end: the official @azure/arm-mediaservices client
+ * through the emulator's ARM, the worker running a JobInputHttp job against a loopback server,
+ * key delivery to a player page on another origin in Chromium, and all of it refused while the
+ * customer key is revoked and back, with the same keys, once access returns.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import type { AzureMediaServices } from "@azure/arm-mediaservices";
+import { SignJWT } from "jose";
+import { demoResourceGroup, demoTenants, demoVaults } from "../lib/demo/directory";
+import { armCall, automationClients, grantKeyAccess, revokeKeyAccess } from "./arm";
+import { expect, test } from "./fixtures";
+import { e2eStack } from "./stack";
+
+test.describe.configure({ mode: "serial" });
+
+const rg = demoResourceGroup;
+const KID_CLAIM = "urn:microsoft:azure:mediaservices:contentkeyidentifier";
+const issuer = "https://sts.contoso.localhost";
+const audience = "urn:contoso:player";
+const tokenKey = randomBytes(40);
+const input = randomBytes(150_000);
+const sas = `sv=2024-11-04&sig=${randomBytes(24).toString("base64url")}`;
+const suffix = Date.now().toString(36);
+const account = `secrets${suffix}`;
+const doomed = `doomed${suffix}`;
+
+let client: AzureMediaServices;
+let server: http.Server;
+let origin: string;
+let mediaServiceId: string;
+const principals: Record<string, string> = {};
+const keys: { kid: string; value: string }[] = [];
+
+const token = (kid: string, twist: { key?: Uint8Array; audience?: string; expired?: boolean } = {}) =>
+  new SignJWT({ [KID_CLAIM]: kid })
+    .setProtectedHeader({ alg: "HS256" })
+    .setIssuer(issuer)
+    .setAudience(twist.audience ?? audience)
+    .setExpirationTime(twist.expired ? Math.floor(Date.now() / 1000) - 600 : "10m")
+    .sign(twist.key ?? tokenKey);
+
+async function createBound(name: string) {
+  const created = await client.mediaservices.beginCreateOrUpdateAndWait(rg, name, { location: "westus2", identity: { type: "SystemAssigned" } });
+  principals[name] = created.identity!.principalId!;
+  await grantKeyAccess(principals[name]!, [demoVaults.compliant.name], demoTenants.contoso.id);
+  const keyIdentifier = `https://${demoVaults.compliant.name}.vault.localhost:${e2eStack.emulatorPort}/keys/rsa-2048`;
+  const bound = await client.mediaservices.beginUpdateAndWait(rg, name, { encryption: { type: "CustomerKey", keyVaultProperties: { keyIdentifier } } });
+  expect(bound.encryption?.status).toBe("Active");
+  return bound;
+}
+
+async function waitForStatus(name: string, status: string) {
+  await expect.poll(async () => (await client.mediaservices.get(rg, name)).encryption?.status, { timeout: 30_000, message: `${name} becomes ${status}` }).toBe(status);
+}
+
+test.beforeAll(async () => {
+  client = automationClients().media;
+  server = http.createServer((req, res) => {
+    const url = new URL(req.url!, "http://x");
+    if (url.pathname === "/player.html") res.writeHead(200, { "content-type": "text/html" }).end("<!doctype html><title>player</title>");
+    // The input needs its SAS: proof the worker used the full URL the owner gave.
+    else if (url.pathname === "/media/input.mp4" && url.search === `?${sas}`) res.writeHead(200, { "content-length": input.length }).end(input);
+    else res.writeHead(403).end();
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  mediaServiceId = (await createBound(account)).mediaServiceId!;
+  await createBound(doomed);
+});
+
+test.afterAll(async () => {
+  await new Promise<void>((r) => server?.close(() => r()));
+});
+
+test("the official client: a content key policy with a symmetric key, a streaming locator with content keys, a JobInputHttp job to Finished", async () => {
+  test.setTimeout(90_000);
+  const policy = await client.contentKeyPolicies.createOrUpdate(rg, account, "signed", {
+    description: "clear key for signed-in players",
+    options: [
+      {
+        name: "clearkey",
+        configuration: { odataType: "#Microsoft.Media.ContentKeyPolicyClearKeyConfiguration" },
+        restriction: {
+          odataType: "#Microsoft.Media.ContentKeyPolicyTokenRestriction",
+          issuer,
+          audience,
+          primaryVerificationKey: { odataType: "#Microsoft.Media.ContentKeyPolicySymmetricTokenKey", keyValue: tokenKey },
+          alternateVerificationKeys: [],
+          requiredClaims: [{ claimType: KID_CLAIM }],
+          restrictionTokenType: "Jwt",
+        },
+      },
+    ],
+  } as Parameters<AzureMediaServices["contentKeyPolicies"]["createOrUpdate"]>[3]);
+  expect(policy.policyId).toMatch(/^[0-9a-f-]{36}$/);
+  const read = await client.contentKeyPolicies.get(rg, account, "signed");
+  expect(JSON.stringify(read)).not.toContain(tokenKey.toString("base64"));
+  const withSecrets = await client.contentKeyPolicies.getPolicyPropertiesWithSecrets(rg, account, "signed");
+  const primary = (withSecrets.options[0]!.restriction as { primaryVerificationKey: { keyValue: Uint8Array } }).primaryVerificationKey;
+  expect(Buffer.from(primary.keyValue).equals(tokenKey)).toBe(true);
+
+  await client.assets.createOrUpdate(rg, account, "movie", { description: "the job's output" });
+  const locator = await client.streamingLocators.create(rg, account, "stream", { assetName: "movie", streamingPolicyName: "Predefined_ClearKey", defaultContentKeyPolicyName: "signed" });
+  expect(locator.contentKeys?.[0]?.value).toBeUndefined();
+  const listed = (await client.streamingLocators.listContentKeys(rg, account, "stream")).contentKeys!;
+  expect(listed).toHaveLength(1);
+  expect(Buffer.from(listed[0]!.value!, "base64")).toHaveLength(16);
+  keys.push({ kid: listed[0]!.id, value: listed[0]!.value! });
+
+  await client.transforms.createOrUpdate(rg, account, "copy", { outputs: [{ preset: { odataType: "#Microsoft.Media.BuiltInStandardEncoderPreset", presetName: "AdaptiveStreaming" } as never }] });
+  const job = await client.jobs.create(rg, account, "copy", "first", {
+    input: { odataType: "#Microsoft.Media.JobInputHttp", baseUri: `${origin}/media?${sas}`, files: ["input.mp4"] } as never,
+    outputs: [{ odataType: "#Microsoft.Media.JobOutputAsset", assetName: "movie" } as never],
+  });
+  expect(job.state).toBe("Scheduled");
+  expect(JSON.stringify(job)).not.toContain("sig=");
+  await expect.poll(async () => (await client.jobs.get(rg, account, "copy", "first")).state, { timeout: 30_000 }).toBe("Finished");
+  const finished = await client.jobs.get(rg, account, "copy", "first");
+  expect((finished.input as { baseUri?: string }).baseUri).toBe(`${origin}/media`);
+  expect(finished.outputs![0]!.progress).toBe(100);
+  const asset = (await armCall("GET", `/subscriptions/${client.subscriptionId}/resourceGroups/${rg}/providers/Microsoft.Media/mediaServices/${account}/assets/movie`, undefined, "2022-08-01")) as { properties: { files: { name: string; size: number; sha256: string }[] } };
+  expect(asset.properties.files).toEqual([{ name: "input.mp4", size: input.length, sha256: createHash("sha256").update(input).digest("hex") }]);
+});
+
+/** Asks for a key as a player page on another origin does, from Chromium. */
+async function fetchKey(page: import("@playwright/test").Page, kid: string, jwt: string | null) {
+  return page.evaluate(
+    async ({ url, jwt }) => {
+      const res = await fetch(url, { headers: jwt ? { Authorization: `Bearer ${jwt}` } : {} });
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      return { status: res.status, key: res.ok ? btoa(String.fromCharCode(...bytes)) : null, text: res.ok ? "" : new TextDecoder().decode(bytes) };
+    },
+    { url: `${e2eStack.baseURL}/keydelivery/${mediaServiceId}?kid=${kid}`, jwt },
+  );
+}
+
+test("key delivery to a player on another origin: the right key with a valid token, refusals otherwise", async ({ page }) => {
+  await page.goto(`${origin}/player.html`);
+  const { kid, value } = keys[0]!;
+  expect(await fetchKey(page, kid, await token(kid))).toMatchObject({ status: 200, key: value });
+  for (const [why, jwt] of [
+    ["bad signature", await token(kid, { key: randomBytes(40) })],
+    ["wrong audience", await token(kid, { audience: "urn:someone:else" })],
+    ["expired", await token(kid, { expired: true })],
+    ["another key id", await token("00000000-0000-4000-8000-000000000000")],
+    ["no token", null],
+  ] as const) {
+    const res = await fetchKey(page, kid, jwt);
+    expect(res.status, why).toBe(401);
+    expect(res.key, why).toBeNull();
+  }
+});
+
+test("revoked customer key: key delivery, listContentKeys, secrets and job creation refused; GET, LIST, DELETE work; restored: the same keys again", async ({ page }) => {
+  test.setTimeout(120_000);
+  await revokeKeyAccess(principals[account]!, demoVaults.compliant.name, demoTenants.contoso.id);
+  await revokeKeyAccess(principals[doomed]!, demoVaults.compliant.name, demoTenants.contoso.id);
+  await waitForStatus(account, "CustomerKeyInaccessible");
+  await waitForStatus(doomed, "CustomerKeyInaccessible");
+
+  await page.goto(`${origin}/player.html`);
+  const { kid, value } = keys[0]!;
+  const refused = await fetchKey(page, kid, await token(kid));
+  expect(refused.status).toBe(403);
+  expect(refused.text).toContain("CustomerKeyInaccessible");
+  const inaccessible = { statusCode: 403, code: "CustomerKeyInaccessible" };
+  await expect(client.streamingLocators.listContentKeys(rg, account, "stream")).rejects.toMatchObject(inaccessible);
+  await expect(client.contentKeyPolicies.getPolicyPropertiesWithSecrets(rg, account, "signed")).rejects.toMatchObject(inaccessible);
+  const jobBody = { input: { odataType: "#Microsoft.Media.JobInputHttp", baseUri: `${origin}/media?${sas}`, files: ["input.mp4"] } as never, outputs: [{ odataType: "#Microsoft.Media.JobOutputAsset", assetName: "movie" } as never] };
+  await expect(client.jobs.create(rg, account, "copy", "blocked", jobBody)).rejects.toMatchObject(inaccessible);
+
+  expect((await client.mediaservices.get(rg, account)).encryption?.status).toBe("CustomerKeyInaccessible");
+  const names: string[] = [];
+  for await (const a of client.mediaservices.list(rg)) names.push(a.name!);
+  expect(names).toEqual(expect.arrayContaining([account, doomed]));
+  await client.mediaservices.delete(rg, doomed);
+  await expect(client.mediaservices.get(rg, doomed)).rejects.toMatchObject({ statusCode: 404 });
+
+  await grantKeyAccess(principals[account]!, [demoVaults.compliant.name], demoTenants.contoso.id);
+  await waitForStatus(account, "Active");
+  expect(await fetchKey(page, kid, await token(kid))).toMatchObject({ status: 200, key: value });
+  expect((await client.streamingLocators.listContentKeys(rg, account, "stream")).contentKeys![0]!.value).toBe(value);
+  const withSecrets = await client.contentKeyPolicies.getPolicyPropertiesWithSecrets(rg, account, "signed");
+  expect(Buffer.from((withSecrets.options[0]!.restriction as { primaryVerificationKey: { keyValue: Uint8Array } }).primaryVerificationKey.keyValue).equals(tokenKey)).toBe(true);
+  expect((await client.jobs.create(rg, account, "copy", "after", jobBody)).state).toBe("Scheduled");
+  await expect.poll(async () => (await client.jobs.get(rg, account, "copy", "after")).state, { timeout: 30_000 }).toBe("Finished");
+});
