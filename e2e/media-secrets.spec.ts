@@ -9,9 +9,9 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { AzureMediaServices } from "@azure/arm-mediaservices";
 import { SignJWT } from "jose";
-import { demoResourceGroup, demoTenants, demoVaults } from "../lib/demo/directory";
+import { demoResourceGroup, demoSubscriptions, demoTenants, demoUsers, demoVaults } from "../lib/demo/directory";
 import { armCall, automationClients, grantKeyAccess, revokeKeyAccess } from "./arm";
-import { expect, test } from "./fixtures";
+import { expect, signIn, test } from "./fixtures";
 import { e2eStack } from "./stack";
 
 test.describe.configure({ mode: "serial" });
@@ -26,6 +26,7 @@ const sas = `sv=2024-11-04&sig=${randomBytes(24).toString("base64url")}`;
 const suffix = Date.now().toString(36);
 const account = `secrets${suffix}`;
 const doomed = `doomed${suffix}`;
+const mediaPage = `/accounts/${demoSubscriptions.contosoMedia.id}/${rg}/${account}/media`;
 
 let client: AzureMediaServices;
 let server: http.Server;
@@ -137,6 +138,18 @@ async function fetchKey(page: import("@playwright/test").Page, kid: string, jwt:
   );
 }
 
+test("the portal's media page shows the job, the asset's SHA-256 and where players get the key, and no secret", async ({ page }) => {
+  await signIn(page, demoUsers.owner.upn, mediaPage);
+  const jobs = page.getByTestId("jobs-copy");
+  await expect(jobs.getByRole("row", { name: /first/ })).toContainText("Finished");
+  await expect(jobs.getByRole("progressbar", { name: "Progress of first" })).toHaveAttribute("value", "100");
+  await expect(page.getByTestId("assets-table")).toContainText(createHash("sha256").update(input).digest("hex"));
+  await expect(page.getByTestId("policies-table")).toContainText(`JWT from ${issuer} for ${audience}`);
+  await expect(page.getByTestId("locators-table")).toContainText(`/keydelivery/${mediaServiceId}?kid=${keys[0]!.kid}`);
+  const html = await page.content();
+  for (const secret of [keys[0]!.value, Buffer.from(keys[0]!.value, "base64").toString("hex"), tokenKey.toString("base64"), "sig="]) expect(html).not.toContain(secret);
+});
+
 test("key delivery to a player on another origin: the right key with a valid token, refusals otherwise", async ({ page }) => {
   await page.goto(`${origin}/player.html`);
   const { kid, value } = keys[0]!;
@@ -177,6 +190,9 @@ test("revoked customer key: key delivery, listContentKeys, secrets and job creat
   for await (const a of client.mediaservices.list(rg)) names.push(a.name!);
   expect(names).toEqual(expect.arrayContaining([account, doomed]));
   await client.mediaservices.delete(rg, doomed);
+  await signIn(page, demoUsers.owner.upn, mediaPage);
+  await expect(page.getByTestId("media-blocked")).toContainText("inaccessible");
+  await page.goto(`${origin}/player.html`);
   await expect(client.mediaservices.get(rg, doomed)).rejects.toMatchObject({ statusCode: 404 });
 
   await grantKeyAccess(principals[account]!, [demoVaults.compliant.name], demoTenants.contoso.id);

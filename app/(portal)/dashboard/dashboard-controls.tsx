@@ -1,24 +1,7 @@
 "use client";
-import { useRouter } from "next/navigation";
-import { useActionState, useEffect } from "react";
+import { useActionState } from "react";
 import type { ActionResult } from "@/lib/actions/authenticated-action";
 import { checkKeyNowAction } from "./actions";
-
-/** Refreshes the server-rendered dashboard in place every few seconds while the tab is visible. */
-export function AutoRefresh({ seconds }: { seconds: number }) {
-  const router = useRouter();
-  useEffect(() => {
-    const timer = setInterval(() => {
-      if (document.visibilityState === "visible") router.refresh();
-    }, seconds * 1000);
-    return () => clearInterval(timer);
-  }, [router, seconds]);
-  return (
-    <p className="muted" aria-live="off">
-      Refreshes every {seconds} s.
-    </p>
-  );
-}
 
 export function CheckNowButton({ account }: { account: { subscriptionId: string; resourceGroup: string; name: string } }) {
   const [result, action, pending] = useActionState<ActionResult | null, FormData>(checkKeyNowAction, null);

@@ -4,7 +4,8 @@ import { blockedOperations, keyStateOf, type KeyState } from "@/lib/accounts/pol
 import { dashboardPage, recentTransitions, type KeyStateFilter } from "@/lib/accounts/store";
 import { accessOf } from "@/lib/auth/authorize";
 import { currentPrincipal } from "@/lib/auth/current";
-import { AutoRefresh, CheckNowButton } from "./dashboard-controls";
+import { AutoRefresh } from "@/components/auto-refresh";
+import { CheckNowButton } from "./dashboard-controls";
 
 export const metadata: Metadata = { title: "Dashboard" };
 

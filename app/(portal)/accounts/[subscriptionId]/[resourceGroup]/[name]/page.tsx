@@ -32,6 +32,10 @@ export default async function AccountPage({ params }: { params: AccountParams })
             {account.encryptionType === "CustomerKey" ? "Customer key" : "System key"} ·{" "}
             <Link href={`/accounts/${account.subscriptionId}/${account.resourceGroup}/${account.name}/encryption`}>Manage encryption</Link>
           </dd>
+          <dt>Media</dt>
+          <dd>
+            <Link href={`/accounts/${account.subscriptionId}/${account.resourceGroup}/${account.name}/media`}>Assets, jobs, content key policies and streaming locators</Link>
+          </dd>
         </dl>
       </section>
       <section>
