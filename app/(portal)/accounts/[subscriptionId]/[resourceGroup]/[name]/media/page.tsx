@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { AutoRefresh } from "@/components/auto-refresh";
+import { DataTable, Section } from "@/components/data-table";
 import { jobsRunning, mediaOverview } from "@/lib/media/overview";
 import { loadAccountPage, type AccountParams } from "../load-account";
 
@@ -32,139 +33,98 @@ export default async function MediaPage({ params }: { params: AccountParams }) {
       ) : (
         <>
           {jobsRunning(media) && <AutoRefresh seconds={2} />}
-          <section aria-labelledby="jobs-h">
-            <h2 id="jobs-h">Transforms and jobs</h2>
+          <Section id="jobs" title="Transforms and jobs">
             {media.transforms.length === 0 && <p className="muted">No transforms yet.</p>}
             {media.transforms.map((t) => (
               <div key={t.name} className="card" style={{ marginBottom: "1rem" }}>
                 <h3 style={{ marginTop: 0 }}>
                   {t.name} <span className="muted">({t.presets.join(", ")})</span>
                 </h3>
-                <table data-testid={`jobs-${t.name}`}>
-                  <thead>
-                    <tr>
-                      <th scope="col">Job</th>
-                      <th scope="col">Input (query strings hidden)</th>
-                      <th scope="col">Output</th>
-                      <th scope="col">State</th>
-                      <th scope="col">Progress</th>
+                <DataTable testId={`jobs-${t.name}`} columns={["Job", "Input (query strings hidden)", "Output", "State", "Progress"]}>
+                  {t.jobs.map((j) => (
+                    <tr key={j.name}>
+                      <td>{j.name}</td>
+                      <td>
+                        <code>{j.input.baseUri ?? ""}</code> {j.input.files.join(", ")}
+                      </td>
+                      <td>{j.outputs.map((o) => o.assetName).join(", ")}</td>
+                      <td>
+                        <span className={`badge ${stateBadge[j.state] ?? ""}`}>{j.state}</span>
+                        {j.error && <div className="field-error">{`${j.error.code}: ${j.error.message}`}</div>}
+                      </td>
+                      <td>
+                        <progress max={100} value={j.progress} aria-label={`Progress of ${j.name}`} /> {j.progress}%
+                      </td>
                     </tr>
-                  </thead>
-                  <tbody>
-                    {t.jobs.map((j) => (
-                      <tr key={j.name}>
-                        <td>{j.name}</td>
-                        <td>
-                          <code>{j.input.baseUri ?? ""}</code> {j.input.files.join(", ")}
-                        </td>
-                        <td>{j.outputs.map((o) => o.assetName).join(", ")}</td>
-                        <td>
-                          <span className={`badge ${stateBadge[j.state] ?? ""}`}>{j.state}</span>
-                          {j.error && <div className="field-error">{`${j.error.code}: ${j.error.message}`}</div>}
-                        </td>
-                        <td>
-                          <progress max={100} value={j.progress} aria-label={`Progress of ${j.name}`} /> {j.progress}%
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
+                  ))}
+                </DataTable>
               </div>
             ))}
-          </section>
-          <section aria-labelledby="assets-h">
-            <h2 id="assets-h">Assets</h2>
-            <table data-testid="assets-table">
-              <thead>
-                <tr>
-                  <th scope="col">Asset</th>
-                  <th scope="col">Files</th>
+          </Section>
+          <Section id="assets" title="Assets">
+            <DataTable testId="assets-table" columns={["Asset", "Files"]}>
+              {media.assets.map((a) => (
+                <tr key={a.name}>
+                  <td>{a.name}</td>
+                  <td>
+                    {a.files.length === 0 ? (
+                      <span className="muted">empty</span>
+                    ) : (
+                      a.files.map((f) => (
+                        <div key={f.name}>
+                          {f.name} · {size(f.size)} · SHA-256 <code>{f.sha256}</code>
+                        </div>
+                      ))
+                    )}
+                  </td>
                 </tr>
-              </thead>
-              <tbody>
-                {media.assets.map((a) => (
-                  <tr key={a.name}>
-                    <td>{a.name}</td>
-                    <td>
-                      {a.files.length === 0 ? (
-                        <span className="muted">empty</span>
-                      ) : (
-                        a.files.map((f) => (
-                          <div key={f.name}>
-                            {f.name} · {size(f.size)} · SHA-256 <code>{f.sha256}</code>
+              ))}
+            </DataTable>
+          </Section>
+          <Section id="policies" title="Content key policies">
+            <DataTable testId="policies-table" columns={["Policy", "Options"]}>
+              {media.policies.map((p) => (
+                <tr key={p.name}>
+                  <td>{p.name}</td>
+                  <td>
+                    {p.options.map((o, i) => (
+                      <div key={i}>
+                        {o.name && <strong>{o.name}: </strong>}
+                        {o.restriction}
+                        {o.keys.length > 0 && <span className="muted"> · verified with {o.keys.join(", ")} (value hidden)</span>}
+                      </div>
+                    ))}
+                  </td>
+                </tr>
+              ))}
+            </DataTable>
+          </Section>
+          <Section id="locators" title="Streaming locators">
+            <DataTable testId="locators-table" columns={["Locator", "Asset", "Streaming policy", "Content keys and key delivery"]}>
+              {media.locators.map((l) => (
+                <tr key={l.name}>
+                  <td>{l.name}</td>
+                  <td>{l.assetName}</td>
+                  <td>
+                    {l.streamingPolicyName}
+                    {l.defaultContentKeyPolicyName && <div className="muted">policy {l.defaultContentKeyPolicyName}</div>}
+                  </td>
+                  <td>
+                    {l.contentKeys.map((k) => (
+                      <div key={k.id}>
+                        {k.type} <code>{k.id}</code>
+                        {k.deliveryUrl && (
+                          <div>
+                            <code>{k.deliveryUrl}</code>
                           </div>
-                        ))
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </section>
-          <section aria-labelledby="policies-h">
-            <h2 id="policies-h">Content key policies</h2>
-            <table data-testid="policies-table">
-              <thead>
-                <tr>
-                  <th scope="col">Policy</th>
-                  <th scope="col">Options</th>
+                        )}
+                      </div>
+                    ))}
+                  </td>
                 </tr>
-              </thead>
-              <tbody>
-                {media.policies.map((p) => (
-                  <tr key={p.name}>
-                    <td>{p.name}</td>
-                    <td>
-                      {p.options.map((o, i) => (
-                        <div key={i}>
-                          {o.name && <strong>{o.name}: </strong>}
-                          {o.restriction}
-                          {o.keys.length > 0 && <span className="muted"> · verified with {o.keys.join(", ")} (value hidden)</span>}
-                        </div>
-                      ))}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </section>
-          <section aria-labelledby="locators-h">
-            <h2 id="locators-h">Streaming locators</h2>
-            <table data-testid="locators-table">
-              <thead>
-                <tr>
-                  <th scope="col">Locator</th>
-                  <th scope="col">Asset</th>
-                  <th scope="col">Streaming policy</th>
-                  <th scope="col">Content keys and key delivery</th>
-                </tr>
-              </thead>
-              <tbody>
-                {media.locators.map((l) => (
-                  <tr key={l.name}>
-                    <td>{l.name}</td>
-                    <td>{l.assetName}</td>
-                    <td>
-                      {l.streamingPolicyName}
-                      {l.defaultContentKeyPolicyName && <div className="muted">policy {l.defaultContentKeyPolicyName}</div>}
-                    </td>
-                    <td>
-                      {l.contentKeys.map((k) => (
-                        <div key={k.id}>
-                          {k.type} <code>{k.id}</code>
-                          {k.deliveryUrl && (
-                            <div>
-                              <code>{k.deliveryUrl}</code>
-                            </div>
-                          )}
-                        </div>
-                      ))}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </section>
+              ))}
+            </DataTable>
+          </Section>
         </>
       )}
     </>
