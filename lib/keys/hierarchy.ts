@@ -77,9 +77,10 @@ export async function createAccountKey(accountId: string, root: Root): Promise<P
 /**
  * The account's key in clear, for this process only: from the cache, or unwrapped by Key Vault
  * (one call). An account created before keys existed gets its key now, under its root.
+ * `stored`: the account's key row when the caller read it already (key delivery's one query).
  */
-export async function accountKey(account: AccountForKeys): Promise<Buffer> {
-  let row = await db().accountKey.findUnique({ where: { accountId: account.id }, select: { wrapped: true, wrappedBy: true } });
+export async function accountKey(account: AccountForKeys, stored?: { wrapped: Uint8Array; wrappedBy: string } | null): Promise<Buffer> {
+  let row = stored ?? (await db().accountKey.findUnique({ where: { accountId: account.id }, select: { wrapped: true, wrappedBy: true } }));
   if (!row) {
     const { plaintext, ...data } = await createAccountKey(account.id, rootOf(account));
     await db().accountKey.createMany({ data: [{ accountId: account.id, ...data }], skipDuplicates: true });

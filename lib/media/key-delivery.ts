@@ -7,7 +7,7 @@ import { db } from "@/lib/db/client";
 import { DomainError } from "@/lib/errors";
 import { accountKey } from "@/lib/keys/hierarchy";
 import { CONTENT_KEY_ID_CLAIM, contentKeyPolicyTypes as odata, type StoredOption } from "./content-key-policies";
-import { openSecret, openSecretsOf } from "./secrets";
+import { openSecret } from "./secrets";
 
 /**
  * Key delivery: a player asks for a content key (AES-128 clear key, as HLS does) by key id,
@@ -81,30 +81,58 @@ async function verifyToken(token: string, restriction: TokenRestriction, secrets
   }
 }
 
+/** Everything one key request needs, in one round trip: the account's state and wrapped key, the content key, its locator and policy. */
+interface DeliveryFacts {
+  encryptionType: "SystemKey" | "CustomerKey";
+  keyStatus: "Active" | "Inaccessible";
+  keyStatusReason: string | null;
+  keyStatusMessage: string | null;
+  keyIdentifier: string | null;
+  clientId: string | null;
+  encryptionIdentity: string | null;
+  userAssignedIdentities: unknown;
+  wrapped: Uint8Array | null;
+  wrappedBy: string | null;
+  ownerId: string | null;
+  sealed: Uint8Array | null;
+  startTime: Date | null;
+  endTime: Date | null;
+  policyId: string | null;
+  options: StoredOption[] | null;
+  tokenKeys: { name: string; sealed: string }[] | null;
+}
+
+function readFacts(mediaServiceId: string, kid: string): Promise<DeliveryFacts[]> {
+  return db().$queryRaw<DeliveryFacts[]>`
+    SELECT a."encryptionType", a."keyStatus", a."keyStatusReason", a."keyStatusMessage", a."keyIdentifier", a."clientId", a."encryptionIdentity", a."userAssignedIdentities",
+           k.wrapped, k."wrappedBy", s."ownerId", s.sealed, l."startTime", l."endTime", p.id AS "policyId", p.options,
+           (SELECT json_agg(json_build_object('name', t.name, 'sealed', encode(t.sealed, 'base64')))
+              FROM "AccountSecret" t WHERE t."ownerId" = p.id AND t.kind = 'tokenKey') AS "tokenKeys"
+    FROM "MediaAccount" a
+    LEFT JOIN "AccountKey" k ON k."accountId" = a.id
+    LEFT JOIN "AccountSecret" s ON s."accountId" = a.id AND s.kind = 'contentKey' AND s.name = ${kid}
+    LEFT JOIN "StreamingLocator" l ON l.id = s."ownerId"
+    LEFT JOIN "ContentKeyPolicy" p ON p."accountId" = a.id AND p.name = l."defaultContentKeyPolicyName"
+    WHERE a.id = ${mediaServiceId}::uuid`;
+}
+
 async function contentKey(mediaServiceId: string, kid: string, authorization: string | null): Promise<Buffer> {
-  const account = await db().mediaAccount.findUnique({ where: { id: mediaServiceId } });
+  const [facts] = await readFacts(mediaServiceId, kid);
   const notFound = new Refusal(404, "ContentKeyNotFound", "No such content key.");
-  if (!account) throw notFound;
-  const decision = decide(account, "keyDelivery");
+  if (!facts) throw notFound;
+  const decision = decide(facts, "keyDelivery");
   if (!decision.allowed) throw new Refusal(403, decision.code, decision.message);
-  const secret = await db().accountSecret.findUnique({ where: { accountId_kind_name: { accountId: account.id, kind: "contentKey", name: kid } }, select: { kind: true, ownerId: true, name: true, sealed: true } });
-  if (!secret) throw notFound;
-  const [locator, key] = await Promise.all([
-    db().streamingLocator.findUnique({ where: { id: secret.ownerId }, select: { defaultContentKeyPolicyName: true, startTime: true, endTime: true } }),
-    accountKey(account),
-  ]);
-  if (!locator?.defaultContentKeyPolicyName) throw notFound;
+  if (!facts.sealed || !facts.ownerId || !facts.policyId || !facts.options) throw notFound;
   const now = Date.now();
-  if ((locator.startTime && locator.startTime.getTime() > now) || (locator.endTime && locator.endTime.getTime() < now)) {
+  if ((facts.startTime && facts.startTime.getTime() > now) || (facts.endTime && facts.endTime.getTime() < now)) {
     throw new Refusal(403, "StreamingLocatorNotActive", "The streaming locator of this key is outside its start and end time.");
   }
-  const policy = await db().contentKeyPolicy.findUnique({ where: { accountId_name: { accountId: account.id, name: locator.defaultContentKeyPolicyName } }, select: { id: true, options: true } });
-  if (!policy) throw notFound;
-  const options = (policy.options as unknown as StoredOption[]).filter((o) => o.configuration["@odata.type"] === odata.clearKey);
+  const key = await accountKey({ ...facts, id: mediaServiceId }, facts.wrapped && facts.wrappedBy ? { wrapped: facts.wrapped, wrappedBy: facts.wrappedBy } : null);
+  const options = facts.options.filter((o) => o.configuration["@odata.type"] === odata.clearKey);
   if (!options.some((o) => o.restriction["@odata.type"] === odata.open)) {
     const token = /^Bearer\s+(\S+)$/i.exec(authorization ?? "")?.[1];
     if (!token) throw unauthorized("Send the token as Authorization: Bearer <jwt>.");
-    const secrets = await openSecretsOf(account.id, key, policy.id, "tokenKey");
+    const secrets = new Map((facts.tokenKeys ?? []).map((t) => [t.name, openSecret(mediaServiceId, key, { kind: "tokenKey", ownerId: facts.policyId!, name: t.name, sealed: Buffer.from(t.sealed, "base64") })]));
     let refusal: Refusal | undefined;
     for (const option of options) {
       try {
@@ -118,7 +146,7 @@ async function contentKey(mediaServiceId: string, kid: string, authorization: st
     }
     if (refusal || !options.length) throw refusal ?? new Refusal(403, "NoClearKeyOption", "The content key policy has no clear key option.");
   }
-  return openSecret(account.id, key, secret);
+  return openSecret(mediaServiceId, key, { kind: "contentKey", ownerId: facts.ownerId, name: kid, sealed: facts.sealed });
 }
 
 /** GET /keydelivery/{mediaServiceId}?kid={key id}: the 16 key bytes, or an error a player developer can act on. */
