@@ -8,7 +8,10 @@ import { createHash, randomBytes, randomUUID } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
-import { SignJWT } from "jose";
+import "reflect-metadata"; // @peculiar/x509 needs it loaded first
+import { webcrypto } from "node:crypto";
+import * as x509 from "@peculiar/x509";
+import { importPKCS8, SignJWT } from "jose";
 import { demoResourceGroup, demoSubscriptions, demoTenants, demoUsers, demoVaults } from "@/lib/demo/directory";
 import { startAppEnvironment, type AppEnvironment } from "@/lib/testing/app-environment";
 import { encodingsOf, findInDatabase } from "@/lib/testing/database-scan";
@@ -35,6 +38,7 @@ let lib: {
   arm: typeof import("@/lib/azure/arm-vaults");
   monitor: typeof import("@/lib/monitor/check");
   monitorStore: typeof import("@/lib/monitor/store");
+  hierarchy: typeof import("@/lib/keys/hierarchy");
   policies: typeof import("./content-key-policies");
   assets: typeof import("./assets");
   locators: typeof import("./streaming-locators");
@@ -53,9 +57,9 @@ let generatedKey: Buffer;
 const token = (claims: Record<string, unknown>, key: Uint8Array = tokenKey, exp: string | number = "5m", aud = audience) =>
   new SignJWT(claims).setProtectedHeader({ alg: "HS256" }).setIssuer(issuer).setAudience(aud).setIssuedAt().setExpirationTime(exp).sign(key);
 
-async function deliver(kid: string, jwt?: string) {
+async function deliver(kid: string, jwt?: string, headers?: string[]) {
   const res = await lib.delivery.deliverContentKey(new Request(`http://localhost/keydelivery/${accountId}?kid=${kid}`, { headers: jwt ? { authorization: `Bearer ${jwt}` } : {} }), accountId);
-  return { status: res.status, bytes: Buffer.from(await res.arrayBuffer()) };
+  return { status: res.status, bytes: Buffer.from(await res.arrayBuffer()), ...(headers ? { headers: headers.map((h) => res.headers.get(h)) } : {}) };
 }
 
 async function check(): Promise<string> {
@@ -73,6 +77,7 @@ before(async () => {
     arm: await import("@/lib/azure/arm-vaults"),
     monitor: await import("@/lib/monitor/check"),
     monitorStore: await import("@/lib/monitor/store"),
+    hierarchy: await import("@/lib/keys/hierarchy"),
     policies: await import("./content-key-policies"),
     assets: await import("./assets"),
     locators: await import("./streaming-locators"),
@@ -89,6 +94,7 @@ before(async () => {
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   inputBase = `http://127.0.0.1:${(server.address() as AddressInfo).port}/container`;
+  jobBody.properties.input.baseUri = `${inputBase}?${SAS}`;
 
   const account = await lib.service.createAccountFor(owner, { ...ref, location: "westus2", identityType: "SystemAssigned" });
   accountId = account.id;
@@ -108,6 +114,8 @@ async function grant(operation: "add" | "remove") {
     properties: { accessPolicies: [{ tenantId: demoTenants.contoso.id, objectId: principalId, permissions: { keys: operation === "add" ? ["get", "wrapKey", "unwrapKey"] : [] } }] },
   });
 }
+
+const jobBody = { properties: { input: { "@odata.type": "#Microsoft.Media.JobInputHttp", baseUri: "", files: ["input.mp4"] }, outputs: [{ "@odata.type": "#Microsoft.Media.JobOutputAsset", assetName: "movie" }] } };
 
 const policyBody = {
   properties: {
@@ -185,6 +193,45 @@ describe("secrets under the account key", () => {
     assert.equal((await deliver(randomUUID(), await token({}))).status, 404);
   });
 
+  it("verifies RS256 tokens with an RSA or an X.509 verification key", async () => {
+    x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+    const rsaAlgorithm = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256", publicExponent: new Uint8Array([1, 0, 1]), modulusLength: 2048 } as const;
+    const [rsa, certified] = await Promise.all([0, 1].map(() => webcrypto.subtle.generateKey(rsaAlgorithm, true, ["sign", "verify"])));
+    const jwk = await webcrypto.subtle.exportKey("jwk", rsa!.publicKey);
+    const cert = await x509.X509CertificateGenerator.createSelfSigned({ serialNumber: "01", name: "CN=token signer", notBefore: new Date(Date.now() - 60_000), notAfter: new Date(Date.now() + 86_400_000), keys: certified!, signingAlgorithm: rsaAlgorithm });
+    const restriction = {
+      ...policyBody.properties.options[0]!.restriction,
+      primaryVerificationKey: { "@odata.type": "#Microsoft.Media.ContentKeyPolicyRsaTokenKey", modulus: Buffer.from(jwk.n!, "base64url").toString("base64"), exponent: Buffer.from(jwk.e!, "base64url").toString("base64") },
+      alternateVerificationKeys: [{ "@odata.type": "#Microsoft.Media.ContentKeyPolicyX509CertificateTokenKey", rawBody: Buffer.from(cert.rawData).toString("base64") }],
+    };
+    await lib.policies.putContentKeyPolicy(scope, "rsa", { properties: { options: [{ ...policyBody.properties.options[0], restriction }] } });
+    await lib.locators.putStreamingLocator(scope, "rsastream", { properties: { assetName: "movie", streamingPolicyName: "Predefined_ClearKey", defaultContentKeyPolicyName: "rsa" } });
+    const key = (await lib.locators.listContentKeys(scope, "rsastream")).contentKeys[0]!;
+    const signed = async (pair: CryptoKeyPair, kid: string) => {
+      const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey("pkcs8", pair.privateKey)).toString("base64");
+      const privateKey = await importPKCS8(`-----BEGIN PRIVATE KEY-----\n${pkcs8}\n-----END PRIVATE KEY-----`, "RS256");
+      return new SignJWT({ [KID_CLAIM]: kid }).setProtectedHeader({ alg: "RS256" }).setIssuer(issuer).setAudience(audience).setExpirationTime("5m").sign(privateKey);
+    };
+    for (const pair of [rsa!, certified!]) assert.deepEqual(await deliver(key.id, await signed(pair, key.id)), { status: 200, bytes: Buffer.from(key.value!, "base64") });
+    assert.equal((await deliver(key.id, await token({ [KID_CLAIM]: key.id }))).status, 401, "an HS256 token does not pass an RSA policy");
+  });
+
+  it("answers 503 with Retry-After when Key Vault does not answer and the account key is not cached; the cache serves while it lives", async () => {
+    const valid = await token({ [KID_CLAIM]: generatedKid });
+    await env.emu.admin("POST", "faults", { vault: demoVaults.compliant.name, operation: "unwrapKey", kind: "status", status: 503 });
+    try {
+      assert.equal((await deliver(generatedKid, valid)).status, 200, "cached: Key Vault is not asked");
+      lib.hierarchy.dropAccountKey(accountId);
+      const unavailable = await deliver(generatedKid, valid, ["retry-after"]);
+      assert.equal(unavailable.status, 503);
+      assert.match(unavailable.headers![0] ?? "", /^\d+$/);
+      assert.ok(!unavailable.bytes.includes(generatedKey));
+    } finally {
+      await env.emu.admin("DELETE", "faults");
+    }
+    assert.deepEqual(await deliver(generatedKid, valid), { status: 200, bytes: generatedKey });
+  });
+
   it("runs a JobInputHttp job: the worker fetches the full URL, stores the bytes with size and SHA-256; no response shows the query string", async () => {
     await lib.transforms.putTransform(scope, "copy", { properties: { outputs: [{ preset: { "@odata.type": "#Microsoft.Media.BuiltInStandardEncoderPreset", presetName: "AdaptiveStreaming" } }] } });
     const created = await lib.jobs.putJob({ ...scope, parent: "copy" }, "job1", {
@@ -218,11 +265,23 @@ describe("secrets under the account key", () => {
     assert.ok(!JSON.stringify(job).includes("WRONG"));
   });
 
+  it("cancels a job that has not started: the runner never takes it", async () => {
+    const jobScope = { ...scope, parent: "copy" };
+    await lib.jobs.putJob(jobScope, "unwanted", jobBody);
+    await lib.jobs.cancelJob(jobScope, "unwanted");
+    assert.equal((await lib.jobs.getJob(jobScope, "unwanted")).properties.state, "Canceled");
+    const runner = lib.runner.startJobRunner({ loop: false });
+    assert.equal(await runner.runOnce(), null);
+    await runner.stop();
+  });
+
   it("refuses every secret operation while the customer key is inaccessible, keeps the account readable, and recovers with the same keys", async () => {
+    const jobScope = { ...scope, parent: "copy" };
+    await lib.jobs.putJob(jobScope, "waiting", jobBody);
     await grant("remove");
     assert.equal(await check(), "inaccessible");
-    const jobScope = { ...scope, parent: "copy" };
-    const jobBody = { properties: { input: { "@odata.type": "#Microsoft.Media.JobInputHttp", baseUri: `${inputBase}?${SAS}`, files: ["input.mp4"] }, outputs: [{ "@odata.type": "#Microsoft.Media.JobOutputAsset", assetName: "movie" }] } };
+    const runner = lib.runner.startJobRunner({ loop: false });
+    assert.equal(await runner.runOnce(), null, "a scheduled job waits while the key is inaccessible");
     const delivered = await deliver(generatedKid, await token({ [KID_CLAIM]: generatedKid }));
     assert.equal(delivered.status, 403);
     assert.match(delivered.bytes.toString(), /CustomerKeyInaccessible/);
@@ -239,6 +298,9 @@ describe("secrets under the account key", () => {
     assert.deepEqual((await lib.locators.listContentKeys(scope, "supplied")).contentKeys[0]!.value, suppliedKey.toString("base64"));
     assert.equal(((await lib.policies.getPolicyPropertiesWithSecrets(scope, "signed")) as { options: { restriction: { primaryVerificationKey: { keyValue: string } } }[] }).options[0]!.restriction.primaryVerificationKey.keyValue, tokenKey.toString("base64"));
     assert.equal((await lib.jobs.putJob(jobScope, "after", jobBody)).created, true);
+    assert.equal((await runner.runOnce())?.state, "Finished", "the waiting job runs once the key is back");
+    assert.equal((await lib.jobs.getJob(jobScope, "waiting")).properties.state, "Finished");
+    await runner.stop();
   });
 
   it("leaves no plaintext content key, token key or JobInputHttp query string in the database", async () => {
@@ -246,6 +308,6 @@ describe("secrets under the account key", () => {
     const found = await findInDatabase(env.database.db, needles);
     assert.deepEqual(found.hits, []);
     const sealed = await env.database.db.accountSecret.groupBy({ by: ["kind"], _count: { _all: true } });
-    assert.deepEqual(Object.fromEntries(sealed.map((g) => [g.kind, g._count._all])), { contentKey: 2, tokenKey: 1, jobInputUrl: 3 }, "the secrets are there, sealed");
+    assert.deepEqual(Object.fromEntries(sealed.map((g) => [g.kind, g._count._all])), { contentKey: 3, tokenKey: 1, jobInputUrl: 5 }, "the secrets are there, sealed");
   });
 });
