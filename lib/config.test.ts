@@ -26,6 +26,14 @@ function errorOf(env: Record<string, string>): string {
 }
 
 describe("loadConfig", () => {
+  it("lets jobs fetch from private networks only in the local profile, whatever the azure environment says", () => {
+    assert.equal(loadConfig({}).jobs.allowPrivateNetworks, true);
+    assert.equal(loadConfig({ JOB_INPUT_ALLOW_PRIVATE_NETWORKS: "false" }).jobs.allowPrivateNetworks, false);
+    assert.equal(loadConfig({ ...azureEnv, JOB_INPUT_ALLOW_PRIVATE_NETWORKS: "true" }).jobs.allowPrivateNetworks, false);
+    assert.deepEqual(loadConfig({ JOB_INPUT_MAX_BYTES: "1024", JOB_INPUT_TIMEOUT_SECONDS: "2" }).jobs, { pollIntervalMs: 2000, inputMaxBytes: 1024, inputTimeoutMs: 2000, allowPrivateNetworks: true });
+    assert.match(errorOf({ JOB_INPUT_MAX_BYTES: "lots" }), /JOB_INPUT_MAX_BYTES/);
+  });
+
   it("defaults to the local profile with the embedded database under DATA_DIR", () => {
     const config = loadConfig({});
     assert.equal(config.profile, "local");
