@@ -106,12 +106,14 @@ test("the official client: a content key policy with a symmetric key, a streamin
   await client.assets.createOrUpdate(rg, account, "movie", { description: "the job's output" });
   const locator = await client.streamingLocators.create(rg, account, "stream", { assetName: "movie", streamingPolicyName: "Predefined_ClearKey", defaultContentKeyPolicyName: "signed" });
   expect(locator.contentKeys?.[0]?.value).toBeUndefined();
+  expect((await client.assets.listStreamingLocators(rg, account, "movie")).streamingLocators?.map((l) => l.name)).toEqual(["stream"]);
   const listed = (await client.streamingLocators.listContentKeys(rg, account, "stream")).contentKeys!;
   expect(listed).toHaveLength(1);
   expect(Buffer.from(listed[0]!.value!, "base64")).toHaveLength(16);
   keys.push({ kid: listed[0]!.id, value: listed[0]!.value! });
 
   await client.transforms.createOrUpdate(rg, account, "copy", { outputs: [{ preset: { odataType: "#Microsoft.Media.BuiltInStandardEncoderPreset", presetName: "AdaptiveStreaming" } as never }] });
+  expect((await client.transforms.update(rg, account, "copy", { description: "copies the input", outputs: [{ preset: { odataType: "#Microsoft.Media.BuiltInStandardEncoderPreset", presetName: "AdaptiveStreaming" } as never }] })).description).toBe("copies the input");
   const job = await client.jobs.create(rg, account, "copy", "first", {
     input: { odataType: "#Microsoft.Media.JobInputHttp", baseUri: `${origin}/media?${sas}`, files: ["input.mp4"] } as never,
     outputs: [{ odataType: "#Microsoft.Media.JobOutputAsset", assetName: "movie" } as never],

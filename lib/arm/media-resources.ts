@@ -7,7 +7,7 @@ import { deleteAsset, getAsset, listAssets, putAsset } from "@/lib/media/assets"
 import { deleteContentKeyPolicy, getContentKeyPolicy, getPolicyPropertiesWithSecrets, listContentKeyPolicies, putContentKeyPolicy } from "@/lib/media/content-key-policies";
 import { cancelJob, deleteJob, getJob, listJobs, patchJob, putJob } from "@/lib/media/jobs";
 import type { MediaScope } from "@/lib/media/resource";
-import { deleteStreamingLocator, getStreamingLocator, listContentKeys, listPaths, listStreamingLocators, putStreamingLocator } from "@/lib/media/streaming-locators";
+import { deleteStreamingLocator, getStreamingLocator, listAssetStreamingLocators, listContentKeys, listPaths, listStreamingLocators, putStreamingLocator } from "@/lib/media/streaming-locators";
 import { deleteTransform, getTransform, listTransforms, putTransform } from "@/lib/media/transforms";
 import { json, readBody } from "./http";
 
@@ -21,6 +21,8 @@ interface ResourceType {
   get(scope: MediaScope, name: string): Promise<unknown>;
   put(scope: MediaScope, name: string, body: unknown): Promise<{ json: unknown; created: boolean }>;
   patch?(scope: MediaScope, name: string, body: unknown): Promise<unknown>;
+  /** PATCH replaces what PUT would (only on an existing resource). */
+  updatable?: boolean;
   remove(scope: MediaScope, name: string): Promise<boolean>;
   /** POST actions on one resource, by lower-case name. */
   actions: Record<string, (scope: MediaScope, name: string) => Promise<unknown>>;
@@ -30,12 +32,13 @@ const mediaVersions = ["2021-06-01", "2021-11-01", "2022-08-01", "2023-01-01"];
 const encodingVersions = ["2021-06-01", "2021-11-01", "2022-05-01-preview", "2022-07-01"];
 
 const types: Record<string, ResourceType> = {
-  assets: { apiVersions: mediaVersions, list: listAssets, get: getAsset, put: putAsset, remove: deleteAsset, actions: {} },
+  assets: { apiVersions: mediaVersions, list: listAssets, get: getAsset, put: putAsset, updatable: true, remove: deleteAsset, actions: { liststreaminglocators: listAssetStreamingLocators } },
   contentkeypolicies: {
     apiVersions: mediaVersions,
     list: listContentKeyPolicies,
     get: getContentKeyPolicy,
     put: putContentKeyPolicy,
+    updatable: true,
     remove: deleteContentKeyPolicy,
     actions: { getpolicypropertieswithsecrets: getPolicyPropertiesWithSecrets },
   },
@@ -47,7 +50,7 @@ const types: Record<string, ResourceType> = {
     remove: deleteStreamingLocator,
     actions: { listcontentkeys: listContentKeys, listpaths: listPaths },
   },
-  transforms: { apiVersions: encodingVersions, list: listTransforms, get: getTransform, put: putTransform, remove: deleteTransform, actions: {} },
+  transforms: { apiVersions: encodingVersions, list: listTransforms, get: getTransform, put: putTransform, updatable: true, remove: deleteTransform, actions: {} },
   jobs: { apiVersions: encodingVersions, list: listJobs, get: getJob, put: putJob, patch: patchJob, remove: deleteJob, actions: { canceljob: cancelJob } },
 };
 
@@ -101,6 +104,11 @@ export async function routeMediaResource(request: Request, principal: Principal,
       return json(result.created ? 201 : 200, result.json);
     }
     if (method === "PATCH" && type.patch) return json(200, await type.patch(scope, name, await readBody(request)));
+    // ARM's update of assets, transforms and content key policies: the same body as PUT, on one that exists.
+    if (method === "PATCH" && type.updatable) {
+      await type.get(scope, name);
+      return json(200, (await type.put(scope, name, await readBody(request))).json);
+    }
     if (method === "DELETE") return new Response(null, { status: (await type.remove(scope, name)) ? 200 : 204 });
   } else {
     const action = type.actions[groups.action.toLowerCase()];

@@ -94,6 +94,25 @@ export async function getStreamingLocator(scope: MediaScope, name: string) {
   return locatorJson(scope, await findLocator(account.id, name));
 }
 
+/** An asset's listStreamingLocators: the locators that publish it, without their keys. */
+export async function listAssetStreamingLocators(scope: MediaScope, assetName: string) {
+  const account = await mediaAccountFor(scope.principal, { ...scope.ref, path: `assets/${assetName}` }, { action: "write", armOperation: "assets/listStreamingLocators/action", policy: "media.read" });
+  if (!(await db().asset.findUnique({ where: { accountId_name: { accountId: account.id, name: assetName } }, select: { id: true } }))) throw notFound("asset", assetName);
+  const locators = await db().streamingLocator.findMany({ where: { accountId: account.id, assetName }, select, orderBy: { name: "asc" } });
+  return {
+    streamingLocators: locators.map((l) => ({
+      name: l.name,
+      assetName: l.assetName,
+      created: l.createdAt.toISOString(),
+      ...(l.startTime ? { startTime: l.startTime.toISOString() } : {}),
+      ...(l.endTime ? { endTime: l.endTime.toISOString() } : {}),
+      streamingLocatorId: l.id,
+      streamingPolicyName: l.streamingPolicyName,
+      ...(l.defaultContentKeyPolicyName ? { defaultContentKeyPolicyName: l.defaultContentKeyPolicyName } : {}),
+    })),
+  };
+}
+
 /** listContentKeys: the keys with their values, to a Contributor or Owner, while the account's key is usable. */
 export async function listContentKeys(scope: MediaScope, name: string) {
   const account = await access(scope, name, { action: "write", armOperation: "streamingLocators/listContentKeys/action", policy: "secrets.read" });
