@@ -61,15 +61,20 @@ const select = { id: true, name: true, assetName: true, streamingPolicyName: tru
 const keysJson = (keys: StoredContentKey[], values?: Map<string, Buffer>) =>
   keys.map((k) => ({ ...k, ...(values ? { value: values.get(k.id)!.toString("base64") } : {}), tracks: [] }));
 
+/** What a locator shows everywhere, an asset's listStreamingLocators included. */
+const summaryOf = (l: LocatorRow) => ({
+  assetName: l.assetName,
+  created: l.createdAt.toISOString(),
+  ...(l.startTime ? { startTime: l.startTime.toISOString() } : {}),
+  ...(l.endTime ? { endTime: l.endTime.toISOString() } : {}),
+  streamingLocatorId: l.id,
+  streamingPolicyName: l.streamingPolicyName,
+  ...(l.defaultContentKeyPolicyName ? { defaultContentKeyPolicyName: l.defaultContentKeyPolicyName } : {}),
+});
+
 function locatorJson(scope: MediaScope, l: LocatorRow) {
   return resourceJson(scope.ref, "streamingLocators", l.name, {
-    assetName: l.assetName,
-    created: l.createdAt.toISOString(),
-    ...(l.startTime ? { startTime: l.startTime.toISOString() } : {}),
-    ...(l.endTime ? { endTime: l.endTime.toISOString() } : {}),
-    streamingLocatorId: l.id,
-    streamingPolicyName: l.streamingPolicyName,
-    ...(l.defaultContentKeyPolicyName ? { defaultContentKeyPolicyName: l.defaultContentKeyPolicyName } : {}),
+    ...summaryOf(l),
     contentKeys: keysJson(l.contentKeys as StoredContentKey[]),
     ...(l.alternativeMediaId ? { alternativeMediaId: l.alternativeMediaId } : {}),
     filters: l.filters,
@@ -99,18 +104,7 @@ export async function listAssetStreamingLocators(scope: MediaScope, assetName: s
   const account = await mediaAccountFor(scope.principal, { ...scope.ref, path: `assets/${assetName}` }, { action: "write", armOperation: "assets/listStreamingLocators/action", policy: "media.read" });
   if (!(await db().asset.findUnique({ where: { accountId_name: { accountId: account.id, name: assetName } }, select: { id: true } }))) throw notFound("asset", assetName);
   const locators = await db().streamingLocator.findMany({ where: { accountId: account.id, assetName }, select, orderBy: { name: "asc" } });
-  return {
-    streamingLocators: locators.map((l) => ({
-      name: l.name,
-      assetName: l.assetName,
-      created: l.createdAt.toISOString(),
-      ...(l.startTime ? { startTime: l.startTime.toISOString() } : {}),
-      ...(l.endTime ? { endTime: l.endTime.toISOString() } : {}),
-      streamingLocatorId: l.id,
-      streamingPolicyName: l.streamingPolicyName,
-      ...(l.defaultContentKeyPolicyName ? { defaultContentKeyPolicyName: l.defaultContentKeyPolicyName } : {}),
-    })),
-  };
+  return { streamingLocators: locators.map((l) => ({ name: l.name, ...summaryOf(l) })) };
 }
 
 /** listContentKeys: the keys with their values, to a Contributor or Owner, while the account's key is usable. */
