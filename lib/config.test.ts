@@ -30,7 +30,7 @@ describe("loadConfig", () => {
     assert.equal(loadConfig({}).jobs.allowPrivateNetworks, true);
     assert.equal(loadConfig({ JOB_INPUT_ALLOW_PRIVATE_NETWORKS: "false" }).jobs.allowPrivateNetworks, false);
     assert.equal(loadConfig({ ...azureEnv, JOB_INPUT_ALLOW_PRIVATE_NETWORKS: "true" }).jobs.allowPrivateNetworks, false);
-    assert.deepEqual(loadConfig({ JOB_INPUT_MAX_BYTES: "1024", JOB_INPUT_TIMEOUT_SECONDS: "2" }).jobs, { pollIntervalMs: 2000, inputMaxBytes: 1024, inputTimeoutMs: 2000, allowPrivateNetworks: true });
+    assert.deepEqual(loadConfig({ JOB_INPUT_MAX_BYTES: "1024", JOB_INPUT_TIMEOUT_SECONDS: "2" }).jobs, { pollIntervalMs: 2000, concurrency: 2, inputMaxBytes: 1024, inputTimeoutMs: 2000, allowPrivateNetworks: true });
     assert.match(errorOf({ JOB_INPUT_MAX_BYTES: "lots" }), /JOB_INPUT_MAX_BYTES/);
   });
 

@@ -39,6 +39,8 @@ const common = {
   MONITOR_INTERVAL_SECONDS: z.coerce.number().min(0.2).max(86_400).default(60),
   /** How often an idle job worker looks for scheduled jobs. */
   JOB_POLL_INTERVAL_SECONDS: z.coerce.number().min(0.2).max(3600).default(2),
+  /** Jobs one worker runs at once. */
+  JOB_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   /** Limits on what a JobInputHttp download may take: bytes per input, seconds per file. */
   JOB_INPUT_MAX_BYTES: z.coerce.number().int().min(1).default(256 * 1024 * 1024),
   JOB_INPUT_TIMEOUT_SECONDS: z.coerce.number().min(1).max(3600).default(300),
@@ -171,6 +173,7 @@ function toConfig(env: z.infer<typeof Env>) {
     keyVaultOperationsPer10s: env.KEYVAULT_OPERATIONS_PER_10S,
     jobs: {
       pollIntervalMs: env.JOB_POLL_INTERVAL_SECONDS * 1000,
+      concurrency: env.JOB_CONCURRENCY,
       inputMaxBytes: env.JOB_INPUT_MAX_BYTES,
       inputTimeoutMs: env.JOB_INPUT_TIMEOUT_SECONDS * 1000,
       // Never in the azure profile: a job's URL must not reach the service's own network (SSRF).

@@ -2,7 +2,7 @@ import "server-only";
 import { AccountName, ResourceGroupName, SubscriptionId } from "@/lib/accounts/schemas";
 import type { Principal } from "@/lib/auth/principal";
 import { DomainError } from "@/lib/errors";
-import { resourceNamePattern } from "@/lib/media/access";
+import { resourceNamePattern } from "@/lib/media/names";
 import { deleteAsset, getAsset, listAssets, putAsset } from "@/lib/media/assets";
 import { deleteContentKeyPolicy, getContentKeyPolicy, getPolicyPropertiesWithSecrets, listContentKeyPolicies, putContentKeyPolicy } from "@/lib/media/content-key-policies";
 import { cancelJob, deleteJob, getJob, listJobs, patchJob, putJob } from "@/lib/media/jobs";

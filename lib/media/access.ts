@@ -27,6 +27,3 @@ export async function mediaAccountFor(principal: Principal, ref: MediaRef, reque
 }
 
 export const notFound = (type: string, name: string) => new DomainError("ResourceNotFound", `The ${type} '${name}' was not found.`);
-
-/** Media resource names: what Azure Media Services accepts (letters, digits, '-', '_', '.', up to 260). */
-export const resourceNamePattern = /^[A-Za-z0-9_.-]{1,260}$/;

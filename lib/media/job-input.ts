@@ -129,9 +129,10 @@ export interface Downloaded {
   sha256: string;
 }
 
-/** Downloads one input file within the limits, reporting progress as bytes arrive. */
-export async function downloadInput(url: URL, limits: FetchLimits, onProgress: (received: number, total: number | null) => void): Promise<Downloaded> {
-  const signal = AbortSignal.timeout(limits.timeoutMs);
+/** Downloads one input file within the limits, reporting progress as bytes arrive; `cancel` stops it. */
+export async function downloadInput(url: URL, limits: FetchLimits, onProgress: (received: number, total: number | null) => void, cancel?: AbortSignal): Promise<Downloaded> {
+  const timeout = AbortSignal.timeout(limits.timeoutMs);
+  const signal = cancel ? AbortSignal.any([timeout, cancel]) : timeout;
   let shown = redactUrl(url.href);
   try {
     let current = url;
@@ -174,6 +175,6 @@ export async function downloadInput(url: URL, limits: FetchLimits, onProgress: (
       return { content: Buffer.concat(chunks), size: received, sha256: hash.digest("hex") };
     }
   } catch (err) {
-    throw failure(err, shown, limits.timeoutMs, signal.aborted);
+    throw failure(err, shown, limits.timeoutMs, timeout.aborted);
   }
 }

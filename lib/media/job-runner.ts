@@ -33,16 +33,21 @@ async function claimJob(owner: string, leaseMs: number): Promise<string | null> 
 }
 
 const PROGRESS_EVERY_MS = 500;
+const CANCEL_CHECK_MS = 1000;
 
-/** Runs one claimed job: opens its input URLs in memory, downloads each file into every output asset. */
-export async function runJob(jobId: string, owner: string, leaseMs: number): Promise<JobOutcome> {
+/**
+ * Runs one claimed job: opens its input URLs in memory, downloads each file into every output
+ * asset. `shutdown` (the worker stopping) hands the job back, scheduled, for another worker.
+ */
+export async function runJob(jobId: string, owner: string, leaseMs: number, shutdown?: AbortSignal): Promise<JobOutcome> {
   const { jobs } = getConfig();
   const job = await db().job.findUniqueOrThrow({ where: { id: jobId }, select: { id: true, name: true, state: true, outputs: true, account: true } });
   const mine = { id: jobId, leaseOwner: owner };
-  if (job.state === "Canceling") {
+  const canceled = async (): Promise<JobOutcome> => {
     await db().job.updateMany({ where: mine, data: { state: "Canceled", endTime: new Date(), leaseOwner: null, leaseUntil: null } });
     return { jobId, state: "Canceled" };
-  }
+  };
+  if (job.state === "Canceling") return canceled();
   const finish = async (state: "Finished" | "Error", error?: StoredJobError, files: (Downloaded & { name: string })[] = []) => {
     await db().$transaction(async (tx) => {
       const names = (job.outputs as unknown as StoredJobOutput[]).map((o) => o.assetName);
@@ -70,35 +75,46 @@ export async function runJob(jobId: string, owner: string, leaseMs: number): Pro
     throw err;
   }
 
-  await db().job.updateMany({ where: mine, data: { state: "Processing", startTime: new Date(), progress: 0, error: undefined } });
+  await db().job.updateMany({ where: mine, data: { state: "Processing", startTime: new Date(), progress: 0 } });
   const urls = inputUrls(input);
   const files: (Downloaded & { name: string })[] = [];
+  // cancelJob marks the job Canceling; the watch sees it within a second and stops the download.
+  const cancel = new AbortController();
+  const stopping = () => cancel.abort("shutdown");
+  shutdown?.addEventListener("abort", stopping);
+  const watch = setInterval(() => {
+    void db()
+      .job.findUnique({ where: { id: jobId }, select: { state: true } })
+      .then((j) => j?.state === "Canceling" && cancel.abort(), () => {});
+  }, CANCEL_CHECK_MS);
   let lastReport = 0;
-  let canceled = false;
   try {
     for (const [i, url] of urls.entries()) {
-      const downloaded = await downloadInput(url, { maxBytes: jobs.inputMaxBytes - files.reduce((n, f) => n + f.size, 0), timeoutMs: jobs.inputTimeoutMs, allowPrivateNetworks: jobs.allowPrivateNetworks }, (received, total) => {
+      const limits = { maxBytes: jobs.inputMaxBytes - files.reduce((n, f) => n + f.size, 0), timeoutMs: jobs.inputTimeoutMs, allowPrivateNetworks: jobs.allowPrivateNetworks };
+      const downloaded = await downloadInput(url, limits, (received, total) => {
         const now = Date.now();
         if (now - lastReport < PROGRESS_EVERY_MS) return;
         lastReport = now;
         const share = total ? Math.min(1, received / total) : 0.5;
-        const progress = Math.floor(((i + share) / urls.length) * 99);
-        void db().job.updateMany({ where: { ...mine, state: "Processing" }, data: { progress, leaseUntil: new Date(now + leaseMs) } }).then(async (r) => {
-          if (r.count === 0 && (await db().job.findUnique({ where: { id: jobId }, select: { state: true } }))?.state === "Canceling") canceled = true;
-        });
-      });
-      if (canceled) break;
+        void db().job.updateMany({ where: { ...mine, state: "Processing" }, data: { progress: Math.floor(((i + share) / urls.length) * 99), leaseUntil: new Date(now + leaseMs) } });
+      }, cancel.signal);
       files.push({ ...downloaded, name: decodeURIComponent(url.pathname.split("/").pop() || `input-${i}`) });
     }
   } catch (err) {
-    if (!(err instanceof JobInputError)) throw err;
-    return finish("Error", { code: err.code, message: err.message, category: err.category, retry: err.retry });
+    // Once canceled, whatever the download threw on its way out is moot.
+    if (!cancel.signal.aborted) {
+      if (!(err instanceof JobInputError)) throw err;
+      return finish("Error", { code: err.code, message: err.message, category: err.category, retry: err.retry });
+    }
+  } finally {
+    clearInterval(watch);
+    shutdown?.removeEventListener("abort", stopping);
   }
-  const state = (await db().job.findUnique({ where: { id: jobId }, select: { state: true } }))?.state;
-  if (canceled || state === "Canceling") {
-    await db().job.updateMany({ where: mine, data: { state: "Canceled", endTime: new Date(), leaseOwner: null, leaseUntil: null } });
-    return { jobId, state: "Canceled" };
+  if (cancel.signal.reason === "shutdown") {
+    await db().job.updateMany({ where: mine, data: { state: "Scheduled", progress: 0, startTime: null, leaseOwner: null, leaseUntil: null } });
+    return { jobId, state: "Deferred" };
   }
+  if (cancel.signal.aborted || (await db().job.findUnique({ where: { id: jobId }, select: { state: true } }))?.state === "Canceling") return canceled();
   return finish("Finished", undefined, files);
 }
 
@@ -114,17 +130,20 @@ export interface JobRunner {
   stop(): Promise<void>;
 }
 
-/** A job worker: with `loop`, claims and runs jobs one at a time until stopped. */
+/**
+ * A job worker: with `loop`, claims and runs up to JOB_CONCURRENCY jobs at a time until stopped;
+ * stopping hands running jobs back, scheduled, for the next worker.
+ */
 export function startJobRunner(options: { loop: boolean; onOutcome?: (o: JobOutcome) => void } = { loop: true }): JobRunner {
   const owner = workerName();
   const { jobs } = getConfig();
   // Longer than a full download, renewed with each progress report.
   const leaseMs = jobs.inputTimeoutMs + 60_000;
+  const shutdown = new AbortController();
+  const running = new Set<Promise<JobOutcome>>();
 
-  async function runOnce(): Promise<JobOutcome | null> {
-    const id = await claimJob(owner, leaseMs);
-    if (!id) return null;
-    const outcome = await runJob(id, owner, leaseMs).catch(async (err: Error) => {
+  async function run(id: string): Promise<JobOutcome> {
+    const outcome = await runJob(id, owner, leaseMs, shutdown.signal).catch(async (err: Error) => {
       console.error(`[jobs] job ${id} failed:`, err.message);
       return release(id, owner);
     });
@@ -132,7 +151,29 @@ export function startJobRunner(options: { loop: boolean; onOutcome?: (o: JobOutc
     return outcome;
   }
 
-  const loop = options.loop ? runLoop("jobs", async () => ({ more: (await runOnce()) !== null, waitMs: jobs.pollIntervalMs })) : null;
+  async function runOnce(): Promise<JobOutcome | null> {
+    const id = await claimJob(owner, leaseMs);
+    return id ? run(id) : null;
+  }
 
-  return { owner, runOnce, stop: async () => loop?.stop() };
+  const loop = options.loop
+    ? runLoop("jobs", async () => {
+        if (running.size >= jobs.concurrency) return { more: false, waitMs: 100 };
+        const id = await claimJob(owner, leaseMs);
+        if (!id) return { more: false, waitMs: jobs.pollIntervalMs };
+        const job = run(id).finally(() => running.delete(job));
+        running.add(job);
+        return { more: running.size < jobs.concurrency, waitMs: 100 };
+      })
+    : null;
+
+  return {
+    owner,
+    runOnce,
+    async stop() {
+      shutdown.abort();
+      await loop?.stop();
+      await Promise.all(running);
+    },
+  };
 }

@@ -90,6 +90,8 @@ before(async () => {
     const url = new URL(req.url!, "http://x");
     // The input is only served with its SAS: proof the job used the full URL.
     if (url.pathname === "/container/input.mp4" && url.search === `?${SAS}`) res.writeHead(200, { "content-length": inputBody.length }).end(inputBody);
+    // A download that never ends: what cancel and shutdown must stop.
+    else if (url.pathname === "/container/endless.mp4") res.writeHead(200, { "content-length": 1_000_000 }).write("x");
     else res.writeHead(403).end();
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
@@ -105,6 +107,7 @@ before(async () => {
   assert.equal(switched.ok, true);
 });
 after(async () => {
+  server?.closeAllConnections();
   await new Promise<void>((r) => server?.close(() => r()));
   await env?.dispose();
 });
@@ -275,6 +278,29 @@ describe("secrets under the account key", () => {
     await runner.stop();
   });
 
+  it("stops a running job within seconds on cancelJob, and hands it back, scheduled, when the worker stops", async () => {
+    const jobScope = { ...scope, parent: "copy" };
+    const endless = { properties: { ...jobBody.properties, input: { ...jobBody.properties.input, files: ["endless.mp4"] } } };
+    const stateOf = async (name: string) => (await lib.jobs.getJob(jobScope, name)).properties.state;
+    const until = async (name: string, state: string) => {
+      for (let i = 0; i < 100 && (await stateOf(name)) !== state; i++) await new Promise((r) => setTimeout(r, 100));
+      assert.equal(await stateOf(name), state, name);
+    };
+    await lib.jobs.putJob(jobScope, "endless1", endless);
+    let runner = lib.runner.startJobRunner({ loop: true });
+    await until("endless1", "Processing");
+    await lib.jobs.cancelJob(jobScope, "endless1");
+    await until("endless1", "Canceled");
+    await runner.stop();
+
+    await lib.jobs.putJob(jobScope, "endless2", endless);
+    runner = lib.runner.startJobRunner({ loop: true });
+    await until("endless2", "Processing");
+    await runner.stop();
+    assert.equal(await stateOf("endless2"), "Scheduled", "handed back for the next worker");
+    await lib.jobs.cancelJob(jobScope, "endless2");
+  });
+
   it("refuses every secret operation while the customer key is inaccessible, keeps the account readable, and recovers with the same keys", async () => {
     const jobScope = { ...scope, parent: "copy" };
     await lib.jobs.putJob(jobScope, "waiting", jobBody);
@@ -308,6 +334,6 @@ describe("secrets under the account key", () => {
     const found = await findInDatabase(env.database.db, needles);
     assert.deepEqual(found.hits, []);
     const sealed = await env.database.db.accountSecret.groupBy({ by: ["kind"], _count: { _all: true } });
-    assert.deepEqual(Object.fromEntries(sealed.map((g) => [g.kind, g._count._all])), { contentKey: 3, tokenKey: 1, jobInputUrl: 5 }, "the secrets are there, sealed");
+    assert.deepEqual(Object.fromEntries(sealed.map((g) => [g.kind, g._count._all])), { contentKey: 3, tokenKey: 1, jobInputUrl: 7 }, "the secrets are there, sealed");
   });
 });

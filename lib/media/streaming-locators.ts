@@ -8,20 +8,9 @@ import { DomainError } from "@/lib/errors";
 import { mediaAccountFor, notFound } from "./access";
 import { isUniqueViolation, parseBody, resourceJson, type MediaScope } from "./resource";
 import { openSecretsOf, sealSecrets } from "./secrets";
+import { streamingPolicies, streamingPolicyNames, type StreamingPolicyName } from "./streaming-policies";
 
-/**
- * The predefined streaming policies this service streams, and the content keys each needs.
- * Predefined_ClearKey is HLS/DASH with AES-128 envelope encryption: its key is what key
- * delivery hands to players.
- */
-export const streamingPolicies = {
-  Predefined_ClearStreamingOnly: { keys: [], streaming: true, download: false },
-  Predefined_DownloadOnly: { keys: [], streaming: false, download: true },
-  Predefined_DownloadAndClearStreaming: { keys: [], streaming: true, download: true },
-  Predefined_ClearKey: { keys: [{ type: "EnvelopeEncryption", label: "clearKeyDefault" }], streaming: true, download: false },
-} as const;
-type StreamingPolicyName = keyof typeof streamingPolicies;
-const policyNames = Object.keys(streamingPolicies) as StreamingPolicyName[];
+const policyNames: string[] = streamingPolicyNames;
 
 /** A content key as stored on its locator; its value is a secret, named by the key id. */
 export interface StoredContentKey {
@@ -34,7 +23,7 @@ export interface StoredContentKey {
 const LocatorBody = z.object({
   properties: z.object({
     assetName: z.string().min(1),
-    streamingPolicyName: z.string().refine((n): n is StreamingPolicyName => (policyNames as string[]).includes(n), {
+    streamingPolicyName: z.string().refine((n): n is StreamingPolicyName => policyNames.includes(n), {
       error: `streamingPolicyName must be one of ${policyNames.join(", ")} (custom and DRM streaming policies are not offered).`,
     }),
     defaultContentKeyPolicyName: z.string().min(1).optional(),

@@ -3,6 +3,8 @@ import Link from "next/link";
 import { AutoRefresh } from "@/components/auto-refresh";
 import { DataTable, Section } from "@/components/data-table";
 import { jobsRunning, mediaOverview } from "@/lib/media/overview";
+import { streamingPolicyNames } from "@/lib/media/streaming-policies";
+import { CancelJobButton, CreateLocatorForm } from "./media-forms";
 import { loadAccountPage, type AccountParams } from "../load-account";
 
 export async function generateMetadata({ params }: { params: AccountParams }): Promise<Metadata> {
@@ -10,10 +12,11 @@ export async function generateMetadata({ params }: { params: AccountParams }): P
 }
 
 const size = (bytes: number) => (bytes < 1024 ? `${bytes} B` : bytes < 1024 ** 2 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1024 ** 2).toFixed(1)} MiB`);
+const running = ["Scheduled", "Queued", "Processing"];
 const stateBadge: Record<string, string> = { Finished: "ok", Error: "bad", Canceled: "bad", Processing: "warn", Scheduled: "warn", Queued: "warn", Canceling: "warn" };
 
 export default async function MediaPage({ params }: { params: AccountParams }) {
-  const { account } = await loadAccountPage(params, "/media");
+  const { account, ref, canWrite } = await loadAccountPage(params, "/media");
   const media = await mediaOverview(account);
   const accountPath = `/accounts/${account.subscriptionId}/${account.resourceGroup}/${account.name}`;
   return (
@@ -54,6 +57,7 @@ export default async function MediaPage({ params }: { params: AccountParams }) {
                       </td>
                       <td>
                         <progress max={100} value={j.progress} aria-label={`Progress of ${j.name}`} /> {j.progress}%
+                        {running.includes(j.state) && <CancelJobButton account={ref} transformName={t.name} jobName={j.name} canWrite={canWrite} />}
                       </td>
                     </tr>
                   ))}
@@ -124,6 +128,9 @@ export default async function MediaPage({ params }: { params: AccountParams }) {
                 </tr>
               ))}
             </DataTable>
+          </Section>
+          <Section id="new-locator" title="New streaming locator">
+            <CreateLocatorForm account={ref} assets={media.assets.map((a) => a.name)} policies={media.policies.map((p) => p.name)} streamingPolicies={streamingPolicyNames} canWrite={canWrite} />
           </Section>
         </>
       )}
