@@ -3,6 +3,7 @@ import { useRouter } from "next/navigation";
 import { useActionState, useEffect } from "react";
 import type { ActionResult } from "@/lib/actions/authenticated-action";
 import { deleteAccountAction } from "../../../actions";
+import { AccountRefFields } from "@/components/account-ref-fields";
 
 export function DeleteAccountForm({ account, canWrite }: { account: { subscriptionId: string; resourceGroup: string; name: string }; canWrite: boolean }) {
   const [result, action, pending] = useActionState<ActionResult | null, FormData>(deleteAccountAction, null);
@@ -13,9 +14,7 @@ export function DeleteAccountForm({ account, canWrite }: { account: { subscripti
   return (
     <form action={action} aria-labelledby="delete-h">
       <h2 id="delete-h">Delete this account</h2>
-      <input type="hidden" name="subscriptionId" value={account.subscriptionId} />
-      <input type="hidden" name="resourceGroup" value={account.resourceGroup} />
-      <input type="hidden" name="name" value={account.name} />
+      <AccountRefFields account={account} />
       <p className="muted">Deleting removes the account and everything encrypted under its account key.</p>
       <button type="submit" className="danger" disabled={!canWrite || pending}>
         {pending ? "Deleting…" : `Delete ${account.name}`}

@@ -3,22 +3,13 @@ import { useRouter } from "next/navigation";
 import { useActionState, useState, useTransition, type FormEvent } from "react";
 import type { ActionResult } from "@/lib/actions/authenticated-action";
 import { saveEncryptionAction, switchToSystemKeyAction, validateEncryptionAction } from "./actions";
+import { AccountRefFields, type AccountRef } from "@/components/account-ref-fields";
 
 interface Hint {
   ok: boolean;
   text: string;
 }
-type AccountRef = { subscriptionId: string; resourceGroup: string; name: string };
 
-function RefFields({ account }: { account: AccountRef }) {
-  return (
-    <>
-      <input type="hidden" name="subscriptionId" value={account.subscriptionId} />
-      <input type="hidden" name="resourceGroup" value={account.resourceGroup} />
-      <input type="hidden" name="name" value={account.name} />
-    </>
-  );
-}
 
 /** A GET form: works without JavaScript ("Show keys"), and follows the select at once with it. */
 export function VaultPicker({ vaults, selected }: { vaults: { name: string; hint: Hint }[]; selected?: string }) {
@@ -90,7 +81,7 @@ export function EncryptionForm({
   };
   return (
     <form className="stack" data-testid="encryption-form" aria-busy={pending} onSubmit={submit}>
-      <RefFields account={account} />
+      <AccountRefFields account={account} />
       <input type="hidden" name="vaultUri" value={vaultUri ?? ""} />
       <fieldset disabled={!canWrite || pending} style={{ border: 0, padding: 0, margin: 0, display: "grid", gap: "0.75rem" }}>
         <label htmlFor="identity-select">Identity that reads the key</label>
@@ -175,7 +166,7 @@ export function SystemKeyForm({ account, canWrite, onCustomerKey }: { account: A
   const [result, action, pending] = useActionState<ActionResult | null, FormData>(switchToSystemKeyAction, null);
   return (
     <form action={action} style={{ marginTop: "1rem" }}>
-      <RefFields account={account} />
+      <AccountRefFields account={account} />
       {onCustomerKey && (
         <button type="submit" className="secondary" disabled={!canWrite || pending}>
           {pending ? "Switching…" : "Switch back to the system key"}

@@ -2,18 +2,9 @@
 import { useActionState } from "react";
 import type { ActionResult } from "@/lib/actions/authenticated-action";
 import { cancelJobAction, createStreamingLocatorAction } from "./actions";
+import { AccountRefFields, type AccountRef } from "@/components/account-ref-fields";
 
-type AccountRef = { subscriptionId: string; resourceGroup: string; name: string };
 
-function AccountFields({ account }: { account: AccountRef }) {
-  return (
-    <>
-      <input type="hidden" name="subscriptionId" value={account.subscriptionId} />
-      <input type="hidden" name="resourceGroup" value={account.resourceGroup} />
-      <input type="hidden" name="name" value={account.name} />
-    </>
-  );
-}
 
 function Outcome({ result }: { result: ActionResult | null }) {
   return (
@@ -32,7 +23,7 @@ export function CreateLocatorForm({ account, assets, policies, streamingPolicies
   const [result, action, pending] = useActionState<ActionResult | null, FormData>(createStreamingLocatorAction, null);
   return (
     <form action={action} className="stack" data-testid="create-locator-form" aria-label="New streaming locator">
-      <AccountFields account={account} />
+      <AccountRefFields account={account} />
       {!canWrite && <p className="muted">Your role is read-only.</p>}
       <fieldset disabled={!canWrite || pending} style={{ border: 0, padding: 0, margin: 0, display: "grid", gap: "0.75rem" }}>
         <label>
@@ -77,7 +68,7 @@ export function CancelJobButton({ account, transformName, jobName, canWrite }: {
   const [result, action, pending] = useActionState<ActionResult | null, FormData>(cancelJobAction, null);
   return (
     <form action={action}>
-      <AccountFields account={account} />
+      <AccountRefFields account={account} />
       <input type="hidden" name="transformName" value={transformName} />
       <input type="hidden" name="jobName" value={jobName} />
       <button type="submit" className="secondary" disabled={!canWrite || pending} aria-label={`Cancel ${jobName}`}>
