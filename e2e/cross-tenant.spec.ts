@@ -9,15 +9,17 @@ import path from "node:path";
 import { demoResourceGroup, demoSubscriptions, demoTenants, demoUsers } from "../lib/demo/directory";
 import { expect, signIn, test } from "./fixtures";
 import { automationClients } from "./arm";
+import { startInputServer } from "./input-server";
 import { mintToken } from "./tokens";
 
 const contoso = demoSubscriptions.contosoMedia.id;
+const fabrikam = demoSubscriptions.fabrikamMedia.id;
 const contosoAccount = `/subscriptions/${contoso}/resourceGroups/${demoResourceGroup}/providers/Microsoft.Media/mediaservices/contosomedia`;
 const outsider = { oid: demoUsers.outsider.objectId, tid: demoTenants.fabrikam.id, name: demoUsers.outsider.name };
 
 const covered = {
   routes: ["app/(auth)/auth/callback/route.ts", "app/(auth)/auth/sign-in/route.ts", "app/api/health/route.ts", "app/keydelivery/[mediaServiceId]/route.ts", "app/subscriptions/[...path]/route.ts"],
-  actions: ["checkKeyNowAction", "createAccountAction", "deleteAccountAction", "saveEncryptionAction", "signOutAction", "switchToSystemKeyAction", "validateEncryptionAction"],
+  actions: ["cancelJobAction", "checkKeyNowAction", "createAccountAction", "createStreamingLocatorAction", "deleteAccountAction", "saveEncryptionAction", "signOutAction", "switchToSystemKeyAction", "validateEncryptionAction"],
 };
 
 function files(dir: string, name: string): string[] {
@@ -76,6 +78,42 @@ test("key delivery takes no Entra token: a Fabrikam user's token gets no Contoso
   const res = await request.get(`/keydelivery/${id}?kid=${kid}`, { headers: { authorization: `Bearer ${await mintToken(outsider)}` } });
   expect(res.status()).toBe(401);
   expect(res.headers()["content-type"]).toContain("application/json");
+});
+
+test("media page actions: a Fabrikam user can neither create a streaming locator nor cancel a job in Contoso's account", async ({ page, request }) => {
+  const inputs = await startInputServer({ sas: "unused", body: Buffer.alloc(0) });
+  const auth = { authorization: `Bearer ${await mintToken(outsider)}` };
+  const fabrikamAccount = `/subscriptions/${fabrikam}/resourceGroups/${demoResourceGroup}/providers/Microsoft.Media/mediaservices/fabrikammedia`;
+  const put = async (path: string, apiVersion: string, data: unknown) => expect((await request.put(`${fabrikamAccount}/${path}?api-version=${apiVersion}`, { headers: auth, data })).status(), path).toBeLessThan(300);
+  const job = `xt${Date.now().toString(36)}`;
+  try {
+    // A job of the user's own that keeps running, so its Cancel button shows.
+    await put("assets/xt", "2022-08-01", {});
+    await put("transforms/xt", "2022-07-01", { properties: { outputs: [{ preset: { "@odata.type": "#Microsoft.Media.BuiltInStandardEncoderPreset", presetName: "AdaptiveStreaming" } }] } });
+    await put(`transforms/xt/jobs/${job}`, "2022-07-01", {
+      properties: { input: { "@odata.type": "#Microsoft.Media.JobInputHttp", baseUri: `${inputs.origin}/media`, files: ["endless.mp4"] }, outputs: [{ "@odata.type": "#Microsoft.Media.JobOutputAsset", assetName: "xt" }] },
+    });
+    await signIn(page, demoUsers.outsider.upn, `/accounts/${fabrikam}/${demoResourceGroup}/fabrikammedia/media`);
+    const aimAtContoso = async (form: import("@playwright/test").Locator) => {
+      await form.locator("input[name=subscriptionId]").evaluate((el, id) => ((el as HTMLInputElement).value = id), contoso);
+      await form.locator("input[name=name]").evaluate((el) => ((el as HTMLInputElement).value = "contosomedia"));
+    };
+
+    const create = page.getByTestId("create-locator-form");
+    await aimAtContoso(create);
+    await create.getByLabel("Locator name").fill("planted");
+    await create.getByLabel("Streaming policy").selectOption("Predefined_ClearStreamingOnly");
+    await create.getByRole("button", { name: "Create streaming locator" }).click();
+    await expect(create.getByRole("alert")).toContainText("does not have authorization");
+
+    const cancel = page.locator("form", { has: page.getByRole("button", { name: `Cancel ${job}` }) });
+    await aimAtContoso(cancel);
+    await cancel.getByRole("button").click();
+    await expect(cancel.getByRole("alert")).toContainText("does not have authorization");
+  } finally {
+    await request.post(`${fabrikamAccount}/transforms/xt/jobs/${job}/cancelJob?api-version=2022-07-01`, { headers: auth });
+    await inputs.close();
+  }
 });
 
 test("health, sign-in and callback reveal no tenant's data", async ({ request }) => {

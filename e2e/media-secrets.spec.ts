@@ -5,13 +5,12 @@
  * customer key is revoked and back, with the same keys, once access returns.
  */
 import { createHash, randomBytes } from "node:crypto";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import type { AzureMediaServices } from "@azure/arm-mediaservices";
 import { SignJWT } from "jose";
 import { demoResourceGroup, demoSubscriptions, demoTenants, demoUsers, demoVaults } from "../lib/demo/directory";
 import { armCall, automationClients, grantKeyAccess, revokeKeyAccess } from "./arm";
 import { expect, signIn, test } from "./fixtures";
+import { startInputServer } from "./input-server";
 import { e2eStack } from "./stack";
 
 test.describe.configure({ mode: "serial" });
@@ -29,7 +28,7 @@ const doomed = `doomed${suffix}`;
 const mediaPage = `/accounts/${demoSubscriptions.contosoMedia.id}/${rg}/${account}/media`;
 
 let client: AzureMediaServices;
-let server: http.Server;
+let server: Awaited<ReturnType<typeof startInputServer>>;
 let origin: string;
 let mediaServiceId: string;
 const principals: Record<string, string> = {};
@@ -59,21 +58,15 @@ async function waitForStatus(name: string, status: string) {
 
 test.beforeAll(async () => {
   client = automationClients().media;
-  server = http.createServer((req, res) => {
-    const url = new URL(req.url!, "http://x");
-    if (url.pathname === "/player.html") res.writeHead(200, { "content-type": "text/html" }).end("<!doctype html><title>player</title>");
-    // The input needs its SAS: proof the worker used the full URL the owner gave.
-    else if (url.pathname === "/media/input.mp4" && url.search === `?${sas}`) res.writeHead(200, { "content-length": input.length }).end(input);
-    else res.writeHead(403).end();
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  // The input needs its SAS: proof the worker used the full URL the owner gave.
+  server = await startInputServer({ sas, body: input });
+  origin = server.origin;
   mediaServiceId = (await createBound(account)).mediaServiceId!;
   await createBound(doomed);
 });
 
 test.afterAll(async () => {
-  await new Promise<void>((r) => server?.close(() => r()));
+  await server?.close();
 });
 
 test("the official client: a content key policy with a symmetric key, a streaming locator with content keys, a JobInputHttp job to Finished", async () => {
@@ -150,6 +143,25 @@ test("the portal's media page shows the job, the asset's SHA-256 and where playe
   await expect(page.getByTestId("locators-table")).toContainText(`/keydelivery/${mediaServiceId}?kid=${keys[0]!.kid}`);
   const html = await page.content();
   for (const secret of [keys[0]!.value, Buffer.from(keys[0]!.value, "base64").toString("hex"), tokenKey.toString("base64"), "sig="]) expect(html).not.toContain(secret);
+
+  const form = page.getByTestId("create-locator-form");
+  await form.getByLabel("Locator name").fill("fromportal");
+  await form.getByLabel("Asset").selectOption("movie");
+  await form.getByLabel("Streaming policy").selectOption("Predefined_ClearKey");
+  await form.getByLabel(/Content key policy/).selectOption("signed");
+  await form.getByRole("button", { name: "Create streaming locator" }).click();
+  await expect(form.getByText("Streaming locator fromportal created")).toBeVisible();
+  await expect(page.getByTestId("locators-table").getByRole("row", { name: /fromportal/ })).toContainText(`/keydelivery/${mediaServiceId}?kid=`);
+  expect((await client.streamingLocators.listContentKeys(rg, account, "fromportal")).contentKeys).toHaveLength(1);
+
+  await client.jobs.create(rg, account, "copy", "endless", {
+    input: { odataType: "#Microsoft.Media.JobInputHttp", baseUri: `${origin}/media`, files: ["endless.mp4"] } as never,
+    outputs: [{ odataType: "#Microsoft.Media.JobOutputAsset", assetName: "movie" } as never],
+  });
+  await expect.poll(async () => (await client.jobs.get(rg, account, "copy", "endless")).state, { timeout: 30_000 }).toBe("Processing");
+  await page.reload();
+  await page.getByRole("button", { name: "Cancel endless" }).click();
+  await expect(jobs.getByRole("row", { name: /endless/ })).toContainText("Canceled", { timeout: 15_000 });
 });
 
 test("key delivery to a player on another origin: the right key with a valid token, refusals otherwise", async ({ page }) => {

@@ -1,0 +1,25 @@
+/**
+ * A loopback web server for job inputs and players: `/media/input.mp4` only with the right SAS
+ * query string, `/media/endless.mp4` that never finishes (for cancel), and an empty
+ * `/player.html` page on its own origin.
+ */
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+
+export async function startInputServer(input: { sas: string; body: Buffer }) {
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url!, "http://x");
+    if (url.pathname === "/player.html") res.writeHead(200, { "content-type": "text/html" }).end("<!doctype html><title>player</title>");
+    else if (url.pathname === "/media/input.mp4" && url.search === `?${input.sas}`) res.writeHead(200, { "content-length": input.body.length }).end(input.body);
+    else if (url.pathname === "/media/endless.mp4") res.writeHead(200, { "content-length": 1_000_000 }).write("x");
+    else res.writeHead(403).end();
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return {
+    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
