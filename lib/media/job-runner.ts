@@ -48,6 +48,7 @@ export async function runJob(jobId: string, owner: string, leaseMs: number, shut
     return { jobId, state: "Canceled" };
   };
   if (job.state === "Canceling") return canceled();
+  const isCanceling = async () => (await db().job.findUnique({ where: { id: jobId }, select: { state: true } }))?.state === "Canceling";
   const finish = async (state: "Finished" | "Error", error?: StoredJobError, files: (Downloaded & { name: string })[] = []) => {
     await db().$transaction(async (tx) => {
       const names = (job.outputs as unknown as StoredJobOutput[]).map((o) => o.assetName);
@@ -82,11 +83,7 @@ export async function runJob(jobId: string, owner: string, leaseMs: number, shut
   const cancel = new AbortController();
   const stopping = () => cancel.abort("shutdown");
   shutdown?.addEventListener("abort", stopping);
-  const watch = setInterval(() => {
-    void db()
-      .job.findUnique({ where: { id: jobId }, select: { state: true } })
-      .then((j) => j?.state === "Canceling" && cancel.abort(), () => {});
-  }, CANCEL_CHECK_MS);
+  const watch = setInterval(() => void isCanceling().then((yes) => yes && cancel.abort(), () => {}), CANCEL_CHECK_MS);
   let lastReport = 0;
   try {
     for (const [i, url] of urls.entries()) {
@@ -101,8 +98,8 @@ export async function runJob(jobId: string, owner: string, leaseMs: number, shut
       files.push({ ...downloaded, name: decodeURIComponent(url.pathname.split("/").pop() || `input-${i}`) });
     }
   } catch (err) {
-    // Once canceled, whatever the download threw on its way out is moot.
-    if (!cancel.signal.aborted) {
+    // Once canceled, whatever the download threw on its way out (or just before the watch saw it) is moot.
+    if (!cancel.signal.aborted && !(await isCanceling())) {
       if (!(err instanceof JobInputError)) throw err;
       return finish("Error", { code: err.code, message: err.message, category: err.category, retry: err.retry });
     }
@@ -114,7 +111,7 @@ export async function runJob(jobId: string, owner: string, leaseMs: number, shut
     await db().job.updateMany({ where: mine, data: { state: "Scheduled", progress: 0, startTime: null, leaseOwner: null, leaseUntil: null } });
     return { jobId, state: "Deferred" };
   }
-  if (cancel.signal.aborted || (await db().job.findUnique({ where: { id: jobId }, select: { state: true } }))?.state === "Canceling") return canceled();
+  if (cancel.signal.aborted || (await isCanceling())) return canceled();
   return finish("Finished", undefined, files);
 }
 
