@@ -10,6 +10,8 @@ import { SignJWT } from "jose";
 import { demoResourceGroup, demoSubscriptions, demoTenants, demoUsers, demoVaults } from "../lib/demo/directory";
 import { armCall, automationClients, grantKeyAccess, revokeKeyAccess } from "./arm";
 import { expect, signIn, test } from "./fixtures";
+import { findInDatabase, encodingsOf } from "../lib/testing/database-scan";
+import { query } from "./db";
 import { startInputServer } from "./input-server";
 import { e2eStack } from "./stack";
 
@@ -132,6 +134,15 @@ async function fetchKey(page: import("@playwright/test").Page, kid: string, jwt:
     { url: `${e2eStack.baseURL}/keydelivery/${mediaServiceId}?kid=${kid}`, jwt },
   );
 }
+
+test("the database holds no plaintext content key, token key or JobInputHttp query string", async () => {
+  const needles = [tokenKey, Buffer.from(keys[0]!.value, "base64")].flatMap(encodingsOf).concat([sas, sas.split("sig=")[1]!]);
+  const found = await findInDatabase((sql) => query(sql), needles);
+  expect(found.hits).toEqual([]);
+  expect(found.rowsScanned).toBeGreaterThan(0);
+  const [sealed] = await query<{ n: string }>(`SELECT count(*) AS n FROM "AccountSecret" s JOIN "MediaAccount" a ON a.id = s."accountId" WHERE a.name = $1`, [account]);
+  expect(Number(sealed!.n), "the policy's token key, the locator's content key and the job's input URL, sealed").toBe(3);
+});
 
 test("the portal's media page shows the job, the asset's SHA-256 and where players get the key, and no secret", async ({ page }) => {
   await signIn(page, demoUsers.owner.upn, mediaPage);

@@ -115,7 +115,7 @@ describe("re-wrapping is O(1) in the number of secrets", () => {
 
   it("leaves no plaintext account key or secret anywhere in the database", async () => {
     const needles = [Buffer.from(MARKER).toString("hex"), MARKER, ...[...accountKeys.values()].flatMap(encodingsOf)];
-    const found = await findInDatabase(env.database.db, needles);
+    const found = await findInDatabase((sql) => env.database.db.$queryRawUnsafe(sql), needles);
     assert.deepEqual(found.hits, []);
     assert.ok(found.rowsScanned > SECRETS, `scanned ${found.rowsScanned} rows`);
   });

@@ -331,7 +331,7 @@ describe("secrets under the account key", () => {
 
   it("leaves no plaintext content key, token key or JobInputHttp query string in the database", async () => {
     const needles = [generatedKey, suppliedKey, tokenKey].flatMap(encodingsOf).concat([SAS, SAS.split("sig=")[1]!]);
-    const found = await findInDatabase(env.database.db, needles);
+    const found = await findInDatabase((sql) => env.database.db.$queryRawUnsafe(sql), needles);
     assert.deepEqual(found.hits, []);
     const sealed = await env.database.db.accountSecret.groupBy({ by: ["kind"], _count: { _all: true } });
     assert.deepEqual(Object.fromEntries(sealed.map((g) => [g.kind, g._count._all])), { contentKey: 3, tokenKey: 1, jobInputUrl: 7 }, "the secrets are there, sealed");
