@@ -3,6 +3,8 @@
  * `{ "error": { "code", "message" } }`, and shown as-is in the portal (messages are written for
  * people and never carry a secret).
  */
+import type { z } from "zod";
+
 const statusOf = {
   AuthenticationFailed: 401,
   InvalidAuthenticationToken: 401,
@@ -61,4 +63,13 @@ export class DomainError extends Error {
 
 export function armErrorBody(err: DomainError) {
   return { error: { code: err.code, message: err.message, ...(err.field ? { target: err.field } : {}) } };
+}
+
+/** Parses input against a schema or throws InvalidRequestContent naming the first bad field ("body.properties.x"), as ARM does. */
+export function parseOrInvalid<T>(schema: z.ZodType<T>, value: unknown, target: string): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const field = [target, ...issue.path].join(".");
+  throw new DomainError("InvalidRequestContent", `${field}: ${issue.message}`, field);
 }

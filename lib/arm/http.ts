@@ -1,6 +1,8 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
-import { DomainError } from "@/lib/errors";
+import { AccountName, ResourceGroupName, SubscriptionId } from "@/lib/accounts/schemas";
+import type { AccountRef } from "@/lib/accounts/store";
+import { DomainError, parseOrInvalid } from "@/lib/errors";
 
 /** An ARM JSON response: a request id on every answer, never cached. */
 export function json(status: number, body: unknown, headers: Record<string, string> = {}) {
@@ -13,4 +15,13 @@ export async function readBody(request: Request): Promise<unknown> {
   } catch {
     throw new DomainError("InvalidRequestContent", "The request content is not valid JSON.");
   }
+}
+
+/** The account a request path names, each segment validated. */
+export function accountRefOf(subscriptionId: string, resourceGroup: string, name: string): AccountRef {
+  return {
+    subscriptionId: parseOrInvalid(SubscriptionId, subscriptionId, "subscriptionId"),
+    resourceGroup: parseOrInvalid(ResourceGroupName, resourceGroup, "resourceGroupName"),
+    name: parseOrInvalid(AccountName, decodeURIComponent(name), "accountName"),
+  };
 }

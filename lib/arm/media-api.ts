@@ -1,6 +1,6 @@
 import "server-only";
 import { z } from "zod";
-import { AccountName, Location, ResourceGroupName, SubscriptionId } from "@/lib/accounts/schemas";
+import { Location, ResourceGroupName, SubscriptionId } from "@/lib/accounts/schemas";
 import { checkKeyNowFor, switchToCustomerKeyFor, switchToSystemKeyFor } from "@/lib/accounts/encryption";
 import { assertAllowed, keyStateOf } from "@/lib/accounts/policy";
 import { accountResourceId, addSystemIdentityFor, deleteAccountFor, getAccountFor, listAccountsFor, putAccountFor, setUserAssignedIdentitiesFor, updateAccountFor } from "@/lib/accounts/service";
@@ -12,8 +12,8 @@ import { principalFromBearer } from "@/lib/auth/bearer";
 import type { Principal } from "@/lib/auth/principal";
 import { getConfig } from "@/lib/config";
 import { audit } from "@/lib/audit";
-import { armErrorBody, DomainError } from "@/lib/errors";
-import { json, readBody } from "./http";
+import { armErrorBody, DomainError, parseOrInvalid } from "@/lib/errors";
+import { accountRefOf, json, readBody } from "./http";
 import { mediaResourcePath, routeMediaResource } from "./media-resources";
 
 /** The api-versions of Microsoft.Media/mediaservices this API speaks (those @azure/arm-mediaservices 13.x sends, and older). */
@@ -131,42 +131,29 @@ async function applyChanges(principal: Principal, ref: AccountRef, account: Acco
   return getAccountFor(principal, ref);
 }
 
-function parse<T>(schema: z.ZodType<T>, value: unknown, target: string): T {
-  const result = schema.safeParse(value);
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    throw new DomainError("InvalidRequestContent", `${[target, ...issue.path].join(".")}: ${issue.message}`, [target, ...issue.path].join("."));
-  }
-  return result.data;
-}
-
 async function route(request: Request, principal: Principal, path: string, armToken: string | null): Promise<Response> {
   const method = request.method;
   let m = routes.listBySubscription.exec(path);
   if (m && method === "GET") {
-    const subscriptionId = parse(SubscriptionId, m.groups!.subscriptionId, "subscriptionId");
+    const subscriptionId = parseOrInvalid(SubscriptionId, m.groups!.subscriptionId, "subscriptionId");
     return json(200, { value: (await listAccountsFor(principal, { subscriptionId })).map(mediaServiceJson) });
   }
   m = routes.listByResourceGroup.exec(path);
   if (m && method === "GET") {
-    const subscriptionId = parse(SubscriptionId, m.groups!.subscriptionId, "subscriptionId");
-    const resourceGroup = parse(ResourceGroupName, m.groups!.resourceGroup, "resourceGroupName");
+    const subscriptionId = parseOrInvalid(SubscriptionId, m.groups!.subscriptionId, "subscriptionId");
+    const resourceGroup = parseOrInvalid(ResourceGroupName, m.groups!.resourceGroup, "resourceGroupName");
     return json(200, { value: (await listAccountsFor(principal, { subscriptionId, resourceGroup })).map(mediaServiceJson) });
   }
   m = routes.account.exec(path);
   if (m) {
-    const ref = {
-      subscriptionId: parse(SubscriptionId, m.groups!.subscriptionId, "subscriptionId"),
-      resourceGroup: parse(ResourceGroupName, m.groups!.resourceGroup, "resourceGroupName"),
-      name: parse(AccountName, decodeURIComponent(m.groups!.name!), "accountName"),
-    };
+    const ref = accountRefOf(m.groups!.subscriptionId!, m.groups!.resourceGroup!, m.groups!.name!);
     if (method === "GET") {
       const account = await getAccountFor(principal, ref);
       return json(200, mediaServiceJson(account), { ETag: etagOf(account) });
     }
     if (method === "DELETE") return (await deleteAccountFor(principal, ref)) ? new Response(null, { status: 200 }) : new Response(null, { status: 204 });
     if (method === "PUT" || method === "PATCH") {
-      const body = parse(method === "PUT" ? AccountBody : AccountBody.partial(), await readBody(request), "body");
+      const body = parseOrInvalid(method === "PUT" ? AccountBody : AccountBody.partial(), await readBody(request), "body");
       const existing = method === "PUT" ? (await putAccountFor(principal, { ...ref, location: body.location!, identityType: body.identity?.type.includes("SystemAssigned") ? "SystemAssigned" : "None" }, body.properties?.encryption?.type)) : { account: await updateAccountFor(principal, ref), created: false };
       const ifMatch = request.headers.get("if-match");
       if (!existing.created && ifMatch && ifMatch !== "*" && ifMatch !== etagOf(existing.account)) {
@@ -179,11 +166,7 @@ async function route(request: Request, principal: Principal, path: string, armTo
   }
   m = routes.checkKey.exec(path);
   if (m && method === "POST") {
-    const ref = {
-      subscriptionId: parse(SubscriptionId, m.groups!.subscriptionId, "subscriptionId"),
-      resourceGroup: parse(ResourceGroupName, m.groups!.resourceGroup, "resourceGroupName"),
-      name: parse(AccountName, decodeURIComponent(m.groups!.name!), "accountName"),
-    };
+    const ref = accountRefOf(m.groups!.subscriptionId!, m.groups!.resourceGroup!, m.groups!.name!);
     const account = await checkKeyNowFor(principal, ref);
     return json(200, mediaServiceJson(account), { ETag: etagOf(account) });
   }

@@ -1,5 +1,4 @@
 import "server-only";
-import { AccountName, ResourceGroupName, SubscriptionId } from "@/lib/accounts/schemas";
 import type { Principal } from "@/lib/auth/principal";
 import { DomainError } from "@/lib/errors";
 import { resourceNamePattern } from "@/lib/media/names";
@@ -9,7 +8,7 @@ import { cancelJob, deleteJob, getJob, listJobs, patchJob, putJob } from "@/lib/
 import type { MediaScope } from "@/lib/media/resource";
 import { deleteStreamingLocator, getStreamingLocator, listAssetStreamingLocators, listContentKeys, listPaths, listStreamingLocators, putStreamingLocator } from "@/lib/media/streaming-locators";
 import { deleteTransform, getTransform, listTransforms, putTransform } from "@/lib/media/transforms";
-import { json, readBody } from "./http";
+import { accountRefOf, json, readBody } from "./http";
 
 /**
  * The account's sub-resources that hold secrets, at the api-versions @azure/arm-mediaservices
@@ -80,17 +79,11 @@ function validName(value: string | undefined, what: string): string {
   return name;
 }
 
-function parsed<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false } }, value: string | undefined, what: string): T {
-  const result = schema.safeParse(decodeURIComponent(value ?? ""));
-  if (!result.success) throw new DomainError("InvalidRequestContent", `The ${what} in the path is invalid.`, what);
-  return result.data;
-}
-
 /** Serves one request on a media sub-resource (the api-version already checked against its type). */
 export async function routeMediaResource(request: Request, principal: Principal, { type, typeName, groups }: MediaResourcePath): Promise<Response> {
   const scope: MediaScope = {
     principal,
-    ref: { subscriptionId: parsed(SubscriptionId, groups.subscriptionId, "subscriptionId"), resourceGroup: parsed(ResourceGroupName, groups.resourceGroup, "resourceGroupName"), name: parsed(AccountName, groups.account, "accountName") },
+    ref: accountRefOf(groups.subscriptionId!, groups.resourceGroup!, groups.account!),
     ...(groups.transform ? { parent: validName(groups.transform, "transform") } : {}),
   };
   const method = request.method;

@@ -3,8 +3,9 @@ import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { audit } from "@/lib/audit";
 import { db } from "@/lib/db/client";
+import { parseOrInvalid } from "@/lib/errors";
 import { mediaAccountFor, notFound } from "./access";
-import { parseBody, resourceJson, type MediaScope } from "./resource";
+import { resourceJson, type MediaScope } from "./resource";
 
 const AssetBody = z.object({
   properties: z
@@ -53,7 +54,7 @@ export async function getAsset(scope: MediaScope, name: string) {
 
 export async function putAsset(scope: MediaScope, name: string, body: unknown) {
   const account = await write(scope, name, "write");
-  const { properties } = parseBody(AssetBody, body);
+  const { properties } = parseOrInvalid(AssetBody, body, "body");
   const id = randomUUID();
   const existing = await db().asset.findUnique({ where: { accountId_name: { accountId: account.id, name } }, select: { id: true } });
   const fields = { alternateId: properties.alternateId ?? null, description: properties.description ?? null, ...(properties.container ? { container: properties.container } : {}) };

@@ -4,9 +4,9 @@ import { z } from "zod";
 import { audit } from "@/lib/audit";
 import { accountKey } from "@/lib/keys/hierarchy";
 import { db } from "@/lib/db/client";
-import { DomainError } from "@/lib/errors";
+import { DomainError, parseOrInvalid } from "@/lib/errors";
 import { mediaAccountFor, notFound } from "./access";
-import { parseBody, resourceJson, type MediaScope } from "./resource";
+import { resourceJson, type MediaScope } from "./resource";
 import { openSecretsOf, replaceSecrets, sealSecrets } from "./secrets";
 
 const odata = {
@@ -163,7 +163,7 @@ export async function getPolicyPropertiesWithSecrets(scope: MediaScope, name: st
 
 export async function putContentKeyPolicy(scope: MediaScope, name: string, body: unknown) {
   const account = await access(scope, name, { action: "write", armOperation: "contentKeyPolicies/write", policy: "secrets.write" });
-  const { properties } = parseBody(PolicyBody, body);
+  const { properties } = parseOrInvalid(PolicyBody, body, "body");
   const { stored, secrets } = toStored(properties.options);
   const key = await accountKey(account);
   const existing = await db().contentKeyPolicy.findUnique({ where: { accountId_name: { accountId: account.id, name } }, select: { id: true } });

@@ -5,10 +5,10 @@ import { audit } from "@/lib/audit";
 import { accountKey } from "@/lib/keys/hierarchy";
 import { db } from "@/lib/db/client";
 import type { JobState } from "@/lib/db/generated/client";
-import { DomainError } from "@/lib/errors";
+import { DomainError, parseOrInvalid } from "@/lib/errors";
 import { mediaAccountFor, notFound } from "./access";
 import { InvalidJobInput, inputUrls, redactedInput, type JobInputUrls } from "./job-input";
-import { isUniqueViolation, parseBody, resourceJson, type MediaScope } from "./resource";
+import { isUniqueViolation, resourceJson, type MediaScope } from "./resource";
 import { sealSecrets } from "./secrets";
 import { findTransform } from "./transforms";
 
@@ -101,7 +101,7 @@ export async function getJob(scope: MediaScope, name: string) {
 /** Creates a job: its input URLs sealed under the account key, then scheduled for a worker. */
 export async function putJob(scope: MediaScope, name: string, body: unknown) {
   const account = await access(scope, name, { action: "write", armOperation: "transforms/jobs/write", policy: "jobs.create" });
-  const { properties: p } = parseBody(JobBody, body);
+  const { properties: p } = parseOrInvalid(JobBody, body, "body");
   const transform = await findTransform(account.id, scope.parent!);
   if (await db().job.findUnique({ where: { transformId_name: { transformId: transform.id, name } }, select: { id: true } })) {
     throw new DomainError("Conflict", `The job '${name}' exists: only its description and priority can change (PATCH).`);
@@ -149,7 +149,7 @@ export async function putJob(scope: MediaScope, name: string, body: unknown) {
 
 export async function patchJob(scope: MediaScope, name: string, body: unknown) {
   const account = await access(scope, name, { action: "write", armOperation: "transforms/jobs/write", policy: "media.write" });
-  const { properties } = parseBody(JobPatch, body);
+  const { properties } = parseOrInvalid(JobPatch, body, "body");
   const job = await findJob(account.id, scope.parent!, name);
   const updated = await db().job.update({ where: { id: job.id }, data: { ...(properties.description !== undefined ? { description: properties.description } : {}), ...(properties.priority ? { priority: properties.priority } : {}) }, select });
   return jobJson(scope, updated);

@@ -1,9 +1,7 @@
 import "server-only";
-import { z } from "zod";
 import { accountResourceId } from "@/lib/accounts/service";
 import type { AccountRef } from "@/lib/accounts/store";
 import type { Principal } from "@/lib/auth/principal";
-import { DomainError } from "@/lib/errors";
 
 /** Who asks, about which account, and for nested resources (jobs) the parent's name. */
 export interface MediaScope {
@@ -22,15 +20,6 @@ export function resourceJson(ref: AccountRef, typePath: string, name: string, pr
     properties,
     systemData: { createdAt: times.createdAt.toISOString(), lastModifiedAt: (times.updatedAt ?? times.createdAt).toISOString() },
   };
-}
-
-/** Parses a request body against a schema, naming the first bad field as ARM does. */
-export function parseBody<T>(schema: z.ZodType<T>, value: unknown): T {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  const target = ["body", ...issue.path].join(".");
-  throw new DomainError("InvalidRequestContent", `${target}: ${issue.message}`, target);
 }
 
 /** A unique-constraint violation from Prisma (two writers created the same name or key id). */

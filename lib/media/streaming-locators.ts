@@ -4,9 +4,9 @@ import { z } from "zod";
 import { audit } from "@/lib/audit";
 import { accountKey } from "@/lib/keys/hierarchy";
 import { db } from "@/lib/db/client";
-import { DomainError } from "@/lib/errors";
+import { DomainError, parseOrInvalid } from "@/lib/errors";
 import { mediaAccountFor, notFound } from "./access";
-import { isUniqueViolation, parseBody, resourceJson, type MediaScope } from "./resource";
+import { isUniqueViolation, resourceJson, type MediaScope } from "./resource";
 import { openSecretsOf, sealSecrets } from "./secrets";
 import { streamingPolicies, streamingPolicyNames, type StreamingPolicyName } from "./streaming-policies";
 
@@ -128,7 +128,7 @@ export async function listPaths(scope: MediaScope, name: string) {
 /** Creates a locator: generated or supplied content keys, sealed under the account key. Locators cannot change once created. */
 export async function putStreamingLocator(scope: MediaScope, name: string, body: unknown) {
   const account = await access(scope, name, { action: "write", armOperation: "streamingLocators/write", policy: "secrets.write" });
-  const { properties: p } = parseBody(LocatorBody, body);
+  const { properties: p } = parseOrInvalid(LocatorBody, body, "body");
   if (await db().streamingLocator.findUnique({ where: { accountId_name: { accountId: account.id, name } }, select: { id: true } })) {
     throw new DomainError("Conflict", `The streaming locator '${name}' exists: a locator cannot change once created. Delete it and create it again.`);
   }

@@ -2,8 +2,9 @@ import "server-only";
 import { z } from "zod";
 import { audit } from "@/lib/audit";
 import { db } from "@/lib/db/client";
+import { parseOrInvalid } from "@/lib/errors";
 import { mediaAccountFor, notFound } from "./access";
-import { parseBody, resourceJson, type MediaScope } from "./resource";
+import { resourceJson, type MediaScope } from "./resource";
 
 /**
  * A transform's outputs keep their presets as given: this service's jobs copy the input into
@@ -52,7 +53,7 @@ export async function getTransform(scope: MediaScope, name: string) {
 
 export async function putTransform(scope: MediaScope, name: string, body: unknown) {
   const account = await access(scope, name, { action: "write", armOperation: "transforms/write", policy: "media.write" });
-  const { properties } = parseBody(TransformBody, body);
+  const { properties } = parseOrInvalid(TransformBody, body, "body");
   const existing = await db().transform.findUnique({ where: { accountId_name: { accountId: account.id, name } }, select: { id: true } });
   const fields = { description: properties.description ?? null, outputs: properties.outputs as object[] };
   const transform = await db().transform.upsert({ where: { accountId_name: { accountId: account.id, name } }, create: { accountId: account.id, name, ...fields }, update: fields, select });
