@@ -80,9 +80,14 @@ function jobJson(scope: MediaScope, j: JobRow) {
 const access = (scope: MediaScope, name: string, request: Parameters<typeof mediaAccountFor>[2]) => mediaAccountFor(scope.principal, { ...scope.ref, path: `transforms/${scope.parent}/jobs/${name}` }, request);
 const readAccess = (scope: MediaScope, name: string) => access(scope, name, { action: "read", armOperation: "transforms/jobs/read", policy: "media.read" });
 
-async function findJob(accountId: string, transformName: string, name: string): Promise<JobRow & { id: string }> {
+/** The job, or null; an unknown transform is ResourceNotFound. */
+async function lookupJob(accountId: string, transformName: string, name: string): Promise<(JobRow & { id: string }) | null> {
   const transform = await findTransform(accountId, transformName);
-  const job = await db().job.findUnique({ where: { transformId_name: { transformId: transform.id, name } }, select: { ...select, id: true } });
+  return db().job.findUnique({ where: { transformId_name: { transformId: transform.id, name } }, select: { ...select, id: true } });
+}
+
+async function findJob(accountId: string, transformName: string, name: string): Promise<JobRow & { id: string }> {
+  const job = await lookupJob(accountId, transformName, name);
   if (!job) throw notFound("job", name);
   return job;
 }
@@ -167,10 +172,7 @@ export async function cancelJob(scope: MediaScope, name: string) {
 
 export async function deleteJob(scope: MediaScope, name: string): Promise<boolean> {
   const account = await access(scope, name, { action: "write", armOperation: "transforms/jobs/delete", policy: "media.write" });
-  const job = await findJob(account.id, scope.parent!, name).catch((err) => {
-    if (err instanceof DomainError && err.code === "ResourceNotFound" && err.message.startsWith("The job")) return null;
-    throw err;
-  });
+  const job = await lookupJob(account.id, scope.parent!, name);
   if (!job) return false;
   await db().$transaction(async (tx) => {
     await tx.accountSecret.deleteMany({ where: { ownerId: job.id } });

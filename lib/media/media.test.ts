@@ -276,6 +276,9 @@ describe("secrets under the account key", () => {
     const runner = lib.runner.startJobRunner({ loop: false });
     assert.equal(await runner.runOnce(), null);
     await runner.stop();
+    assert.equal(await lib.jobs.deleteJob(jobScope, "unwanted"), true);
+    assert.equal(await lib.jobs.deleteJob(jobScope, "unwanted"), false, "already gone: 204, not an error");
+    await assert.rejects(lib.jobs.deleteJob({ ...scope, parent: "nosuchtransform" }, "unwanted"), /transform 'nosuchtransform' was not found/);
   });
 
   it("stops a running job within seconds on cancelJob, and hands it back, scheduled, when the worker stops", async () => {
@@ -334,6 +337,6 @@ describe("secrets under the account key", () => {
     const found = await findInDatabase((sql) => env.database.db.$queryRawUnsafe(sql), needles);
     assert.deepEqual(found.hits, []);
     const sealed = await env.database.db.accountSecret.groupBy({ by: ["kind"], _count: { _all: true } });
-    assert.deepEqual(Object.fromEntries(sealed.map((g) => [g.kind, g._count._all])), { contentKey: 3, tokenKey: 1, jobInputUrl: 7 }, "the secrets are there, sealed");
+    assert.deepEqual(Object.fromEntries(sealed.map((g) => [g.kind, g._count._all])), { contentKey: 3, tokenKey: 1, jobInputUrl: 6 }, "the secrets are there, sealed");
   });
 });
