@@ -17,8 +17,8 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { randomBytes } from "node:crypto";
 import { jwtVerify, SignJWT } from "jose";
-import { demoResourceGroup, demoSubscriptions, demoTenants, demoUsers } from "@/lib/demo/directory";
-import { startAppEnvironment } from "@/lib/testing/app-environment";
+import { demoUsers } from "@/lib/demo/directory";
+import { contosoAccount, principalOf, startAppEnvironment } from "@/lib/testing/app-environment";
 
 const requests = Number(process.env.REQUESTS ?? 3000);
 const concurrency = Number(process.env.CONCURRENCY ?? 16);
@@ -33,8 +33,8 @@ const { putAsset } = await import("@/lib/media/assets");
 const { putStreamingLocator, listContentKeys } = await import("@/lib/media/streaming-locators");
 const { deliverContentKey } = await import("@/lib/media/key-delivery");
 
-const owner = { objectId: demoUsers.owner.objectId, tenantId: demoTenants.contoso.id, kind: "user" as const, name: "Owner" };
-const ref = { subscriptionId: demoSubscriptions.contosoMedia.id, resourceGroup: demoResourceGroup, name: "benchdelivery" };
+const owner = principalOf(demoUsers.owner);
+const ref = contosoAccount("benchdelivery");
 const scope = { principal: owner, ref };
 const tokenKey = randomBytes(40);
 const servers: { close(): void }[] = [];

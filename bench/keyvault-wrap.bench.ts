@@ -8,7 +8,7 @@
  *   npm run bench -- keyvault-wrap   (ROUND_TRIPS=400 CONCURRENCY=8 to change the load)
  */
 import { constants, generateKeyPairSync, privateDecrypt, publicEncrypt, randomBytes } from "node:crypto";
-import { demoAutomationApp, demoTenants, demoVaults } from "@/lib/demo/directory";
+import { demoAutomationApp, demoVaults } from "@/lib/demo/directory";
 import { startTestEmulator } from "@/emulator/test-support";
 
 const roundTrips = Number(process.env.ROUND_TRIPS ?? 300);
@@ -30,9 +30,7 @@ async function timed(label: string, count: number, work: (i: number) => Promise<
 
 const emu = await startTestEmulator();
 try {
-  await emu.arm().vaults.updateAccessPolicy(demoVaults.resourceGroup, demoVaults.compliant.name, "add", {
-    properties: { accessPolicies: [{ tenantId: demoTenants.contoso.id, objectId: demoAutomationApp.objectId, permissions: { keys: ["get", "wrapKey", "unwrapKey"] } }] },
-  });
+  await emu.grantKeys(demoVaults.compliant.name, demoAutomationApp.objectId);
   const key = await emu.keyClient(demoVaults.compliant.name).getKey("rsa-3072");
   const client = emu.cryptoClient(key.id!, emu.automation);
   const accountKey = randomBytes(32);

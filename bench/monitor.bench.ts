@@ -8,8 +8,8 @@
  *
  *   npm run bench -- monitor   (TRIALS=20 INTERVAL_SECONDS=0.5 ACCOUNTS=100)
  */
-import { demoAutomationApp, demoResourceGroup, demoSubscriptions, demoTenants, demoUsers, demoVaults } from "@/lib/demo/directory";
-import { startAppEnvironment } from "@/lib/testing/app-environment";
+import { demoAutomationApp, demoUsers, demoVaults } from "@/lib/demo/directory";
+import { principalOf, startAppEnvironment } from "@/lib/testing/app-environment";
 
 const trials = Number(process.env.TRIALS ?? 20);
 const intervalSeconds = Number(process.env.INTERVAL_SECONDS ?? 0.5);
@@ -17,27 +17,15 @@ const accountCount = Number(process.env.ACCOUNTS ?? 100);
 process.env.MONITOR_INTERVAL_SECONDS = String(intervalSeconds);
 
 const env = await startAppEnvironment();
-const { createAccountFor } = await import("@/lib/accounts/service");
-const { switchToCustomerKeyFor } = await import("@/lib/accounts/encryption");
-const { vaultLookupAs } = await import("@/lib/azure/arm-vaults");
 const { startMonitor } = await import("@/lib/monitor/worker");
-const owner = { objectId: demoUsers.owner.objectId, tenantId: demoTenants.contoso.id, kind: "user" as const, name: "Owner" };
-const tenantId = demoTenants.contoso.id;
+const owner = principalOf(demoUsers.owner);
 const vault = demoVaults.compliant.name;
-const policy = (objectId: string, keys: string[]) => ({ properties: { accessPolicies: [{ tenantId, objectId, permissions: { keys } }] } });
 const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
 
 try {
-  await env.emu.arm().vaults.updateAccessPolicy(demoVaults.resourceGroup, vault, "add", policy(demoAutomationApp.objectId, ["get", "create", "update"]));
+  await env.emu.grantKeys(vault, demoAutomationApp.objectId, ["get", "create", "update"]);
   const keys = env.emu.keyClient(vault);
-  const lookup = vaultLookupAs((await env.emu.automation.getToken(`${env.emu.url}/.default`))!.token);
-  const bind = async (name: string, keyName: string) => {
-    const account = await createAccountFor(owner, { subscriptionId: demoSubscriptions.contosoMedia.id, resourceGroup: demoResourceGroup, name, location: "westus2", identityType: "SystemAssigned" });
-    await env.emu.arm().vaults.updateAccessPolicy(demoVaults.resourceGroup, vault, "add", policy(account.principalId!, ["get", "wrapKey", "unwrapKey"]));
-    const result = await switchToCustomerKeyFor(owner, { subscriptionId: demoSubscriptions.contosoMedia.id, resourceGroup: demoResourceGroup, name }, { keyIdentifier: `${env.emu.vaultUrl(vault)}/keys/${keyName}`, userAssignedIdentity: null }, lookup);
-    if (!result.ok) throw new Error(`binding ${name} failed`);
-    return account.id;
-  };
+  const bind = async (name: string, keyName: string) => (await env.createCustomerKeyAccount(owner, name, vault, `${env.emu.vaultUrl(vault)}/keys/${keyName}`)).id;
 
   // 1. Reaction time, with a worker looping as in production.
   const reactKey = await keys.createRsaKey("bench-react", { keySize: 2048 });

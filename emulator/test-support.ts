@@ -12,7 +12,7 @@ import { ClientSecretCredential, ManagedIdentityCredential } from "@azure/identi
 import { CryptographyClient, KeyClient } from "@azure/keyvault-keys";
 import { httpsRequest } from "@/lib/azure/https-request";
 import { localAzureAgent } from "@/lib/azure/local-agent";
-import { demoAutomationApp, demoSubscriptions } from "@/lib/demo/directory";
+import { demoAutomationApp, demoSubscriptions, demoTenants, demoVaults } from "@/lib/demo/directory";
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from "./server";
 
 export interface TestEmulator extends RunningEmulator {
@@ -31,6 +31,10 @@ export interface TestEmulator extends RunningEmulator {
   admin(method: string, control: string, body?: unknown): Promise<{ status: number; json: unknown }>;
   /** Key Vault operations counted since the last reset, all vaults; the SDK's 401 challenge handshake is not an operation. */
   keyVaultCalls(): Promise<number>;
+  /** Gives a Contoso principal key permissions on a demo vault (default get, wrapKey, unwrapKey), as the vault's owner would. */
+  grantKeys(vault: string, objectId: string, keys?: string[]): Promise<void>;
+  /** Removes the principal's access policy from the vault. */
+  revokeKeys(vault: string, objectId: string): Promise<void>;
   restart(): Promise<void>;
   dispose(): Promise<void>;
 }
@@ -72,6 +76,12 @@ export async function startTestEmulator(options: Partial<EmulatorOptions> = {}):
       return call(method, `${running.url}${resourcePath}${resourcePath.includes("?") ? "&" : "?"}api-version=${apiVersion}`, body, token!.token);
     },
     admin: (method, control, body) => call(method, `${running.url}/_emulator/${control}`, body),
+    async grantKeys(vault, objectId, keys = ["get", "wrapKey", "unwrapKey"]) {
+      await t.arm().vaults.updateAccessPolicy(demoVaults.resourceGroup, vault, "add", { properties: { accessPolicies: [{ tenantId: demoTenants.contoso.id, objectId, permissions: { keys } }] } });
+    },
+    async revokeKeys(vault, objectId) {
+      await t.arm().vaults.updateAccessPolicy(demoVaults.resourceGroup, vault, "remove", { properties: { accessPolicies: [{ tenantId: demoTenants.contoso.id, objectId, permissions: { keys: [] } }] } });
+    },
     async keyVaultCalls() {
       const counters = ((await t.admin("GET", "counters")).json as { keyvault?: Record<string, Record<string, number>> }).keyvault ?? {};
       return Object.values(counters).flatMap((ops) => Object.entries(ops)).filter(([op]) => op !== "challenge").reduce((n, [, c]) => n + c, 0);

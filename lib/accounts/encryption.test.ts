@@ -6,14 +6,14 @@
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import { demoAutomationApp, demoResourceGroup, demoSubscriptions, demoTenants, demoUsers, demoVaults } from "@/lib/demo/directory";
-import { startAppEnvironment, type AppEnvironment } from "@/lib/testing/app-environment";
+import { demoAutomationApp, demoUsers, demoVaults } from "@/lib/demo/directory";
+import { contosoAccount, principalOf, startAppEnvironment, type AppEnvironment } from "@/lib/testing/app-environment";
 import { encodingsOf, findInDatabase } from "@/lib/testing/database-scan";
 
 const SECRETS = 10_000;
 const MARKER = "PLAINTEXT-SECRET-MARKER";
-const owner = { objectId: demoUsers.owner.objectId, tenantId: demoTenants.contoso.id, kind: "user" as const, name: "Owner" };
-const ref = (name: string) => ({ subscriptionId: demoSubscriptions.contosoMedia.id, resourceGroup: demoResourceGroup, name });
+const owner = principalOf(demoUsers.owner);
+const ref = contosoAccount;
 
 let env: AppEnvironment;
 let lib: {
@@ -21,7 +21,6 @@ let lib: {
   encryption: typeof import("@/lib/accounts/encryption");
   hierarchy: typeof import("@/lib/keys/hierarchy");
   secrets: typeof import("@/lib/media/secrets");
-  arm: typeof import("@/lib/azure/arm-vaults");
   monitor: typeof import("@/lib/monitor/check");
   monitorStore: typeof import("@/lib/monitor/store");
 };
@@ -43,15 +42,13 @@ before(async () => {
     encryption: await import("@/lib/accounts/encryption"),
     hierarchy: await import("@/lib/keys/hierarchy"),
     secrets: await import("@/lib/media/secrets"),
-    arm: await import("@/lib/azure/arm-vaults"),
     monitor: await import("@/lib/monitor/check"),
     monitorStore: await import("@/lib/monitor/store"),
   };
-  const policy = (objectId: string, keys: string[]) => ({ properties: { accessPolicies: [{ tenantId: demoTenants.contoso.id, objectId, permissions: { keys } }] } });
-  await env.emu.arm().vaults.updateAccessPolicy(demoVaults.resourceGroup, demoVaults.compliant.name, "add", policy(demoAutomationApp.objectId, ["get", "rotate"]));
+  await env.emu.grantKeys(demoVaults.compliant.name, demoAutomationApp.objectId, ["get", "rotate"]);
   for (const [name, count] of [["zerosecrets", 0], ["manysecrets", SECRETS]] as const) {
     const account = await lib.service.createAccountFor(owner, { ...ref(name), location: "westus2", identityType: "SystemAssigned" });
-    await env.emu.arm().vaults.updateAccessPolicy(demoVaults.resourceGroup, demoVaults.compliant.name, "add", policy(account.principalId!, ["get", "wrapKey", "unwrapKey"]));
+    await env.emu.grantKeys(demoVaults.compliant.name, account.principalId!);
     const key = await lib.hierarchy.accountKey(account);
     accountKeys.set(account.id, Buffer.from(key));
     for (let start = 0; start < count; start += 1000) {
@@ -67,7 +64,7 @@ after(async () => env?.dispose());
 
 describe("re-wrapping is O(1) in the number of secrets", () => {
   it("costs the same, at most 3 Key Vault calls, with 0 or 10,000 secrets, and leaves every secret as it was", async () => {
-    const lookup = lib.arm.vaultLookupAs((await env.emu.automation.getToken(`${env.emu.url}/.default`))!.token);
+    const lookup = await env.vaultLookup();
     const versionless = `${env.emu.vaultUrl(demoVaults.compliant.name)}/keys/rsa-3072`;
     const costs: Record<string, Record<string, number>> = {};
     for (const name of ["zerosecrets", "manysecrets"]) {

@@ -4,18 +4,17 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { demoAutomationApp, demoResourceGroup, demoSubscriptions, demoTenants, demoUsers, demoVaults } from "@/lib/demo/directory";
-import { startAppEnvironment, type AppEnvironment } from "@/lib/testing/app-environment";
+import { demoAutomationApp, demoTenants, demoUsers, demoVaults } from "@/lib/demo/directory";
+import { contosoAccount, principalOf, startAppEnvironment, type AppEnvironment } from "@/lib/testing/app-environment";
 
 let env: AppEnvironment;
 let lib: {
   accounts: typeof import("@/lib/accounts/service");
   encryption: typeof import("@/lib/accounts/encryption");
-  arm: typeof import("@/lib/azure/arm-vaults");
 };
-const owner = { objectId: demoUsers.owner.objectId, tenantId: demoTenants.contoso.id, kind: "user" as const, name: "Owner" };
+const owner = principalOf(demoUsers.owner);
 const tenantId = demoTenants.contoso.id;
-const ref = (name: string) => ({ subscriptionId: demoSubscriptions.contosoMedia.id, resourceGroup: demoResourceGroup, name });
+const ref = contosoAccount;
 let lookup: import("@/lib/keys/binding").VaultLookup;
 let keyUrl: (vault: string, key: string, version?: string) => string;
 
@@ -24,7 +23,6 @@ before(async () => {
   lib = {
     accounts: await import("@/lib/accounts/service"),
     encryption: await import("@/lib/accounts/encryption"),
-    arm: await import("@/lib/azure/arm-vaults"),
   };
   keyUrl = (vault, key, version) => `${env.emu.vaultUrl(vault)}/keys/${key}${version ? `/${version}` : ""}`;
   const account = await lib.accounts.createAccountFor(owner, { ...ref("bindingtest"), location: "westus2", identityType: "SystemAssigned" });
@@ -32,13 +30,12 @@ before(async () => {
   const arm = env.emu.arm();
   await arm.vaults.beginCreateOrUpdateAndWait(demoVaults.resourceGroup, "nosoftdelete", { location: "westus2", properties: { tenantId, sku: { family: "A", name: "standard" }, enableSoftDelete: false, accessPolicies: [] } });
   await arm.vaults.beginCreateOrUpdateAndWait(demoVaults.resourceGroup, "getonly", { location: "westus2", properties: { tenantId, sku: { family: "A", name: "standard" }, enablePurgeProtection: true, accessPolicies: [] } });
-  const policy = (objectId: string, keys: string[]) => ({ properties: { accessPolicies: [{ tenantId, objectId, permissions: { keys } }] } });
   for (const vault of [demoVaults.compliant.name, demoVaults.noPurgeProtection.name, demoVaults.otherRegion.name, "nosoftdelete"]) {
-    await arm.vaults.updateAccessPolicy(demoVaults.resourceGroup, vault, "add", policy(account.principalId!, ["get", "wrapKey", "unwrapKey"]));
+    await env.emu.grantKeys(vault, account.principalId!);
   }
-  await arm.vaults.updateAccessPolicy(demoVaults.resourceGroup, "getonly", "add", policy(account.principalId!, ["get"]));
+  await env.emu.grantKeys("getonly", account.principalId!, ["get"]);
   for (const vault of [demoVaults.compliant.name, "nosoftdelete", "getonly"]) {
-    await arm.vaults.updateAccessPolicy(demoVaults.resourceGroup, vault, "add", policy(demoAutomationApp.objectId, ["create", "update", "get"]));
+    await env.emu.grantKeys(vault, demoAutomationApp.objectId, ["create", "update", "get"]);
   }
   const keys = env.emu.keyClient(demoVaults.compliant.name);
   await keys.createRsaKey("disabled", { keySize: 2048, enabled: false });
@@ -47,7 +44,7 @@ before(async () => {
   await keys.createRsaKey("encrypt-only", { keySize: 2048, keyOps: ["encrypt", "decrypt"] });
   await env.emu.keyClient("nosoftdelete").createRsaKey("k", { keySize: 2048 });
   await env.emu.keyClient("getonly").createRsaKey("k", { keySize: 2048 });
-  lookup = lib.arm.vaultLookupAs((await env.emu.automation.getToken(`${env.emu.url}/.default`))!.token);
+  lookup = await env.vaultLookup();
 });
 after(async () => env?.dispose());
 
@@ -107,7 +104,7 @@ describe("customer key validation", () => {
   });
 
   it("refuses a reader before any Key Vault call", async () => {
-    const reader = { ...owner, objectId: demoUsers.reader.objectId };
+    const reader = principalOf(demoUsers.reader);
     await env.emu.admin("POST", "reset");
     await assert.rejects(
       lib.encryption.validateCustomerKeyFor(reader, ref("bindingtest"), { keyIdentifier: keyUrl(demoVaults.compliant.name, "rsa-3072"), userAssignedIdentity: null }, lookup),

@@ -12,15 +12,14 @@ import "reflect-metadata"; // @peculiar/x509 needs it loaded first
 import { webcrypto } from "node:crypto";
 import * as x509 from "@peculiar/x509";
 import { importPKCS8, SignJWT } from "jose";
-import { demoResourceGroup, demoSubscriptions, demoTenants, demoUsers, demoVaults } from "@/lib/demo/directory";
-import { startAppEnvironment, type AppEnvironment } from "@/lib/testing/app-environment";
+import { demoUsers, demoVaults } from "@/lib/demo/directory";
+import { contosoAccount, principalOf, startAppEnvironment, type AppEnvironment } from "@/lib/testing/app-environment";
 import { encodingsOf, findInDatabase } from "@/lib/testing/database-scan";
 
 process.env.JOB_POLL_INTERVAL_SECONDS = "0.2";
-const user = (u: { objectId: string; name: string }) => ({ objectId: u.objectId, tenantId: demoTenants.contoso.id, kind: "user" as const, name: u.name });
-const owner = user(demoUsers.owner);
-const reader = user(demoUsers.reader);
-const ref = { subscriptionId: demoSubscriptions.contosoMedia.id, resourceGroup: demoResourceGroup, name: "mediasecrets" };
+const owner = principalOf(demoUsers.owner);
+const reader = principalOf(demoUsers.reader);
+const ref = contosoAccount("mediasecrets");
 const scope = { principal: owner, ref };
 const tokenKey = randomBytes(40);
 const suppliedKey = randomBytes(16);
@@ -34,8 +33,6 @@ const KID_CLAIM = "urn:microsoft:azure:mediaservices:contentkeyidentifier";
 let env: AppEnvironment;
 let lib: {
   service: typeof import("@/lib/accounts/service");
-  encryption: typeof import("@/lib/accounts/encryption");
-  arm: typeof import("@/lib/azure/arm-vaults");
   monitor: typeof import("@/lib/monitor/check");
   monitorStore: typeof import("@/lib/monitor/store");
   hierarchy: typeof import("@/lib/keys/hierarchy");
@@ -73,8 +70,6 @@ before(async () => {
   env = await startAppEnvironment();
   lib = {
     service: await import("@/lib/accounts/service"),
-    encryption: await import("@/lib/accounts/encryption"),
-    arm: await import("@/lib/azure/arm-vaults"),
     monitor: await import("@/lib/monitor/check"),
     monitorStore: await import("@/lib/monitor/store"),
     hierarchy: await import("@/lib/keys/hierarchy"),
@@ -98,13 +93,9 @@ before(async () => {
   inputBase = `http://127.0.0.1:${(server.address() as AddressInfo).port}/container`;
   jobBody.properties.input.baseUri = `${inputBase}?${SAS}`;
 
-  const account = await lib.service.createAccountFor(owner, { ...ref, location: "westus2", identityType: "SystemAssigned" });
+  const account = await env.createCustomerKeyAccount(owner, ref.name, demoVaults.compliant.name, `${env.emu.vaultUrl(demoVaults.compliant.name)}/keys/rsa-2048`);
   accountId = account.id;
   principalId = account.principalId!;
-  await grant("add");
-  const lookup = lib.arm.vaultLookupAs((await env.emu.automation.getToken(`${env.emu.url}/.default`))!.token);
-  const switched = await lib.encryption.switchToCustomerKeyFor(owner, ref, { keyIdentifier: `${env.emu.vaultUrl(demoVaults.compliant.name)}/keys/rsa-2048`, userAssignedIdentity: null }, lookup);
-  assert.equal(switched.ok, true);
 });
 after(async () => {
   server?.closeAllConnections();
@@ -112,11 +103,7 @@ after(async () => {
   await env?.dispose();
 });
 
-async function grant(operation: "add" | "remove") {
-  await env.emu.arm().vaults.updateAccessPolicy(demoVaults.resourceGroup, demoVaults.compliant.name, operation, {
-    properties: { accessPolicies: [{ tenantId: demoTenants.contoso.id, objectId: principalId, permissions: { keys: operation === "add" ? ["get", "wrapKey", "unwrapKey"] : [] } }] },
-  });
-}
+const grant = (operation: "add" | "remove") => (operation === "add" ? env.emu.grantKeys(demoVaults.compliant.name, principalId) : env.emu.revokeKeys(demoVaults.compliant.name, principalId));
 
 const jobBody = { properties: { input: { "@odata.type": "#Microsoft.Media.JobInputHttp", baseUri: "", files: ["input.mp4"] }, outputs: [{ "@odata.type": "#Microsoft.Media.JobOutputAsset", assetName: "movie" }] } };
 

@@ -6,13 +6,13 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import { demoResourceGroup, demoSubscriptions, demoTenants, demoUsers, demoVaults, demoAutomationApp } from "@/lib/demo/directory";
-import { startAppEnvironment, type AppEnvironment } from "@/lib/testing/app-environment";
+import { demoTenants, demoUsers, demoVaults, demoAutomationApp } from "@/lib/demo/directory";
+import { contosoAccount, principalOf, startAppEnvironment, type AppEnvironment } from "@/lib/testing/app-environment";
 
 process.env.MONITOR_INTERVAL_SECONDS = "0.3";
-const owner = { objectId: demoUsers.owner.objectId, tenantId: demoTenants.contoso.id, kind: "user" as const, name: "Owner" };
+const owner = principalOf(demoUsers.owner);
 const tenantId = demoTenants.contoso.id;
-const ref = (name: string) => ({ subscriptionId: demoSubscriptions.contosoMedia.id, resourceGroup: demoResourceGroup, name });
+const ref = contosoAccount;
 const rg = demoVaults.resourceGroup;
 
 let env: AppEnvironment;
@@ -21,23 +21,16 @@ let lib: {
   encryption: typeof import("@/lib/accounts/encryption");
   hierarchy: typeof import("@/lib/keys/hierarchy");
   worker: typeof import("./worker");
-  arm: typeof import("@/lib/azure/arm-vaults");
 };
 const principals = new Map<string, string>();
 
 async function bind(name: string, vault: string, keyIdentifier: string) {
-  const account = await lib.service.createAccountFor(owner, { ...ref(name), location: "westus2", identityType: "SystemAssigned" });
+  const account = await env.createCustomerKeyAccount(owner, name, vault, keyIdentifier);
   principals.set(name, account.principalId!);
-  await grant(vault, account.principalId!);
-  const lookup = lib.arm.vaultLookupAs((await env.emu.automation.getToken(`${env.emu.url}/.default`))!.token);
-  const result = await lib.encryption.switchToCustomerKeyFor(owner, ref(name), { keyIdentifier, userAssignedIdentity: null }, lookup);
-  assert.equal(result.ok, true, JSON.stringify(result.checks.filter((c) => c.ok === false)));
   return account.id;
 }
 
-async function grant(vault: string, objectId: string, keys = ["get", "wrapKey", "unwrapKey"]) {
-  await env.emu.arm().vaults.updateAccessPolicy(rg, vault, "add", { properties: { accessPolicies: [{ tenantId, objectId, permissions: { keys } }] } });
-}
+const grant = (vault: string, objectId: string, keys?: string[]) => env.emu.grantKeys(vault, objectId, keys);
 
 /** Makes the accounts due and runs one monitor cycle; returns each account's outcome by name. */
 async function cycle(names: string[]) {
@@ -58,7 +51,6 @@ before(async () => {
     encryption: await import("@/lib/accounts/encryption"),
     hierarchy: await import("@/lib/keys/hierarchy"),
     worker: await import("./worker"),
-    arm: await import("@/lib/azure/arm-vaults"),
   };
   await grant(demoVaults.compliant.name, demoAutomationApp.objectId, ["get", "create", "update", "rotate", "delete", "recover"]);
 });
@@ -117,7 +109,7 @@ describe("key monitor", () => {
     await (await keys.beginRecoverDeletedKey("revocable", { intervalInMs: 10 })).pollUntilDone();
     await expect("Active", null, "recovered");
 
-    await env.emu.arm().vaults.updateAccessPolicy(rg, demoVaults.compliant.name, "remove", { properties: { accessPolicies: [{ tenantId, objectId: principals.get("revoked")!, permissions: { keys: [] } }] } });
+    await env.emu.revokeKeys(demoVaults.compliant.name, principals.get("revoked")!);
     await expect("Inaccessible", "KeyVaultAccessDenied", "inaccessible");
     await grant(demoVaults.compliant.name, principals.get("revoked")!);
     await expect("Active", null, "recovered");

@@ -9,10 +9,27 @@ import path from "node:path";
 import { startTestEmulator, type TestEmulator } from "@/emulator/test-support";
 import { createTestDatabase, type TestDatabase } from "@/lib/db/test-database";
 import { seedDemo } from "@/lib/db/seed";
+import { demoResourceGroup, demoSubscriptions } from "@/lib/demo/directory";
+import type { AccountRecord, AccountRef } from "@/lib/accounts/store";
+import type { Principal } from "@/lib/auth/principal";
+import type { VaultLookup } from "@/lib/keys/binding";
+
+/** A demo user as the app sees a signed-in principal. */
+export const principalOf = (user: { objectId: string; name: string; tenant: string }): Principal => ({ objectId: user.objectId, tenantId: user.tenant, kind: "user", name: user.name });
+
+/** A Contoso demo account by name. */
+export const contosoAccount = (name: string): AccountRef => ({ subscriptionId: demoSubscriptions.contosoMedia.id, resourceGroup: demoResourceGroup, name });
 
 export interface AppEnvironment {
   emu: TestEmulator;
   database: TestDatabase;
+  /** Reads vaults from ARM as the automation app (Owner of the Contoso subscription), as binding a key does. */
+  vaultLookup(): Promise<VaultLookup>;
+  /**
+   * Creates a Contoso account with a system-assigned identity as `owner`, grants that identity the
+   * vault, and switches the account to the key; throws with the failed checks if it is refused.
+   */
+  createCustomerKeyAccount(owner: Principal, name: string, vault: string, keyIdentifier: string): Promise<AccountRecord>;
   dispose(): Promise<void>;
 }
 
@@ -28,9 +45,23 @@ export async function startAppEnvironment(): Promise<AppEnvironment> {
   });
   const database = await createTestDatabase({ forApp: true });
   await seedDemo(database.db);
+  const vaultLookup = async () => {
+    const { vaultLookupAs } = await import("@/lib/azure/arm-vaults");
+    return vaultLookupAs((await emu.automation.getToken(`${emu.url}/.default`))!.token);
+  };
   return {
     emu,
     database,
+    vaultLookup,
+    async createCustomerKeyAccount(owner, name, vault, keyIdentifier) {
+      const { createAccountFor, getAccountFor } = await import("@/lib/accounts/service");
+      const { switchToCustomerKeyFor } = await import("@/lib/accounts/encryption");
+      const account = await createAccountFor(owner, { ...contosoAccount(name), location: "westus2", identityType: "SystemAssigned" });
+      await emu.grantKeys(vault, account.principalId!);
+      const result = await switchToCustomerKeyFor(owner, contosoAccount(name), { keyIdentifier, userAssignedIdentity: null }, await vaultLookup());
+      if (!result.ok) throw new Error(`binding ${name} to ${keyIdentifier} was refused: ${JSON.stringify(result.checks.filter((c) => c.ok === false))}`);
+      return getAccountFor(owner, contosoAccount(name));
+    },
     async dispose() {
       await database.drop();
       await emu.dispose();
