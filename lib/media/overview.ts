@@ -33,10 +33,10 @@ export async function mediaOverview(account: AccountRecord) {
     policies: policies.map((p) => ({
       name: p.name,
       description: p.description,
-      options: (p.options as unknown as StoredOption[]).map((o) =>
-        o.restriction["@odata.type"].endsWith("OpenRestriction")
-          ? { name: o.name ?? "", restriction: "Open (no token)", keys: [] }
-          : { name: o.name ?? "", restriction: `JWT from ${"issuer" in o.restriction ? o.restriction.issuer : ""} for ${"audience" in o.restriction ? o.restriction.audience : ""}`, keys: "keys" in o.restriction ? o.restriction.keys.map((k) => k["@odata.type"].replace("#Microsoft.Media.ContentKeyPolicy", "")) : [] },
+      options: (p.options as unknown as StoredOption[]).map(({ name = "", restriction: r }) =>
+        "keys" in r
+          ? { name, restriction: `JWT from ${r.issuer} for ${r.audience}`, keys: r.keys.map((k) => k["@odata.type"].replace("#Microsoft.Media.ContentKeyPolicy", "")) }
+          : { name, restriction: "Open (no token)", keys: [] },
       ),
     })),
     locators: locators.map((l) => ({
