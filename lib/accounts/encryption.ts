@@ -1,6 +1,5 @@
 import "server-only";
 import { audit } from "@/lib/audit";
-import { authorize } from "@/lib/auth/authorize";
 import type { Principal } from "@/lib/auth/principal";
 import { DomainError } from "@/lib/errors";
 import { validateBinding, type BindingValidation, type VaultLookup } from "@/lib/keys/binding";
@@ -8,8 +7,7 @@ import { accountKey, encryptionIdentityOf, keyIdentifierOf, resolveVersion, stor
 import { wrapKey } from "@/lib/keyvault/keys";
 import { checkAccount } from "@/lib/monitor/check";
 import { claimAccount } from "@/lib/monitor/store";
-import { assertAllowed } from "./policy";
-import { accountResourceId } from "./service";
+import { accountFor, accountResourceId } from "./service";
 import { findAccount, type AccountRecord, type AccountRef } from "./store";
 
 export interface CustomerKeyRequest {
@@ -21,13 +19,8 @@ export interface CustomerKeyRequest {
 /** A new root starts Active, with its first check due now. */
 const freshKeyStatus = () => ({ keyStatus: "Active" as const, keyStatusReason: null, keyStatusMessage: null, unreachableSince: null, unreachableReason: null, nextCheckAt: new Date() });
 
-async function writableAccount(principal: Principal, ref: AccountRef, operation: string): Promise<AccountRecord> {
-  await authorize(principal, { subscriptionId: ref.subscriptionId, action: "write", operation, target: `${accountResourceId(ref)}/encryption` });
-  const account = await findAccount(ref);
-  if (!account) throw new DomainError("ResourceNotFound", `The Resource 'Microsoft.Media/mediaservices/${ref.name}' under resource group '${ref.resourceGroup}' was not found.`);
-  assertAllowed(account, "encryption.change");
-  return account;
-}
+const writableAccount = (principal: Principal, ref: AccountRef, operation: string) =>
+  accountFor(principal, ref, { action: "write", operation, target: `${accountResourceId(ref)}/encryption`, policy: "encryption.change" });
 
 /**
  * Checks the account's customer key now, as the monitor would (any role may ask). Answers with
@@ -35,10 +28,7 @@ async function writableAccount(principal: Principal, ref: AccountRef, operation:
  * the account as it is.
  */
 export async function checkKeyNowFor(principal: Principal, ref: AccountRef): Promise<AccountRecord> {
-  await authorize(principal, { subscriptionId: ref.subscriptionId, action: "read", operation: "Microsoft.Media/mediaservices/checkCustomerKey/action", target: accountResourceId(ref) });
-  const account = await findAccount(ref);
-  if (!account) throw new DomainError("ResourceNotFound", `The Resource 'Microsoft.Media/mediaservices/${ref.name}' under resource group '${ref.resourceGroup}' was not found.`);
-  assertAllowed(account, "key.check");
+  const account = await accountFor(principal, ref, { action: "read", operation: "Microsoft.Media/mediaservices/checkCustomerKey/action", target: accountResourceId(ref), policy: "key.check" });
   if (account.encryptionType !== "CustomerKey") throw new DomainError("InvalidRequestContent", "The account uses the system key: there is no customer key to check.");
   const owner = `check-now:${principal.objectId}`;
   if (await claimAccount(owner, account.id, 60_000)) await checkAccount(account.id, owner);

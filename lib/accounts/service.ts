@@ -3,10 +3,11 @@ import { randomUUID } from "node:crypto";
 import { audit } from "@/lib/audit";
 import { issueSystemAssignedIdentity } from "@/lib/azure/managed-identities";
 import { createAccountKey, dropAccountKey, systemRoot } from "@/lib/keys/hierarchy";
-import { accessOf, authorize } from "@/lib/auth/authorize";
+import { accessOf, authorize, type Action } from "@/lib/auth/authorize";
 import type { Principal } from "@/lib/auth/principal";
 import { db } from "@/lib/db/client";
 import { DomainError } from "@/lib/errors";
+import { assertAllowed, type Operation } from "./policy";
 import { findAccount, insertAccount, listAccounts, removeAccount, setSystemIdentity, setUserAssignedIdentities, type AccountRecord, type AccountRef } from "./store";
 
 export const accountResourceId = (ref: AccountRef) =>
@@ -23,10 +24,20 @@ export async function listAccountsFor(principal: Principal, scope: { subscriptio
   return listAccounts({ subscriptionIds: [scope.subscriptionId], resourceGroup: scope.resourceGroup });
 }
 
-export async function getAccountFor(principal: Principal, ref: AccountRef): Promise<AccountRecord> {
-  await authorize(principal, { subscriptionId: ref.subscriptionId, action: "read", operation: "Microsoft.Media/mediaservices/read", target: accountResourceId(ref) });
+export const getAccountFor = (principal: Principal, ref: AccountRef): Promise<AccountRecord> =>
+  accountFor(principal, ref, { action: "read", operation: "Microsoft.Media/mediaservices/read", target: accountResourceId(ref), policy: "account.read" });
+
+/**
+ * The account behind an operation, once the caller may do it: the role on the subscription
+ * (decided before any lookup, so a refusal says nothing of what exists), then the account's key
+ * state (the operation policy: CustomerKeyInaccessible refuses all but reading, listing, deleting
+ * and checking the key).
+ */
+export async function accountFor(principal: Principal, ref: AccountRef, request: { action: Action; operation: string; target: string; policy: Operation }): Promise<AccountRecord> {
+  await authorize(principal, { subscriptionId: ref.subscriptionId, action: request.action, operation: request.operation, target: request.target });
   const account = await findAccount(ref);
   if (!account) throw notFound(ref);
+  assertAllowed(account, request.policy);
   return account;
 }
 
