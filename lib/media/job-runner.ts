@@ -7,30 +7,11 @@ import { DomainError } from "@/lib/errors";
 import { accountKey } from "@/lib/keys/hierarchy";
 import { runLoop, workerName } from "@/lib/workers/loop";
 import { downloadInput, inputUrls, JobInputError, type Downloaded, type JobInputUrls } from "./job-input";
+import * as store from "./job-store";
 import { type StoredJobError, type StoredJobOutput } from "./jobs";
 import { openSecretsOf } from "./secrets";
 
 export type JobOutcome = { jobId: string; state: "Finished" | "Error" | "Canceled" | "Deferred"; error?: StoredJobError };
-
-/**
- * Claims the oldest runnable job: scheduled, or left running by a worker whose lease ended.
- * Jobs of an account whose customer key is inaccessible wait, and run when the key is back.
- */
-async function claimJob(owner: string, leaseMs: number): Promise<string | null> {
-  const rows = await db().$queryRaw<{ id: string }[]>`
-    UPDATE "Job" SET "leaseOwner" = ${owner}, "leaseUntil" = now() + make_interval(secs => ${leaseMs / 1000})
-    WHERE id IN (
-      SELECT j.id FROM "Job" j JOIN "MediaAccount" a ON a.id = j."accountId"
-      WHERE (j.state IN ('Scheduled', 'Queued') AND (j."leaseUntil" IS NULL OR j."leaseUntil" < now())
-             OR j.state IN ('Processing', 'Canceling') AND j."leaseUntil" < now())
-        AND NOT (a."encryptionType" = 'CustomerKey' AND a."keyStatus" = 'Inaccessible')
-      ORDER BY CASE j.priority WHEN 'High' THEN 0 WHEN 'Normal' THEN 1 ELSE 2 END, j."createdAt"
-      LIMIT 1
-      FOR UPDATE OF j SKIP LOCKED
-    )
-    RETURNING id`;
-  return rows[0]?.id ?? null;
-}
 
 const PROGRESS_EVERY_MS = 500;
 const CANCEL_CHECK_MS = 1000;
@@ -42,9 +23,9 @@ const CANCEL_CHECK_MS = 1000;
 export async function runJob(jobId: string, owner: string, leaseMs: number, shutdown?: AbortSignal): Promise<JobOutcome> {
   const { jobs } = getConfig();
   const job = await db().job.findUniqueOrThrow({ where: { id: jobId }, select: { id: true, name: true, state: true, outputs: true, account: true } });
-  const mine = { id: jobId, leaseOwner: owner };
+  const lease = { jobId, owner };
   const canceled = async (): Promise<JobOutcome> => {
-    await db().job.updateMany({ where: mine, data: { state: "Canceled", endTime: new Date(), leaseOwner: null, leaseUntil: null } });
+    await store.finish({ ...lease, state: "Canceled" });
     return { jobId, state: "Canceled" };
   };
   if (job.state === "Canceling") return canceled();
@@ -59,7 +40,7 @@ export async function runJob(jobId: string, owner: string, leaseMs: number, shut
           await tx.assetFile.upsert({ where: { assetId_name: { assetId: asset.id, name: f.name } }, create: { assetId: asset.id, name: f.name, ...data }, update: data });
         }
       }
-      await tx.job.update({ where: { id: jobId }, data: { state, ...(state === "Finished" ? { progress: 100 } : {}), error: error ? { ...error } : undefined, endTime: new Date(), leaseOwner: null, leaseUntil: null } });
+      await store.finish({ ...lease, state, error }, tx);
       await audit({ actor: "system:jobs", action: "job.run", outcome: state === "Finished" ? "success" : "failure", subscriptionId: job.account.subscriptionId, accountId: job.account.id, detail: { job: job.name, state, ...(error ? { code: error.code } : {}), files: files.length } }, tx);
     });
     return { jobId, state, error } satisfies JobOutcome;
@@ -76,7 +57,7 @@ export async function runJob(jobId: string, owner: string, leaseMs: number, shut
     throw err;
   }
 
-  await db().job.updateMany({ where: mine, data: { state: "Processing", startTime: new Date(), progress: 0 } });
+  await store.start(lease);
   const urls = inputUrls(input);
   const files: (Downloaded & { name: string })[] = [];
   // cancelJob marks the job Canceling; the watch sees it within a second and stops the download.
@@ -93,7 +74,7 @@ export async function runJob(jobId: string, owner: string, leaseMs: number, shut
         if (now - lastReport < PROGRESS_EVERY_MS) return;
         lastReport = now;
         const share = total ? Math.min(1, received / total) : 0.5;
-        void db().job.updateMany({ where: { ...mine, state: "Processing" }, data: { progress: Math.floor(((i + share) / urls.length) * 99), leaseUntil: new Date(now + leaseMs) } });
+        void store.progress({ ...lease, progress: Math.floor(((i + share) / urls.length) * 99), leaseMs });
       }, cancel.signal);
       files.push({ ...downloaded, name: decodeURIComponent(url.pathname.split("/").pop() || `input-${i}`) });
     }
@@ -108,7 +89,7 @@ export async function runJob(jobId: string, owner: string, leaseMs: number, shut
     shutdown?.removeEventListener("abort", stopping);
   }
   if (cancel.signal.reason === "shutdown") {
-    await db().job.updateMany({ where: mine, data: { state: "Scheduled", progress: 0, startTime: null, leaseOwner: null, leaseUntil: null } });
+    await store.requeue(lease);
     return { jobId, state: "Deferred" };
   }
   if (cancel.signal.aborted || (await isCanceling())) return canceled();
@@ -117,7 +98,7 @@ export async function runJob(jobId: string, owner: string, leaseMs: number, shut
 
 /** Gives a job back untouched, to be tried again after a short wait. */
 async function release(jobId: string, owner: string): Promise<JobOutcome> {
-  await db().job.updateMany({ where: { id: jobId, leaseOwner: owner }, data: { leaseOwner: null, leaseUntil: new Date(Date.now() + 5000) } });
+  await store.release({ jobId, owner, waitMs: 5000 });
   return { jobId, state: "Deferred" };
 }
 
@@ -149,14 +130,14 @@ export function startJobRunner(options: { loop: boolean; onOutcome?: (o: JobOutc
   }
 
   async function runOnce(): Promise<JobOutcome | null> {
-    const id = await claimJob(owner, leaseMs);
+    const id = await store.claim({ owner, leaseMs });
     return id ? run(id) : null;
   }
 
   const loop = options.loop
     ? runLoop("jobs", async () => {
         if (running.size >= jobs.concurrency) return { more: false, waitMs: 100 };
-        const id = await claimJob(owner, leaseMs);
+        const id = await store.claim({ owner, leaseMs });
         if (!id) return { more: false, waitMs: jobs.pollIntervalMs };
         const job = run(id).finally(() => running.delete(job));
         running.add(job);

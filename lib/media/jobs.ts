@@ -8,6 +8,7 @@ import type { JobState } from "@/lib/db/generated/client";
 import { DomainError, parseOrInvalid } from "@/lib/errors";
 import { mediaAccountFor, notFound } from "./access";
 import { InvalidJobInput, inputUrls, redactedInput, type JobInputUrls } from "./job-input";
+import * as store from "./job-store";
 import { isUniqueViolation, resourceJson, type MediaScope } from "./resource";
 import { sealSecrets } from "./secrets";
 import { findTransform } from "./transforms";
@@ -164,8 +165,7 @@ export async function patchJob(scope: MediaScope, name: string, body: unknown) {
 export async function cancelJob(scope: MediaScope, name: string) {
   const account = await access(scope, name, { action: "write", armOperation: "transforms/jobs/cancelJob/action", policy: "media.write" });
   const job = await findJob(account.id, scope.parent!, name);
-  await db().job.updateMany({ where: { id: job.id, state: { in: ["Scheduled", "Queued"] } }, data: { state: "Canceled", endTime: new Date() } });
-  await db().job.updateMany({ where: { id: job.id, state: "Processing" }, data: { state: "Canceling" } });
+  await store.cancel(job.id);
   await audit({ actor: scope.principal.objectId, action: "job.cancel", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { transform: scope.parent!, name } });
   return null;
 }

@@ -1,0 +1,75 @@
+import "server-only";
+import { db } from "@/lib/db/client";
+import type { Prisma } from "@/lib/db/generated/client";
+import type { StoredJobError } from "./jobs";
+
+/**
+ * A job's state machine, one function per transition (the worker's own ones need its lease):
+ *
+ * | transition | from                                                        | to                                      |
+ * |------------|-------------------------------------------------------------|-----------------------------------------|
+ * | claim      | Scheduled/Queued, not waiting; Processing/Canceling whose lease ended | same state, leased to the worker |
+ * | start      | leased                                                      | Processing, progress 0                  |
+ * | progress   | Processing, leased                                          | Processing, progress set, lease renewed |
+ * | finish     | leased                                                      | Finished, Error or Canceled; no lease   |
+ * | cancel     | Scheduled/Queued; Processing                                | Canceled; Canceling                     |
+ * | requeue    | leased                                                      | Scheduled, progress 0; no lease         |
+ * | release    | leased                                                      | same state, waiting `waitMs`; no lease  |
+ */
+export interface Lease {
+  jobId: string;
+  owner: string;
+}
+
+const held = ({ jobId, owner }: Lease) => ({ id: jobId, leaseOwner: owner });
+
+/**
+ * Claims the oldest runnable job: scheduled, or left running by a worker whose lease ended.
+ * Jobs of an account whose customer key is inaccessible wait, and run when the key is back.
+ */
+export async function claim({ owner, leaseMs }: { owner: string; leaseMs: number }): Promise<string | null> {
+  const rows = await db().$queryRaw<{ id: string }[]>`
+    UPDATE "Job" SET "leaseOwner" = ${owner}, "leaseUntil" = now() + make_interval(secs => ${leaseMs / 1000})
+    WHERE id IN (
+      SELECT j.id FROM "Job" j JOIN "MediaAccount" a ON a.id = j."accountId"
+      WHERE (j.state IN ('Scheduled', 'Queued') AND (j."leaseUntil" IS NULL OR j."leaseUntil" < now())
+             OR j.state IN ('Processing', 'Canceling') AND j."leaseUntil" < now())
+        AND NOT (a."encryptionType" = 'CustomerKey' AND a."keyStatus" = 'Inaccessible')
+      ORDER BY CASE j.priority WHEN 'High' THEN 0 WHEN 'Normal' THEN 1 ELSE 2 END, j."createdAt"
+      LIMIT 1
+      FOR UPDATE OF j SKIP LOCKED
+    )
+    RETURNING id`;
+  return rows[0]?.id ?? null;
+}
+
+export async function start(lease: Lease): Promise<void> {
+  await db().job.updateMany({ where: held(lease), data: { state: "Processing", startTime: new Date(), progress: 0 } });
+}
+
+/** Reports progress (0-99) of a running job and renews its lease; a no-op once it is Canceling. */
+export async function progress(lease: Lease & { progress: number; leaseMs: number }): Promise<void> {
+  await db().job.updateMany({ where: { ...held(lease), state: "Processing" }, data: { progress: lease.progress, leaseUntil: new Date(Date.now() + lease.leaseMs) } });
+}
+
+/** Ends a job; inside `tx` when given, so that its outputs commit with it. */
+export async function finish(lease: Lease & { state: "Finished" | "Error" | "Canceled"; error?: StoredJobError }, tx: Prisma.TransactionClient = db()): Promise<void> {
+  const { state, error } = lease;
+  await tx.job.updateMany({ where: held(lease), data: { state, ...(state === "Finished" ? { progress: 100 } : {}), error: error ? { ...error } : undefined, endTime: new Date(), leaseOwner: null, leaseUntil: null } });
+}
+
+/** cancelJob: a job not yet running is canceled at once; a running one is marked for its worker to stop. */
+export async function cancel(jobId: string): Promise<void> {
+  await db().job.updateMany({ where: { id: jobId, state: { in: ["Scheduled", "Queued"] } }, data: { state: "Canceled", endTime: new Date() } });
+  await db().job.updateMany({ where: { id: jobId, state: "Processing" }, data: { state: "Canceling" } });
+}
+
+/** Hands a job back, scheduled, for the next worker (a stopping worker does). */
+export async function requeue(lease: Lease): Promise<void> {
+  await db().job.updateMany({ where: held(lease), data: { state: "Scheduled", progress: 0, startTime: null, leaseOwner: null, leaseUntil: null } });
+}
+
+/** Gives a job back untouched, to be claimed again after `waitMs`. */
+export async function release(lease: Lease & { waitMs: number }): Promise<void> {
+  await db().job.updateMany({ where: held(lease), data: { leaseOwner: null, leaseUntil: new Date(Date.now() + lease.waitMs) } });
+}
