@@ -81,10 +81,38 @@ export interface FetchLimits {
 
 const MAX_REDIRECTS = 5;
 
+const cidrs = (...ranges: string[]) => ranges.map((range) => ipaddr.parseCIDR(range));
+
+/**
+ * IANA's IPv4 and IPv6 Special-Purpose Address Registries, and multicast. Ranges that IANA marks
+ * globally reachable (AS112, AMT, PCP and TURN anycast, ORCHIDv2, DRIP) are refused as well: they
+ * are DNS sinks, relays and identifiers, never a media file's server, so refusing them costs no
+ * real input and leaves no exception inside a special-purpose block to get wrong.
+ */
+const SPECIAL_PURPOSE = {
+  unspecified: cidrs("0.0.0.0/8", "::/128"),
+  loopback: cidrs("127.0.0.0/8", "::1/128"),
+  private: cidrs("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"),
+  carrierGradeNat: cidrs("100.64.0.0/10"),
+  linkLocal: cidrs("169.254.0.0/16", "fe80::/10"),
+  multicast: cidrs("224.0.0.0/4", "ff00::/8"),
+  broadcast: cidrs("255.255.255.255/32"),
+  reserved: cidrs("240.0.0.0/4"),
+  documentation: cidrs("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32", "3fff::/20"),
+  benchmarking: cidrs("198.18.0.0/15"),
+  // Addresses that carry an IPv4 address or lead to a translator: what they reach is not what was checked.
+  translation: cidrs("::ffff:0:0/96", "64:ff9b::/96", "64:ff9b:1::/48", "2002::/16", "192.88.99.0/24"),
+  protocolAssignment: cidrs("192.0.0.0/24", "2001::/23", "100::/64", "192.31.196.0/24", "192.52.193.0/24", "192.175.48.0/24", "2620:4f:8000::/48"),
+};
+const GLOBAL_UNICAST_V6 = ipaddr.IPv6.parseCIDR("2000::/3");
+
+/** Why an address may not be fetched from, or null: only globally routable unicast addresses may, unless private networks are allowed (local profile). */
 function refusedAddress(address: string, allowPrivate: boolean): string | null {
   if (allowPrivate) return null;
-  const range = ipaddr.process(address).range();
-  return range === "unicast" ? null : range;
+  const ip = ipaddr.parse(address);
+  const range = ipaddr.subnetMatch(ip, SPECIAL_PURPOSE, "global");
+  if (range !== "global") return range;
+  return ip instanceof ipaddr.IPv6 && !ip.match(GLOBAL_UNICAST_V6) ? "non-global IPv6" : null;
 }
 
 /** Resolves names itself so that the address checked is the address connected to (no DNS rebinding). */
