@@ -18,28 +18,82 @@ export interface JobInputUrls {
 
 export class InvalidJobInput extends Error {
   override name = "InvalidJobInput";
+  /** The input's field at fault: "baseUri" or "files.<index>". */
+  constructor(
+    message: string,
+    readonly field: string,
+  ) {
+    super(message);
+  }
 }
 
-/** The full URL of each file: the base URI's path joined with the file, the base's query kept. */
+const directoryOf = (base: URL) => (base.pathname.endsWith("/") ? base.pathname : `${base.pathname}/`);
+
+function fetchable(url: URL, field: string): URL {
+  if (url.protocol !== "https:" && url.protocol !== "http:") throw new InvalidJobInput(`${redactUrl(url.href)}: only http and https inputs can be fetched.`, field);
+  return url;
+}
+
+/**
+ * Checks the path segments that a file adds: each must decode (percent-encoded UTF-8) to a name
+ * without control characters, and, under a base URI, without an encoded "/" or "\" that a server
+ * could decode into a way out of the base's directory.
+ */
+function checkSegments(shown: string, segments: string[], underBase: boolean, field: string): void {
+  for (const segment of segments) {
+    let name: string;
+    try {
+      name = decodeURIComponent(segment);
+    } catch {
+      throw new InvalidJobInput(`'${shown}': '${segment}' is not percent-encoded UTF-8, so it names no file.`, field);
+    }
+    if (/[\u0000-\u001f\u007f]/.test(name)) throw new InvalidJobInput(`'${shown}': a file name may not contain control characters.`, field);
+    if (underBase && /[/\\]/.test(name)) throw new InvalidJobInput(`'${shown}': an encoded '/' or '\\' would lead outside the base URI.`, field);
+  }
+}
+
+/**
+ * The full URL of each file: the base URI's path joined with the file, the base's query kept.
+ * A file must stay inside the base URI's directory, and every name must decode: what would fail
+ * in the worker, or fetch something else than the owner named, is refused here, at creation.
+ */
 export function inputUrls({ baseUri, files }: JobInputUrls): URL[] {
-  return files.map((file) => {
+  let base: URL | undefined;
+  if (baseUri) {
+    try {
+      base = fetchable(new URL(baseUri), "baseUri");
+    } catch (err) {
+      if (err instanceof InvalidJobInput) throw err;
+      throw new InvalidJobInput(`'${redactUrl(baseUri)}' is not a URL.`, "baseUri");
+    }
+  }
+  return files.map((file, i) => {
+    const field = `files.${i}`;
+    const shown = redactUrl(file);
     let url: URL;
     try {
-      if (!baseUri) url = new URL(file);
-      else {
-        const base = new URL(baseUri);
-        const dir = base.pathname.endsWith("/") ? base.pathname : `${base.pathname}/`;
-        url = new URL(file, `${base.origin}${dir}`);
-        if (!url.search && base.search) url.search = base.search;
-        url.username = base.username;
-        url.password = base.password;
-      }
+      url = new URL(file, base ? `${base.origin}${directoryOf(base)}` : undefined);
     } catch {
-      throw new InvalidJobInput(`'${redactUrl(baseUri ? `${baseUri} + ${file}` : file)}' is not a URL${baseUri ? "" : " (without baseUri, files must be full URLs)"}.`);
+      throw new InvalidJobInput(`'${shown}' is not a URL (without baseUri, files must be full URLs).`, field);
     }
-    if (url.protocol !== "https:" && url.protocol !== "http:") throw new InvalidJobInput(`${redactUrl(url.href)}: only http and https inputs can be fetched.`);
+    if (!base) {
+      checkSegments(shown, [url.pathname.split("/").pop()!], false, field);
+      return fetchable(url, field);
+    }
+    const directory = directoryOf(base);
+    if (url.origin !== base.origin || !url.pathname.startsWith(directory)) throw new InvalidJobInput(`'${shown}' leads outside the base URI ${redactUrl(base.href)}.`, field);
+    checkSegments(shown, url.pathname.slice(directory.length).split("/"), true, field);
+    if (!url.search && base.search) url.search = base.search;
+    url.username = base.username;
+    url.password = base.password;
     return url;
   });
+}
+
+/** The name a downloaded file gets in its output assets: the URL's last path segment, decoded. */
+export function inputFileName(url: URL, index: number): string {
+  const segment = url.pathname.split("/").pop();
+  return segment ? decodeURIComponent(segment) : `input-${index}`;
 }
 
 /** A URL as it may be shown: no credentials, no query string, no fragment. */

@@ -6,7 +6,7 @@ import { db } from "@/lib/db/client";
 import { DomainError } from "@/lib/errors";
 import { accountKey } from "@/lib/keys/hierarchy";
 import { runLoop, workerName } from "@/lib/workers/loop";
-import { downloadInput, inputUrls, JobInputError, type Downloaded, type JobInputUrls } from "./job-input";
+import { downloadInput, inputFileName, inputUrls, InvalidJobInput, JobInputError, type Downloaded, type JobInputUrls } from "./job-input";
 import * as store from "./job-store";
 import { type StoredJobError, type StoredJobOutput } from "./jobs";
 import { openSecretsOf } from "./secrets";
@@ -16,35 +16,55 @@ export type JobOutcome = { jobId: string; state: "Finished" | "Error" | "Cancele
 const PROGRESS_EVERY_MS = 500;
 const CANCEL_CHECK_MS = 1000;
 
+/** Attempts a job gets. A claim is one, even when its worker dies before it reports back. */
+const MAX_JOB_ATTEMPTS = 3;
+/** The wait after an attempt that failed unexpectedly, before the next: 10 s, then 40 s. */
+const backoffMs = (attempt: number) => 10_000 * 4 ** (attempt - 1);
+const outOfAttempts: StoredJobError = {
+  code: "ServiceError",
+  message: `The job failed, or its worker stopped, on each of its ${MAX_JOB_ATTEMPTS} attempts; it is not tried again.`,
+  category: "Service",
+  retry: "DoNotRetry",
+};
+const storedError = (err: JobInputError): StoredJobError => ({ code: err.code, message: err.message, category: err.category, retry: err.retry });
+
+type InputFile = Downloaded & { name: string };
+
+/** Ends a job, with the files of its output assets when Finished, and its audit event, in one transaction. */
+async function endJob(lease: store.Lease, state: "Finished" | "Error", error?: StoredJobError, files: InputFile[] = []): Promise<JobOutcome> {
+  await db().$transaction(async (tx) => {
+    const job = await tx.job.findUnique({ where: { id: lease.jobId }, select: { name: true, outputs: true, account: { select: { id: true, subscriptionId: true } } } });
+    if (!job) return;
+    const names = (job.outputs as unknown as StoredJobOutput[]).map((o) => o.assetName);
+    const assets = await tx.asset.findMany({ where: { accountId: job.account.id, name: { in: names } }, select: { id: true } });
+    for (const asset of state === "Finished" ? assets : []) {
+      for (const f of files) {
+        const data = { size: BigInt(f.size), sha256: f.sha256, content: new Uint8Array(f.content) };
+        await tx.assetFile.upsert({ where: { assetId_name: { assetId: asset.id, name: f.name } }, create: { assetId: asset.id, name: f.name, ...data }, update: data });
+      }
+    }
+    await store.finish({ ...lease, state, error }, tx);
+    await audit({ actor: "system:jobs", action: "job.run", outcome: state === "Finished" ? "success" : "failure", subscriptionId: job.account.subscriptionId, accountId: job.account.id, detail: { job: job.name, state, ...(error ? { code: error.code } : {}), files: files.length } }, tx);
+  });
+  return { jobId: lease.jobId, state, error };
+}
+
 /**
  * Runs one claimed job: opens its input URLs in memory, downloads each file into every output
  * asset. `shutdown` (the worker stopping) hands the job back, scheduled, for another worker.
+ * A job claimed once more than it has attempts (its worker died each time) ends in Error.
  */
-export async function runJob(jobId: string, owner: string, leaseMs: number, shutdown?: AbortSignal): Promise<JobOutcome> {
+export async function runJob({ id: jobId, attempts }: store.Claimed, owner: string, leaseMs: number, shutdown?: AbortSignal): Promise<JobOutcome> {
   const { jobs } = getConfig();
-  const job = await db().job.findUniqueOrThrow({ where: { id: jobId }, select: { id: true, name: true, state: true, outputs: true, account: true } });
+  const job = await db().job.findUniqueOrThrow({ where: { id: jobId }, select: { state: true, account: true } });
   const lease = { jobId, owner };
   const canceled = async (): Promise<JobOutcome> => {
     await store.finish({ ...lease, state: "Canceled" });
     return { jobId, state: "Canceled" };
   };
   if (job.state === "Canceling") return canceled();
+  if (attempts > MAX_JOB_ATTEMPTS) return endJob(lease, "Error", outOfAttempts);
   const isCanceling = async () => (await db().job.findUnique({ where: { id: jobId }, select: { state: true } }))?.state === "Canceling";
-  const finish = async (state: "Finished" | "Error", error?: StoredJobError, files: (Downloaded & { name: string })[] = []) => {
-    await db().$transaction(async (tx) => {
-      const names = (job.outputs as unknown as StoredJobOutput[]).map((o) => o.assetName);
-      const assets = await tx.asset.findMany({ where: { accountId: job.account.id, name: { in: names } }, select: { id: true } });
-      for (const asset of state === "Finished" ? assets : []) {
-        for (const f of files) {
-          const data = { size: BigInt(f.size), sha256: f.sha256, content: new Uint8Array(f.content) };
-          await tx.assetFile.upsert({ where: { assetId_name: { assetId: asset.id, name: f.name } }, create: { assetId: asset.id, name: f.name, ...data }, update: data });
-        }
-      }
-      await store.finish({ ...lease, state, error }, tx);
-      await audit({ actor: "system:jobs", action: "job.run", outcome: state === "Finished" ? "success" : "failure", subscriptionId: job.account.subscriptionId, accountId: job.account.id, detail: { job: job.name, state, ...(error ? { code: error.code } : {}), files: files.length } }, tx);
-    });
-    return { jobId, state, error } satisfies JobOutcome;
-  };
 
   if (!decide(job.account, "jobs.run").allowed) return release(jobId, owner);
   let input: JobInputUrls;
@@ -54,12 +74,21 @@ export async function runJob(jobId: string, owner: string, leaseMs: number, shut
   } catch (err) {
     // Key Vault not answering definitively: the job waits for a later try, nothing is lost.
     if (err instanceof DomainError && err.code === "KeyVaultUnavailable") return release(jobId, owner);
+    // JSON.parse quotes what it read, and that is the input URL with its SAS: never into a log.
+    if (err instanceof SyntaxError) throw new Error("the job's sealed input is not the JSON of an input");
     throw err;
   }
 
+  let urls: URL[];
+  try {
+    urls = inputUrls(input);
+  } catch (err) {
+    // Stored before inputs were checked this closely: it can never run, so it ends now.
+    if (!(err instanceof InvalidJobInput)) throw err;
+    return endJob(lease, "Error", storedError(new JobInputError("DownloadNotAccessible", err.message, "DoNotRetry")));
+  }
   await store.start(lease);
-  const urls = inputUrls(input);
-  const files: (Downloaded & { name: string })[] = [];
+  const files: InputFile[] = [];
   // cancelJob marks the job Canceling; the watch sees it within a second and stops the download.
   const cancel = new AbortController();
   const stopping = () => cancel.abort("shutdown");
@@ -76,13 +105,13 @@ export async function runJob(jobId: string, owner: string, leaseMs: number, shut
         const share = total ? Math.min(1, received / total) : 0.5;
         void store.progress({ ...lease, progress: Math.floor(((i + share) / urls.length) * 99), leaseMs });
       }, cancel.signal);
-      files.push({ ...downloaded, name: decodeURIComponent(url.pathname.split("/").pop() || `input-${i}`) });
+      files.push({ ...downloaded, name: inputFileName(url, i) });
     }
   } catch (err) {
     // Once canceled, whatever the download threw on its way out (or just before the watch saw it) is moot.
     if (!cancel.signal.aborted && !(await isCanceling())) {
       if (!(err instanceof JobInputError)) throw err;
-      return finish("Error", { code: err.code, message: err.message, category: err.category, retry: err.retry });
+      return endJob(lease, "Error", storedError(err));
     }
   } finally {
     clearInterval(watch);
@@ -93,12 +122,20 @@ export async function runJob(jobId: string, owner: string, leaseMs: number, shut
     return { jobId, state: "Deferred" };
   }
   if (cancel.signal.aborted || (await isCanceling())) return canceled();
-  return finish("Finished", undefined, files);
+  return endJob(lease, "Finished", undefined, files);
 }
 
-/** Gives a job back untouched, to be tried again after a short wait. */
+/** Gives a job back untouched, its attempt not counted, to be tried again after a short wait. */
 async function release(jobId: string, owner: string): Promise<JobOutcome> {
   await store.release({ jobId, owner, waitMs: 5000 });
+  return { jobId, state: "Deferred" };
+}
+
+/** After an attempt that threw (a defect, or a job that cannot run): again after a backoff, or Error after the last attempt. */
+async function failed({ id: jobId, attempts }: store.Claimed, owner: string, err: Error): Promise<JobOutcome> {
+  console.error(`[jobs] job ${jobId} failed on attempt ${attempts} of ${MAX_JOB_ATTEMPTS}:`, err.message);
+  if (attempts >= MAX_JOB_ATTEMPTS) return endJob({ jobId, owner }, "Error", outOfAttempts);
+  await store.retry({ jobId, owner, waitMs: backoffMs(attempts) });
   return { jobId, state: "Deferred" };
 }
 
@@ -120,26 +157,23 @@ export function startJobRunner(options: { loop: boolean; onOutcome?: (o: JobOutc
   const shutdown = new AbortController();
   const running = new Set<Promise<JobOutcome>>();
 
-  async function run(id: string): Promise<JobOutcome> {
-    const outcome = await runJob(id, owner, leaseMs, shutdown.signal).catch(async (err: Error) => {
-      console.error(`[jobs] job ${id} failed:`, err.message);
-      return release(id, owner);
-    });
+  async function run(claimed: store.Claimed): Promise<JobOutcome> {
+    const outcome = await runJob(claimed, owner, leaseMs, shutdown.signal).catch((err: Error) => failed(claimed, owner, err));
     options.onOutcome?.(outcome);
     return outcome;
   }
 
   async function runOnce(): Promise<JobOutcome | null> {
-    const id = await store.claim({ owner, leaseMs });
-    return id ? run(id) : null;
+    const claimed = await store.claim({ owner, leaseMs });
+    return claimed ? run(claimed) : null;
   }
 
   const loop = options.loop
     ? runLoop("jobs", async () => {
         if (running.size >= jobs.concurrency) return { more: false, waitMs: 100 };
-        const id = await store.claim({ owner, leaseMs });
-        if (!id) return { more: false, waitMs: jobs.pollIntervalMs };
-        const job = run(id).finally(() => running.delete(job));
+        const claimed = await store.claim({ owner, leaseMs });
+        if (!claimed) return { more: false, waitMs: jobs.pollIntervalMs };
+        const job = run(claimed).finally(() => running.delete(job));
         running.add(job);
         return { more: running.size < jobs.concurrency, waitMs: 100 };
       })

@@ -35,12 +35,14 @@ interface Given {
   leaseOwner?: string;
   leaseUntil?: Date;
   progress?: number;
+  attempts?: number;
 }
 interface Expected {
   state: JobState;
   /** Who holds the lease afterwards (null: nobody). */
   leaseOwner: string | null;
   progress?: number;
+  attempts?: number;
   /** Whether the lease (or, without an owner, the wait) ends in the future. */
   waiting?: boolean;
   ended?: boolean;
@@ -50,15 +52,16 @@ interface Expected {
 type Row = [string, Given, (jobId: string) => Promise<unknown>, Expected & { claimed?: boolean }];
 
 const lease = (jobId: string, owner = ME) => ({ jobId, owner });
-const claimed = async (jobId: string) => assert.equal(await store.claim({ owner: ME, leaseMs: LEASE_MS }), jobId);
+const claimed = async (jobId: string) => assert.equal((await store.claim({ owner: ME, leaseMs: LEASE_MS }))?.id, jobId);
 const notClaimed = async () => assert.equal(await store.claim({ owner: ME, leaseMs: LEASE_MS }), null);
 
 const table: Row[] = [
-  ["claim: a scheduled job", { state: "Scheduled" }, claimed, { state: "Scheduled", leaseOwner: ME, waiting: true }],
+  ["claim: a scheduled job, counting an attempt", { state: "Scheduled" }, claimed, { state: "Scheduled", leaseOwner: ME, waiting: true, attempts: 1 }],
   ["claim: a queued job", { state: "Queued" }, claimed, { state: "Queued", leaseOwner: ME, waiting: true }],
   ["claim: a released job whose wait is over", { state: "Scheduled", leaseUntil: past() }, claimed, { state: "Scheduled", leaseOwner: ME, waiting: true }],
   ["claim: not a released job still waiting", { state: "Scheduled", leaseUntil: future() }, notClaimed, { state: "Scheduled", leaseOwner: null, waiting: true }],
-  ["claim: a running job whose worker's lease ended", { state: "Processing", leaseOwner: OTHER, leaseUntil: past() }, claimed, { state: "Processing", leaseOwner: ME, waiting: true }],
+  ["claim: not a job to retry before its backoff ends", { state: "Scheduled", leaseUntil: future(), attempts: 1 }, notClaimed, { state: "Scheduled", leaseOwner: null, waiting: true, attempts: 1 }],
+  ["claim: a running job whose worker's lease ended, its dead worker's attempt counted", { state: "Processing", leaseOwner: OTHER, leaseUntil: past(), attempts: 1 }, claimed, { state: "Processing", leaseOwner: ME, waiting: true, attempts: 2 }],
   ["claim: a canceling job whose worker's lease ended", { state: "Canceling", leaseOwner: OTHER, leaseUntil: past() }, claimed, { state: "Canceling", leaseOwner: ME, waiting: true }],
   ["claim: not a running job under a live lease", { state: "Processing", leaseOwner: OTHER, leaseUntil: future() }, notClaimed, { state: "Processing", leaseOwner: OTHER, waiting: true }],
   ["claim: not a finished job", { state: "Finished" }, notClaimed, { state: "Finished", leaseOwner: null }],
@@ -77,9 +80,12 @@ const table: Row[] = [
   ["cancel: a queued job at once", { state: "Queued" }, (id) => store.cancel(id), { state: "Canceled", leaseOwner: null, ended: true }],
   ["cancel: a running job through its worker", { state: "Processing", leaseOwner: OTHER, leaseUntil: future() }, (id) => store.cancel(id), { state: "Canceling", leaseOwner: OTHER, ended: false }],
   ["cancel: not a finished job", { state: "Finished" }, (id) => store.cancel(id), { state: "Finished", leaseOwner: null, ended: false }],
-  ["requeue: a running job, scheduled again from 0%", { state: "Processing", leaseOwner: ME, leaseUntil: future(), progress: 30 }, (id) => store.requeue(lease(id)), { state: "Scheduled", leaseOwner: null, progress: 0, waiting: false }],
+  ["requeue: a running job, scheduled again from 0%, its attempt given back", { state: "Processing", leaseOwner: ME, leaseUntil: future(), progress: 30, attempts: 2 }, (id) => store.requeue(lease(id)), { state: "Scheduled", leaseOwner: null, progress: 0, waiting: false, attempts: 1 }],
   ["requeue: not another worker's job", { state: "Processing", leaseOwner: OTHER, leaseUntil: future(), progress: 30 }, (id) => store.requeue(lease(id)), { state: "Processing", leaseOwner: OTHER, progress: 30 }],
-  ["release: a claimed job, untouched, after a wait", { state: "Scheduled", leaseOwner: ME, leaseUntil: future() }, (id) => store.release({ ...lease(id), waitMs: 5000 }), { state: "Scheduled", leaseOwner: null, waiting: true }],
+  ["retry: a failed attempt, scheduled again after its backoff, the attempt counted", { state: "Processing", leaseOwner: ME, leaseUntil: future(), progress: 30, attempts: 2 }, (id) => store.retry({ ...lease(id), waitMs: 5000 }), { state: "Scheduled", leaseOwner: null, progress: 0, waiting: true, attempts: 2 }],
+  ["retry: not a canceling job (its next claim cancels it)", { state: "Canceling", leaseOwner: ME, leaseUntil: future(), attempts: 2 }, (id) => store.retry({ ...lease(id), waitMs: 5000 }), { state: "Canceling", leaseOwner: ME, attempts: 2 }],
+  ["retry: not another worker's job", { state: "Processing", leaseOwner: OTHER, leaseUntil: future(), attempts: 2 }, (id) => store.retry({ ...lease(id), waitMs: 5000 }), { state: "Processing", leaseOwner: OTHER, attempts: 2 }],
+  ["release: a claimed job, untouched, after a wait, its attempt given back", { state: "Scheduled", leaseOwner: ME, leaseUntil: future(), attempts: 1 }, (id) => store.release({ ...lease(id), waitMs: 5000 }), { state: "Scheduled", leaseOwner: null, waiting: true, attempts: 0 }],
   ["release: not another worker's job", { state: "Processing", leaseOwner: OTHER, leaseUntil: future() }, (id) => store.release({ ...lease(id), waitMs: 5000 }), { state: "Processing", leaseOwner: OTHER, waiting: true }],
 ];
 
@@ -93,6 +99,7 @@ describe("job state machine", () => {
       const row = await database.db.job.findUniqueOrThrow({ where: { id: job.id } });
       const actual: Expected = { state: row.state, leaseOwner: row.leaseOwner };
       if (expected.progress !== undefined) actual.progress = row.progress;
+      if (expected.attempts !== undefined) actual.attempts = row.attempts;
       if (expected.waiting !== undefined) actual.waiting = row.leaseUntil !== null && row.leaseUntil > new Date();
       if (expected.ended !== undefined) actual.ended = row.endTime !== null;
       if (expected.error !== undefined) actual.error = (row.error as { code?: string } | null)?.code;
@@ -119,7 +126,7 @@ describe("job state machine", () => {
     const newer = await make("newer", "Normal", new Date(Date.now() - 1000));
     const high = await make("high", "High", new Date());
     const order = [];
-    for (let id = await store.claim({ owner: ME, leaseMs: LEASE_MS }); id; id = await store.claim({ owner: ME, leaseMs: LEASE_MS })) order.push(id);
+    for (let next = await store.claim({ owner: ME, leaseMs: LEASE_MS }); next; next = await store.claim({ owner: ME, leaseMs: LEASE_MS })) order.push(next.id);
     assert.deepEqual(order, [high.id, older.id, newer.id]);
   });
 });

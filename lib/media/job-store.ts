@@ -8,28 +8,39 @@ import type { StoredJobError } from "./jobs";
  *
  * | transition | from                                                        | to                                      |
  * |------------|-------------------------------------------------------------|-----------------------------------------|
- * | claim      | Scheduled/Queued, not waiting; Processing/Canceling whose lease ended | same state, leased to the worker |
+ * | claim      | Scheduled/Queued, not waiting; Processing/Canceling whose lease ended | same state, leased, one attempt more |
  * | start      | leased                                                      | Processing, progress 0                  |
  * | progress   | Processing, leased                                          | Processing, progress set, lease renewed |
  * | finish     | leased                                                      | Finished, Error or Canceled; no lease   |
  * | cancel     | Scheduled/Queued; Processing                                | Canceled; Canceling                     |
- * | requeue    | leased                                                      | Scheduled, progress 0; no lease         |
- * | release    | leased                                                      | same state, waiting `waitMs`; no lease  |
+ * | requeue    | leased                                                      | Scheduled, progress 0; no lease, attempt given back |
+ * | retry      | leased, not Canceling                                       | Scheduled, progress 0, waiting `waitMs` |
+ * | release    | leased                                                      | same state, waiting `waitMs`; attempt given back |
+ *
+ * "Waiting" is `leaseUntil` without an owner: claim takes the job only once that time has passed.
  */
 export interface Lease {
   jobId: string;
   owner: string;
 }
 
+export interface Claimed {
+  id: string;
+  /** Counting this claim. */
+  attempts: number;
+}
+
 const held = ({ jobId, owner }: Lease) => ({ id: jobId, leaseOwner: owner });
+const scheduledAgain = { state: "Scheduled", progress: 0, startTime: null, leaseOwner: null } as const;
 
 /**
  * Claims the oldest runnable job: scheduled, or left running by a worker whose lease ended.
  * Jobs of an account whose customer key is inaccessible wait, and run when the key is back.
+ * The claim counts as an attempt at once, so that a worker dying mid-download still uses one up.
  */
-export async function claim({ owner, leaseMs }: { owner: string; leaseMs: number }): Promise<string | null> {
-  const rows = await db().$queryRaw<{ id: string }[]>`
-    UPDATE "Job" SET "leaseOwner" = ${owner}, "leaseUntil" = now() + make_interval(secs => ${leaseMs / 1000})
+export async function claim({ owner, leaseMs }: { owner: string; leaseMs: number }): Promise<Claimed | null> {
+  const rows = await db().$queryRaw<Claimed[]>`
+    UPDATE "Job" SET "leaseOwner" = ${owner}, "leaseUntil" = now() + make_interval(secs => ${leaseMs / 1000}), attempts = attempts + 1
     WHERE id IN (
       SELECT j.id FROM "Job" j JOIN "MediaAccount" a ON a.id = j."accountId"
       WHERE (j.state IN ('Scheduled', 'Queued') AND (j."leaseUntil" IS NULL OR j."leaseUntil" < now())
@@ -39,8 +50,8 @@ export async function claim({ owner, leaseMs }: { owner: string; leaseMs: number
       LIMIT 1
       FOR UPDATE OF j SKIP LOCKED
     )
-    RETURNING id`;
-  return rows[0]?.id ?? null;
+    RETURNING id, attempts`;
+  return rows[0] ?? null;
 }
 
 export async function start(lease: Lease): Promise<void> {
@@ -64,12 +75,17 @@ export async function cancel(jobId: string): Promise<void> {
   await db().job.updateMany({ where: { id: jobId, state: "Processing" }, data: { state: "Canceling" } });
 }
 
-/** Hands a job back, scheduled, for the next worker (a stopping worker does). */
+/** Hands a job back, scheduled, for the next worker (a stopping worker does); the attempt does not count. */
 export async function requeue(lease: Lease): Promise<void> {
-  await db().job.updateMany({ where: held(lease), data: { state: "Scheduled", progress: 0, startTime: null, leaseOwner: null, leaseUntil: null } });
+  await db().job.updateMany({ where: held(lease), data: { ...scheduledAgain, leaseUntil: null, attempts: { decrement: 1 } } });
 }
 
-/** Gives a job back untouched, to be claimed again after `waitMs`. */
+/** Schedules a job whose attempt failed again, to be claimed after `waitMs` (the backoff); a canceling one stays for its next claim to cancel. */
+export async function retry(lease: Lease & { waitMs: number }): Promise<void> {
+  await db().job.updateMany({ where: { ...held(lease), state: { not: "Canceling" } }, data: { ...scheduledAgain, leaseUntil: new Date(Date.now() + lease.waitMs) } });
+}
+
+/** Gives a job back untouched, to be claimed again after `waitMs`; the attempt does not count. */
 export async function release(lease: Lease & { waitMs: number }): Promise<void> {
-  await db().job.updateMany({ where: held(lease), data: { leaseOwner: null, leaseUntil: new Date(Date.now() + lease.waitMs) } });
+  await db().job.updateMany({ where: held(lease), data: { leaseOwner: null, leaseUntil: new Date(Date.now() + lease.waitMs), attempts: { decrement: 1 } } });
 }

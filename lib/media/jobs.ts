@@ -116,7 +116,10 @@ export async function putJob(scope: MediaScope, name: string, body: unknown) {
   try {
     inputUrls(input);
   } catch (err) {
-    if (err instanceof InvalidJobInput) throw new DomainError("InvalidRequestContent", err.message, "body.properties.input");
+    if (err instanceof InvalidJobInput) {
+      const field = `body.properties.input.${err.field}`;
+      throw new DomainError("InvalidRequestContent", `${field}: ${err.message}`, field);
+    }
     throw err;
   }
   const outputsNeeded = (transform.outputs as unknown[]).length;
