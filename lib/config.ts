@@ -44,6 +44,9 @@ const common = {
   /** Limits on what a JobInputHttp download may take: bytes per input, seconds per file. */
   JOB_INPUT_MAX_BYTES: z.coerce.number().int().min(1).default(256 * 1024 * 1024),
   JOB_INPUT_TIMEOUT_SECONDS: z.coerce.number().min(1).max(3600).default(300),
+  /** A portal session ends after this long without a request, and this long after sign-in whatever happens. */
+  SESSION_IDLE_MINUTES: z.coerce.number().min(1).max(24 * 60).default(60),
+  SESSION_ABSOLUTE_HOURS: z.coerce.number().min(1).max(7 * 24).default(8),
   DATA_DIR: z.string().min(1).default(".data"),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
 };
@@ -157,6 +160,7 @@ function toConfig(env: z.infer<typeof Env>) {
     publicUrl,
     /** The portal's app registration (multi-tenant sign-in) and the REST API's token audiences. */
     auth: { ...auth, authority: `${endpoints.authorityHost}/organizations` },
+    sessions: { idleMs: env.SESSION_IDLE_MINUTES * 60_000, absoluteMs: env.SESSION_ABSOLUTE_HOURS * 3_600_000 },
     dataDir,
     logLevel: env.LOG_LEVEL,
     database,
