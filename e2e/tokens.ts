@@ -15,7 +15,9 @@ const emulatorKey = () => (JSON.parse(readFileSync(path.join(e2eStack.dataDir, "
 export async function mintToken(claims: { oid: string; tid: string; name?: string; idtyp?: string }, twist: { expired?: boolean; audience?: string; foreignKey?: boolean } = {}) {
   const key = emulatorKey();
   const now = Math.floor(Date.now() / 1000);
-  const jwt = new SignJWT({ ...claims, ver: "2.0" })
+  // As Entra ID issues them: a user's ARM token carries its delegated scope, an app's names the client.
+  const grant = claims.idtyp === "app" ? { appid: claims.oid } : { scp: "user_impersonation", azp: "04b07795-8ddb-461a-bbee-02f9e1bf7b46" };
+  const jwt = new SignJWT({ ...claims, ...grant, ver: "2.0" })
     .setProtectedHeader({ alg: "RS256", kid: key.kid })
     .setIssuer(`${e2eStack.emulatorUrl}/${claims.tid}/v2.0`)
     .setAudience(twist.audience ?? e2eStack.emulatorUrl)

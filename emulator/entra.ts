@@ -147,7 +147,8 @@ button{display:block;width:100%;text-align:left;padding:.75rem;margin:.5rem 0;fo
       aud: resource ?? app.clientId,
       azp: app.clientId,
       appid: app.clientId,
-      scp: requested.map((s) => s.slice(s.lastIndexOf("/") + 1)).join(" ") || "openid",
+      // `/.default` grants what the user consented to: user_impersonation for ARM and Key Vault.
+      scp: requested.map((s) => s.slice(s.lastIndexOf("/") + 1).replace(/^\.default$/, "user_impersonation")).join(" ") || "openid",
       idtyp: "user",
       name: user.name,
       preferred_username: user.upn,
@@ -192,7 +193,7 @@ button{display:block;width:100%;text-align:left;padding:.75rem;margin:.5rem 0;fo
       if (!resource || (!v1 && !scope.endsWith("/.default"))) {
         return aadError(400, "invalid_scope", 1002012, "The provided value for scope is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier.");
       }
-      const issued = await tokens.issue({ tid: app.tenantId, oid: app.objectId, aud: resource, appid: app.clientId, azp: app.clientId, idtyp: "app", roles: [] });
+      const issued = await tokens.issue({ tid: app.tenantId, oid: app.objectId, aud: resource, appid: app.clientId, azp: app.clientId, idtyp: "app" });
       return reply(200, {
         token_type: "Bearer",
         expires_in: 3599,

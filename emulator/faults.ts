@@ -8,7 +8,7 @@ import { z } from "zod";
 
 export const FaultInput = z
   .object({
-    target: z.enum(["keyvault", "managed-identity"]).default("keyvault"),
+    target: z.enum(["keyvault", "managed-identity", "entra"]).default("keyvault"),
     vault: z.string().toLowerCase().optional(),
     key: z.string().toLowerCase().optional(),
     operation: z.string().optional(),
@@ -73,7 +73,7 @@ export class Faults {
     return fired;
   }
 
-  /** { keyvault: { vault: { operation: n } }, "managed-identity": { "-": { token: n } } } */
+  /** { keyvault: { vault: { operation: n } }, "managed-identity": { "-": { token: n } }, entra: { "-": { jwks: n } } } */
   counters(): Record<string, Record<string, Record<string, number>>> {
     const out: Record<string, Record<string, Record<string, number>>> = {};
     for (const [counter, n] of this.counts) {

@@ -191,7 +191,9 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     if (/^\/(subscriptions|providers)(\/|$)/i.test(p)) {
       return (await arm.handle(req)) ?? reply(404, { error: { code: "InvalidResourceType", message: `The resource type for '${p}' could not be found.` } });
     }
-    return (await entra.dispatch(req)) ?? reply(404, { error: "not_found", error_description: `No Entra ID endpoint at ${p}.` });
+    // Signing-key fetches are counted (and can fail on demand): a token verifier must cache them.
+    const jwksFault = /\/discovery\/(v2\.0\/)?keys$/.test(p) ? await applyFaults(faults.record({ target: "entra", operation: "jwks" })) : null;
+    return jwksFault ?? (await entra.dispatch(req)) ?? reply(404, { error: "not_found", error_description: `No Entra ID endpoint at ${p}.` });
   }
 
   function handler(routeFor: (req: EmuRequest) => Promise<Reply>) {

@@ -91,6 +91,16 @@ describe("loadConfig", () => {
     assert.deepEqual(loadConfig({ ...azureEnv, KEYVAULT_DNS_SUFFIXES: " .vault.azure.net , .vault.example " }).endpoints.keyVaultDnsSuffixes, [".vault.azure.net", ".vault.example"]);
   });
 
+  it("refuses a PUBLIC_URL that is not https in the azure profile", () => {
+    assert.match(errorOf({ ...azureEnv, PUBLIC_URL: "http://media.example.com" }), /- PUBLIC_URL: must be an https:\/\/ URL/);
+    assert.equal(loadConfig(azureEnv).publicUrl, "https://media.example.com");
+  });
+
+  it("accepts bearer tokens for the App ID URI by default, never the bare client id that ID tokens carry", () => {
+    assert.deepEqual(loadConfig(azureEnv).auth.apiAudiences, [`api://${azureEnv.AZURE_CLIENT_ID}`]);
+    assert.deepEqual(loadConfig({ ...azureEnv, API_AUDIENCES: `api://x, ${azureEnv.AZURE_CLIENT_ID}` }).auth.apiAudiences, ["api://x", azureEnv.AZURE_CLIENT_ID]);
+  });
+
   it("refuses an unknown profile and a short session secret without echoing its value", () => {
     assert.match(errorOf({ APP_PROFILE: "staging" }), /APP_PROFILE/);
     const message = errorOf({ ...azureEnv, SESSION_SECRET: "short-secret-value" });

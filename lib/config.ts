@@ -44,6 +44,9 @@ const common = {
   /** Limits on what a JobInputHttp download may take: bytes per input, seconds per file. */
   JOB_INPUT_MAX_BYTES: z.coerce.number().int().min(1).default(256 * 1024 * 1024),
   JOB_INPUT_TIMEOUT_SECONDS: z.coerce.number().min(1).max(3600).default(300),
+  /** A portal session ends after this long without a request, and this long after sign-in whatever happens. */
+  SESSION_IDLE_MINUTES: z.coerce.number().min(1).max(24 * 60).default(60),
+  SESSION_ABSOLUTE_HOURS: z.coerce.number().min(1).max(7 * 24).default(8),
   DATA_DIR: z.string().min(1).default(".data"),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
 };
@@ -65,7 +68,8 @@ const AzureEnv = z.object({
   APP_PROFILE: z.literal("azure"),
   ...common,
   DATABASE_URL: postgresUrl,
-  PUBLIC_URL: z.url(),
+  /** https only: the session cookie is Secure, and sign-in redirects must not travel in clear. */
+  PUBLIC_URL: z.url({ protocol: /^https$/, error: "must be an https:// URL" }),
   AZURE_TENANT_ID: z.uuid(),
   AZURE_CLIENT_ID: z.uuid(),
   AZURE_CLIENT_SECRET: z.string().min(1),
@@ -76,7 +80,11 @@ const AzureEnv = z.object({
     ".vault.azure.cn",
     ".vault.usgovcloudapi.net",
   ]),
-  /** Audiences the REST API accepts in bearer tokens; default api://AZURE_CLIENT_ID. */
+  /**
+   * Audiences the REST API accepts in bearer tokens; default api://AZURE_CLIENT_ID (the App ID URI,
+   * the audience of v1 access tokens). Never the bare client id by default: it is also the
+   * audience of the portal's own ID tokens (add it only for v2 access tokens: ID tokens are refused anyway).
+   */
   API_AUDIENCES: csv.optional(),
   /** The service's own key (a versionless or versioned Key Vault key id) that wraps system-key accounts. */
   SYSTEM_KEY_ID: z.url(),
@@ -133,7 +141,7 @@ function toConfig(env: z.infer<typeof Env>) {
           tenantId: env.AZURE_TENANT_ID,
           clientId: env.AZURE_CLIENT_ID,
           clientSecret: env.AZURE_CLIENT_SECRET,
-          apiAudiences: env.API_AUDIENCES ?? [`api://${env.AZURE_CLIENT_ID}`, env.AZURE_CLIENT_ID],
+          apiAudiences: env.API_AUDIENCES ?? [`api://${env.AZURE_CLIENT_ID}`],
           /** null in the local profile: a random secret is kept in DATA_DIR (lib/auth/keys.ts). */
           sessionSecret: env.SESSION_SECRET as string | null,
         }
@@ -152,6 +160,7 @@ function toConfig(env: z.infer<typeof Env>) {
     publicUrl,
     /** The portal's app registration (multi-tenant sign-in) and the REST API's token audiences. */
     auth: { ...auth, authority: `${endpoints.authorityHost}/organizations` },
+    sessions: { idleMs: env.SESSION_IDLE_MINUTES * 60_000, absoluteMs: env.SESSION_ABSOLUTE_HOURS * 3_600_000 },
     dataDir,
     logLevel: env.LOG_LEVEL,
     database,

@@ -8,10 +8,10 @@ import type { AccountRecord, AccountRef } from "@/lib/accounts/store";
 import { vaultLookupAs } from "@/lib/azure/arm-vaults";
 import { resolveUserAssignedIdentity } from "@/lib/azure/user-identities";
 import { keyIdentifierOf } from "@/lib/keys/hierarchy";
+import { countAnonymousRefusal, sourceOf } from "@/lib/auth/anonymous-refusals";
 import { principalFromBearer } from "@/lib/auth/bearer";
 import type { Principal } from "@/lib/auth/principal";
 import { getConfig } from "@/lib/config";
-import { audit } from "@/lib/audit";
 import { armErrorBody, DomainError, parseOrInvalid } from "@/lib/errors";
 import { accountRefOf, json, readBody } from "./http";
 import { mediaResourcePath, routeMediaResource } from "./media-resources";
@@ -193,10 +193,8 @@ export async function handleMediaApi(request: Request): Promise<Response> {
     return resource ? await routeMediaResource(request, principal, resource) : await route(request, principal, url.pathname, armToken);
   } catch (err) {
     if (!(err instanceof DomainError)) throw err;
-    if (err.status === 401) {
-      // Denied before anyone is known: the principal is unknown, the target and reason are not.
-      await audit({ actor: "anonymous", action: `api.${request.method.toLowerCase()}`, outcome: "denied", detail: { target: url.pathname, reason: err.code } });
-    }
+    // Denied before anyone is known: counted per source, audited once a minute (not a row per request).
+    if (err.status === 401) countAnonymousRefusal(sourceOf(request), { path: `${request.method} ${url.pathname}`, reason: err.code });
     const challenge: Record<string, string> =
       err.status === 401 ? { "WWW-Authenticate": `Bearer authorization_uri="${getConfig().endpoints.authorityHost}/common", error="invalid_token", error_description="${err.code}"` } : {};
     if (err.retryAfterSeconds) challenge["Retry-After"] = String(err.retryAfterSeconds);

@@ -9,7 +9,9 @@ import type { Principal } from "./principal";
 
 const JWKS_TTL_MS = 60 * 60 * 1000;
 const JWKS_MIN_REFRESH_MS = 60 * 1000;
-let jwks: { set: ReturnType<typeof createLocalJWKSet>; kids: Set<string>; fetchedAt: number } | undefined;
+type Jwks = { set: ReturnType<typeof createLocalJWKSet>; kids: Set<string>; fetchedAt: number };
+let jwks: Jwks | undefined;
+let inFlight: Promise<Jwks> | undefined;
 
 async function fetchJwks(url: string): Promise<JSONWebKeySet> {
   const res = await httpsRequest(url, { agent: azureAgent(), timeoutMs: 5000 });
@@ -17,29 +19,53 @@ async function fetchJwks(url: string): Promise<JSONWebKeySet> {
   return JSON.parse(res.text) as JSONWebKeySet;
 }
 
-/** Entra ID's signing keys (common to every tenant), cached; refetched for an unknown kid, at most once a minute. */
+/** One fetch at a time (single flight): every request that needs the keys meanwhile waits for it. */
+function refreshJwks(): Promise<Jwks> {
+  inFlight ??= fetchJwks(`${getConfig().endpoints.authorityHost}/common/discovery/v2.0/keys`)
+    .then((keys) => (jwks = { set: createLocalJWKSet(keys), kids: new Set(keys.keys.map((k) => k.kid ?? "")), fetchedAt: Date.now() }))
+    .finally(() => (inFlight = undefined));
+  return inFlight;
+}
+
+/**
+ * Entra ID's signing keys (common to every tenant), cached for an hour. An unknown kid refetches
+ * them, at most once a minute: tokens with made-up kids must not turn into a JWKS request each.
+ */
 async function signingKeys(kid: string | undefined) {
-  const stale = !jwks || Date.now() - jwks.fetchedAt > JWKS_TTL_MS;
-  const unknownKid = kid && jwks && !jwks.kids.has(kid) && Date.now() - jwks.fetchedAt > JWKS_MIN_REFRESH_MS;
-  if (stale || unknownKid) {
-    const keys = await fetchJwks(`${getConfig().endpoints.authorityHost}/common/discovery/v2.0/keys`);
-    jwks = { set: createLocalJWKSet(keys), kids: new Set(keys.keys.map((k) => k.kid ?? "")), fetchedAt: Date.now() };
-  }
-  return jwks!.set;
+  if (!jwks || Date.now() - jwks.fetchedAt > JWKS_TTL_MS) return (await refreshJwks()).set;
+  if (kid && !jwks.kids.has(kid) && (inFlight || Date.now() - jwks.fetchedAt >= JWKS_MIN_REFRESH_MS)) return (await refreshJwks()).set;
+  return jwks.set;
 }
 
 const invalid = (message: string) => new DomainError("InvalidAuthenticationToken", message);
 
+type Claims = JWTPayload & { tid?: string; oid?: string; idtyp?: string; name?: string; appid?: string; azp?: string; scp?: unknown; roles?: unknown };
+
 /**
- * The caller of a REST request, from `Authorization: Bearer`: signature (Entra ID's keys),
- * audience (this API), expiry, issuer (Entra ID, for the token's own tenant), and a tenant this
- * service knows. Throws DomainError with ARM's codes otherwise.
+ * Entra ID's rule for an API: accept access tokens only, with the delegated scopes (`scp`) or app
+ * roles (`roles`) granted to the caller. An ID token names no client (`azp`/`appid`): it says who
+ * signed in to the portal, not that anyone may call the API. ARM's app-only tokens are the one
+ * exception: ARM grants apps nothing in the token and authorizes them by role assignment, which
+ * is what this API does (RoleAssignment) where it stands behind ARM with ARM's audience (locally).
+ */
+function isAccessToken(payload: Claims, armEndpoint: string): boolean {
+  if (!payload.azp && !payload.appid) return false;
+  if (typeof payload.scp === "string" && payload.scp.trim()) return true;
+  if (Array.isArray(payload.roles) && payload.roles.length > 0) return true;
+  const forArm = ([] as unknown[]).concat(payload.aud ?? []).some((aud) => typeof aud === "string" && aud.replace(/\/+$/, "") === armEndpoint.replace(/\/+$/, ""));
+  return forArm && payload.idtyp === "app";
+}
+
+/**
+ * The caller of a REST request, from `Authorization: Bearer`: signature (Entra ID's keys, RS256
+ * only), audience (this API), expiry, issuer (Entra ID, for the token's own tenant), an access
+ * token with scopes or roles, and a tenant this service knows. Throws DomainError with ARM's codes otherwise.
  */
 export async function principalFromBearer(authorization: string | null): Promise<Principal> {
   const token = /^Bearer\s+(\S+)$/i.exec(authorization ?? "")?.[1];
   if (!token) throw new DomainError("AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing or is not a Bearer token.");
   const config = getConfig();
-  let payload: JWTPayload & { tid?: string; oid?: string; idtyp?: string; name?: string; appid?: string; azp?: string };
+  let payload: Claims;
   try {
     const { kid } = decodeProtectedHeader(token);
     ({ payload } = await jwtVerify(token, await signingKeys(kid), { algorithms: ["RS256"], audience: config.auth.apiAudiences, clockTolerance: 60 }));
@@ -53,8 +79,11 @@ export async function principalFromBearer(authorization: string | null): Promise
   if (!tid || !oid) throw invalid("The access token has no tid or oid claim.");
   const issuers = [`${config.endpoints.authorityHost}/${tid}/v2.0`, `https://sts.windows.net/${tid}/`];
   if (!issuers.includes(String(payload.iss))) throw invalid(`The access token's issuer '${payload.iss}' is not Entra ID for tenant ${tid}.`);
+  if (!isAccessToken(payload, config.endpoints.armEndpoint)) {
+    throw invalid("The token is not an access token for this API: it grants no scope (scp) or app role (roles) to a client. ID tokens are not accepted.");
+  }
   if (!(await tenantIsKnown(tid))) {
     throw new DomainError("InvalidAuthenticationTokenTenant", `The access token is from tenant '${tid}', which holds no subscription of this service.`);
   }
-  return { objectId: oid, tenantId: tid, kind: payload.idtyp === "app" ? "app" : "user", name: payload.name ?? payload.appid ?? payload.azp ?? oid };
+  return { objectId: oid, tenantId: tid, kind: payload.idtyp === "app" || !payload.scp ? "app" : "user", name: payload.name ?? payload.appid ?? payload.azp ?? oid };
 }

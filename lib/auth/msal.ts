@@ -4,9 +4,8 @@ import { azureAgent } from "@/lib/azure/transport";
 import { msalNetworkClient } from "@/lib/azure/msal-network";
 import { getConfig } from "@/lib/config";
 import { open, seal } from "@/lib/crypto/envelope";
-import { deleteTokenCache, loadTokenCache, saveTokenCache } from "./token-cache-store";
+import { loadTokenCache, saveTokenCache } from "./token-cache-store";
 import { derivedKey } from "./keys";
-import { SESSION_HOURS } from "./session";
 
 /**
  * MSAL's token cache for one session, kept server-side in the database and sealed with a key
@@ -22,7 +21,7 @@ function sessionCachePlugin(sessionId: string): ICachePlugin {
     async afterCacheAccess(context: TokenCacheContext) {
       if (!context.cacheHasChanged) return;
       const sealed = seal(derivedKey("token-cache"), Buffer.from(context.tokenCache.serialize(), "utf8"), binding);
-      await saveTokenCache(sessionId, sealed, new Date(Date.now() + SESSION_HOURS * 3600_000));
+      await saveTokenCache(sessionId, sealed, new Date(Date.now() + getConfig().sessions.absoluteMs));
     },
   };
 }
@@ -42,8 +41,6 @@ export function portalMsal(sessionId?: string): ConfidentialClientApplication {
     ...(sessionId ? { cache: { cachePlugin: sessionCachePlugin(sessionId) } } : {}),
   });
 }
-
-export { deleteTokenCache };
 
 /** Scopes the portal asks for at sign-in: identity, and ARM as the user (to list their vaults). */
 export function signInScopes(): string[] {

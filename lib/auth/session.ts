@@ -1,8 +1,10 @@
 import "server-only";
 import { EncryptJWT, jwtDecrypt } from "jose";
 import { cookies } from "next/headers";
+import { cache } from "react";
 import { getConfig } from "@/lib/config";
 import { derivedKey } from "./keys";
+import { touchSession } from "./session-store";
 
 /** What the portal remembers of a signed-in user: identifiers and a display name, no token. */
 export interface Session {
@@ -15,7 +17,6 @@ export interface Session {
   homeAccountId: string;
 }
 
-export const SESSION_HOURS = 8;
 const SESSION_COOKIE = "session";
 const FLOW_COOKIE = "auth_flow";
 
@@ -43,13 +44,30 @@ async function unseal<T>(value: string | undefined, key: Buffer): Promise<T | nu
   }
 }
 
+const sessionSeconds = () => Math.floor(getConfig().sessions.absoluteMs / 1000);
+
+export async function sealSessionCookie(session: Session): Promise<string> {
+  return seal({ ...session }, derivedKey("session-cookie"), sessionSeconds());
+}
+
+/**
+ * The session a cookie names, if it is still live on the server: a copy of the cookie is worth
+ * nothing once sign-out or a timeout has ended the session (lib/auth/session-store.ts).
+ */
+export async function sessionOfCookie(value: string | undefined, now = new Date()): Promise<Session | null> {
+  const session = await unseal<Session>(value, derivedKey("session-cookie"));
+  return session && (await touchSession(session.sid, now)) ? session : null;
+}
+
+// Once per server render: the layout, the page and the user menu each ask.
+const liveSession = cache((value: string | undefined) => sessionOfCookie(value));
+
 export async function readSession(): Promise<Session | null> {
-  return unseal<Session>((await cookies()).get(SESSION_COOKIE)?.value, derivedKey("session-cookie"));
+  return liveSession((await cookies()).get(SESSION_COOKIE)?.value);
 }
 
 export async function writeSession(session: Session): Promise<void> {
-  const seconds = SESSION_HOURS * 3600;
-  (await cookies()).set(SESSION_COOKIE, await seal({ ...session }, derivedKey("session-cookie"), seconds), cookieOptions(seconds));
+  (await cookies()).set(SESSION_COOKIE, await sealSessionCookie(session), cookieOptions(sessionSeconds()));
 }
 
 export async function clearSession(): Promise<void> {

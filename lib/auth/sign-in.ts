@@ -3,8 +3,9 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { CryptoProvider } from "@azure/msal-node";
 import { audit } from "@/lib/audit";
 import { getConfig } from "@/lib/config";
-import { deleteTokenCache, portalMsal, signInScopes } from "./msal";
+import { portalMsal, signInScopes } from "./msal";
 import { clearSession, readSession, takeAuthFlow, writeAuthFlow, writeSession } from "./session";
+import { endSession, openSession, purgeEndedSessions } from "./session-store";
 
 const redirectUri = () => `${getConfig().publicUrl}/auth/callback`;
 
@@ -43,6 +44,8 @@ export async function completeSignIn(params: URLSearchParams): Promise<SignInOut
     return { ok: false, reason: "state" };
   }
   const sid = randomUUID();
+  await purgeEndedSessions();
+  await openSession(sid);
   try {
     const result = await portalMsal(sid).acquireTokenByCode(
       { code, scopes: signInScopes(), redirectUri: redirectUri(), codeVerifier: flow.verifier, state: flow.state, nonce: flow.nonce },
@@ -54,18 +57,18 @@ export async function completeSignIn(params: URLSearchParams): Promise<SignInOut
     await audit({ actor: claims.oid, action: "auth.signIn", outcome: "success", detail: { tenantId: claims.tid } });
     return { ok: true, returnTo: flow.returnTo };
   } catch (err) {
-    await deleteTokenCache(sid);
+    await endSession(sid);
     console.error("[auth] sign-in failed:", (err as Error).message);
     await audit({ actor: "anonymous", action: "auth.signIn", outcome: "failure", detail: { reason: (err as { errorCode?: string }).errorCode ?? "token exchange failed" } });
     return { ok: false, reason: "failed" };
   }
 }
 
-/** Ends the session here (cookie and token cache) and returns Entra ID's sign-out URL. */
+/** Ends the session on the server (so every copy of its cookie) with its token cache, and returns Entra ID's sign-out URL. */
 export async function signOut(): Promise<string> {
   const session = await readSession();
   if (session) {
-    await deleteTokenCache(session.sid);
+    await endSession(session.sid);
     await audit({ actor: session.oid, action: "auth.signOut", outcome: "success" });
   }
   await clearSession();

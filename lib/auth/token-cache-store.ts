@@ -10,7 +10,3 @@ export async function saveTokenCache(sessionId: string, sealed: Buffer, expiresA
   const data = { sealed: new Uint8Array(sealed), expiresAt };
   await db().sessionTokenCache.upsert({ where: { sessionId }, create: { sessionId, ...data }, update: data });
 }
-
-export async function deleteTokenCache(sessionId: string): Promise<void> {
-  await db().sessionTokenCache.deleteMany({ where: { sessionId } });
-}
