@@ -31,8 +31,10 @@ export const WRAP_ALGORITHM = "RSA-OAEP-256";
 const credentials = new Map<string, TokenCredential>();
 const keyClients = new Map<string, KeyClient>();
 const cryptoClients = new Map<string, CryptographyClient>();
+let limiter: ReturnType<typeof perVaultLimiter> | undefined;
+// Read at the first Key Vault call, not at import: importing this module never reads the configuration.
+const limit: ReturnType<typeof perVaultLimiter> = (vaultUrl, work) => (limiter ??= perVaultLimiter(getConfig().keyVaultOperationsPer10s, 10_000))(vaultUrl, work);
 // Bounded retries with backoff (Retry-After honored by the SDK): the caller is waiting.
-const limit = perVaultLimiter(getConfig().keyVaultOperationsPer10s, 10_000);
 const clientOptions = () => ({ agent: azureAgent(), retryOptions: { maxRetries: 2, retryDelayInMs: 250, maxRetryDelayInMs: 2000 } });
 
 function credentialFor(identityClientId: string): TokenCredential {

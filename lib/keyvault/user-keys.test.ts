@@ -7,15 +7,14 @@ import { after, before, describe, it } from "node:test";
 import { demoAutomationApp, demoVaults } from "@/lib/demo/directory";
 import { DomainError } from "@/lib/errors";
 import { startAppEnvironment, type AppEnvironment } from "@/lib/testing/app-environment";
+import { keysVisibleTo } from "./user-keys";
 
 let env: AppEnvironment;
-let keysVisibleTo: typeof import("./user-keys").keysVisibleTo;
 let token: string;
 const vault = "contoso-picker";
 
 before(async () => {
   env = await startAppEnvironment();
-  ({ keysVisibleTo } = await import("./user-keys"));
   const arm = env.emu.arm();
   await arm.vaults.beginCreateOrUpdateAndWait(demoVaults.resourceGroup, vault, { location: "westus2", properties: { tenantId: demoAutomationApp.tenantId, sku: { family: "A", name: "standard" }, enablePurgeProtection: true, accessPolicies: [] } });
   await env.emu.grantKeys(vault, demoAutomationApp.objectId, ["create", "get", "list"]);
