@@ -25,7 +25,7 @@ import { putAsset } from "@/lib/media/assets";
 import { putContentKeyPolicy } from "@/lib/media/content-key-policies";
 import { deliverContentKey } from "@/lib/media/key-delivery";
 import { listContentKeys, putStreamingLocator } from "@/lib/media/streaming-locators";
-import { contosoAccount, principalOf, startAppEnvironment } from "@/lib/testing/app-environment";
+import { contosoAccount, principalOf, startAppEnvironment } from "@/test/support/app-environment";
 
 const requests = Number(process.env.REQUESTS ?? 3000);
 const concurrency = Number(process.env.CONCURRENCY ?? 16);

@@ -10,7 +10,7 @@
  */
 import { demoAutomationApp, demoUsers, demoVaults } from "@/lib/demo/directory";
 import { startMonitor } from "@/lib/monitor/worker";
-import { principalOf, startAppEnvironment } from "@/lib/testing/app-environment";
+import { principalOf, startAppEnvironment } from "@/test/support/app-environment";
 
 const trials = Number(process.env.TRIALS ?? 20);
 const intervalSeconds = Number(process.env.INTERVAL_SECONDS ?? 0.5);

@@ -10,7 +10,7 @@ import { SignJWT } from "jose";
 import { demoResourceGroup, demoSubscriptions, demoTenants, demoUsers, demoVaults } from "../lib/demo/directory";
 import { armCall, automationClients, grantKeyAccess, revokeKeyAccess } from "./arm";
 import { expect, signIn, test } from "./fixtures";
-import { findInDatabase, encodingsOf } from "../lib/testing/database-scan";
+import { findInDatabase, encodingsOf } from "../test/support/database-scan";
 import { query } from "./db";
 import { startInputServer } from "./input-server";
 import { e2eStack } from "./stack";

@@ -13,8 +13,8 @@ import { accountKey, dropAccountKey } from "@/lib/keys/hierarchy";
 import { openSecret, sealSecrets } from "@/lib/media/secrets";
 import { checkAccount } from "@/lib/monitor/check";
 import { claimAccount } from "@/lib/monitor/store";
-import { contosoAccount, principalOf, startAppEnvironment, type AppEnvironment } from "@/lib/testing/app-environment";
-import { encodingsOf, findInDatabase } from "@/lib/testing/database-scan";
+import { contosoAccount, principalOf, startAppEnvironment, type AppEnvironment } from "@/test/support/app-environment";
+import { encodingsOf, findInDatabase } from "@/test/support/database-scan";
 
 const SECRETS = 10_000;
 const MARKER = "PLAINTEXT-SECRET-MARKER";

@@ -8,7 +8,7 @@ import { switchToCustomerKeyFor, validateCustomerKeyFor } from "@/lib/accounts/e
 import { createAccountFor } from "@/lib/accounts/service";
 import { demoAutomationApp, demoTenants, demoUsers, demoVaults } from "@/lib/demo/directory";
 import type { VaultLookup } from "@/lib/keys/binding";
-import { contosoAccount, principalOf, startAppEnvironment, type AppEnvironment } from "@/lib/testing/app-environment";
+import { contosoAccount, principalOf, startAppEnvironment, type AppEnvironment } from "@/test/support/app-environment";
 
 let env: AppEnvironment;
 const owner = principalOf(demoUsers.owner);

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { demoAutomationApp, demoVaults } from "@/lib/demo/directory";
 import { DomainError } from "@/lib/errors";
-import { startAppEnvironment, type AppEnvironment } from "@/lib/testing/app-environment";
+import { startAppEnvironment, type AppEnvironment } from "@/test/support/app-environment";
 import { keysVisibleTo } from "./user-keys";
 
 let env: AppEnvironment;

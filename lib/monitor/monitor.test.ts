@@ -11,7 +11,7 @@ import { deleteAccountFor } from "@/lib/accounts/service";
 import { open, seal } from "@/lib/crypto/envelope";
 import { demoTenants, demoUsers, demoVaults, demoAutomationApp } from "@/lib/demo/directory";
 import { accountKey, dropAccountKey } from "@/lib/keys/hierarchy";
-import { contosoAccount, principalOf, startAppEnvironment, type AppEnvironment } from "@/lib/testing/app-environment";
+import { contosoAccount, principalOf, startAppEnvironment, type AppEnvironment } from "@/test/support/app-environment";
 import { startMonitor } from "./worker";
 
 process.env.MONITOR_INTERVAL_SECONDS = "0.3";
