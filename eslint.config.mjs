@@ -11,5 +11,13 @@ export default defineConfig([
       "@typescript-eslint/no-unused-vars": ["warn", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", ignoreRestSiblings: true }],
     },
   },
+  {
+    // Library and app code never depend on the emulator or on test support; only tests do.
+    files: ["lib/**", "app/**"],
+    ignores: ["**/*.test.ts"],
+    rules: {
+      "no-restricted-imports": ["error", { patterns: [{ group: ["@/emulator/*", "@/test/*", "**/emulator/*", "**/test/support/*"], message: "lib/ and app/ must not import the emulator or test support." }] }],
+    },
+  },
   globalIgnores([".next/**", ".data/**", "lib/db/generated/**", "next-env.d.ts", "test-results/**", "playwright-report/**"]),
 ]);

@@ -17,21 +17,21 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { randomBytes } from "node:crypto";
 import { jwtVerify, SignJWT } from "jose";
+import { createAccountFor } from "@/lib/accounts/service";
+import { open, seal } from "@/lib/crypto/envelope";
 import { demoUsers } from "@/lib/demo/directory";
-import { contosoAccount, principalOf, startAppEnvironment } from "@/lib/testing/app-environment";
+import { accountKey } from "@/lib/keys/hierarchy";
+import { putAsset } from "@/lib/media/assets";
+import { putContentKeyPolicy } from "@/lib/media/content-key-policies";
+import { deliverContentKey } from "@/lib/media/key-delivery";
+import { listContentKeys, putStreamingLocator } from "@/lib/media/streaming-locators";
+import { contosoAccount, principalOf, startAppEnvironment } from "@/test/support/app-environment";
 
 const requests = Number(process.env.REQUESTS ?? 3000);
 const concurrency = Number(process.env.CONCURRENCY ?? 16);
 const KID_CLAIM = "urn:microsoft:azure:mediaservices:contentkeyidentifier";
 
 const env = await startAppEnvironment();
-const { createAccountFor } = await import("@/lib/accounts/service");
-const { accountKey } = await import("@/lib/keys/hierarchy");
-const { seal, open } = await import("@/lib/crypto/envelope");
-const { putContentKeyPolicy } = await import("@/lib/media/content-key-policies");
-const { putAsset } = await import("@/lib/media/assets");
-const { putStreamingLocator, listContentKeys } = await import("@/lib/media/streaming-locators");
-const { deliverContentKey } = await import("@/lib/media/key-delivery");
 
 const owner = principalOf(demoUsers.owner);
 const ref = contosoAccount("benchdelivery");

@@ -9,7 +9,8 @@
  *   npm run bench -- monitor   (TRIALS=20 INTERVAL_SECONDS=0.5 ACCOUNTS=100)
  */
 import { demoAutomationApp, demoUsers, demoVaults } from "@/lib/demo/directory";
-import { principalOf, startAppEnvironment } from "@/lib/testing/app-environment";
+import { startMonitor } from "@/lib/monitor/worker";
+import { principalOf, startAppEnvironment } from "@/test/support/app-environment";
 
 const trials = Number(process.env.TRIALS ?? 20);
 const intervalSeconds = Number(process.env.INTERVAL_SECONDS ?? 0.5);
@@ -17,7 +18,6 @@ const accountCount = Number(process.env.ACCOUNTS ?? 100);
 process.env.MONITOR_INTERVAL_SECONDS = String(intervalSeconds);
 
 const env = await startAppEnvironment();
-const { startMonitor } = await import("@/lib/monitor/worker");
 const owner = principalOf(demoUsers.owner);
 const vault = demoVaults.compliant.name;
 const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;

@@ -72,9 +72,9 @@ test("the API checks api-version and refuses malformed input with ARM errors", a
   expect(notJson.status()).toBe(400);
 });
 
-test("ETag and If-Match make concurrent updates safe: a stale ETag gets 412 and changes nothing", async ({ request }) => {
+test("ETag and If-Match make concurrent updates safe: a stale ETag gets 412 and changes nothing", async ({ request, uniqueName }) => {
   const auth = { authorization: `Bearer ${await mintToken(owner)}` };
-  const url = account.replace("contosomedia", `etag${Date.now().toString(36)}`);
+  const url = account.replace("contosomedia", uniqueName("etag"));
   const created = await request.put(url, { headers: auth, data: { location: "westus2", identity: { type: "None" } } });
   expect(created.status()).toBe(201);
   const etag = created.headers().etag!;

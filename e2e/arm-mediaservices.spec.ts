@@ -7,10 +7,10 @@ import { armCall, automationClients, grantKeyAccess } from "./arm";
 import { expect, test } from "./fixtures";
 import { e2eStack } from "./stack";
 
-test("create with SystemKey, read principalId, switch to CustomerKey (latest, then pinned), switch back, delete", async () => {
+test("create with SystemKey, read principalId, switch to CustomerKey (latest, then pinned), switch back, delete", async ({ uniqueName }) => {
   test.setTimeout(60_000);
   const client = automationClients().media;
-  const name = `sdk${Date.now().toString(36)}`;
+  const name = uniqueName("sdk");
 
   const created = await client.mediaservices.beginCreateOrUpdateAndWait(demoResourceGroup, name, {
     location: "westus2",
@@ -53,9 +53,9 @@ test("create with SystemKey, read principalId, switch to CustomerKey (latest, th
   await expect(client.mediaservices.get(demoResourceGroup, name)).rejects.toMatchObject({ statusCode: 404 });
 });
 
-test("the official client sees a refused binding as an error with the reason, and nothing changes", async () => {
+test("the official client sees a refused binding as an error with the reason, and nothing changes", async ({ uniqueName }) => {
   const client = automationClients().media;
-  const name = `sdkref${Date.now().toString(36)}`;
+  const name = uniqueName("sdkref");
   await client.mediaservices.beginCreateOrUpdateAndWait(demoResourceGroup, name, { location: "westus2", identity: { type: "SystemAssigned" } });
   await expect(
     client.mediaservices.beginUpdateAndWait(demoResourceGroup, name, {
@@ -66,9 +66,9 @@ test("the official client sees a refused binding as an error with the reason, an
   await client.mediaservices.delete(demoResourceGroup, name);
 });
 
-test("a user-assigned identity, attached with the official client, reads the customer key", async () => {
+test("a user-assigned identity, attached with the official client, reads the customer key", async ({ uniqueName }) => {
   const client = automationClients().media;
-  const name = `sdkuami${Date.now().toString(36)}`;
+  const name = uniqueName("sdkuami");
   const identityId = `/subscriptions/${demoSubscriptions.contosoMedia.id}/resourceGroups/${demoResourceGroup}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-${name}`;
   const identity = ((await armCall("PUT", identityId, { location: "westus2" })) as { properties: { principalId: string; clientId: string } }).properties;
 

@@ -7,8 +7,10 @@ import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { demoResourceGroup, demoSubscriptions, demoTenants, demoUsers } from "../lib/demo/directory";
-import { expect, signIn, test } from "./fixtures";
 import { automationClients } from "./arm";
+import { expect, test } from "./fixtures";
+import { AccountPage, AccountsPage } from "./pages/account-page";
+import { MediaPage } from "./pages/media-page";
 import { startInputServer } from "./input-server";
 import { mintToken } from "./tokens";
 
@@ -65,9 +67,9 @@ test("REST API: every method on Contoso's paths is refused to a Fabrikam token",
   expect((await own.json()).value.map((a: { name: string }) => a.name)).toEqual(["fabrikammedia"]);
 });
 
-test("key delivery takes no Entra token: a Fabrikam user's token gets no Contoso key", async ({ request }) => {
+test("key delivery takes no Entra token: a Fabrikam user's token gets no Contoso key", async ({ request, uniqueName }) => {
   const media = automationClients().media;
-  const name = `xt${Date.now().toString(36)}`;
+  const name = uniqueName("xt");
   await media.assets.createOrUpdate(demoResourceGroup, "contosomedia", name, {});
   await media.contentKeyPolicies.createOrUpdate(demoResourceGroup, "contosomedia", name, {
     options: [{ configuration: { odataType: "#Microsoft.Media.ContentKeyPolicyClearKeyConfiguration" }, restriction: { odataType: "#Microsoft.Media.ContentKeyPolicyTokenRestriction", issuer: "https://sts.contoso.localhost", audience: "urn:contoso", primaryVerificationKey: { odataType: "#Microsoft.Media.ContentKeyPolicySymmetricTokenKey", keyValue: randomBytes(32) }, alternateVerificationKeys: [], requiredClaims: [], restrictionTokenType: "Jwt" } as never }],
@@ -80,12 +82,12 @@ test("key delivery takes no Entra token: a Fabrikam user's token gets no Contoso
   expect(res.headers()["content-type"]).toContain("application/json");
 });
 
-test("media page actions: a Fabrikam user can neither create a streaming locator nor cancel a job in Contoso's account", async ({ page, request }) => {
+test("media page actions: a Fabrikam user can neither create a streaming locator nor cancel a job in Contoso's account", async ({ page, request, uniqueName }) => {
   const inputs = await startInputServer({ sas: "unused", body: Buffer.alloc(0) });
   const auth = { authorization: `Bearer ${await mintToken(outsider)}` };
   const fabrikamAccount = `/subscriptions/${fabrikam}/resourceGroups/${demoResourceGroup}/providers/Microsoft.Media/mediaservices/fabrikammedia`;
   const put = async (path: string, apiVersion: string, data: unknown) => expect((await request.put(`${fabrikamAccount}/${path}?api-version=${apiVersion}`, { headers: auth, data })).status(), path).toBeLessThan(300);
-  const job = `xt${Date.now().toString(36)}`;
+  const job = uniqueName("xt");
   try {
     // A job of the user's own that keeps running, so its Cancel button shows.
     await put("assets/xt", "2022-08-01", {});
@@ -93,20 +95,19 @@ test("media page actions: a Fabrikam user can neither create a streaming locator
     await put(`transforms/xt/jobs/${job}`, "2022-07-01", {
       properties: { input: { "@odata.type": "#Microsoft.Media.JobInputHttp", baseUri: `${inputs.origin}/media`, files: ["endless.mp4"] }, outputs: [{ "@odata.type": "#Microsoft.Media.JobOutputAsset", assetName: "xt" }] },
     });
-    await signIn(page, demoUsers.outsider.upn, `/accounts/${fabrikam}/${demoResourceGroup}/fabrikammedia/media`);
+    const mediaPage = new MediaPage(page, "fabrikammedia", fabrikam);
+    await mediaPage.signIn(demoUsers.outsider.upn);
     const aimAtContoso = async (form: import("@playwright/test").Locator) => {
       await form.locator("input[name=subscriptionId]").evaluate((el, id) => ((el as HTMLInputElement).value = id), contoso);
       await form.locator("input[name=name]").evaluate((el) => ((el as HTMLInputElement).value = "contosomedia"));
     };
 
-    const create = page.getByTestId("create-locator-form");
+    const create = mediaPage.createLocatorForm;
     await aimAtContoso(create);
-    await create.getByLabel("Locator name").fill("planted");
-    await create.getByLabel("Streaming policy").selectOption("Predefined_ClearStreamingOnly");
-    await create.getByRole("button", { name: "Create streaming locator" }).click();
+    await mediaPage.createLocator({ name: "planted", streamingPolicy: "Predefined_ClearStreamingOnly" });
     await expect(create.getByRole("alert")).toContainText("does not have authorization");
 
-    const cancel = page.locator("form", { has: page.getByRole("button", { name: `Cancel ${job}` }) });
+    const cancel = mediaPage.cancelJobForm(job);
     await aimAtContoso(cancel);
     await cancel.getByRole("button").click();
     await expect(cancel.getByRole("alert")).toContainText("does not have authorization");
@@ -126,36 +127,33 @@ test("health, sign-in and callback reveal no tenant's data", async ({ request })
 });
 
 test("pages and server actions: a Fabrikam user sees none of Contoso's accounts and cannot act on them", async ({ page }) => {
-  await signIn(page, demoUsers.outsider.upn);
-  const table = page.getByTestId("accounts-table");
-  await expect(table.getByRole("link", { name: "fabrikammedia" })).toBeVisible();
-  await expect(table.getByRole("link", { name: "contosomedia" })).toHaveCount(0);
+  const accounts = new AccountsPage(page);
+  await accounts.signIn(demoUsers.outsider.upn);
+  await expect(accounts.accountLink("fabrikammedia")).toBeVisible();
+  await expect(accounts.accountLink("contosomedia")).toHaveCount(0);
 
-  const response = await page.goto(`/accounts/${contoso}/${demoResourceGroup}/contosomedia`);
+  const response = await new AccountPage(page, "contosomedia", contoso).goto();
   expect(response?.status(), "another tenant's account is not found, so its name does not leak").toBe(404);
 
   // createAccountAction, aimed at Contoso's subscription by editing the form.
-  await page.goto("/accounts");
-  const form = page.getByTestId("create-account-form");
-  await form.locator("select[name=subscriptionId]").evaluate((el, id) => {
+  await accounts.goto();
+  await accounts.createForm.locator("select[name=subscriptionId]").evaluate((el, id) => {
     const option = document.createElement("option");
     option.value = id;
     option.textContent = "planted";
     el.appendChild(option);
     (el as HTMLSelectElement).value = id;
   }, contoso);
-  await form.getByLabel("Account name").fill("planted");
-  await form.getByRole("button", { name: "Create account" }).click();
-  await expect(form.getByRole("alert")).toContainText("does not have authorization");
+  await accounts.createAccount("planted");
+  await expect(accounts.formAlert).toContainText("does not have authorization");
 
   // deleteAccountAction, aimed at Contoso's account from the user's own account page.
-  await table.getByRole("link", { name: "fabrikammedia" }).click();
+  const own = await accounts.openAccount("fabrikammedia");
   await page.locator("input[name=subscriptionId]").evaluate((el, id) => ((el as HTMLInputElement).value = id), contoso);
   await page.locator("input[name=name]").evaluate((el) => ((el as HTMLInputElement).value = "contosomedia"));
-  await page.getByRole("button", { name: "Delete fabrikammedia" }).click();
-  await expect(page.getByRole("main").getByRole("alert")).toContainText("does not have authorization");
+  await own.deleteButton.click();
+  await expect(own.alert).toContainText("does not have authorization");
 
   // signOutAction ends only the caller's own session.
-  await page.getByRole("button", { name: "Sign out" }).click();
-  await page.waitForURL((url) => url.pathname === "/");
+  await own.signOut();
 });

@@ -1,37 +1,36 @@
 import { demoAutomationApp, demoResourceGroup, demoSubscriptions, demoTenants, demoUsers, demoVaults } from "../lib/demo/directory";
 import { automationClients, grantKeyAccess } from "./arm";
-import { expect, signIn, test } from "./fixtures";
+import { expect, test } from "./fixtures";
+import { DashboardPage } from "./pages/dashboard-page";
 import { clientCredentialsToken } from "./tokens";
 import { e2eStack } from "./stack";
 
-test("a revoked key shows on the dashboard by itself, blocks operations with a clear error, and the account recovers when the key is back", async ({ page, request }) => {
+test("a revoked key shows on the dashboard by itself, blocks operations with a clear error, and the account recovers when the key is back", async ({ page, request, accounts, uniqueName }) => {
   test.setTimeout(90_000);
-  const { media, keys } = automationClients();
-  const name = `dash${Date.now().toString(36)}`;
-  const keyName = `key-${name}`;
+  const { keys } = automationClients();
+  const keyName = uniqueName("dash-key");
   await grantKeyAccess(demoAutomationApp.objectId, [demoVaults.compliant.name], demoTenants.contoso.id, ["get", "create", "update"]);
   const key = await keys(demoVaults.compliant.name).createRsaKey(keyName, { keySize: 2048 });
-  const created = await media.mediaservices.beginCreateOrUpdateAndWait(demoResourceGroup, name, { location: "westus2", identity: { type: "SystemAssigned" } });
-  await grantKeyAccess(created.identity!.principalId!, [demoVaults.compliant.name], demoTenants.contoso.id);
   const keyIdentifier = `https://${demoVaults.compliant.name}.vault.localhost:${e2eStack.emulatorPort}/keys/${keyName}`;
-  await media.mediaservices.beginUpdateAndWait(demoResourceGroup, name, { encryption: { type: "CustomerKey", keyVaultProperties: { keyIdentifier } } });
+  const { name } = await accounts.createWithCustomerKey("dash", { vault: demoVaults.compliant.name, keyIdentifier });
 
-  await signIn(page, demoUsers.owner.upn, "/dashboard");
-  const row = page.locator(`tr[data-account="${name}"]`);
-  await expect(row).toHaveAttribute("data-state", "CustomerKey");
-  await expect(row.getByTestId("current-version")).toHaveText(key.properties.version!);
+  const dashboard = new DashboardPage(page);
+  await dashboard.signIn(demoUsers.owner.upn);
+  const row = dashboard.row(name);
+  await expect(row.locator).toHaveAttribute("data-state", "CustomerKey");
+  await expect(row.currentVersion).toHaveText(key.properties.version!);
 
   await keys(demoVaults.compliant.name).updateKeyProperties(keyName, key.properties.version!, { enabled: false });
   // No reload: the monitor sees it within its interval and the dashboard refreshes itself.
-  await expect(row).toHaveAttribute("data-state", "CustomerKeyInaccessible", { timeout: 20_000 });
-  await expect(row.getByTestId("state-reason")).toContainText("KeyDisabled");
-  await row.getByText(/blocked/).click();
-  await expect(row.getByTestId("blocked-operations")).toContainText("Deliver content keys to players (streaming)");
-  await expect(row.getByTestId("blocked-operations")).not.toContainText("Delete the account");
-  await expect(page.getByTestId("timeline")).toContainText(`${name}: CustomerKey → CustomerKeyInaccessible (KeyDisabled)`);
-  await page.getByTestId("filter-CustomerKeyInaccessible").click();
-  await expect(page.locator(`tr[data-account="${name}"]`)).toBeVisible();
-  await expect(page.locator('tr[data-state="SystemKey"]')).toHaveCount(0);
+  await expect(row.locator).toHaveAttribute("data-state", "CustomerKeyInaccessible", { timeout: 20_000 });
+  await expect(row.stateReason).toContainText("KeyDisabled");
+  await row.showBlocked();
+  await expect(row.blockedOperations).toContainText("Deliver content keys to players (streaming)");
+  await expect(row.blockedOperations).not.toContainText("Delete the account");
+  await expect(dashboard.timeline).toContainText(`${name}: CustomerKey → CustomerKeyInaccessible (KeyDisabled)`);
+  await dashboard.filter("CustomerKeyInaccessible");
+  await expect(dashboard.row(name).locator).toBeVisible();
+  await expect(dashboard.rowsInState("SystemKey")).toHaveCount(0);
 
   // The REST API: GET works and says why; a change is refused with the inaccessible error.
   const token = await clientCredentialsToken(demoAutomationApp);
@@ -43,8 +42,8 @@ test("a revoked key shows on the dashboard by itself, blocks operations with a c
   expect(await refused.json()).toMatchObject({ error: { code: "CustomerKeyInaccessible", message: expect.stringContaining("Restore the account identity's access") } });
 
   await keys(demoVaults.compliant.name).updateKeyProperties(keyName, key.properties.version!, { enabled: true });
-  await page.getByTestId("filter-CustomerKey").click();
-  await expect(page.locator(`tr[data-account="${name}"]`)).toHaveAttribute("data-state", "CustomerKey", { timeout: 20_000 });
-  await expect(page.getByTestId("timeline")).toContainText(`${name}: CustomerKeyInaccessible → CustomerKey (AccessRestored)`);
+  await dashboard.filter("CustomerKey");
+  await expect(dashboard.row(name).locator).toHaveAttribute("data-state", "CustomerKey", { timeout: 20_000 });
+  await expect(dashboard.timeline).toContainText(`${name}: CustomerKeyInaccessible → CustomerKey (AccessRestored)`);
   expect((await request.patch(url, { headers: auth, data: {} })).status(), "changes work again").toBe(200);
 });

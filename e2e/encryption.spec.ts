@@ -1,63 +1,51 @@
 import { demoTenants, demoUsers, demoVaults } from "../lib/demo/directory";
 import { grantKeyAccess } from "./arm";
-import { query } from "./db";
-import { expect, signIn, test } from "./fixtures";
+import { expect, test } from "./fixtures";
+import { AccountsPage } from "./pages/account-page";
 
-test("the owner binds an RSA-3072 customer key, and non-compliant keys and vaults are refused with their reason", async ({ page }) => {
+test("the owner binds an RSA-3072 customer key, and non-compliant keys and vaults are refused with their reason", async ({ page, accounts }) => {
   test.setTimeout(90_000);
-  await signIn(page, demoUsers.owner.upn);
-  const name = `cmk${Date.now().toString(36)}`;
-  const form = page.getByTestId("create-account-form");
-  await form.getByLabel("Account name").fill(name);
-  await form.getByLabel("Managed identity").selectOption("SystemAssigned");
-  await form.getByRole("button", { name: "Create account" }).click();
-  await expect(form.getByText(`Account ${name} created`)).toBeVisible();
+  const { name, principalId } = await accounts.create("cmk");
+  await grantKeyAccess(principalId!, [demoVaults.compliant.name, demoVaults.noPurgeProtection.name, demoVaults.otherRegion.name], demoTenants.contoso.id);
 
-  const [account] = await query<{ principalId: string }>(`SELECT "principalId" FROM "MediaAccount" WHERE name = $1`, [name]);
-  await grantKeyAccess(account!.principalId, [demoVaults.compliant.name, demoVaults.noPurgeProtection.name, demoVaults.otherRegion.name], demoTenants.contoso.id);
+  const list = new AccountsPage(page);
+  await list.signIn(demoUsers.owner.upn);
+  const encryption = await (await list.openAccount(name)).openEncryption();
+  await expect(encryption.type).toHaveText("SystemKey");
+  const systemVersion = await encryption.currentKeyIdentifier.textContent();
 
-  await page.getByTestId("accounts-table").getByRole("link", { name }).click();
-  await page.getByRole("link", { name: "Manage encryption" }).click();
-  await expect(page.getByTestId("encryption-type")).toHaveText("SystemKey");
-  const systemVersion = await page.getByTestId("current-key-identifier").textContent();
+  await encryption.pickVault(demoVaults.compliant.name);
+  await encryption.pickKey("rsa-3072");
+  await encryption.validate();
+  await expect(encryption.checks.locator("li")).toHaveCount(9);
+  await expect(encryption.passedChecks()).toHaveCount(9);
+  await expect(encryption.message("Every check passed")).toBeVisible();
 
-  await page.getByLabel("Key vault", { exact: true }).selectOption(demoVaults.compliant.name);
-  await page.waitForURL(/vault=contoso-byok/);
-  const encryption = page.getByTestId("encryption-form");
-  await encryption.getByLabel("Key", { exact: true }).selectOption("rsa-3072");
-  await encryption.getByRole("button", { name: "Validate" }).click();
-  const checks = encryption.getByTestId("validation-checks");
-  await expect(checks.locator("li")).toHaveCount(9);
-  await expect(checks.locator('li[data-ok="true"]')).toHaveCount(9);
-  await expect(encryption.getByText("Every check passed")).toBeVisible();
-
-  await encryption.getByRole("button", { name: "Save" }).click();
-  await expect(encryption.getByText("Saved: the account key is now wrapped by")).toBeVisible();
+  await encryption.save();
+  await expect(encryption.message("Saved: the account key is now wrapped by")).toBeVisible();
   await page.reload();
-  await expect(page.getByTestId("encryption-type")).toHaveText("CustomerKey");
-  const current = page.getByTestId("current-key-identifier");
-  await expect(current).toHaveText(/contoso-byok\.vault\.localhost:\d+\/keys\/rsa-3072\/[0-9a-f]{32}$/);
-  const bound = await current.textContent();
+  await expect(encryption.type).toHaveText("CustomerKey");
+  await expect(encryption.currentKeyIdentifier).toHaveText(/contoso-byok\.vault\.localhost:\d+\/keys\/rsa-3072\/[0-9a-f]{32}$/);
+  const bound = await encryption.currentKeyIdentifier.textContent();
   expect(bound).not.toBe(systemVersion);
 
   // Refusals: each with its reason, and nothing changes.
   const refuse = async (vault: string, key: string, check: string, reason: RegExp) => {
-    await page.getByLabel("Key vault", { exact: true }).selectOption(vault);
-    await page.waitForURL(new RegExp(`vault=${vault}`));
-    await encryption.getByLabel("Key", { exact: true }).selectOption(key);
-    await encryption.getByRole("button", { name: "Save" }).click();
-    await expect(encryption.getByRole("alert")).toContainText(reason);
-    await expect(encryption.locator(`li[data-check="${check}"]`)).toHaveAttribute("data-ok", "false");
-    await expect(encryption.locator('li[data-check="access"]'), "no live round-trip once a check failed").toHaveAttribute("data-ok", "null");
+    await encryption.pickVault(vault);
+    await encryption.pickKey(key);
+    await encryption.save();
+    await expect(encryption.alert).toContainText(reason);
+    await expect(encryption.check(check)).toHaveAttribute("data-ok", "false");
+    await expect(encryption.check("access"), "no live round-trip once a check failed").toHaveAttribute("data-ok", "null");
     await page.reload();
-    await expect(page.getByTestId("current-key-identifier")).toHaveText(bound!);
+    await expect(encryption.currentKeyIdentifier).toHaveText(bound!);
   };
   await refuse(demoVaults.compliant.name, "ec-p256", "type", /EC keys cannot wrap an account key/);
   await refuse(demoVaults.noPurgeProtection.name, "rsa-2048", "recovery", /no purge protection/);
   await refuse(demoVaults.otherRegion.name, "rsa-2048", "region", /The vault is in eastus, the account in westus2/);
 
-  await page.getByRole("button", { name: "Switch back to the system key" }).click();
+  await encryption.switchToSystemKey();
   await expect(page.getByText("The account is back on the system key")).toBeVisible();
   await page.reload();
-  await expect(page.getByTestId("encryption-type")).toHaveText("SystemKey");
+  await expect(encryption.type).toHaveText("SystemKey");
 });

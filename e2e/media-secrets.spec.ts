@@ -7,11 +7,12 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { AzureMediaServices } from "@azure/arm-mediaservices";
 import { SignJWT } from "jose";
-import { demoResourceGroup, demoSubscriptions, demoTenants, demoUsers, demoVaults } from "../lib/demo/directory";
+import { demoResourceGroup, demoTenants, demoUsers, demoVaults } from "../lib/demo/directory";
 import { armCall, automationClients, grantKeyAccess, revokeKeyAccess } from "./arm";
-import { expect, signIn, test } from "./fixtures";
-import { findInDatabase, encodingsOf } from "../lib/testing/database-scan";
+import { findInDatabase, encodingsOf } from "../test/support/database-scan";
 import { query } from "./db";
+import { expect, test } from "./fixtures";
+import { MediaPage } from "./pages/media-page";
 import { startInputServer } from "./input-server";
 import { e2eStack } from "./stack";
 
@@ -24,10 +25,9 @@ const audience = "urn:contoso:player";
 const tokenKey = randomBytes(40);
 const input = randomBytes(150_000);
 const sas = `sv=2024-11-04&sig=${randomBytes(24).toString("base64url")}`;
-const suffix = Date.now().toString(36);
-const account = `secrets${suffix}`;
-const doomed = `doomed${suffix}`;
-const mediaPage = `/accounts/${demoSubscriptions.contosoMedia.id}/${rg}/${account}/media`;
+// Named in beforeAll, for the worker that runs this serial file.
+let account: string;
+let doomed: string;
 
 let client: AzureMediaServices;
 let server: Awaited<ReturnType<typeof startInputServer>>;
@@ -58,7 +58,9 @@ async function waitForStatus(name: string, status: string) {
   await expect.poll(async () => (await client.mediaservices.get(rg, name)).encryption?.status, { timeout: 30_000, message: `${name} becomes ${status}` }).toBe(status);
 }
 
-test.beforeAll(async () => {
+test.beforeAll(async ({ uniqueName }) => {
+  account = uniqueName("secrets");
+  doomed = uniqueName("doomed");
   client = automationClients().media;
   // The input needs its SAS: proof the worker used the full URL the owner gave.
   server = await startInputServer({ sas, body: input });
@@ -145,24 +147,19 @@ test("the database holds no plaintext content key, token key or JobInputHttp que
 });
 
 test("the portal's media page shows the job, the asset's SHA-256 and where players get the key, and no secret", async ({ page }) => {
-  await signIn(page, demoUsers.owner.upn, mediaPage);
-  const jobs = page.getByTestId("jobs-copy");
-  await expect(jobs.getByRole("row", { name: /first/ })).toContainText("Finished");
-  await expect(jobs.getByRole("progressbar", { name: "Progress of first" })).toHaveAttribute("value", "100");
-  await expect(page.getByTestId("assets-table")).toContainText(createHash("sha256").update(input).digest("hex"));
-  await expect(page.getByTestId("policies-table")).toContainText(`JWT from ${issuer} for ${audience}`);
-  await expect(page.getByTestId("locators-table")).toContainText(`/keydelivery/${mediaServiceId}?kid=${keys[0]!.kid}`);
+  const media = new MediaPage(page, account);
+  await media.signIn(demoUsers.owner.upn);
+  await expect(media.jobRow("copy", "first")).toContainText("Finished");
+  await expect(media.jobProgress("copy", "first")).toHaveAttribute("value", "100");
+  await expect(media.assets).toContainText(createHash("sha256").update(input).digest("hex"));
+  await expect(media.policies).toContainText(`JWT from ${issuer} for ${audience}`);
+  await expect(media.locators).toContainText(`/keydelivery/${mediaServiceId}?kid=${keys[0]!.kid}`);
   const html = await page.content();
   for (const secret of [keys[0]!.value, Buffer.from(keys[0]!.value, "base64").toString("hex"), tokenKey.toString("base64"), "sig="]) expect(html).not.toContain(secret);
 
-  const form = page.getByTestId("create-locator-form");
-  await form.getByLabel("Locator name").fill("fromportal");
-  await form.getByLabel("Asset").selectOption("movie");
-  await form.getByLabel("Streaming policy").selectOption("Predefined_ClearKey");
-  await form.getByLabel(/Content key policy/).selectOption("signed");
-  await form.getByRole("button", { name: "Create streaming locator" }).click();
-  await expect(form.getByText("Streaming locator fromportal created")).toBeVisible();
-  await expect(page.getByTestId("locators-table").getByRole("row", { name: /fromportal/ })).toContainText(`/keydelivery/${mediaServiceId}?kid=`);
+  await media.createLocator({ name: "fromportal", asset: "movie", streamingPolicy: "Predefined_ClearKey", contentKeyPolicy: "signed" });
+  await expect(media.createLocatorForm.getByText("Streaming locator fromportal created")).toBeVisible();
+  await expect(media.locatorRow("fromportal")).toContainText(`/keydelivery/${mediaServiceId}?kid=`);
   expect((await client.streamingLocators.listContentKeys(rg, account, "fromportal")).contentKeys).toHaveLength(1);
 
   await client.jobs.create(rg, account, "copy", "endless", {
@@ -171,8 +168,8 @@ test("the portal's media page shows the job, the asset's SHA-256 and where playe
   });
   await expect.poll(async () => (await client.jobs.get(rg, account, "copy", "endless")).state, { timeout: 30_000 }).toBe("Processing");
   await page.reload();
-  await page.getByRole("button", { name: "Cancel endless" }).click();
-  await expect(jobs.getByRole("row", { name: /endless/ })).toContainText("Canceled", { timeout: 15_000 });
+  await media.cancelJob("endless");
+  await expect(media.jobRow("copy", "endless")).toContainText("Canceled", { timeout: 15_000 });
 });
 
 test("key delivery to a player on another origin: the right key with a valid token, refusals otherwise", async ({ page }) => {
@@ -215,8 +212,9 @@ test("revoked customer key: key delivery, listContentKeys, secrets and job creat
   for await (const a of client.mediaservices.list(rg)) names.push(a.name!);
   expect(names).toEqual(expect.arrayContaining([account, doomed]));
   await client.mediaservices.delete(rg, doomed);
-  await signIn(page, demoUsers.owner.upn, mediaPage);
-  await expect(page.getByTestId("media-blocked")).toContainText("inaccessible");
+  const media = new MediaPage(page, account);
+  await media.signIn(demoUsers.owner.upn);
+  await expect(media.blocked).toContainText("inaccessible");
   await page.goto(`${origin}/player.html`);
   await expect(client.mediaservices.get(rg, doomed)).rejects.toMatchObject({ statusCode: 404 });
 

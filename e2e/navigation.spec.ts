@@ -1,19 +1,24 @@
 import { expect, test } from "@playwright/test";
+import { AccountsPage } from "./pages/account-page";
+import { DashboardPage } from "./pages/dashboard-page";
+import { PortalPage } from "./pages/portal-page";
 
 test("the home page loads and the main navigation reaches every section", async ({ page }) => {
-  await page.goto("/");
-  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Media accounts with customer-managed keys");
+  const home = new PortalPage(page, "/");
+  await home.goto();
+  await expect(home.heading()).toHaveText("Media accounts with customer-managed keys");
 
-  const nav = page.getByRole("navigation", { name: "Main" });
-  await nav.getByRole("link", { name: "Accounts" }).click();
+  const accounts = new AccountsPage(page);
+  await home.navLink("Accounts").click();
   await expect(page).toHaveURL(/\/accounts$/);
-  await expect(page.getByRole("heading", { level: 1, name: "Accounts" })).toBeVisible();
-  await expect(nav.getByRole("link", { name: "Accounts" })).toHaveAttribute("aria-current", "page");
+  await expect(accounts.heading("Accounts")).toBeVisible();
+  await expect(accounts.navLink("Accounts")).toHaveAttribute("aria-current", "page");
   await expect(page).toHaveTitle("Accounts · Media accounts");
 
-  await nav.getByRole("link", { name: "Dashboard" }).click();
-  await expect(page.getByRole("heading", { level: 1, name: "Key status dashboard" })).toBeVisible();
-  await expect(nav.getByRole("link", { name: "Accounts" })).not.toHaveAttribute("aria-current", "page");
+  const dashboard = new DashboardPage(page);
+  await accounts.navLink("Dashboard").click();
+  await expect(dashboard.heading("Key status dashboard")).toBeVisible();
+  await expect(dashboard.navLink("Accounts")).not.toHaveAttribute("aria-current", "page");
 
   await page.getByRole("link", { name: "Media accounts", exact: true }).click();
   await expect(page).toHaveURL(/\/$/);
@@ -21,11 +26,11 @@ test("the home page loads and the main navigation reaches every section", async 
 
 test("reading pages work without JavaScript", async ({ browser }) => {
   const context = await browser.newContext({ javaScriptEnabled: false });
-  const page = await context.newPage();
-  await page.goto("/accounts");
-  await expect(page.getByRole("heading", { level: 1, name: "Accounts" })).toBeVisible();
-  await page.getByRole("link", { name: "Dashboard" }).click();
-  await expect(page).toHaveURL(/\/dashboard$/);
+  const accounts = new AccountsPage(await context.newPage());
+  await accounts.goto();
+  await expect(accounts.heading("Accounts")).toBeVisible();
+  await accounts.page.getByRole("link", { name: "Dashboard" }).click();
+  await expect(accounts.page).toHaveURL(/\/dashboard$/);
   await context.close();
 });
 

@@ -1,25 +1,22 @@
 import { demoUsers } from "../lib/demo/directory";
 import { query } from "./db";
-import { expect, signIn, test } from "./fixtures";
+import { expect, test } from "./fixtures";
+import { AccountsPage } from "./pages/account-page";
 
-test("the owner signs in, sees the owner's accounts, creates one, and signs out", async ({ page }) => {
-  await signIn(page, demoUsers.owner.upn);
-  await expect(page.getByTestId("signed-in-user")).toHaveText(demoUsers.owner.name);
-  const table = page.getByTestId("accounts-table");
-  await expect(table.getByRole("link", { name: "contosomedia" })).toBeVisible();
-  await expect(table.getByRole("link", { name: "fabrikammedia" })).toHaveCount(0);
+test("the owner signs in, sees the owner's accounts, creates one, and signs out", async ({ page, uniqueName }) => {
+  const accounts = new AccountsPage(page);
+  await accounts.signIn(demoUsers.owner.upn);
+  await expect(accounts.signedInUser).toHaveText(demoUsers.owner.name);
+  await expect(accounts.accountLink("contosomedia")).toBeVisible();
+  await expect(accounts.accountLink("fabrikammedia")).toHaveCount(0);
 
-  const name = `e2e${test.info().workerIndex}${Date.now().toString(36)}`.slice(0, 24);
-  const form = page.getByTestId("create-account-form");
-  await form.getByLabel("Account name").fill(name);
-  await form.getByLabel("Region").selectOption("westus2");
-  await form.getByRole("button", { name: "Create account" }).click();
-  await expect(form.getByText(`Account ${name} created in westus2.`)).toBeVisible();
-  await expect(table.getByRole("link", { name })).toBeVisible();
+  const name = uniqueName("e2e");
+  await accounts.createAccount(name, { region: "westus2", identity: "SystemAssigned" });
+  await expect(accounts.createdMessage(`Account ${name} created in westus2.`)).toBeVisible();
+  await expect(accounts.accountLink(name)).toBeVisible();
 
-  await form.getByLabel("Account name").fill(name);
-  await form.getByRole("button", { name: "Create account" }).click();
-  await expect(form.locator("#name-error")).toContainText("already exists");
+  await accounts.createAccount(name);
+  await expect(accounts.nameError).toContainText("already exists");
 
   // The session's MSAL token cache is kept server-side, sealed: no token or name in clear.
   const caches = await query<{ sealed: Buffer }>(`SELECT sealed FROM "SessionTokenCache" ORDER BY "updatedAt" DESC LIMIT 1`);
@@ -28,11 +25,10 @@ test("the owner signs in, sees the owner's accounts, creates one, and signs out"
   const cookies = await page.context().cookies();
   expect(cookies.find((c) => c.name === "session")).toMatchObject({ httpOnly: true, sameSite: "Lax" });
 
-  await page.getByRole("button", { name: "Sign out" }).click();
-  await page.waitForURL((url) => url.pathname === "/");
+  await accounts.signOut();
   await expect(page.getByRole("link", { name: "Sign in" })).toBeVisible();
-  await page.goto("/accounts");
-  await expect(page.getByTestId("accounts-empty")).toBeVisible();
+  await accounts.goto();
+  await expect(accounts.empty).toBeVisible();
 
   const events = await query<{ action: string }>(`SELECT action FROM "AuditEvent" WHERE actor = $1 AND action LIKE 'auth.%' ORDER BY id`, [demoUsers.owner.objectId]);
   expect(events.map((e) => e.action)).toEqual(expect.arrayContaining(["auth.signIn", "auth.signOut"]));

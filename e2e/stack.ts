@@ -25,3 +25,8 @@ export const chromiumLaunch = {
 export function emulatorAgent() {
   return localAzureAgent(readFileSync(path.join(e2eStack.dataDir, "emulator", "tls", "ca.pem"), "utf8"));
 }
+
+/** The emulator's persisted state (its token signing key, the managed identity header), read once the stack is up. */
+export function emulatorState<T>(): T {
+  return JSON.parse(readFileSync(path.join(e2eStack.dataDir, "emulator", "state.json"), "utf8")) as T;
+}

@@ -4,13 +4,11 @@
  * one claim at a time (expired, wrong audience, unknown tenant).
  */
 import { generateKeyPairSync } from "node:crypto";
-import { readFileSync } from "node:fs";
-import path from "node:path";
 import { ClientSecretCredential } from "@azure/identity";
 import { SignJWT, importJWK, type JWK } from "jose";
-import { emulatorAgent, e2eStack } from "./stack";
+import { emulatorAgent, emulatorState, e2eStack } from "./stack";
 
-const emulatorKey = () => (JSON.parse(readFileSync(path.join(e2eStack.dataDir, "emulator", "state.json"), "utf8")) as { signingKey: JWK }).signingKey;
+const emulatorKey = () => emulatorState<{ signingKey: JWK }>().signingKey;
 
 export async function mintToken(claims: { oid: string; tid: string; name?: string; idtyp?: string }, twist: { expired?: boolean; audience?: string; foreignKey?: boolean } = {}) {
   const key = emulatorKey();

@@ -6,9 +6,15 @@
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
+import { switchToCustomerKeyFor, switchToSystemKeyFor } from "@/lib/accounts/encryption";
+import { createAccountFor, getAccountFor } from "@/lib/accounts/service";
 import { demoAutomationApp, demoUsers, demoVaults } from "@/lib/demo/directory";
-import { contosoAccount, principalOf, startAppEnvironment, type AppEnvironment } from "@/lib/testing/app-environment";
-import { encodingsOf, findInDatabase } from "@/lib/testing/database-scan";
+import { accountKey, dropAccountKey } from "@/lib/keys/hierarchy";
+import { openSecret, sealSecrets } from "@/lib/media/secrets";
+import { checkAccount } from "@/lib/monitor/check";
+import { claimAccount } from "@/lib/monitor/store";
+import { contosoAccount, principalOf, startAppEnvironment, type AppEnvironment } from "@/test/support/app-environment";
+import { encodingsOf, findInDatabase } from "@/test/support/database-scan";
 
 const SECRETS = 10_000;
 const MARKER = "PLAINTEXT-SECRET-MARKER";
@@ -16,14 +22,6 @@ const owner = principalOf(demoUsers.owner);
 const ref = contosoAccount;
 
 let env: AppEnvironment;
-let lib: {
-  service: typeof import("@/lib/accounts/service");
-  encryption: typeof import("@/lib/accounts/encryption");
-  hierarchy: typeof import("@/lib/keys/hierarchy");
-  secrets: typeof import("@/lib/media/secrets");
-  monitor: typeof import("@/lib/monitor/check");
-  monitorStore: typeof import("@/lib/monitor/store");
-};
 const accountKeys = new Map<string, Buffer>();
 
 const keyVaultCalls = () => env.emu.keyVaultCalls();
@@ -37,26 +35,18 @@ async function sealedDigest(accountId: string): Promise<string> {
 
 before(async () => {
   env = await startAppEnvironment();
-  lib = {
-    service: await import("@/lib/accounts/service"),
-    encryption: await import("@/lib/accounts/encryption"),
-    hierarchy: await import("@/lib/keys/hierarchy"),
-    secrets: await import("@/lib/media/secrets"),
-    monitor: await import("@/lib/monitor/check"),
-    monitorStore: await import("@/lib/monitor/store"),
-  };
   await env.emu.grantKeys(demoVaults.compliant.name, demoAutomationApp.objectId, ["get", "rotate"]);
   for (const [name, count] of [["zerosecrets", 0], ["manysecrets", SECRETS]] as const) {
-    const account = await lib.service.createAccountFor(owner, { ...ref(name), location: "westus2", identityType: "SystemAssigned" });
+    const account = await createAccountFor(owner, { ...ref(name), location: "westus2", identityType: "SystemAssigned" });
     await env.emu.grantKeys(demoVaults.compliant.name, account.principalId!);
-    const key = await lib.hierarchy.accountKey(account);
+    const key = await accountKey(account);
     accountKeys.set(account.id, Buffer.from(key));
     for (let start = 0; start < count; start += 1000) {
       const data = Array.from({ length: Math.min(1000, count - start) }, (_, i) => {
         const plaintext = Buffer.from(`${MARKER}-${start + i}-${randomBytes(8).toString("hex")}`);
         return { kind: "contentKey" as const, ownerId: crypto.randomUUID(), name: crypto.randomUUID(), value: plaintext };
       });
-      await env.database.db.accountSecret.createMany({ data: lib.secrets.sealSecrets(account.id, key, data) });
+      await env.database.db.accountSecret.createMany({ data: sealSecrets(account.id, key, data) });
     }
   }
 });
@@ -73,21 +63,21 @@ describe("re-wrapping is O(1) in the number of secrets", () => {
       costs[name] = {};
 
       await env.emu.admin("POST", "reset");
-      const switched = await lib.encryption.switchToCustomerKeyFor(owner, ref(name), { keyIdentifier: versionless, userAssignedIdentity: null }, lookup);
+      const switched = await switchToCustomerKeyFor(owner, ref(name), { keyIdentifier: versionless, userAssignedIdentity: null }, lookup);
       assert.equal(switched.ok, true, JSON.stringify(switched.checks));
       costs[name].systemToCustomer = await keyVaultCalls();
 
       // Adopting a new version is the monitor's check: read the latest, prove access, re-wrap.
       await env.emu.keyClient(demoVaults.compliant.name).rotateKey("rsa-3072");
       await env.emu.admin("POST", "reset");
-      assert.ok(await lib.monitorStore.claimAccount("test", account.id, 60_000));
-      const adopted = (await lib.monitor.checkAccount(account.id, "test")).rewrappedTo;
+      assert.ok(await claimAccount("test", account.id, 60_000));
+      const adopted = (await checkAccount(account.id, "test")).rewrappedTo;
       assert.ok(adopted && adopted !== switched.wrapping!.wrappedBy, "a new version was adopted");
       costs[name].newVersion = await keyVaultCalls();
-      assert.equal((await lib.service.getAccountFor(owner, ref(name))).accountKey?.wrappedBy, adopted);
+      assert.equal((await getAccountFor(owner, ref(name))).accountKey?.wrappedBy, adopted);
 
       await env.emu.admin("POST", "reset");
-      await lib.encryption.switchToSystemKeyFor(owner, ref(name));
+      await switchToSystemKeyFor(owner, ref(name));
       costs[name].customerToSystem = await keyVaultCalls();
 
       assert.equal(await sealedDigest(account.id), before, "no secret was rewritten");
@@ -99,14 +89,14 @@ describe("re-wrapping is O(1) in the number of secrets", () => {
 
   it("still opens the secrets after the changes, with the account key unwrapped anew from Key Vault", async () => {
     const account = await env.database.db.mediaAccount.findFirstOrThrow({ where: { name: "manysecrets" }, include: { accountKey: true } });
-    lib.hierarchy.dropAccountKey(account.id);
+    dropAccountKey(account.id);
     await env.emu.admin("POST", "reset");
-    const key = await lib.hierarchy.accountKey(account);
+    const key = await accountKey(account);
     assert.equal(await keyVaultCalls(), 1, "one unwrap");
     assert.deepEqual(key, accountKeys.get(account.id), "the same account key throughout");
     const sample = await env.database.db.accountSecret.findMany({ where: { accountId: account.id }, take: 50 });
     for (const s of sample) {
-      assert.match(lib.secrets.openSecret(account.id, key, s).toString(), new RegExp(`^${MARKER}-`));
+      assert.match(openSecret(account.id, key, s).toString(), new RegExp(`^${MARKER}-`));
     }
   });
 

@@ -6,7 +6,7 @@ import { validateBinding, type BindingValidation, type VaultLookup } from "@/lib
 import { accountKey, encryptionIdentityOf, keyIdentifierOf, resolveVersion, storeRewrap, systemRoot } from "@/lib/keys/hierarchy";
 import { wrapKey } from "@/lib/keyvault/keys";
 import { checkAccount } from "@/lib/monitor/check";
-import { claimAccount } from "@/lib/monitor/store";
+import { claimAccount, recordTransition } from "@/lib/monitor/store";
 import { accountFor, accountResourceId } from "./service";
 import { findAccount, type AccountRecord, type AccountRef } from "./store";
 
@@ -75,7 +75,7 @@ export async function switchToCustomerKeyFor(principal: Principal, ref: AccountR
         where: { id: account.id },
         data: { encryptionType: "CustomerKey", keyIdentifier, encryptionIdentity: request.userAssignedIdentity, version: { increment: 1 }, ...freshKeyStatus() },
       });
-      await tx.keyTransition.create({ data: { accountId: account.id, fromState: account.encryptionType, toState: "CustomerKey", reason: "CustomerKeyConfigured", detail: validation.wrapping!.wrappedBy } });
+      await recordTransition(tx, { accountId: account.id, from: account.encryptionType, to: "CustomerKey", reason: "CustomerKeyConfigured", detail: validation.wrapping!.wrappedBy });
     },
     { actor: principal.objectId, action: "encryption.customerKey", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { keyIdentifier, currentKeyIdentifier: validation.wrapping!.wrappedBy, from: account.accountKey?.wrappedBy ?? null } },
   );
@@ -95,7 +95,7 @@ export async function switchToSystemKeyFor(principal: Principal, ref: AccountRef
     { wrapped, wrappedBy },
     async (tx) => {
       await tx.mediaAccount.update({ where: { id: account.id }, data: { encryptionType: "SystemKey", keyIdentifier: null, encryptionIdentity: null, version: { increment: 1 }, ...freshKeyStatus() } });
-      await tx.keyTransition.create({ data: { accountId: account.id, fromState: "CustomerKey", toState: "SystemKey", reason: "SystemKeyConfigured", detail: wrappedBy } });
+      await recordTransition(tx, { accountId: account.id, from: "CustomerKey", to: "SystemKey", reason: "SystemKeyConfigured", detail: wrappedBy });
     },
     { actor: principal.objectId, action: "encryption.systemKey", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { currentKeyIdentifier: wrappedBy, from: account.accountKey?.wrappedBy ?? null } },
   );

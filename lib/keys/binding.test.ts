@@ -4,29 +4,24 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { switchToCustomerKeyFor, validateCustomerKeyFor } from "@/lib/accounts/encryption";
+import { createAccountFor } from "@/lib/accounts/service";
 import { demoAutomationApp, demoTenants, demoUsers, demoVaults } from "@/lib/demo/directory";
-import { contosoAccount, principalOf, startAppEnvironment, type AppEnvironment } from "@/lib/testing/app-environment";
+import type { VaultLookup } from "@/lib/keys/binding";
+import { contosoAccount, principalOf, startAppEnvironment, type AppEnvironment } from "@/test/support/app-environment";
 
 let env: AppEnvironment;
-let lib: {
-  accounts: typeof import("@/lib/accounts/service");
-  encryption: typeof import("@/lib/accounts/encryption");
-};
 const owner = principalOf(demoUsers.owner);
 const tenantId = demoTenants.contoso.id;
 const ref = contosoAccount;
-let lookup: import("@/lib/keys/binding").VaultLookup;
+let lookup: VaultLookup;
 let keyUrl: (vault: string, key: string, version?: string) => string;
 
 before(async () => {
   env = await startAppEnvironment();
-  lib = {
-    accounts: await import("@/lib/accounts/service"),
-    encryption: await import("@/lib/accounts/encryption"),
-  };
   keyUrl = (vault, key, version) => `${env.emu.vaultUrl(vault)}/keys/${key}${version ? `/${version}` : ""}`;
-  const account = await lib.accounts.createAccountFor(owner, { ...ref("bindingtest"), location: "westus2", identityType: "SystemAssigned" });
-  await lib.accounts.createAccountFor(owner, { ...ref("noidentity"), location: "westus2", identityType: "None" });
+  const account = await createAccountFor(owner, { ...ref("bindingtest"), location: "westus2", identityType: "SystemAssigned" });
+  await createAccountFor(owner, { ...ref("noidentity"), location: "westus2", identityType: "None" });
   const arm = env.emu.arm();
   await arm.vaults.beginCreateOrUpdateAndWait(demoVaults.resourceGroup, "nosoftdelete", { location: "westus2", properties: { tenantId, sku: { family: "A", name: "standard" }, enableSoftDelete: false, accessPolicies: [] } });
   await arm.vaults.beginCreateOrUpdateAndWait(demoVaults.resourceGroup, "getonly", { location: "westus2", properties: { tenantId, sku: { family: "A", name: "standard" }, enablePurgeProtection: true, accessPolicies: [] } });
@@ -49,7 +44,7 @@ before(async () => {
 after(async () => env?.dispose());
 
 async function outcome(keyIdentifier: string, account = "bindingtest", vaultLookup = lookup) {
-  const result = await lib.encryption.validateCustomerKeyFor(owner, ref(account), { keyIdentifier, userAssignedIdentity: null }, vaultLookup);
+  const result = await validateCustomerKeyFor(owner, ref(account), { keyIdentifier, userAssignedIdentity: null }, vaultLookup);
   return { ok: result.ok, code: result.failure?.code, checks: result.checks };
 }
 
@@ -94,7 +89,7 @@ describe("customer key validation", () => {
 
   it("changes nothing when a switch fails validation", async () => {
     const before = await env.database.db.accountKey.findFirstOrThrow({ where: { account: { name: "bindingtest" } } });
-    const result = await lib.encryption.switchToCustomerKeyFor(owner, ref("bindingtest"), { keyIdentifier: keyUrl(demoVaults.compliant.name, "ec-p256"), userAssignedIdentity: null }, lookup);
+    const result = await switchToCustomerKeyFor(owner, ref("bindingtest"), { keyIdentifier: keyUrl(demoVaults.compliant.name, "ec-p256"), userAssignedIdentity: null }, lookup);
     assert.equal(result.ok, false);
     const afterRow = await env.database.db.accountKey.findFirstOrThrow({ where: { account: { name: "bindingtest" } } });
     assert.deepEqual(afterRow, before);
@@ -107,7 +102,7 @@ describe("customer key validation", () => {
     const reader = principalOf(demoUsers.reader);
     await env.emu.admin("POST", "reset");
     await assert.rejects(
-      lib.encryption.validateCustomerKeyFor(reader, ref("bindingtest"), { keyIdentifier: keyUrl(demoVaults.compliant.name, "rsa-3072"), userAssignedIdentity: null }, lookup),
+      validateCustomerKeyFor(reader, ref("bindingtest"), { keyIdentifier: keyUrl(demoVaults.compliant.name, "rsa-3072"), userAssignedIdentity: null }, lookup),
       (err: Error & { code?: string }) => err.code === "AuthorizationFailed",
     );
     assert.deepEqual(((await env.emu.admin("GET", "counters")).json as Record<string, unknown>).keyvault, undefined);

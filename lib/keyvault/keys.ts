@@ -31,8 +31,10 @@ export const WRAP_ALGORITHM = "RSA-OAEP-256";
 const credentials = new Map<string, TokenCredential>();
 const keyClients = new Map<string, KeyClient>();
 const cryptoClients = new Map<string, CryptographyClient>();
+let limiter: ReturnType<typeof perVaultLimiter> | undefined;
+// Read at the first Key Vault call, not at import: importing this module never reads the configuration.
+const limit: ReturnType<typeof perVaultLimiter> = (vaultUrl, work) => (limiter ??= perVaultLimiter(getConfig().keyVaultOperationsPer10s, 10_000))(vaultUrl, work);
 // Bounded retries with backoff (Retry-After honored by the SDK): the caller is waiting.
-const limit = perVaultLimiter(getConfig().keyVaultOperationsPer10s, 10_000);
 const clientOptions = () => ({ agent: azureAgent(), retryOptions: { maxRetries: 2, retryDelayInMs: 250, maxRetryDelayInMs: 2000 } });
 
 function credentialFor(identityClientId: string): TokenCredential {
@@ -41,11 +43,32 @@ function credentialFor(identityClientId: string): TokenCredential {
   return credential;
 }
 
+/** A key client for the vault as the credential's principal: this module's transport, retries and (through its callers) error mapping. */
+export const newKeyClient = (vaultUrl: string, credential: TokenCredential) => new KeyClient(vaultUrl, credential, clientOptions());
+
 function keyClient(identityClientId: string, vaultUrl: string): KeyClient {
   const id = `${identityClientId}|${vaultUrl}`;
   let client = keyClients.get(id);
-  if (!client) keyClients.set(id, (client = new KeyClient(vaultUrl, credentialFor(identityClientId), clientOptions())));
+  if (!client) keyClients.set(id, (client = newKeyClient(vaultUrl, credentialFor(identityClientId))));
   return client;
+}
+
+/** The SDK's key in this service's words; an RSA key's size is its modulus without the sign byte. */
+export function keyInfoOf(k: KeyVaultKey): KeyInfo {
+  const n = k.key?.n;
+  return {
+    id: k.id!,
+    name: k.name,
+    version: k.properties.version!,
+    kty: k.keyType ?? "unknown",
+    size: n ? (n[0] === 0 ? n.length - 1 : n.length) * 8 : undefined,
+    curve: k.key?.crv,
+    keyOps: k.keyOperations ?? [],
+    enabled: k.properties.enabled !== false,
+    notBefore: k.properties.notBefore,
+    expiresOn: k.properties.expiresOn,
+    recoveryLevel: k.properties.recoveryLevel,
+  };
 }
 
 /**
@@ -68,20 +91,7 @@ function cryptoClient(identityClientId: string, keyId: string): CryptographyClie
 /** Reads a key (the given version, or the latest) as the identity. */
 export async function getKey(identityClientId: string, key: KeyIdentifier): Promise<KeyInfo> {
   try {
-    const k = await limit(key.vaultUrl, () => keyClient(identityClientId, key.vaultUrl).getKey(key.keyName, key.version ? { version: key.version } : undefined));
-    return {
-      id: k.id!,
-      name: k.name,
-      version: k.properties.version!,
-      kty: k.keyType ?? "unknown",
-      size: k.key?.n ? (k.key.n[0] === 0 ? k.key.n.length - 1 : k.key.n.length) * 8 : undefined,
-      curve: k.key?.crv,
-      keyOps: k.keyOperations ?? [],
-      enabled: k.properties.enabled !== false,
-      notBefore: k.properties.notBefore,
-      expiresOn: k.properties.expiresOn,
-      recoveryLevel: k.properties.recoveryLevel,
-    };
+    return keyInfoOf(await limit(key.vaultUrl, () => keyClient(identityClientId, key.vaultUrl).getKey(key.keyName, key.version ? { version: key.version } : undefined)));
   } catch (err) {
     throw keyVaultError(err, { operation: "get", keyId: key.id });
   }

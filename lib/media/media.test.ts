@@ -13,8 +13,8 @@ import { webcrypto } from "node:crypto";
 import * as x509 from "@peculiar/x509";
 import { importPKCS8, SignJWT } from "jose";
 import { demoUsers, demoVaults } from "@/lib/demo/directory";
-import { contosoAccount, principalOf, startAppEnvironment, type AppEnvironment } from "@/lib/testing/app-environment";
-import { encodingsOf, findInDatabase } from "@/lib/testing/database-scan";
+import { contosoAccount, principalOf, startAppEnvironment, type AppEnvironment } from "@/test/support/app-environment";
+import { encodingsOf, findInDatabase } from "@/test/support/database-scan";
 
 process.env.JOB_POLL_INTERVAL_SECONDS = "0.2";
 const owner = principalOf(demoUsers.owner);

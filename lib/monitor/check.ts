@@ -5,6 +5,7 @@ import { db } from "@/lib/db/client";
 import { DomainError } from "@/lib/errors";
 import { dropAccountKey, keyIdentifierOf, rootOf, storeRewrap } from "@/lib/keys/hierarchy";
 import { getKey, unwrapKey, wrapKey, type KeyInfo } from "@/lib/keyvault/keys";
+import { recordTransition } from "./store";
 
 /** skipped: not this worker's, or gone; error: failed unexpectedly, retried when its lease lapses. */
 export type CheckResult = "active" | "recovered" | "inaccessible" | "unreachable" | "skipped" | "error";
@@ -48,7 +49,7 @@ export async function checkAccount(accountId: string, owner: string, reads: KeyR
     if (!id.version && key.id !== account.accountKey.wrappedBy) {
       const wrapped = await wrapKey(root.identityClientId, key.id, plaintext);
       await storeRewrap(account.id, plaintext, { wrapped, wrappedBy: key.id }, async (tx) => {
-        await tx.keyTransition.create({ data: { accountId: account.id, fromState: "CustomerKey", toState: "CustomerKey", reason: "Rewrap", detail: `new key version: ${key.id}` } });
+        await recordTransition(tx, { accountId: account.id, from: "CustomerKey", to: "CustomerKey", reason: "Rewrap", detail: `new key version: ${key.id}` });
       }, { actor: `system:monitor`, action: "encryption.rewrap", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { from: account.accountKey.wrappedBy, to: key.id, reason: "new key version" } });
       rewrappedTo = key.id;
     }
@@ -58,7 +59,7 @@ export async function checkAccount(accountId: string, owner: string, reads: KeyR
         data: { ...schedule, lastSuccessAt: now, keyStatus: "Active", keyStatusReason: null, keyStatusMessage: null, unreachableSince: null, unreachableReason: null },
       });
       if (wasInaccessible) {
-        await tx.keyTransition.create({ data: { accountId: account.id, fromState: "CustomerKeyInaccessible", toState: "CustomerKey", reason: "AccessRestored", detail: "The key is accessible again." } });
+        await recordTransition(tx, { accountId: account.id, from: "CustomerKeyInaccessible", to: "CustomerKey", reason: "AccessRestored", detail: "The key is accessible again." });
         await audit({ actor: "system:monitor", action: "encryption.keyAccessible", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { keyIdentifier: account.keyIdentifier } }, tx);
       }
     });
@@ -76,7 +77,7 @@ export async function checkAccount(accountId: string, owner: string, reads: KeyR
         data: { ...schedule, keyStatus: "Inaccessible", keyStatusReason: err.code, keyStatusMessage: err.message, unreachableSince: null, unreachableReason: null },
       });
       if (!wasInaccessible || account.keyStatusReason !== err.code) {
-        await tx.keyTransition.create({ data: { accountId: account.id, fromState: wasInaccessible ? "CustomerKeyInaccessible" : "CustomerKey", toState: "CustomerKeyInaccessible", reason: err.code, detail: err.message } });
+        await recordTransition(tx, { accountId: account.id, from: wasInaccessible ? "CustomerKeyInaccessible" : "CustomerKey", to: "CustomerKeyInaccessible", reason: err.code, detail: err.message });
         await audit({ actor: "system:monitor", action: "encryption.keyInaccessible", outcome: "failure", subscriptionId: account.subscriptionId, accountId: account.id, detail: { reason: err.code, keyIdentifier: account.keyIdentifier } }, tx);
       }
     });

@@ -6,8 +6,13 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
+import { switchToSystemKeyFor } from "@/lib/accounts/encryption";
+import { deleteAccountFor } from "@/lib/accounts/service";
+import { open, seal } from "@/lib/crypto/envelope";
 import { demoTenants, demoUsers, demoVaults, demoAutomationApp } from "@/lib/demo/directory";
-import { contosoAccount, principalOf, startAppEnvironment, type AppEnvironment } from "@/lib/testing/app-environment";
+import { accountKey, dropAccountKey } from "@/lib/keys/hierarchy";
+import { contosoAccount, principalOf, startAppEnvironment, type AppEnvironment } from "@/test/support/app-environment";
+import { startMonitor } from "./worker";
 
 process.env.MONITOR_INTERVAL_SECONDS = "0.3";
 const owner = principalOf(demoUsers.owner);
@@ -16,12 +21,6 @@ const ref = contosoAccount;
 const rg = demoVaults.resourceGroup;
 
 let env: AppEnvironment;
-let lib: {
-  service: typeof import("@/lib/accounts/service");
-  encryption: typeof import("@/lib/accounts/encryption");
-  hierarchy: typeof import("@/lib/keys/hierarchy");
-  worker: typeof import("./worker");
-};
 const principals = new Map<string, string>();
 
 async function bind(name: string, vault: string, keyIdentifier: string) {
@@ -35,7 +34,7 @@ const grant = (vault: string, objectId: string, keys?: string[]) => env.emu.gran
 /** Makes the accounts due and runs one monitor cycle; returns each account's outcome by name. */
 async function cycle(names: string[]) {
   await env.database.db.mediaAccount.updateMany({ where: { name: { in: names } }, data: { nextCheckAt: new Date(0) } });
-  const monitor = lib.worker.startMonitor({ loop: false });
+  const monitor = startMonitor({ loop: false });
   const outcomes = await monitor.runOnce();
   const byId = new Map(outcomes.map((o) => [o.accountId, o]));
   const accounts = await env.database.db.mediaAccount.findMany({ where: { name: { in: names } }, include: { accountKey: true } });
@@ -46,12 +45,6 @@ const transitions = (name: string) => env.database.db.keyTransition.findMany({ w
 
 before(async () => {
   env = await startAppEnvironment();
-  lib = {
-    service: await import("@/lib/accounts/service"),
-    encryption: await import("@/lib/accounts/encryption"),
-    hierarchy: await import("@/lib/keys/hierarchy"),
-    worker: await import("./worker"),
-  };
   await grant(demoVaults.compliant.name, demoAutomationApp.objectId, ["get", "create", "update", "rotate", "delete", "recover"]);
 });
 after(async () => env?.dispose());
@@ -64,8 +57,7 @@ describe("key monitor", () => {
     const latestId = await bind("followslatest", demoVaults.compliant.name, base);
     await bind("pinned", demoVaults.compliant.name, `${base}/${v1.properties.version}`);
     const account = await env.database.db.mediaAccount.findUniqueOrThrow({ where: { id: latestId } });
-    const key = await lib.hierarchy.accountKey(account);
-    const { seal, open } = await import("@/lib/crypto/envelope");
+    const key = await accountKey(account);
     const secret = randomBytes(16);
     const sealed = seal(key, secret, { scope: latestId, kind: "contentKey", id: "s1" });
 
@@ -81,9 +73,9 @@ describe("key monitor", () => {
     assert.equal((await cycle(["followslatest"])).followslatest!.rewrappedTo, undefined, "adopted once");
     assert.deepEqual((await transitions("followslatest")).filter((t) => t.reason === "Rewrap").length, 1);
 
-    lib.hierarchy.dropAccountKey(latestId);
+    dropAccountKey(latestId);
     const fresh = await env.database.db.mediaAccount.findUniqueOrThrow({ where: { id: latestId } });
-    assert.deepEqual(open(await lib.hierarchy.accountKey(fresh), sealed, { scope: latestId, kind: "contentKey", id: "s1" }), secret);
+    assert.deepEqual(open(await accountKey(fresh), sealed, { scope: latestId, kind: "contentKey", id: "s1" }), secret);
   });
 
   it("moves to CustomerKeyInaccessible with the matching reason, and back by itself when access returns", async () => {
@@ -100,7 +92,7 @@ describe("key monitor", () => {
     const { version } = (await keys.getKey("revocable")).properties;
     await keys.updateKeyProperties("revocable", version!, { enabled: false });
     await expect("Inaccessible", "KeyDisabled", "inaccessible");
-    await assert.rejects(lib.encryption.switchToSystemKeyFor(owner, ref("revoked")), (err: Error & { code?: string }) => err.code === "CustomerKeyInaccessible");
+    await assert.rejects(switchToSystemKeyFor(owner, ref("revoked")), (err: Error & { code?: string }) => err.code === "CustomerKeyInaccessible");
     await keys.updateKeyProperties("revocable", version!, { enabled: true });
     await expect("Active", null, "recovered");
 
@@ -126,7 +118,7 @@ describe("key monitor", () => {
     await arm.vaults.delete(rg, "monitored-kv");
     const gone = await cycle(["vaultgone", "deleteme"]);
     assert.deepEqual([gone.vaultgone!.state, gone.vaultgone!.reason], ["Inaccessible", "VaultNotFound"]);
-    assert.equal(await lib.service.deleteAccountFor(owner, ref("deleteme")), true, "DELETE works while inaccessible");
+    assert.equal(await deleteAccountFor(owner, ref("deleteme")), true, "DELETE works while inaccessible");
     await arm.vaults.beginCreateOrUpdateAndWait(rg, "monitored-kv", { location: "westus2", properties: { tenantId, sku: { family: "A", name: "standard" }, createMode: "recover" } });
     assert.equal((await cycle(["vaultgone"])).vaultgone!.result, "recovered");
   });
@@ -173,7 +165,7 @@ describe("key monitor", () => {
     const names = Array.from({ length: 12 }, (_, i) => `shared${i}`);
     for (const name of names) await bind(name, demoVaults.compliant.name, `${env.emu.vaultUrl(demoVaults.compliant.name)}/keys/shared`);
     const events: { id: string; result: string }[] = [];
-    const monitors = [0, 1].map(() => lib.worker.startMonitor({ loop: true, onOutcome: (o) => events.push({ id: o.accountId, result: o.result }) }));
+    const monitors = [0, 1].map(() => startMonitor({ loop: true, onOutcome: (o) => events.push({ id: o.accountId, result: o.result }) }));
     await new Promise((r) => setTimeout(r, 1500));
     await keys.rotateKey("shared");
     await new Promise((r) => setTimeout(r, 2500));

@@ -1,5 +1,6 @@
 import "server-only";
 import { db } from "@/lib/db/client";
+import type { Prisma } from "@/lib/db/generated/client";
 
 /**
  * Claims up to `limit` customer-key accounts whose check is due, for `owner`, until `leaseMs`
@@ -31,4 +32,17 @@ export async function claimAccount(owner: string, accountId: string, leaseMs: nu
 export async function nextDue(): Promise<Date | null> {
   const row = await db().mediaAccount.findFirst({ where: { encryptionType: "CustomerKey" }, orderBy: { nextCheckAt: "asc" }, select: { nextCheckAt: true } });
   return row?.nextCheckAt ?? null;
+}
+
+/** An account's key state as the transition log names it: its root, and whether that root is reachable. */
+export type KeyState = "SystemKey" | "CustomerKey" | "CustomerKeyInaccessible";
+
+/**
+ * The one writer of the key-state log: a change of root, a move between accessible and
+ * inaccessible, or a re-wrap in the same state. Written in the transaction of the change it
+ * records, so the log and the account never disagree.
+ */
+export async function recordTransition(tx: Prisma.TransactionClient, transition: { accountId: string; from: KeyState; to: KeyState; reason: string; detail: string }): Promise<void> {
+  const { accountId, from, to, reason, detail } = transition;
+  await tx.keyTransition.create({ data: { accountId, fromState: from, toState: to, reason, detail } });
 }

@@ -3,7 +3,7 @@ import Link from "next/link";
 import { delegatedToken } from "@/lib/auth/delegated";
 import { readSession } from "@/lib/auth/session";
 import { vaultsVisibleTo, type VaultSummary } from "@/lib/azure/arm-vaults";
-import { keysVisibleTo, type KeyChoice } from "@/lib/azure/user-keys";
+import { keysVisibleTo, type KeyChoice } from "@/lib/keyvault/user-keys";
 import { loadAccountPage, type AccountParams } from "../load-account";
 import { EncryptionForm, SystemKeyForm, VaultPicker } from "./encryption-form";
 

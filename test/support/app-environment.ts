@@ -1,16 +1,20 @@
 /**
  * The app's own configuration pointed at a fresh emulator and a fresh database, for integration
  * tests of lib/ code: Key Vault, managed identities and ARM are reached exactly as in production
- * (HTTPS, the emulator's CA, IDENTITY_ENDPOINT). Call before any lib module reads its config.
+ * (HTTPS, the emulator's CA, IDENTITY_ENDPOINT). Call before the first use of any lib module that
+ * reads the configuration (importing one reads nothing).
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { startTestEmulator, type TestEmulator } from "@/emulator/test-support";
+import { switchToCustomerKeyFor } from "@/lib/accounts/encryption";
+import { createAccountFor, getAccountFor } from "@/lib/accounts/service";
+import type { AccountRecord, AccountRef } from "@/lib/accounts/store";
+import { vaultLookupAs } from "@/lib/azure/arm-vaults";
 import { createTestDatabase, type TestDatabase } from "@/lib/db/test-database";
 import { seedDemo } from "@/lib/db/seed";
 import { demoResourceGroup, demoSubscriptions } from "@/lib/demo/directory";
-import type { AccountRecord, AccountRef } from "@/lib/accounts/store";
 import type { Principal } from "@/lib/auth/principal";
 import type { VaultLookup } from "@/lib/keys/binding";
 
@@ -46,7 +50,6 @@ export async function startAppEnvironment(): Promise<AppEnvironment> {
   const database = await createTestDatabase({ forApp: true });
   await seedDemo(database.db);
   const vaultLookup = async () => {
-    const { vaultLookupAs } = await import("@/lib/azure/arm-vaults");
     return vaultLookupAs((await emu.automation.getToken(`${emu.url}/.default`))!.token);
   };
   return {
@@ -54,8 +57,6 @@ export async function startAppEnvironment(): Promise<AppEnvironment> {
     database,
     vaultLookup,
     async createCustomerKeyAccount(owner, name, vault, keyIdentifier) {
-      const { createAccountFor, getAccountFor } = await import("@/lib/accounts/service");
-      const { switchToCustomerKeyFor } = await import("@/lib/accounts/encryption");
       const account = await createAccountFor(owner, { ...contosoAccount(name), location: "westus2", identityType: "SystemAssigned" });
       await emu.grantKeys(vault, account.principalId!);
       const result = await switchToCustomerKeyFor(owner, contosoAccount(name), { keyIdentifier, userAssignedIdentity: null }, await vaultLookup());
