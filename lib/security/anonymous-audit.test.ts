@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
-import { startAppEnvironment, type AppEnvironment } from "@/lib/testing/app-environment";
+import { startAppEnvironment, type AppEnvironment } from "@/test/support/app-environment";
 import { demoSubscriptions } from "@/lib/demo/directory";
 
 let env: AppEnvironment;

@@ -13,7 +13,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { demoUsers } from "@/lib/demo/directory";
-import { contosoAccount, principalOf, startAppEnvironment, type AppEnvironment } from "@/lib/testing/app-environment";
+import { contosoAccount, principalOf, startAppEnvironment, type AppEnvironment } from "@/test/support/app-environment";
 
 process.env.JOB_POLL_INTERVAL_SECONDS = "0.2";
 const owner = principalOf(demoUsers.owner);
