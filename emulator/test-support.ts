@@ -2,7 +2,7 @@
  * Starts an emulator for one test file (fresh data dir, free ports, test controls on) and builds
  * the official Azure clients against it, configured exactly as the app configures them locally.
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import type https from "node:https";
 import os from "node:os";
 import path from "node:path";
@@ -13,7 +13,9 @@ import { CryptographyClient, KeyClient } from "@azure/keyvault-keys";
 import { httpsRequest } from "@/lib/azure/https-request";
 import { localAzureAgent } from "@/lib/azure/local-agent";
 import { demoAutomationApp, demoSubscriptions, demoTenants, demoVaults } from "@/lib/demo/directory";
+import type { JWK } from "jose";
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from "./server";
+import { TokenService } from "./tokens";
 
 export interface TestEmulator extends RunningEmulator {
   dataDir: string;
@@ -31,6 +33,8 @@ export interface TestEmulator extends RunningEmulator {
   admin(method: string, control: string, body?: unknown): Promise<{ status: number; json: unknown }>;
   /** Key Vault operations counted since the last reset, all vaults; the SDK's 401 challenge handshake is not an operation. */
   keyVaultCalls(): Promise<number>;
+  /** A token of a demo user for `audience` (default ARM's), as the emulator's sign-in issues it. */
+  userToken(user: { objectId: string; tenant: string; name: string }, audience?: string): Promise<string>;
   /** Gives a Contoso principal key permissions on a demo vault (default get, wrapKey, unwrapKey), as the vault's owner would. */
   grantKeys(vault: string, objectId: string, keys?: string[]): Promise<void>;
   /** Removes the principal's access policy from the vault. */
@@ -76,6 +80,10 @@ export async function startTestEmulator(options: Partial<EmulatorOptions> = {}):
       return call(method, `${running.url}${resourcePath}${resourcePath.includes("?") ? "&" : "?"}api-version=${apiVersion}`, body, token!.token);
     },
     admin: (method, control, body) => call(method, `${running.url}/_emulator/${control}`, body),
+    async userToken(user, audience = running.url) {
+      const { signingKey } = JSON.parse(await readFile(path.join(dataDir, "state.json"), "utf8")) as { signingKey: JWK };
+      return (await new TokenService(signingKey, running.url).issue({ tid: user.tenant, oid: user.objectId, aud: audience, name: user.name, idtyp: "user" })).token;
+    },
     async grantKeys(vault, objectId, keys = ["get", "wrapKey", "unwrapKey"]) {
       await t.arm().vaults.updateAccessPolicy(demoVaults.resourceGroup, vault, "add", { properties: { accessPolicies: [{ tenantId: demoTenants.contoso.id, objectId, permissions: { keys } }] } });
     },

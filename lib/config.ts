@@ -44,6 +44,8 @@ const common = {
   /** Limits on what a JobInputHttp download may take: bytes per input, seconds per file. */
   JOB_INPUT_MAX_BYTES: z.coerce.number().int().min(1).default(256 * 1024 * 1024),
   JOB_INPUT_TIMEOUT_SECONDS: z.coerce.number().min(1).max(3600).default(300),
+  /** The largest request body the REST API reads (ARM's own limit, 4 MiB, by default); larger gets 413. */
+  API_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(4 * 1024 * 1024),
   DATA_DIR: z.string().min(1).default(".data"),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
 };
@@ -171,6 +173,7 @@ function toConfig(env: z.infer<typeof Env>) {
     accountKeyCacheSeconds: env.ACCOUNT_KEY_CACHE_SECONDS,
     monitorIntervalMs: env.MONITOR_INTERVAL_SECONDS * 1000,
     keyVaultOperationsPer10s: env.KEYVAULT_OPERATIONS_PER_10S,
+    apiMaxBodyBytes: env.API_MAX_BODY_BYTES,
     jobs: {
       pollIntervalMs: env.JOB_POLL_INTERVAL_SECONDS * 1000,
       concurrency: env.JOB_CONCURRENCY,

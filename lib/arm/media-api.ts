@@ -8,6 +8,7 @@ import type { AccountRecord, AccountRef } from "@/lib/accounts/store";
 import { vaultLookupAs } from "@/lib/azure/arm-vaults";
 import { resolveUserAssignedIdentity } from "@/lib/azure/user-identities";
 import { keyIdentifierOf } from "@/lib/keys/hierarchy";
+import { authorize } from "@/lib/auth/authorize";
 import { principalFromBearer } from "@/lib/auth/bearer";
 import type { Principal } from "@/lib/auth/principal";
 import { getConfig } from "@/lib/config";
@@ -173,6 +174,18 @@ async function route(request: Request, principal: Principal, path: string, armTo
   return json(404, { error: { code: "InvalidResourceType", message: `No ${method} operation exists at '${path}'.` } });
 }
 
+/**
+ * Every PUT and PATCH writes under one subscription: a caller who may not write there is refused
+ * before its body is read, so the service never reads (or holds) what an unauthorized caller sends.
+ * Each operation authorizes again with its own scope.
+ */
+async function authorizeWriteBeforeBody(principal: Principal, path: string): Promise<void> {
+  const subscription = /^\/subscriptions\/([^/]+)\//i.exec(path)?.[1];
+  if (!subscription) return;
+  const subscriptionId = parseOrInvalid(SubscriptionId, subscription, "subscriptionId");
+  await authorize(principal, { subscriptionId, action: "write", operation: "Microsoft.Media/mediaservices/write", target: path });
+}
+
 /** Every request of the REST API: authenticate, check the api-version, route, and map errors to ARM's shape. */
 export async function handleMediaApi(request: Request): Promise<Response> {
   const url = new URL(request.url);
@@ -190,6 +203,7 @@ export async function handleMediaApi(request: Request): Promise<Response> {
     if (!supported.includes(apiVersion)) {
       throw new DomainError("InvalidApiVersionParameter", `The api-version '${apiVersion}' is invalid. The supported versions are '${supported.join(",")}'.`);
     }
+    if (request.method === "PUT" || request.method === "PATCH") await authorizeWriteBeforeBody(principal, url.pathname);
     return resource ? await routeMediaResource(request, principal, resource) : await route(request, principal, url.pathname, armToken);
   } catch (err) {
     if (!(err instanceof DomainError)) throw err;
