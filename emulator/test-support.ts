@@ -2,6 +2,7 @@
  * Starts an emulator for one test file (fresh data dir, free ports, test controls on) and builds
  * the official Azure clients against it, configured exactly as the app configures them locally.
  */
+import { randomUUID } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import type https from "node:https";
 import os from "node:os";
@@ -15,6 +16,7 @@ import { localAzureAgent } from "@/lib/azure/local-agent";
 import { demoAutomationApp, demoSubscriptions, demoTenants, demoVaults } from "@/lib/demo/directory";
 import type { JWK } from "jose";
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from "./server";
+import { roleDefinitions } from "./roles";
 import { TokenService } from "./tokens";
 
 export interface TestEmulator extends RunningEmulator {
@@ -35,6 +37,8 @@ export interface TestEmulator extends RunningEmulator {
   keyVaultCalls(): Promise<number>;
   /** A token of a demo user for `audience` (default ARM's), as the emulator's sign-in issues it. */
   userToken(user: { objectId: string; tenant: string; name: string }, audience?: string): Promise<string>;
+  /** Assigns a built-in role to a principal at an ARM scope, as the automation principal (Owner of Contoso). */
+  assignRole(scope: string, roleName: string, principalId: string): Promise<void>;
   /** Gives a Contoso principal key permissions on a demo vault (default get, wrapKey, unwrapKey), as the vault's owner would. */
   grantKeys(vault: string, objectId: string, keys?: string[]): Promise<void>;
   /** Removes the principal's access policy from the vault. */
@@ -80,6 +84,11 @@ export async function startTestEmulator(options: Partial<EmulatorOptions> = {}):
       return call(method, `${running.url}${resourcePath}${resourcePath.includes("?") ? "&" : "?"}api-version=${apiVersion}`, body, token!.token);
     },
     admin: (method, control, body) => call(method, `${running.url}/_emulator/${control}`, body),
+    async assignRole(scope, roleName, principalId) {
+      const roleDefinitionId = `/providers/Microsoft.Authorization/roleDefinitions/${roleDefinitions[roleName]!.id}`;
+      const res = await t.armFetch("PUT", `${scope}/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}`, { properties: { roleDefinitionId, principalId } }, "2022-04-01");
+      if (res.status !== 201) throw new Error(`assigning ${roleName} at ${scope}: HTTP ${res.status} ${JSON.stringify(res.json)}`);
+    },
     async userToken(user, audience = running.url) {
       const { signingKey } = JSON.parse(await readFile(path.join(dataDir, "state.json"), "utf8")) as { signingKey: JWK };
       return (await new TokenService(signingKey, running.url).issue({ tid: user.tenant, oid: user.objectId, aud: audience, name: user.name, idtyp: "user" })).token;
