@@ -12,7 +12,7 @@ import { randomUUID } from "node:crypto";
 import { reply, ReplyError, Router, type EmuRequest, type Reply } from "./http";
 import type { AccessPolicy, Identity, StateStore, Vault } from "./state";
 import { TokenError, type TokenClaims, type TokenService } from "./tokens";
-import { builtInRoles, roleDefinitions } from "./roles";
+import { builtInRoles, roleDefinitions, scopeIncludes } from "./roles";
 import { vaultResourceId } from "./vault-ids";
 
 const armError = (status: number, code: string, message: string) => new ReplyError(reply(status, { error: { code, message } }));
@@ -47,8 +47,7 @@ export function armRoutes(store: StateStore, tokens: TokenService, port: () => n
   }
 
   function rolesAt(scope: string, principalId: string): string[] {
-    const target = scope.toLowerCase();
-    return state.roleAssignments.filter((a) => a.principalId === principalId && target.startsWith(a.scope.toLowerCase())).map((a) => a.roleName);
+    return state.roleAssignments.filter((a) => a.principalId === principalId && scopeIncludes(a.scope, scope)).map((a) => a.roleName);
   }
 
   function canRead(scope: string, claims: TokenClaims) {

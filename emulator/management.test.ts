@@ -134,6 +134,8 @@ describe("management plane: vaults", () => {
     }, "2022-04-01");
     assert.equal(put.status, 201);
     const key = await emu.keyClient("rbac-vault").createRsaKey("k", { keySize: 2048 });
+    await createVault("rbac-vault2", { enableRbacAuthorization: true, enablePurgeProtection: true });
+    await assert.rejects(emu.keyClient("rbac-vault2").createRsaKey("k", { keySize: 2048 }), rejectsWith(403, /ForbiddenByRbac|not authorized/), "a role on rbac-vault is not one on rbac-vault2");
 
     const identity = await userAssignedIdentity("rbac-reader");
     const mi = emu.managedIdentity(identity.clientId);
@@ -389,6 +391,7 @@ describe("Microsoft.Authorization/permissions", () => {
     await emu.assignRole(identityScope, "Reader", user.objectId);
     assert.deepEqual((await permissionsAt(identityScope, token)).value, [{ actions: ["*/read"], notActions: [], dataActions: [], notDataActions: [] }]);
     assert.deepEqual((await permissionsAt(`/subscriptions/${sub}/resourceGroups/${rg}`, token)).value, [], "a role on the identity says nothing of its resource group");
+    assert.deepEqual((await permissionsAt(`${identityScope}2`, token)).value, [], "nor of an identity whose name it begins");
 
     await emu.assignRole(identityScope, "Managed Identity Operator", user.objectId);
     const actions = (await permissionsAt(identityScope, token)).value!.flatMap((p) => p.actions);

@@ -65,3 +65,9 @@ export const roleDefinitions: Record<string, { id: string; permissions: RolePerm
 
 /** Role names by definition id (lower case), as role assignments name them. */
 export const builtInRoles: Record<string, string> = Object.fromEntries(Object.entries(roleDefinitions).map(([name, { id }]) => [id, name]));
+
+/** Whether a role assigned at `assigned` applies at `target`: the same scope or one below it, by whole path segments ("kv" is not above "kv-2"). */
+export function scopeIncludes(assigned: string, target: string): boolean {
+  const segments = (scope: string) => `${scope.toLowerCase().replace(/\/$/, "")}/`;
+  return segments(target).startsWith(segments(assigned));
+}

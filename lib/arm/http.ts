@@ -24,13 +24,15 @@ export async function readBody(request: Request): Promise<unknown> {
   const chunks: Uint8Array[] = [];
   let size = 0;
   const reader = request.body?.getReader();
-  for (let chunk = await reader?.read(); chunk && !chunk.done; chunk = await reader!.read()) {
-    size += chunk.value.byteLength;
+  while (reader) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
     if (size > limit) {
-      await reader!.cancel();
+      await reader.cancel();
       throw tooLarge(limit);
     }
-    chunks.push(chunk.value);
+    chunks.push(value);
   }
   try {
     return JSON.parse(new TextDecoder().decode(Buffer.concat(chunks)));
