@@ -12,7 +12,8 @@ import { randomUUID } from "node:crypto";
 import { reply, ReplyError, Router, type EmuRequest, type Reply } from "./http";
 import type { AccessPolicy, Identity, StateStore, Vault } from "./state";
 import { TokenError, type TokenClaims, type TokenService } from "./tokens";
-import { builtInRoles, vaultResourceId } from "./vault-ids";
+import { builtInRoles, roleDefinitions, scopeIncludes } from "./roles";
+import { vaultResourceId } from "./vault-ids";
 
 const armError = (status: number, code: string, message: string) => new ReplyError(reply(status, { error: { code, message } }));
 const writerRoles = new Set(["Owner", "Contributor", "Key Vault Contributor"]);
@@ -46,8 +47,7 @@ export function armRoutes(store: StateStore, tokens: TokenService, port: () => n
   }
 
   function rolesAt(scope: string, principalId: string): string[] {
-    const target = scope.toLowerCase();
-    return state.roleAssignments.filter((a) => a.principalId === principalId && target.startsWith(a.scope.toLowerCase())).map((a) => a.roleName);
+    return state.roleAssignments.filter((a) => a.principalId === principalId && scopeIncludes(a.scope, scope)).map((a) => a.roleName);
   }
 
   function canRead(scope: string, claims: TokenClaims) {
@@ -229,6 +229,14 @@ export function armRoutes(store: StateStore, tokens: TokenService, port: () => n
         .filter((s) => s.tenantId === claims.tid && canRead(`/subscriptions/${s.id}`, claims))
         .map((s) => ({ id: `/subscriptions/${s.id}`, subscriptionId: s.id, tenantId: s.tenantId, displayName: s.displayName, state: "Enabled" }));
       return reply(200, { value });
+    })
+    // What the caller may do at a scope, one entry per role it holds there (assigned at the scope
+    // or above), as Azure answers clients that check an action before using a linked resource.
+    .on("GET", /^(?<scope>\/subscriptions\/[^/]+(?:\/.+?)?)\/providers\/Microsoft\.Authorization\/permissions\/?$/i, async (req, p) => {
+      const claims = await caller(req);
+      subscriptionOf(p.scope!.split("/")[2]!, claims);
+      const roles = [...new Set(rolesAt(p.scope!, claims.oid))];
+      return reply(200, { value: roles.flatMap((name) => (roleDefinitions[name] ? [roleDefinitions[name].permissions] : [])), nextLink: null });
     })
     .on("PUT", re(rg), async (req, p) => {
       const claims = await caller(req);

@@ -14,6 +14,7 @@ import {
 } from "./key-crypto";
 import type { KeyRecord, KeyVersion, StateStore, Vault } from "./state";
 import { TokenError, type TokenClaims, type TokenService } from "./tokens";
+import { scopeIncludes } from "./roles";
 import { vaultResourceId } from "./vault-ids";
 
 export const keyVaultAudience = "https://vault.localhost";
@@ -340,7 +341,7 @@ export function keyVaultDataPlane(store: StateStore, tokens: TokenService, port:
     if (vault.properties.enableRbacAuthorization) {
       const id = vaultResourceId(vault).toLowerCase();
       const allowed = state.roleAssignments.some((a) => {
-        if (a.principalId !== claims.oid || !id.startsWith(a.scope.toLowerCase())) return false;
+        if (a.principalId !== claims.oid || !scopeIncludes(a.scope, id)) return false;
         const perms = rolePermissions[a.roleName];
         return perms === "all" || (perms?.includes(permission) ?? false);
       });

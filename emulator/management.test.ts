@@ -134,6 +134,8 @@ describe("management plane: vaults", () => {
     }, "2022-04-01");
     assert.equal(put.status, 201);
     const key = await emu.keyClient("rbac-vault").createRsaKey("k", { keySize: 2048 });
+    await createVault("rbac-vault2", { enableRbacAuthorization: true, enablePurgeProtection: true });
+    await assert.rejects(emu.keyClient("rbac-vault2").createRsaKey("k", { keySize: 2048 }), rejectsWith(403, /ForbiddenByRbac|not authorized/), "a role on rbac-vault is not one on rbac-vault2");
 
     const identity = await userAssignedIdentity("rbac-reader");
     const mi = emu.managedIdentity(identity.clientId);
@@ -367,5 +369,40 @@ describe("management plane: the rest", () => {
       const res = await httpsJson(emu.agent, "GET", `${emu.vaultUrl(demoVaults.compliant.name)}/keys/rsa-2048/?api-version=${version}`, undefined, { authorization: `Bearer ${token}` });
       assert.equal(res.status, 200, version);
     }
+  });
+});
+
+describe("Microsoft.Authorization/permissions", () => {
+  const permissionsAt = async (scope: string, token: string) => {
+    const res = await httpsJson(emu.agent, "GET", `${emu.url}${scope}/providers/Microsoft.Authorization/permissions?api-version=2022-04-01`, undefined, { authorization: `Bearer ${token}` });
+    return { status: res.status, value: (res.json as { value?: { actions: string[]; notActions: string[]; dataActions: string[]; notDataActions: string[] }[] }).value };
+  };
+
+  it("answers the caller's roles at a scope and above it, each as its actions, notActions, dataActions and notDataActions", async () => {
+    const identityScope = `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/perm-target`;
+    await userAssignedIdentity("perm-target");
+    const owner = await permissionsAt(identityScope, (await emu.automation.getToken(`${emu.url}/.default`))!.token);
+    assert.equal(owner.status, 200);
+    assert.deepEqual(owner.value, [{ actions: ["*"], notActions: [], dataActions: [], notDataActions: [] }], "Owner of the subscription, inherited");
+
+    const user = { objectId: randomUUID(), tenant: tenantId, name: "Perm User" };
+    const token = await emu.userToken(user);
+    assert.deepEqual((await permissionsAt(identityScope, token)).value, [], "no role, no permissions");
+    await emu.assignRole(identityScope, "Reader", user.objectId);
+    assert.deepEqual((await permissionsAt(identityScope, token)).value, [{ actions: ["*/read"], notActions: [], dataActions: [], notDataActions: [] }]);
+    assert.deepEqual((await permissionsAt(`/subscriptions/${sub}/resourceGroups/${rg}`, token)).value, [], "a role on the identity says nothing of its resource group");
+    assert.deepEqual((await permissionsAt(`${identityScope}2`, token)).value, [], "nor of an identity whose name it begins");
+
+    await emu.assignRole(identityScope, "Managed Identity Operator", user.objectId);
+    const actions = (await permissionsAt(identityScope, token)).value!.flatMap((p) => p.actions);
+    assert.ok(actions.includes("Microsoft.ManagedIdentity/userAssignedIdentities/*/assign/action"), actions.join(", "));
+  });
+
+  it("refuses a token of another tenant and a request without one", async () => {
+    const scope = `/subscriptions/${sub}/resourceGroups/${rg}`;
+    const outsider = await permissionsAt(scope, await emu.userToken(demoUsers.outsider));
+    assert.equal(outsider.status, 401);
+    const none = await httpsJson(emu.agent, "GET", `${emu.url}${scope}/providers/Microsoft.Authorization/permissions?api-version=2022-04-01`);
+    assert.equal(none.status, 401);
   });
 });

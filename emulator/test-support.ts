@@ -2,7 +2,8 @@
  * Starts an emulator for one test file (fresh data dir, free ports, test controls on) and builds
  * the official Azure clients against it, configured exactly as the app configures them locally.
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { randomUUID } from "node:crypto";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import type https from "node:https";
 import os from "node:os";
 import path from "node:path";
@@ -13,7 +14,10 @@ import { CryptographyClient, KeyClient } from "@azure/keyvault-keys";
 import { httpsRequest } from "@/lib/azure/https-request";
 import { localAzureAgent } from "@/lib/azure/local-agent";
 import { demoAutomationApp, demoSubscriptions, demoTenants, demoVaults } from "@/lib/demo/directory";
+import type { JWK } from "jose";
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from "./server";
+import { roleDefinitions } from "./roles";
+import { TokenService } from "./tokens";
 
 export interface TestEmulator extends RunningEmulator {
   dataDir: string;
@@ -31,6 +35,10 @@ export interface TestEmulator extends RunningEmulator {
   admin(method: string, control: string, body?: unknown): Promise<{ status: number; json: unknown }>;
   /** Key Vault operations counted since the last reset, all vaults; the SDK's 401 challenge handshake is not an operation. */
   keyVaultCalls(): Promise<number>;
+  /** A token of a demo user for `audience` (default ARM's), as the emulator's sign-in issues it. */
+  userToken(user: { objectId: string; tenant: string; name: string }, audience?: string): Promise<string>;
+  /** Assigns a built-in role to a principal at an ARM scope, as the automation principal (Owner of Contoso). */
+  assignRole(scope: string, roleName: string, principalId: string): Promise<void>;
   /** Gives a Contoso principal key permissions on a demo vault (default get, wrapKey, unwrapKey), as the vault's owner would. */
   grantKeys(vault: string, objectId: string, keys?: string[]): Promise<void>;
   /** Removes the principal's access policy from the vault. */
@@ -76,6 +84,15 @@ export async function startTestEmulator(options: Partial<EmulatorOptions> = {}):
       return call(method, `${running.url}${resourcePath}${resourcePath.includes("?") ? "&" : "?"}api-version=${apiVersion}`, body, token!.token);
     },
     admin: (method, control, body) => call(method, `${running.url}/_emulator/${control}`, body),
+    async assignRole(scope, roleName, principalId) {
+      const roleDefinitionId = `/providers/Microsoft.Authorization/roleDefinitions/${roleDefinitions[roleName]!.id}`;
+      const res = await t.armFetch("PUT", `${scope}/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}`, { properties: { roleDefinitionId, principalId } }, "2022-04-01");
+      if (res.status !== 201) throw new Error(`assigning ${roleName} at ${scope}: HTTP ${res.status} ${JSON.stringify(res.json)}`);
+    },
+    async userToken(user, audience = running.url) {
+      const { signingKey } = JSON.parse(await readFile(path.join(dataDir, "state.json"), "utf8")) as { signingKey: JWK };
+      return (await new TokenService(signingKey, running.url).issue({ tid: user.tenant, oid: user.objectId, aud: audience, name: user.name, idtyp: "user" })).token;
+    },
     async grantKeys(vault, objectId, keys = ["get", "wrapKey", "unwrapKey"]) {
       await t.arm().vaults.updateAccessPolicy(demoVaults.resourceGroup, vault, "add", { properties: { accessPolicies: [{ tenantId: demoTenants.contoso.id, objectId, permissions: { keys } }] } });
     },

@@ -34,6 +34,12 @@ describe("loadConfig", () => {
     assert.match(errorOf({ JOB_INPUT_MAX_BYTES: "lots" }), /JOB_INPUT_MAX_BYTES/);
   });
 
+  it("caps REST API bodies at ARM's 4 MiB unless API_MAX_BODY_BYTES says otherwise", () => {
+    assert.equal(loadConfig({}).apiMaxBodyBytes, 4 * 1024 * 1024);
+    assert.equal(loadConfig({ API_MAX_BODY_BYTES: "65536" }).apiMaxBodyBytes, 65536);
+    assert.match(errorOf({ API_MAX_BODY_BYTES: "12" }), /API_MAX_BODY_BYTES/);
+  });
+
   it("defaults to the local profile with the embedded database under DATA_DIR", () => {
     const config = loadConfig({});
     assert.equal(config.profile, "local");

@@ -47,6 +47,8 @@ const common = {
   /** A portal session ends after this long without a request, and this long after sign-in whatever happens. */
   SESSION_IDLE_MINUTES: z.coerce.number().min(1).max(24 * 60).default(60),
   SESSION_ABSOLUTE_HOURS: z.coerce.number().min(1).max(7 * 24).default(8),
+  /** The largest request body the REST API reads (ARM's own limit, 4 MiB, by default); larger gets 413. */
+  API_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(4 * 1024 * 1024),
   DATA_DIR: z.string().min(1).default(".data"),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
 };
@@ -180,6 +182,7 @@ function toConfig(env: z.infer<typeof Env>) {
     accountKeyCacheSeconds: env.ACCOUNT_KEY_CACHE_SECONDS,
     monitorIntervalMs: env.MONITOR_INTERVAL_SECONDS * 1000,
     keyVaultOperationsPer10s: env.KEYVAULT_OPERATIONS_PER_10S,
+    apiMaxBodyBytes: env.API_MAX_BODY_BYTES,
     jobs: {
       pollIntervalMs: env.JOB_POLL_INTERVAL_SECONDS * 1000,
       concurrency: env.JOB_CONCURRENCY,

@@ -11,8 +11,11 @@ const statusOf = {
   ExpiredAuthenticationToken: 401,
   InvalidAuthenticationTokenTenant: 401,
   AuthorizationFailed: 403,
+  // The caller may not use a resource that the request links to (e.g. assign a user-assigned identity).
+  LinkedAuthorizationFailed: 403,
   ResourceNotFound: 404,
   InvalidRequestContent: 400,
+  RequestEntityTooLarge: 413,
   InvalidResourceName: 400,
   MissingApiVersionParameter: 400,
   InvalidApiVersionParameter: 400,

@@ -2,6 +2,7 @@ import "server-only";
 import { randomUUID } from "node:crypto";
 import { AccountName, ResourceGroupName, SubscriptionId } from "@/lib/accounts/schemas";
 import type { AccountRef } from "@/lib/accounts/store";
+import { getConfig } from "@/lib/config";
 import { DomainError, parseOrInvalid } from "@/lib/errors";
 
 /** An ARM JSON response: a request id on every answer, never cached. */
@@ -9,9 +10,32 @@ export function json(status: number, body: unknown, headers: Record<string, stri
   return Response.json(body, { status, headers: { "x-ms-request-id": randomUUID(), "Cache-Control": "no-store", ...headers } });
 }
 
+const tooLarge = (limit: number) =>
+  new DomainError("RequestEntityTooLarge", `The request content size exceeds the maximum of ${limit} bytes.`);
+
+/**
+ * The request's JSON body, read as a stream and cut off at the API's limit (ARM's, 4 MiB, by
+ * default): a declared Content-Length over it is refused before anything is read, and a chunked
+ * body is dropped as soon as it passes it, so no more than the limit is ever held.
+ */
 export async function readBody(request: Request): Promise<unknown> {
+  const limit = getConfig().apiMaxBodyBytes;
+  if (Number(request.headers.get("content-length") ?? 0) > limit) throw tooLarge(limit);
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = request.body?.getReader();
+  while (reader) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      throw tooLarge(limit);
+    }
+    chunks.push(value);
+  }
   try {
-    return await request.json();
+    return JSON.parse(new TextDecoder().decode(Buffer.concat(chunks)));
   } catch {
     throw new DomainError("InvalidRequestContent", "The request content is not valid JSON.");
   }

@@ -6,9 +6,10 @@ import { assertAllowed, keyStateOf } from "@/lib/accounts/policy";
 import { accountResourceId, addSystemIdentityFor, deleteAccountFor, getAccountFor, listAccountsFor, putAccountFor, setUserAssignedIdentitiesFor, updateAccountFor } from "@/lib/accounts/service";
 import type { AccountRecord, AccountRef } from "@/lib/accounts/store";
 import { vaultLookupAs } from "@/lib/azure/arm-vaults";
-import { resolveUserAssignedIdentity } from "@/lib/azure/user-identities";
+import { resolveUserAssignedIdentity, type UserAssignedIdentity } from "@/lib/azure/user-identities";
 import { keyIdentifierOf } from "@/lib/keys/hierarchy";
 import { countAnonymousRefusal, sourceOf } from "@/lib/auth/anonymous-refusals";
+import { authorize } from "@/lib/auth/authorize";
 import { principalFromBearer } from "@/lib/auth/bearer";
 import type { Principal } from "@/lib/auth/principal";
 import { getConfig } from "@/lib/config";
@@ -96,8 +97,19 @@ function identityJson(a: AccountRecord) {
 
 const etagOf = (a: AccountRecord) => `"${a.version}"`;
 
+/**
+ * The user-assigned identities a body asks for, resolved as the caller, and so with the caller's
+ * right to assign each checked, before anything is written.
+ */
+async function requestedUserIdentities(body: Partial<AccountBody>, armToken: string | null): Promise<Record<string, UserAssignedIdentity> | null> {
+  if (!body.identity?.type.includes("UserAssigned")) return null;
+  const requested = Object.entries(body.identity.userAssignedIdentities ?? {}).filter(([, v]) => v !== null).map(([id]) => id);
+  if (!requested.length) throw new DomainError("InvalidRequestContent", "identity.userAssignedIdentities must name at least one identity for UserAssigned.", "identity.userAssignedIdentities");
+  return Object.fromEntries(await Promise.all(requested.map(async (id) => [id, await resolveUserAssignedIdentity(id, armToken)] as const)));
+}
+
 /** The account after applying what a PUT or PATCH body asks of identity and encryption. */
-async function applyChanges(principal: Principal, ref: AccountRef, account: AccountRecord, body: Partial<AccountBody>, armToken: string | null): Promise<AccountRecord> {
+async function applyChanges(principal: Principal, ref: AccountRef, account: AccountRecord, body: Partial<AccountBody>, userAssigned: Record<string, UserAssignedIdentity> | null, armToken: string | null): Promise<AccountRecord> {
   assertAllowed(account, "account.update");
   const type = body.identity?.type;
   const hasSystem = account.identityType === "SystemAssigned" || account.identityType === "SystemAssignedUserAssigned";
@@ -105,12 +117,7 @@ async function applyChanges(principal: Principal, ref: AccountRef, account: Acco
     throw new DomainError("InvalidRequestContent", "An account's system-assigned identity cannot be removed while the account exists.", "identity.type");
   }
   if (type?.includes("SystemAssigned") && !hasSystem) account = await addSystemIdentityFor(principal, ref);
-  if (type?.includes("UserAssigned")) {
-    const requested = Object.entries(body.identity?.userAssignedIdentities ?? {}).filter(([, v]) => v !== null).map(([id]) => id);
-    if (!requested.length) throw new DomainError("InvalidRequestContent", "identity.userAssignedIdentities must name at least one identity for UserAssigned.", "identity.userAssignedIdentities");
-    const resolved = Object.fromEntries(await Promise.all(requested.map(async (id) => [id, await resolveUserAssignedIdentity(id, armToken)] as const)));
-    account = await setUserAssignedIdentitiesFor(principal, ref, resolved);
-  }
+  if (userAssigned) account = await setUserAssignedIdentitiesFor(principal, ref, userAssigned);
   const encryption = body.properties?.encryption;
   if (encryption?.type === "CustomerKey") {
     const keyIdentifier = encryption.keyVaultProperties?.keyIdentifier;
@@ -154,13 +161,14 @@ async function route(request: Request, principal: Principal, path: string, armTo
     if (method === "DELETE") return (await deleteAccountFor(principal, ref)) ? new Response(null, { status: 200 }) : new Response(null, { status: 204 });
     if (method === "PUT" || method === "PATCH") {
       const body = parseOrInvalid(method === "PUT" ? AccountBody : AccountBody.partial(), await readBody(request), "body");
+      const userAssigned = await requestedUserIdentities(body, armToken);
       const existing = method === "PUT" ? (await putAccountFor(principal, { ...ref, location: body.location!, identityType: body.identity?.type.includes("SystemAssigned") ? "SystemAssigned" : "None" }, body.properties?.encryption?.type)) : { account: await updateAccountFor(principal, ref), created: false };
       const ifMatch = request.headers.get("if-match");
       if (!existing.created && ifMatch && ifMatch !== "*" && ifMatch !== etagOf(existing.account)) {
         throw new DomainError("PreconditionFailed", `The account changed since ETag ${ifMatch}; its ETag is now ${etagOf(existing.account)}. Read it again and retry.`);
       }
       // A new account was created with its system-assigned identity; user-assigned ones attach now.
-      const account = await applyChanges(principal, ref, existing.account, body, armToken);
+      const account = await applyChanges(principal, ref, existing.account, body, userAssigned, armToken);
       return json(existing.created ? 201 : 200, mediaServiceJson(account), { ETag: etagOf(account) });
     }
   }
@@ -171,6 +179,18 @@ async function route(request: Request, principal: Principal, path: string, armTo
     return json(200, mediaServiceJson(account), { ETag: etagOf(account) });
   }
   return json(404, { error: { code: "InvalidResourceType", message: `No ${method} operation exists at '${path}'.` } });
+}
+
+/**
+ * Every PUT and PATCH writes under one subscription: a caller who may not write there is refused
+ * before its body is read, so the service never reads (or holds) what an unauthorized caller sends.
+ * Each operation authorizes again with its own scope.
+ */
+async function authorizeWriteBeforeBody(principal: Principal, path: string): Promise<void> {
+  const subscription = /^\/subscriptions\/([^/]+)\//i.exec(path)?.[1];
+  if (!subscription) return;
+  const subscriptionId = parseOrInvalid(SubscriptionId, subscription, "subscriptionId");
+  await authorize(principal, { subscriptionId, action: "write", operation: "Microsoft.Media/mediaservices/write", target: path });
 }
 
 /** Every request of the REST API: authenticate, check the api-version, route, and map errors to ARM's shape. */
@@ -190,6 +210,7 @@ export async function handleMediaApi(request: Request): Promise<Response> {
     if (!supported.includes(apiVersion)) {
       throw new DomainError("InvalidApiVersionParameter", `The api-version '${apiVersion}' is invalid. The supported versions are '${supported.join(",")}'.`);
     }
+    if (request.method === "PUT" || request.method === "PATCH") await authorizeWriteBeforeBody(principal, url.pathname);
     return resource ? await routeMediaResource(request, principal, resource) : await route(request, principal, url.pathname, armToken);
   } catch (err) {
     if (!(err instanceof DomainError)) throw err;
