@@ -45,6 +45,8 @@ const statusOf = {
   ContentKeyNotFound: 404,
   StreamingLocatorNotActive: 403,
   NoClearKeyOption: 403,
+  // The account cannot serve keys now; why (its state, vault and key) is told to its owners only.
+  ContentKeyUnavailable: 403,
 } as const;
 
 export type ErrorCode = keyof typeof statusOf;

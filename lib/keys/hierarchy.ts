@@ -76,7 +76,8 @@ export async function createAccountKey(accountId: string, root: Root): Promise<P
 
 /**
  * The account's key in clear, for this process only: from the cache, or unwrapped by Key Vault
- * (one call). An account created before keys existed gets its key now, under its root.
+ * (one call, shared by every caller meanwhile). An account created before keys existed gets its
+ * key now, under its root.
  * `stored`: the account's key row when the caller read it already (key delivery's one query).
  */
 export async function accountKey(account: AccountForKeys, stored?: { wrapped: Uint8Array; wrappedBy: string } | null): Promise<Buffer> {
@@ -87,11 +88,8 @@ export async function accountKey(account: AccountForKeys, stored?: { wrapped: Ui
     row = await db().accountKey.findUniqueOrThrow({ where: { accountId: account.id }, select: { wrapped: true, wrappedBy: true } });
     if (row.wrappedBy === data.wrappedBy && Buffer.from(row.wrapped).equals(Buffer.from(data.wrapped))) return plaintext;
   }
-  const cached = cache().get(account.id, row.wrappedBy);
-  if (cached) return cached;
-  const plaintext = await unwrapKey(rootOf(account).identityClientId, row.wrappedBy, Buffer.from(row.wrapped));
-  cache().set(account.id, row.wrappedBy, plaintext);
-  return plaintext;
+  const { wrapped, wrappedBy } = row;
+  return cache().getOrLoad(account.id, wrappedBy, async () => unwrapKey(rootOf(account).identityClientId, wrappedBy, Buffer.from(wrapped)));
 }
 
 /**

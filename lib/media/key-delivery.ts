@@ -1,5 +1,5 @@
 import "server-only";
-import { errors, importJWK, importX509, jwtVerify, type CryptoKey, type JWTPayload } from "jose";
+import { decodeJwt, decodeProtectedHeader, errors, importJWK, importX509, jwtVerify, type CryptoKey, type JWTPayload } from "jose";
 import { z } from "zod";
 import { decide } from "@/lib/accounts/policy";
 import { json } from "@/lib/arm/http";
@@ -26,6 +26,40 @@ export const corsHeaders = {
 };
 
 const unauthorized = (message: string) => new DomainError("InvalidToken", message);
+
+/**
+ * A player is told that a key cannot be delivered now, never why: the account's state, its vault
+ * and its key are for the account's owners, who read them through the REST API.
+ */
+const unavailable = () => new DomainError("ContentKeyUnavailable", "The content key cannot be delivered now.");
+
+/**
+ * The request's bearer token, if it is a well-formed JWT, else 401. Checked before any database or
+ * Key Vault work, so that a request without one costs nothing and learns nothing, not even
+ * whether the account exists. Every request needs one, even where the policy has an open
+ * restriction (which then does not verify it).
+ */
+function bearerToken(authorization: string | null): string {
+  const token = /^Bearer\s+(\S+)$/i.exec(authorization ?? "")?.[1];
+  if (!token) throw unauthorized("Send the token as Authorization: Bearer <jwt>.");
+  try {
+    decodeProtectedHeader(token);
+    decodeJwt(token);
+  } catch {
+    throw unauthorized("The token is not a valid JWT.");
+  }
+  return token;
+}
+
+/** The account key for delivery: a definitive refusal from Key Vault reaches the player as `unavailable`, a Key Vault outage as 503. */
+async function accountKeyForDelivery(...args: Parameters<typeof accountKey>): Promise<Buffer> {
+  try {
+    return await accountKey(...args);
+  } catch (err) {
+    if (err instanceof DomainError && err.code !== "KeyVaultUnavailable") throw unavailable();
+    throw err;
+  }
+}
 
 /** A refusal as the player sees it: the error JSON, a Bearer challenge on 401, Retry-After when Key Vault did not answer. */
 function refusalResponse(err: DomainError) {
@@ -110,22 +144,19 @@ function readFacts(mediaServiceId: string, kid: string): Promise<DeliveryFacts[]
     WHERE a.id = ${mediaServiceId}::uuid`;
 }
 
-async function contentKey(mediaServiceId: string, kid: string, authorization: string | null): Promise<Buffer> {
+async function contentKey(mediaServiceId: string, kid: string, token: string): Promise<Buffer> {
   const [facts] = await readFacts(mediaServiceId, kid);
   const notFound = new DomainError("ContentKeyNotFound", "No such content key.");
   if (!facts) throw notFound;
-  const decision = decide(facts, "keyDelivery");
-  if (!decision.allowed) throw new DomainError(decision.code, decision.message);
+  if (!decide(facts, "keyDelivery").allowed) throw unavailable();
   if (!facts.sealed || !facts.ownerId || !facts.policyId || !facts.options) throw notFound;
   const now = Date.now();
   if ((facts.startTime && facts.startTime.getTime() > now) || (facts.endTime && facts.endTime.getTime() < now)) {
     throw new DomainError("StreamingLocatorNotActive", "The streaming locator of this key is outside its start and end time.");
   }
-  const key = await accountKey({ ...facts, id: mediaServiceId }, facts.wrapped && facts.wrappedBy ? { wrapped: facts.wrapped, wrappedBy: facts.wrappedBy } : null);
+  const key = await accountKeyForDelivery({ ...facts, id: mediaServiceId }, facts.wrapped && facts.wrappedBy ? { wrapped: facts.wrapped, wrappedBy: facts.wrappedBy } : null);
   const options = facts.options.filter((o) => o.configuration["@odata.type"] === odata.clearKey);
   if (!options.some((o) => o.restriction["@odata.type"] === odata.open)) {
-    const token = /^Bearer\s+(\S+)$/i.exec(authorization ?? "")?.[1];
-    if (!token) throw unauthorized("Send the token as Authorization: Bearer <jwt>.");
     const secrets = new Map((facts.tokenKeys ?? []).map((t) => [t.name, openSecret(mediaServiceId, key, { kind: "tokenKey", ownerId: facts.policyId!, name: t.name, sealed: Buffer.from(t.sealed, "base64") })]));
     let refusal: DomainError | undefined;
     for (const option of options) {
@@ -148,7 +179,8 @@ export async function deliverContentKey(request: Request, mediaServiceId: string
   const ids = Ids.safeParse({ mediaServiceId, kid: new URL(request.url).searchParams.get("kid") });
   if (!ids.success) return refusalResponse(new DomainError("InvalidRequest", "Ask for a key as /keydelivery/{mediaServiceId}?kid={content key id} (both GUIDs)."));
   try {
-    const key = await contentKey(ids.data.mediaServiceId.toLowerCase(), ids.data.kid.toLowerCase(), request.headers.get("authorization"));
+    const token = bearerToken(request.headers.get("authorization"));
+    const key = await contentKey(ids.data.mediaServiceId.toLowerCase(), ids.data.kid.toLowerCase(), token);
     return new Response(new Uint8Array(key), { status: 200, headers: { ...corsHeaders, "Content-Type": "application/octet-stream", "Cache-Control": "no-store" } });
   } catch (err) {
     if (err instanceof DomainError) return refusalResponse(err);

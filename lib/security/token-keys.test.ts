@@ -9,6 +9,7 @@ import { after, before, describe, it } from "node:test";
 import "reflect-metadata"; // @peculiar/x509 needs it loaded first
 import * as x509 from "@peculiar/x509";
 import { demoUsers } from "@/lib/demo/directory";
+import { clearKeyTokenPolicy } from "@/lib/testing/content-key-policy";
 import { contosoAccount, principalOf, startAppEnvironment, type AppEnvironment } from "@/lib/testing/app-environment";
 
 const owner = principalOf(demoUsers.owner);
@@ -48,16 +49,7 @@ const rsaCertificate = (modulusLength: number, publicExponent = [1, 0, 1]) => ce
 
 /** Saves a token-restricted policy whose primary verification key is `key`. */
 const save = (name: string, key: object) =>
-  policies.putContentKeyPolicy(scope, name, {
-    properties: {
-      options: [
-        {
-          configuration: { "@odata.type": "#Microsoft.Media.ContentKeyPolicyClearKeyConfiguration" },
-          restriction: { "@odata.type": "#Microsoft.Media.ContentKeyPolicyTokenRestriction", issuer: "https://issuer.contoso.localhost", audience: "urn:contoso:player", primaryVerificationKey: key, restrictionTokenType: "Jwt" },
-        },
-      ],
-    },
-  });
+  policies.putContentKeyPolicy(scope, name, clearKeyTokenPolicy({ issuer: "https://issuer.contoso.localhost", audience: "urn:contoso:player", primaryVerificationKey: key }));
 
 async function assertRefused(key: object, reason: RegExp) {
   await assert.rejects(save("weak", key), (err: Error & { code?: string; status?: number }) => {
