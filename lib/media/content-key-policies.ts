@@ -30,7 +30,7 @@ const base64Bytes = (min: number, what: string) =>
  * PKCS#1 v1.5 signatures against lenient verifiers (Bleichenbacher, 2006). The size is the
  * modulus's real bit length, which leading zero bytes cannot inflate.
  */
-function rsaKeyWeakness(key: KeyObject): string | null {
+export function rsaKeyWeakness(key: KeyObject): string | null {
   const { modulusLength, publicExponent } = key.asymmetricKeyDetails ?? {};
   if (key.asymmetricKeyType !== "rsa" || !modulusLength) return `is not an RSA key (${key.asymmetricKeyType}): tokens are verified with RSA keys only.`;
   if (publicExponent !== 65537n) return `has the public exponent ${publicExponent}: only 65537 is accepted.`;
@@ -38,16 +38,26 @@ function rsaKeyWeakness(key: KeyObject): string | null {
   return null;
 }
 
-/** Refuses, at `field`, a key that does not parse (`unreadable` says so) or is too weak (`what` names it). */
-function refuseWeakKey(ctx: z.RefinementCtx, field: string, what: string, unreadable: string, read: () => KeyObject) {
+type AsymmetricTokenKey = { "@odata.type": typeof odata.rsa; exponent: string; modulus: string } | { "@odata.type": typeof odata.x509; rawBody: string };
+
+/** The public key of an RSA or X.509 token key, read by node:crypto; throws if it does not parse. */
+export function tokenPublicKey(key: AsymmetricTokenKey): KeyObject {
+  if (key["@odata.type"] === odata.x509) return new X509Certificate(Buffer.from(key.rawBody, "base64")).publicKey;
+  const base64url = (value: string) => Buffer.from(value, "base64").toString("base64url");
+  return createPublicKey({ format: "jwk", key: { kty: "RSA", n: base64url(key.modulus), e: base64url(key.exponent) } });
+}
+
+/** Refuses a token key that does not parse or is too weak, at the field that holds it. */
+function refuseWeakKey(key: AsymmetricTokenKey, ctx: z.RefinementCtx) {
+  const rsa = key["@odata.type"] === odata.rsa;
   let message: string | null;
   try {
-    const weakness = rsaKeyWeakness(read());
-    message = weakness && `${what} ${weakness}`;
+    const weakness = rsaKeyWeakness(tokenPublicKey(key));
+    message = weakness && `${rsa ? "The RSA key" : "The certificate's key"} ${weakness}`;
   } catch {
-    message = unreadable;
+    message = rsa ? "modulus and exponent are not an RSA public key." : "rawBody is not an X.509 certificate (DER, base64).";
   }
-  if (message) ctx.addIssue({ code: "custom", path: [field], message });
+  if (message) ctx.addIssue({ code: "custom", path: [rsa ? "modulus" : "rawBody"], message });
 }
 
 const TokenKey = z.discriminatedUnion(
@@ -55,16 +65,8 @@ const TokenKey = z.discriminatedUnion(
   [
     // 128 bits at least: an HMAC key shorter than that is guessable.
     z.object({ "@odata.type": z.literal(odata.symmetric), keyValue: base64Bytes(16, "keyValue") }),
-    z
-      .object({ "@odata.type": z.literal(odata.rsa), exponent: base64Bytes(1, "exponent"), modulus: base64Bytes(1, "modulus") })
-      .superRefine((k, ctx) =>
-        refuseWeakKey(ctx, "modulus", "The RSA key", "modulus and exponent are not an RSA public key.", () =>
-          createPublicKey({ format: "jwk", key: { kty: "RSA", n: Buffer.from(k.modulus, "base64").toString("base64url"), e: Buffer.from(k.exponent, "base64").toString("base64url") } }),
-        ),
-      ),
-    z
-      .object({ "@odata.type": z.literal(odata.x509), rawBody: base64Bytes(1, "rawBody") })
-      .superRefine((k, ctx) => refuseWeakKey(ctx, "rawBody", "The certificate's key", "rawBody is not an X.509 certificate (DER, base64).", () => new X509Certificate(Buffer.from(k.rawBody, "base64")).publicKey)),
+    z.object({ "@odata.type": z.literal(odata.rsa), exponent: base64Bytes(1, "exponent"), modulus: base64Bytes(1, "modulus") }).superRefine(refuseWeakKey),
+    z.object({ "@odata.type": z.literal(odata.x509), rawBody: base64Bytes(1, "rawBody") }).superRefine(refuseWeakKey),
   ],
   { error: `A verification key is one of ${odata.symmetric}, ${odata.rsa} or ${odata.x509}.` },
 );

@@ -1,12 +1,13 @@
 import "server-only";
-import { decodeJwt, decodeProtectedHeader, errors, importJWK, importX509, jwtVerify, type CryptoKey, type JWTPayload } from "jose";
+import type { KeyObject } from "node:crypto";
+import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from "jose";
 import { z } from "zod";
 import { decide } from "@/lib/accounts/policy";
 import { json } from "@/lib/arm/http";
 import { db } from "@/lib/db/client";
 import { armErrorBody, DomainError } from "@/lib/errors";
 import { accountKey } from "@/lib/keys/hierarchy";
-import { CONTENT_KEY_ID_CLAIM, contentKeyPolicyTypes as odata, type StoredOption } from "./content-key-policies";
+import { CONTENT_KEY_ID_CLAIM, contentKeyPolicyTypes as odata, rsaKeyWeakness, tokenPublicKey, type StoredOption } from "./content-key-policies";
 import { openSecret } from "./secrets";
 
 /**
@@ -69,15 +70,12 @@ function refusalResponse(err: DomainError) {
   return json(err.status, armErrorBody(err), headers);
 }
 
-async function verificationKey(key: StoredTokenKey, secrets: Map<string, Buffer>): Promise<{ key: Uint8Array | CryptoKey; algorithms: string[] }> {
+/** How to verify with one stored key; null for a weak key saved before such keys were refused, which verifies nothing. */
+function verificationKey(key: StoredTokenKey, secrets: Map<string, Buffer>): { key: Uint8Array | KeyObject; algorithms: string[] } | null {
   if (key["@odata.type"] === odata.symmetric) return { key: new Uint8Array(secrets.get(key.slot)!), algorithms: ["HS256", "HS384", "HS512"] };
-  const rsa = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512"];
-  if (key["@odata.type"] === odata.rsa) {
-    const jwk = { kty: "RSA", n: Buffer.from(key.modulus, "base64").toString("base64url"), e: Buffer.from(key.exponent, "base64").toString("base64url") };
-    return { key: (await importJWK(jwk, "RS256")) as CryptoKey, algorithms: rsa };
-  }
-  const pem = `-----BEGIN CERTIFICATE-----\n${key.rawBody.match(/.{1,64}/g)!.join("\n")}\n-----END CERTIFICATE-----`;
-  return { key: await importX509(pem, "RS256"), algorithms: ["RS256"] };
+  const publicKey = tokenPublicKey(key);
+  if (rsaKeyWeakness(publicKey)) return null;
+  return { key: publicKey, algorithms: key["@odata.type"] === odata.rsa ? ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512"] : ["RS256"] };
 }
 type TokenRestriction = Extract<StoredOption["restriction"], { keys: unknown }>;
 type StoredTokenKey = TokenRestriction["keys"][number];
@@ -86,7 +84,9 @@ type StoredTokenKey = TokenRestriction["keys"][number];
 async function verifyToken(token: string, restriction: TokenRestriction, secrets: Map<string, Buffer>, kid: string): Promise<void> {
   let payload: JWTPayload | undefined;
   for (const stored of restriction.keys) {
-    const { key, algorithms } = await verificationKey(stored, secrets);
+    const verifier = verificationKey(stored, secrets);
+    if (!verifier) continue;
+    const { key, algorithms } = verifier;
     try {
       ({ payload } = await jwtVerify(token, key, { algorithms, issuer: restriction.issuer, audience: restriction.audience, requiredClaims: ["exp"], clockTolerance: 60 }));
       break;
