@@ -25,6 +25,7 @@ const keyName = "rsa-2048";
 
 let env: AppEnvironment;
 let lib: {
+  service: typeof import("@/lib/accounts/service");
   monitor: typeof import("@/lib/monitor/check");
   monitorStore: typeof import("@/lib/monitor/store");
   hierarchy: typeof import("@/lib/keys/hierarchy");
@@ -77,6 +78,7 @@ async function check(): Promise<string> {
 before(async () => {
   env = await startAppEnvironment();
   lib = {
+    service: await import("@/lib/accounts/service"),
     monitor: await import("@/lib/monitor/check"),
     monitorStore: await import("@/lib/monitor/store"),
     hierarchy: await import("@/lib/keys/hierarchy"),
@@ -147,6 +149,19 @@ describe("attacks on key delivery", () => {
     } finally {
       await env.emu.admin("DELETE", "faults");
     }
+  });
+
+  it("concurrent first requests to an account that has no account key yet all get the one key that is stored, none a key of its own that is lost", async () => {
+    const seeded = await lib.service.getAccountFor(owner, contosoAccount("contosomedia"));
+    assert.equal(seeded.accountKey, null, "a seeded account gets its key on first use");
+    const keys = await Promise.all(Array.from({ length: 10 }, () => lib.hierarchy.accountKey(seeded)));
+    lib.hierarchy.dropAccountKey(seeded.id);
+    const stored = await lib.hierarchy.accountKey(seeded); // unwrapped from the row that won
+    assert.deepEqual(
+      keys.map((k) => k.equals(stored)),
+      keys.map(() => true),
+      "every caller holds the stored key: a secret sealed with any other would be lost",
+    );
   });
 
   it("a player of an account whose key access was revoked never learns the vault, the key or the account's state; the owner's API still does", async () => {
