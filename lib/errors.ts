@@ -42,6 +42,14 @@ const statusOf = {
   CustomerKeyInaccessible: 403,
   // Key Vault did not answer definitively (throttled, 5xx, timeout): try again later.
   KeyVaultUnavailable: 503,
+  // Key delivery, answered to players (not ARM callers): what a player developer can act on.
+  InvalidRequest: 400,
+  InvalidToken: 401,
+  ContentKeyNotFound: 404,
+  StreamingLocatorNotActive: 403,
+  NoClearKeyOption: 403,
+  // The account cannot serve keys now; why (its state, vault and key) is told to its owners only.
+  ContentKeyUnavailable: 403,
 } as const;
 
 export type ErrorCode = keyof typeof statusOf;

@@ -62,22 +62,22 @@ export async function switchToCustomerKeyFor(principal: Principal, ref: AccountR
     payload: plaintext,
   });
   if (!validation.ok) {
-    await audit({ actor: principal.objectId, action: "encryption.customerKey", outcome: "failure", subscriptionId: account.subscriptionId, accountId: account.id, detail: { reason: validation.failure!.code } });
+    await audit({ actor: principal.objectId, action: "encryption.customerKey", outcome: "failure", subscriptionId: account.subscriptionId, accountId: account.id, detail: { reason: validation.failure.code } });
     return validation;
   }
   const keyIdentifier = keyIdentifierOf(request.keyIdentifier).id;
   await storeRewrap(
     account.id,
     plaintext,
-    validation.wrapping!,
+    validation.wrapping,
     async (tx) => {
       await tx.mediaAccount.update({
         where: { id: account.id },
         data: { encryptionType: "CustomerKey", keyIdentifier, encryptionIdentity: request.userAssignedIdentity, version: { increment: 1 }, ...freshKeyStatus() },
       });
-      await recordTransition(tx, { accountId: account.id, from: account.encryptionType, to: "CustomerKey", reason: "CustomerKeyConfigured", detail: validation.wrapping!.wrappedBy });
+      await recordTransition(tx, { accountId: account.id, from: account.encryptionType, to: "CustomerKey", reason: "CustomerKeyConfigured", detail: validation.wrapping.wrappedBy });
     },
-    { actor: principal.objectId, action: "encryption.customerKey", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { keyIdentifier, currentKeyIdentifier: validation.wrapping!.wrappedBy, from: account.accountKey?.wrappedBy ?? null } },
+    { actor: principal.objectId, action: "encryption.customerKey", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { keyIdentifier, currentKeyIdentifier: validation.wrapping.wrappedBy, from: account.accountKey?.wrappedBy ?? null } },
   );
   return validation;
 }

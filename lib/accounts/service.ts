@@ -2,7 +2,7 @@ import "server-only";
 import { randomUUID } from "node:crypto";
 import { audit } from "@/lib/audit";
 import { issueSystemAssignedIdentity } from "@/lib/azure/managed-identities";
-import { createAccountKey, dropAccountKey, systemRoot } from "@/lib/keys/hierarchy";
+import { cacheAccountKey, createAccountKey, dropAccountKey, systemRoot } from "@/lib/keys/hierarchy";
 import { accessOf, authorize, type Action } from "@/lib/auth/authorize";
 import type { Principal } from "@/lib/auth/principal";
 import { db } from "@/lib/db/client";
@@ -112,12 +112,14 @@ export async function setUserAssignedIdentitiesFor(principal: Principal, ref: Ac
 async function insertAudited(principal: Principal, input: NewAccountInput): Promise<AccountRecord> {
   const id = randomUUID();
   const identity = input.identityType === "SystemAssigned" ? await issueSystemAssignedIdentity(accountResourceId(input)) : null;
-  const { plaintext: _kept, ...accountKey } = await createAccountKey(id, systemRoot());
-  return db().$transaction(async (tx) => {
+  const { plaintext, ...accountKey } = await createAccountKey(systemRoot());
+  const created = await db().$transaction(async (tx) => {
     const account = await insertAccount({ ...input, id, identity, accountKey }, tx);
     await audit({ actor: principal.objectId, action: "account.create", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { name: account.name, location: account.location } }, tx);
     return account;
   });
+  cacheAccountKey(id, accountKey.wrappedBy, plaintext);
+  return created;
 }
 
 /** Deletes the account; false when there was none (ARM answers 204 then). */

@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import type { z } from "zod";
 import { currentPrincipal } from "@/lib/auth/current";
 import type { Principal } from "@/lib/auth/principal";
-import { DomainError } from "@/lib/errors";
+import { DomainError, type ErrorCode } from "@/lib/errors";
 
 /** One check of a multi-step validation, as a form shows it. */
 export interface CheckView {
@@ -16,7 +16,7 @@ export interface CheckView {
 /** What a server action returns to its form (read with useActionState): expected failures are values. */
 export type ActionResult =
   | { ok: true; message?: string; checks?: CheckView[] }
-  | { ok: false; code: string; message: string; field?: string; checks?: CheckView[] };
+  | { ok: false; code: ErrorCode | "InternalError"; message: string; field?: string; checks?: CheckView[] };
 
 /**
  * The one wrapper every server action goes through: session → zod parse of the form → handler,

@@ -130,7 +130,7 @@ async function applyChanges(principal: Principal, ref: AccountRef, account: Acco
     const changed = account.encryptionType !== "CustomerKey" || account.keyIdentifier !== keyIdentifierOf(keyIdentifier).id || (account.encryptionIdentity ?? null) !== userAssignedIdentity;
     if (changed) {
       const validation = await switchToCustomerKeyFor(principal, ref, { keyIdentifier, userAssignedIdentity }, vaultLookupAs(armToken));
-      if (!validation.ok) throw validation.failure!;
+      if (!validation.ok) throw validation.failure;
     }
   } else if (encryption?.type === "SystemKey" && account.encryptionType === "CustomerKey") {
     await switchToSystemKeyFor(principal, ref);

@@ -46,4 +46,46 @@ describe("AccountKeyCache", () => {
     off.set("a", "k", Buffer.alloc(32, 1));
     assert.equal(off.size, 0);
   });
+
+  it("loads a missing key once for all who ask meanwhile, each getting its own copy; a failure is not remembered", async () => {
+    const cache = new AccountKeyCache(10_000, 10);
+    let loads = 0;
+    const slowLoad = async () => {
+      loads++;
+      await new Promise((r) => setTimeout(r, 20));
+      return Buffer.alloc(32, 5);
+    };
+    const keys = await Promise.all(Array.from({ length: 10 }, () => cache.getOrLoad("a", "k", slowLoad)));
+    assert.equal(loads, 1);
+    keys[0]!.fill(0);
+    assert.deepEqual(keys[1], Buffer.alloc(32, 5), "copies");
+    assert.deepEqual(await cache.getOrLoad("a", "k", slowLoad), Buffer.alloc(32, 5));
+    assert.equal(loads, 1, "then served from the cache");
+
+    const failing = async () => {
+      loads++;
+      throw new Error("Key Vault said no");
+    };
+    await Promise.all([1, 2].map(() => assert.rejects(cache.getOrLoad("b", "k", failing), /said no/)));
+    assert.equal(loads, 2, "one load for both");
+    await assert.rejects(cache.getOrLoad("b", "k", failing), /said no/);
+    assert.equal(loads, 3, "a failed load is tried again by the next caller");
+  });
+
+  it("does not cache a load that was dropped or overtaken by a re-wrap while in flight", async () => {
+    const cache = new AccountKeyCache(10_000, 10);
+    const load = (fill: number, ms = 10) => async () => {
+      await new Promise((r) => setTimeout(r, ms));
+      return Buffer.alloc(32, fill);
+    };
+    const dropped = cache.getOrLoad("a", "k", load(1));
+    cache.drop("a"); // the account stopped being usable
+    assert.deepEqual(await dropped, Buffer.alloc(32, 1), "who asked before still gets it");
+    assert.equal(cache.get("a", "k"), undefined);
+
+    const old = cache.getOrLoad("a", "k1", load(1, 30)); // ends last
+    const rewrapped = cache.getOrLoad("a", "k2", load(2));
+    await Promise.all([old, rewrapped]);
+    assert.deepEqual(cache.get("a", "k2"), Buffer.alloc(32, 2), "the old root's late answer did not replace the new one");
+  });
 });

@@ -5,6 +5,8 @@
  */
 export class AccountKeyCache {
   private readonly entries = new Map<string, { key: Buffer; wrappedBy: string; expires: number }>();
+  /** The unwraps in flight, one per account. */
+  private readonly loading = new Map<string, { wrappedBy: string; key: Promise<Buffer> }>();
 
   constructor(
     private readonly ttlMs: number,
@@ -28,6 +30,32 @@ export class AccountKeyCache {
     return Buffer.from(entry.key);
   }
 
+  /**
+   * The key from the cache, or from `load` (an unwrap) once for all who ask meanwhile (single
+   * flight): a flood on a cold cache costs Key Vault one unwrap per account, not one per request.
+   * A load that was dropped (or overtaken by a re-wrap) while in flight is not cached.
+   */
+  async getOrLoad(accountId: string, wrappedBy: string, load: () => Promise<Buffer>): Promise<Buffer> {
+    const cached = this.get(accountId, wrappedBy);
+    if (cached) return cached;
+    let flight = this.loading.get(accountId);
+    if (flight?.wrappedBy !== wrappedBy) {
+      const started = { wrappedBy, key: load() };
+      flight = started;
+      this.loading.set(accountId, started);
+      const current = () => this.loading.get(accountId) === started;
+      started.key.then(
+        (key) => {
+          if (current()) this.set(accountId, wrappedBy, key);
+        },
+        () => undefined, // each caller gets the failure from its own await
+      ).finally(() => {
+        if (current()) this.loading.delete(accountId);
+      });
+    }
+    return Buffer.from(await flight.key);
+  }
+
   set(accountId: string, wrappedBy: string, key: Buffer): void {
     if (this.ttlMs <= 0) return;
     this.drop(accountId);
@@ -36,6 +64,7 @@ export class AccountKeyCache {
   }
 
   drop(accountId: string): void {
+    this.loading.delete(accountId);
     const entry = this.entries.get(accountId);
     if (!entry) return;
     entry.key.fill(0);

@@ -45,7 +45,7 @@ after(async () => env?.dispose());
 
 async function outcome(keyIdentifier: string, account = "bindingtest", vaultLookup = lookup) {
   const result = await validateCustomerKeyFor(owner, ref(account), { keyIdentifier, userAssignedIdentity: null }, vaultLookup);
-  return { ok: result.ok, code: result.failure?.code, checks: result.checks };
+  return { ok: result.ok, code: result.ok ? undefined : result.failure.code, checks: result.checks };
 }
 
 describe("customer key validation", () => {

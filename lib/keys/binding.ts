@@ -25,15 +25,21 @@ export interface VaultFacts {
 /** The vault's properties from the management plane, as the caller sees them; null if the caller cannot see it. */
 export type VaultLookup = (vaultName: string) => Promise<VaultFacts | null>;
 
-export interface BindingValidation {
-  ok: boolean;
-  checks: BindingCheck[];
-  key?: KeyInfo;
-  /** The versioned id that the proof payload was wrapped with, and the wrapping (when ok). */
-  wrapping?: { wrappedBy: string; wrapped: Buffer };
-  /** The first failure, for callers that answer with one error. */
-  failure?: DomainError;
-}
+export type BindingValidation =
+  | {
+      ok: true;
+      checks: BindingCheck[];
+      key: KeyInfo;
+      /** The versioned id that the proof payload was wrapped with, and the wrapping. */
+      wrapping: { wrappedBy: string; wrapped: Buffer };
+    }
+  | {
+      ok: false;
+      checks: BindingCheck[];
+      key?: KeyInfo;
+      /** The first failure, for callers that answer with one error. */
+      failure: DomainError;
+    };
 
 const labels: Record<CheckId, string> = {
   identity: "The account has a managed identity for the key",
@@ -64,25 +70,30 @@ export async function validateBinding(input: {
 }): Promise<BindingValidation> {
   const checks: BindingCheck[] = [];
   const result = (id: CheckId, ok: boolean, message: string, code?: ErrorCode) => {
-    checks.push({ id, label: labels[id], ok, message, ...(code ? { code } : {}) });
-    return ok;
+    const check: BindingCheck = { id, label: labels[id], ok, message, ...(code ? { code } : {}) };
+    checks.push(check);
+    return check;
   };
   const failed = (id: CheckId, err: unknown) => {
     if (!(err instanceof DomainError)) throw err;
-    result(id, false, err.message, err.code);
+    return result(id, false, err.message, err.code);
   };
-  const finish = (extra: Partial<BindingValidation> = {}): BindingValidation => {
+  /** Every check in order, those not run marked so. */
+  const allChecks = () => {
     for (const id of Object.keys(labels) as CheckId[]) {
       if (!checks.some((c) => c.id === id)) checks.push({ id, label: labels[id], ok: null, message: "Not checked: an earlier check failed." });
     }
-    checks.sort((a, b) => Object.keys(labels).indexOf(a.id) - Object.keys(labels).indexOf(b.id));
-    const first = checks.find((c) => c.ok === false);
-    return { ok: !first, checks, ...(first ? { failure: new DomainError(first.code ?? "InvalidRequestContent", first.message, "keyIdentifier") } : {}), ...extra };
+    return checks.sort((a, b) => Object.keys(labels).indexOf(a.id) - Object.keys(labels).indexOf(b.id));
   };
+  const refused = (first: BindingCheck, key?: KeyInfo): BindingValidation => ({
+    ok: false,
+    checks: allChecks(),
+    key,
+    failure: new DomainError(first.code ?? "InvalidRequestContent", first.message, "keyIdentifier"),
+  });
 
   if (!input.identityClientId) {
-    result("identity", false, "The account has no managed identity: give it a system-assigned identity, or name a user-assigned one.", "IdentityNotConfigured");
-    return finish();
+    return refused(result("identity", false, "The account has no managed identity: give it a system-assigned identity, or name a user-assigned one.", "IdentityNotConfigured"));
   }
   result("identity", true, "The account's managed identity will read the key.");
 
@@ -91,8 +102,7 @@ export async function validateBinding(input: {
     id = keyIdentifierOf(input.keyIdentifier);
     result("identifier", true, id.version ? `Pinned to version ${id.version}.` : "No version: the latest version is used, and new versions are adopted automatically.");
   } catch (err) {
-    failed("identifier", err);
-    return finish();
+    return refused(failed("identifier", err));
   }
 
   let key: KeyInfo;
@@ -101,8 +111,7 @@ export async function validateBinding(input: {
     result("key", true, `Found ${key.name}, version ${key.version}.`);
   } catch (err) {
     if (err instanceof DomainError && err.code === "KeyVaultUnavailable") throw err; // not the owner's to fix: try again
-    failed("key", err);
-    return finish();
+    return refused(failed("key", err));
   }
 
   const now = Date.now();
@@ -132,7 +141,8 @@ export async function validateBinding(input: {
     result("region", false, `The vault is in ${vault.location}, the account in ${input.accountLocation}: use a vault in ${input.accountLocation}.`, "VaultRegionMismatch");
   } else result("region", true, `Both in ${vault.location}.`);
 
-  if (checks.some((c) => c.ok === false)) return finish({ key });
+  const first = checks.find((c) => c.ok === false);
+  if (first) return refused(first, key);
 
   const payload = input.payload ?? randomBytes(32);
   try {
@@ -140,10 +150,9 @@ export async function validateBinding(input: {
     const back = await unwrapKey(input.identityClientId, key.id, wrapped);
     if (!back.equals(payload)) throw new DomainError("KeyVaultAccessDenied", "Key Vault unwrapped something else than was wrapped.");
     result("access", true, "Wrapped and unwrapped a test key as the account's identity.");
-    return finish({ key, wrapping: { wrappedBy: key.id, wrapped } });
+    return { ok: true, checks: allChecks(), key, wrapping: { wrappedBy: key.id, wrapped } };
   } catch (err) {
     if (err instanceof DomainError && err.code === "KeyVaultUnavailable") throw err;
-    failed("access", err);
-    return finish({ key });
+    return refused(failed("access", err), key);
   }
 }

@@ -65,33 +65,42 @@ export async function resolveVersion(root: Root): Promise<string> {
   return key.id;
 }
 
-/** Creates an account's key wrapped by `root` (2 Key Vault calls for a versionless root: resolve, wrap). */
-export async function createAccountKey(accountId: string, root: Root): Promise<Prisma.AccountKeyCreateWithoutAccountInput & { plaintext: Buffer }> {
+/**
+ * Creates an account's key wrapped by `root` (2 Key Vault calls for a versionless root: resolve,
+ * wrap). Not cached here: only a key that is stored may be used (see cacheAccountKey).
+ */
+export async function createAccountKey(root: Root): Promise<Prisma.AccountKeyCreateWithoutAccountInput & { plaintext: Buffer }> {
   const wrappedBy = await resolveVersion(root);
   const plaintext = randomBytes(32);
   const wrapped = await wrapKey(root.identityClientId, wrappedBy, plaintext);
-  cache().set(accountId, wrappedBy, plaintext);
   return { wrapped: new Uint8Array(wrapped), wrappedBy, algorithm: WRAP_ALGORITHM, plaintext };
+}
+
+/** Caches an account key once its row is stored, so that its first use costs no unwrap. */
+export function cacheAccountKey(accountId: string, wrappedBy: string, plaintext: Buffer): void {
+  cache().set(accountId, wrappedBy, plaintext);
 }
 
 /**
  * The account's key in clear, for this process only: from the cache, or unwrapped by Key Vault
- * (one call). An account created before keys existed gets its key now, under its root.
+ * (one call, shared by every caller meanwhile). An account created before keys existed gets its
+ * key now, under its root.
  * `stored`: the account's key row when the caller read it already (key delivery's one query).
  */
 export async function accountKey(account: AccountForKeys, stored?: { wrapped: Uint8Array; wrappedBy: string } | null): Promise<Buffer> {
   let row = stored ?? (await db().accountKey.findUnique({ where: { accountId: account.id }, select: { wrapped: true, wrappedBy: true } }));
   if (!row) {
-    const { plaintext, ...data } = await createAccountKey(account.id, rootOf(account));
+    // Concurrent first uses each make a key; the row that is stored wins, and the others unwrap it.
+    const { plaintext, ...data } = await createAccountKey(rootOf(account));
     await db().accountKey.createMany({ data: [{ accountId: account.id, ...data }], skipDuplicates: true });
     row = await db().accountKey.findUniqueOrThrow({ where: { accountId: account.id }, select: { wrapped: true, wrappedBy: true } });
-    if (row.wrappedBy === data.wrappedBy && Buffer.from(row.wrapped).equals(Buffer.from(data.wrapped))) return plaintext;
+    if (row.wrappedBy === data.wrappedBy && Buffer.from(row.wrapped).equals(Buffer.from(data.wrapped))) {
+      cacheAccountKey(account.id, data.wrappedBy, plaintext);
+      return plaintext;
+    }
   }
-  const cached = cache().get(account.id, row.wrappedBy);
-  if (cached) return cached;
-  const plaintext = await unwrapKey(rootOf(account).identityClientId, row.wrappedBy, Buffer.from(row.wrapped));
-  cache().set(account.id, row.wrappedBy, plaintext);
-  return plaintext;
+  const { wrapped, wrappedBy } = row;
+  return cache().getOrLoad(account.id, wrappedBy, async () => unwrapKey(rootOf(account).identityClientId, wrappedBy, Buffer.from(wrapped)));
 }
 
 /**

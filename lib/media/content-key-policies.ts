@@ -1,5 +1,5 @@
 import "server-only";
-import { randomUUID } from "node:crypto";
+import { createPublicKey, randomUUID, X509Certificate, type KeyObject } from "node:crypto";
 import { z } from "zod";
 import { audit } from "@/lib/audit";
 import { accountKey } from "@/lib/keys/hierarchy";
@@ -24,13 +24,49 @@ export const CONTENT_KEY_ID_CLAIM = "urn:microsoft:azure:mediaservices:contentke
 const base64Bytes = (min: number, what: string) =>
   z.base64(`${what} must be base64.`).refine((v) => Buffer.from(v, "base64").length >= min, `${what} must be at least ${min} bytes.`);
 
+/**
+ * Why an RSA token-signing key would let others forge tokens, or null. The exponent must be
+ * 65537: with e = 1 a signature is the message itself, and a small e such as 3 is what forges
+ * PKCS#1 v1.5 signatures against lenient verifiers (Bleichenbacher, 2006). The size is the
+ * modulus's real bit length, which leading zero bytes cannot inflate.
+ */
+export function rsaKeyWeakness(key: KeyObject): string | null {
+  const { modulusLength, publicExponent } = key.asymmetricKeyDetails ?? {};
+  if (key.asymmetricKeyType !== "rsa" || !modulusLength) return `is not an RSA key (${key.asymmetricKeyType}): tokens are verified with RSA keys only.`;
+  if (publicExponent !== 65537n) return `has the public exponent ${publicExponent}: only 65537 is accepted.`;
+  if (modulusLength < 2048) return `is ${modulusLength} bits: use at least 2048.`;
+  return null;
+}
+
+type AsymmetricTokenKey = { "@odata.type": typeof odata.rsa; exponent: string; modulus: string } | { "@odata.type": typeof odata.x509; rawBody: string };
+
+/** The public key of an RSA or X.509 token key, read by node:crypto; throws if it does not parse. */
+export function tokenPublicKey(key: AsymmetricTokenKey): KeyObject {
+  if (key["@odata.type"] === odata.x509) return new X509Certificate(Buffer.from(key.rawBody, "base64")).publicKey;
+  const base64url = (value: string) => Buffer.from(value, "base64").toString("base64url");
+  return createPublicKey({ format: "jwk", key: { kty: "RSA", n: base64url(key.modulus), e: base64url(key.exponent) } });
+}
+
+/** Refuses a token key that does not parse or is too weak, at the field that holds it. */
+function refuseWeakKey(key: AsymmetricTokenKey, ctx: z.RefinementCtx) {
+  const rsa = key["@odata.type"] === odata.rsa;
+  let message: string | null;
+  try {
+    const weakness = rsaKeyWeakness(tokenPublicKey(key));
+    message = weakness && `${rsa ? "The RSA key" : "The certificate's key"} ${weakness}`;
+  } catch {
+    message = rsa ? "modulus and exponent are not an RSA public key." : "rawBody is not an X.509 certificate (DER, base64).";
+  }
+  if (message) ctx.addIssue({ code: "custom", path: [rsa ? "modulus" : "rawBody"], message });
+}
+
 const TokenKey = z.discriminatedUnion(
   "@odata.type",
   [
     // 128 bits at least: an HMAC key shorter than that is guessable.
     z.object({ "@odata.type": z.literal(odata.symmetric), keyValue: base64Bytes(16, "keyValue") }),
-    z.object({ "@odata.type": z.literal(odata.rsa), exponent: base64Bytes(1, "exponent"), modulus: base64Bytes(256, "modulus") }),
-    z.object({ "@odata.type": z.literal(odata.x509), rawBody: base64Bytes(1, "rawBody") }),
+    z.object({ "@odata.type": z.literal(odata.rsa), exponent: base64Bytes(1, "exponent"), modulus: base64Bytes(1, "modulus") }).superRefine(refuseWeakKey),
+    z.object({ "@odata.type": z.literal(odata.x509), rawBody: base64Bytes(1, "rawBody") }).superRefine(refuseWeakKey),
   ],
   { error: `A verification key is one of ${odata.symmetric}, ${odata.rsa} or ${odata.x509}.` },
 );

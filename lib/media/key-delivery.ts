@@ -1,12 +1,13 @@
 import "server-only";
-import { randomUUID } from "node:crypto";
-import { errors, importJWK, importX509, jwtVerify, type CryptoKey, type JWTPayload } from "jose";
+import type { KeyObject } from "node:crypto";
+import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from "jose";
 import { z } from "zod";
 import { decide } from "@/lib/accounts/policy";
+import { json } from "@/lib/arm/http";
 import { db } from "@/lib/db/client";
-import { DomainError } from "@/lib/errors";
+import { armErrorBody, DomainError } from "@/lib/errors";
 import { accountKey } from "@/lib/keys/hierarchy";
-import { CONTENT_KEY_ID_CLAIM, contentKeyPolicyTypes as odata, type StoredOption } from "./content-key-policies";
+import { CONTENT_KEY_ID_CLAIM, contentKeyPolicyTypes as odata, rsaKeyWeakness, tokenPublicKey, type StoredOption } from "./content-key-policies";
 import { openSecret } from "./secrets";
 
 /**
@@ -17,20 +18,6 @@ import { openSecret } from "./secrets";
  */
 const Ids = z.object({ mediaServiceId: z.uuid(), kid: z.uuid() });
 
-class Refusal extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-function errorResponse(status: number, code: string, message: string, headers: Record<string, string> = {}) {
-  return Response.json({ error: { code, message } }, { status, headers: { ...corsHeaders, "Cache-Control": "no-store", "x-ms-request-id": randomUUID(), ...headers } });
-}
-
 /** Players fetch keys from pages on other origins; no cookie is ever involved, so any origin may ask. */
 export const corsHeaders = {
   "Access-Control-Allow-Origin": "*",
@@ -39,17 +26,56 @@ export const corsHeaders = {
   "Access-Control-Max-Age": "600",
 };
 
-const unauthorized = (message: string) => new Refusal(401, "InvalidToken", message);
+const unauthorized = (message: string) => new DomainError("InvalidToken", message);
 
-async function verificationKey(key: StoredTokenKey, secrets: Map<string, Buffer>): Promise<{ key: Uint8Array | CryptoKey; algorithms: string[] }> {
-  if (key["@odata.type"] === odata.symmetric) return { key: new Uint8Array(secrets.get(key.slot)!), algorithms: ["HS256", "HS384", "HS512"] };
-  const rsa = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512"];
-  if (key["@odata.type"] === odata.rsa) {
-    const jwk = { kty: "RSA", n: Buffer.from(key.modulus, "base64").toString("base64url"), e: Buffer.from(key.exponent, "base64").toString("base64url") };
-    return { key: (await importJWK(jwk, "RS256")) as CryptoKey, algorithms: rsa };
+/**
+ * A player is told that a key cannot be delivered now, never why: the account's state, its vault
+ * and its key are for the account's owners, who read them through the REST API.
+ */
+const unavailable = () => new DomainError("ContentKeyUnavailable", "The content key cannot be delivered now.");
+
+/**
+ * The request's bearer token, if it is a well-formed JWT, else 401. Checked before any database or
+ * Key Vault work, so that a request without one costs nothing and learns nothing, not even
+ * whether the account exists. Every request needs one, even where the policy has an open
+ * restriction (which then does not verify it).
+ */
+function bearerToken(authorization: string | null): string {
+  const token = /^Bearer\s+(\S+)$/i.exec(authorization ?? "")?.[1];
+  if (!token) throw unauthorized("Send the token as Authorization: Bearer <jwt>.");
+  try {
+    decodeProtectedHeader(token);
+    decodeJwt(token);
+  } catch {
+    throw unauthorized("The token is not a valid JWT.");
   }
-  const pem = `-----BEGIN CERTIFICATE-----\n${key.rawBody.match(/.{1,64}/g)!.join("\n")}\n-----END CERTIFICATE-----`;
-  return { key: await importX509(pem, "RS256"), algorithms: ["RS256"] };
+  return token;
+}
+
+/** The account key for delivery: a definitive refusal from Key Vault reaches the player as `unavailable`, a Key Vault outage as 503. */
+async function accountKeyForDelivery(...args: Parameters<typeof accountKey>): Promise<Buffer> {
+  try {
+    return await accountKey(...args);
+  } catch (err) {
+    if (err instanceof DomainError && err.code !== "KeyVaultUnavailable") throw unavailable();
+    throw err;
+  }
+}
+
+/** A refusal as the player sees it: the error JSON, a Bearer challenge on 401, Retry-After when Key Vault did not answer. */
+function refusalResponse(err: DomainError) {
+  const headers: Record<string, string> = { ...corsHeaders };
+  if (err.status === 401) headers["WWW-Authenticate"] = 'Bearer error="invalid_token"';
+  if (err.code === "KeyVaultUnavailable") headers["Retry-After"] = String(err.retryAfterSeconds ?? 10);
+  return json(err.status, armErrorBody(err), headers);
+}
+
+/** How to verify with one stored key; null for a weak key saved before such keys were refused, which verifies nothing. */
+function verificationKey(key: StoredTokenKey, secrets: Map<string, Buffer>): { key: Uint8Array | KeyObject; algorithms: string[] } | null {
+  if (key["@odata.type"] === odata.symmetric) return { key: new Uint8Array(secrets.get(key.slot)!), algorithms: ["HS256", "HS384", "HS512"] };
+  const publicKey = tokenPublicKey(key);
+  if (rsaKeyWeakness(publicKey)) return null;
+  return { key: publicKey, algorithms: key["@odata.type"] === odata.rsa ? ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512"] : ["RS256"] };
 }
 type TokenRestriction = Extract<StoredOption["restriction"], { keys: unknown }>;
 type StoredTokenKey = TokenRestriction["keys"][number];
@@ -58,7 +84,9 @@ type StoredTokenKey = TokenRestriction["keys"][number];
 async function verifyToken(token: string, restriction: TokenRestriction, secrets: Map<string, Buffer>, kid: string): Promise<void> {
   let payload: JWTPayload | undefined;
   for (const stored of restriction.keys) {
-    const { key, algorithms } = await verificationKey(stored, secrets);
+    const verifier = verificationKey(stored, secrets);
+    if (!verifier) continue;
+    const { key, algorithms } = verifier;
     try {
       ({ payload } = await jwtVerify(token, key, { algorithms, issuer: restriction.issuer, audience: restriction.audience, requiredClaims: ["exp"], clockTolerance: 60 }));
       break;
@@ -116,35 +144,32 @@ function readFacts(mediaServiceId: string, kid: string): Promise<DeliveryFacts[]
     WHERE a.id = ${mediaServiceId}::uuid`;
 }
 
-async function contentKey(mediaServiceId: string, kid: string, authorization: string | null): Promise<Buffer> {
+async function contentKey(mediaServiceId: string, kid: string, token: string): Promise<Buffer> {
   const [facts] = await readFacts(mediaServiceId, kid);
-  const notFound = new Refusal(404, "ContentKeyNotFound", "No such content key.");
+  const notFound = new DomainError("ContentKeyNotFound", "No such content key.");
   if (!facts) throw notFound;
-  const decision = decide(facts, "keyDelivery");
-  if (!decision.allowed) throw new Refusal(403, decision.code, decision.message);
+  if (!decide(facts, "keyDelivery").allowed) throw unavailable();
   if (!facts.sealed || !facts.ownerId || !facts.policyId || !facts.options) throw notFound;
   const now = Date.now();
   if ((facts.startTime && facts.startTime.getTime() > now) || (facts.endTime && facts.endTime.getTime() < now)) {
-    throw new Refusal(403, "StreamingLocatorNotActive", "The streaming locator of this key is outside its start and end time.");
+    throw new DomainError("StreamingLocatorNotActive", "The streaming locator of this key is outside its start and end time.");
   }
-  const key = await accountKey({ ...facts, id: mediaServiceId }, facts.wrapped && facts.wrappedBy ? { wrapped: facts.wrapped, wrappedBy: facts.wrappedBy } : null);
+  const key = await accountKeyForDelivery({ ...facts, id: mediaServiceId }, facts.wrapped && facts.wrappedBy ? { wrapped: facts.wrapped, wrappedBy: facts.wrappedBy } : null);
   const options = facts.options.filter((o) => o.configuration["@odata.type"] === odata.clearKey);
   if (!options.some((o) => o.restriction["@odata.type"] === odata.open)) {
-    const token = /^Bearer\s+(\S+)$/i.exec(authorization ?? "")?.[1];
-    if (!token) throw unauthorized("Send the token as Authorization: Bearer <jwt>.");
     const secrets = new Map((facts.tokenKeys ?? []).map((t) => [t.name, openSecret(mediaServiceId, key, { kind: "tokenKey", ownerId: facts.policyId!, name: t.name, sealed: Buffer.from(t.sealed, "base64") })]));
-    let refusal: Refusal | undefined;
+    let refusal: DomainError | undefined;
     for (const option of options) {
       try {
         await verifyToken(token, option.restriction as TokenRestriction, secrets, kid);
         refusal = undefined;
         break;
       } catch (err) {
-        if (!(err instanceof Refusal)) throw err;
+        if (!(err instanceof DomainError)) throw err;
         refusal ??= err;
       }
     }
-    if (refusal || !options.length) throw refusal ?? new Refusal(403, "NoClearKeyOption", "The content key policy has no clear key option.");
+    if (refusal || !options.length) throw refusal ?? new DomainError("NoClearKeyOption", "The content key policy has no clear key option.");
   }
   return openSecret(mediaServiceId, key, { kind: "contentKey", ownerId: facts.ownerId, name: kid, sealed: facts.sealed });
 }
@@ -152,14 +177,13 @@ async function contentKey(mediaServiceId: string, kid: string, authorization: st
 /** GET /keydelivery/{mediaServiceId}?kid={key id}: the 16 key bytes, or an error a player developer can act on. */
 export async function deliverContentKey(request: Request, mediaServiceId: string): Promise<Response> {
   const ids = Ids.safeParse({ mediaServiceId, kid: new URL(request.url).searchParams.get("kid") });
-  if (!ids.success) return errorResponse(400, "InvalidRequest", "Ask for a key as /keydelivery/{mediaServiceId}?kid={content key id} (both GUIDs).");
+  if (!ids.success) return refusalResponse(new DomainError("InvalidRequest", "Ask for a key as /keydelivery/{mediaServiceId}?kid={content key id} (both GUIDs)."));
   try {
-    const key = await contentKey(ids.data.mediaServiceId.toLowerCase(), ids.data.kid.toLowerCase(), request.headers.get("authorization"));
+    const token = bearerToken(request.headers.get("authorization"));
+    const key = await contentKey(ids.data.mediaServiceId.toLowerCase(), ids.data.kid.toLowerCase(), token);
     return new Response(new Uint8Array(key), { status: 200, headers: { ...corsHeaders, "Content-Type": "application/octet-stream", "Cache-Control": "no-store" } });
   } catch (err) {
-    if (err instanceof Refusal) return errorResponse(err.status, err.code, err.message, err.status === 401 ? { "WWW-Authenticate": 'Bearer error="invalid_token"' } : {});
-    if (err instanceof DomainError && err.code === "KeyVaultUnavailable") return errorResponse(503, err.code, err.message, { "Retry-After": String(err.retryAfterSeconds ?? 10) });
-    if (err instanceof DomainError) return errorResponse(err.status, err.code, err.message);
+    if (err instanceof DomainError) return refusalResponse(err);
     throw err;
   }
 }
