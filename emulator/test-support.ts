@@ -48,6 +48,8 @@ export interface TestEmulator extends RunningEmulator {
 }
 
 const noRetries = { maxRetries: 0 };
+/** What Entra ID puts in a user's access token: its delegated scope and the client it was issued to (here the Azure CLI's). */
+const userGrant = { scp: "user_impersonation", azp: "04b07795-8ddb-461a-bbee-02f9e1bf7b46" };
 
 export async function startTestEmulator(options: Partial<EmulatorOptions> = {}): Promise<TestEmulator> {
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), "byok-emulator-")));
@@ -91,7 +93,7 @@ export async function startTestEmulator(options: Partial<EmulatorOptions> = {}):
     },
     async userToken(user, audience = running.url) {
       const { signingKey } = JSON.parse(await readFile(path.join(dataDir, "state.json"), "utf8")) as { signingKey: JWK };
-      return (await new TokenService(signingKey, running.url).issue({ tid: user.tenant, oid: user.objectId, aud: audience, name: user.name, idtyp: "user" })).token;
+      return (await new TokenService(signingKey, running.url).issue({ tid: user.tenant, oid: user.objectId, aud: audience, name: user.name, idtyp: "user", ...userGrant })).token;
     },
     async grantKeys(vault, objectId, keys = ["get", "wrapKey", "unwrapKey"]) {
       await t.arm().vaults.updateAccessPolicy(demoVaults.resourceGroup, vault, "add", { properties: { accessPolicies: [{ tenantId: demoTenants.contoso.id, objectId, permissions: { keys } }] } });

@@ -10,8 +10,8 @@ import { after, before, describe, it } from "node:test";
 import { SignJWT } from "jose";
 import { demoUsers, demoVaults } from "@/lib/demo/directory";
 import type { Db } from "@/lib/db/client";
-import { clearKeyTokenPolicy } from "@/lib/testing/content-key-policy";
-import { contosoAccount, principalOf, startAppEnvironment, type AppEnvironment } from "@/lib/testing/app-environment";
+import { clearKeyTokenPolicy } from "@/test/support/content-key-policy";
+import { contosoAccount, principalOf, startAppEnvironment, type AppEnvironment } from "@/test/support/app-environment";
 
 const owner = principalOf(demoUsers.owner);
 const ref = contosoAccount("deliveryattacks");

@@ -11,8 +11,8 @@ import "reflect-metadata"; // @peculiar/x509 needs it loaded first
 import * as x509 from "@peculiar/x509";
 import { importJWK, jwtVerify } from "jose";
 import { demoUsers } from "@/lib/demo/directory";
-import { clearKeyTokenPolicy } from "@/lib/testing/content-key-policy";
-import { contosoAccount, principalOf, startAppEnvironment, type AppEnvironment } from "@/lib/testing/app-environment";
+import { clearKeyTokenPolicy } from "@/test/support/content-key-policy";
+import { contosoAccount, principalOf, startAppEnvironment, type AppEnvironment } from "@/test/support/app-environment";
 
 const owner = principalOf(demoUsers.owner);
 const ref = contosoAccount("tokenkeyattacks");
