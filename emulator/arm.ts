@@ -226,7 +226,8 @@ export function armRoutes(store: StateStore, tokens: TokenService, port: () => n
     .on("GET", re("/subscriptions"), async (req) => {
       const claims = await caller(req);
       const value = Object.values(state.subscriptions)
-        .filter((s) => s.tenantId === claims.tid && canRead(`/subscriptions/${s.id}`, claims))
+        // As in Azure, a role anywhere in a subscription (a vault's Reader) lists the subscription.
+        .filter((s) => s.tenantId === claims.tid && state.roleAssignments.some((a) => a.principalId === claims.oid && (scopeIncludes(a.scope, `/subscriptions/${s.id}`) || scopeIncludes(`/subscriptions/${s.id}`, a.scope))))
         .map((s) => ({ id: `/subscriptions/${s.id}`, subscriptionId: s.id, tenantId: s.tenantId, displayName: s.displayName, state: "Enabled" }));
       return reply(200, { value });
     })

@@ -1,20 +1,22 @@
 /**
  * Entra ID (Azure AD) v2.0 endpoints, enough for MSAL and @azure/identity unchanged: OIDC
  * discovery, JWKS, a local sign-in page for the authorization-code flow (PKCE, state, nonce),
- * and the token endpoint (authorization_code, refresh_token, client_credentials; also the v1
- * `/oauth2/token` form with `resource` that older tutorials use).
+ * and the token endpoint (authorization_code, refresh_token, client_credentials, on-behalf-of;
+ * also the v1 `/oauth2/token` form with `resource` that older tutorials use).
  */
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { reply, Router, type EmuRequest, type Reply } from "./http";
 import type { App, State, StateStore, Tenant, User } from "./state";
-import { resourceOfScopes, type TokenService } from "./tokens";
+import { resourceOfScopes, TokenError, type TokenService } from "./tokens";
 
 const CODE_TTL_MS = 5 * 60 * 1000;
 const REFRESH_TTL_MS = 24 * 60 * 60 * 1000;
 const oidcScopes = ["openid", "profile", "email", "offline_access"];
+export const jwtBearerGrant = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 
-function aadError(status: number, error: string, code: number, description: string): Reply {
+function aadError(status: number, error: string, code: number, description: string, extra: Record<string, string> = {}): Reply {
   return reply(status, {
+    ...extra,
     error,
     error_description: `AADSTS${code}: ${description}`,
     error_codes: [code],
@@ -176,6 +178,45 @@ button{display:block;width:100%;text-align:left;padding:.75rem;margin:.5rem 0;fo
     });
   }
 
+  /**
+   * The on-behalf-of grant: a middle-tier API trades the access token a user sent it (issued for
+   * the API itself) for one to a downstream resource, as that user, within what an admin consented
+   * to for the API in the user's tenant. Entra ID's errors: invalid_grant for an assertion that is
+   * not a valid user token for this app, AADSTS65001 (consent_required) for a scope without consent.
+   */
+  async function onBehalfOf(req: EmuRequest, app: App, tenantSegment: string, scope: string): Promise<Reply> {
+    if (field(req.body, "requested_token_use") !== "on_behalf_of") {
+      return aadError(400, "invalid_request", 900144, "The request body must contain the following parameter: 'requested_token_use' with the value 'on_behalf_of'.");
+    }
+    let claims;
+    try {
+      claims = await tokens.verify(field(req.body, "assertion") ?? "", [`api://${app.clientId}`, app.clientId]);
+    } catch (err) {
+      if (!(err instanceof TokenError)) throw err;
+      if (err.reason === "expired") return aadError(400, "invalid_grant", 500133, "Assertion is not within its valid time range.");
+      if (err.reason === "audience") return aadError(400, "invalid_grant", 50013, `Assertion audience does not match the Client app presenting the assertion. The audience in the assertion was not '${app.clientId}' or 'api://${app.clientId}'.`);
+      return aadError(400, "invalid_grant", 50013, `Assertion failed signature validation or is malformed: ${err.message}`);
+    }
+    const user = state.users[claims.oid];
+    if (claims.idtyp === "app" || !claims.scp || !user || user.tenantId !== claims.tid) {
+      return aadError(400, "invalid_grant", 50013, "The assertion is not a user's access token: on-behalf-of acts for a signed-in user, not for an application.");
+    }
+    const tenant = findTenant(state, tenantSegment);
+    if (tenant && tenant.id !== claims.tid) return aadError(400, "invalid_grant", 50013, `The assertion was issued for tenant '${claims.tid}', not '${tenant.id}'.`);
+    const resource = resourceOfScopes(scope);
+    if (!resource) return aadError(400, "invalid_scope", 70011, "The provided request must include a 'scope' input parameter for a resource.");
+    const requested = scope.split(/\s+/).filter((s) => s && !oidcScopes.includes(s)).map((s) => s.slice(s.lastIndexOf("/") + 1));
+    const consentResource = resource.replace(/\/+$/, "") === base ? "https://management.localhost" : resource.replace(/\/+$/, "");
+    const granted = (state.consents ?? []).filter((c) => c.clientId === app.clientId && c.tenantId === claims.tid && c.resource === consentResource).flatMap((c) => c.scopes);
+    const scp = requested.includes(".default") ? granted : requested;
+    if (!scp.length || scp.some((s) => !granted.includes(s))) {
+      const description = `The user or administrator has not consented to use the application with ID '${app.clientId}' named '${app.name}'. Send an interactive authorization request for this user and resource.`;
+      return aadError(400, "invalid_grant", 65001, description, { suberror: "consent_required" });
+    }
+    const issued = await tokens.issue({ tid: claims.tid, oid: user.objectId, aud: resource, azp: app.clientId, appid: app.clientId, scp: scp.join(" "), idtyp: "user", name: user.name, preferred_username: user.upn });
+    return reply(200, { token_type: "Bearer", scope: scp.map((s) => `${resource}/${s}`).join(" "), expires_in: issued.expiresOn - Math.floor(Date.now() / 1000), ext_expires_in: 3599, access_token: issued.token });
+  }
+
   async function token(req: EmuRequest, tenantSegment: string, v1: boolean): Promise<Reply> {
     const grant = field(req.body, "grant_type");
     const { clientId, secret } = clientCredentials(req);
@@ -193,7 +234,8 @@ button{display:block;width:100%;text-align:left;padding:.75rem;margin:.5rem 0;fo
       if (!resource || (!v1 && !scope.endsWith("/.default"))) {
         return aadError(400, "invalid_scope", 1002012, "The provided value for scope is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier.");
       }
-      const issued = await tokens.issue({ tid: app.tenantId, oid: app.objectId, aud: resource, appid: app.clientId, azp: app.clientId, idtyp: "app" });
+      const roles = (state.appRoleAssignments ?? []).filter((a) => a.clientId === app.clientId && a.resource === resource).map((a) => a.role);
+      const issued = await tokens.issue({ tid: app.tenantId, oid: app.objectId, aud: resource, appid: app.clientId, azp: app.clientId, idtyp: "app", ...(roles.length ? { roles } : {}) });
       return reply(200, {
         token_type: "Bearer",
         expires_in: 3599,
@@ -202,6 +244,8 @@ button{display:block;width:100%;text-align:left;padding:.75rem;margin:.5rem 0;fo
         access_token: issued.token,
       });
     }
+
+    if (grant === jwtBearerGrant) return onBehalfOf(req, app, tenantSegment, scope);
 
     if (grant === "authorization_code") {
       const code = field(req.body, "code") ?? "";

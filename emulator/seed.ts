@@ -4,7 +4,7 @@
  */
 import { randomBytes } from "node:crypto";
 import {
-  demoAutomationApp, demoPlatform, demoPortalApp, demoRegion, demoResourceGroup, demoSubscriptions, demoTenants, demoUsers, demoVaults,
+  demoApiAppRole, demoAutomationApp, demoPlatform, demoPortalApp, demoRegion, demoResourceGroup, demoSubscriptions, demoTenants, demoUsers, demoVaults,
 } from "@/lib/demo/directory";
 import { generateKey } from "./key-crypto";
 import type { AccessPolicy, KeyVersion, State, Vault } from "./state";
@@ -125,6 +125,10 @@ export async function demoState(): Promise<State> {
     deletedVaults: {},
     storageAccounts: {},
     resourceProviderApps: [demoPortalApp.clientId],
+    // The API (the portal's app registration) reads vaults as its callers: admin consent to ARM's
+    // user_impersonation in each customer tenant, which on-behalf-of needs.
+    consents: [demoTenants.contoso.id, demoTenants.fabrikam.id].map((tenantId) => ({ clientId: demoPortalApp.clientId, tenantId, resource: "https://management.localhost", scopes: ["user_impersonation"] })),
+    appRoleAssignments: [{ clientId: demoAutomationApp.clientId, resource: `api://${demoPortalApp.clientId}`, role: demoApiAppRole }],
     authCodes: {},
     refreshTokens: {},
   };

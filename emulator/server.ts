@@ -11,7 +11,7 @@ import https from "node:https";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { armRoutes } from "./arm";
-import { entraRoutes } from "./entra";
+import { entraRoutes, jwtBearerGrant } from "./entra";
 import { FaultInput, Faults, type Call, type Fault } from "./faults";
 import { parseBody, reply, ReplyError, type EmuRequest, type Reply } from "./http";
 import { keyVaultDataPlane } from "./key-vault";
@@ -191,9 +191,11 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     if (/^\/(subscriptions|providers)(\/|$)/i.test(p)) {
       return (await arm.handle(req)) ?? reply(404, { error: { code: "InvalidResourceType", message: `The resource type for '${p}' could not be found.` } });
     }
-    // Signing-key fetches are counted (and can fail on demand): a token verifier must cache them.
-    const jwksFault = /\/discovery\/(v2\.0\/)?keys$/.test(p) ? await applyFaults(faults.record({ target: "entra", operation: "jwks" })) : null;
-    return jwksFault ?? (await entra.dispatch(req)) ?? reply(404, { error: "not_found", error_description: `No Entra ID endpoint at ${p}.` });
+    // Signing-key fetches and on-behalf-of exchanges are counted (and can fail on demand): a token
+    // verifier must cache the keys, and an API its on-behalf-of tokens.
+    const counted = /\/discovery\/(v2\.0\/)?keys$/.test(p) ? "jwks" : /\/oauth2\/(v2\.0\/)?token$/.test(p) && (req.body as { grant_type?: unknown } | undefined)?.grant_type === jwtBearerGrant ? "on-behalf-of" : null;
+    const entraFault = counted ? await applyFaults(faults.record({ target: "entra", operation: counted })) : null;
+    return entraFault ?? (await entra.dispatch(req)) ?? reply(404, { error: "not_found", error_description: `No Entra ID endpoint at ${p}.` });
   }
 
   function handler(routeFor: (req: EmuRequest) => Promise<Reply>) {

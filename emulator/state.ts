@@ -144,6 +144,14 @@ export interface State {
   storageAccounts: Record<string, StorageAccount>;
   /** App registrations trusted as the Microsoft.Media resource provider (may issue its resources' identities). */
   resourceProviderApps?: string[];
+  /**
+   * Delegated permissions an admin consented to for an app in a tenant (Entra ID's
+   * oauth2PermissionGrants): what the app may ask for on a user's behalf (on-behalf-of). ARM is
+   * named `https://management.localhost`, whatever the emulator's port.
+   */
+  consents?: { clientId: string; tenantId: string; resource: string; scopes: string[] }[];
+  /** App roles of an API (by App ID URI) assigned to client apps: what their client-credentials tokens for it carry in `roles`. */
+  appRoleAssignments?: { clientId: string; resource: string; role: string }[];
   /** One-time authorization codes of the sign-in flow, short-lived. */
   authCodes: Record<string, { clientId: string; redirectUri: string; userId: string; scope: string; nonce?: string; codeChallenge?: string; expires: number }>;
   refreshTokens: Record<string, { clientId: string; userId: string; scope: string; expires: number }>;

@@ -48,6 +48,13 @@ export const demoPortalApp = {
   redirectUris: ["http://localhost/auth/callback"],
 } as const;
 
+/**
+ * The app role the API (the portal's app registration, App ID URI api://<clientId>) defines for
+ * daemons: what a client-credentials token for the API carries in `roles`. The automation app holds
+ * it; subscriptions are still authorized by role assignment.
+ */
+export const demoApiAppRole = "Accounts.ReadWrite";
+
 /** Customer vaults seeded in the Contoso subscription: one compliant, and two that the portal must refuse. */
 export const demoVaults = {
   compliant: { name: "contoso-byok", location: demoRegion, purgeProtection: true },
