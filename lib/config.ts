@@ -151,8 +151,9 @@ function toConfig(env: z.infer<typeof Env>) {
           tenantId: demoPortalApp.tenantId as string,
           clientId: demoPortalApp.clientId,
           clientSecret: demoPortalApp.secret,
-          // Clients reach the API through the emulator's ARM endpoint, with ARM tokens.
-          apiAudiences: [endpoints.armEndpoint],
+          // Clients reach the API through the emulator's ARM endpoint with ARM tokens, or call it
+          // directly with tokens for its App ID URI, as in Azure (the portal's app is the API's).
+          apiAudiences: [endpoints.armEndpoint, `api://${demoPortalApp.clientId}`],
           sessionSecret: null,
         };
   return {

@@ -13,6 +13,8 @@ const statusOf = {
   AuthorizationFailed: 403,
   // The caller may not use a resource that the request links to (e.g. assign a user-assigned identity).
   LinkedAuthorizationFailed: 403,
+  // Entra ID has no consent for this service to call Azure Resource Manager as the caller (on-behalf-of).
+  ConsentRequired: 403,
   ResourceNotFound: 404,
   InvalidRequestContent: 400,
   RequestEntityTooLarge: 413,

@@ -5,7 +5,8 @@ import { checkKeyNowFor, switchToCustomerKeyFor, switchToSystemKeyFor } from "@/
 import { assertAllowed, keyStateOf } from "@/lib/accounts/policy";
 import { accountResourceId, addSystemIdentityFor, deleteAccountFor, getAccountFor, listAccountsFor, putAccountFor, setUserAssignedIdentitiesFor, updateAccountFor } from "@/lib/accounts/service";
 import type { AccountRecord, AccountRef } from "@/lib/accounts/store";
-import { vaultLookupAs } from "@/lib/azure/arm-vaults";
+import { vaultLookupAs, vaultLookupAsKeyIdentity } from "@/lib/azure/arm-vaults";
+import { callerArmToken } from "@/lib/azure/on-behalf-of";
 import { resolveUserAssignedIdentity, type UserAssignedIdentity } from "@/lib/azure/user-identities";
 import { keyIdentifierOf } from "@/lib/keys/hierarchy";
 import { countAnonymousRefusal, sourceOf } from "@/lib/auth/anonymous-refusals";
@@ -97,19 +98,23 @@ function identityJson(a: AccountRecord) {
 
 const etagOf = (a: AccountRecord) => `"${a.version}"`;
 
+/** The caller's ARM token, fetched only by the requests that need it (lib/azure/on-behalf-of.ts). */
+type ArmToken = () => Promise<string | null>;
+
 /**
  * The user-assigned identities a body asks for, resolved as the caller, and so with the caller's
  * right to assign each checked, before anything is written.
  */
-async function requestedUserIdentities(body: Partial<AccountBody>, armToken: string | null): Promise<Record<string, UserAssignedIdentity> | null> {
+async function requestedUserIdentities(body: Partial<AccountBody>, armToken: ArmToken): Promise<Record<string, UserAssignedIdentity> | null> {
   if (!body.identity?.type.includes("UserAssigned")) return null;
   const requested = Object.entries(body.identity.userAssignedIdentities ?? {}).filter(([, v]) => v !== null).map(([id]) => id);
   if (!requested.length) throw new DomainError("InvalidRequestContent", "identity.userAssignedIdentities must name at least one identity for UserAssigned.", "identity.userAssignedIdentities");
-  return Object.fromEntries(await Promise.all(requested.map(async (id) => [id, await resolveUserAssignedIdentity(id, armToken)] as const)));
+  const token = await armToken();
+  return Object.fromEntries(await Promise.all(requested.map(async (id) => [id, await resolveUserAssignedIdentity(id, token)] as const)));
 }
 
 /** The account after applying what a PUT or PATCH body asks of identity and encryption. */
-async function applyChanges(principal: Principal, ref: AccountRef, account: AccountRecord, body: Partial<AccountBody>, userAssigned: Record<string, UserAssignedIdentity> | null, armToken: string | null): Promise<AccountRecord> {
+async function applyChanges(principal: Principal, ref: AccountRef, account: AccountRecord, body: Partial<AccountBody>, userAssigned: Record<string, UserAssignedIdentity> | null, armToken: ArmToken): Promise<AccountRecord> {
   assertAllowed(account, "account.update");
   const type = body.identity?.type;
   const hasSystem = account.identityType === "SystemAssigned" || account.identityType === "SystemAssignedUserAssigned";
@@ -129,7 +134,9 @@ async function applyChanges(principal: Principal, ref: AccountRef, account: Acco
     }
     const changed = account.encryptionType !== "CustomerKey" || account.keyIdentifier !== keyIdentifierOf(keyIdentifier).id || (account.encryptionIdentity ?? null) !== userAssignedIdentity;
     if (changed) {
-      const validation = await switchToCustomerKeyFor(principal, ref, { keyIdentifier, userAssignedIdentity }, vaultLookupAs(armToken));
+      // The vault as the caller sees it; a daemon has no user to act for, so as the key's identity sees it.
+      const token = await armToken();
+      const validation = await switchToCustomerKeyFor(principal, ref, { keyIdentifier, userAssignedIdentity }, token ? vaultLookupAs(token) : vaultLookupAsKeyIdentity());
       if (!validation.ok) throw validation.failure;
     }
   } else if (encryption?.type === "SystemKey" && account.encryptionType === "CustomerKey") {
@@ -138,7 +145,7 @@ async function applyChanges(principal: Principal, ref: AccountRef, account: Acco
   return getAccountFor(principal, ref);
 }
 
-async function route(request: Request, principal: Principal, path: string, armToken: string | null): Promise<Response> {
+async function route(request: Request, principal: Principal, path: string, armToken: ArmToken): Promise<Response> {
   const method = request.method;
   let m = routes.listBySubscription.exec(path);
   if (m && method === "GET") {
@@ -199,10 +206,9 @@ export async function handleMediaApi(request: Request): Promise<Response> {
   try {
     const authorization = request.headers.get("authorization");
     const principal = await principalFromBearer(authorization);
-    // Where callers hold ARM tokens (through ARM's forwarding, locally), the caller's own token
-    // reads the vault's facts from the management plane: the service sees only what they see.
-    const { auth, endpoints } = getConfig();
-    const armToken = auth.apiAudiences.includes(endpoints.armEndpoint) ? authorization!.replace(/^Bearer\s+/i, "") : null;
+    // The vault's facts and the identities a request links are read from ARM as the caller: the
+    // service sees only what they see.
+    const armToken = callerArmToken(principal, authorization!.replace(/^Bearer\s+/i, ""));
     const apiVersion = url.searchParams.get("api-version");
     const resource = mediaResourcePath(url.pathname);
     const supported = resource?.type.apiVersions ?? mediaServicesApiVersions;

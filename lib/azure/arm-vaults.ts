@@ -2,8 +2,10 @@ import "server-only";
 import { KeyVaultManagementClient } from "@azure/arm-keyvault";
 import type { AccessToken, TokenCredential } from "@azure/core-auth";
 import { getConfig } from "@/lib/config";
+import { DomainError } from "@/lib/errors";
 import type { VaultLookup } from "@/lib/keys/binding";
 import { httpsRequest } from "./https-request";
+import { managedIdentityCredential } from "./managed-identities";
 import { azureAgent } from "./transport";
 
 export interface VaultSummary {
@@ -55,11 +57,31 @@ export async function vaultsVisibleTo(armToken: string): Promise<VaultSummary[]>
   return lists.flat().sort((a, b) => a.name.localeCompare(b.name));
 }
 
+const factsOf = (vaults: VaultSummary[], vaultName: string) => {
+  const vault = vaults.find((v) => v.name.toLowerCase() === vaultName.toLowerCase());
+  return vault ? { location: vault.location, enableSoftDelete: vault.enableSoftDelete, enablePurgeProtection: vault.enablePurgeProtection } : null;
+};
+
 /** Looks a vault up by name among those the token's principal sees; null when it sees none of that name. */
 export function vaultLookupAs(armToken: string | null): VaultLookup {
-  return async (vaultName) => {
-    if (!armToken) return null;
-    const vault = (await vaultsVisibleTo(armToken)).find((v) => v.name.toLowerCase() === vaultName.toLowerCase());
-    return vault ? { location: vault.location, enableSoftDelete: vault.enableSoftDelete, enablePurgeProtection: vault.enablePurgeProtection } : null;
+  return async (vaultName) => (armToken ? factsOf(await vaultsVisibleTo(armToken), vaultName) : null);
+}
+
+/**
+ * For a caller with no user to act for (a daemon, client credentials): the vault as the identity
+ * that will read the key sees it, with that identity's own ARM token. It needs Reader on the
+ * vault (a key's access policy says nothing of the vault's properties); without it, the refusal
+ * says what to grant.
+ */
+export function vaultLookupAsKeyIdentity(): VaultLookup {
+  return async (vaultName, identityClientId) => {
+    const issued = await managedIdentityCredential(identityClientId).getToken(`${getConfig().endpoints.armEndpoint}/.default`);
+    if (!issued) throw new Error(`managed identity ${identityClientId}: no ARM token`);
+    const facts = factsOf(await vaultsVisibleTo(issued.token), vaultName);
+    if (facts) return facts;
+    throw new DomainError(
+      "VaultNotVisible",
+      `The vault '${vaultName}' cannot be read for this request: an application caller (client credentials) has no user for the service to act for, and the account's identity (client id ${identityClientId}) cannot read the vault either. Grant Reader on the vault to the account's identity, or call as a user.`,
+    );
   };
 }

@@ -1,9 +1,19 @@
 import "server-only";
-import { ClientSecretCredential } from "@azure/identity";
+import type { TokenCredential } from "@azure/core-auth";
+import { ClientSecretCredential, ManagedIdentityCredential } from "@azure/identity";
 import { getConfig } from "@/lib/config";
 import { DomainError } from "@/lib/errors";
 import { httpsRequest } from "./https-request";
 import { azureAgent } from "./transport";
+
+const credentials = new Map<string, TokenCredential>();
+
+/** A managed identity's credential (IDENTITY_ENDPOINT), created lazily, once per identity. */
+export function managedIdentityCredential(identityClientId: string): TokenCredential {
+  let credential = credentials.get(identityClientId);
+  if (!credential) credentials.set(identityClientId, (credential = new ManagedIdentityCredential({ clientId: identityClientId })));
+  return credential;
+}
 
 export interface IssuedIdentity {
   principalId: string;

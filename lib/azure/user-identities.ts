@@ -16,13 +16,15 @@ const assignAction = "Microsoft.ManagedIdentity/userAssignedIdentities/assign/ac
  * A user-assigned identity's ids, read from ARM as the caller, once ARM says the caller may assign
  * it: attaching an identity lets the service use everything the identity may (its Key Vault keys
  * among them), so, as in Azure, reading it is not enough; the caller needs its assign action
- * (Managed Identity Operator or above). Without a caller's ARM token (the azure profile, where the
- * API's tokens are for the API itself), identities cannot be resolved yet.
+ * (Managed Identity Operator or above). Without a caller's ARM token (a daemon, which has no user
+ * for the service to act for), nobody can be asked, so the identity is refused.
  */
 export async function resolveUserAssignedIdentity(resourceId: string, armToken: string | null): Promise<UserAssignedIdentity> {
   const field = "identity.userAssignedIdentities";
   if (!identityId.test(resourceId)) throw new DomainError("InvalidRequestContent", `'${resourceId}' is not the ARM id of a user-assigned identity.`, field);
-  if (!armToken) throw new DomainError("InvalidRequestContent", "This deployment cannot read user-assigned identities on your behalf yet: use the system-assigned identity.", field);
+  if (!armToken) {
+    throw new DomainError("LinkedAuthorizationFailed", `An application caller (client credentials) has no user for the service to act for, so its right to '${assignAction}' on '${resourceId}' cannot be checked: call as a user, or use the account's system-assigned identity.`, field);
+  }
   if (!permits((await permissionsAt(resourceId, armToken)) ?? [], assignAction)) {
     throw new DomainError("LinkedAuthorizationFailed", `The client does not have permission to perform action '${assignAction}' on the linked scope '${resourceId}', or the linked scope is invalid.`, field);
   }

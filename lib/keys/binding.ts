@@ -22,8 +22,12 @@ export interface VaultFacts {
   enablePurgeProtection: boolean;
 }
 
-/** The vault's properties from the management plane, as the caller sees them; null if the caller cannot see it. */
-export type VaultLookup = (vaultName: string) => Promise<VaultFacts | null>;
+/**
+ * The vault's properties from the management plane, as the caller sees them (or, for a caller with
+ * no user to act for, as the identity that will read the key sees them); null if it cannot see the
+ * vault, or VaultNotVisible thrown with what to grant.
+ */
+export type VaultLookup = (vaultName: string, identityClientId: string) => Promise<VaultFacts | null>;
 
 export type BindingValidation =
   | {
@@ -135,11 +139,15 @@ export async function validateBinding(input: {
   else if (level.includes("Purgeable")) result("recovery", false, "The vault has no purge protection: a deleted key could be purged for good, and the account's data with it. Enable purge protection on the vault.", "PurgeProtectionNotEnabled");
   else result("recovery", true, `Recovery level ${level}.`);
 
-  const vault = await input.lookupVault(id.vaultName);
-  if (!vault) result("region", false, `You cannot see the vault '${id.vaultName}' in Azure Resource Manager, so its region cannot be checked. You need read access to the vault.`, "VaultNotVisible");
-  else if (vault.location !== input.accountLocation) {
-    result("region", false, `The vault is in ${vault.location}, the account in ${input.accountLocation}: use a vault in ${input.accountLocation}.`, "VaultRegionMismatch");
-  } else result("region", true, `Both in ${vault.location}.`);
+  try {
+    const vault = await input.lookupVault(id.vaultName, input.identityClientId);
+    if (!vault) result("region", false, `You cannot see the vault '${id.vaultName}' in Azure Resource Manager, so its region cannot be checked. You need read access to the vault.`, "VaultNotVisible");
+    else if (vault.location !== input.accountLocation) {
+      result("region", false, `The vault is in ${vault.location}, the account in ${input.accountLocation}: use a vault in ${input.accountLocation}.`, "VaultRegionMismatch");
+    } else result("region", true, `Both in ${vault.location}.`);
+  } catch (err) {
+    failed("region", err); // the lookup says why the vault cannot be seen, and what to grant
+  }
 
   const first = checks.find((c) => c.ok === false);
   if (first) return refused(first, key);

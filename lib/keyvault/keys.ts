@@ -1,7 +1,7 @@
 import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
-import { ManagedIdentityCredential } from "@azure/identity";
 import { CryptographyClient, KeyClient, parseKeyVaultKeyIdentifier, type KeyVaultKey } from "@azure/keyvault-keys";
+import { managedIdentityCredential } from "@/lib/azure/managed-identities";
 import { azureAgent } from "@/lib/azure/transport";
 import { getConfig } from "@/lib/config";
 import { keyVaultError } from "./errors";
@@ -27,8 +27,7 @@ export interface KeyInfo {
 
 export const WRAP_ALGORITHM = "RSA-OAEP-256";
 
-// Clients and credentials are created lazily, once per identity and per key or vault.
-const credentials = new Map<string, TokenCredential>();
+// Clients are created lazily, once per identity and per key or vault.
 const keyClients = new Map<string, KeyClient>();
 const cryptoClients = new Map<string, CryptographyClient>();
 let limiter: ReturnType<typeof perVaultLimiter> | undefined;
@@ -37,19 +36,13 @@ const limit: ReturnType<typeof perVaultLimiter> = (vaultUrl, work) => (limiter ?
 // Bounded retries with backoff (Retry-After honored by the SDK): the caller is waiting.
 const clientOptions = () => ({ agent: azureAgent(), retryOptions: { maxRetries: 2, retryDelayInMs: 250, maxRetryDelayInMs: 2000 } });
 
-function credentialFor(identityClientId: string): TokenCredential {
-  let credential = credentials.get(identityClientId);
-  if (!credential) credentials.set(identityClientId, (credential = new ManagedIdentityCredential({ clientId: identityClientId })));
-  return credential;
-}
-
 /** A key client for the vault as the credential's principal: this module's transport, retries and (through its callers) error mapping. */
 export const newKeyClient = (vaultUrl: string, credential: TokenCredential) => new KeyClient(vaultUrl, credential, clientOptions());
 
 function keyClient(identityClientId: string, vaultUrl: string): KeyClient {
   const id = `${identityClientId}|${vaultUrl}`;
   let client = keyClients.get(id);
-  if (!client) keyClients.set(id, (client = newKeyClient(vaultUrl, credentialFor(identityClientId))));
+  if (!client) keyClients.set(id, (client = newKeyClient(vaultUrl, managedIdentityCredential(identityClientId))));
   return client;
 }
 
@@ -84,7 +77,7 @@ function remoteOnly(keyId: string): KeyVaultKey {
 function cryptoClient(identityClientId: string, keyId: string): CryptographyClient {
   const id = `${identityClientId}|${keyId}`;
   let client = cryptoClients.get(id);
-  if (!client) cryptoClients.set(id, (client = new CryptographyClient(remoteOnly(keyId), credentialFor(identityClientId), clientOptions())));
+  if (!client) cryptoClients.set(id, (client = new CryptographyClient(remoteOnly(keyId), managedIdentityCredential(identityClientId), clientOptions())));
   return client;
 }
 

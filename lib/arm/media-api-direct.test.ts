@@ -1,0 +1,97 @@
+/**
+ * The REST API called directly, as in Azure (no ARM front door): tokens for the API's own App ID
+ * URI. A user's request reads the vault and the identities it links from ARM through an
+ * on-behalf-of token; a daemon's, which has no user, reads the vault as the account's identity.
+ * Through the route handler in-process, against the emulator's Entra ID and ARM.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { demoAutomationApp, demoPortalApp, demoResourceGroup, demoSubscriptions, demoUsers, demoVaults } from "@/lib/demo/directory";
+import { startAppEnvironment, type AppEnvironment } from "@/test/support/app-environment";
+
+const sub = demoSubscriptions.contosoMedia.id;
+const apiAudience = `api://${demoPortalApp.clientId}`;
+const accountUrl = (name: string) => `http://localhost/subscriptions/${sub}/resourceGroups/${demoResourceGroup}/providers/Microsoft.Media/mediaservices/${name}?api-version=2021-11-01`;
+const vaultScope = `/subscriptions/${sub}/resourceGroups/${demoVaults.resourceGroup}/providers/Microsoft.KeyVault/vaults/${demoVaults.compliant.name}`;
+
+let env: AppEnvironment;
+let handleMediaApi: typeof import("@/lib/arm/media-api").handleMediaApi;
+let ownerToken: string;
+let daemonToken: string;
+
+async function call(token: string, method: string, name: string, body?: unknown) {
+  const res = await handleMediaApi(
+    new Request(accountUrl(name), { method, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) }),
+  );
+  return { status: res.status, json: (await res.json()) as { error?: { code: string; message: string }; identity?: { principalId?: string; userAssignedIdentities?: Record<string, { principalId: string; clientId: string }> }; properties?: { encryption?: { type: string; keyVaultProperties?: { currentKeyIdentifier?: string } } } } };
+}
+
+const exchanges = async () => ((await env.emu.admin("GET", "counters")).json as { entra?: Record<string, Record<string, number>> }).entra?.["-"]?.["on-behalf-of"] ?? 0;
+const keyId = (vault: string, key: string) => `${env.emu.vaultUrl(vault)}/keys/${key}`;
+const customerKey = (vault: string, key: string) => ({ properties: { encryption: { type: "CustomerKey", keyVaultProperties: { keyIdentifier: keyId(vault, key) }, identity: { useSystemAssignedIdentity: true } } } });
+
+/** A Contoso account with a system-assigned identity that may use keys in the demo vaults. */
+async function accountWithKeyAccess(token: string, name: string): Promise<string> {
+  const created = await call(token, "PUT", name, { location: "westus2", identity: { type: "SystemAssigned" } });
+  assert.equal(created.status, 201, JSON.stringify(created.json));
+  const principalId = created.json.identity!.principalId!;
+  for (const vault of [demoVaults.compliant.name, demoVaults.otherRegion.name]) await env.emu.grantKeys(vault, principalId);
+  return principalId;
+}
+
+before(async () => {
+  env = await startAppEnvironment();
+  ({ handleMediaApi } = await import("@/lib/arm/media-api"));
+  ownerToken = await env.emu.userToken(demoUsers.owner, apiAudience);
+  daemonToken = (await env.emu.clientSecret(demoAutomationApp.tenantId, demoAutomationApp.clientId, demoAutomationApp.secret).getToken(`${apiAudience}/.default`))!.token;
+});
+after(async () => env?.dispose());
+
+describe("a user calling the API directly (on-behalf-of)", () => {
+  it("binds a customer key, with the vault's region checked as the user, from one exchange reused across requests", async () => {
+    const start = await exchanges();
+    await accountWithKeyAccess(ownerToken, "oboowner");
+    const elsewhere = await call(ownerToken, "PATCH", "oboowner", customerKey(demoVaults.otherRegion.name, "rsa-2048"));
+    assert.equal(elsewhere.status, 400);
+    assert.equal(elsewhere.json.error?.code, "VaultRegionMismatch", "the region was read from ARM as the owner");
+    const bound = await call(ownerToken, "PATCH", "oboowner", customerKey(demoVaults.compliant.name, "rsa-2048"));
+    assert.equal(bound.status, 200, JSON.stringify(bound.json));
+    assert.equal(bound.json.properties?.encryption?.type, "CustomerKey");
+    assert.equal(await exchanges(), start + 1, "one on-behalf-of exchange, then its cached token");
+  });
+
+  it("resolves a user-assigned identity as the user", async () => {
+    const identityId = `/subscriptions/${sub}/resourceGroups/${demoResourceGroup}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-obo`;
+    const identity = ((await env.emu.armFetch("PUT", identityId, { location: "westus2" })).json as { properties: { principalId: string; clientId: string } }).properties;
+    const created = await call(ownerToken, "PUT", "obouami", { location: "westus2", identity: { type: "UserAssigned", userAssignedIdentities: { [identityId]: {} } } });
+    assert.equal(created.status, 201, JSON.stringify(created.json));
+    assert.deepEqual(created.json.identity?.userAssignedIdentities?.[identityId], { principalId: identity.principalId, clientId: identity.clientId });
+  });
+});
+
+describe("a daemon calling the API directly (client credentials)", () => {
+  it("is refused with what to grant while the account's identity cannot read the vault, and binds once it has Reader", async () => {
+    const start = await exchanges();
+    const principalId = await accountWithKeyAccess(daemonToken, "obodaemon");
+    const refused = await call(daemonToken, "PATCH", "obodaemon", customerKey(demoVaults.compliant.name, "rsa-2048"));
+    assert.equal(refused.status, 400);
+    assert.equal(refused.json.error?.code, "VaultNotVisible");
+    assert.match(refused.json.error!.message, /Grant Reader on the vault to the account's identity, or call as a user/);
+    assert.equal((await call(daemonToken, "GET", "obodaemon")).json.properties?.encryption?.type, "SystemKey", "nothing changed");
+
+    await env.emu.assignRole(vaultScope, "Reader", principalId);
+    const bound = await call(daemonToken, "PATCH", "obodaemon", customerKey(demoVaults.compliant.name, "rsa-2048"));
+    assert.equal(bound.status, 200, JSON.stringify(bound.json));
+    assert.equal(bound.json.properties?.encryption?.type, "CustomerKey");
+    assert.equal(await exchanges(), start, "a daemon has no user: no on-behalf-of exchange");
+  });
+
+  it("cannot attach a user-assigned identity, since no user's right to assign it can be checked", async () => {
+    const identityId = `/subscriptions/${sub}/resourceGroups/${demoResourceGroup}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-daemon`;
+    await env.emu.armFetch("PUT", identityId, { location: "westus2" });
+    const res = await call(daemonToken, "PUT", "obodaemonuami", { location: "westus2", identity: { type: "UserAssigned", userAssignedIdentities: { [identityId]: {} } } });
+    assert.equal(res.status, 403);
+    assert.equal(res.json.error?.code, "LinkedAuthorizationFailed");
+    assert.match(res.json.error!.message, /call as a user/);
+  });
+});
