@@ -25,6 +25,18 @@ export default defineConfig({
         launchOptions: chromiumLaunch,
       },
     },
+    {
+      // The REST API's specs again, called at the portal's own URL with tokens for the API's App ID
+      // URI (as in Azure) instead of through the emulator's ARM front door: the code that runs in
+      // Azure (on-behalf-of, the daemon's fallback) runs here. Same stack; e2e/tokens.ts apiMode().
+      name: "api-direct",
+      testMatch: /(arm-mediaservices|api-auth)\.spec\.ts$/,
+      metadata: { apiMode: "direct" },
+      use: {
+        ...devices["Desktop Chrome"],
+        launchOptions: chromiumLaunch,
+      },
+    },
   ],
   webServer: {
     command: "npm run serve -- --reset-data",

@@ -1,7 +1,10 @@
-/** REST API authentication and authorization, against the running stack. */
+/**
+ * REST API authentication and authorization, against the running stack, called at the portal's
+ * URL with tokens for ARM's audience ("arm" project) or the API's App ID URI ("api-direct").
+ */
 import { demoAutomationApp, demoPortalApp, demoResourceGroup, demoSubscriptions, demoTenants, demoUsers } from "../lib/demo/directory";
 import { expect, test } from "./fixtures";
-import { clientCredentialsToken, mintToken } from "./tokens";
+import { apiAudience, clientCredentialsToken, mintToken } from "./tokens";
 
 const sub = demoSubscriptions.contosoMedia.id;
 const account = `/subscriptions/${sub}/resourceGroups/${demoResourceGroup}/providers/Microsoft.Media/mediaservices/contosomedia?api-version=2021-11-01`;
@@ -10,7 +13,7 @@ const owner = { oid: demoUsers.owner.objectId, tid: demoTenants.contoso.id, name
 const reader = { oid: demoUsers.reader.objectId, tid: demoTenants.contoso.id, name: demoUsers.reader.name };
 
 test("a real client-credentials token of an Owner app lists and reads accounts", async ({ request }) => {
-  const token = await clientCredentialsToken(demoAutomationApp);
+  const token = await clientCredentialsToken(demoAutomationApp, apiAudience());
   const res = await request.get(list, { headers: { authorization: `Bearer ${token}` } });
   expect(res.status()).toBe(200);
   const body = await res.json();
@@ -42,7 +45,8 @@ test("no token, a bad signature, a wrong audience, an expired token and an unkno
 });
 
 test("a valid token without a role gets 403, and a reader gets 403 on PUT, PATCH and DELETE", async ({ request }) => {
-  const noRole = await clientCredentialsToken(demoPortalApp);
+  // An app the API accepts (with the app role, for the API's own audience) that holds no role in the subscription.
+  const noRole = await mintToken({ oid: demoPortalApp.objectId, tid: demoPortalApp.tenantId, idtyp: "app" });
   const refused = await request.get(account, { headers: { authorization: `Bearer ${noRole}` } });
   expect(refused.status()).toBe(403);
   expect(await refused.json()).toMatchObject({ error: { code: "AuthorizationFailed" } });

@@ -1,15 +1,20 @@
 /**
- * The official @azure/arm-mediaservices client, unchanged, through the emulator's ARM endpoint,
- * which forwards Microsoft.Media to the portal as ARM forwards to a resource provider.
+ * The official @azure/arm-mediaservices client, unchanged, in both of the API's modes: through the
+ * emulator's ARM endpoint, which forwards Microsoft.Media to the portal as ARM forwards to a
+ * resource provider ("chromium" project), and at the portal's own URL with tokens for the API's App
+ * ID URI, as in Azure, where the API reads ARM on its callers' behalf ("api-direct" project).
  */
-import { demoResourceGroup, demoSubscriptions, demoTenants, demoVaults } from "../lib/demo/directory";
-import { armCall, automationClients, grantKeyAccess } from "./arm";
+import { randomUUID } from "node:crypto";
+import { httpsJson } from "../emulator/test-support";
+import { demoAutomationApp, demoResourceGroup, demoSubscriptions, demoTenants, demoUsers, demoVaults } from "../lib/demo/directory";
+import { armCall, directMediaClient, grantKeyAccess, mediaClient } from "./arm";
 import { expect, test } from "./fixtures";
-import { e2eStack } from "./stack";
+import { emulatorAgent, e2eStack } from "./stack";
+import { apiAppIdUri, apiMode, clientCredentialsToken, mintToken } from "./tokens";
 
 test("create with SystemKey, read principalId, switch to CustomerKey (latest, then pinned), switch back, delete", async ({ uniqueName }) => {
   test.setTimeout(60_000);
-  const client = automationClients().media;
+  const client = mediaClient();
   const name = uniqueName("sdk");
 
   const created = await client.mediaservices.beginCreateOrUpdateAndWait(demoResourceGroup, name, {
@@ -54,7 +59,7 @@ test("create with SystemKey, read principalId, switch to CustomerKey (latest, th
 });
 
 test("the official client sees a refused binding as an error with the reason, and nothing changes", async ({ uniqueName }) => {
-  const client = automationClients().media;
+  const client = mediaClient();
   const name = uniqueName("sdkref");
   await client.mediaservices.beginCreateOrUpdateAndWait(demoResourceGroup, name, { location: "westus2", identity: { type: "SystemAssigned" } });
   await expect(
@@ -67,7 +72,7 @@ test("the official client sees a refused binding as an error with the reason, an
 });
 
 test("a user-assigned identity, attached with the official client, reads the customer key", async ({ uniqueName }) => {
-  const client = automationClients().media;
+  const client = mediaClient();
   const name = uniqueName("sdkuami");
   const identityId = `/subscriptions/${demoSubscriptions.contosoMedia.id}/resourceGroups/${demoResourceGroup}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-${name}`;
   const identity = ((await armCall("PUT", identityId, { location: "westus2" })) as { properties: { principalId: string; clientId: string } }).properties;
@@ -93,4 +98,50 @@ test("a user-assigned identity, attached with the official client, reads the cus
     }),
   ).rejects.toMatchObject({ statusCode: 400, code: "InvalidRequestContent" });
   await client.mediaservices.delete(demoResourceGroup, name);
+});
+
+/** On-behalf-of exchanges the emulated Entra ID has served since it started. */
+async function onBehalfOfExchanges(): Promise<number> {
+  const counters = (await httpsJson(emulatorAgent(), "GET", `${e2eStack.emulatorUrl}/_emulator/counters`)).json as { entra?: Record<string, Record<string, number>> };
+  return counters.entra?.["-"]?.["on-behalf-of"] ?? 0;
+}
+
+test.describe("called directly, as in Azure", () => {
+  test.skip(() => apiMode() !== "direct", "the on-behalf-of flow serves callers with tokens for the API's own audience");
+
+  test("a user's requests read ARM through one on-behalf-of exchange, then its cached token", async ({ uniqueName }) => {
+    // Fabrikam's owner: no other test of this project calls as that user, so the count is this test's.
+    const outsider = directMediaClient(() => mintToken({ oid: demoUsers.outsider.objectId, tid: demoTenants.fabrikam.id, name: demoUsers.outsider.name }));
+    outsider.subscriptionId = demoSubscriptions.fabrikamMedia.id;
+    const before = await onBehalfOfExchanges();
+    for (const attempt of [1, 2, 3]) {
+      const identityId = `/subscriptions/${demoSubscriptions.fabrikamMedia.id}/resourceGroups/${demoResourceGroup}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/absent-${attempt}`;
+      // Each asks ARM as the caller (its right to assign the identity, then the identity): none exists, so each is refused.
+      await expect(
+        outsider.mediaservices.beginCreateOrUpdateAndWait(demoResourceGroup, uniqueName("obo"), { location: "westus2", identity: { type: "UserAssigned", userAssignedIdentities: { [identityId]: {} } } }),
+      ).rejects.toMatchObject({ statusCode: 400, code: "InvalidRequestContent", message: expect.stringContaining("was not found") });
+    }
+    expect(await onBehalfOfExchanges()).toBe(before + 1);
+  });
+
+  test("a daemon is told what to grant, and binds once the account's identity has Reader on the vault", async ({ uniqueName }) => {
+    const daemon = directMediaClient(() => clientCredentialsToken(demoAutomationApp, apiAppIdUri));
+    const name = uniqueName("daemon");
+    const created = await daemon.mediaservices.beginCreateOrUpdateAndWait(demoResourceGroup, name, { location: "westus2", identity: { type: "SystemAssigned" } });
+    const principalId = created.identity!.principalId!;
+    await grantKeyAccess(principalId, [demoVaults.compliant.name], demoTenants.contoso.id);
+    const encryption = { type: "CustomerKey", keyVaultProperties: { keyIdentifier: `https://${demoVaults.compliant.name}.vault.localhost:${e2eStack.emulatorPort}/keys/rsa-2048` }, identity: { useSystemAssignedIdentity: true } };
+    const before = await onBehalfOfExchanges();
+
+    const refused = await daemon.mediaservices.beginUpdateAndWait(demoResourceGroup, name, { encryption }).catch((err: unknown) => err);
+    expect(refused).toMatchObject({ statusCode: 400, code: "VaultNotVisible" });
+    expect((refused as Error).message).toContain("Grant Reader on the vault to the account's identity, or call as a user");
+
+    const vault = `/subscriptions/${demoSubscriptions.contosoMedia.id}/resourceGroups/${demoVaults.resourceGroup}/providers/Microsoft.KeyVault/vaults/${demoVaults.compliant.name}`;
+    await armCall("PUT", `${vault}/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}`, { properties: { roleDefinitionId: "/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7", principalId } }, "2022-04-01");
+    const bound = await daemon.mediaservices.beginUpdateAndWait(demoResourceGroup, name, { encryption });
+    expect(bound.encryption?.type).toBe("CustomerKey");
+    expect(await onBehalfOfExchanges(), "a daemon has no user to act for").toBe(before);
+    await daemon.mediaservices.delete(demoResourceGroup, name);
+  });
 });

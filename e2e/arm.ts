@@ -1,11 +1,15 @@
-/** Test-data setup through the emulator's management plane, as the demo automation app (Owner). */
+/**
+ * The official clients against the e2e stack, and test-data setup through the emulator's
+ * management plane as the demo automation app (Owner).
+ */
 import { AzureMediaServices } from "@azure/arm-mediaservices";
+import { bearerTokenAuthenticationPolicyName } from "@azure/core-rest-pipeline";
 import { ClientSecretCredential } from "@azure/identity";
 import { KeyClient } from "@azure/keyvault-keys";
 import { httpsJson } from "../emulator/test-support";
-import { demoAutomationApp, demoSubscriptions, demoVaults } from "../lib/demo/directory";
+import { demoAutomationApp, demoSubscriptions, demoTenants, demoUsers, demoVaults } from "../lib/demo/directory";
 import { emulatorAgent, e2eStack } from "./stack";
-import { clientCredentialsToken } from "./tokens";
+import { apiAppIdUri, apiMode, clientCredentialsToken, mintToken } from "./tokens";
 
 /** The official Azure clients as the automation app, against the e2e emulator. */
 export function automationClients() {
@@ -15,6 +19,31 @@ export function automationClients() {
     media: new AzureMediaServices(credential, demoSubscriptions.contosoMedia.id, { endpoint: e2eStack.emulatorUrl, agent }),
     keys: (vault: string) => new KeyClient(`https://${vault}.vault.localhost:${e2eStack.emulatorPort}`, credential, { agent }),
   };
+}
+
+/**
+ * The official client called at the portal's own URL (no ARM front door), as clients call the API
+ * in Azure, with `token()` for the API's App ID URI. The e2e stack serves plain http on loopback,
+ * which the client refuses unless told, and where Azure's bearer policy refuses to send any token
+ * (in Azure the API is behind https): a policy of our own sets the same header, and everything
+ * else is the client's own.
+ */
+export function directMediaClient(token: () => Promise<string>): AzureMediaServices {
+  const credential = { getToken: async () => ({ token: await token(), expiresOnTimestamp: Date.now() + 3_600_000 }) };
+  const client = new AzureMediaServices(credential, demoSubscriptions.contosoMedia.id, { endpoint: e2eStack.baseURL, credentialScopes: [`${apiAppIdUri}/.default`], allowInsecureConnection: true });
+  client.pipeline.removePolicy({ name: bearerTokenAuthenticationPolicyName });
+  client.pipeline.addPolicy({ name: "bearerOverLoopbackHttp", sendRequest: async (request, next) => (request.headers.set("authorization", `Bearer ${await token()}`), next(request)) });
+  return client;
+}
+
+/**
+ * The official client as this project calls the API: through the emulator's ARM front door as
+ * the automation app ("arm"), or directly as the Contoso owner with a user token for the API's
+ * App ID URI ("direct"), which the API trades for ARM tokens on the owner's behalf.
+ */
+export function mediaClient(): AzureMediaServices {
+  if (apiMode() === "arm") return automationClients().media;
+  return directMediaClient(() => mintToken({ oid: demoUsers.owner.objectId, tid: demoTenants.contoso.id, name: demoUsers.owner.name }));
 }
 
 /** An ARM call to the emulator as the automation app. */
