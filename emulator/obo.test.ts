@@ -76,6 +76,15 @@ describe("on-behalf-of (urn:ietf:params:oauth:grant-type:jwt-bearer)", () => {
     assert.deepEqual(unconsented.json.error_codes, [65001]);
   });
 
+  it("follows the tenant's consent: revoked, the exchange fails with AADSTS65001; granted again, it works", async () => {
+    const consent = { clientId: demoPortalApp.clientId, tenantId: contoso, resource: "https://management.localhost" };
+    assert.equal((await emu.admin("PUT", "consents", { ...consent, scopes: [] })).status, 204);
+    const revoked = await onBehalfOf({ assertion: await ownerApiToken() });
+    assert.deepEqual([revoked.json.error, revoked.json.error_codes, revoked.json.suberror], ["invalid_grant", [65001], "consent_required"]);
+    await emu.admin("PUT", "consents", { ...consent, scopes: ["user_impersonation"] });
+    assert.equal((await onBehalfOf({ assertion: await ownerApiToken() })).status, 200);
+  });
+
   it("refuses assertions that are not a valid user token for the presenting app with invalid_grant", async () => {
     const cases: [string, string | undefined, number][] = [
       ["another audience (an ARM token)", await emu.userToken(demoUsers.owner), 50013],

@@ -3,13 +3,14 @@
  *   https://{vault}.vault.localhost:{port}  Key Vault keys data plane
  *   https://localhost:{port}/{tenant}/...   Entra ID
  *   https://localhost:{port}/subscriptions  Azure Resource Manager (Microsoft.Media forwarded)
- *   https://localhost:{port}/_emulator/...  test controls (faults, counters), when enabled
+ *   https://localhost:{port}/_emulator/...  test controls (faults, counters, consents), when enabled
  * and the managed identity endpoint on plain HTTP at 127.0.0.1, as App Service has it.
  */
 import http from "node:http";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
+import { z } from "zod";
 import { armRoutes } from "./arm";
 import { entraRoutes, jwtBearerGrant } from "./entra";
 import { FaultInput, Faults, type Call, type Fault } from "./faults";
@@ -20,6 +21,9 @@ import { demoState } from "./seed";
 import { StateStore } from "./state";
 import { loadOrCreateTls } from "./tls";
 import { TokenService } from "./tokens";
+
+/** An admin's consent for an app in a tenant, as a test sets it; no scopes revokes it. */
+const ConsentInput = z.object({ clientId: z.string().min(1), tenantId: z.string().min(1), resource: z.string().min(1), scopes: z.array(z.string().min(1)) });
 
 export interface EmulatorOptions {
   dataDir: string;
@@ -140,6 +144,15 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     }
     if (req.method === "DELETE" && sub.startsWith("/faults")) {
       faults.remove(sub.split("/")[2]);
+      return { status: 204 };
+    }
+    if (req.method === "PUT" && sub === "/consents") {
+      const parsed = ConsentInput.safeParse(req.body);
+      if (!parsed.success) return reply(400, { error: { code: "BadParameter", message: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ") } });
+      const { clientId, tenantId, resource } = parsed.data;
+      const others = (store.state.consents ?? []).filter((c) => !(c.clientId === clientId && c.tenantId === tenantId && c.resource === resource));
+      store.state.consents = parsed.data.scopes.length ? [...others, parsed.data] : others;
+      await store.save();
       return { status: 204 };
     }
     if (req.method === "POST" && sub === "/reset") {

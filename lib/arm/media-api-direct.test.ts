@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { demoAutomationApp, demoPortalApp, demoResourceGroup, demoSubscriptions, demoUsers, demoVaults } from "@/lib/demo/directory";
+import { demoAutomationApp, demoPortalApp, demoResourceGroup, demoSubscriptions, demoTenants, demoUsers, demoVaults } from "@/lib/demo/directory";
 import { startAppEnvironment, type AppEnvironment } from "@/test/support/app-environment";
 
 const sub = demoSubscriptions.contosoMedia.id;
@@ -66,6 +66,26 @@ describe("a user calling the API directly (on-behalf-of)", () => {
     const created = await call(ownerToken, "PUT", "obouami", { location: "westus2", identity: { type: "UserAssigned", userAssignedIdentities: { [identityId]: {} } } });
     assert.equal(created.status, 201, JSON.stringify(created.json));
     assert.deepEqual(created.json.identity?.userAssignedIdentities?.[identityId], { principalId: identity.principalId, clientId: identity.clientId });
+  });
+});
+
+describe("a user whose tenant never consented to the API calling ARM on their behalf", () => {
+  it("gets 403 ConsentRequired, and nothing is created", async () => {
+    const fabrikam = demoSubscriptions.fabrikamMedia.id;
+    const consent = { clientId: demoPortalApp.clientId, tenantId: demoTenants.fabrikam.id, resource: "https://management.localhost" };
+    await env.emu.admin("PUT", "consents", { ...consent, scopes: [] });
+    try {
+      const identityId = `/subscriptions/${fabrikam}/resourceGroups/${demoResourceGroup}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-fabrikam`;
+      const url = accountUrl("unconsented").replace(sub, fabrikam);
+      const token = await env.emu.userToken(demoUsers.outsider, apiAudience);
+      const body = JSON.stringify({ location: "westus2", identity: { type: "UserAssigned", userAssignedIdentities: { [identityId]: {} } } });
+      const res = await handleMediaApi(new Request(url, { method: "PUT", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body }));
+      assert.equal(res.status, 403);
+      assert.equal(((await res.json()) as { error: { code: string } }).error.code, "ConsentRequired");
+      assert.equal((await handleMediaApi(new Request(url, { headers: { authorization: `Bearer ${token}` } }))).status, 404);
+    } finally {
+      await env.emu.admin("PUT", "consents", { ...consent, scopes: ["user_impersonation"] });
+    }
   });
 });
 

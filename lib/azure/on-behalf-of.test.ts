@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it, mock } from "node:test";
 import { decodeJwt } from "jose";
-import { demoAutomationApp, demoPortalApp, demoUsers } from "@/lib/demo/directory";
+import { demoAutomationApp, demoPortalApp, demoTenants, demoUsers } from "@/lib/demo/directory";
 import { principalOf, startAppEnvironment, type AppEnvironment } from "@/test/support/app-environment";
 
 let env: AppEnvironment;
@@ -66,6 +66,17 @@ describe("armTokenOnBehalfOf", () => {
       assert.equal(await exchanges(), start + 1);
     } finally {
       mock.timers.reset();
+    }
+  });
+
+  it("maps Entra ID's AADSTS65001 (the tenant never consented) to ConsentRequired, saying who grants what", async () => {
+    const consent = { clientId: demoPortalApp.clientId, tenantId: demoTenants.fabrikam.id, resource: "https://management.localhost" };
+    await env.emu.admin("PUT", "consents", { ...consent, scopes: [] });
+    try {
+      const caller = { tenantId: demoTenants.fabrikam.id, objectId: "unconsented-caller" };
+      await assert.rejects(armTokenOnBehalfOf(caller, await apiToken(demoUsers.outsider)), { code: "ConsentRequired", message: /AADSTS65001.*administrator of tenant .*admin consent/ });
+    } finally {
+      await env.emu.admin("PUT", "consents", { ...consent, scopes: ["user_impersonation"] });
     }
   });
 
