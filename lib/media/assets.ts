@@ -6,6 +6,7 @@ import { db } from "@/lib/db/client";
 import { parseOrInvalid } from "@/lib/errors";
 import { mediaAccountFor, notFound } from "./access";
 import { resourceJson, type MediaScope } from "./resource";
+import { deleteSecretsOf } from "./secrets";
 
 const AssetBody = z.object({
   properties: z
@@ -75,7 +76,7 @@ export async function deleteAsset(scope: MediaScope, name: string): Promise<bool
     const asset = await tx.asset.findUnique({ where: { accountId_name: { accountId: account.id, name } }, select: { id: true } });
     if (!asset) return false;
     const locators = await tx.streamingLocator.findMany({ where: { accountId: account.id, assetName: name }, select: { id: true } });
-    await tx.accountSecret.deleteMany({ where: { ownerId: { in: locators.map((l) => l.id) } } });
+    await deleteSecretsOf(tx, locators.map((l) => l.id));
     await tx.streamingLocator.deleteMany({ where: { id: { in: locators.map((l) => l.id) } } });
     await tx.asset.delete({ where: { id: asset.id } });
     await audit({ actor: scope.principal.objectId, action: "asset.delete", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { name, streamingLocators: locators.length } }, tx);

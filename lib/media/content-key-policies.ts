@@ -7,7 +7,7 @@ import { db } from "@/lib/db/client";
 import { DomainError, parseOrInvalid } from "@/lib/errors";
 import { mediaAccountFor, notFound } from "./access";
 import { resourceJson, type MediaScope } from "./resource";
-import { openSecretsOf, replaceSecrets, sealSecrets } from "./secrets";
+import { deleteSecretsOf, openSecretsOf, replaceSecrets, sealSecrets } from "./secrets";
 
 const odata = {
   symmetric: "#Microsoft.Media.ContentKeyPolicySymmetricTokenKey",
@@ -24,13 +24,15 @@ export const CONTENT_KEY_ID_CLAIM = "urn:microsoft:azure:mediaservices:contentke
 const base64Bytes = (min: number, what: string) =>
   z.base64(`${what} must be base64.`).refine((v) => Buffer.from(v, "base64").length >= min, `${what} must be at least ${min} bytes.`);
 
+const RsaTokenKey = z.object({ "@odata.type": z.literal(odata.rsa), exponent: base64Bytes(1, "exponent"), modulus: base64Bytes(256, "modulus") });
+const X509TokenKey = z.object({ "@odata.type": z.literal(odata.x509), rawBody: base64Bytes(1, "rawBody") });
 const TokenKey = z.discriminatedUnion(
   "@odata.type",
   [
     // 128 bits at least: an HMAC key shorter than that is guessable.
     z.object({ "@odata.type": z.literal(odata.symmetric), keyValue: base64Bytes(16, "keyValue") }),
-    z.object({ "@odata.type": z.literal(odata.rsa), exponent: base64Bytes(1, "exponent"), modulus: base64Bytes(256, "modulus") }),
-    z.object({ "@odata.type": z.literal(odata.x509), rawBody: base64Bytes(1, "rawBody") }),
+    RsaTokenKey,
+    X509TokenKey,
   ],
   { error: `A verification key is one of ${odata.symmetric}, ${odata.rsa} or ${odata.x509}.` },
 );
@@ -71,15 +73,28 @@ const PolicyBody = z.object({
 });
 
 /** A verification key as stored: symmetric values are secrets, kept apart under their slot name. */
-type StoredKey = { "@odata.type": typeof odata.symmetric; slot: string } | Exclude<TokenKey, { "@odata.type": typeof odata.symmetric }>;
-export interface StoredOption {
-  policyOptionId: string;
-  name?: string;
-  configuration: { "@odata.type": string };
-  restriction:
-    | { "@odata.type": typeof odata.open }
-    | { "@odata.type": typeof odata.token; issuer: string; audience: string; restrictionTokenType: "Jwt"; requiredClaims: { claimType: string; claimValue?: string | null }[]; keys: StoredKey[] };
-}
+const StoredKey = z.discriminatedUnion("@odata.type", [z.object({ "@odata.type": z.literal(odata.symmetric), slot: z.string() }), RsaTokenKey, X509TokenKey]);
+type StoredKey = z.infer<typeof StoredKey>;
+/** The options column: a policy's options without their secrets. */
+export const StoredOptions = z.array(
+  z.object({
+    policyOptionId: z.string(),
+    name: z.string().optional(),
+    configuration: z.object({ "@odata.type": z.string() }),
+    restriction: z.discriminatedUnion("@odata.type", [
+      z.object({ "@odata.type": z.literal(odata.open) }),
+      z.object({
+        "@odata.type": z.literal(odata.token),
+        issuer: z.string(),
+        audience: z.string(),
+        restrictionTokenType: z.literal("Jwt"),
+        requiredClaims: z.array(z.object({ claimType: z.string(), claimValue: z.string().nullish() })),
+        keys: z.array(StoredKey),
+      }),
+    ]),
+  }),
+);
+export type StoredOption = z.infer<typeof StoredOptions>[number];
 
 function toStored(options: z.infer<typeof PolicyBody>["properties"]["options"]) {
   const secrets: { name: string; value: Buffer }[] = [];
@@ -127,7 +142,7 @@ function propertiesJson(p: PolicyRow, secrets?: Map<string, Buffer>) {
     created: p.createdAt.toISOString(),
     lastModified: p.updatedAt.toISOString(),
     ...(p.description ? { description: p.description } : {}),
-    options: optionsJson(p.options as StoredOption[], secrets),
+    options: optionsJson(StoredOptions.parse(p.options), secrets),
   };
 }
 
@@ -186,7 +201,7 @@ export async function deleteContentKeyPolicy(scope: MediaScope, name: string): P
     if (!policy) return false;
     const users = await tx.streamingLocator.count({ where: { accountId: account.id, defaultContentKeyPolicyName: name } });
     if (users) throw new DomainError("Conflict", `The content key policy '${name}' is used by ${users} streaming locator(s): delete them first.`);
-    await tx.accountSecret.deleteMany({ where: { ownerId: policy.id } });
+    await deleteSecretsOf(tx, [policy.id]);
     await tx.contentKeyPolicy.delete({ where: { id: policy.id } });
     await audit({ actor: scope.principal.objectId, action: "contentKeyPolicy.delete", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { name } }, tx);
     return true;

@@ -7,7 +7,7 @@ import { DomainError } from "@/lib/errors";
 import { accountKey } from "@/lib/keys/hierarchy";
 import { runLoop, workerName } from "@/lib/workers/loop";
 import { downloadInput, inputUrls, JobInputError, type Downloaded, type JobInputUrls } from "./job-input";
-import { type StoredJobError, type StoredJobOutput } from "./jobs";
+import { StoredJobOutputs, type StoredJobError } from "./jobs";
 import { openSecretsOf } from "./secrets";
 
 export type JobOutcome = { jobId: string; state: "Finished" | "Error" | "Canceled" | "Deferred"; error?: StoredJobError };
@@ -51,7 +51,7 @@ export async function runJob(jobId: string, owner: string, leaseMs: number, shut
   const isCanceling = async () => (await db().job.findUnique({ where: { id: jobId }, select: { state: true } }))?.state === "Canceling";
   const finish = async (state: "Finished" | "Error", error?: StoredJobError, files: (Downloaded & { name: string })[] = []) => {
     await db().$transaction(async (tx) => {
-      const names = (job.outputs as unknown as StoredJobOutput[]).map((o) => o.assetName);
+      const names = StoredJobOutputs.parse(job.outputs).map((o) => o.assetName);
       const assets = await tx.asset.findMany({ where: { accountId: job.account.id, name: { in: names } }, select: { id: true } });
       for (const asset of state === "Finished" ? assets : []) {
         for (const f of files) {

@@ -9,7 +9,7 @@ import { DomainError, parseOrInvalid } from "@/lib/errors";
 import { mediaAccountFor, notFound } from "./access";
 import { InvalidJobInput, inputUrls, redactedInput, type JobInputUrls } from "./job-input";
 import { isUniqueViolation, resourceJson, type MediaScope } from "./resource";
-import { sealSecrets } from "./secrets";
+import { deleteSecretsOf, insertSecrets, sealSecrets } from "./secrets";
 import { findTransform } from "./transforms";
 
 const JOB_INPUT_HTTP = "#Microsoft.Media.JobInputHttp";
@@ -32,16 +32,11 @@ const JobBody = z.object({
 });
 const JobPatch = z.object({ properties: z.object({ description: z.string().max(1024).optional(), priority: Priority.optional() }).default({}) });
 
-export interface StoredJobOutput {
-  assetName: string;
-  label?: string;
-}
-export interface StoredJobError {
-  code: string;
-  message: string;
-  category: string;
-  retry: string;
-}
+/** The Json columns of a job: outputs, error, and the input without its query strings. */
+export const StoredJobOutputs = z.array(z.object({ assetName: z.string(), label: z.string().optional() }));
+export const StoredJobError = z.object({ code: z.string(), message: z.string(), category: z.string(), retry: z.string() });
+export type StoredJobError = z.infer<typeof StoredJobError>;
+export const StoredJobInput = z.object({ baseUri: z.string().optional(), files: z.array(z.string()), label: z.string().optional() });
 
 type JobRow = {
   name: string;
@@ -63,14 +58,14 @@ const select = { name: true, description: true, input: true, outputs: true, prio
 /** A job as the API shows it; its input never carries a query string. */
 function jobJson(scope: MediaScope, j: JobRow) {
   const times = { ...(j.startTime ? { startTime: j.startTime.toISOString() } : {}), ...(j.endTime ? { endTime: j.endTime.toISOString() } : {}) };
-  const error = j.error ? { error: { ...(j.error as StoredJobError), details: [] } } : {};
+  const error = j.error ? { error: { ...StoredJobError.parse(j.error), details: [] } } : {};
   return resourceJson(scope.ref, `transforms/${scope.parent}/jobs`, j.name, {
     created: j.createdAt.toISOString(),
     state: j.state,
     ...(j.description ? { description: j.description } : {}),
-    input: { "@odata.type": JOB_INPUT_HTTP, ...(j.input as object) },
+    input: { "@odata.type": JOB_INPUT_HTTP, ...StoredJobInput.parse(j.input) },
     lastModified: j.updatedAt.toISOString(),
-    outputs: (j.outputs as StoredJobOutput[]).map((o) => ({ "@odata.type": JOB_OUTPUT_ASSET, ...o, state: j.state, progress: j.progress, ...times, ...error })),
+    outputs: StoredJobOutputs.parse(j.outputs).map((o) => ({ "@odata.type": JOB_OUTPUT_ASSET, ...o, state: j.state, progress: j.progress, ...times, ...error })),
     priority: j.priority,
     correlationData: j.correlationData,
     ...times,
@@ -124,7 +119,7 @@ export async function putJob(scope: MediaScope, name: string, body: unknown) {
   const missing = p.outputs.find((o) => !assets.some((a) => a.name === o.assetName));
   if (missing) throw new DomainError("InvalidRequestContent", `The output asset '${missing.assetName}' was not found: create it first.`, "body.properties.outputs");
   const id = randomUUID();
-  const [sealed] = sealSecrets(account.id, await accountKey(account), [{ kind: "jobInputUrl", ownerId: id, name: id, value: Buffer.from(JSON.stringify(input)) }]);
+  const sealed = sealSecrets(account.id, await accountKey(account), [{ kind: "jobInputUrl", ownerId: id, name: id, value: Buffer.from(JSON.stringify(input)) }]);
   try {
     const job = await db().$transaction(async (tx) => {
       const row = await tx.job.create({
@@ -141,7 +136,7 @@ export async function putJob(scope: MediaScope, name: string, body: unknown) {
         },
         select,
       });
-      await tx.accountSecret.create({ data: sealed! });
+      await insertSecrets(tx, sealed);
       await audit({ actor: scope.principal.objectId, action: "job.create", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { transform: scope.parent!, name, files: input.files.length } }, tx);
       return row;
     });
@@ -175,7 +170,7 @@ export async function deleteJob(scope: MediaScope, name: string): Promise<boolea
   const job = await lookupJob(account.id, scope.parent!, name);
   if (!job) return false;
   await db().$transaction(async (tx) => {
-    await tx.accountSecret.deleteMany({ where: { ownerId: job.id } });
+    await deleteSecretsOf(tx, [job.id]);
     await tx.job.delete({ where: { id: job.id } });
     await audit({ actor: scope.principal.objectId, action: "job.delete", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { transform: scope.parent!, name } }, tx);
   });

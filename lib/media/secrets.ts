@@ -35,8 +35,18 @@ export async function openSecretsOf(accountId: string, accountKey: Buffer, owner
   return new Map(rows.map((r) => [r.name, openSecret(accountId, accountKey, r)]));
 }
 
+/** Stores sealed secrets inside the caller's transaction. */
+export async function insertSecrets(tx: Prisma.TransactionClient, rows: Prisma.AccountSecretCreateManyInput[]): Promise<void> {
+  if (rows.length) await tx.accountSecret.createMany({ data: rows });
+}
+
+/** Deletes the secrets of these owners inside the caller's transaction. */
+export async function deleteSecretsOf(tx: Prisma.TransactionClient, ownerIds: string[]): Promise<void> {
+  await tx.accountSecret.deleteMany({ where: { ownerId: { in: ownerIds } } });
+}
+
 /** Replaces an owner's secrets inside the caller's transaction. */
 export async function replaceSecrets(tx: Prisma.TransactionClient, ownerId: string, rows: Prisma.AccountSecretCreateManyInput[]): Promise<void> {
-  await tx.accountSecret.deleteMany({ where: { ownerId } });
-  if (rows.length) await tx.accountSecret.createMany({ data: rows });
+  await deleteSecretsOf(tx, [ownerId]);
+  await insertSecrets(tx, rows);
 }

@@ -7,18 +7,14 @@ import { db } from "@/lib/db/client";
 import { DomainError, parseOrInvalid } from "@/lib/errors";
 import { mediaAccountFor, notFound } from "./access";
 import { isUniqueViolation, resourceJson, type MediaScope } from "./resource";
-import { openSecretsOf, sealSecrets } from "./secrets";
+import { deleteSecretsOf, insertSecrets, openSecretsOf, sealSecrets } from "./secrets";
 import { streamingPolicies, streamingPolicyNames, type StreamingPolicyName } from "./streaming-policies";
 
 const policyNames: string[] = streamingPolicyNames;
 
-/** A content key as stored on its locator; its value is a secret, named by the key id. */
-export interface StoredContentKey {
-  id: string;
-  type: string;
-  labelReferenceInStreamingPolicy: string;
-  policyName: string | null;
-}
+/** The contentKeys column: a locator's keys as stored; each value is a secret, named by the key id. */
+export const StoredContentKeys = z.array(z.object({ id: z.string(), type: z.string(), labelReferenceInStreamingPolicy: z.string(), policyName: z.string().nullable() }));
+export type StoredContentKey = z.infer<typeof StoredContentKeys>[number];
 
 const LocatorBody = z.object({
   properties: z.object({
@@ -64,7 +60,7 @@ const summaryOf = (l: LocatorRow) => ({
 function locatorJson(scope: MediaScope, l: LocatorRow) {
   return resourceJson(scope.ref, "streamingLocators", l.name, {
     ...summaryOf(l),
-    contentKeys: keysJson(l.contentKeys as StoredContentKey[]),
+    contentKeys: keysJson(StoredContentKeys.parse(l.contentKeys)),
     ...(l.alternativeMediaId ? { alternativeMediaId: l.alternativeMediaId } : {}),
     filters: l.filters,
   }, l);
@@ -102,7 +98,7 @@ export async function listContentKeys(scope: MediaScope, name: string) {
   const locator = await findLocator(account.id, name);
   const values = await openSecretsOf(account.id, await accountKey(account), locator.id, "contentKey");
   await audit({ actor: scope.principal.objectId, action: "streamingLocator.listContentKeys", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { name } });
-  return { contentKeys: keysJson(locator.contentKeys as StoredContentKey[], values) };
+  return { contentKeys: keysJson(StoredContentKeys.parse(locator.contentKeys), values) };
 }
 
 /** listPaths: where players find the asset's streams (and downloads) through this locator. */
@@ -173,7 +169,7 @@ export async function putStreamingLocator(scope: MediaScope, name: string, body:
         },
         select,
       });
-      if (sealed.length) await tx.accountSecret.createMany({ data: sealed });
+      await insertSecrets(tx, sealed);
       await audit({ actor: scope.principal.objectId, action: "streamingLocator.write", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { name, asset: p.assetName, contentKeys: keys.length, supplied: supplied.length } }, tx);
       return row;
     });
@@ -189,7 +185,7 @@ export async function deleteStreamingLocator(scope: MediaScope, name: string): P
   return db().$transaction(async (tx) => {
     const locator = await tx.streamingLocator.findUnique({ where: { accountId_name: { accountId: account.id, name } }, select: { id: true } });
     if (!locator) return false;
-    await tx.accountSecret.deleteMany({ where: { ownerId: locator.id } });
+    await deleteSecretsOf(tx, [locator.id]);
     await tx.streamingLocator.delete({ where: { id: locator.id } });
     await audit({ actor: scope.principal.objectId, action: "streamingLocator.delete", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { name } }, tx);
     return true;

@@ -5,6 +5,7 @@ import { db } from "@/lib/db/client";
 import { parseOrInvalid } from "@/lib/errors";
 import { mediaAccountFor, notFound } from "./access";
 import { resourceJson, type MediaScope } from "./resource";
+import { deleteSecretsOf } from "./secrets";
 
 /**
  * A transform's outputs keep their presets as given: this service's jobs copy the input into
@@ -25,6 +26,9 @@ const TransformBody = z.object({
       .max(20),
   }),
 });
+
+/** The outputs column, as far as the portal reads it: each output's preset. */
+export const StoredTransformOutputs = z.array(z.object({ preset: z.looseObject({ "@odata.type": z.string(), presetName: z.string().optional() }) }));
 
 type TransformRow = { id: string; name: string; description: string | null; outputs: unknown; createdAt: Date; updatedAt: Date };
 const select = { id: true, name: true, description: true, outputs: true, createdAt: true, updatedAt: true };
@@ -67,7 +71,7 @@ export async function deleteTransform(scope: MediaScope, name: string): Promise<
   return db().$transaction(async (tx) => {
     const transform = await tx.transform.findUnique({ where: { accountId_name: { accountId: account.id, name } }, select: { id: true, jobs: { select: { id: true } } } });
     if (!transform) return false;
-    await tx.accountSecret.deleteMany({ where: { ownerId: { in: transform.jobs.map((j) => j.id) } } });
+    await deleteSecretsOf(tx, transform.jobs.map((j) => j.id));
     await tx.transform.delete({ where: { id: transform.id } });
     await audit({ actor: scope.principal.objectId, action: "transform.delete", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { name, jobs: transform.jobs.length } }, tx);
     return true;
