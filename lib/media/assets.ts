@@ -76,7 +76,7 @@ export async function deleteAsset(scope: MediaScope, name: string): Promise<bool
     const asset = await tx.asset.findUnique({ where: { accountId_name: { accountId: account.id, name } }, select: { id: true } });
     if (!asset) return false;
     const locators = await tx.streamingLocator.findMany({ where: { accountId: account.id, assetName: name }, select: { id: true } });
-    await deleteSecretsOf(tx, locators.map((l) => l.id));
+    await deleteSecretsOf(tx, account.id, locators.map((l) => l.id));
     await tx.streamingLocator.deleteMany({ where: { id: { in: locators.map((l) => l.id) } } });
     await tx.asset.delete({ where: { id: asset.id } });
     await audit({ actor: scope.principal.objectId, action: "asset.delete", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { name, streamingLocators: locators.length } }, tx);

@@ -187,7 +187,7 @@ export async function putContentKeyPolicy(scope: MediaScope, name: string, body:
   const policy = await db().$transaction(async (tx) => {
     const fields = { description: properties.description ?? null, options: stored as object[] };
     const row = await tx.contentKeyPolicy.upsert({ where: { accountId_name: { accountId: account.id, name } }, create: { id, accountId: account.id, name, ...fields }, update: fields, select });
-    await replaceSecrets(tx, id, sealed);
+    await replaceSecrets(tx, account.id, id, sealed);
     await audit({ actor: scope.principal.objectId, action: "contentKeyPolicy.write", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { name, options: stored.length, symmetricKeys: secrets.length } }, tx);
     return row;
   });
@@ -201,7 +201,7 @@ export async function deleteContentKeyPolicy(scope: MediaScope, name: string): P
     if (!policy) return false;
     const users = await tx.streamingLocator.count({ where: { accountId: account.id, defaultContentKeyPolicyName: name } });
     if (users) throw new DomainError("Conflict", `The content key policy '${name}' is used by ${users} streaming locator(s): delete them first.`);
-    await deleteSecretsOf(tx, [policy.id]);
+    await deleteSecretsOf(tx, account.id, [policy.id]);
     await tx.contentKeyPolicy.delete({ where: { id: policy.id } });
     await audit({ actor: scope.principal.objectId, action: "contentKeyPolicy.delete", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { name } }, tx);
     return true;

@@ -170,7 +170,7 @@ export async function deleteJob(scope: MediaScope, name: string): Promise<boolea
   const job = await lookupJob(account.id, scope.parent!, name);
   if (!job) return false;
   await db().$transaction(async (tx) => {
-    await deleteSecretsOf(tx, [job.id]);
+    await deleteSecretsOf(tx, account.id, [job.id]);
     await tx.job.delete({ where: { id: job.id } });
     await audit({ actor: scope.principal.objectId, action: "job.delete", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { transform: scope.parent!, name } }, tx);
   });

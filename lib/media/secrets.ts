@@ -40,13 +40,16 @@ export async function insertSecrets(tx: Prisma.TransactionClient, rows: Prisma.A
   if (rows.length) await tx.accountSecret.createMany({ data: rows });
 }
 
-/** Deletes the secrets of these owners inside the caller's transaction. */
-export async function deleteSecretsOf(tx: Prisma.TransactionClient, ownerIds: string[]): Promise<void> {
-  await tx.accountSecret.deleteMany({ where: { ownerId: { in: ownerIds } } });
+/**
+ * Deletes the secrets of these owners of the account inside the caller's transaction. Always by
+ * account: an owner id alone once let another account delete these secrets by choosing it.
+ */
+export async function deleteSecretsOf(tx: Prisma.TransactionClient, accountId: string, ownerIds: string[]): Promise<void> {
+  await tx.accountSecret.deleteMany({ where: { accountId, ownerId: { in: ownerIds } } });
 }
 
 /** Replaces an owner's secrets inside the caller's transaction. */
-export async function replaceSecrets(tx: Prisma.TransactionClient, ownerId: string, rows: Prisma.AccountSecretCreateManyInput[]): Promise<void> {
-  await deleteSecretsOf(tx, [ownerId]);
+export async function replaceSecrets(tx: Prisma.TransactionClient, accountId: string, ownerId: string, rows: Prisma.AccountSecretCreateManyInput[]): Promise<void> {
+  await deleteSecretsOf(tx, accountId, [ownerId]);
   await insertSecrets(tx, rows);
 }

@@ -40,8 +40,8 @@ const LocatorBody = z.object({
   }),
 });
 
-type LocatorRow = { id: string; name: string; assetName: string; streamingPolicyName: string; defaultContentKeyPolicyName: string | null; startTime: Date | null; endTime: Date | null; alternativeMediaId: string | null; filters: string[]; contentKeys: unknown; createdAt: Date };
-const select = { id: true, name: true, assetName: true, streamingPolicyName: true, defaultContentKeyPolicyName: true, startTime: true, endTime: true, alternativeMediaId: true, filters: true, contentKeys: true, createdAt: true };
+type LocatorRow = { id: string; streamingLocatorId: string; name: string; assetName: string; streamingPolicyName: string; defaultContentKeyPolicyName: string | null; startTime: Date | null; endTime: Date | null; alternativeMediaId: string | null; filters: string[]; contentKeys: unknown; createdAt: Date };
+const select = { id: true, streamingLocatorId: true, name: true, assetName: true, streamingPolicyName: true, defaultContentKeyPolicyName: true, startTime: true, endTime: true, alternativeMediaId: true, filters: true, contentKeys: true, createdAt: true };
 
 const keysJson = (keys: StoredContentKey[], values?: Map<string, Buffer>) =>
   keys.map((k) => ({ ...k, ...(values ? { value: values.get(k.id)!.toString("base64") } : {}), tracks: [] }));
@@ -52,7 +52,7 @@ const summaryOf = (l: LocatorRow) => ({
   created: l.createdAt.toISOString(),
   ...(l.startTime ? { startTime: l.startTime.toISOString() } : {}),
   ...(l.endTime ? { endTime: l.endTime.toISOString() } : {}),
-  streamingLocatorId: l.id,
+  streamingLocatorId: l.streamingLocatorId,
   streamingPolicyName: l.streamingPolicyName,
   ...(l.defaultContentKeyPolicyName ? { defaultContentKeyPolicyName: l.defaultContentKeyPolicyName } : {}),
 });
@@ -107,7 +107,7 @@ export async function listPaths(scope: MediaScope, name: string) {
   const locator = await findLocator(account.id, name);
   const policy = streamingPolicies[locator.streamingPolicyName as StreamingPolicyName];
   const files = await db().assetFile.findMany({ where: { asset: { accountId: account.id, name: locator.assetName } }, select: { name: true }, orderBy: { name: "asc" } });
-  const manifest = `/${locator.id}/${(files[0]?.name ?? locator.assetName).replace(/\.[^.]*$/, "")}.ism/manifest`;
+  const manifest = `/${locator.streamingLocatorId}/${(files[0]?.name ?? locator.assetName).replace(/\.[^.]*$/, "")}.ism/manifest`;
   const scheme = policy.keys.length ? "EnvelopeEncryption" : "NoEncryption";
   const encryption = policy.keys.length ? ",encryption=cbc" : "";
   return {
@@ -117,7 +117,7 @@ export async function listPaths(scope: MediaScope, name: string) {
           { streamingProtocol: "Dash", encryptionScheme: scheme, paths: [`${manifest}(format=mpd-time-cmaf${encryption})`] },
         ]
       : [],
-    downloadPaths: policy.download ? files.map((f) => `/${locator.id}/${f.name}`) : [],
+    downloadPaths: policy.download ? files.map((f) => `/${locator.streamingLocatorId}/${f.name}`) : [],
   };
 }
 
@@ -149,7 +149,8 @@ export async function putStreamingLocator(scope: MediaScope, name: string, body:
     const stored: StoredContentKey = { id: (given?.id ?? randomUUID()).toLowerCase(), type: slot.type, labelReferenceInStreamingPolicy: slot.label, policyName: p.defaultContentKeyPolicyName ?? null };
     return { stored, value: given?.value ? Buffer.from(given.value, "base64") : randomBytes(16) };
   });
-  const id = p.streamingLocatorId ?? randomUUID();
+  // The content keys belong to a server-generated id: a client-chosen streamingLocatorId is only unique within the account.
+  const id = randomUUID();
   const sealed = sealSecrets(account.id, await accountKey(account), keys.map((k) => ({ kind: "contentKey" as const, ownerId: id, name: k.stored.id, value: k.value })));
   try {
     const locator = await db().$transaction(async (tx) => {
@@ -157,6 +158,7 @@ export async function putStreamingLocator(scope: MediaScope, name: string, body:
         data: {
           id,
           accountId: account.id,
+          streamingLocatorId: p.streamingLocatorId ?? randomUUID(),
           name,
           assetName: p.assetName,
           streamingPolicyName: p.streamingPolicyName,
@@ -185,7 +187,7 @@ export async function deleteStreamingLocator(scope: MediaScope, name: string): P
   return db().$transaction(async (tx) => {
     const locator = await tx.streamingLocator.findUnique({ where: { accountId_name: { accountId: account.id, name } }, select: { id: true } });
     if (!locator) return false;
-    await deleteSecretsOf(tx, [locator.id]);
+    await deleteSecretsOf(tx, account.id, [locator.id]);
     await tx.streamingLocator.delete({ where: { id: locator.id } });
     await audit({ actor: scope.principal.objectId, action: "streamingLocator.delete", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { name } }, tx);
     return true;

@@ -71,7 +71,7 @@ export async function deleteTransform(scope: MediaScope, name: string): Promise<
   return db().$transaction(async (tx) => {
     const transform = await tx.transform.findUnique({ where: { accountId_name: { accountId: account.id, name } }, select: { id: true, jobs: { select: { id: true } } } });
     if (!transform) return false;
-    await deleteSecretsOf(tx, transform.jobs.map((j) => j.id));
+    await deleteSecretsOf(tx, account.id, transform.jobs.map((j) => j.id));
     await tx.transform.delete({ where: { id: transform.id } });
     await audit({ actor: scope.principal.objectId, action: "transform.delete", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { name, jobs: transform.jobs.length } }, tx);
     return true;
