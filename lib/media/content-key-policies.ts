@@ -1,12 +1,13 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
+import { nameKey, putOnce } from "@/lib/accounts/names";
 import { audit } from "@/lib/audit";
 import { accountKey } from "@/lib/keys/hierarchy";
 import { db } from "@/lib/db/client";
 import { DomainError, parseOrInvalid } from "@/lib/errors";
 import { mediaAccountFor, notFound } from "./access";
-import { resourceJson, type MediaScope } from "./resource";
+import { byName, resourceJson, type MediaScope } from "./resource";
 import { deleteSecretsOf, openSecretsOf, replaceSecrets, sealSecrets } from "./secrets";
 
 const odata = {
@@ -151,7 +152,7 @@ const policyJson = (scope: MediaScope, p: PolicyRow) => resourceJson(scope.ref, 
 const access = (scope: MediaScope, name: string, request: Parameters<typeof mediaAccountFor>[2]) => mediaAccountFor(scope.principal, { ...scope.ref, path: `contentKeyPolicies/${name}` }, request);
 
 async function findPolicy(accountId: string, name: string): Promise<PolicyRow> {
-  const policy = await db().contentKeyPolicy.findUnique({ where: { accountId_name: { accountId, name } }, select });
+  const policy = await db().contentKeyPolicy.findUnique({ where: byName(accountId, name), select });
   if (!policy) throw notFound("content key policy", name);
   return policy;
 }
@@ -181,25 +182,31 @@ export async function putContentKeyPolicy(scope: MediaScope, name: string, body:
   const { properties } = parseOrInvalid(PolicyBody, body, "body");
   const { stored, secrets } = toStored(properties.options);
   const key = await accountKey(account);
-  const existing = await db().contentKeyPolicy.findUnique({ where: { accountId_name: { accountId: account.id, name } }, select: { id: true } });
-  const id = existing?.id ?? randomUUID();
-  const sealed = sealSecrets(account.id, key, secrets.map((s) => ({ kind: "tokenKey" as const, ownerId: id, ...s })));
-  const policy = await db().$transaction(async (tx) => {
-    const fields = { description: properties.description ?? null, options: stored as object[] };
-    const row = await tx.contentKeyPolicy.upsert({ where: { accountId_name: { accountId: account.id, name } }, create: { id, accountId: account.id, name, ...fields }, update: fields, select });
-    await replaceSecrets(tx, account.id, id, sealed);
-    await audit({ actor: scope.principal.objectId, action: "contentKeyPolicy.write", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { name, options: stored.length, symmetricKeys: secrets.length } }, tx);
-    return row;
+  const fields = { description: properties.description ?? null, options: stored as object[] };
+  return putOnce(async () => {
+    const existing = await db().contentKeyPolicy.findUnique({ where: byName(account.id, name), select: { id: true } });
+    // The token keys are sealed to the policy's id: an update keeps the existing one.
+    const id = existing?.id ?? randomUUID();
+    const sealed = sealSecrets(account.id, key, secrets.map((s) => ({ kind: "tokenKey" as const, ownerId: id, ...s })));
+    const policy = await db().$transaction(async (tx) => {
+      const row = existing
+        ? await tx.contentKeyPolicy.update({ where: { id }, data: fields, select })
+        : await tx.contentKeyPolicy.create({ data: { id, accountId: account.id, name, nameKey: nameKey(name), ...fields }, select });
+      await replaceSecrets(tx, account.id, id, sealed);
+      await audit({ actor: scope.principal.objectId, action: "contentKeyPolicy.write", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { name: row.name, options: stored.length, symmetricKeys: secrets.length } }, tx);
+      return row;
+    });
+    return { json: policyJson(scope, policy), created: !existing };
   });
-  return { json: policyJson(scope, policy), created: !existing };
 }
 
 export async function deleteContentKeyPolicy(scope: MediaScope, name: string): Promise<boolean> {
   const account = await access(scope, name, { action: "write", armOperation: "contentKeyPolicies/delete", policy: "secrets.write" });
   return db().$transaction(async (tx) => {
-    const policy = await tx.contentKeyPolicy.findUnique({ where: { accountId_name: { accountId: account.id, name } }, select: { id: true } });
+    const policy = await tx.contentKeyPolicy.findUnique({ where: byName(account.id, name), select: { id: true, name: true } });
     if (!policy) return false;
-    const users = await tx.streamingLocator.count({ where: { accountId: account.id, defaultContentKeyPolicyName: name } });
+    // Locators store the policy's display name.
+    const users = await tx.streamingLocator.count({ where: { accountId: account.id, defaultContentKeyPolicyName: policy.name } });
     if (users) throw new DomainError("Conflict", `The content key policy '${name}' is used by ${users} streaming locator(s): delete them first.`);
     await deleteSecretsOf(tx, account.id, [policy.id]);
     await tx.contentKeyPolicy.delete({ where: { id: policy.id } });

@@ -1,4 +1,5 @@
 import "server-only";
+import { nameKey } from "@/lib/accounts/names";
 import { decide } from "@/lib/accounts/policy";
 import { audit } from "@/lib/audit";
 import { getConfig } from "@/lib/config";
@@ -52,7 +53,7 @@ export async function runJob(jobId: string, owner: string, leaseMs: number, shut
   const finish = async (state: "Finished" | "Error", error?: StoredJobError, files: (Downloaded & { name: string })[] = []) => {
     await db().$transaction(async (tx) => {
       const names = StoredJobOutputs.parse(job.outputs).map((o) => o.assetName);
-      const assets = await tx.asset.findMany({ where: { accountId: job.account.id, name: { in: names } }, select: { id: true } });
+      const assets = await tx.asset.findMany({ where: { accountId: job.account.id, nameKey: { in: names.map(nameKey) } }, select: { id: true } });
       for (const asset of state === "Finished" ? assets : []) {
         for (const f of files) {
           const data = { size: BigInt(f.size), sha256: f.sha256, content: new Uint8Array(f.content) };

@@ -1,6 +1,7 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
+import { isUniqueViolation, nameKey } from "@/lib/accounts/names";
 import { audit } from "@/lib/audit";
 import { accountKey } from "@/lib/keys/hierarchy";
 import { db } from "@/lib/db/client";
@@ -8,7 +9,7 @@ import type { JobState } from "@/lib/db/generated/client";
 import { DomainError, parseOrInvalid } from "@/lib/errors";
 import { mediaAccountFor, notFound } from "./access";
 import { InvalidJobInput, inputUrls, redactedInput, type JobInputUrls } from "./job-input";
-import { isUniqueViolation, resourceJson, type MediaScope } from "./resource";
+import { resourceJson, type MediaScope } from "./resource";
 import { deleteSecretsOf, insertSecrets, sealSecrets } from "./secrets";
 import { findTransform } from "./transforms";
 
@@ -78,7 +79,7 @@ const readAccess = (scope: MediaScope, name: string) => access(scope, name, { ac
 /** The job, or null; an unknown transform is ResourceNotFound. */
 async function lookupJob(accountId: string, transformName: string, name: string): Promise<(JobRow & { id: string }) | null> {
   const transform = await findTransform(accountId, transformName);
-  return db().job.findUnique({ where: { transformId_name: { transformId: transform.id, name } }, select: { ...select, id: true } });
+  return db().job.findUnique({ where: { transformId_nameKey: { transformId: transform.id, nameKey: nameKey(name) } }, select: { ...select, id: true } });
 }
 
 async function findJob(accountId: string, transformName: string, name: string): Promise<JobRow & { id: string }> {
@@ -103,7 +104,7 @@ export async function putJob(scope: MediaScope, name: string, body: unknown) {
   const account = await access(scope, name, { action: "write", armOperation: "transforms/jobs/write", policy: "jobs.create" });
   const { properties: p } = parseOrInvalid(JobBody, body, "body");
   const transform = await findTransform(account.id, scope.parent!);
-  if (await db().job.findUnique({ where: { transformId_name: { transformId: transform.id, name } }, select: { id: true } })) {
+  if (await db().job.findUnique({ where: { transformId_nameKey: { transformId: transform.id, nameKey: nameKey(name) } }, select: { id: true } })) {
     throw new DomainError("Conflict", `The job '${name}' exists: only its description and priority can change (PATCH).`);
   }
   const input: JobInputUrls = { ...(p.input.baseUri ? { baseUri: p.input.baseUri } : {}), files: p.input.files };
@@ -115,8 +116,9 @@ export async function putJob(scope: MediaScope, name: string, body: unknown) {
   }
   const outputsNeeded = (transform.outputs as unknown[]).length;
   if (p.outputs.length !== outputsNeeded) throw new DomainError("InvalidRequestContent", `The transform '${scope.parent}' has ${outputsNeeded} output(s); the job gives ${p.outputs.length}.`, "body.properties.outputs");
-  const assets = await db().asset.findMany({ where: { accountId: account.id, name: { in: p.outputs.map((o) => o.assetName) } }, select: { name: true } });
-  const missing = p.outputs.find((o) => !assets.some((a) => a.name === o.assetName));
+  const assets = await db().asset.findMany({ where: { accountId: account.id, nameKey: { in: p.outputs.map((o) => nameKey(o.assetName)) } }, select: { name: true, nameKey: true } });
+  const assetNamed = (name: string) => assets.find((a) => a.nameKey === nameKey(name))?.name;
+  const missing = p.outputs.find((o) => !assetNamed(o.assetName));
   if (missing) throw new DomainError("InvalidRequestContent", `The output asset '${missing.assetName}' was not found: create it first.`, "body.properties.outputs");
   const id = randomUUID();
   const sealed = sealSecrets(account.id, await accountKey(account), [{ kind: "jobInputUrl", ownerId: id, name: id, value: Buffer.from(JSON.stringify(input)) }]);
@@ -128,9 +130,10 @@ export async function putJob(scope: MediaScope, name: string, body: unknown) {
           accountId: account.id,
           transformId: transform.id,
           name,
+          nameKey: nameKey(name),
           description: p.description ?? null,
           input: { ...redactedInput(input), ...(p.input.label ? { label: p.input.label } : {}) },
-          outputs: p.outputs.map(({ assetName, label }) => ({ assetName, ...(label ? { label } : {}) })),
+          outputs: p.outputs.map(({ assetName, label }) => ({ assetName: assetNamed(assetName)!, ...(label ? { label } : {}) })),
           priority: p.priority,
           correlationData: p.correlationData,
         },

@@ -1,12 +1,13 @@
 import "server-only";
 import { randomBytes, randomUUID } from "node:crypto";
 import { z } from "zod";
+import { isUniqueViolation, nameKey } from "@/lib/accounts/names";
 import { audit } from "@/lib/audit";
 import { accountKey } from "@/lib/keys/hierarchy";
 import { db } from "@/lib/db/client";
 import { DomainError, parseOrInvalid } from "@/lib/errors";
 import { mediaAccountFor, notFound } from "./access";
-import { isUniqueViolation, resourceJson, type MediaScope } from "./resource";
+import { byName, resourceJson, type MediaScope } from "./resource";
 import { deleteSecretsOf, insertSecrets, openSecretsOf, sealSecrets } from "./secrets";
 import { streamingPolicies, streamingPolicyNames, type StreamingPolicyName } from "./streaming-policies";
 
@@ -69,7 +70,7 @@ function locatorJson(scope: MediaScope, l: LocatorRow) {
 const access = (scope: MediaScope, name: string, request: Parameters<typeof mediaAccountFor>[2]) => mediaAccountFor(scope.principal, { ...scope.ref, path: `streamingLocators/${name}` }, request);
 
 async function findLocator(accountId: string, name: string): Promise<LocatorRow> {
-  const locator = await db().streamingLocator.findUnique({ where: { accountId_name: { accountId, name } }, select });
+  const locator = await db().streamingLocator.findUnique({ where: byName(accountId, name), select });
   if (!locator) throw notFound("streaming locator", name);
   return locator;
 }
@@ -87,8 +88,10 @@ export async function getStreamingLocator(scope: MediaScope, name: string) {
 /** An asset's listStreamingLocators: the locators that publish it, without their keys. */
 export async function listAssetStreamingLocators(scope: MediaScope, assetName: string) {
   const account = await mediaAccountFor(scope.principal, { ...scope.ref, path: `assets/${assetName}` }, { action: "write", armOperation: "assets/listStreamingLocators/action", policy: "media.read" });
-  if (!(await db().asset.findUnique({ where: { accountId_name: { accountId: account.id, name: assetName } }, select: { id: true } }))) throw notFound("asset", assetName);
-  const locators = await db().streamingLocator.findMany({ where: { accountId: account.id, assetName }, select, orderBy: { name: "asc" } });
+  const asset = await db().asset.findUnique({ where: byName(account.id, assetName), select: { name: true } });
+  if (!asset) throw notFound("asset", assetName);
+  // Locators store the asset's display name.
+  const locators = await db().streamingLocator.findMany({ where: { accountId: account.id, assetName: asset.name }, select, orderBy: { name: "asc" } });
   return { streamingLocators: locators.map((l) => ({ name: l.name, ...summaryOf(l) })) };
 }
 
@@ -106,7 +109,7 @@ export async function listPaths(scope: MediaScope, name: string) {
   const account = await access(scope, name, { action: "write", armOperation: "streamingLocators/listPaths/action", policy: "media.read" });
   const locator = await findLocator(account.id, name);
   const policy = streamingPolicies[locator.streamingPolicyName as StreamingPolicyName];
-  const files = await db().assetFile.findMany({ where: { asset: { accountId: account.id, name: locator.assetName } }, select: { name: true }, orderBy: { name: "asc" } });
+  const files = await db().assetFile.findMany({ where: { asset: { accountId: account.id, nameKey: nameKey(locator.assetName) } }, select: { name: true }, orderBy: { name: "asc" } });
   const manifest = `/${locator.streamingLocatorId}/${(files[0]?.name ?? locator.assetName).replace(/\.[^.]*$/, "")}.ism/manifest`;
   const scheme = policy.keys.length ? "EnvelopeEncryption" : "NoEncryption";
   const encryption = policy.keys.length ? ",encryption=cbc" : "";
@@ -125,14 +128,15 @@ export async function listPaths(scope: MediaScope, name: string) {
 export async function putStreamingLocator(scope: MediaScope, name: string, body: unknown) {
   const account = await access(scope, name, { action: "write", armOperation: "streamingLocators/write", policy: "secrets.write" });
   const { properties: p } = parseOrInvalid(LocatorBody, body, "body");
-  if (await db().streamingLocator.findUnique({ where: { accountId_name: { accountId: account.id, name } }, select: { id: true } })) {
+  if (await db().streamingLocator.findUnique({ where: byName(account.id, name), select: { id: true } })) {
     throw new DomainError("Conflict", `The streaming locator '${name}' exists: a locator cannot change once created. Delete it and create it again.`);
   }
-  if (!(await db().asset.findUnique({ where: { accountId_name: { accountId: account.id, name: p.assetName } }, select: { id: true } }))) {
-    throw new DomainError("InvalidRequestContent", `The asset '${p.assetName}' was not found in this account.`, "body.properties.assetName");
-  }
+  const asset = await db().asset.findUnique({ where: byName(account.id, p.assetName), select: { name: true } });
+  if (!asset) throw new DomainError("InvalidRequestContent", `The asset '${p.assetName}' was not found in this account.`, "body.properties.assetName");
   const policy = streamingPolicies[p.streamingPolicyName];
-  if (p.defaultContentKeyPolicyName && !(await db().contentKeyPolicy.findUnique({ where: { accountId_name: { accountId: account.id, name: p.defaultContentKeyPolicyName } }, select: { id: true } }))) {
+  // The locator stores the asset's and the content key policy's display names, as key delivery joins on them.
+  const keyPolicy = p.defaultContentKeyPolicyName ? await db().contentKeyPolicy.findUnique({ where: byName(account.id, p.defaultContentKeyPolicyName), select: { name: true } }) : null;
+  if (p.defaultContentKeyPolicyName && !keyPolicy) {
     throw new DomainError("InvalidRequestContent", `The content key policy '${p.defaultContentKeyPolicyName}' was not found in this account.`, "body.properties.defaultContentKeyPolicyName");
   }
   if (policy.keys.length && !p.defaultContentKeyPolicyName) {
@@ -146,7 +150,7 @@ export async function putStreamingLocator(scope: MediaScope, name: string, body:
     if (given?.labelReferenceInStreamingPolicy && given.labelReferenceInStreamingPolicy !== slot.label) {
       throw new DomainError("InvalidRequestContent", `${p.streamingPolicyName} has no content key labelled '${given.labelReferenceInStreamingPolicy}'; its label is '${slot.label}'.`, "body.properties.contentKeys");
     }
-    const stored: StoredContentKey = { id: (given?.id ?? randomUUID()).toLowerCase(), type: slot.type, labelReferenceInStreamingPolicy: slot.label, policyName: p.defaultContentKeyPolicyName ?? null };
+    const stored: StoredContentKey = { id: (given?.id ?? randomUUID()).toLowerCase(), type: slot.type, labelReferenceInStreamingPolicy: slot.label, policyName: keyPolicy?.name ?? null };
     return { stored, value: given?.value ? Buffer.from(given.value, "base64") : randomBytes(16) };
   });
   // The content keys belong to a server-generated id: a client-chosen streamingLocatorId is only unique within the account.
@@ -160,9 +164,10 @@ export async function putStreamingLocator(scope: MediaScope, name: string, body:
           accountId: account.id,
           streamingLocatorId: p.streamingLocatorId ?? randomUUID(),
           name,
-          assetName: p.assetName,
+          nameKey: nameKey(name),
+          assetName: asset.name,
           streamingPolicyName: p.streamingPolicyName,
-          defaultContentKeyPolicyName: p.defaultContentKeyPolicyName ?? null,
+          defaultContentKeyPolicyName: keyPolicy?.name ?? null,
           startTime: p.startTime ? new Date(p.startTime) : null,
           endTime: p.endTime ? new Date(p.endTime) : null,
           alternativeMediaId: p.alternativeMediaId ?? null,
@@ -177,7 +182,7 @@ export async function putStreamingLocator(scope: MediaScope, name: string, body:
     });
     return { json: locatorJson(scope, locator), created: true };
   } catch (err) {
-    if (isUniqueViolation(err)) throw new DomainError("Conflict", "The streaming locator id or one of its content key ids is already in use in this account: use new ones.");
+    if (isUniqueViolation(err)) throw new DomainError("Conflict", `The streaming locator '${name}' was created meanwhile, or its streaming locator id or one of its content key ids is already in use in this account: use new ones.`);
     throw err;
   }
 }
@@ -185,7 +190,7 @@ export async function putStreamingLocator(scope: MediaScope, name: string, body:
 export async function deleteStreamingLocator(scope: MediaScope, name: string): Promise<boolean> {
   const account = await access(scope, name, { action: "write", armOperation: "streamingLocators/delete", policy: "media.write" });
   return db().$transaction(async (tx) => {
-    const locator = await tx.streamingLocator.findUnique({ where: { accountId_name: { accountId: account.id, name } }, select: { id: true } });
+    const locator = await tx.streamingLocator.findUnique({ where: byName(account.id, name), select: { id: true } });
     if (!locator) return false;
     await deleteSecretsOf(tx, account.id, [locator.id]);
     await tx.streamingLocator.delete({ where: { id: locator.id } });

@@ -1,10 +1,11 @@
 import "server-only";
 import { z } from "zod";
+import { nameKey, putOnce } from "@/lib/accounts/names";
 import { audit } from "@/lib/audit";
 import { db } from "@/lib/db/client";
 import { parseOrInvalid } from "@/lib/errors";
 import { mediaAccountFor, notFound } from "./access";
-import { resourceJson, type MediaScope } from "./resource";
+import { byName, resourceJson, type MediaScope } from "./resource";
 import { deleteSecretsOf } from "./secrets";
 
 /**
@@ -40,7 +41,7 @@ const access = (scope: MediaScope, name: string, request: Parameters<typeof medi
 const readAccess = (scope: MediaScope, name: string) => access(scope, name, { action: "read", armOperation: "transforms/read", policy: "media.read" });
 
 export async function findTransform(accountId: string, name: string): Promise<TransformRow> {
-  const transform = await db().transform.findUnique({ where: { accountId_name: { accountId, name } }, select });
+  const transform = await db().transform.findUnique({ where: byName(accountId, name), select });
   if (!transform) throw notFound("transform", name);
   return transform;
 }
@@ -58,18 +59,22 @@ export async function getTransform(scope: MediaScope, name: string) {
 export async function putTransform(scope: MediaScope, name: string, body: unknown) {
   const account = await access(scope, name, { action: "write", armOperation: "transforms/write", policy: "media.write" });
   const { properties } = parseOrInvalid(TransformBody, body, "body");
-  const existing = await db().transform.findUnique({ where: { accountId_name: { accountId: account.id, name } }, select: { id: true } });
   const fields = { description: properties.description ?? null, outputs: properties.outputs as object[] };
-  const transform = await db().transform.upsert({ where: { accountId_name: { accountId: account.id, name } }, create: { accountId: account.id, name, ...fields }, update: fields, select });
-  await audit({ actor: scope.principal.objectId, action: "transform.write", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { name, outputs: properties.outputs.length } });
-  return { json: transformJson(scope, transform), created: !existing };
+  return putOnce(async () => {
+    const existing = await db().transform.findUnique({ where: byName(account.id, name), select: { id: true } });
+    const transform = existing
+      ? await db().transform.update({ where: { id: existing.id }, data: fields, select })
+      : await db().transform.create({ data: { accountId: account.id, name, nameKey: nameKey(name), ...fields }, select });
+    await audit({ actor: scope.principal.objectId, action: "transform.write", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { name: transform.name, outputs: properties.outputs.length } });
+    return { json: transformJson(scope, transform), created: !existing };
+  });
 }
 
 /** Deletes the transform with its jobs (and their sealed input URLs). */
 export async function deleteTransform(scope: MediaScope, name: string): Promise<boolean> {
   const account = await access(scope, name, { action: "write", armOperation: "transforms/delete", policy: "media.write" });
   return db().$transaction(async (tx) => {
-    const transform = await tx.transform.findUnique({ where: { accountId_name: { accountId: account.id, name } }, select: { id: true, jobs: { select: { id: true } } } });
+    const transform = await tx.transform.findUnique({ where: byName(account.id, name), select: { id: true, jobs: { select: { id: true } } } });
     if (!transform) return false;
     await deleteSecretsOf(tx, account.id, transform.jobs.map((j) => j.id));
     await tx.transform.delete({ where: { id: transform.id } });

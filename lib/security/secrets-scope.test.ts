@@ -13,21 +13,10 @@ import type { AccountRef } from "@/lib/accounts/store";
 import { demoResourceGroup, demoSubscriptions, demoUsers } from "@/lib/demo/directory";
 import type { MediaScope } from "@/lib/media/resource";
 import { contosoAccount, principalOf, startAppEnvironment, type AppEnvironment } from "@/lib/testing/app-environment";
-
-const KID_CLAIM = "urn:microsoft:azure:mediaservices:contentkeyidentifier";
-const issuer = "https://issuer.localhost";
-const audience = "urn:player";
+import { contentKeyIdClaim, importMediaLib, jobBody, tokenAudience, tokenIssuer, tokenPolicyBody, transformBody, type MediaLib } from "@/lib/testing/media-fixtures";
 
 let env: AppEnvironment;
-let lib: {
-  service: typeof import("@/lib/accounts/service");
-  policies: typeof import("@/lib/media/content-key-policies");
-  assets: typeof import("@/lib/media/assets");
-  locators: typeof import("@/lib/media/streaming-locators");
-  transforms: typeof import("@/lib/media/transforms");
-  jobs: typeof import("@/lib/media/jobs");
-  delivery: typeof import("@/lib/media/key-delivery");
-};
+let lib: MediaLib;
 
 /** One account with a token-restricted policy, an asset and what it needs to create locators. */
 interface Tenant {
@@ -45,24 +34,6 @@ let otherSubscription: Tenant;
 let victimIds: { policyId: string; locatorId: string; contentKeyId: string; jobId: string };
 let victimSecrets: string[];
 
-const policyBody = (tokenKey: Buffer) => ({
-  properties: {
-    options: [
-      {
-        configuration: { "@odata.type": "#Microsoft.Media.ContentKeyPolicyClearKeyConfiguration" },
-        restriction: {
-          "@odata.type": "#Microsoft.Media.ContentKeyPolicyTokenRestriction",
-          issuer,
-          audience,
-          primaryVerificationKey: { "@odata.type": "#Microsoft.Media.ContentKeyPolicySymmetricTokenKey", keyValue: tokenKey.toString("base64") },
-          requiredClaims: [{ claimType: KID_CLAIM }],
-          restrictionTokenType: "Jwt",
-        },
-      },
-    ],
-  },
-});
-
 const clearKeyLocator = (extra: Record<string, unknown> = {}) => ({ properties: { assetName: "movie", streamingPolicyName: "Predefined_ClearKey", defaultContentKeyPolicyName: "signed", ...extra } });
 const clearLocator = (streamingLocatorId: string) => ({ properties: { assetName: "movie", streamingPolicyName: "Predefined_ClearStreamingOnly", streamingLocatorId } });
 
@@ -70,13 +41,13 @@ async function tenant(owner: ReturnType<typeof principalOf>, ref: AccountRef): P
   const account = await lib.service.createAccountFor(owner, { ...ref, location: "westus2", identityType: "None" });
   const scope = { principal: owner, ref };
   const tokenKey = randomBytes(32);
-  await lib.policies.putContentKeyPolicy(scope, "signed", policyBody(tokenKey));
+  await lib.policies.putContentKeyPolicy(scope, "signed", tokenPolicyBody(tokenKey));
   await lib.assets.putAsset(scope, "movie", {});
   return { scope, accountId: account.id, tokenKey };
 }
 
 async function deliver(t: Tenant, kid: string) {
-  const jwt = await new SignJWT({ [KID_CLAIM]: kid }).setProtectedHeader({ alg: "HS256" }).setIssuer(issuer).setAudience(audience).setExpirationTime("5m").sign(t.tokenKey);
+  const jwt = await new SignJWT({ [contentKeyIdClaim]: kid }).setProtectedHeader({ alg: "HS256" }).setIssuer(tokenIssuer).setAudience(tokenAudience).setExpirationTime("5m").sign(t.tokenKey);
   const res = await lib.delivery.deliverContentKey(new Request(`http://localhost/keydelivery/${t.accountId}?kid=${kid}`, { headers: { authorization: `Bearer ${jwt}` } }), t.accountId);
   return { status: res.status, bytes: Buffer.from(await res.arrayBuffer()) };
 }
@@ -97,24 +68,15 @@ const isConflict = (err: Error & { code?: string }) => err.code === "Conflict";
 
 before(async () => {
   env = await startAppEnvironment();
-  lib = {
-    service: await import("@/lib/accounts/service"),
-    policies: await import("@/lib/media/content-key-policies"),
-    assets: await import("@/lib/media/assets"),
-    locators: await import("@/lib/media/streaming-locators"),
-    transforms: await import("@/lib/media/transforms"),
-    jobs: await import("@/lib/media/jobs"),
-    delivery: await import("@/lib/media/key-delivery"),
-  };
+  lib = await importMediaLib();
   const owner = principalOf(demoUsers.owner);
   victim = await tenant(owner, contosoAccount("victim"));
   sameSubscription = await tenant(owner, contosoAccount("neighbour"));
   otherSubscription = await tenant(principalOf(demoUsers.outsider), { subscriptionId: demoSubscriptions.fabrikamMedia.id, resourceGroup: demoResourceGroup, name: "stranger" });
 
   const locator = await lib.locators.putStreamingLocator(victim.scope, "stream", clearKeyLocator({ contentKeys: [{ id: victimKid, value: victimKey.toString("base64") }] }));
-  await lib.transforms.putTransform(victim.scope, "copy", { properties: { outputs: [{ preset: { "@odata.type": "#Microsoft.Media.BuiltInStandardEncoderPreset", presetName: "AdaptiveStreaming" } }] } });
-  const jobInput = { "@odata.type": "#Microsoft.Media.JobInputHttp", baseUri: `https://media.example/in?sig=${randomBytes(8).toString("hex")}`, files: ["a.mp4"] };
-  await lib.jobs.putJob({ ...victim.scope, parent: "copy" }, "job1", { properties: { input: jobInput, outputs: [{ "@odata.type": "#Microsoft.Media.JobOutputAsset", assetName: "movie" }] } });
+  await lib.transforms.putTransform(victim.scope, "copy", transformBody);
+  await lib.jobs.putJob({ ...victim.scope, parent: "copy" }, "job1", jobBody("movie"));
   const policy = await lib.policies.getContentKeyPolicy(victim.scope, "signed");
   const job = await env.database.db.job.findFirstOrThrow({ where: { accountId: victim.accountId, name: "job1" }, select: { id: true } });
   victimIds = { policyId: (policy.properties as { policyId: string }).policyId, locatorId: (locator.json.properties as { streamingLocatorId: string }).streamingLocatorId, contentKeyId: victimKid, jobId: job.id };
