@@ -2,6 +2,7 @@ import "server-only";
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { nameKey, putOnce } from "@/lib/accounts/names";
+import type { AccountRef } from "@/lib/accounts/store";
 import { audit } from "@/lib/audit";
 import { db } from "@/lib/db/client";
 import { parseOrInvalid } from "@/lib/errors";
@@ -23,8 +24,8 @@ const AssetBody = z.object({
 const select = { id: true, name: true, alternateId: true, description: true, container: true, createdAt: true, updatedAt: true, files: { select: { name: true, size: true, sha256: true }, orderBy: { name: "asc" as const } } };
 type AssetRow = { id: string; name: string; alternateId: string | null; description: string | null; container: string; createdAt: Date; updatedAt: Date; files: { name: string; size: bigint; sha256: string }[] };
 
-function assetJson(scope: MediaScope, a: AssetRow) {
-  return resourceJson(scope.ref, "assets", a.name, {
+function assetJson(account: AccountRef, a: AssetRow) {
+  return resourceJson(account, "assets", a.name, {
     assetId: a.id,
     created: a.createdAt.toISOString(),
     lastModified: a.updatedAt.toISOString(),
@@ -44,14 +45,14 @@ const write = (scope: MediaScope, name: string, verb: "write" | "delete") => med
 export async function listAssets(scope: MediaScope) {
   const account = await read(scope, "");
   const rows = await db().asset.findMany({ where: { accountId: account.id }, select, orderBy: { name: "asc" } });
-  return rows.map((a) => assetJson(scope, a));
+  return rows.map((a) => assetJson(account, a));
 }
 
 export async function getAsset(scope: MediaScope, name: string) {
   const account = await read(scope, name);
   const asset = await db().asset.findUnique({ where: byName(account.id, name), select });
   if (!asset) throw notFound("asset", name);
-  return assetJson(scope, asset);
+  return assetJson(account, asset);
 }
 
 export async function putAsset(scope: MediaScope, name: string, body: unknown) {
@@ -65,7 +66,7 @@ export async function putAsset(scope: MediaScope, name: string, body: unknown) {
       ? await db().asset.update({ where: { id: existing.id }, data: fields, select })
       : await db().asset.create({ data: { id, accountId: account.id, name, nameKey: nameKey(name), container: `asset-${id}`, ...fields }, select });
     await audit({ actor: scope.principal.objectId, action: "asset.write", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { name: asset.name } });
-    return { json: assetJson(scope, asset), created: !existing };
+    return { json: assetJson(account, asset), created: !existing };
   });
 }
 

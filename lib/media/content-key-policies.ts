@@ -2,6 +2,7 @@ import "server-only";
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { nameKey, putOnce } from "@/lib/accounts/names";
+import type { AccountRef } from "@/lib/accounts/store";
 import { audit } from "@/lib/audit";
 import { accountKey } from "@/lib/keys/hierarchy";
 import { db } from "@/lib/db/client";
@@ -147,7 +148,7 @@ function propertiesJson(p: PolicyRow, secrets?: Map<string, Buffer>) {
   };
 }
 
-const policyJson = (scope: MediaScope, p: PolicyRow) => resourceJson(scope.ref, "contentKeyPolicies", p.name, propertiesJson(p), p);
+const policyJson = (account: AccountRef, p: PolicyRow) => resourceJson(account, "contentKeyPolicies", p.name, propertiesJson(p), p);
 
 const access = (scope: MediaScope, name: string, request: Parameters<typeof mediaAccountFor>[2]) => mediaAccountFor(scope.principal, { ...scope.ref, path: `contentKeyPolicies/${name}` }, request);
 
@@ -160,12 +161,12 @@ async function findPolicy(accountId: string, name: string): Promise<PolicyRow> {
 export async function listContentKeyPolicies(scope: MediaScope) {
   const account = await access(scope, "", { action: "read", armOperation: "contentKeyPolicies/read", policy: "media.read" });
   const rows = await db().contentKeyPolicy.findMany({ where: { accountId: account.id }, select, orderBy: { name: "asc" } });
-  return rows.map((p) => policyJson(scope, p));
+  return rows.map((p) => policyJson(account, p));
 }
 
 export async function getContentKeyPolicy(scope: MediaScope, name: string) {
   const account = await access(scope, name, { action: "read", armOperation: "contentKeyPolicies/read", policy: "media.read" });
-  return policyJson(scope, await findPolicy(account.id, name));
+  return policyJson(account, await findPolicy(account.id, name));
 }
 
 /** getPolicyPropertiesWithSecrets: an action (Contributor or Owner), refused unless the account's key is usable. */
@@ -196,7 +197,7 @@ export async function putContentKeyPolicy(scope: MediaScope, name: string, body:
       await audit({ actor: scope.principal.objectId, action: "contentKeyPolicy.write", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { name: row.name, options: stored.length, symmetricKeys: secrets.length } }, tx);
       return row;
     });
-    return { json: policyJson(scope, policy), created: !existing };
+    return { json: policyJson(account, policy), created: !existing };
   });
 }
 

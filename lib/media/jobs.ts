@@ -2,6 +2,7 @@ import "server-only";
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { isUniqueViolation, nameKey } from "@/lib/accounts/names";
+import type { AccountRef } from "@/lib/accounts/store";
 import { audit } from "@/lib/audit";
 import { accountKey } from "@/lib/keys/hierarchy";
 import { db } from "@/lib/db/client";
@@ -53,14 +54,15 @@ type JobRow = {
   endTime: Date | null;
   createdAt: Date;
   updatedAt: Date;
+  transform: { name: string };
 };
-const select = { name: true, description: true, input: true, outputs: true, priority: true, correlationData: true, state: true, progress: true, error: true, startTime: true, endTime: true, createdAt: true, updatedAt: true };
+const select = { name: true, description: true, input: true, outputs: true, priority: true, correlationData: true, state: true, progress: true, error: true, startTime: true, endTime: true, createdAt: true, updatedAt: true, transform: { select: { name: true } } };
 
-/** A job as the API shows it; its input never carries a query string. */
-function jobJson(scope: MediaScope, j: JobRow) {
+/** A job as the API shows it (its transform and account in their display case); its input never carries a query string. */
+function jobJson(account: AccountRef, j: JobRow) {
   const times = { ...(j.startTime ? { startTime: j.startTime.toISOString() } : {}), ...(j.endTime ? { endTime: j.endTime.toISOString() } : {}) };
   const error = j.error ? { error: { ...StoredJobError.parse(j.error), details: [] } } : {};
-  return resourceJson(scope.ref, `transforms/${scope.parent}/jobs`, j.name, {
+  return resourceJson(account, `transforms/${j.transform.name}/jobs`, j.name, {
     created: j.createdAt.toISOString(),
     state: j.state,
     ...(j.description ? { description: j.description } : {}),
@@ -91,12 +93,12 @@ async function findJob(accountId: string, transformName: string, name: string): 
 export async function listJobs(scope: MediaScope) {
   const account = await readAccess(scope, "");
   const transform = await findTransform(account.id, scope.parent!);
-  return (await db().job.findMany({ where: { transformId: transform.id }, select, orderBy: { createdAt: "desc" } })).map((j) => jobJson(scope, j));
+  return (await db().job.findMany({ where: { transformId: transform.id }, select, orderBy: { createdAt: "desc" } })).map((j) => jobJson(account, j));
 }
 
 export async function getJob(scope: MediaScope, name: string) {
   const account = await readAccess(scope, name);
-  return jobJson(scope, await findJob(account.id, scope.parent!, name));
+  return jobJson(account, await findJob(account.id, scope.parent!, name));
 }
 
 /** Creates a job: its input URLs sealed under the account key, then scheduled for a worker. */
@@ -143,7 +145,7 @@ export async function putJob(scope: MediaScope, name: string, body: unknown) {
       await audit({ actor: scope.principal.objectId, action: "job.create", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { transform: scope.parent!, name, files: input.files.length } }, tx);
       return row;
     });
-    return { json: jobJson(scope, job), created: true };
+    return { json: jobJson(account, job), created: true };
   } catch (err) {
     if (isUniqueViolation(err)) throw new DomainError("Conflict", `The job '${name}' was created meanwhile.`);
     throw err;
@@ -155,7 +157,7 @@ export async function patchJob(scope: MediaScope, name: string, body: unknown) {
   const { properties } = parseOrInvalid(JobPatch, body, "body");
   const job = await findJob(account.id, scope.parent!, name);
   const updated = await db().job.update({ where: { id: job.id }, data: { ...(properties.description !== undefined ? { description: properties.description } : {}), ...(properties.priority ? { priority: properties.priority } : {}) }, select });
-  return jobJson(scope, updated);
+  return jobJson(account, updated);
 }
 
 /** cancelJob: a job not yet running is canceled at once; a running one when its worker next reports progress. */

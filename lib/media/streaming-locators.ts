@@ -2,6 +2,7 @@ import "server-only";
 import { randomBytes, randomUUID } from "node:crypto";
 import { z } from "zod";
 import { isUniqueViolation, nameKey } from "@/lib/accounts/names";
+import type { AccountRef } from "@/lib/accounts/store";
 import { audit } from "@/lib/audit";
 import { accountKey } from "@/lib/keys/hierarchy";
 import { db } from "@/lib/db/client";
@@ -58,8 +59,8 @@ const summaryOf = (l: LocatorRow) => ({
   ...(l.defaultContentKeyPolicyName ? { defaultContentKeyPolicyName: l.defaultContentKeyPolicyName } : {}),
 });
 
-function locatorJson(scope: MediaScope, l: LocatorRow) {
-  return resourceJson(scope.ref, "streamingLocators", l.name, {
+function locatorJson(account: AccountRef, l: LocatorRow) {
+  return resourceJson(account, "streamingLocators", l.name, {
     ...summaryOf(l),
     contentKeys: keysJson(StoredContentKeys.parse(l.contentKeys)),
     ...(l.alternativeMediaId ? { alternativeMediaId: l.alternativeMediaId } : {}),
@@ -77,12 +78,12 @@ async function findLocator(accountId: string, name: string): Promise<LocatorRow>
 
 export async function listStreamingLocators(scope: MediaScope) {
   const account = await access(scope, "", { action: "read", armOperation: "streamingLocators/read", policy: "media.read" });
-  return (await db().streamingLocator.findMany({ where: { accountId: account.id }, select, orderBy: { name: "asc" } })).map((l) => locatorJson(scope, l));
+  return (await db().streamingLocator.findMany({ where: { accountId: account.id }, select, orderBy: { name: "asc" } })).map((l) => locatorJson(account, l));
 }
 
 export async function getStreamingLocator(scope: MediaScope, name: string) {
   const account = await access(scope, name, { action: "read", armOperation: "streamingLocators/read", policy: "media.read" });
-  return locatorJson(scope, await findLocator(account.id, name));
+  return locatorJson(account, await findLocator(account.id, name));
 }
 
 /** An asset's listStreamingLocators: the locators that publish it, without their keys. */
@@ -180,7 +181,7 @@ export async function putStreamingLocator(scope: MediaScope, name: string, body:
       await audit({ actor: scope.principal.objectId, action: "streamingLocator.write", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { name, asset: p.assetName, contentKeys: keys.length, supplied: supplied.length } }, tx);
       return row;
     });
-    return { json: locatorJson(scope, locator), created: true };
+    return { json: locatorJson(account, locator), created: true };
   } catch (err) {
     if (isUniqueViolation(err)) throw new DomainError("Conflict", `The streaming locator '${name}' was created meanwhile, or its streaming locator id or one of its content key ids is already in use in this account: use new ones.`);
     throw err;

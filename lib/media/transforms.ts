@@ -1,6 +1,7 @@
 import "server-only";
 import { z } from "zod";
 import { nameKey, putOnce } from "@/lib/accounts/names";
+import type { AccountRef } from "@/lib/accounts/store";
 import { audit } from "@/lib/audit";
 import { db } from "@/lib/db/client";
 import { parseOrInvalid } from "@/lib/errors";
@@ -34,8 +35,8 @@ export const StoredTransformOutputs = z.array(z.object({ preset: z.looseObject({
 type TransformRow = { id: string; name: string; description: string | null; outputs: unknown; createdAt: Date; updatedAt: Date };
 const select = { id: true, name: true, description: true, outputs: true, createdAt: true, updatedAt: true };
 
-const transformJson = (scope: MediaScope, t: TransformRow) =>
-  resourceJson(scope.ref, "transforms", t.name, { created: t.createdAt.toISOString(), lastModified: t.updatedAt.toISOString(), ...(t.description ? { description: t.description } : {}), outputs: t.outputs }, t);
+const transformJson = (account: AccountRef, t: TransformRow) =>
+  resourceJson(account, "transforms", t.name, { created: t.createdAt.toISOString(), lastModified: t.updatedAt.toISOString(), ...(t.description ? { description: t.description } : {}), outputs: t.outputs }, t);
 
 const access = (scope: MediaScope, name: string, request: Parameters<typeof mediaAccountFor>[2]) => mediaAccountFor(scope.principal, { ...scope.ref, path: `transforms/${name}` }, request);
 const readAccess = (scope: MediaScope, name: string) => access(scope, name, { action: "read", armOperation: "transforms/read", policy: "media.read" });
@@ -48,12 +49,12 @@ export async function findTransform(accountId: string, name: string): Promise<Tr
 
 export async function listTransforms(scope: MediaScope) {
   const account = await readAccess(scope, "");
-  return (await db().transform.findMany({ where: { accountId: account.id }, select, orderBy: { name: "asc" } })).map((t) => transformJson(scope, t));
+  return (await db().transform.findMany({ where: { accountId: account.id }, select, orderBy: { name: "asc" } })).map((t) => transformJson(account, t));
 }
 
 export async function getTransform(scope: MediaScope, name: string) {
   const account = await readAccess(scope, name);
-  return transformJson(scope, await findTransform(account.id, name));
+  return transformJson(account, await findTransform(account.id, name));
 }
 
 export async function putTransform(scope: MediaScope, name: string, body: unknown) {
@@ -66,7 +67,7 @@ export async function putTransform(scope: MediaScope, name: string, body: unknow
       ? await db().transform.update({ where: { id: existing.id }, data: fields, select })
       : await db().transform.create({ data: { accountId: account.id, name, nameKey: nameKey(name), ...fields }, select });
     await audit({ actor: scope.principal.objectId, action: "transform.write", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { name: transform.name, outputs: properties.outputs.length } });
-    return { json: transformJson(scope, transform), created: !existing };
+    return { json: transformJson(account, transform), created: !existing };
   });
 }
 

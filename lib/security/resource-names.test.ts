@@ -18,6 +18,8 @@ const subscriptionId = demoSubscriptions.contosoMedia.id;
 let env: AppEnvironment;
 let lib: MediaLib;
 let scope: MediaScope;
+/** The account's ARM id in its display case. */
+const accountId = `/subscriptions/${subscriptionId}/resourceGroups/${demoResourceGroup}/providers/Microsoft.Media/mediaservices/names`;
 
 const newAccount = (resourceGroup: string, name: string) => ({ subscriptionId, resourceGroup, name, location: "westus2", identityType: "None" as const });
 const isCode = (code: string) => (err: Error & { code?: string }) => err.code === code;
@@ -79,6 +81,9 @@ describe("attack: names that differ only in case, or that read as a pattern", ()
     const transform = await putConcurrently(["Copy", "COPY"], (name) => lib.transforms.putTransform(scope, name, transformBody));
     assert.equal((await lib.transforms.getTransform(scope, "copy")).name, transform);
     assert.equal((await lib.transforms.listTransforms(scope)).length, 1);
+
+    const shouting = { principal: owner, ref: { subscriptionId, resourceGroup: demoResourceGroup.toUpperCase(), name: "NAMES" } };
+    assert.equal((await lib.assets.getAsset(shouting, "MOVIE")).id, `${accountId}/assets/${asset}`, "the id shows every name in its display case");
   });
 
   it("concurrent differently-cased PUTs of a streaming locator or a job make one (one 201, one 409: they cannot change), found in any case; references by name ignore case too", async () => {
@@ -93,6 +98,8 @@ describe("attack: names that differ only in case, or that read as a pattern", ()
     const jobScope = { ...scope, parent: "COPY" };
     const job = await putConcurrently(["Job1", "JOB1"], (name) => lib.jobs.putJob(jobScope, name, jobBody("MOVIE")));
     assert.equal((await lib.jobs.getJob({ ...scope, parent: "copy" }, "job1")).name, job);
+    const transform = (await lib.transforms.listTransforms(scope))[0]!.name;
+    assert.equal((await lib.jobs.getJob({ ...scope, parent: "cOpY" }, "JoB1")).id, `${accountId}/transforms/${transform}/jobs/${job}`);
     assert.equal((await lib.jobs.listJobs(jobScope)).length, 1);
 
     assert.equal(await lib.assets.deleteAsset(scope, "MoViE"), true);
