@@ -7,6 +7,7 @@ import { accessOf, authorize, type Action } from "@/lib/auth/authorize";
 import type { Principal } from "@/lib/auth/principal";
 import { db } from "@/lib/db/client";
 import { DomainError } from "@/lib/errors";
+import { isUniqueViolation, putOnce } from "./names";
 import { assertAllowed, type Operation } from "./policy";
 import { findAccount, insertAccount, listAccounts, removeAccount, setSystemIdentity, setUserAssignedIdentities, type AccountRecord, type AccountRef } from "./store";
 
@@ -52,8 +53,11 @@ export interface NewAccountInput extends AccountRef {
 
 export async function createAccountFor(principal: Principal, input: NewAccountInput): Promise<AccountRecord> {
   await authorizeWrite(principal, input);
-  if (await findAccount(input)) throw new DomainError("Conflict", `An account named '${input.name}' already exists in resource group '${input.resourceGroup}'.`, "name");
-  return insertAudited(principal, input);
+  const exists = () => new DomainError("Conflict", `An account named '${input.name}' already exists in resource group '${input.resourceGroup}'.`, "name");
+  if (await findAccount(input)) throw exists();
+  return insertAudited(principal, input).catch((err: unknown) => {
+    throw isUniqueViolation(err) ? exists() : err;
+  });
 }
 
 /**
@@ -63,13 +67,15 @@ export async function createAccountFor(principal: Principal, input: NewAccountIn
  */
 export async function putAccountFor(principal: Principal, input: NewAccountInput, encryptionType?: "SystemKey" | "CustomerKey"): Promise<{ account: AccountRecord; created: boolean }> {
   await authorizeWrite(principal, input);
-  const existing = await findAccount(input);
-  if (!existing && encryptionType === "CustomerKey") {
-    throw new DomainError("InvalidRequestContent", "Create the account with the system key first: its managed identity is issued at creation and must be granted access to your key before the account can switch to it.", "properties.encryption.type");
-  }
-  if (!existing) return { account: await insertAudited(principal, input), created: true };
-  if (existing.location !== input.location) throw new DomainError("InvalidRequestContent", `The account is in '${existing.location}'; its location cannot change.`, "location");
-  return { account: existing, created: false };
+  return putOnce(async () => {
+    const existing = await findAccount(input);
+    if (!existing && encryptionType === "CustomerKey") {
+      throw new DomainError("InvalidRequestContent", "Create the account with the system key first: its managed identity is issued at creation and must be granted access to your key before the account can switch to it.", "properties.encryption.type");
+    }
+    if (!existing) return { account: await insertAudited(principal, input), created: true };
+    if (existing.location !== input.location) throw new DomainError("InvalidRequestContent", `The account is in '${existing.location}'; its location cannot change.`, "location");
+    return { account: existing, created: false };
+  });
 }
 
 /** ARM's PATCH: changes what the body names on an existing account. A write. */

@@ -1,4 +1,5 @@
 import "server-only";
+import { nameKey } from "@/lib/accounts/names";
 import { decide } from "@/lib/accounts/policy";
 import { audit } from "@/lib/audit";
 import { getConfig } from "@/lib/config";
@@ -8,7 +9,7 @@ import { accountKey } from "@/lib/keys/hierarchy";
 import { runLoop, workerName } from "@/lib/workers/loop";
 import { downloadInput, inputFileName, inputUrls, InvalidJobInput, JobInputError, type Downloaded, type JobInputUrls } from "./job-input";
 import * as store from "./job-store";
-import { type StoredJobError, type StoredJobOutput } from "./jobs";
+import { StoredJobOutputs, type StoredJobError } from "./jobs";
 import { openSecretsOf } from "./secrets";
 
 export type JobOutcome = { jobId: string; state: "Finished" | "Error" | "Canceled" | "Deferred"; error?: StoredJobError };
@@ -35,8 +36,8 @@ async function endJob(lease: store.Lease, state: "Finished" | "Error", error?: S
   await db().$transaction(async (tx) => {
     const job = await tx.job.findUnique({ where: { id: lease.jobId }, select: { name: true, outputs: true, account: { select: { id: true, subscriptionId: true } } } });
     if (!job) return;
-    const names = (job.outputs as unknown as StoredJobOutput[]).map((o) => o.assetName);
-    const assets = await tx.asset.findMany({ where: { accountId: job.account.id, name: { in: names } }, select: { id: true } });
+    const names = StoredJobOutputs.parse(job.outputs).map((o) => o.assetName);
+    const assets = await tx.asset.findMany({ where: { accountId: job.account.id, nameKey: { in: names.map(nameKey) } }, select: { id: true } });
     for (const asset of state === "Finished" ? assets : []) {
       for (const f of files) {
         const data = { size: BigInt(f.size), sha256: f.sha256, content: new Uint8Array(f.content) };

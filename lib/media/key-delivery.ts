@@ -135,11 +135,11 @@ function readFacts(mediaServiceId: string, kid: string): Promise<DeliveryFacts[]
     SELECT a."encryptionType", a."keyStatus", a."keyStatusReason", a."keyStatusMessage", a."keyIdentifier", a."clientId", a."encryptionIdentity", a."userAssignedIdentities",
            k.wrapped, k."wrappedBy", s."ownerId", s.sealed, l."startTime", l."endTime", p.id AS "policyId", p.options,
            (SELECT json_agg(json_build_object('name', t.name, 'sealed', encode(t.sealed, 'base64')))
-              FROM "AccountSecret" t WHERE t."ownerId" = p.id AND t.kind = 'tokenKey') AS "tokenKeys"
+              FROM "AccountSecret" t WHERE t."accountId" = a.id AND t."ownerId" = p.id AND t.kind = 'tokenKey') AS "tokenKeys"
     FROM "MediaAccount" a
     LEFT JOIN "AccountKey" k ON k."accountId" = a.id
     LEFT JOIN "AccountSecret" s ON s."accountId" = a.id AND s.kind = 'contentKey' AND s.name = ${kid}
-    LEFT JOIN "StreamingLocator" l ON l.id = s."ownerId"
+    LEFT JOIN "StreamingLocator" l ON l."accountId" = a.id AND l.id = s."ownerId"
     LEFT JOIN "ContentKeyPolicy" p ON p."accountId" = a.id AND p.name = l."defaultContentKeyPolicyName"
     WHERE a.id = ${mediaServiceId}::uuid`;
 }

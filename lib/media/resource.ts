@@ -1,4 +1,5 @@
 import "server-only";
+import { nameKey } from "@/lib/accounts/names";
 import { accountResourceId } from "@/lib/accounts/service";
 import type { AccountRef } from "@/lib/accounts/store";
 import type { Principal } from "@/lib/auth/principal";
@@ -22,5 +23,5 @@ export function resourceJson(ref: AccountRef, typePath: string, name: string, pr
   };
 }
 
-/** A unique-constraint violation from Prisma (two writers created the same name or key id). */
-export const isUniqueViolation = (err: unknown) => (err as { code?: string }).code === "P2002";
+/** A media resource (asset, content key policy, streaming locator, transform) by name in its account: case-insensitive, exact. */
+export const byName = (accountId: string, name: string) => ({ accountId_nameKey: { accountId, nameKey: nameKey(name) } });
