@@ -136,3 +136,15 @@ export async function recentTransitions({ subscriptionIds, take }: { subscriptio
     select: { id: true, at: true, fromState: true, toState: true, reason: true, detail: true, account: { select: { name: true, subscriptionId: true, resourceGroup: true } } },
   });
 }
+
+/**
+ * The accounts, of the given subscriptions (which the caller has checked it may read), whose
+ * account key a version of this key wraps now: `keyId` is the versionless key id.
+ */
+export async function accountsWrappedByKey({ keyId, subscriptionIds }: { keyId: string; subscriptionIds: string[] }) {
+  return db().accountKey.findMany({
+    where: { wrappedBy: { startsWith: `${keyId}/`, mode: "insensitive" }, account: { subscriptionId: { in: subscriptionIds.map((s) => s.toLowerCase()) } } },
+    select: { wrappedBy: true, account: { select: { id: true, subscriptionId: true, resourceGroup: true, name: true, keyIdentifier: true } } },
+    orderBy: { account: { name: "asc" } },
+  });
+}
