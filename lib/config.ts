@@ -103,6 +103,9 @@ const AzureEnv = z.object({
 
 const Env = z.discriminatedUnion("APP_PROFILE", [LocalEnv, AzureEnv]);
 
+/** The variables each profile reads: .env.example and docs/deploy-azure.md name the same (lib/config-docs.test.ts). */
+export const profileVariables = { local: Object.keys(LocalEnv.shape), azure: Object.keys(AzureEnv.shape) };
+
 export type AppConfig = ReturnType<typeof toConfig>;
 
 export class ConfigError extends Error {
