@@ -1,5 +1,7 @@
 import "server-only";
 import pg from "pg";
+import { httpsRequest } from "@/lib/azure/https-request";
+import { azureAgent } from "@/lib/azure/transport";
 import { ConfigError, type AppConfig } from "@/lib/config";
 import { DomainError } from "@/lib/errors";
 import { parseKeyIdentifier } from "@/lib/keyvault/key-id";
@@ -12,25 +14,24 @@ import { parseKeyIdentifier } from "@/lib/keyvault/key-id";
  */
 const PROBE_TIMEOUT_MS = 4000;
 
-/** The Key Vault data-plane version these probes speak. */
-const KEYVAULT_API_VERSION = "7.4";
+/** The Key Vault data-plane version these probes speak (GA, and in every cloud). */
+const KEYVAULT_API_VERSION = "7.5";
 
 interface Reply {
   status: number;
-  headers: Headers;
   body: Record<string, unknown> | undefined;
 }
 
-async function call(url: string, init: RequestInit = {}): Promise<Reply> {
-  const res = await fetch(url, { ...init, redirect: "manual", signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
-  const text = await res.text();
+/** A probe through the transport every Azure client of the app uses (locally: the emulator's CA and *.localhost). */
+async function call(url: string, options: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Reply> {
+  const res = await httpsRequest(url, { ...options, agent: azureAgent(), timeoutMs: PROBE_TIMEOUT_MS });
   let body: Record<string, unknown> | undefined;
   try {
-    body = JSON.parse(text) as Record<string, unknown>;
+    body = JSON.parse(res.text) as Record<string, unknown>;
   } catch {
     body = undefined;
   }
-  return { status: res.status, headers: res.headers, body };
+  return { status: res.status, body };
 }
 
 const networkReasons: Record<string, string> = {
@@ -46,7 +47,7 @@ const networkReasons: Record<string, string> = {
 /** Why a request failed, in words and the system's code; never the request itself (it may carry a secret). */
 function why(err: unknown): string {
   const error = err as Error & { code?: string; cause?: unknown };
-  if (error.name === "TimeoutError" || error.name === "AbortError") return `no answer within ${PROBE_TIMEOUT_MS / 1000} s`;
+  if (error.name === "TimeoutError") return `no answer within ${PROBE_TIMEOUT_MS / 1000} s`;
   const cause = (error.cause ?? error) as { code?: string; errors?: { code?: string }[] };
   const code = cause.code ?? cause.errors?.[0]?.code;
   if (!code) return error.name;
@@ -108,7 +109,7 @@ async function checkEntraId(config: AppConfig): Promise<string[]> {
   let token: Reply;
   try {
     const form = new URLSearchParams({ grant_type: "client_credentials", client_id: clientId, client_secret: clientSecret, scope: `${config.endpoints.armEndpoint}/.default` });
-    token = await call(tokenUrl, { method: "POST", body: form });
+    token = await call(tokenUrl, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: form.toString() });
   } catch (err) {
     return [`AZURE_AUTHORITY_HOST (${where(tokenUrl)}): ${why(err)}`];
   }
