@@ -6,7 +6,7 @@ import type { AccountRef } from "@/lib/accounts/store";
 import { audit } from "@/lib/audit";
 import { db } from "@/lib/db/client";
 import { parseOrInvalid } from "@/lib/errors";
-import { mediaAccountFor, notFound } from "./access";
+import { mediaAccountFor, resourceNotFound } from "./access";
 import { byName, resourceJson, type MediaScope } from "./resource";
 import { deleteSecretsOf } from "./secrets";
 
@@ -42,20 +42,20 @@ function assetJson(account: AccountRef, a: AssetRow) {
 const read = (scope: MediaScope, name: string) => mediaAccountFor(scope.principal, { ...scope.ref, path: `assets/${name}` }, { action: "read", armOperation: "assets/read", policy: "media.read" });
 const write = (scope: MediaScope, name: string, verb: "write" | "delete") => mediaAccountFor(scope.principal, { ...scope.ref, path: `assets/${name}` }, { action: "write", armOperation: `assets/${verb}`, policy: "media.write" });
 
-export async function listAssets(scope: MediaScope) {
+export async function listAssetsFor(scope: MediaScope) {
   const account = await read(scope, "");
   const rows = await db().asset.findMany({ where: { accountId: account.id }, select, orderBy: { name: "asc" } });
   return rows.map((a) => assetJson(account, a));
 }
 
-export async function getAsset(scope: MediaScope, name: string) {
+export async function getAssetFor(scope: MediaScope, name: string) {
   const account = await read(scope, name);
   const asset = await db().asset.findUnique({ where: byName(account.id, name), select });
-  if (!asset) throw notFound("asset", name);
+  if (!asset) throw resourceNotFound("asset", name);
   return assetJson(account, asset);
 }
 
-export async function putAsset(scope: MediaScope, name: string, body: unknown) {
+export async function putAssetFor(scope: MediaScope, name: string, body: unknown) {
   const account = await write(scope, name, "write");
   const { properties } = parseOrInvalid(AssetBody, body, "body");
   const id = randomUUID();
@@ -71,7 +71,7 @@ export async function putAsset(scope: MediaScope, name: string, body: unknown) {
 }
 
 /** Deletes the asset, and its streaming locators with their content keys, as Azure does. */
-export async function deleteAsset(scope: MediaScope, name: string): Promise<boolean> {
+export async function deleteAssetFor(scope: MediaScope, name: string): Promise<boolean> {
   const account = await write(scope, name, "delete");
   return db().$transaction(async (tx) => {
     const asset = await tx.asset.findUnique({ where: byName(account.id, name), select: { id: true, name: true } });

@@ -7,7 +7,7 @@ import { audit } from "@/lib/audit";
 import { accountKey } from "@/lib/keys/hierarchy";
 import { db } from "@/lib/db/client";
 import { DomainError, parseOrInvalid } from "@/lib/errors";
-import { mediaAccountFor, notFound } from "./access";
+import { mediaAccountFor, resourceNotFound } from "./access";
 import { byName, resourceJson, type MediaScope } from "./resource";
 import { deleteSecretsOf, openSecretsOf, replaceSecrets, sealSecrets } from "./secrets";
 
@@ -190,23 +190,23 @@ const access = (scope: MediaScope, name: string, request: Parameters<typeof medi
 
 async function findPolicy(accountId: string, name: string): Promise<PolicyRow> {
   const policy = await db().contentKeyPolicy.findUnique({ where: byName(accountId, name), select });
-  if (!policy) throw notFound("content key policy", name);
+  if (!policy) throw resourceNotFound("content key policy", name);
   return policy;
 }
 
-export async function listContentKeyPolicies(scope: MediaScope) {
+export async function listContentKeyPoliciesFor(scope: MediaScope) {
   const account = await access(scope, "", { action: "read", armOperation: "contentKeyPolicies/read", policy: "media.read" });
   const rows = await db().contentKeyPolicy.findMany({ where: { accountId: account.id }, select, orderBy: { name: "asc" } });
   return rows.map((p) => policyJson(account, p));
 }
 
-export async function getContentKeyPolicy(scope: MediaScope, name: string) {
+export async function getContentKeyPolicyFor(scope: MediaScope, name: string) {
   const account = await access(scope, name, { action: "read", armOperation: "contentKeyPolicies/read", policy: "media.read" });
   return policyJson(account, await findPolicy(account.id, name));
 }
 
 /** getPolicyPropertiesWithSecrets: an action (Contributor or Owner), refused unless the account's key is usable. */
-export async function getPolicyPropertiesWithSecrets(scope: MediaScope, name: string) {
+export async function getPolicyPropertiesWithSecretsFor(scope: MediaScope, name: string) {
   const account = await access(scope, name, { action: "write", armOperation: "contentKeyPolicies/getPolicyPropertiesWithSecrets/action", policy: "secrets.read" });
   const policy = await findPolicy(account.id, name);
   const key = await accountKey(account);
@@ -214,7 +214,7 @@ export async function getPolicyPropertiesWithSecrets(scope: MediaScope, name: st
   return propertiesJson(policy, await openSecretsOf(account.id, key, policy.id, "tokenKey"));
 }
 
-export async function putContentKeyPolicy(scope: MediaScope, name: string, body: unknown) {
+export async function putContentKeyPolicyFor(scope: MediaScope, name: string, body: unknown) {
   const account = await access(scope, name, { action: "write", armOperation: "contentKeyPolicies/write", policy: "secrets.write" });
   const { properties } = parseOrInvalid(PolicyBody, body, "body");
   const { stored, secrets } = toStored(properties.options);
@@ -237,7 +237,7 @@ export async function putContentKeyPolicy(scope: MediaScope, name: string, body:
   });
 }
 
-export async function deleteContentKeyPolicy(scope: MediaScope, name: string): Promise<boolean> {
+export async function deleteContentKeyPolicyFor(scope: MediaScope, name: string): Promise<boolean> {
   const account = await access(scope, name, { action: "write", armOperation: "contentKeyPolicies/delete", policy: "secrets.write" });
   return db().$transaction(async (tx) => {
     const policy = await tx.contentKeyPolicy.findUnique({ where: byName(account.id, name), select: { id: true, name: true } });

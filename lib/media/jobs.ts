@@ -8,7 +8,7 @@ import { accountKey } from "@/lib/keys/hierarchy";
 import { db } from "@/lib/db/client";
 import type { JobState } from "@/lib/db/generated/client";
 import { DomainError, parseOrInvalid } from "@/lib/errors";
-import { mediaAccountFor, notFound } from "./access";
+import { mediaAccountFor, resourceNotFound } from "./access";
 import { InvalidJobInput, inputUrls, redactedInput, type JobInputUrls } from "./job-input";
 import * as store from "./job-store";
 import { resourceJson, type MediaScope } from "./resource";
@@ -87,23 +87,23 @@ async function lookupJob(accountId: string, transformName: string, name: string)
 
 async function findJob(accountId: string, transformName: string, name: string): Promise<JobRow & { id: string }> {
   const job = await lookupJob(accountId, transformName, name);
-  if (!job) throw notFound("job", name);
+  if (!job) throw resourceNotFound("job", name);
   return job;
 }
 
-export async function listJobs(scope: MediaScope) {
+export async function listJobsFor(scope: MediaScope) {
   const account = await readAccess(scope, "");
   const transform = await findTransform(account.id, scope.parent!);
   return (await db().job.findMany({ where: { transformId: transform.id }, select, orderBy: { createdAt: "desc" } })).map((j) => jobJson(account, j));
 }
 
-export async function getJob(scope: MediaScope, name: string) {
+export async function getJobFor(scope: MediaScope, name: string) {
   const account = await readAccess(scope, name);
   return jobJson(account, await findJob(account.id, scope.parent!, name));
 }
 
 /** Creates a job: its input URLs sealed under the account key, then scheduled for a worker. */
-export async function putJob(scope: MediaScope, name: string, body: unknown) {
+export async function putJobFor(scope: MediaScope, name: string, body: unknown) {
   const account = await access(scope, name, { action: "write", armOperation: "transforms/jobs/write", policy: "jobs.create" });
   const { properties: p } = parseOrInvalid(JobBody, body, "body");
   const transform = await findTransform(account.id, scope.parent!);
@@ -156,7 +156,7 @@ export async function putJob(scope: MediaScope, name: string, body: unknown) {
   }
 }
 
-export async function patchJob(scope: MediaScope, name: string, body: unknown) {
+export async function patchJobFor(scope: MediaScope, name: string, body: unknown) {
   const account = await access(scope, name, { action: "write", armOperation: "transforms/jobs/write", policy: "media.write" });
   const { properties } = parseOrInvalid(JobPatch, body, "body");
   const job = await findJob(account.id, scope.parent!, name);
@@ -165,7 +165,7 @@ export async function patchJob(scope: MediaScope, name: string, body: unknown) {
 }
 
 /** cancelJob: a job not yet running is canceled at once; a running one when its worker next reports progress. */
-export async function cancelJob(scope: MediaScope, name: string) {
+export async function cancelJobFor(scope: MediaScope, name: string) {
   const account = await access(scope, name, { action: "write", armOperation: "transforms/jobs/cancelJob/action", policy: "media.write" });
   const job = await findJob(account.id, scope.parent!, name);
   await store.cancel(job.id);
@@ -173,7 +173,7 @@ export async function cancelJob(scope: MediaScope, name: string) {
   return null;
 }
 
-export async function deleteJob(scope: MediaScope, name: string): Promise<boolean> {
+export async function deleteJobFor(scope: MediaScope, name: string): Promise<boolean> {
   const account = await access(scope, name, { action: "write", armOperation: "transforms/jobs/delete", policy: "media.write" });
   const job = await lookupJob(account.id, scope.parent!, name);
   if (!job) return false;

@@ -7,7 +7,7 @@ import { audit } from "@/lib/audit";
 import { accountKey } from "@/lib/keys/hierarchy";
 import { db } from "@/lib/db/client";
 import { DomainError, parseOrInvalid } from "@/lib/errors";
-import { mediaAccountFor, notFound } from "./access";
+import { mediaAccountFor, resourceNotFound } from "./access";
 import { byName, resourceJson, type MediaScope } from "./resource";
 import { deleteSecretsOf, insertSecrets, openSecretsOf, sealSecrets } from "./secrets";
 import { streamingPolicies, streamingPolicyNames, type StreamingPolicyName } from "./streaming-policies";
@@ -72,32 +72,32 @@ const access = (scope: MediaScope, name: string, request: Parameters<typeof medi
 
 async function findLocator(accountId: string, name: string): Promise<LocatorRow> {
   const locator = await db().streamingLocator.findUnique({ where: byName(accountId, name), select });
-  if (!locator) throw notFound("streaming locator", name);
+  if (!locator) throw resourceNotFound("streaming locator", name);
   return locator;
 }
 
-export async function listStreamingLocators(scope: MediaScope) {
+export async function listStreamingLocatorsFor(scope: MediaScope) {
   const account = await access(scope, "", { action: "read", armOperation: "streamingLocators/read", policy: "media.read" });
   return (await db().streamingLocator.findMany({ where: { accountId: account.id }, select, orderBy: { name: "asc" } })).map((l) => locatorJson(account, l));
 }
 
-export async function getStreamingLocator(scope: MediaScope, name: string) {
+export async function getStreamingLocatorFor(scope: MediaScope, name: string) {
   const account = await access(scope, name, { action: "read", armOperation: "streamingLocators/read", policy: "media.read" });
   return locatorJson(account, await findLocator(account.id, name));
 }
 
 /** An asset's listStreamingLocators: the locators that publish it, without their keys. */
-export async function listAssetStreamingLocators(scope: MediaScope, assetName: string) {
+export async function listAssetStreamingLocatorsFor(scope: MediaScope, assetName: string) {
   const account = await mediaAccountFor(scope.principal, { ...scope.ref, path: `assets/${assetName}` }, { action: "write", armOperation: "assets/listStreamingLocators/action", policy: "media.read" });
   const asset = await db().asset.findUnique({ where: byName(account.id, assetName), select: { name: true } });
-  if (!asset) throw notFound("asset", assetName);
+  if (!asset) throw resourceNotFound("asset", assetName);
   // Locators store the asset's display name.
   const locators = await db().streamingLocator.findMany({ where: { accountId: account.id, assetName: asset.name }, select, orderBy: { name: "asc" } });
   return { streamingLocators: locators.map((l) => ({ name: l.name, ...summaryOf(l) })) };
 }
 
 /** listContentKeys: the keys with their values, to a Contributor or Owner, while the account's key is usable. */
-export async function listContentKeys(scope: MediaScope, name: string) {
+export async function listContentKeysFor(scope: MediaScope, name: string) {
   const account = await access(scope, name, { action: "write", armOperation: "streamingLocators/listContentKeys/action", policy: "secrets.read" });
   const locator = await findLocator(account.id, name);
   const values = await openSecretsOf(account.id, await accountKey(account), locator.id, "contentKey");
@@ -106,7 +106,7 @@ export async function listContentKeys(scope: MediaScope, name: string) {
 }
 
 /** listPaths: where players find the asset's streams (and downloads) through this locator. */
-export async function listPaths(scope: MediaScope, name: string) {
+export async function listPathsFor(scope: MediaScope, name: string) {
   const account = await access(scope, name, { action: "write", armOperation: "streamingLocators/listPaths/action", policy: "media.read" });
   const locator = await findLocator(account.id, name);
   const policy = streamingPolicies[locator.streamingPolicyName as StreamingPolicyName];
@@ -126,7 +126,7 @@ export async function listPaths(scope: MediaScope, name: string) {
 }
 
 /** Creates a locator: generated or supplied content keys, sealed under the account key. Locators cannot change once created. */
-export async function putStreamingLocator(scope: MediaScope, name: string, body: unknown) {
+export async function putStreamingLocatorFor(scope: MediaScope, name: string, body: unknown) {
   const account = await access(scope, name, { action: "write", armOperation: "streamingLocators/write", policy: "secrets.write" });
   const { properties: p } = parseOrInvalid(LocatorBody, body, "body");
   if (await db().streamingLocator.findUnique({ where: byName(account.id, name), select: { id: true } })) {
@@ -188,7 +188,7 @@ export async function putStreamingLocator(scope: MediaScope, name: string, body:
   }
 }
 
-export async function deleteStreamingLocator(scope: MediaScope, name: string): Promise<boolean> {
+export async function deleteStreamingLocatorFor(scope: MediaScope, name: string): Promise<boolean> {
   const account = await access(scope, name, { action: "write", armOperation: "streamingLocators/delete", policy: "media.write" });
   return db().$transaction(async (tx) => {
     const locator = await tx.streamingLocator.findUnique({ where: byName(account.id, name), select: { id: true } });

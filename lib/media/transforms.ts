@@ -5,7 +5,7 @@ import type { AccountRef } from "@/lib/accounts/store";
 import { audit } from "@/lib/audit";
 import { db } from "@/lib/db/client";
 import { parseOrInvalid } from "@/lib/errors";
-import { mediaAccountFor, notFound } from "./access";
+import { mediaAccountFor, resourceNotFound } from "./access";
 import { byName, resourceJson, type MediaScope } from "./resource";
 import { deleteSecretsOf } from "./secrets";
 
@@ -43,21 +43,21 @@ const readAccess = (scope: MediaScope, name: string) => access(scope, name, { ac
 
 export async function findTransform(accountId: string, name: string): Promise<TransformRow> {
   const transform = await db().transform.findUnique({ where: byName(accountId, name), select });
-  if (!transform) throw notFound("transform", name);
+  if (!transform) throw resourceNotFound("transform", name);
   return transform;
 }
 
-export async function listTransforms(scope: MediaScope) {
+export async function listTransformsFor(scope: MediaScope) {
   const account = await readAccess(scope, "");
   return (await db().transform.findMany({ where: { accountId: account.id }, select, orderBy: { name: "asc" } })).map((t) => transformJson(account, t));
 }
 
-export async function getTransform(scope: MediaScope, name: string) {
+export async function getTransformFor(scope: MediaScope, name: string) {
   const account = await readAccess(scope, name);
   return transformJson(account, await findTransform(account.id, name));
 }
 
-export async function putTransform(scope: MediaScope, name: string, body: unknown) {
+export async function putTransformFor(scope: MediaScope, name: string, body: unknown) {
   const account = await access(scope, name, { action: "write", armOperation: "transforms/write", policy: "media.write" });
   const { properties } = parseOrInvalid(TransformBody, body, "body");
   const fields = { description: properties.description ?? null, outputs: properties.outputs as object[] };
@@ -72,7 +72,7 @@ export async function putTransform(scope: MediaScope, name: string, body: unknow
 }
 
 /** Deletes the transform with its jobs (and their sealed input URLs). */
-export async function deleteTransform(scope: MediaScope, name: string): Promise<boolean> {
+export async function deleteTransformFor(scope: MediaScope, name: string): Promise<boolean> {
   const account = await access(scope, name, { action: "write", armOperation: "transforms/delete", policy: "media.write" });
   return db().$transaction(async (tx) => {
     const transform = await tx.transform.findUnique({ where: byName(account.id, name), select: { id: true, jobs: { select: { id: true } } } });

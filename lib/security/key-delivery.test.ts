@@ -91,10 +91,10 @@ before(async () => {
   accountId = account.id;
   principalId = account.principalId!;
   const primaryVerificationKey = { "@odata.type": "#Microsoft.Media.ContentKeyPolicySymmetricTokenKey", keyValue: tokenKey.toString("base64") };
-  await lib.policies.putContentKeyPolicy(scope, "signed", clearKeyTokenPolicy({ issuer, audience, primaryVerificationKey, requiredClaims: [{ claimType: KID_CLAIM }] }));
-  await lib.assets.putAsset(scope, "movie", { properties: {} });
-  await lib.locators.putStreamingLocator(scope, "stream", { properties: { assetName: "movie", streamingPolicyName: "Predefined_ClearKey", defaultContentKeyPolicyName: "signed" } });
-  const [listed] = (await lib.locators.listContentKeys(scope, "stream")).contentKeys;
+  await lib.policies.putContentKeyPolicyFor(scope, "signed", clearKeyTokenPolicy({ issuer, audience, primaryVerificationKey, requiredClaims: [{ claimType: KID_CLAIM }] }));
+  await lib.assets.putAssetFor(scope, "movie", { properties: {} });
+  await lib.locators.putStreamingLocatorFor(scope, "stream", { properties: { assetName: "movie", streamingPolicyName: "Predefined_ClearKey", defaultContentKeyPolicyName: "signed" } });
+  const [listed] = (await lib.locators.listContentKeysFor(scope, "stream")).contentKeys;
   kid = listed!.id;
   contentKey = Buffer.from(listed!.value!, "base64");
 });
@@ -184,7 +184,7 @@ describe("attacks on key delivery", () => {
       assert.deepEqual(JSON.parse(player.text), JSON.parse(refusedByKeyVault.text), "one refusal, whatever the cause");
       assert.ok(!player.bytes.includes(contentKey));
 
-      await assert.rejects(lib.locators.listContentKeys(scope, "stream"), (err: Error & { code?: string }) => err.code === "CustomerKeyInaccessible" && err.message.includes(`${vault}.vault.localhost`) && err.message.includes(keyName));
+      await assert.rejects(lib.locators.listContentKeysFor(scope, "stream"), (err: Error & { code?: string }) => err.code === "CustomerKeyInaccessible" && err.message.includes(`${vault}.vault.localhost`) && err.message.includes(keyName));
     } finally {
       await env.emu.grantKeys(vault, principalId);
     }

@@ -64,7 +64,7 @@ function forgedForExponentOne(modulusBytes: number, claims: object) {
 
 /** Saves a token-restricted policy whose primary verification key is `key`. */
 const save = (name: string, key: object) =>
-  policies.putContentKeyPolicy(scope, name, clearKeyTokenPolicy({ issuer: "https://issuer.contoso.localhost", audience: "urn:contoso:player", primaryVerificationKey: key }));
+  policies.putContentKeyPolicyFor(scope, name, clearKeyTokenPolicy({ issuer: "https://issuer.contoso.localhost", audience: "urn:contoso:player", primaryVerificationKey: key }));
 
 async function assertRefused(key: object, reason: RegExp) {
   await assert.rejects(save("weak", key), (err: Error & { code?: string; status?: number }) => {
@@ -125,9 +125,9 @@ describe("attacks on token verification keys", () => {
     const options = row.options as { restriction: { keys: { exponent: string }[] } }[];
     options[0]!.restriction.keys[0]!.exponent = "AQ==";
     await env.database.db.contentKeyPolicy.update({ where: { id: row.id }, data: { options } });
-    await assets.putAsset(scope, "movie", { properties: {} });
-    await locators.putStreamingLocator(scope, "legacy", { properties: { assetName: "movie", streamingPolicyName: "Predefined_ClearKey", defaultContentKeyPolicyName: "legacy" } });
-    const [contentKey] = (await locators.listContentKeys(scope, "legacy")).contentKeys;
+    await assets.putAssetFor(scope, "movie", { properties: {} });
+    await locators.putStreamingLocatorFor(scope, "legacy", { properties: { assetName: "movie", streamingPolicyName: "Predefined_ClearKey", defaultContentKeyPolicyName: "legacy" } });
+    const [contentKey] = (await locators.listContentKeysFor(scope, "legacy")).contentKeys;
 
     const forged = forgedForExponentOne(strong.modulus.length, { iss: "https://issuer.contoso.localhost", aud: "urn:contoso:player", exp: Math.floor(Date.now() / 1000) + 300 });
     const exponentOne = await importJWK({ kty: "RSA", n: strong.modulus.toString("base64url"), e: "AQ" }, "RS256");
