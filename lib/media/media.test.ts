@@ -15,6 +15,17 @@ import { importPKCS8, SignJWT } from "jose";
 import { demoUsers, demoVaults } from "@/lib/demo/directory";
 import { contosoAccount, principalOf, startAppEnvironment, type AppEnvironment } from "@/test/support/app-environment";
 import { encodingsOf, findInDatabase } from "@/test/support/database-scan";
+import * as service from "@/lib/accounts/service";
+import * as monitor from "@/lib/monitor/check";
+import * as monitorStore from "@/lib/monitor/store";
+import * as hierarchy from "@/lib/keys/hierarchy";
+import * as policies from "./content-key-policies";
+import * as assets from "./assets";
+import * as locators from "./streaming-locators";
+import * as transforms from "./transforms";
+import * as jobs from "./jobs";
+import * as runner from "./job-runner";
+import * as delivery from "./key-delivery";
 
 process.env.JOB_POLL_INTERVAL_SECONDS = "0.2";
 const owner = principalOf(demoUsers.owner);
@@ -30,20 +41,8 @@ const issuer = "https://issuer.contoso.localhost";
 const audience = "urn:contoso:player";
 const KID_CLAIM = "urn:microsoft:azure:mediaservices:contentkeyidentifier";
 
+const lib = { service, monitor, monitorStore, hierarchy, policies, assets, locators, transforms, jobs, runner, delivery };
 let env: AppEnvironment;
-let lib: {
-  service: typeof import("@/lib/accounts/service");
-  monitor: typeof import("@/lib/monitor/check");
-  monitorStore: typeof import("@/lib/monitor/store");
-  hierarchy: typeof import("@/lib/keys/hierarchy");
-  policies: typeof import("./content-key-policies");
-  assets: typeof import("./assets");
-  locators: typeof import("./streaming-locators");
-  transforms: typeof import("./transforms");
-  jobs: typeof import("./jobs");
-  runner: typeof import("./job-runner");
-  delivery: typeof import("./key-delivery");
-};
 let server: http.Server;
 let inputBase: string;
 let accountId: string;
@@ -68,19 +67,6 @@ const refusedInaccessible = (err: Error & { code?: string }) => err.code === "Cu
 
 before(async () => {
   env = await startAppEnvironment();
-  lib = {
-    service: await import("@/lib/accounts/service"),
-    monitor: await import("@/lib/monitor/check"),
-    monitorStore: await import("@/lib/monitor/store"),
-    hierarchy: await import("@/lib/keys/hierarchy"),
-    policies: await import("./content-key-policies"),
-    assets: await import("./assets"),
-    locators: await import("./streaming-locators"),
-    transforms: await import("./transforms"),
-    jobs: await import("./jobs"),
-    runner: await import("./job-runner"),
-    delivery: await import("./key-delivery"),
-  };
   server = http.createServer((req, res) => {
     const url = new URL(req.url!, "http://x");
     // The input is only served with its SAS: proof the job used the full URL.

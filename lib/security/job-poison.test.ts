@@ -14,6 +14,13 @@ import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { demoUsers } from "@/lib/demo/directory";
 import { contosoAccount, principalOf, startAppEnvironment, type AppEnvironment } from "@/test/support/app-environment";
+import { createAccountFor } from "@/lib/accounts/service";
+import { putAssetFor } from "@/lib/media/assets";
+import * as jobs from "@/lib/media/jobs";
+import * as runner from "@/lib/media/job-runner";
+import * as secrets from "@/lib/media/secrets";
+import { putTransformFor } from "@/lib/media/transforms";
+import * as hierarchy from "@/lib/keys/hierarchy";
 
 process.env.JOB_POLL_INTERVAL_SECONDS = "0.2";
 const owner = principalOf(demoUsers.owner);
@@ -22,13 +29,8 @@ const jobScope = { principal: owner, ref, parent: "copy" };
 /** Azure Media Services' JobErrorCode values. */
 const JOB_ERROR_CODES = ["ServiceError", "ServiceTransientError", "DownloadNotAccessible", "DownloadTransientError", "UploadNotAccessible", "UploadTransientError", "ConfigurationUnsupported", "ContentMalformed", "ContentUnsupported", "IdentityUnsupported"];
 
+const lib = { jobs, runner, secrets, hierarchy };
 let env: AppEnvironment;
-let lib: {
-  jobs: typeof import("@/lib/media/jobs");
-  runner: typeof import("@/lib/media/job-runner");
-  secrets: typeof import("@/lib/media/secrets");
-  hierarchy: typeof import("@/lib/keys/hierarchy");
-};
 let server: http.Server;
 let base: string;
 let accountId: string;
@@ -37,12 +39,6 @@ const downloads = new Map<string, number>();
 
 before(async () => {
   env = await startAppEnvironment();
-  lib = {
-    jobs: await import("@/lib/media/jobs"),
-    runner: await import("@/lib/media/job-runner"),
-    secrets: await import("@/lib/media/secrets"),
-    hierarchy: await import("@/lib/keys/hierarchy"),
-  };
   server = http.createServer((req, res) => {
     const path = new URL(req.url!, "http://x").pathname;
     downloads.set(path, (downloads.get(path) ?? 0) + 1);
@@ -52,9 +48,6 @@ before(async () => {
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/container`;
-  const { createAccountFor } = await import("@/lib/accounts/service");
-  const { putAssetFor } = await import("@/lib/media/assets");
-  const { putTransformFor } = await import("@/lib/media/transforms");
   accountId = (await createAccountFor(owner, { ...ref, location: "westus2", identityType: "None" })).id;
   await putAssetFor({ principal: owner, ref }, "out", { properties: {} });
   await putTransformFor({ principal: owner, ref }, "copy", { properties: { outputs: [{ preset: { "@odata.type": "#Microsoft.Media.BuiltInStandardEncoderPreset", presetName: "AdaptiveStreaming" } }] } });

@@ -10,13 +10,12 @@ import { after, before, describe, it } from "node:test";
 import { demoResourceGroup, demoSubscriptions, demoUsers } from "@/lib/demo/directory";
 import type { MediaScope } from "@/lib/media/resource";
 import { contosoAccount, principalOf, startAppEnvironment, type AppEnvironment } from "@/test/support/app-environment";
-import { importMediaLib, jobBody, tokenPolicyBody, transformBody, type MediaLib } from "@/test/support/media-fixtures";
+import { jobBody, mediaLib as lib, tokenPolicyBody, transformBody } from "@/test/support/media-fixtures";
 
 const owner = principalOf(demoUsers.owner);
 const subscriptionId = demoSubscriptions.contosoMedia.id;
 
 let env: AppEnvironment;
-let lib: MediaLib;
 let scope: MediaScope;
 /** The account's ARM id in its display case. */
 const accountId = `/subscriptions/${subscriptionId}/resourceGroups/${demoResourceGroup}/providers/Microsoft.Media/mediaservices/names`;
@@ -37,7 +36,6 @@ async function putConcurrently(names: [string, string], put: (name: string) => P
 
 before(async () => {
   env = await startAppEnvironment();
-  lib = await importMediaLib();
   await lib.service.createAccountFor(owner, newAccount(demoResourceGroup, "names"));
   scope = { principal: owner, ref: contosoAccount("names") };
 });

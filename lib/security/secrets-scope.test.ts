@@ -13,10 +13,9 @@ import type { AccountRef } from "@/lib/accounts/store";
 import { demoResourceGroup, demoSubscriptions, demoUsers } from "@/lib/demo/directory";
 import type { MediaScope } from "@/lib/media/resource";
 import { contosoAccount, principalOf, startAppEnvironment, type AppEnvironment } from "@/test/support/app-environment";
-import { contentKeyIdClaim, importMediaLib, jobBody, tokenAudience, tokenIssuer, tokenPolicyBody, transformBody, type MediaLib } from "@/test/support/media-fixtures";
+import { contentKeyIdClaim, jobBody, mediaLib as lib, tokenAudience, tokenIssuer, tokenPolicyBody, transformBody } from "@/test/support/media-fixtures";
 
 let env: AppEnvironment;
-let lib: MediaLib;
 
 /** One account with a token-restricted policy, an asset and what it needs to create locators. */
 interface Tenant {
@@ -68,7 +67,6 @@ const isConflict = (err: Error & { code?: string }) => err.code === "Conflict";
 
 before(async () => {
   env = await startAppEnvironment();
-  lib = await importMediaLib();
   const owner = principalOf(demoUsers.owner);
   victim = await tenant(owner, contosoAccount("victim"));
   sameSubscription = await tenant(owner, contosoAccount("neighbour"));

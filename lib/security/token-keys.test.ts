@@ -10,7 +10,12 @@ import { after, before, describe, it } from "node:test";
 import "reflect-metadata"; // @peculiar/x509 needs it loaded first
 import * as x509 from "@peculiar/x509";
 import { importJWK, jwtVerify } from "jose";
+import { createAccountFor } from "@/lib/accounts/service";
 import { demoUsers } from "@/lib/demo/directory";
+import * as assets from "@/lib/media/assets";
+import * as policies from "@/lib/media/content-key-policies";
+import * as delivery from "@/lib/media/key-delivery";
+import * as locators from "@/lib/media/streaming-locators";
 import { clearKeyTokenPolicy } from "@/test/support/content-key-policy";
 import { contosoAccount, principalOf, startAppEnvironment, type AppEnvironment } from "@/test/support/app-environment";
 
@@ -19,13 +24,10 @@ const ref = contosoAccount("tokenkeyattacks");
 const scope = { principal: owner, ref };
 
 let env: AppEnvironment;
-let policies: typeof import("@/lib/media/content-key-policies");
 let mediaServiceId: string;
 
 before(async () => {
   env = await startAppEnvironment();
-  policies = await import("@/lib/media/content-key-policies");
-  const { createAccountFor } = await import("@/lib/accounts/service");
   mediaServiceId = (await createAccountFor(owner, { ...ref, location: "westus2", identityType: "SystemAssigned" })).id;
   x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 });
@@ -118,7 +120,6 @@ describe("attacks on token verification keys", () => {
   });
 
   it("a token forged with no private key for an e = 1 key that was saved before this check gets no content key", async () => {
-    const { assets, locators, delivery } = { assets: await import("@/lib/media/assets"), locators: await import("@/lib/media/streaming-locators"), delivery: await import("@/lib/media/key-delivery") };
     // A policy as it was stored before weak keys were refused: saved with a sound key, its exponent then set to 1.
     await save("legacy", rsaTokenKey(strong.modulus, strong.exponent));
     const row = await env.database.db.contentKeyPolicy.findFirstOrThrow({ where: { name: "legacy" } });
