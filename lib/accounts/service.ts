@@ -14,7 +14,7 @@ import { findAccount, insertAccount, listAccounts, removeAccount, setSystemIdent
 export const accountResourceId = (ref: AccountRef) =>
   `/subscriptions/${ref.subscriptionId}/resourceGroups/${ref.resourceGroup}/providers/Microsoft.Media/mediaservices/${ref.name}`;
 
-const notFound = (ref: AccountRef) =>
+const accountNotFound = (ref: AccountRef) =>
   new DomainError("ResourceNotFound", `The Resource 'Microsoft.Media/mediaservices/${ref.name}' under resource group '${ref.resourceGroup}' was not found.`);
 
 /** Accounts the principal may read: of one subscription (authorized), or of all its subscriptions. */
@@ -37,7 +37,7 @@ export const getAccountFor = (principal: Principal, ref: AccountRef): Promise<Ac
 export async function accountFor(principal: Principal, ref: AccountRef, request: { action: Action; operation: string; target: string; policy: Operation }): Promise<AccountRecord> {
   await authorize(principal, { subscriptionId: ref.subscriptionId, action: request.action, operation: request.operation, target: request.target });
   const account = await findAccount(ref);
-  if (!account) throw notFound(ref);
+  if (!account) throw accountNotFound(ref);
   assertAllowed(account, request.policy);
   return account;
 }
@@ -82,7 +82,7 @@ export async function putAccountFor(principal: Principal, input: NewAccountInput
 export async function updateAccountFor(principal: Principal, ref: AccountRef): Promise<AccountRecord> {
   await authorizeWrite(principal, ref);
   const account = await findAccount(ref);
-  if (!account) throw notFound(ref);
+  if (!account) throw accountNotFound(ref);
   return account;
 }
 
@@ -91,7 +91,7 @@ export async function updateAccountFor(principal: Principal, ref: AccountRef): P
 export async function addSystemIdentityFor(principal: Principal, ref: AccountRef): Promise<AccountRecord> {
   await authorizeWrite(principal, ref);
   const account = await findAccount(ref);
-  if (!account) throw notFound(ref);
+  if (!account) throw accountNotFound(ref);
   const identity = await issueSystemAssignedIdentity(accountResourceId(account));
   return db().$transaction(async (tx) => {
     const updated = await setSystemIdentity(account.id, identity, account.identityType === "UserAssigned", tx);
@@ -104,7 +104,7 @@ export async function addSystemIdentityFor(principal: Principal, ref: AccountRef
 export async function setUserAssignedIdentitiesFor(principal: Principal, ref: AccountRef, identities: Record<string, { principalId: string; clientId: string }>): Promise<AccountRecord> {
   await authorizeWrite(principal, ref);
   const account = await findAccount(ref);
-  if (!account) throw notFound(ref);
+  if (!account) throw accountNotFound(ref);
   const inUse = account.encryptionIdentity && !Object.keys(identities).some((id) => id.toLowerCase() === account.encryptionIdentity!.toLowerCase());
   if (inUse) throw new DomainError("InvalidRequestContent", `The identity ${account.encryptionIdentity} reads the account's customer key: switch the key's identity before removing it.`, "identity.userAssignedIdentities");
   const type = account.identityType === "SystemAssigned" || account.identityType === "SystemAssignedUserAssigned" ? "SystemAssignedUserAssigned" : "UserAssigned";

@@ -1,15 +1,16 @@
 import "server-only";
 import { createPublicKey, randomUUID, X509Certificate, type KeyObject } from "node:crypto";
 import { z } from "zod";
-import { nameKey, putOnce } from "@/lib/accounts/names";
+import { putOnce } from "@/lib/accounts/names";
 import type { AccountRef } from "@/lib/accounts/store";
 import { audit } from "@/lib/audit";
 import { accountKey } from "@/lib/keys/hierarchy";
 import { db } from "@/lib/db/client";
 import { DomainError, parseOrInvalid } from "@/lib/errors";
-import { mediaAccountFor, notFound } from "./access";
-import { byName, resourceJson, type MediaScope } from "./resource";
-import { deleteSecretsOf, openSecretsOf, replaceSecrets, sealSecrets } from "./secrets";
+import { mediaAccountFor, resourceNotFound } from "./access";
+import { resourceJson, type MediaScope } from "./resource";
+import { openSecretsOf, sealSecrets } from "./secrets";
+import * as store from "./store";
 
 const odata = {
   symmetric: "#Microsoft.Media.ContentKeyPolicySymmetricTokenKey",
@@ -171,10 +172,7 @@ function optionsJson(options: StoredOption[], secrets?: Map<string, Buffer>) {
   });
 }
 
-type PolicyRow = { id: string; name: string; description: string | null; options: unknown; createdAt: Date; updatedAt: Date };
-const select = { id: true, name: true, description: true, options: true, createdAt: true, updatedAt: true };
-
-function propertiesJson(p: PolicyRow, secrets?: Map<string, Buffer>) {
+function propertiesJson(p: store.PolicyRow, secrets?: Map<string, Buffer>) {
   return {
     policyId: p.id,
     created: p.createdAt.toISOString(),
@@ -184,29 +182,29 @@ function propertiesJson(p: PolicyRow, secrets?: Map<string, Buffer>) {
   };
 }
 
-const policyJson = (account: AccountRef, p: PolicyRow) => resourceJson(account, "contentKeyPolicies", p.name, propertiesJson(p), p);
+const policyJson = (account: AccountRef, p: store.PolicyRow) => resourceJson(account, "contentKeyPolicies", p.name, propertiesJson(p), p);
 
 const access = (scope: MediaScope, name: string, request: Parameters<typeof mediaAccountFor>[2]) => mediaAccountFor(scope.principal, { ...scope.ref, path: `contentKeyPolicies/${name}` }, request);
 
-async function findPolicy(accountId: string, name: string): Promise<PolicyRow> {
-  const policy = await db().contentKeyPolicy.findUnique({ where: byName(accountId, name), select });
-  if (!policy) throw notFound("content key policy", name);
+async function findPolicy(accountId: string, name: string): Promise<store.PolicyRow> {
+  const policy = await store.findContentKeyPolicy({ accountId, name });
+  if (!policy) throw resourceNotFound("content key policy", name);
   return policy;
 }
 
-export async function listContentKeyPolicies(scope: MediaScope) {
+export async function listContentKeyPoliciesFor(scope: MediaScope) {
   const account = await access(scope, "", { action: "read", armOperation: "contentKeyPolicies/read", policy: "media.read" });
-  const rows = await db().contentKeyPolicy.findMany({ where: { accountId: account.id }, select, orderBy: { name: "asc" } });
+  const rows = await store.listContentKeyPolicies({ accountId: account.id });
   return rows.map((p) => policyJson(account, p));
 }
 
-export async function getContentKeyPolicy(scope: MediaScope, name: string) {
+export async function getContentKeyPolicyFor(scope: MediaScope, name: string) {
   const account = await access(scope, name, { action: "read", armOperation: "contentKeyPolicies/read", policy: "media.read" });
   return policyJson(account, await findPolicy(account.id, name));
 }
 
 /** getPolicyPropertiesWithSecrets: an action (Contributor or Owner), refused unless the account's key is usable. */
-export async function getPolicyPropertiesWithSecrets(scope: MediaScope, name: string) {
+export async function getPolicyPropertiesWithSecretsFor(scope: MediaScope, name: string) {
   const account = await access(scope, name, { action: "write", armOperation: "contentKeyPolicies/getPolicyPropertiesWithSecrets/action", policy: "secrets.read" });
   const policy = await findPolicy(account.id, name);
   const key = await accountKey(account);
@@ -214,22 +212,19 @@ export async function getPolicyPropertiesWithSecrets(scope: MediaScope, name: st
   return propertiesJson(policy, await openSecretsOf(account.id, key, policy.id, "tokenKey"));
 }
 
-export async function putContentKeyPolicy(scope: MediaScope, name: string, body: unknown) {
+export async function putContentKeyPolicyFor(scope: MediaScope, name: string, body: unknown) {
   const account = await access(scope, name, { action: "write", armOperation: "contentKeyPolicies/write", policy: "secrets.write" });
   const { properties } = parseOrInvalid(PolicyBody, body, "body");
   const { stored, secrets } = toStored(properties.options);
   const key = await accountKey(account);
   const fields = { description: properties.description ?? null, options: stored as object[] };
   return putOnce(async () => {
-    const existing = await db().contentKeyPolicy.findUnique({ where: byName(account.id, name), select: { id: true } });
+    const existing = await store.contentKeyPolicyIdOf({ accountId: account.id, name });
     // The token keys are sealed to the policy's id: an update keeps the existing one.
-    const id = existing?.id ?? randomUUID();
+    const id = existing ?? randomUUID();
     const sealed = sealSecrets(account.id, key, secrets.map((s) => ({ kind: "tokenKey" as const, ownerId: id, ...s })));
     const policy = await db().$transaction(async (tx) => {
-      const row = existing
-        ? await tx.contentKeyPolicy.update({ where: { id }, data: fields, select })
-        : await tx.contentKeyPolicy.create({ data: { id, accountId: account.id, name, nameKey: nameKey(name), ...fields }, select });
-      await replaceSecrets(tx, account.id, id, sealed);
+      const row = await store.putContentKeyPolicy({ accountId: account.id, name, id, created: !existing, fields, sealed }, tx);
       await audit({ actor: scope.principal.objectId, action: "contentKeyPolicy.write", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { name: row.name, options: stored.length, symmetricKeys: secrets.length } }, tx);
       return row;
     });
@@ -237,16 +232,12 @@ export async function putContentKeyPolicy(scope: MediaScope, name: string, body:
   });
 }
 
-export async function deleteContentKeyPolicy(scope: MediaScope, name: string): Promise<boolean> {
+export async function deleteContentKeyPolicyFor(scope: MediaScope, name: string): Promise<boolean> {
   const account = await access(scope, name, { action: "write", armOperation: "contentKeyPolicies/delete", policy: "secrets.write" });
   return db().$transaction(async (tx) => {
-    const policy = await tx.contentKeyPolicy.findUnique({ where: byName(account.id, name), select: { id: true, name: true } });
-    if (!policy) return false;
-    // Locators store the policy's display name.
-    const users = await tx.streamingLocator.count({ where: { accountId: account.id, defaultContentKeyPolicyName: policy.name } });
-    if (users) throw new DomainError("Conflict", `The content key policy '${name}' is used by ${users} streaming locator(s): delete them first.`);
-    await deleteSecretsOf(tx, account.id, [policy.id]);
-    await tx.contentKeyPolicy.delete({ where: { id: policy.id } });
+    const deleted = await store.deleteContentKeyPolicy({ accountId: account.id, name }, tx);
+    if (!deleted) return false;
+    if (deleted.usedBy) throw new DomainError("Conflict", `The content key policy '${name}' is used by ${deleted.usedBy} streaming locator(s): delete them first.`);
     await audit({ actor: scope.principal.objectId, action: "contentKeyPolicy.delete", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { name } }, tx);
     return true;
   });

@@ -8,6 +8,7 @@ import { createTestDatabase, type TestDatabase } from "@/lib/db/test-database";
 import { seedDemo } from "@/lib/db/seed";
 import type { JobState } from "@/lib/db/generated/client";
 import { demoResourceGroup, demoSubscriptions } from "@/lib/demo/directory";
+import * as store from "./job-store";
 
 const ME = "worker-1";
 const OTHER = "worker-2";
@@ -16,14 +17,12 @@ const past = () => new Date(Date.now() - 60_000);
 const future = () => new Date(Date.now() + 60_000);
 
 let database: TestDatabase;
-let store: typeof import("./job-store");
 let accountId: string;
 let transformId: string;
 
 before(async () => {
   database = await createTestDatabase({ forApp: true });
   await seedDemo(database.db);
-  store = await import("./job-store");
   const account = await database.db.mediaAccount.findFirstOrThrow({ where: { subscriptionId: demoSubscriptions.contosoMedia.id, resourceGroup: demoResourceGroup } });
   accountId = account.id;
   transformId = (await database.db.transform.create({ data: { accountId, name: "copy", nameKey: "copy", outputs: [{}] } })).id;

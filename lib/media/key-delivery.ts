@@ -146,10 +146,10 @@ function readFacts(mediaServiceId: string, kid: string): Promise<DeliveryFacts[]
 
 async function contentKey(mediaServiceId: string, kid: string, token: string): Promise<Buffer> {
   const [facts] = await readFacts(mediaServiceId, kid);
-  const notFound = new DomainError("ContentKeyNotFound", "No such content key.");
-  if (!facts) throw notFound;
+  const contentKeyNotFound = new DomainError("ContentKeyNotFound", "No such content key.");
+  if (!facts) throw contentKeyNotFound;
   if (!decide(facts, "keyDelivery").allowed) throw unavailable();
-  if (!facts.sealed || !facts.ownerId || !facts.policyId || !facts.options) throw notFound;
+  if (!facts.sealed || !facts.ownerId || !facts.policyId || !facts.options) throw contentKeyNotFound;
   const now = Date.now();
   if ((facts.startTime && facts.startTime.getTime() > now) || (facts.endTime && facts.endTime.getTime() < now)) {
     throw new DomainError("StreamingLocatorNotActive", "The streaming locator of this key is outside its start and end time.");

@@ -1,5 +1,4 @@
 import "server-only";
-import { nameKey } from "@/lib/accounts/names";
 import { accountResourceId } from "@/lib/accounts/service";
 import type { AccountRef } from "@/lib/accounts/store";
 import type { Principal } from "@/lib/auth/principal";
@@ -22,6 +21,3 @@ export function resourceJson(ref: AccountRef, typePath: string, name: string, pr
     systemData: { createdAt: times.createdAt.toISOString(), lastModifiedAt: (times.updatedAt ?? times.createdAt).toISOString() },
   };
 }
-
-/** A media resource (asset, content key policy, streaming locator, transform) by name in its account: case-insensitive, exact. */
-export const byName = (accountId: string, name: string) => ({ accountId_nameKey: { accountId, nameKey: nameKey(name) } });

@@ -10,13 +10,12 @@ import { after, before, describe, it } from "node:test";
 import { demoResourceGroup, demoSubscriptions, demoUsers } from "@/lib/demo/directory";
 import type { MediaScope } from "@/lib/media/resource";
 import { contosoAccount, principalOf, startAppEnvironment, type AppEnvironment } from "@/test/support/app-environment";
-import { importMediaLib, jobBody, tokenPolicyBody, transformBody, type MediaLib } from "@/test/support/media-fixtures";
+import { jobBody, mediaLib as lib, tokenPolicyBody, transformBody } from "@/test/support/media-fixtures";
 
 const owner = principalOf(demoUsers.owner);
 const subscriptionId = demoSubscriptions.contosoMedia.id;
 
 let env: AppEnvironment;
-let lib: MediaLib;
 let scope: MediaScope;
 /** The account's ARM id in its display case. */
 const accountId = `/subscriptions/${subscriptionId}/resourceGroups/${demoResourceGroup}/providers/Microsoft.Media/mediaservices/names`;
@@ -37,7 +36,6 @@ async function putConcurrently(names: [string, string], put: (name: string) => P
 
 before(async () => {
   env = await startAppEnvironment();
-  lib = await importMediaLib();
   await lib.service.createAccountFor(owner, newAccount(demoResourceGroup, "names"));
   scope = { principal: owner, ref: contosoAccount("names") };
 });
@@ -68,48 +66,48 @@ describe("attack: names that differ only in case, or that read as a pattern", ()
   });
 
   it("concurrent differently-cased PUTs of an asset, a content key policy and a transform make one resource each (one 201, one 200), found in any case under the first create's name", async () => {
-    const asset = await putConcurrently(["Movie", "MOVIE"], (name) => lib.assets.putAsset(scope, name, {}));
-    assert.equal((await lib.assets.getAsset(scope, "movie")).name, asset);
-    assert.equal((await lib.assets.listAssets(scope)).length, 1);
+    const asset = await putConcurrently(["Movie", "MOVIE"], (name) => lib.assets.putAssetFor(scope, name, {}));
+    assert.equal((await lib.assets.getAssetFor(scope, "movie")).name, asset);
+    assert.equal((await lib.assets.listAssetsFor(scope)).length, 1);
 
-    const policy = await putConcurrently(["Signed", "SIGNED"], (name) => lib.policies.putContentKeyPolicy(scope, name, policyBody));
-    assert.equal((await lib.policies.getContentKeyPolicy(scope, "signed")).name, policy);
-    assert.equal((await lib.policies.listContentKeyPolicies(scope)).length, 1);
-    const secrets = (await lib.policies.getPolicyPropertiesWithSecrets(scope, "sIgNeD")) as { options: { restriction: { primaryVerificationKey: { keyValue?: string } } }[] };
+    const policy = await putConcurrently(["Signed", "SIGNED"], (name) => lib.policies.putContentKeyPolicyFor(scope, name, policyBody));
+    assert.equal((await lib.policies.getContentKeyPolicyFor(scope, "signed")).name, policy);
+    assert.equal((await lib.policies.listContentKeyPoliciesFor(scope)).length, 1);
+    const secrets = (await lib.policies.getPolicyPropertiesWithSecretsFor(scope, "sIgNeD")) as { options: { restriction: { primaryVerificationKey: { keyValue?: string } } }[] };
     assert.equal(secrets.options[0]!.restriction.primaryVerificationKey.keyValue, policyBody.properties.options[0]!.restriction.primaryVerificationKey.keyValue, "the surviving policy's token key opens");
 
-    const transform = await putConcurrently(["Copy", "COPY"], (name) => lib.transforms.putTransform(scope, name, transformBody));
-    assert.equal((await lib.transforms.getTransform(scope, "copy")).name, transform);
-    assert.equal((await lib.transforms.listTransforms(scope)).length, 1);
+    const transform = await putConcurrently(["Copy", "COPY"], (name) => lib.transforms.putTransformFor(scope, name, transformBody));
+    assert.equal((await lib.transforms.getTransformFor(scope, "copy")).name, transform);
+    assert.equal((await lib.transforms.listTransformsFor(scope)).length, 1);
 
     const shouting = { principal: owner, ref: { subscriptionId, resourceGroup: demoResourceGroup.toUpperCase(), name: "NAMES" } };
-    assert.equal((await lib.assets.getAsset(shouting, "MOVIE")).id, `${accountId}/assets/${asset}`, "the id shows every name in its display case");
+    assert.equal((await lib.assets.getAssetFor(shouting, "MOVIE")).id, `${accountId}/assets/${asset}`, "the id shows every name in its display case");
   });
 
   it("concurrent differently-cased PUTs of a streaming locator or a job make one (one 201, one 409: they cannot change), found in any case; references by name ignore case too", async () => {
     const body = { properties: { assetName: "mOvIe", streamingPolicyName: "Predefined_ClearKey", defaultContentKeyPolicyName: "signed" } };
-    const locator = await putConcurrently(["Stream", "STREAM"], (name) => lib.locators.putStreamingLocator(scope, name, body));
-    assert.equal((await lib.locators.getStreamingLocator(scope, "stream")).name, locator);
-    assert.equal((await lib.locators.listStreamingLocators(scope)).length, 1);
-    assert.equal((await lib.locators.listContentKeys(scope, "STREAM")).contentKeys.length, 1);
-    assert.deepEqual((await lib.locators.listAssetStreamingLocators(scope, "MOVIE")).streamingLocators.map((l) => l.name), [locator], "the asset, named in another case, lists its locator");
-    await assert.rejects(lib.policies.deleteContentKeyPolicy(scope, "SIGNED"), isCode("Conflict"), "a policy in use, named in any case, is not deleted");
+    const locator = await putConcurrently(["Stream", "STREAM"], (name) => lib.locators.putStreamingLocatorFor(scope, name, body));
+    assert.equal((await lib.locators.getStreamingLocatorFor(scope, "stream")).name, locator);
+    assert.equal((await lib.locators.listStreamingLocatorsFor(scope)).length, 1);
+    assert.equal((await lib.locators.listContentKeysFor(scope, "STREAM")).contentKeys.length, 1);
+    assert.deepEqual((await lib.locators.listAssetStreamingLocatorsFor(scope, "MOVIE")).streamingLocators.map((l) => l.name), [locator], "the asset, named in another case, lists its locator");
+    await assert.rejects(lib.policies.deleteContentKeyPolicyFor(scope, "SIGNED"), isCode("Conflict"), "a policy in use, named in any case, is not deleted");
 
     const jobScope = { ...scope, parent: "COPY" };
-    const job = await putConcurrently(["Job1", "JOB1"], (name) => lib.jobs.putJob(jobScope, name, jobBody("MOVIE")));
-    assert.equal((await lib.jobs.getJob({ ...scope, parent: "copy" }, "job1")).name, job);
-    const transform = (await lib.transforms.listTransforms(scope))[0]!.name;
-    assert.equal((await lib.jobs.getJob({ ...scope, parent: "cOpY" }, "JoB1")).id, `${accountId}/transforms/${transform}/jobs/${job}`);
-    assert.equal((await lib.jobs.listJobs(jobScope)).length, 1);
+    const job = await putConcurrently(["Job1", "JOB1"], (name) => lib.jobs.putJobFor(jobScope, name, jobBody("MOVIE")));
+    assert.equal((await lib.jobs.getJobFor({ ...scope, parent: "copy" }, "job1")).name, job);
+    const transform = (await lib.transforms.listTransformsFor(scope))[0]!.name;
+    assert.equal((await lib.jobs.getJobFor({ ...scope, parent: "cOpY" }, "JoB1")).id, `${accountId}/transforms/${transform}/jobs/${job}`);
+    assert.equal((await lib.jobs.listJobsFor(jobScope)).length, 1);
 
-    assert.equal(await lib.assets.deleteAsset(scope, "MoViE"), true);
-    assert.equal((await lib.locators.listStreamingLocators(scope)).length, 0, "deleting the asset in another case deleted its locators");
+    assert.equal(await lib.assets.deleteAssetFor(scope, "MoViE"), true);
+    assert.equal((await lib.locators.listStreamingLocatorsFor(scope)).length, 0, "deleting the asset in another case deleted its locators");
   });
 
   it("'_' in a media resource name is a character: mov_e finds neither movie nor Movie", async () => {
-    await lib.assets.putAsset(scope, "movie", {});
-    await assert.rejects(lib.assets.getAsset(scope, "mov_e"), isCode("ResourceNotFound"));
-    assert.equal((await lib.assets.putAsset(scope, "mov_e", {})).created, true, "mov_e is another asset");
-    assert.equal((await lib.assets.listAssets(scope)).length, 2);
+    await lib.assets.putAssetFor(scope, "movie", {});
+    await assert.rejects(lib.assets.getAssetFor(scope, "mov_e"), isCode("ResourceNotFound"));
+    assert.equal((await lib.assets.putAssetFor(scope, "mov_e", {})).created, true, "mov_e is another asset");
+    assert.equal((await lib.assets.listAssetsFor(scope)).length, 2);
   });
 });

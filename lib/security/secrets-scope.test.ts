@@ -13,10 +13,9 @@ import type { AccountRef } from "@/lib/accounts/store";
 import { demoResourceGroup, demoSubscriptions, demoUsers } from "@/lib/demo/directory";
 import type { MediaScope } from "@/lib/media/resource";
 import { contosoAccount, principalOf, startAppEnvironment, type AppEnvironment } from "@/test/support/app-environment";
-import { contentKeyIdClaim, importMediaLib, jobBody, tokenAudience, tokenIssuer, tokenPolicyBody, transformBody, type MediaLib } from "@/test/support/media-fixtures";
+import { contentKeyIdClaim, jobBody, mediaLib as lib, tokenAudience, tokenIssuer, tokenPolicyBody, transformBody } from "@/test/support/media-fixtures";
 
 let env: AppEnvironment;
-let lib: MediaLib;
 
 /** One account with a token-restricted policy, an asset and what it needs to create locators. */
 interface Tenant {
@@ -41,8 +40,8 @@ async function tenant(owner: ReturnType<typeof principalOf>, ref: AccountRef): P
   const account = await lib.service.createAccountFor(owner, { ...ref, location: "westus2", identityType: "None" });
   const scope = { principal: owner, ref };
   const tokenKey = randomBytes(32);
-  await lib.policies.putContentKeyPolicy(scope, "signed", tokenPolicyBody(tokenKey));
-  await lib.assets.putAsset(scope, "movie", {});
+  await lib.policies.putContentKeyPolicyFor(scope, "signed", tokenPolicyBody(tokenKey));
+  await lib.assets.putAssetFor(scope, "movie", {});
   return { scope, accountId: account.id, tokenKey };
 }
 
@@ -58,9 +57,9 @@ const secretsOf = async (accountId: string) =>
 /** The victim's secrets are all there and open: its token key, its content key, and key delivery. */
 async function assertVictimIntact(after: string) {
   assert.deepEqual(await secretsOf(victim.accountId), victimSecrets, `${after}: the victim's sealed secrets are all there`);
-  const properties = (await lib.policies.getPolicyPropertiesWithSecrets(victim.scope, "signed")) as { options: { restriction: { primaryVerificationKey: { keyValue?: string } } }[] };
+  const properties = (await lib.policies.getPolicyPropertiesWithSecretsFor(victim.scope, "signed")) as { options: { restriction: { primaryVerificationKey: { keyValue?: string } } }[] };
   assert.equal(properties.options[0]!.restriction.primaryVerificationKey.keyValue, victim.tokenKey.toString("base64"), `${after}: the victim's token key opens`);
-  assert.deepEqual((await lib.locators.listContentKeys(victim.scope, "stream")).contentKeys.map((k) => [k.id, k.value]), [[victimKid, victimKey.toString("base64")]], `${after}: the victim's content key opens`);
+  assert.deepEqual((await lib.locators.listContentKeysFor(victim.scope, "stream")).contentKeys.map((k) => [k.id, k.value]), [[victimKid, victimKey.toString("base64")]], `${after}: the victim's content key opens`);
   assert.deepEqual(await deliver(victim, victimKid), { status: 200, bytes: victimKey }, `${after}: the victim's players still get their key`);
 }
 
@@ -68,16 +67,15 @@ const isConflict = (err: Error & { code?: string }) => err.code === "Conflict";
 
 before(async () => {
   env = await startAppEnvironment();
-  lib = await importMediaLib();
   const owner = principalOf(demoUsers.owner);
   victim = await tenant(owner, contosoAccount("victim"));
   sameSubscription = await tenant(owner, contosoAccount("neighbour"));
   otherSubscription = await tenant(principalOf(demoUsers.outsider), { subscriptionId: demoSubscriptions.fabrikamMedia.id, resourceGroup: demoResourceGroup, name: "stranger" });
 
-  const locator = await lib.locators.putStreamingLocator(victim.scope, "stream", clearKeyLocator({ contentKeys: [{ id: victimKid, value: victimKey.toString("base64") }] }));
-  await lib.transforms.putTransform(victim.scope, "copy", transformBody);
-  await lib.jobs.putJob({ ...victim.scope, parent: "copy" }, "job1", jobBody("movie"));
-  const policy = await lib.policies.getContentKeyPolicy(victim.scope, "signed");
+  const locator = await lib.locators.putStreamingLocatorFor(victim.scope, "stream", clearKeyLocator({ contentKeys: [{ id: victimKid, value: victimKey.toString("base64") }] }));
+  await lib.transforms.putTransformFor(victim.scope, "copy", transformBody);
+  await lib.jobs.putJobFor({ ...victim.scope, parent: "copy" }, "job1", jobBody("movie"));
+  const policy = await lib.policies.getContentKeyPolicyFor(victim.scope, "signed");
   const job = await env.database.db.job.findFirstOrThrow({ where: { accountId: victim.accountId, name: "job1" }, select: { id: true } });
   victimIds = { policyId: (policy.properties as { policyId: string }).policyId, locatorId: (locator.json.properties as { streamingLocatorId: string }).streamingLocatorId, contentKeyId: victimKid, jobId: job.id };
   victimSecrets = await secretsOf(victim.accountId);
@@ -91,10 +89,10 @@ describe("attack: reusing another account's ids to reach its secrets", () => {
     it(`a locator in ${where} created with the victim's policy, locator, content key or job id as its streamingLocatorId, then deleted, leaves the victim's secrets`, async () => {
       const { scope } = attacker();
       for (const [what, id] of Object.entries(victimIds)) {
-        const created = await lib.locators.putStreamingLocator(scope, `reuse-${what}`, clearLocator(id));
+        const created = await lib.locators.putStreamingLocatorFor(scope, `reuse-${what}`, clearLocator(id));
         assert.equal(created.created, true, `${what}: an id of another account is free in this one`);
-        assert.equal((await lib.locators.getStreamingLocator(scope, `reuse-${what}`)).properties.streamingLocatorId, id);
-        assert.equal(await lib.locators.deleteStreamingLocator(scope, `reuse-${what}`), true);
+        assert.equal((await lib.locators.getStreamingLocatorFor(scope, `reuse-${what}`)).properties.streamingLocatorId, id);
+        assert.equal(await lib.locators.deleteStreamingLocatorFor(scope, `reuse-${what}`), true);
         await assertVictimIntact(`deleting a locator in ${where} with the victim's ${what}`);
       }
     });
@@ -102,26 +100,26 @@ describe("attack: reusing another account's ids to reach its secrets", () => {
     it(`a content-key locator in ${where} with the victim's ids as locator id and content key id is independent, and deleting its asset leaves the victim's secrets`, async () => {
       const t = attacker();
       const ownKey = randomBytes(16);
-      await lib.locators.putStreamingLocator(t.scope, "twin", clearKeyLocator({ streamingLocatorId: victimIds.policyId, contentKeys: [{ id: victimKid, value: ownKey.toString("base64") }] }));
-      await lib.locators.putStreamingLocator(t.scope, "twin2", clearKeyLocator({ streamingLocatorId: victimIds.locatorId, contentKeys: [{ id: victimIds.policyId }] }));
-      await lib.locators.putStreamingLocator(t.scope, "twin3", clearKeyLocator({ streamingLocatorId: victimIds.jobId, contentKeys: [{ id: victimIds.locatorId }] }));
+      await lib.locators.putStreamingLocatorFor(t.scope, "twin", clearKeyLocator({ streamingLocatorId: victimIds.policyId, contentKeys: [{ id: victimKid, value: ownKey.toString("base64") }] }));
+      await lib.locators.putStreamingLocatorFor(t.scope, "twin2", clearKeyLocator({ streamingLocatorId: victimIds.locatorId, contentKeys: [{ id: victimIds.policyId }] }));
+      await lib.locators.putStreamingLocatorFor(t.scope, "twin3", clearKeyLocator({ streamingLocatorId: victimIds.jobId, contentKeys: [{ id: victimIds.locatorId }] }));
       assert.deepEqual(await deliver(t, victimKid), { status: 200, bytes: ownKey }, "the attacker's key delivery serves the attacker's key");
       await assertVictimIntact(`locators in ${where} exist`);
-      assert.equal(await lib.locators.deleteStreamingLocator(t.scope, "twin"), true);
+      assert.equal(await lib.locators.deleteStreamingLocatorFor(t.scope, "twin"), true);
       await assertVictimIntact(`deleting a locator in ${where}`);
-      assert.equal(await lib.assets.deleteAsset(t.scope, "movie"), true, "deletes the asset with its locators");
+      assert.equal(await lib.assets.deleteAssetFor(t.scope, "movie"), true, "deletes the asset with its locators");
       await assertVictimIntact(`deleting an asset in ${where} with its locators`);
       assert.equal((await deliver(t, victimKid)).status, 404, "the attacker's copy is gone");
-      await lib.assets.putAsset(t.scope, "movie", {});
+      await lib.assets.putAssetFor(t.scope, "movie", {});
     });
   }
 
   it("inside one account, a taken streamingLocatorId or content key id is a 409 Conflict; the account's own policy or job id as a locator id does not reach their secrets", async () => {
-    await assert.rejects(lib.locators.putStreamingLocator(victim.scope, "same-locator-id", clearLocator(victimIds.locatorId)), isConflict);
-    await assert.rejects(lib.locators.putStreamingLocator(victim.scope, "same-key-id", clearKeyLocator({ contentKeys: [{ id: victimKid }] })), isConflict);
+    await assert.rejects(lib.locators.putStreamingLocatorFor(victim.scope, "same-locator-id", clearLocator(victimIds.locatorId)), isConflict);
+    await assert.rejects(lib.locators.putStreamingLocatorFor(victim.scope, "same-key-id", clearKeyLocator({ contentKeys: [{ id: victimKid }] })), isConflict);
     for (const id of [victimIds.policyId, victimIds.jobId]) {
-      assert.equal((await lib.locators.putStreamingLocator(victim.scope, "own-id", clearLocator(id))).created, true);
-      assert.equal(await lib.locators.deleteStreamingLocator(victim.scope, "own-id"), true);
+      assert.equal((await lib.locators.putStreamingLocatorFor(victim.scope, "own-id", clearLocator(id))).created, true);
+      assert.equal(await lib.locators.deleteStreamingLocatorFor(victim.scope, "own-id"), true);
       await assertVictimIntact("deleting a locator with the account's own policy or job id");
     }
   });

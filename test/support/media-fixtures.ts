@@ -1,19 +1,17 @@
 /**
- * What tests of the media resources share: the lib modules (imported once startAppEnvironment has
- * configured the app), and request bodies for a token-restricted clear key policy and a transform.
+ * What tests of the media resources share: the lib modules (they read the configuration at first
+ * use, so startAppEnvironment configures the app before any call), and request bodies for a
+ * token-restricted clear key policy and a transform.
  */
-export async function importMediaLib() {
-  return {
-    service: await import("@/lib/accounts/service"),
-    policies: await import("@/lib/media/content-key-policies"),
-    assets: await import("@/lib/media/assets"),
-    locators: await import("@/lib/media/streaming-locators"),
-    transforms: await import("@/lib/media/transforms"),
-    jobs: await import("@/lib/media/jobs"),
-    delivery: await import("@/lib/media/key-delivery"),
-  };
-}
-export type MediaLib = Awaited<ReturnType<typeof importMediaLib>>;
+import * as service from "@/lib/accounts/service";
+import * as assets from "@/lib/media/assets";
+import * as policies from "@/lib/media/content-key-policies";
+import * as jobs from "@/lib/media/jobs";
+import * as delivery from "@/lib/media/key-delivery";
+import * as locators from "@/lib/media/streaming-locators";
+import * as transforms from "@/lib/media/transforms";
+
+export const mediaLib = { service, policies, assets, locators, transforms, jobs, delivery };
 
 export const tokenIssuer = "https://issuer.localhost";
 export const tokenAudience = "urn:player";
