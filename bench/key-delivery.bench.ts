@@ -21,10 +21,10 @@ import { createAccountFor } from "@/lib/accounts/service";
 import { open, seal } from "@/lib/crypto/envelope";
 import { demoUsers } from "@/lib/demo/directory";
 import { accountKey } from "@/lib/keys/hierarchy";
-import { putAsset } from "@/lib/media/assets";
-import { putContentKeyPolicy } from "@/lib/media/content-key-policies";
+import { putAssetFor } from "@/lib/media/assets";
+import { putContentKeyPolicyFor } from "@/lib/media/content-key-policies";
 import { deliverContentKey } from "@/lib/media/key-delivery";
-import { listContentKeys, putStreamingLocator } from "@/lib/media/streaming-locators";
+import { listContentKeysFor, putStreamingLocatorFor } from "@/lib/media/streaming-locators";
 import { contosoAccount, principalOf, startAppEnvironment } from "@/test/support/app-environment";
 
 const requests = Number(process.env.REQUESTS ?? 3000);
@@ -76,7 +76,7 @@ async function startNext(): Promise<{ url: string; stop(): void } | null> {
 let next: Awaited<ReturnType<typeof startNext>> = null;
 try {
   const account = await createAccountFor(owner, { ...ref, location: "westus2", identityType: "SystemAssigned" });
-  await putContentKeyPolicy(scope, "signed", {
+  await putContentKeyPolicyFor(scope, "signed", {
     properties: {
       options: [
         {
@@ -93,9 +93,9 @@ try {
       ],
     },
   });
-  await putAsset(scope, "movie", {});
-  await putStreamingLocator(scope, "stream", { properties: { assetName: "movie", streamingPolicyName: "Predefined_ClearKey", defaultContentKeyPolicyName: "signed" } });
-  const { id: kid, value } = (await listContentKeys(scope, "stream")).contentKeys[0]!;
+  await putAssetFor(scope, "movie", {});
+  await putStreamingLocatorFor(scope, "stream", { properties: { assetName: "movie", streamingPolicyName: "Predefined_ClearKey", defaultContentKeyPolicyName: "signed" } });
+  const { id: kid, value } = (await listContentKeysFor(scope, "stream")).contentKeys[0]!;
   const contentKey = Buffer.from(value!, "base64");
   const jwt = await new SignJWT({ [KID_CLAIM]: kid }).setProtectedHeader({ alg: "HS256" }).setIssuer("https://sts.bench").setAudience("urn:bench").setExpirationTime("1h").sign(tokenKey);
   const authorization = `Bearer ${jwt}`;

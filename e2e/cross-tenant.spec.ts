@@ -50,6 +50,8 @@ test("REST API: every method on Contoso's paths is refused to a Fabrikam token",
     ["PUT", `${contosoAccount.replace("contosomedia", "planted")}${v}`],
     // checkKeyNowAction and this action share lib/accounts/encryption.ts#checkKeyNowFor.
     ["POST", `${contosoAccount}/checkCustomerKey${v}`],
+    // This service's own action: which key versions wrap which accounts.
+    ["POST", `${contosoAccount}/listKeyVersionUsage${v}`],
     // The sub-resources that hold secrets, and their secret-revealing actions.
     ["GET", `${contosoAccount}/assets?api-version=2022-08-01`],
     ["PUT", `${contosoAccount}/assets/planted?api-version=2022-08-01`],

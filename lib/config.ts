@@ -93,9 +93,18 @@ const AzureEnv = z.object({
   /** The service's user-assigned managed identity (client id) that reads the system key. */
   SERVICE_IDENTITY_CLIENT_ID: z.uuid(),
   SESSION_SECRET: z.string().min(32, "must be at least 32 characters"),
+  /**
+   * The managed identity endpoint and its header, set by App Service and Container Apps (never by
+   * hand). The Azure SDK reads them itself; the start-up checks name them when they are missing.
+   */
+  IDENTITY_ENDPOINT: z.url().optional(),
+  IDENTITY_HEADER: z.string().min(1).optional(),
 });
 
 const Env = z.discriminatedUnion("APP_PROFILE", [LocalEnv, AzureEnv]);
+
+/** The variables each profile reads: .env.example and docs/deploy-azure.md name the same (lib/config-docs.test.ts). */
+export const profileVariables = { local: Object.keys(LocalEnv.shape), azure: Object.keys(AzureEnv.shape) };
 
 export type AppConfig = ReturnType<typeof toConfig>;
 
@@ -179,6 +188,9 @@ function toConfig(env: z.infer<typeof Env>) {
             keyId: `https://${demoPlatform.systemVault}.vault.localhost:${env.EMULATOR_PORT}/keys/${demoPlatform.systemKey}`,
             identityClientId: demoPlatform.serviceIdentity.clientId as string,
           },
+    /** The platform's managed identity endpoint (azure profile; locally the launcher hands the emulator's to its processes). */
+    managedIdentity:
+      env.APP_PROFILE === "azure" ? { endpoint: env.IDENTITY_ENDPOINT ?? null, header: env.IDENTITY_HEADER ?? null } : null,
     /** Unwrapped account keys stay in memory this long at most (and leave at once when an account stops being usable). */
     accountKeyCacheSeconds: env.ACCOUNT_KEY_CACHE_SECONDS,
     monitorIntervalMs: env.MONITOR_INTERVAL_SECONDS * 1000,

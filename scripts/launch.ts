@@ -21,6 +21,7 @@ import concurrently from "concurrently";
 import { ConfigError, loadConfig, type AppConfig } from "@/lib/config";
 import { createDb } from "@/lib/db/client";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "@/lib/db/embedded-postgres";
+import { assertAzureReachable } from "@/lib/health/startup-checks";
 import { applyMigrations } from "@/lib/db/schema-engine";
 import { seedDemo } from "@/lib/db/seed";
 import { startEmulatorFor } from "@/emulator/for-config";
@@ -78,6 +79,10 @@ async function waitForHealth(url: string, timeoutMs: number, signal: AbortSignal
 
 async function main() {
   const config = loadConfig();
+  if (config.profile === "azure") {
+    await assertAzureReachable(config);
+    log("azure: Entra ID, ARM, the managed identity, the system key and the database answer");
+  }
   if (process.argv.includes("--reset-data")) {
     await rm(config.dataDir, { recursive: true, force: true });
     log(`reset: removed ${config.dataDir}`);

@@ -3,12 +3,25 @@
  * are claimed with leases. `npm start` runs one.
  */
 import "dotenv/config";
-import { loadConfig } from "@/lib/config";
+import { ConfigError, loadConfig, type AppConfig } from "@/lib/config";
 import { disconnectDb } from "@/lib/db/client";
+import { assertAzureReachable } from "@/lib/health/startup-checks";
 import { startJobRunner } from "@/lib/media/job-runner";
 import { startMonitor } from "@/lib/monitor/worker";
 
-const config = loadConfig();
+/** The configuration, once it is valid and (azure profile) every endpoint answers; otherwise every problem, named, and exit 1. */
+async function checkedConfig(): Promise<AppConfig> {
+  try {
+    const config = loadConfig();
+    await assertAzureReachable(config);
+    return config;
+  } catch (err) {
+    console.error(err instanceof ConfigError ? err.message : err);
+    process.exit(1);
+  }
+}
+
+const config = await checkedConfig();
 const monitor = startMonitor({
   loop: true,
   onOutcome: (o) => {

@@ -8,6 +8,8 @@ export class EncryptionPage extends PortalPage {
   readonly currentKeyIdentifier: Locator;
   readonly form: Locator;
   readonly checks: Locator;
+  /** The customer key's versions and the accounts each wraps now. */
+  readonly keyVersions: Locator;
 
   constructor(page: Page, name: string) {
     super(page, `/accounts/${demoSubscriptions.contosoMedia.id}/${demoResourceGroup}/${name}/encryption`);
@@ -15,6 +17,7 @@ export class EncryptionPage extends PortalPage {
     this.currentKeyIdentifier = page.getByTestId("current-key-identifier");
     this.form = page.getByTestId("encryption-form");
     this.checks = this.form.getByTestId("validation-checks");
+    this.keyVersions = page.getByTestId("key-version-usage");
   }
 
   /** Picks the vault; the page reloads with that vault's keys. */
@@ -37,6 +40,16 @@ export class EncryptionPage extends PortalPage {
 
   switchToSystemKey() {
     return this.page.getByRole("button", { name: "Switch back to the system key" }).click();
+  }
+
+  /** The row of one version (its 32 hex digits). */
+  keyVersion(version: string) {
+    return this.keyVersions.locator(`tr[data-version="${version}"]`);
+  }
+
+  /** An account listed on a version's row; `data-pinned` says whether its key id names that version. */
+  accountOnVersion(version: string, account: string) {
+    return this.keyVersion(version).locator(`[data-account="${account}"]`);
   }
 
   check(name: string) {

@@ -7,13 +7,14 @@ import { accessOf, authorize, type Action } from "@/lib/auth/authorize";
 import type { Principal } from "@/lib/auth/principal";
 import { db } from "@/lib/db/client";
 import { DomainError } from "@/lib/errors";
+import { isUniqueViolation, putOnce } from "./names";
 import { assertAllowed, type Operation } from "./policy";
 import { findAccount, insertAccount, listAccounts, removeAccount, setSystemIdentity, setUserAssignedIdentities, type AccountRecord, type AccountRef } from "./store";
 
 export const accountResourceId = (ref: AccountRef) =>
   `/subscriptions/${ref.subscriptionId}/resourceGroups/${ref.resourceGroup}/providers/Microsoft.Media/mediaservices/${ref.name}`;
 
-const notFound = (ref: AccountRef) =>
+const accountNotFound = (ref: AccountRef) =>
   new DomainError("ResourceNotFound", `The Resource 'Microsoft.Media/mediaservices/${ref.name}' under resource group '${ref.resourceGroup}' was not found.`);
 
 /** Accounts the principal may read: of one subscription (authorized), or of all its subscriptions. */
@@ -36,7 +37,7 @@ export const getAccountFor = (principal: Principal, ref: AccountRef): Promise<Ac
 export async function accountFor(principal: Principal, ref: AccountRef, request: { action: Action; operation: string; target: string; policy: Operation }): Promise<AccountRecord> {
   await authorize(principal, { subscriptionId: ref.subscriptionId, action: request.action, operation: request.operation, target: request.target });
   const account = await findAccount(ref);
-  if (!account) throw notFound(ref);
+  if (!account) throw accountNotFound(ref);
   assertAllowed(account, request.policy);
   return account;
 }
@@ -52,8 +53,11 @@ export interface NewAccountInput extends AccountRef {
 
 export async function createAccountFor(principal: Principal, input: NewAccountInput): Promise<AccountRecord> {
   await authorizeWrite(principal, input);
-  if (await findAccount(input)) throw new DomainError("Conflict", `An account named '${input.name}' already exists in resource group '${input.resourceGroup}'.`, "name");
-  return insertAudited(principal, input);
+  const exists = () => new DomainError("Conflict", `An account named '${input.name}' already exists in resource group '${input.resourceGroup}'.`, "name");
+  if (await findAccount(input)) throw exists();
+  return insertAudited(principal, input).catch((err: unknown) => {
+    throw isUniqueViolation(err) ? exists() : err;
+  });
 }
 
 /**
@@ -63,20 +67,22 @@ export async function createAccountFor(principal: Principal, input: NewAccountIn
  */
 export async function putAccountFor(principal: Principal, input: NewAccountInput, encryptionType?: "SystemKey" | "CustomerKey"): Promise<{ account: AccountRecord; created: boolean }> {
   await authorizeWrite(principal, input);
-  const existing = await findAccount(input);
-  if (!existing && encryptionType === "CustomerKey") {
-    throw new DomainError("InvalidRequestContent", "Create the account with the system key first: its managed identity is issued at creation and must be granted access to your key before the account can switch to it.", "properties.encryption.type");
-  }
-  if (!existing) return { account: await insertAudited(principal, input), created: true };
-  if (existing.location !== input.location) throw new DomainError("InvalidRequestContent", `The account is in '${existing.location}'; its location cannot change.`, "location");
-  return { account: existing, created: false };
+  return putOnce(async () => {
+    const existing = await findAccount(input);
+    if (!existing && encryptionType === "CustomerKey") {
+      throw new DomainError("InvalidRequestContent", "Create the account with the system key first: its managed identity is issued at creation and must be granted access to your key before the account can switch to it.", "properties.encryption.type");
+    }
+    if (!existing) return { account: await insertAudited(principal, input), created: true };
+    if (existing.location !== input.location) throw new DomainError("InvalidRequestContent", `The account is in '${existing.location}'; its location cannot change.`, "location");
+    return { account: existing, created: false };
+  });
 }
 
 /** ARM's PATCH: changes what the body names on an existing account. A write. */
 export async function updateAccountFor(principal: Principal, ref: AccountRef): Promise<AccountRecord> {
   await authorizeWrite(principal, ref);
   const account = await findAccount(ref);
-  if (!account) throw notFound(ref);
+  if (!account) throw accountNotFound(ref);
   return account;
 }
 
@@ -85,7 +91,7 @@ export async function updateAccountFor(principal: Principal, ref: AccountRef): P
 export async function addSystemIdentityFor(principal: Principal, ref: AccountRef): Promise<AccountRecord> {
   await authorizeWrite(principal, ref);
   const account = await findAccount(ref);
-  if (!account) throw notFound(ref);
+  if (!account) throw accountNotFound(ref);
   const identity = await issueSystemAssignedIdentity(accountResourceId(account));
   return db().$transaction(async (tx) => {
     const updated = await setSystemIdentity(account.id, identity, account.identityType === "UserAssigned", tx);
@@ -98,7 +104,7 @@ export async function addSystemIdentityFor(principal: Principal, ref: AccountRef
 export async function setUserAssignedIdentitiesFor(principal: Principal, ref: AccountRef, identities: Record<string, { principalId: string; clientId: string }>): Promise<AccountRecord> {
   await authorizeWrite(principal, ref);
   const account = await findAccount(ref);
-  if (!account) throw notFound(ref);
+  if (!account) throw accountNotFound(ref);
   const inUse = account.encryptionIdentity && !Object.keys(identities).some((id) => id.toLowerCase() === account.encryptionIdentity!.toLowerCase());
   if (inUse) throw new DomainError("InvalidRequestContent", `The identity ${account.encryptionIdentity} reads the account's customer key: switch the key's identity before removing it.`, "identity.userAssignedIdentities");
   const type = account.identityType === "SystemAssigned" || account.identityType === "SystemAssignedUserAssigned" ? "SystemAssignedUserAssigned" : "UserAssigned";

@@ -1,6 +1,7 @@
 import "server-only";
 import { db } from "@/lib/db/client";
 import type { Prisma } from "@/lib/db/generated/client";
+import { nameKey } from "./names";
 
 const summary = {
   id: true,
@@ -38,11 +39,9 @@ export interface AccountRef {
   name: string;
 }
 
-// Resource group and account names are case-insensitive in ARM; ids are stored lower-case.
+// Resource group and account names compare case-insensitively and exactly, by their keys; ids are stored lower-case.
 const where = (ref: AccountRef) => ({
-  subscriptionId: ref.subscriptionId.toLowerCase(),
-  resourceGroup: { equals: ref.resourceGroup, mode: "insensitive" as const },
-  name: { equals: ref.name, mode: "insensitive" as const },
+  subscriptionId_resourceGroupKey_nameKey: { subscriptionId: ref.subscriptionId.toLowerCase(), resourceGroupKey: nameKey(ref.resourceGroup), nameKey: nameKey(ref.name) },
 });
 
 /** Accounts of the given subscriptions (which the caller has checked it may read). */
@@ -50,7 +49,7 @@ export async function listAccounts({ subscriptionIds, resourceGroup }: { subscri
   return db().mediaAccount.findMany({
     where: {
       subscriptionId: { in: subscriptionIds.map((s) => s.toLowerCase()) },
-      ...(resourceGroup ? { resourceGroup: { equals: resourceGroup, mode: "insensitive" } } : {}),
+      ...(resourceGroup ? { resourceGroupKey: nameKey(resourceGroup) } : {}),
     },
     select: summary,
     orderBy: [{ name: "asc" }],
@@ -58,7 +57,7 @@ export async function listAccounts({ subscriptionIds, resourceGroup }: { subscri
 }
 
 export async function findAccount(ref: AccountRef): Promise<AccountRecord | null> {
-  return db().mediaAccount.findFirst({ where: where(ref), select: summary });
+  return db().mediaAccount.findUnique({ where: where(ref), select: summary });
 }
 
 export type NewAccount = AccountRef & {
@@ -75,6 +74,8 @@ export async function insertAccount(data: NewAccount, tx?: Prisma.TransactionCli
       subscriptionId: data.subscriptionId.toLowerCase(),
       resourceGroup: data.resourceGroup,
       name: data.name,
+      resourceGroupKey: nameKey(data.resourceGroup),
+      nameKey: nameKey(data.name),
       location: data.location,
       identityType: data.identity ? "SystemAssigned" : "None",
       ...(data.identity ?? {}),
@@ -133,5 +134,17 @@ export async function recentTransitions({ subscriptionIds, take }: { subscriptio
     orderBy: { id: "desc" },
     take,
     select: { id: true, at: true, fromState: true, toState: true, reason: true, detail: true, account: { select: { name: true, subscriptionId: true, resourceGroup: true } } },
+  });
+}
+
+/**
+ * The accounts, of the given subscriptions (which the caller has checked it may read), whose
+ * account key a version of this key wraps now: `keyId` is the versionless key id.
+ */
+export async function accountsWrappedByKey({ keyId, subscriptionIds }: { keyId: string; subscriptionIds: string[] }) {
+  return db().accountKey.findMany({
+    where: { wrappedBy: { startsWith: `${keyId}/`, mode: "insensitive" }, account: { subscriptionId: { in: subscriptionIds.map((s) => s.toLowerCase()) } } },
+    select: { wrappedBy: true, account: { select: { id: true, subscriptionId: true, resourceGroup: true, name: true, keyIdentifier: true } } },
+    orderBy: { account: { name: "asc" } },
   });
 }

@@ -16,6 +16,7 @@ import type { Principal } from "@/lib/auth/principal";
 import { getConfig } from "@/lib/config";
 import { armErrorBody, DomainError, parseOrInvalid } from "@/lib/errors";
 import { accountRefOf, json, readBody } from "./http";
+import { routeKeyVersionUsage } from "./key-version-usage";
 import { mediaResourcePath, routeMediaResource } from "./media-resources";
 
 /** The api-versions of Microsoft.Media/mediaservices this API speaks (those @azure/arm-mediaservices 13.x sends, and older). */
@@ -185,6 +186,8 @@ async function route(request: Request, principal: Principal, path: string, armTo
     const account = await checkKeyNowFor(principal, ref);
     return json(200, mediaServiceJson(account), { ETag: etagOf(account) });
   }
+  const keyVersionUsage = await routeKeyVersionUsage(method, path, principal);
+  if (keyVersionUsage) return keyVersionUsage;
   return json(404, { error: { code: "InvalidResourceType", message: `No ${method} operation exists at '${path}'.` } });
 }
 

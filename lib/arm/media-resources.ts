@@ -2,12 +2,12 @@ import "server-only";
 import type { Principal } from "@/lib/auth/principal";
 import { DomainError } from "@/lib/errors";
 import { resourceNamePattern } from "@/lib/media/names";
-import { deleteAsset, getAsset, listAssets, putAsset } from "@/lib/media/assets";
-import { deleteContentKeyPolicy, getContentKeyPolicy, getPolicyPropertiesWithSecrets, listContentKeyPolicies, putContentKeyPolicy } from "@/lib/media/content-key-policies";
-import { cancelJob, deleteJob, getJob, listJobs, patchJob, putJob } from "@/lib/media/jobs";
+import { deleteAssetFor, getAssetFor, listAssetsFor, putAssetFor } from "@/lib/media/assets";
+import { deleteContentKeyPolicyFor, getContentKeyPolicyFor, getPolicyPropertiesWithSecretsFor, listContentKeyPoliciesFor, putContentKeyPolicyFor } from "@/lib/media/content-key-policies";
+import { cancelJobFor, deleteJobFor, getJobFor, listJobsFor, patchJobFor, putJobFor } from "@/lib/media/jobs";
 import type { MediaScope } from "@/lib/media/resource";
-import { deleteStreamingLocator, getStreamingLocator, listAssetStreamingLocators, listContentKeys, listPaths, listStreamingLocators, putStreamingLocator } from "@/lib/media/streaming-locators";
-import { deleteTransform, getTransform, listTransforms, putTransform } from "@/lib/media/transforms";
+import { deleteStreamingLocatorFor, getStreamingLocatorFor, listAssetStreamingLocatorsFor, listContentKeysFor, listPathsFor, listStreamingLocatorsFor, putStreamingLocatorFor } from "@/lib/media/streaming-locators";
+import { deleteTransformFor, getTransformFor, listTransformsFor, putTransformFor } from "@/lib/media/transforms";
 import { accountRefOf, json, readBody } from "./http";
 
 /**
@@ -31,26 +31,26 @@ const mediaVersions = ["2021-06-01", "2021-11-01", "2022-08-01", "2023-01-01"];
 const encodingVersions = ["2021-06-01", "2021-11-01", "2022-05-01-preview", "2022-07-01"];
 
 const types: Record<string, ResourceType> = {
-  assets: { apiVersions: mediaVersions, list: listAssets, get: getAsset, put: putAsset, updatable: true, remove: deleteAsset, actions: { liststreaminglocators: listAssetStreamingLocators } },
+  assets: { apiVersions: mediaVersions, list: listAssetsFor, get: getAssetFor, put: putAssetFor, updatable: true, remove: deleteAssetFor, actions: { liststreaminglocators: listAssetStreamingLocatorsFor } },
   contentkeypolicies: {
     apiVersions: mediaVersions,
-    list: listContentKeyPolicies,
-    get: getContentKeyPolicy,
-    put: putContentKeyPolicy,
+    list: listContentKeyPoliciesFor,
+    get: getContentKeyPolicyFor,
+    put: putContentKeyPolicyFor,
     updatable: true,
-    remove: deleteContentKeyPolicy,
-    actions: { getpolicypropertieswithsecrets: getPolicyPropertiesWithSecrets },
+    remove: deleteContentKeyPolicyFor,
+    actions: { getpolicypropertieswithsecrets: getPolicyPropertiesWithSecretsFor },
   },
   streaminglocators: {
     apiVersions: mediaVersions,
-    list: listStreamingLocators,
-    get: getStreamingLocator,
-    put: putStreamingLocator,
-    remove: deleteStreamingLocator,
-    actions: { listcontentkeys: listContentKeys, listpaths: listPaths },
+    list: listStreamingLocatorsFor,
+    get: getStreamingLocatorFor,
+    put: putStreamingLocatorFor,
+    remove: deleteStreamingLocatorFor,
+    actions: { listcontentkeys: listContentKeysFor, listpaths: listPathsFor },
   },
-  transforms: { apiVersions: encodingVersions, list: listTransforms, get: getTransform, put: putTransform, updatable: true, remove: deleteTransform, actions: {} },
-  jobs: { apiVersions: encodingVersions, list: listJobs, get: getJob, put: putJob, patch: patchJob, remove: deleteJob, actions: { canceljob: cancelJob } },
+  transforms: { apiVersions: encodingVersions, list: listTransformsFor, get: getTransformFor, put: putTransformFor, updatable: true, remove: deleteTransformFor, actions: {} },
+  jobs: { apiVersions: encodingVersions, list: listJobsFor, get: getJobFor, put: putJobFor, patch: patchJobFor, remove: deleteJobFor, actions: { canceljob: cancelJobFor } },
 };
 
 const pattern = new RegExp(

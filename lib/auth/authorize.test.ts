@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { createTestDatabase, type TestDatabase } from "@/lib/db/test-database";
 import { DomainError } from "@/lib/errors";
+import * as authz from "./authorize";
 
 let t: TestDatabase;
-let authz: typeof import("./authorize");
 
 const tenantA = "11111111-1111-4111-8111-111111111111";
 const tenantB = "22222222-2222-4222-8222-222222222222";
@@ -16,7 +16,6 @@ const reader = { objectId: "0000000a-0000-4000-8000-000000000002", tenantId: ten
 
 before(async () => {
   t = await createTestDatabase({ forApp: true });
-  authz = await import("./authorize");
   await t.db.subscription.createMany({ data: [{ id: subA, displayName: "A", tenantId: tenantA }, { id: subA2, displayName: "A2", tenantId: tenantA }, { id: subB, displayName: "B", tenantId: tenantB }] });
   await t.db.roleAssignment.createMany({
     data: [

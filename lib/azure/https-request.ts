@@ -2,8 +2,9 @@
  * One HTTPS exchange through a given agent, the body collected as text. The Azure calls this
  * app makes outside the SDKs (JWKS, ARM reads, the identity provider, MSAL's network client,
  * health) need the local profile's agent (the emulator's CA, *.localhost), which Node's fetch
- * cannot take.
+ * cannot take. An http: URL (the platform's managed identity endpoint) goes without the agent.
  */
+import http from "node:http";
 import https from "node:https";
 
 export interface HttpsResponse {
@@ -19,7 +20,9 @@ export function httpsRequest(
 ): Promise<HttpsResponse> {
   const timeoutMs = options.timeoutMs ?? 30_000;
   return new Promise((resolve, reject) => {
-    const req = https.request(url, { method: options.method ?? "GET", agent: options.agent, headers: options.headers, timeout: timeoutMs }, (res) => {
+    const plain = new URL(url).protocol === "http:";
+    const request = plain ? http.request : https.request;
+    const req = request(url, { method: options.method ?? "GET", agent: plain ? undefined : options.agent, headers: options.headers, timeout: timeoutMs }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (chunk: Buffer) => chunks.push(chunk));
       res.on("error", reject);

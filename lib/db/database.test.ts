@@ -25,7 +25,7 @@ describe(`database on ${process.env.TEST_DATABASE ? "a PostgreSQL server" : "PGl
       data: { id: "9f0e1d2c-3b4a-4958-8776-a5b4c3d2e1f0", displayName: "Round trip", tenantId: demoUsers.owner.tenant },
     });
     const account = await t.db.mediaAccount.create({
-      data: { subscriptionId: sub.id, resourceGroup: "rg", name: "roundtrip", location: "westus2" },
+      data: { subscriptionId: sub.id, resourceGroup: "rg", name: "roundtrip", resourceGroupKey: "rg", nameKey: "roundtrip", location: "westus2" },
     });
     const read = await t.db.mediaAccount.findUniqueOrThrow({ where: { id: account.id }, include: { subscription: true } });
     assert.equal(read.subscription.displayName, "Round trip");
@@ -41,7 +41,7 @@ describe(`database on ${process.env.TEST_DATABASE ? "a PostgreSQL server" : "PGl
     assert.equal(await t.db.auditEvent.count({ where: { accountId: account.id } }), 0);
 
     await assert.rejects(
-      t.db.mediaAccount.create({ data: { subscriptionId: sub.id, resourceGroup: "rg", name: "roundtrip", location: "eastus" } }),
+      t.db.mediaAccount.create({ data: { subscriptionId: sub.id, resourceGroup: "RG", name: "RoundTrip", resourceGroupKey: "rg", nameKey: "roundtrip", location: "eastus" } }),
       (err: { code?: string }) => err.code === "P2002",
       "name is unique within a resource group",
     );

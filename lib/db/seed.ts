@@ -1,6 +1,7 @@
 /**
  * Demo data for `npm start`: idempotent, so every start may run it and keeps what users changed.
  */
+import { nameKey } from "@/lib/accounts/names";
 import type { Db } from "./client";
 import { demoAutomationApp, demoRegion, demoResourceGroup, demoSubscriptions, demoUsers } from "@/lib/demo/directory";
 
@@ -28,9 +29,10 @@ export async function seedDemo(db: Db): Promise<void> {
       { subscriptionId: fabrikamMedia.id, name: "fabrikammedia" },
     ];
     for (const account of accounts) {
+      const keys = { resourceGroupKey: nameKey(demoResourceGroup), nameKey: nameKey(account.name) };
       await tx.mediaAccount.upsert({
-        where: { subscriptionId_resourceGroup_name: { ...account, resourceGroup: demoResourceGroup } },
-        create: { ...account, resourceGroup: demoResourceGroup, location: demoRegion },
+        where: { subscriptionId_resourceGroupKey_nameKey: { subscriptionId: account.subscriptionId, ...keys } },
+        create: { ...account, ...keys, resourceGroup: demoResourceGroup, location: demoRegion },
         update: {},
       });
     }

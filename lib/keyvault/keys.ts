@@ -23,6 +23,16 @@ export interface KeyInfo {
   notBefore?: Date;
   expiresOn?: Date;
   recoveryLevel?: string;
+  created?: Date;
+}
+
+/** One version of a key, as Key Vault lists them (without key material). */
+export interface KeyVersionInfo {
+  /** The versioned id. */
+  id: string;
+  version: string;
+  enabled: boolean;
+  created?: Date;
 }
 
 export const WRAP_ALGORITHM = "RSA-OAEP-256";
@@ -61,7 +71,15 @@ export function keyInfoOf(k: KeyVaultKey): KeyInfo {
     notBefore: k.properties.notBefore,
     expiresOn: k.properties.expiresOn,
     recoveryLevel: k.properties.recoveryLevel,
+    created: k.properties.createdOn,
   };
+}
+
+/** A key's versions, newest first: Key Vault's `list` permission on the key, as the client's principal. Errors are the caller's to map. */
+export async function versionsOf(client: KeyClient, keyName: string): Promise<KeyVersionInfo[]> {
+  const versions: KeyVersionInfo[] = [];
+  for await (const v of client.listPropertiesOfKeyVersions(keyName)) versions.push({ id: v.id!, version: v.version!, enabled: v.enabled !== false, created: v.createdOn });
+  return versions.sort((a, b) => (b.created?.getTime() ?? 0) - (a.created?.getTime() ?? 0));
 }
 
 /**

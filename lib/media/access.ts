@@ -17,4 +17,4 @@ export function mediaAccountFor(principal: Principal, ref: MediaRef, request: { 
   return accountFor(principal, ref, { action: request.action, operation: `Microsoft.Media/mediaservices/${request.armOperation}`, target: `${accountResourceId(ref)}/${ref.path}`, policy: request.policy });
 }
 
-export const notFound = (type: string, name: string) => new DomainError("ResourceNotFound", `The ${type} '${name}' was not found.`);
+export const resourceNotFound = (type: string, name: string) => new DomainError("ResourceNotFound", `The ${type} '${name}' was not found.`);

@@ -1,11 +1,14 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
+import { putOnce } from "@/lib/accounts/names";
+import type { AccountRef } from "@/lib/accounts/store";
 import { audit } from "@/lib/audit";
 import { db } from "@/lib/db/client";
 import { parseOrInvalid } from "@/lib/errors";
-import { mediaAccountFor, notFound } from "./access";
+import { mediaAccountFor, resourceNotFound } from "./access";
 import { resourceJson, type MediaScope } from "./resource";
+import * as store from "./store";
 
 const AssetBody = z.object({
   properties: z
@@ -18,11 +21,8 @@ const AssetBody = z.object({
     .default({}),
 });
 
-const select = { id: true, name: true, alternateId: true, description: true, container: true, createdAt: true, updatedAt: true, files: { select: { name: true, size: true, sha256: true }, orderBy: { name: "asc" as const } } };
-type AssetRow = { id: string; name: string; alternateId: string | null; description: string | null; container: string; createdAt: Date; updatedAt: Date; files: { name: string; size: bigint; sha256: string }[] };
-
-function assetJson(scope: MediaScope, a: AssetRow) {
-  return resourceJson(scope.ref, "assets", a.name, {
+function assetJson(account: AccountRef, a: store.AssetRow) {
+  return resourceJson(account, "assets", a.name, {
     assetId: a.id,
     created: a.createdAt.toISOString(),
     lastModified: a.updatedAt.toISOString(),
@@ -39,46 +39,38 @@ function assetJson(scope: MediaScope, a: AssetRow) {
 const read = (scope: MediaScope, name: string) => mediaAccountFor(scope.principal, { ...scope.ref, path: `assets/${name}` }, { action: "read", armOperation: "assets/read", policy: "media.read" });
 const write = (scope: MediaScope, name: string, verb: "write" | "delete") => mediaAccountFor(scope.principal, { ...scope.ref, path: `assets/${name}` }, { action: "write", armOperation: `assets/${verb}`, policy: "media.write" });
 
-export async function listAssets(scope: MediaScope) {
+export async function listAssetsFor(scope: MediaScope) {
   const account = await read(scope, "");
-  const rows = await db().asset.findMany({ where: { accountId: account.id }, select, orderBy: { name: "asc" } });
-  return rows.map((a) => assetJson(scope, a));
+  const rows = await store.listAssets({ accountId: account.id });
+  return rows.map((a) => assetJson(account, a));
 }
 
-export async function getAsset(scope: MediaScope, name: string) {
+export async function getAssetFor(scope: MediaScope, name: string) {
   const account = await read(scope, name);
-  const asset = await db().asset.findUnique({ where: { accountId_name: { accountId: account.id, name } }, select });
-  if (!asset) throw notFound("asset", name);
-  return assetJson(scope, asset);
+  const asset = await store.findAsset({ accountId: account.id, name });
+  if (!asset) throw resourceNotFound("asset", name);
+  return assetJson(account, asset);
 }
 
-export async function putAsset(scope: MediaScope, name: string, body: unknown) {
+export async function putAssetFor(scope: MediaScope, name: string, body: unknown) {
   const account = await write(scope, name, "write");
   const { properties } = parseOrInvalid(AssetBody, body, "body");
   const id = randomUUID();
-  const existing = await db().asset.findUnique({ where: { accountId_name: { accountId: account.id, name } }, select: { id: true } });
   const fields = { alternateId: properties.alternateId ?? null, description: properties.description ?? null, ...(properties.container ? { container: properties.container } : {}) };
-  const asset = await db().asset.upsert({
-    where: { accountId_name: { accountId: account.id, name } },
-    create: { id, accountId: account.id, name, container: `asset-${id}`, ...fields },
-    update: fields,
-    select,
+  return putOnce(async () => {
+    const { row: asset, created } = await store.putAsset({ accountId: account.id, name, id, fields });
+    await audit({ actor: scope.principal.objectId, action: "asset.write", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { name: asset.name } });
+    return { json: assetJson(account, asset), created };
   });
-  await audit({ actor: scope.principal.objectId, action: "asset.write", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { name } });
-  return { json: assetJson(scope, asset), created: !existing };
 }
 
 /** Deletes the asset, and its streaming locators with their content keys, as Azure does. */
-export async function deleteAsset(scope: MediaScope, name: string): Promise<boolean> {
+export async function deleteAssetFor(scope: MediaScope, name: string): Promise<boolean> {
   const account = await write(scope, name, "delete");
   return db().$transaction(async (tx) => {
-    const asset = await tx.asset.findUnique({ where: { accountId_name: { accountId: account.id, name } }, select: { id: true } });
-    if (!asset) return false;
-    const locators = await tx.streamingLocator.findMany({ where: { accountId: account.id, assetName: name }, select: { id: true } });
-    await tx.accountSecret.deleteMany({ where: { ownerId: { in: locators.map((l) => l.id) } } });
-    await tx.streamingLocator.deleteMany({ where: { id: { in: locators.map((l) => l.id) } } });
-    await tx.asset.delete({ where: { id: asset.id } });
-    await audit({ actor: scope.principal.objectId, action: "asset.delete", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { name, streamingLocators: locators.length } }, tx);
+    const deleted = await store.deleteAsset({ accountId: account.id, name }, tx);
+    if (!deleted) return false;
+    await audit({ actor: scope.principal.objectId, action: "asset.delete", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { name, streamingLocators: deleted.streamingLocators } }, tx);
     return true;
   });
 }

@@ -1,13 +1,16 @@
 import "server-only";
 import { createPublicKey, randomUUID, X509Certificate, type KeyObject } from "node:crypto";
 import { z } from "zod";
+import { putOnce } from "@/lib/accounts/names";
+import type { AccountRef } from "@/lib/accounts/store";
 import { audit } from "@/lib/audit";
 import { accountKey } from "@/lib/keys/hierarchy";
 import { db } from "@/lib/db/client";
 import { DomainError, parseOrInvalid } from "@/lib/errors";
-import { mediaAccountFor, notFound } from "./access";
+import { mediaAccountFor, resourceNotFound } from "./access";
 import { resourceJson, type MediaScope } from "./resource";
-import { openSecretsOf, replaceSecrets, sealSecrets } from "./secrets";
+import { openSecretsOf, sealSecrets } from "./secrets";
+import * as store from "./store";
 
 const odata = {
   symmetric: "#Microsoft.Media.ContentKeyPolicySymmetricTokenKey",
@@ -60,13 +63,15 @@ function refuseWeakKey(key: AsymmetricTokenKey, ctx: z.RefinementCtx) {
   if (message) ctx.addIssue({ code: "custom", path: [rsa ? "modulus" : "rawBody"], message });
 }
 
+const RsaTokenKey = z.object({ "@odata.type": z.literal(odata.rsa), exponent: base64Bytes(1, "exponent"), modulus: base64Bytes(1, "modulus") });
+const X509TokenKey = z.object({ "@odata.type": z.literal(odata.x509), rawBody: base64Bytes(1, "rawBody") });
 const TokenKey = z.discriminatedUnion(
   "@odata.type",
   [
     // 128 bits at least: an HMAC key shorter than that is guessable.
     z.object({ "@odata.type": z.literal(odata.symmetric), keyValue: base64Bytes(16, "keyValue") }),
-    z.object({ "@odata.type": z.literal(odata.rsa), exponent: base64Bytes(1, "exponent"), modulus: base64Bytes(1, "modulus") }).superRefine(refuseWeakKey),
-    z.object({ "@odata.type": z.literal(odata.x509), rawBody: base64Bytes(1, "rawBody") }).superRefine(refuseWeakKey),
+    RsaTokenKey.superRefine(refuseWeakKey),
+    X509TokenKey.superRefine(refuseWeakKey),
   ],
   { error: `A verification key is one of ${odata.symmetric}, ${odata.rsa} or ${odata.x509}.` },
 );
@@ -107,15 +112,28 @@ const PolicyBody = z.object({
 });
 
 /** A verification key as stored: symmetric values are secrets, kept apart under their slot name. */
-type StoredKey = { "@odata.type": typeof odata.symmetric; slot: string } | Exclude<TokenKey, { "@odata.type": typeof odata.symmetric }>;
-export interface StoredOption {
-  policyOptionId: string;
-  name?: string;
-  configuration: { "@odata.type": string };
-  restriction:
-    | { "@odata.type": typeof odata.open }
-    | { "@odata.type": typeof odata.token; issuer: string; audience: string; restrictionTokenType: "Jwt"; requiredClaims: { claimType: string; claimValue?: string | null }[]; keys: StoredKey[] };
-}
+const StoredKey = z.discriminatedUnion("@odata.type", [z.object({ "@odata.type": z.literal(odata.symmetric), slot: z.string() }), RsaTokenKey, X509TokenKey]);
+type StoredKey = z.infer<typeof StoredKey>;
+/** The options column: a policy's options without their secrets. */
+export const StoredOptions = z.array(
+  z.object({
+    policyOptionId: z.string(),
+    name: z.string().optional(),
+    configuration: z.object({ "@odata.type": z.string() }),
+    restriction: z.discriminatedUnion("@odata.type", [
+      z.object({ "@odata.type": z.literal(odata.open) }),
+      z.object({
+        "@odata.type": z.literal(odata.token),
+        issuer: z.string(),
+        audience: z.string(),
+        restrictionTokenType: z.literal("Jwt"),
+        requiredClaims: z.array(z.object({ claimType: z.string(), claimValue: z.string().nullish() })),
+        keys: z.array(StoredKey),
+      }),
+    ]),
+  }),
+);
+export type StoredOption = z.infer<typeof StoredOptions>[number];
 
 function toStored(options: z.infer<typeof PolicyBody>["properties"]["options"]) {
   const secrets: { name: string; value: Buffer }[] = [];
@@ -154,42 +172,39 @@ function optionsJson(options: StoredOption[], secrets?: Map<string, Buffer>) {
   });
 }
 
-type PolicyRow = { id: string; name: string; description: string | null; options: unknown; createdAt: Date; updatedAt: Date };
-const select = { id: true, name: true, description: true, options: true, createdAt: true, updatedAt: true };
-
-function propertiesJson(p: PolicyRow, secrets?: Map<string, Buffer>) {
+function propertiesJson(p: store.PolicyRow, secrets?: Map<string, Buffer>) {
   return {
     policyId: p.id,
     created: p.createdAt.toISOString(),
     lastModified: p.updatedAt.toISOString(),
     ...(p.description ? { description: p.description } : {}),
-    options: optionsJson(p.options as StoredOption[], secrets),
+    options: optionsJson(StoredOptions.parse(p.options), secrets),
   };
 }
 
-const policyJson = (scope: MediaScope, p: PolicyRow) => resourceJson(scope.ref, "contentKeyPolicies", p.name, propertiesJson(p), p);
+const policyJson = (account: AccountRef, p: store.PolicyRow) => resourceJson(account, "contentKeyPolicies", p.name, propertiesJson(p), p);
 
 const access = (scope: MediaScope, name: string, request: Parameters<typeof mediaAccountFor>[2]) => mediaAccountFor(scope.principal, { ...scope.ref, path: `contentKeyPolicies/${name}` }, request);
 
-async function findPolicy(accountId: string, name: string): Promise<PolicyRow> {
-  const policy = await db().contentKeyPolicy.findUnique({ where: { accountId_name: { accountId, name } }, select });
-  if (!policy) throw notFound("content key policy", name);
+async function findPolicy(accountId: string, name: string): Promise<store.PolicyRow> {
+  const policy = await store.findContentKeyPolicy({ accountId, name });
+  if (!policy) throw resourceNotFound("content key policy", name);
   return policy;
 }
 
-export async function listContentKeyPolicies(scope: MediaScope) {
+export async function listContentKeyPoliciesFor(scope: MediaScope) {
   const account = await access(scope, "", { action: "read", armOperation: "contentKeyPolicies/read", policy: "media.read" });
-  const rows = await db().contentKeyPolicy.findMany({ where: { accountId: account.id }, select, orderBy: { name: "asc" } });
-  return rows.map((p) => policyJson(scope, p));
+  const rows = await store.listContentKeyPolicies({ accountId: account.id });
+  return rows.map((p) => policyJson(account, p));
 }
 
-export async function getContentKeyPolicy(scope: MediaScope, name: string) {
+export async function getContentKeyPolicyFor(scope: MediaScope, name: string) {
   const account = await access(scope, name, { action: "read", armOperation: "contentKeyPolicies/read", policy: "media.read" });
-  return policyJson(scope, await findPolicy(account.id, name));
+  return policyJson(account, await findPolicy(account.id, name));
 }
 
 /** getPolicyPropertiesWithSecrets: an action (Contributor or Owner), refused unless the account's key is usable. */
-export async function getPolicyPropertiesWithSecrets(scope: MediaScope, name: string) {
+export async function getPolicyPropertiesWithSecretsFor(scope: MediaScope, name: string) {
   const account = await access(scope, name, { action: "write", armOperation: "contentKeyPolicies/getPolicyPropertiesWithSecrets/action", policy: "secrets.read" });
   const policy = await findPolicy(account.id, name);
   const key = await accountKey(account);
@@ -197,33 +212,32 @@ export async function getPolicyPropertiesWithSecrets(scope: MediaScope, name: st
   return propertiesJson(policy, await openSecretsOf(account.id, key, policy.id, "tokenKey"));
 }
 
-export async function putContentKeyPolicy(scope: MediaScope, name: string, body: unknown) {
+export async function putContentKeyPolicyFor(scope: MediaScope, name: string, body: unknown) {
   const account = await access(scope, name, { action: "write", armOperation: "contentKeyPolicies/write", policy: "secrets.write" });
   const { properties } = parseOrInvalid(PolicyBody, body, "body");
   const { stored, secrets } = toStored(properties.options);
   const key = await accountKey(account);
-  const existing = await db().contentKeyPolicy.findUnique({ where: { accountId_name: { accountId: account.id, name } }, select: { id: true } });
-  const id = existing?.id ?? randomUUID();
-  const sealed = sealSecrets(account.id, key, secrets.map((s) => ({ kind: "tokenKey" as const, ownerId: id, ...s })));
-  const policy = await db().$transaction(async (tx) => {
-    const fields = { description: properties.description ?? null, options: stored as object[] };
-    const row = await tx.contentKeyPolicy.upsert({ where: { accountId_name: { accountId: account.id, name } }, create: { id, accountId: account.id, name, ...fields }, update: fields, select });
-    await replaceSecrets(tx, id, sealed);
-    await audit({ actor: scope.principal.objectId, action: "contentKeyPolicy.write", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { name, options: stored.length, symmetricKeys: secrets.length } }, tx);
-    return row;
+  const fields = { description: properties.description ?? null, options: stored as object[] };
+  return putOnce(async () => {
+    const existing = await store.contentKeyPolicyIdOf({ accountId: account.id, name });
+    // The token keys are sealed to the policy's id: an update keeps the existing one.
+    const id = existing ?? randomUUID();
+    const sealed = sealSecrets(account.id, key, secrets.map((s) => ({ kind: "tokenKey" as const, ownerId: id, ...s })));
+    const policy = await db().$transaction(async (tx) => {
+      const row = await store.putContentKeyPolicy({ accountId: account.id, name, id, created: !existing, fields, sealed }, tx);
+      await audit({ actor: scope.principal.objectId, action: "contentKeyPolicy.write", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { name: row.name, options: stored.length, symmetricKeys: secrets.length } }, tx);
+      return row;
+    });
+    return { json: policyJson(account, policy), created: !existing };
   });
-  return { json: policyJson(scope, policy), created: !existing };
 }
 
-export async function deleteContentKeyPolicy(scope: MediaScope, name: string): Promise<boolean> {
+export async function deleteContentKeyPolicyFor(scope: MediaScope, name: string): Promise<boolean> {
   const account = await access(scope, name, { action: "write", armOperation: "contentKeyPolicies/delete", policy: "secrets.write" });
   return db().$transaction(async (tx) => {
-    const policy = await tx.contentKeyPolicy.findUnique({ where: { accountId_name: { accountId: account.id, name } }, select: { id: true } });
-    if (!policy) return false;
-    const users = await tx.streamingLocator.count({ where: { accountId: account.id, defaultContentKeyPolicyName: name } });
-    if (users) throw new DomainError("Conflict", `The content key policy '${name}' is used by ${users} streaming locator(s): delete them first.`);
-    await tx.accountSecret.deleteMany({ where: { ownerId: policy.id } });
-    await tx.contentKeyPolicy.delete({ where: { id: policy.id } });
+    const deleted = await store.deleteContentKeyPolicy({ accountId: account.id, name }, tx);
+    if (!deleted) return false;
+    if (deleted.usedBy) throw new DomainError("Conflict", `The content key policy '${name}' is used by ${deleted.usedBy} streaming locator(s): delete them first.`);
     await audit({ actor: scope.principal.objectId, action: "contentKeyPolicy.delete", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { name } }, tx);
     return true;
   });

@@ -8,8 +8,9 @@ import { accountKey } from "@/lib/keys/hierarchy";
 import { runLoop, workerName } from "@/lib/workers/loop";
 import { downloadInput, inputFileName, inputUrls, InvalidJobInput, JobInputError, type Downloaded, type JobInputUrls } from "./job-input";
 import * as store from "./job-store";
-import { type StoredJobError, type StoredJobOutput } from "./jobs";
+import { StoredJobOutputs, type StoredJobError } from "./jobs";
 import { openSecretsOf } from "./secrets";
+import { writeAssetFiles } from "./store";
 
 export type JobOutcome = { jobId: string; state: "Finished" | "Error" | "Canceled" | "Deferred"; error?: StoredJobError };
 
@@ -33,16 +34,9 @@ type InputFile = Downloaded & { name: string };
 /** Ends a job, with the files of its output assets when Finished, and its audit event, in one transaction. */
 async function endJob(lease: store.Lease, state: "Finished" | "Error", error?: StoredJobError, files: InputFile[] = []): Promise<JobOutcome> {
   await db().$transaction(async (tx) => {
-    const job = await tx.job.findUnique({ where: { id: lease.jobId }, select: { name: true, outputs: true, account: { select: { id: true, subscriptionId: true } } } });
+    const job = await store.endingJob(lease.jobId, tx);
     if (!job) return;
-    const names = (job.outputs as unknown as StoredJobOutput[]).map((o) => o.assetName);
-    const assets = await tx.asset.findMany({ where: { accountId: job.account.id, name: { in: names } }, select: { id: true } });
-    for (const asset of state === "Finished" ? assets : []) {
-      for (const f of files) {
-        const data = { size: BigInt(f.size), sha256: f.sha256, content: new Uint8Array(f.content) };
-        await tx.assetFile.upsert({ where: { assetId_name: { assetId: asset.id, name: f.name } }, create: { assetId: asset.id, name: f.name, ...data }, update: data });
-      }
-    }
+    if (state === "Finished") await writeAssetFiles({ accountId: job.account.id, assetNames: StoredJobOutputs.parse(job.outputs).map((o) => o.assetName), files }, tx);
     await store.finish({ ...lease, state, error }, tx);
     await audit({ actor: "system:jobs", action: "job.run", outcome: state === "Finished" ? "success" : "failure", subscriptionId: job.account.subscriptionId, accountId: job.account.id, detail: { job: job.name, state, ...(error ? { code: error.code } : {}), files: files.length } }, tx);
   });
@@ -56,7 +50,7 @@ async function endJob(lease: store.Lease, state: "Finished" | "Error", error?: S
  */
 export async function runJob({ id: jobId, attempts }: store.Claimed, owner: string, leaseMs: number, shutdown?: AbortSignal): Promise<JobOutcome> {
   const { jobs } = getConfig();
-  const job = await db().job.findUniqueOrThrow({ where: { id: jobId }, select: { state: true, account: true } });
+  const job = await store.claimedJob(jobId);
   const lease = { jobId, owner };
   const canceled = async (): Promise<JobOutcome> => {
     await store.finish({ ...lease, state: "Canceled" });
@@ -64,7 +58,7 @@ export async function runJob({ id: jobId, attempts }: store.Claimed, owner: stri
   };
   if (job.state === "Canceling") return canceled();
   if (attempts > MAX_JOB_ATTEMPTS) return endJob(lease, "Error", outOfAttempts);
-  const isCanceling = async () => (await db().job.findUnique({ where: { id: jobId }, select: { state: true } }))?.state === "Canceling";
+  const isCanceling = async () => (await store.stateOf(jobId)) === "Canceling";
 
   if (!decide(job.account, "jobs.run").allowed) return release(jobId, owner);
   let input: JobInputUrls;

@@ -8,6 +8,7 @@ import { createTestDatabase, type TestDatabase } from "@/lib/db/test-database";
 import { seedDemo } from "@/lib/db/seed";
 import type { JobState } from "@/lib/db/generated/client";
 import { demoResourceGroup, demoSubscriptions } from "@/lib/demo/directory";
+import * as store from "./job-store";
 
 const ME = "worker-1";
 const OTHER = "worker-2";
@@ -16,17 +17,15 @@ const past = () => new Date(Date.now() - 60_000);
 const future = () => new Date(Date.now() + 60_000);
 
 let database: TestDatabase;
-let store: typeof import("./job-store");
 let accountId: string;
 let transformId: string;
 
 before(async () => {
   database = await createTestDatabase({ forApp: true });
   await seedDemo(database.db);
-  store = await import("./job-store");
   const account = await database.db.mediaAccount.findFirstOrThrow({ where: { subscriptionId: demoSubscriptions.contosoMedia.id, resourceGroup: demoResourceGroup } });
   accountId = account.id;
-  transformId = (await database.db.transform.create({ data: { accountId, name: "copy", outputs: [{}] } })).id;
+  transformId = (await database.db.transform.create({ data: { accountId, name: "copy", nameKey: "copy", outputs: [{}] } })).id;
 });
 after(async () => database?.drop());
 
@@ -94,7 +93,7 @@ describe("job state machine", () => {
   for (const [name, given, transition, expected] of table) {
     it(name, async () => {
       await database.db.job.deleteMany({});
-      const job = await database.db.job.create({ data: { accountId, transformId, name: `job${n++}`, input: { files: ["a.mp4"] }, outputs: [], ...given } });
+      const job = await database.db.job.create({ data: { accountId, transformId, name: `job${n}`, nameKey: `job${n++}`, input: { files: ["a.mp4"] }, outputs: [], ...given } });
       await transition(job.id);
       const row = await database.db.job.findUniqueOrThrow({ where: { id: job.id } });
       const actual: Expected = { state: row.state, leaseOwner: row.leaseOwner };
@@ -109,7 +108,7 @@ describe("job state machine", () => {
 
   it("claim: not a job of an account whose customer key is inaccessible", async () => {
     await database.db.job.deleteMany({});
-    await database.db.job.create({ data: { accountId, transformId, name: "waits", input: { files: ["a.mp4"] }, outputs: [] } });
+    await database.db.job.create({ data: { accountId, transformId, name: "waits", nameKey: "waits", input: { files: ["a.mp4"] }, outputs: [] } });
     await database.db.mediaAccount.update({ where: { id: accountId }, data: { encryptionType: "CustomerKey", keyStatus: "Inaccessible" } });
     try {
       await notClaimed();
@@ -121,7 +120,7 @@ describe("job state machine", () => {
 
   it("claim: the highest priority first, then the oldest; a claimed job is not claimed twice", async () => {
     await database.db.job.deleteMany({});
-    const make = (name: string, priority: string, createdAt: Date) => database.db.job.create({ data: { accountId, transformId, name, priority, createdAt, input: { files: ["a.mp4"] }, outputs: [] } });
+    const make = (name: string, priority: string, createdAt: Date) => database.db.job.create({ data: { accountId, transformId, name, nameKey: name, priority, createdAt, input: { files: ["a.mp4"] }, outputs: [] } });
     const older = await make("older", "Normal", new Date(Date.now() - 2000));
     const newer = await make("newer", "Normal", new Date(Date.now() - 1000));
     const high = await make("high", "High", new Date());

@@ -1,6 +1,6 @@
 import "server-only";
 import { db } from "@/lib/db/client";
-import type { Prisma } from "@/lib/db/generated/client";
+import type { JobState, Prisma } from "@/lib/db/generated/client";
 import type { StoredJobError } from "./jobs";
 
 /**
@@ -61,6 +61,21 @@ export async function start(lease: Lease): Promise<void> {
 /** Reports progress (0-99) of a running job and renews its lease; a no-op once it is Canceling. */
 export async function progress(lease: Lease & { progress: number; leaseMs: number }): Promise<void> {
   await db().job.updateMany({ where: { ...held(lease), state: "Processing" }, data: { progress: lease.progress, leaseUntil: new Date(Date.now() + lease.leaseMs) } });
+}
+
+/** A job's state, or null once it is gone. */
+export async function stateOf(jobId: string): Promise<JobState | null> {
+  return (await db().job.findUnique({ where: { id: jobId }, select: { state: true } }))?.state ?? null;
+}
+
+/** What a worker needs of a job it claimed: its state, and its account with the key state and key. */
+export async function claimedJob(jobId: string) {
+  return db().job.findUniqueOrThrow({ where: { id: jobId }, select: { state: true, account: true } });
+}
+
+/** What ending a job records, read inside its transaction: its name, output assets and account. */
+export async function endingJob(jobId: string, tx: Prisma.TransactionClient) {
+  return tx.job.findUnique({ where: { id: jobId }, select: { name: true, outputs: true, account: { select: { id: true, subscriptionId: true } } } });
 }
 
 /** Ends a job; inside `tx` when given, so that its outputs commit with it. */

@@ -1,16 +1,18 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
+import { isUniqueViolation, nameKey } from "@/lib/accounts/names";
+import type { AccountRef } from "@/lib/accounts/store";
 import { audit } from "@/lib/audit";
 import { accountKey } from "@/lib/keys/hierarchy";
 import { db } from "@/lib/db/client";
-import type { JobState } from "@/lib/db/generated/client";
 import { DomainError, parseOrInvalid } from "@/lib/errors";
-import { mediaAccountFor, notFound } from "./access";
+import { mediaAccountFor, resourceNotFound } from "./access";
 import { InvalidJobInput, inputUrls, redactedInput, type JobInputUrls } from "./job-input";
-import * as store from "./job-store";
-import { isUniqueViolation, resourceJson, type MediaScope } from "./resource";
-import { sealSecrets } from "./secrets";
+import * as jobStore from "./job-store";
+import { resourceJson, type MediaScope } from "./resource";
+import { insertSecrets, sealSecrets } from "./secrets";
+import * as store from "./store";
 import { findTransform } from "./transforms";
 
 const JOB_INPUT_HTTP = "#Microsoft.Media.JobInputHttp";
@@ -33,45 +35,23 @@ const JobBody = z.object({
 });
 const JobPatch = z.object({ properties: z.object({ description: z.string().max(1024).optional(), priority: Priority.optional() }).default({}) });
 
-export interface StoredJobOutput {
-  assetName: string;
-  label?: string;
-}
-export interface StoredJobError {
-  code: string;
-  message: string;
-  category: string;
-  retry: string;
-}
+/** The Json columns of a job: outputs, error, and the input without its query strings. */
+export const StoredJobOutputs = z.array(z.object({ assetName: z.string(), label: z.string().optional() }));
+export const StoredJobError = z.object({ code: z.string(), message: z.string(), category: z.string(), retry: z.string() });
+export type StoredJobError = z.infer<typeof StoredJobError>;
+export const StoredJobInput = z.object({ baseUri: z.string().optional(), files: z.array(z.string()), label: z.string().optional() });
 
-type JobRow = {
-  name: string;
-  description: string | null;
-  input: unknown;
-  outputs: unknown;
-  priority: string;
-  correlationData: unknown;
-  state: JobState;
-  progress: number;
-  error: unknown;
-  startTime: Date | null;
-  endTime: Date | null;
-  createdAt: Date;
-  updatedAt: Date;
-};
-const select = { name: true, description: true, input: true, outputs: true, priority: true, correlationData: true, state: true, progress: true, error: true, startTime: true, endTime: true, createdAt: true, updatedAt: true };
-
-/** A job as the API shows it; its input never carries a query string. */
-function jobJson(scope: MediaScope, j: JobRow) {
+/** A job as the API shows it (its transform and account in their display case); its input never carries a query string. */
+function jobJson(account: AccountRef, j: store.JobRow) {
   const times = { ...(j.startTime ? { startTime: j.startTime.toISOString() } : {}), ...(j.endTime ? { endTime: j.endTime.toISOString() } : {}) };
-  const error = j.error ? { error: { ...(j.error as StoredJobError), details: [] } } : {};
-  return resourceJson(scope.ref, `transforms/${scope.parent}/jobs`, j.name, {
+  const error = j.error ? { error: { ...StoredJobError.parse(j.error), details: [] } } : {};
+  return resourceJson(account, `transforms/${j.transform.name}/jobs`, j.name, {
     created: j.createdAt.toISOString(),
     state: j.state,
     ...(j.description ? { description: j.description } : {}),
-    input: { "@odata.type": JOB_INPUT_HTTP, ...(j.input as object) },
+    input: { "@odata.type": JOB_INPUT_HTTP, ...StoredJobInput.parse(j.input) },
     lastModified: j.updatedAt.toISOString(),
-    outputs: (j.outputs as StoredJobOutput[]).map((o) => ({ "@odata.type": JOB_OUTPUT_ASSET, ...o, state: j.state, progress: j.progress, ...times, ...error })),
+    outputs: StoredJobOutputs.parse(j.outputs).map((o) => ({ "@odata.type": JOB_OUTPUT_ASSET, ...o, state: j.state, progress: j.progress, ...times, ...error })),
     priority: j.priority,
     correlationData: j.correlationData,
     ...times,
@@ -82,34 +62,34 @@ const access = (scope: MediaScope, name: string, request: Parameters<typeof medi
 const readAccess = (scope: MediaScope, name: string) => access(scope, name, { action: "read", armOperation: "transforms/jobs/read", policy: "media.read" });
 
 /** The job, or null; an unknown transform is ResourceNotFound. */
-async function lookupJob(accountId: string, transformName: string, name: string): Promise<(JobRow & { id: string }) | null> {
+async function lookupJob(accountId: string, transformName: string, name: string): Promise<store.JobRow | null> {
   const transform = await findTransform(accountId, transformName);
-  return db().job.findUnique({ where: { transformId_name: { transformId: transform.id, name } }, select: { ...select, id: true } });
+  return store.findJob({ transformId: transform.id, name });
 }
 
-async function findJob(accountId: string, transformName: string, name: string): Promise<JobRow & { id: string }> {
+async function findJob(accountId: string, transformName: string, name: string): Promise<store.JobRow> {
   const job = await lookupJob(accountId, transformName, name);
-  if (!job) throw notFound("job", name);
+  if (!job) throw resourceNotFound("job", name);
   return job;
 }
 
-export async function listJobs(scope: MediaScope) {
+export async function listJobsFor(scope: MediaScope) {
   const account = await readAccess(scope, "");
   const transform = await findTransform(account.id, scope.parent!);
-  return (await db().job.findMany({ where: { transformId: transform.id }, select, orderBy: { createdAt: "desc" } })).map((j) => jobJson(scope, j));
+  return (await store.listJobs({ transformId: transform.id })).map((j) => jobJson(account, j));
 }
 
-export async function getJob(scope: MediaScope, name: string) {
+export async function getJobFor(scope: MediaScope, name: string) {
   const account = await readAccess(scope, name);
-  return jobJson(scope, await findJob(account.id, scope.parent!, name));
+  return jobJson(account, await findJob(account.id, scope.parent!, name));
 }
 
 /** Creates a job: its input URLs sealed under the account key, then scheduled for a worker. */
-export async function putJob(scope: MediaScope, name: string, body: unknown) {
+export async function putJobFor(scope: MediaScope, name: string, body: unknown) {
   const account = await access(scope, name, { action: "write", armOperation: "transforms/jobs/write", policy: "jobs.create" });
   const { properties: p } = parseOrInvalid(JobBody, body, "body");
   const transform = await findTransform(account.id, scope.parent!);
-  if (await db().job.findUnique({ where: { transformId_name: { transformId: transform.id, name } }, select: { id: true } })) {
+  if (await store.findJob({ transformId: transform.id, name })) {
     throw new DomainError("Conflict", `The job '${name}' exists: only its description and priority can change (PATCH).`);
   }
   const input: JobInputUrls = { ...(p.input.baseUri ? { baseUri: p.input.baseUri } : {}), files: p.input.files };
@@ -124,62 +104,62 @@ export async function putJob(scope: MediaScope, name: string, body: unknown) {
   }
   const outputsNeeded = (transform.outputs as unknown[]).length;
   if (p.outputs.length !== outputsNeeded) throw new DomainError("InvalidRequestContent", `The transform '${scope.parent}' has ${outputsNeeded} output(s); the job gives ${p.outputs.length}.`, "body.properties.outputs");
-  const assets = await db().asset.findMany({ where: { accountId: account.id, name: { in: p.outputs.map((o) => o.assetName) } }, select: { name: true } });
-  const missing = p.outputs.find((o) => !assets.some((a) => a.name === o.assetName));
+  const assets = await store.assetsNamed({ accountId: account.id, names: p.outputs.map((o) => o.assetName) });
+  const assetNamed = (name: string) => assets.find((a) => a.nameKey === nameKey(name))?.name;
+  const missing = p.outputs.find((o) => !assetNamed(o.assetName));
   if (missing) throw new DomainError("InvalidRequestContent", `The output asset '${missing.assetName}' was not found: create it first.`, "body.properties.outputs");
   const id = randomUUID();
-  const [sealed] = sealSecrets(account.id, await accountKey(account), [{ kind: "jobInputUrl", ownerId: id, name: id, value: Buffer.from(JSON.stringify(input)) }]);
+  const sealed = sealSecrets(account.id, await accountKey(account), [{ kind: "jobInputUrl", ownerId: id, name: id, value: Buffer.from(JSON.stringify(input)) }]);
   try {
     const job = await db().$transaction(async (tx) => {
-      const row = await tx.job.create({
-        data: {
+      const row = await store.insertJob(
+        {
           id,
           accountId: account.id,
           transformId: transform.id,
           name,
           description: p.description ?? null,
           input: { ...redactedInput(input), ...(p.input.label ? { label: p.input.label } : {}) },
-          outputs: p.outputs.map(({ assetName, label }) => ({ assetName, ...(label ? { label } : {}) })),
+          outputs: p.outputs.map(({ assetName, label }) => ({ assetName: assetNamed(assetName)!, ...(label ? { label } : {}) })),
           priority: p.priority,
           correlationData: p.correlationData,
         },
-        select,
-      });
-      await tx.accountSecret.create({ data: sealed! });
+        tx,
+      );
+      await insertSecrets(tx, sealed);
       await audit({ actor: scope.principal.objectId, action: "job.create", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { transform: scope.parent!, name, files: input.files.length } }, tx);
       return row;
     });
-    return { json: jobJson(scope, job), created: true };
+    return { json: jobJson(account, job), created: true };
   } catch (err) {
     if (isUniqueViolation(err)) throw new DomainError("Conflict", `The job '${name}' was created meanwhile.`);
     throw err;
   }
 }
 
-export async function patchJob(scope: MediaScope, name: string, body: unknown) {
+export async function patchJobFor(scope: MediaScope, name: string, body: unknown) {
   const account = await access(scope, name, { action: "write", armOperation: "transforms/jobs/write", policy: "media.write" });
   const { properties } = parseOrInvalid(JobPatch, body, "body");
   const job = await findJob(account.id, scope.parent!, name);
-  const updated = await db().job.update({ where: { id: job.id }, data: { ...(properties.description !== undefined ? { description: properties.description } : {}), ...(properties.priority ? { priority: properties.priority } : {}) }, select });
-  return jobJson(scope, updated);
+  const updated = await store.updateJob({ id: job.id, ...(properties.description !== undefined ? { description: properties.description } : {}), ...(properties.priority ? { priority: properties.priority } : {}) });
+  return jobJson(account, updated);
 }
 
 /** cancelJob: a job not yet running is canceled at once; a running one when its worker next reports progress. */
-export async function cancelJob(scope: MediaScope, name: string) {
+export async function cancelJobFor(scope: MediaScope, name: string) {
   const account = await access(scope, name, { action: "write", armOperation: "transforms/jobs/cancelJob/action", policy: "media.write" });
   const job = await findJob(account.id, scope.parent!, name);
-  await store.cancel(job.id);
+  await jobStore.cancel(job.id);
   await audit({ actor: scope.principal.objectId, action: "job.cancel", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { transform: scope.parent!, name } });
   return null;
 }
 
-export async function deleteJob(scope: MediaScope, name: string): Promise<boolean> {
+export async function deleteJobFor(scope: MediaScope, name: string): Promise<boolean> {
   const account = await access(scope, name, { action: "write", armOperation: "transforms/jobs/delete", policy: "media.write" });
   const job = await lookupJob(account.id, scope.parent!, name);
   if (!job) return false;
   await db().$transaction(async (tx) => {
-    await tx.accountSecret.deleteMany({ where: { ownerId: job.id } });
-    await tx.job.delete({ where: { id: job.id } });
+    await store.deleteJob({ accountId: account.id, id: job.id }, tx);
     await audit({ actor: scope.principal.objectId, action: "job.delete", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { transform: scope.parent!, name } }, tx);
   });
   return true;

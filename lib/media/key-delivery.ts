@@ -135,21 +135,21 @@ function readFacts(mediaServiceId: string, kid: string): Promise<DeliveryFacts[]
     SELECT a."encryptionType", a."keyStatus", a."keyStatusReason", a."keyStatusMessage", a."keyIdentifier", a."clientId", a."encryptionIdentity", a."userAssignedIdentities",
            k.wrapped, k."wrappedBy", s."ownerId", s.sealed, l."startTime", l."endTime", p.id AS "policyId", p.options,
            (SELECT json_agg(json_build_object('name', t.name, 'sealed', encode(t.sealed, 'base64')))
-              FROM "AccountSecret" t WHERE t."ownerId" = p.id AND t.kind = 'tokenKey') AS "tokenKeys"
+              FROM "AccountSecret" t WHERE t."accountId" = a.id AND t."ownerId" = p.id AND t.kind = 'tokenKey') AS "tokenKeys"
     FROM "MediaAccount" a
     LEFT JOIN "AccountKey" k ON k."accountId" = a.id
     LEFT JOIN "AccountSecret" s ON s."accountId" = a.id AND s.kind = 'contentKey' AND s.name = ${kid}
-    LEFT JOIN "StreamingLocator" l ON l.id = s."ownerId"
+    LEFT JOIN "StreamingLocator" l ON l."accountId" = a.id AND l.id = s."ownerId"
     LEFT JOIN "ContentKeyPolicy" p ON p."accountId" = a.id AND p.name = l."defaultContentKeyPolicyName"
     WHERE a.id = ${mediaServiceId}::uuid`;
 }
 
 async function contentKey(mediaServiceId: string, kid: string, token: string): Promise<Buffer> {
   const [facts] = await readFacts(mediaServiceId, kid);
-  const notFound = new DomainError("ContentKeyNotFound", "No such content key.");
-  if (!facts) throw notFound;
+  const contentKeyNotFound = new DomainError("ContentKeyNotFound", "No such content key.");
+  if (!facts) throw contentKeyNotFound;
   if (!decide(facts, "keyDelivery").allowed) throw unavailable();
-  if (!facts.sealed || !facts.ownerId || !facts.policyId || !facts.options) throw notFound;
+  if (!facts.sealed || !facts.ownerId || !facts.policyId || !facts.options) throw contentKeyNotFound;
   const now = Date.now();
   if ((facts.startTime && facts.startTime.getTime() > now) || (facts.endTime && facts.endTime.getTime() < now)) {
     throw new DomainError("StreamingLocatorNotActive", "The streaming locator of this key is outside its start and end time.");

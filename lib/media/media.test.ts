@@ -15,6 +15,17 @@ import { importPKCS8, SignJWT } from "jose";
 import { demoUsers, demoVaults } from "@/lib/demo/directory";
 import { contosoAccount, principalOf, startAppEnvironment, type AppEnvironment } from "@/test/support/app-environment";
 import { encodingsOf, findInDatabase } from "@/test/support/database-scan";
+import * as service from "@/lib/accounts/service";
+import * as monitor from "@/lib/monitor/check";
+import * as monitorStore from "@/lib/monitor/store";
+import * as hierarchy from "@/lib/keys/hierarchy";
+import * as policies from "./content-key-policies";
+import * as assets from "./assets";
+import * as locators from "./streaming-locators";
+import * as transforms from "./transforms";
+import * as jobs from "./jobs";
+import * as runner from "./job-runner";
+import * as delivery from "./key-delivery";
 
 process.env.JOB_POLL_INTERVAL_SECONDS = "0.2";
 const owner = principalOf(demoUsers.owner);
@@ -30,20 +41,8 @@ const issuer = "https://issuer.contoso.localhost";
 const audience = "urn:contoso:player";
 const KID_CLAIM = "urn:microsoft:azure:mediaservices:contentkeyidentifier";
 
+const lib = { service, monitor, monitorStore, hierarchy, policies, assets, locators, transforms, jobs, runner, delivery };
 let env: AppEnvironment;
-let lib: {
-  service: typeof import("@/lib/accounts/service");
-  monitor: typeof import("@/lib/monitor/check");
-  monitorStore: typeof import("@/lib/monitor/store");
-  hierarchy: typeof import("@/lib/keys/hierarchy");
-  policies: typeof import("./content-key-policies");
-  assets: typeof import("./assets");
-  locators: typeof import("./streaming-locators");
-  transforms: typeof import("./transforms");
-  jobs: typeof import("./jobs");
-  runner: typeof import("./job-runner");
-  delivery: typeof import("./key-delivery");
-};
 let server: http.Server;
 let inputBase: string;
 let accountId: string;
@@ -68,19 +67,6 @@ const refusedInaccessible = (err: Error & { code?: string }) => err.code === "Cu
 
 before(async () => {
   env = await startAppEnvironment();
-  lib = {
-    service: await import("@/lib/accounts/service"),
-    monitor: await import("@/lib/monitor/check"),
-    monitorStore: await import("@/lib/monitor/store"),
-    hierarchy: await import("@/lib/keys/hierarchy"),
-    policies: await import("./content-key-policies"),
-    assets: await import("./assets"),
-    locators: await import("./streaming-locators"),
-    transforms: await import("./transforms"),
-    jobs: await import("./jobs"),
-    runner: await import("./job-runner"),
-    delivery: await import("./key-delivery"),
-  };
   server = http.createServer((req, res) => {
     const url = new URL(req.url!, "http://x");
     // The input is only served with its SAS: proof the job used the full URL.
@@ -129,36 +115,36 @@ const policyBody = {
 
 describe("secrets under the account key", () => {
   it("keeps a content key policy's symmetric key sealed: GET omits it, getPolicyPropertiesWithSecrets returns it to an owner only", async () => {
-    const put = await lib.policies.putContentKeyPolicy(scope, "signed", policyBody);
+    const put = await lib.policies.putContentKeyPolicyFor(scope, "signed", policyBody);
     assert.equal(put.created, true);
-    const shown = JSON.stringify(await lib.policies.getContentKeyPolicy(scope, "signed"));
+    const shown = JSON.stringify(await lib.policies.getContentKeyPolicyFor(scope, "signed"));
     assert.ok(!shown.includes(tokenKey.toString("base64")) && !shown.includes("keyValue"), "GET carries no key value");
-    const withSecrets = (await lib.policies.getPolicyPropertiesWithSecrets(scope, "signed")) as { options: { restriction: { primaryVerificationKey: { keyValue: string } } }[] };
+    const withSecrets = (await lib.policies.getPolicyPropertiesWithSecretsFor(scope, "signed")) as { options: { restriction: { primaryVerificationKey: { keyValue: string } } }[] };
     assert.equal(withSecrets.options[0]!.restriction.primaryVerificationKey.keyValue, tokenKey.toString("base64"));
-    await assert.rejects(lib.policies.getPolicyPropertiesWithSecrets({ principal: reader, ref }, "signed"), (err: Error & { code?: string }) => err.code === "AuthorizationFailed");
-    await assert.rejects(lib.policies.putContentKeyPolicy(scope, "bad", { properties: { options: [{ ...policyBody.properties.options[0], restriction: { ...policyBody.properties.options[0]!.restriction, primaryVerificationKey: { "@odata.type": "#Microsoft.Media.ContentKeyPolicySymmetricTokenKey", keyValue: "c2hvcnQ=" } } }] } }), /at least 16 bytes/);
-    await assert.rejects(lib.policies.putContentKeyPolicy(scope, "bad", { properties: { options: [{ configuration: { "@odata.type": "#Microsoft.Media.ContentKeyPolicyFairPlayConfiguration" }, restriction: { "@odata.type": "#Microsoft.Media.ContentKeyPolicyOpenRestriction" } }] } }), /Only #Microsoft.Media.ContentKeyPolicyClearKeyConfiguration/);
+    await assert.rejects(lib.policies.getPolicyPropertiesWithSecretsFor({ principal: reader, ref }, "signed"), (err: Error & { code?: string }) => err.code === "AuthorizationFailed");
+    await assert.rejects(lib.policies.putContentKeyPolicyFor(scope, "bad", { properties: { options: [{ ...policyBody.properties.options[0], restriction: { ...policyBody.properties.options[0]!.restriction, primaryVerificationKey: { "@odata.type": "#Microsoft.Media.ContentKeyPolicySymmetricTokenKey", keyValue: "c2hvcnQ=" } } }] } }), /at least 16 bytes/);
+    await assert.rejects(lib.policies.putContentKeyPolicyFor(scope, "bad", { properties: { options: [{ configuration: { "@odata.type": "#Microsoft.Media.ContentKeyPolicyFairPlayConfiguration" }, restriction: { "@odata.type": "#Microsoft.Media.ContentKeyPolicyOpenRestriction" } }] } }), /Only #Microsoft.Media.ContentKeyPolicyClearKeyConfiguration/);
   });
 
   it("creates streaming locators with generated or supplied content keys; listContentKeys returns them; key ids are unique", async () => {
-    await lib.assets.putAsset(scope, "movie", { properties: { description: "output" } });
-    const generated = await lib.locators.putStreamingLocator(scope, "gen", { properties: { assetName: "movie", streamingPolicyName: "Predefined_ClearKey", defaultContentKeyPolicyName: "signed" } });
+    await lib.assets.putAssetFor(scope, "movie", { properties: { description: "output" } });
+    const generated = await lib.locators.putStreamingLocatorFor(scope, "gen", { properties: { assetName: "movie", streamingPolicyName: "Predefined_ClearKey", defaultContentKeyPolicyName: "signed" } });
     assert.ok(!JSON.stringify(generated.json).includes('"value"'), "the locator itself shows no key value");
-    const keys = (await lib.locators.listContentKeys(scope, "gen")).contentKeys;
+    const keys = (await lib.locators.listContentKeysFor(scope, "gen")).contentKeys;
     assert.equal(keys.length, 1);
     assert.equal(keys[0]!.type, "EnvelopeEncryption");
     generatedKid = keys[0]!.id;
     generatedKey = Buffer.from(keys[0]!.value!, "base64");
     assert.equal(generatedKey.length, 16);
 
-    await lib.locators.putStreamingLocator(scope, "supplied", { properties: { assetName: "movie", streamingPolicyName: "Predefined_ClearKey", defaultContentKeyPolicyName: "signed", contentKeys: [{ id: suppliedKid, value: suppliedKey.toString("base64") }] } });
-    assert.deepEqual((await lib.locators.listContentKeys(scope, "supplied")).contentKeys.map((k) => [k.id, k.value]), [[suppliedKid, suppliedKey.toString("base64")]]);
+    await lib.locators.putStreamingLocatorFor(scope, "supplied", { properties: { assetName: "movie", streamingPolicyName: "Predefined_ClearKey", defaultContentKeyPolicyName: "signed", contentKeys: [{ id: suppliedKid, value: suppliedKey.toString("base64") }] } });
+    assert.deepEqual((await lib.locators.listContentKeysFor(scope, "supplied")).contentKeys.map((k) => [k.id, k.value]), [[suppliedKid, suppliedKey.toString("base64")]]);
 
-    await assert.rejects(lib.locators.putStreamingLocator(scope, "again", { properties: { assetName: "movie", streamingPolicyName: "Predefined_ClearKey", defaultContentKeyPolicyName: "signed", contentKeys: [{ id: suppliedKid }] } }), (err: Error & { code?: string }) => err.code === "Conflict");
-    await assert.rejects(lib.locators.putStreamingLocator(scope, "nokeypolicy", { properties: { assetName: "movie", streamingPolicyName: "Predefined_ClearKey" } }), /defaultContentKeyPolicyName/);
-    await assert.rejects(lib.locators.putStreamingLocator(scope, "noasset", { properties: { assetName: "nope", streamingPolicyName: "Predefined_ClearStreamingOnly" } }), /asset 'nope' was not found/);
-    await assert.rejects(lib.locators.listContentKeys({ principal: reader, ref }, "gen"), (err: Error & { code?: string }) => err.code === "AuthorizationFailed");
-    const paths = await lib.locators.listPaths(scope, "gen");
+    await assert.rejects(lib.locators.putStreamingLocatorFor(scope, "again", { properties: { assetName: "movie", streamingPolicyName: "Predefined_ClearKey", defaultContentKeyPolicyName: "signed", contentKeys: [{ id: suppliedKid }] } }), (err: Error & { code?: string }) => err.code === "Conflict");
+    await assert.rejects(lib.locators.putStreamingLocatorFor(scope, "nokeypolicy", { properties: { assetName: "movie", streamingPolicyName: "Predefined_ClearKey" } }), /defaultContentKeyPolicyName/);
+    await assert.rejects(lib.locators.putStreamingLocatorFor(scope, "noasset", { properties: { assetName: "nope", streamingPolicyName: "Predefined_ClearStreamingOnly" } }), /asset 'nope' was not found/);
+    await assert.rejects(lib.locators.listContentKeysFor({ principal: reader, ref }, "gen"), (err: Error & { code?: string }) => err.code === "AuthorizationFailed");
+    const paths = await lib.locators.listPathsFor(scope, "gen");
     assert.equal(paths.streamingPaths[0]!.encryptionScheme, "EnvelopeEncryption");
   });
 
@@ -194,9 +180,9 @@ describe("secrets under the account key", () => {
       primaryVerificationKey: { "@odata.type": "#Microsoft.Media.ContentKeyPolicyRsaTokenKey", modulus: Buffer.from(jwk.n!, "base64url").toString("base64"), exponent: Buffer.from(jwk.e!, "base64url").toString("base64") },
       alternateVerificationKeys: [{ "@odata.type": "#Microsoft.Media.ContentKeyPolicyX509CertificateTokenKey", rawBody: Buffer.from(cert.rawData).toString("base64") }],
     };
-    await lib.policies.putContentKeyPolicy(scope, "rsa", { properties: { options: [{ ...policyBody.properties.options[0], restriction }] } });
-    await lib.locators.putStreamingLocator(scope, "rsastream", { properties: { assetName: "movie", streamingPolicyName: "Predefined_ClearKey", defaultContentKeyPolicyName: "rsa" } });
-    const key = (await lib.locators.listContentKeys(scope, "rsastream")).contentKeys[0]!;
+    await lib.policies.putContentKeyPolicyFor(scope, "rsa", { properties: { options: [{ ...policyBody.properties.options[0], restriction }] } });
+    await lib.locators.putStreamingLocatorFor(scope, "rsastream", { properties: { assetName: "movie", streamingPolicyName: "Predefined_ClearKey", defaultContentKeyPolicyName: "rsa" } });
+    const key = (await lib.locators.listContentKeysFor(scope, "rsastream")).contentKeys[0]!;
     const signed = async (pair: CryptoKeyPair, kid: string) => {
       const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey("pkcs8", pair.privateKey)).toString("base64");
       const privateKey = await importPKCS8(`-----BEGIN PRIVATE KEY-----\n${pkcs8}\n-----END PRIVATE KEY-----`, "RS256");
@@ -223,8 +209,8 @@ describe("secrets under the account key", () => {
   });
 
   it("runs a JobInputHttp job: the worker fetches the full URL, stores the bytes with size and SHA-256; no response shows the query string", async () => {
-    await lib.transforms.putTransform(scope, "copy", { properties: { outputs: [{ preset: { "@odata.type": "#Microsoft.Media.BuiltInStandardEncoderPreset", presetName: "AdaptiveStreaming" } }] } });
-    const created = await lib.jobs.putJob({ ...scope, parent: "copy" }, "job1", {
+    await lib.transforms.putTransformFor(scope, "copy", { properties: { outputs: [{ preset: { "@odata.type": "#Microsoft.Media.BuiltInStandardEncoderPreset", presetName: "AdaptiveStreaming" } }] } });
+    const created = await lib.jobs.putJobFor({ ...scope, parent: "copy" }, "job1", {
       properties: { input: { "@odata.type": "#Microsoft.Media.JobInputHttp", baseUri: `${inputBase}?${SAS}`, files: ["input.mp4"] }, outputs: [{ "@odata.type": "#Microsoft.Media.JobOutputAsset", assetName: "movie" }] },
     });
     assert.equal((created.json.properties as { state: string }).state, "Scheduled");
@@ -232,23 +218,23 @@ describe("secrets under the account key", () => {
     const outcome = await runner.runOnce();
     await runner.stop();
     assert.equal(outcome?.state, "Finished", JSON.stringify(outcome));
-    const job = await lib.jobs.getJob({ ...scope, parent: "copy" }, "job1");
+    const job = await lib.jobs.getJobFor({ ...scope, parent: "copy" }, "job1");
     assert.equal(job.properties.state, "Finished");
     assert.deepEqual(job.properties.input, { "@odata.type": "#Microsoft.Media.JobInputHttp", baseUri: inputBase, files: ["input.mp4"] });
     assert.ok(!JSON.stringify(job).includes("sig="), "no query string in the job");
-    const asset = (await lib.assets.getAsset(scope, "movie")).properties as { files: { name: string; size: number; sha256: string }[] };
+    const asset = (await lib.assets.getAssetFor(scope, "movie")).properties as { files: { name: string; size: number; sha256: string }[] };
     assert.deepEqual(asset.files, [{ name: "input.mp4", size: inputBody.length, sha256: createHash("sha256").update(inputBody).digest("hex") }]);
   });
 
   it("ends a job whose input cannot be fetched in Error, with the reason and no query string", async () => {
-    await lib.jobs.putJob({ ...scope, parent: "copy" }, "job403", {
+    await lib.jobs.putJobFor({ ...scope, parent: "copy" }, "job403", {
       properties: { input: { "@odata.type": "#Microsoft.Media.JobInputHttp", baseUri: `${inputBase}?sig=WRONG`, files: ["input.mp4"] }, outputs: [{ "@odata.type": "#Microsoft.Media.JobOutputAsset", assetName: "movie" }] },
     });
     const runner = lib.runner.startJobRunner({ loop: false });
     const outcome = await runner.runOnce();
     await runner.stop();
     assert.equal(outcome?.state, "Error");
-    const job = await lib.jobs.getJob({ ...scope, parent: "copy" }, "job403");
+    const job = await lib.jobs.getJobFor({ ...scope, parent: "copy" }, "job403");
     const output = (job.properties.outputs as { error: { code: string; message: string } }[])[0]!;
     assert.equal(output.error.code, "DownloadNotAccessible");
     assert.match(output.error.message, /HTTP 403/);
@@ -257,43 +243,43 @@ describe("secrets under the account key", () => {
 
   it("cancels a job that has not started: the runner never takes it", async () => {
     const jobScope = { ...scope, parent: "copy" };
-    await lib.jobs.putJob(jobScope, "unwanted", jobBody);
-    await lib.jobs.cancelJob(jobScope, "unwanted");
-    assert.equal((await lib.jobs.getJob(jobScope, "unwanted")).properties.state, "Canceled");
+    await lib.jobs.putJobFor(jobScope, "unwanted", jobBody);
+    await lib.jobs.cancelJobFor(jobScope, "unwanted");
+    assert.equal((await lib.jobs.getJobFor(jobScope, "unwanted")).properties.state, "Canceled");
     const runner = lib.runner.startJobRunner({ loop: false });
     assert.equal(await runner.runOnce(), null);
     await runner.stop();
-    assert.equal(await lib.jobs.deleteJob(jobScope, "unwanted"), true);
-    assert.equal(await lib.jobs.deleteJob(jobScope, "unwanted"), false, "already gone: 204, not an error");
-    await assert.rejects(lib.jobs.deleteJob({ ...scope, parent: "nosuchtransform" }, "unwanted"), /transform 'nosuchtransform' was not found/);
+    assert.equal(await lib.jobs.deleteJobFor(jobScope, "unwanted"), true);
+    assert.equal(await lib.jobs.deleteJobFor(jobScope, "unwanted"), false, "already gone: 204, not an error");
+    await assert.rejects(lib.jobs.deleteJobFor({ ...scope, parent: "nosuchtransform" }, "unwanted"), /transform 'nosuchtransform' was not found/);
   });
 
   it("stops a running job within seconds on cancelJob, and hands it back, scheduled, when the worker stops", async () => {
     const jobScope = { ...scope, parent: "copy" };
     const endless = { properties: { ...jobBody.properties, input: { ...jobBody.properties.input, files: ["endless.mp4"] } } };
-    const stateOf = async (name: string) => (await lib.jobs.getJob(jobScope, name)).properties.state;
+    const stateOf = async (name: string) => (await lib.jobs.getJobFor(jobScope, name)).properties.state;
     const until = async (name: string, state: string) => {
       for (let i = 0; i < 100 && (await stateOf(name)) !== state; i++) await new Promise((r) => setTimeout(r, 100));
       assert.equal(await stateOf(name), state, name);
     };
-    await lib.jobs.putJob(jobScope, "endless1", endless);
+    await lib.jobs.putJobFor(jobScope, "endless1", endless);
     let runner = lib.runner.startJobRunner({ loop: true });
     await until("endless1", "Processing");
-    await lib.jobs.cancelJob(jobScope, "endless1");
+    await lib.jobs.cancelJobFor(jobScope, "endless1");
     await until("endless1", "Canceled");
     await runner.stop();
 
-    await lib.jobs.putJob(jobScope, "endless2", endless);
+    await lib.jobs.putJobFor(jobScope, "endless2", endless);
     runner = lib.runner.startJobRunner({ loop: true });
     await until("endless2", "Processing");
     await runner.stop();
     assert.equal(await stateOf("endless2"), "Scheduled", "handed back for the next worker");
-    await lib.jobs.cancelJob(jobScope, "endless2");
+    await lib.jobs.cancelJobFor(jobScope, "endless2");
   });
 
   it("refuses every secret operation while the customer key is inaccessible, keeps the account readable, and recovers with the same keys", async () => {
     const jobScope = { ...scope, parent: "copy" };
-    await lib.jobs.putJob(jobScope, "waiting", jobBody);
+    await lib.jobs.putJobFor(jobScope, "waiting", jobBody);
     await grant("remove");
     assert.equal(await check(), "inaccessible");
     const runner = lib.runner.startJobRunner({ loop: false });
@@ -301,21 +287,21 @@ describe("secrets under the account key", () => {
     const delivered = await deliver(generatedKid, await token({ [KID_CLAIM]: generatedKid }));
     assert.equal(delivered.status, 403);
     assert.match(delivered.bytes.toString(), /ContentKeyUnavailable/, "players are not told why (lib/security/key-delivery.test.ts)");
-    await assert.rejects(lib.locators.listContentKeys(scope, "gen"), refusedInaccessible);
-    await assert.rejects(lib.policies.getPolicyPropertiesWithSecrets(scope, "signed"), refusedInaccessible);
-    await assert.rejects(lib.jobs.putJob(jobScope, "blocked", jobBody), refusedInaccessible);
-    await assert.rejects(lib.assets.getAsset(scope, "movie"), refusedInaccessible);
+    await assert.rejects(lib.locators.listContentKeysFor(scope, "gen"), refusedInaccessible);
+    await assert.rejects(lib.policies.getPolicyPropertiesWithSecretsFor(scope, "signed"), refusedInaccessible);
+    await assert.rejects(lib.jobs.putJobFor(jobScope, "blocked", jobBody), refusedInaccessible);
+    await assert.rejects(lib.assets.getAssetFor(scope, "movie"), refusedInaccessible);
     assert.equal((await lib.service.getAccountFor(owner, ref)).keyStatus, "Inaccessible");
     assert.ok((await lib.service.listAccountsFor(owner)).some((a) => a.id === accountId));
 
     await grant("add");
     assert.equal(await check(), "recovered");
     assert.deepEqual(await deliver(generatedKid, await token({ [KID_CLAIM]: generatedKid })), { status: 200, bytes: generatedKey });
-    assert.deepEqual((await lib.locators.listContentKeys(scope, "supplied")).contentKeys[0]!.value, suppliedKey.toString("base64"));
-    assert.equal(((await lib.policies.getPolicyPropertiesWithSecrets(scope, "signed")) as { options: { restriction: { primaryVerificationKey: { keyValue: string } } }[] }).options[0]!.restriction.primaryVerificationKey.keyValue, tokenKey.toString("base64"));
-    assert.equal((await lib.jobs.putJob(jobScope, "after", jobBody)).created, true);
+    assert.deepEqual((await lib.locators.listContentKeysFor(scope, "supplied")).contentKeys[0]!.value, suppliedKey.toString("base64"));
+    assert.equal(((await lib.policies.getPolicyPropertiesWithSecretsFor(scope, "signed")) as { options: { restriction: { primaryVerificationKey: { keyValue: string } } }[] }).options[0]!.restriction.primaryVerificationKey.keyValue, tokenKey.toString("base64"));
+    assert.equal((await lib.jobs.putJobFor(jobScope, "after", jobBody)).created, true);
     assert.equal((await runner.runOnce())?.state, "Finished", "the waiting job runs once the key is back");
-    assert.equal((await lib.jobs.getJob(jobScope, "waiting")).properties.state, "Finished");
+    assert.equal((await lib.jobs.getJobFor(jobScope, "waiting")).properties.state, "Finished");
     await runner.stop();
   });
 

@@ -3,9 +3,10 @@ import { decide } from "@/lib/accounts/policy";
 import type { AccountRecord } from "@/lib/accounts/store";
 import { getConfig } from "@/lib/config";
 import { db } from "@/lib/db/client";
-import type { StoredOption } from "./content-key-policies";
-import type { StoredJobError, StoredJobOutput } from "./jobs";
-import type { StoredContentKey } from "./streaming-locators";
+import { StoredOptions } from "./content-key-policies";
+import { StoredJobError, StoredJobInput, StoredJobOutputs } from "./jobs";
+import { StoredContentKeys } from "./streaming-locators";
+import { StoredTransformOutputs } from "./transforms";
 
 /**
  * What the portal's media page shows of an account the caller may read (the page loads the
@@ -33,7 +34,7 @@ export async function mediaOverview(account: AccountRecord) {
     policies: policies.map((p) => ({
       name: p.name,
       description: p.description,
-      options: (p.options as unknown as StoredOption[]).map(({ name = "", restriction: r }) =>
+      options: StoredOptions.parse(p.options).map(({ name = "", restriction: r }) =>
         "keys" in r
           ? { name, restriction: `JWT from ${r.issuer} for ${r.audience}`, keys: r.keys.map((k) => k["@odata.type"].replace("#Microsoft.Media.ContentKeyPolicy", "")) }
           : { name, restriction: "Open (no token)", keys: [] },
@@ -41,12 +42,12 @@ export async function mediaOverview(account: AccountRecord) {
     })),
     locators: locators.map((l) => ({
       ...l,
-      contentKeys: (l.contentKeys as unknown as StoredContentKey[]).map((k) => ({ ...k, deliveryUrl: k.type === "EnvelopeEncryption" ? `${keyDelivery}?kid=${k.id}` : null })),
+      contentKeys: StoredContentKeys.parse(l.contentKeys).map((k) => ({ ...k, deliveryUrl: k.type === "EnvelopeEncryption" ? `${keyDelivery}?kid=${k.id}` : null })),
     })),
     transforms: transforms.map((t) => ({
       name: t.name,
-      presets: (t.outputs as { preset: { "@odata.type": string; presetName?: string } }[]).map((o) => o.preset.presetName ?? o.preset["@odata.type"]),
-      jobs: t.jobs.map((j) => ({ ...j, error: j.error as StoredJobError | null, input: j.input as { baseUri?: string; files: string[] }, outputs: j.outputs as unknown as StoredJobOutput[] })),
+      presets: StoredTransformOutputs.parse(t.outputs).map((o) => o.preset.presetName ?? o.preset["@odata.type"]),
+      jobs: t.jobs.map((j) => ({ ...j, error: StoredJobError.nullable().parse(j.error), input: StoredJobInput.parse(j.input), outputs: StoredJobOutputs.parse(j.outputs) })),
     })),
   } as const;
 }

@@ -21,6 +21,3 @@ export function resourceJson(ref: AccountRef, typePath: string, name: string, pr
     systemData: { createdAt: times.createdAt.toISOString(), lastModifiedAt: (times.updatedAt ?? times.createdAt).toISOString() },
   };
 }
-
-/** A unique-constraint violation from Prisma (two writers created the same name or key id). */
-export const isUniqueViolation = (err: unknown) => (err as { code?: string }).code === "P2002";

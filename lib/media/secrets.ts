@@ -35,8 +35,21 @@ export async function openSecretsOf(accountId: string, accountKey: Buffer, owner
   return new Map(rows.map((r) => [r.name, openSecret(accountId, accountKey, r)]));
 }
 
-/** Replaces an owner's secrets inside the caller's transaction. */
-export async function replaceSecrets(tx: Prisma.TransactionClient, ownerId: string, rows: Prisma.AccountSecretCreateManyInput[]): Promise<void> {
-  await tx.accountSecret.deleteMany({ where: { ownerId } });
+/** Stores sealed secrets inside the caller's transaction. */
+export async function insertSecrets(tx: Prisma.TransactionClient, rows: Prisma.AccountSecretCreateManyInput[]): Promise<void> {
   if (rows.length) await tx.accountSecret.createMany({ data: rows });
+}
+
+/**
+ * Deletes the secrets of these owners of the account inside the caller's transaction. Always by
+ * account: an owner id alone once let another account delete these secrets by choosing it.
+ */
+export async function deleteSecretsOf(tx: Prisma.TransactionClient, accountId: string, ownerIds: string[]): Promise<void> {
+  await tx.accountSecret.deleteMany({ where: { accountId, ownerId: { in: ownerIds } } });
+}
+
+/** Replaces an owner's secrets inside the caller's transaction. */
+export async function replaceSecrets(tx: Prisma.TransactionClient, accountId: string, ownerId: string, rows: Prisma.AccountSecretCreateManyInput[]): Promise<void> {
+  await deleteSecretsOf(tx, accountId, [ownerId]);
+  await insertSecrets(tx, rows);
 }

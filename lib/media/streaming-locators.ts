@@ -1,24 +1,23 @@
 import "server-only";
 import { randomBytes, randomUUID } from "node:crypto";
 import { z } from "zod";
+import { isUniqueViolation } from "@/lib/accounts/names";
+import type { AccountRef } from "@/lib/accounts/store";
 import { audit } from "@/lib/audit";
 import { accountKey } from "@/lib/keys/hierarchy";
 import { db } from "@/lib/db/client";
 import { DomainError, parseOrInvalid } from "@/lib/errors";
-import { mediaAccountFor, notFound } from "./access";
-import { isUniqueViolation, resourceJson, type MediaScope } from "./resource";
-import { openSecretsOf, sealSecrets } from "./secrets";
+import { mediaAccountFor, resourceNotFound } from "./access";
+import { resourceJson, type MediaScope } from "./resource";
+import { insertSecrets, openSecretsOf, sealSecrets } from "./secrets";
+import * as store from "./store";
 import { streamingPolicies, streamingPolicyNames, type StreamingPolicyName } from "./streaming-policies";
 
 const policyNames: string[] = streamingPolicyNames;
 
-/** A content key as stored on its locator; its value is a secret, named by the key id. */
-export interface StoredContentKey {
-  id: string;
-  type: string;
-  labelReferenceInStreamingPolicy: string;
-  policyName: string | null;
-}
+/** The contentKeys column: a locator's keys as stored; each value is a secret, named by the key id. */
+export const StoredContentKeys = z.array(z.object({ id: z.string(), type: z.string(), labelReferenceInStreamingPolicy: z.string(), policyName: z.string().nullable() }));
+export type StoredContentKey = z.infer<typeof StoredContentKeys>[number];
 
 const LocatorBody = z.object({
   properties: z.object({
@@ -44,27 +43,25 @@ const LocatorBody = z.object({
   }),
 });
 
-type LocatorRow = { id: string; name: string; assetName: string; streamingPolicyName: string; defaultContentKeyPolicyName: string | null; startTime: Date | null; endTime: Date | null; alternativeMediaId: string | null; filters: string[]; contentKeys: unknown; createdAt: Date };
-const select = { id: true, name: true, assetName: true, streamingPolicyName: true, defaultContentKeyPolicyName: true, startTime: true, endTime: true, alternativeMediaId: true, filters: true, contentKeys: true, createdAt: true };
 
 const keysJson = (keys: StoredContentKey[], values?: Map<string, Buffer>) =>
   keys.map((k) => ({ ...k, ...(values ? { value: values.get(k.id)!.toString("base64") } : {}), tracks: [] }));
 
 /** What a locator shows everywhere, an asset's listStreamingLocators included. */
-const summaryOf = (l: LocatorRow) => ({
+const summaryOf = (l: store.LocatorRow) => ({
   assetName: l.assetName,
   created: l.createdAt.toISOString(),
   ...(l.startTime ? { startTime: l.startTime.toISOString() } : {}),
   ...(l.endTime ? { endTime: l.endTime.toISOString() } : {}),
-  streamingLocatorId: l.id,
+  streamingLocatorId: l.streamingLocatorId,
   streamingPolicyName: l.streamingPolicyName,
   ...(l.defaultContentKeyPolicyName ? { defaultContentKeyPolicyName: l.defaultContentKeyPolicyName } : {}),
 });
 
-function locatorJson(scope: MediaScope, l: LocatorRow) {
-  return resourceJson(scope.ref, "streamingLocators", l.name, {
+function locatorJson(account: AccountRef, l: store.LocatorRow) {
+  return resourceJson(account, "streamingLocators", l.name, {
     ...summaryOf(l),
-    contentKeys: keysJson(l.contentKeys as StoredContentKey[]),
+    contentKeys: keysJson(StoredContentKeys.parse(l.contentKeys)),
     ...(l.alternativeMediaId ? { alternativeMediaId: l.alternativeMediaId } : {}),
     filters: l.filters,
   }, l);
@@ -72,46 +69,48 @@ function locatorJson(scope: MediaScope, l: LocatorRow) {
 
 const access = (scope: MediaScope, name: string, request: Parameters<typeof mediaAccountFor>[2]) => mediaAccountFor(scope.principal, { ...scope.ref, path: `streamingLocators/${name}` }, request);
 
-async function findLocator(accountId: string, name: string): Promise<LocatorRow> {
-  const locator = await db().streamingLocator.findUnique({ where: { accountId_name: { accountId, name } }, select });
-  if (!locator) throw notFound("streaming locator", name);
+async function findLocator(accountId: string, name: string): Promise<store.LocatorRow> {
+  const locator = await store.findStreamingLocator({ accountId, name });
+  if (!locator) throw resourceNotFound("streaming locator", name);
   return locator;
 }
 
-export async function listStreamingLocators(scope: MediaScope) {
+export async function listStreamingLocatorsFor(scope: MediaScope) {
   const account = await access(scope, "", { action: "read", armOperation: "streamingLocators/read", policy: "media.read" });
-  return (await db().streamingLocator.findMany({ where: { accountId: account.id }, select, orderBy: { name: "asc" } })).map((l) => locatorJson(scope, l));
+  return (await store.listStreamingLocators({ accountId: account.id })).map((l) => locatorJson(account, l));
 }
 
-export async function getStreamingLocator(scope: MediaScope, name: string) {
+export async function getStreamingLocatorFor(scope: MediaScope, name: string) {
   const account = await access(scope, name, { action: "read", armOperation: "streamingLocators/read", policy: "media.read" });
-  return locatorJson(scope, await findLocator(account.id, name));
+  return locatorJson(account, await findLocator(account.id, name));
 }
 
 /** An asset's listStreamingLocators: the locators that publish it, without their keys. */
-export async function listAssetStreamingLocators(scope: MediaScope, assetName: string) {
+export async function listAssetStreamingLocatorsFor(scope: MediaScope, assetName: string) {
   const account = await mediaAccountFor(scope.principal, { ...scope.ref, path: `assets/${assetName}` }, { action: "write", armOperation: "assets/listStreamingLocators/action", policy: "media.read" });
-  if (!(await db().asset.findUnique({ where: { accountId_name: { accountId: account.id, name: assetName } }, select: { id: true } }))) throw notFound("asset", assetName);
-  const locators = await db().streamingLocator.findMany({ where: { accountId: account.id, assetName }, select, orderBy: { name: "asc" } });
+  // Locators store the asset's display name.
+  const displayName = await store.assetNameOf({ accountId: account.id, name: assetName });
+  if (displayName === null) throw resourceNotFound("asset", assetName);
+  const locators = await store.listStreamingLocators({ accountId: account.id, assetName: displayName });
   return { streamingLocators: locators.map((l) => ({ name: l.name, ...summaryOf(l) })) };
 }
 
 /** listContentKeys: the keys with their values, to a Contributor or Owner, while the account's key is usable. */
-export async function listContentKeys(scope: MediaScope, name: string) {
+export async function listContentKeysFor(scope: MediaScope, name: string) {
   const account = await access(scope, name, { action: "write", armOperation: "streamingLocators/listContentKeys/action", policy: "secrets.read" });
   const locator = await findLocator(account.id, name);
   const values = await openSecretsOf(account.id, await accountKey(account), locator.id, "contentKey");
   await audit({ actor: scope.principal.objectId, action: "streamingLocator.listContentKeys", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { name } });
-  return { contentKeys: keysJson(locator.contentKeys as StoredContentKey[], values) };
+  return { contentKeys: keysJson(StoredContentKeys.parse(locator.contentKeys), values) };
 }
 
 /** listPaths: where players find the asset's streams (and downloads) through this locator. */
-export async function listPaths(scope: MediaScope, name: string) {
+export async function listPathsFor(scope: MediaScope, name: string) {
   const account = await access(scope, name, { action: "write", armOperation: "streamingLocators/listPaths/action", policy: "media.read" });
   const locator = await findLocator(account.id, name);
   const policy = streamingPolicies[locator.streamingPolicyName as StreamingPolicyName];
-  const files = await db().assetFile.findMany({ where: { asset: { accountId: account.id, name: locator.assetName } }, select: { name: true }, orderBy: { name: "asc" } });
-  const manifest = `/${locator.id}/${(files[0]?.name ?? locator.assetName).replace(/\.[^.]*$/, "")}.ism/manifest`;
+  const files = await store.assetFiles({ accountId: account.id, assetName: locator.assetName });
+  const manifest = `/${locator.streamingLocatorId}/${(files[0]?.name ?? locator.assetName).replace(/\.[^.]*$/, "")}.ism/manifest`;
   const scheme = policy.keys.length ? "EnvelopeEncryption" : "NoEncryption";
   const encryption = policy.keys.length ? ",encryption=cbc" : "";
   return {
@@ -121,22 +120,23 @@ export async function listPaths(scope: MediaScope, name: string) {
           { streamingProtocol: "Dash", encryptionScheme: scheme, paths: [`${manifest}(format=mpd-time-cmaf${encryption})`] },
         ]
       : [],
-    downloadPaths: policy.download ? files.map((f) => `/${locator.id}/${f.name}`) : [],
+    downloadPaths: policy.download ? files.map((f) => `/${locator.streamingLocatorId}/${f.name}`) : [],
   };
 }
 
 /** Creates a locator: generated or supplied content keys, sealed under the account key. Locators cannot change once created. */
-export async function putStreamingLocator(scope: MediaScope, name: string, body: unknown) {
+export async function putStreamingLocatorFor(scope: MediaScope, name: string, body: unknown) {
   const account = await access(scope, name, { action: "write", armOperation: "streamingLocators/write", policy: "secrets.write" });
   const { properties: p } = parseOrInvalid(LocatorBody, body, "body");
-  if (await db().streamingLocator.findUnique({ where: { accountId_name: { accountId: account.id, name } }, select: { id: true } })) {
+  if (await store.streamingLocatorExists({ accountId: account.id, name })) {
     throw new DomainError("Conflict", `The streaming locator '${name}' exists: a locator cannot change once created. Delete it and create it again.`);
   }
-  if (!(await db().asset.findUnique({ where: { accountId_name: { accountId: account.id, name: p.assetName } }, select: { id: true } }))) {
-    throw new DomainError("InvalidRequestContent", `The asset '${p.assetName}' was not found in this account.`, "body.properties.assetName");
-  }
+  const assetName = await store.assetNameOf({ accountId: account.id, name: p.assetName });
+  if (assetName === null) throw new DomainError("InvalidRequestContent", `The asset '${p.assetName}' was not found in this account.`, "body.properties.assetName");
   const policy = streamingPolicies[p.streamingPolicyName];
-  if (p.defaultContentKeyPolicyName && !(await db().contentKeyPolicy.findUnique({ where: { accountId_name: { accountId: account.id, name: p.defaultContentKeyPolicyName } }, select: { id: true } }))) {
+  // The locator stores the asset's and the content key policy's display names, as key delivery joins on them.
+  const keyPolicyName = p.defaultContentKeyPolicyName ? await store.contentKeyPolicyNameOf({ accountId: account.id, name: p.defaultContentKeyPolicyName }) : null;
+  if (p.defaultContentKeyPolicyName && keyPolicyName === null) {
     throw new DomainError("InvalidRequestContent", `The content key policy '${p.defaultContentKeyPolicyName}' was not found in this account.`, "body.properties.defaultContentKeyPolicyName");
   }
   if (policy.keys.length && !p.defaultContentKeyPolicyName) {
@@ -150,47 +150,46 @@ export async function putStreamingLocator(scope: MediaScope, name: string, body:
     if (given?.labelReferenceInStreamingPolicy && given.labelReferenceInStreamingPolicy !== slot.label) {
       throw new DomainError("InvalidRequestContent", `${p.streamingPolicyName} has no content key labelled '${given.labelReferenceInStreamingPolicy}'; its label is '${slot.label}'.`, "body.properties.contentKeys");
     }
-    const stored: StoredContentKey = { id: (given?.id ?? randomUUID()).toLowerCase(), type: slot.type, labelReferenceInStreamingPolicy: slot.label, policyName: p.defaultContentKeyPolicyName ?? null };
+    const stored: StoredContentKey = { id: (given?.id ?? randomUUID()).toLowerCase(), type: slot.type, labelReferenceInStreamingPolicy: slot.label, policyName: keyPolicyName };
     return { stored, value: given?.value ? Buffer.from(given.value, "base64") : randomBytes(16) };
   });
-  const id = p.streamingLocatorId ?? randomUUID();
+  // The content keys belong to a server-generated id: a client-chosen streamingLocatorId is only unique within the account.
+  const id = randomUUID();
   const sealed = sealSecrets(account.id, await accountKey(account), keys.map((k) => ({ kind: "contentKey" as const, ownerId: id, name: k.stored.id, value: k.value })));
   try {
     const locator = await db().$transaction(async (tx) => {
-      const row = await tx.streamingLocator.create({
-        data: {
+      const row = await store.insertStreamingLocator(
+        {
           id,
           accountId: account.id,
+          streamingLocatorId: p.streamingLocatorId ?? randomUUID(),
           name,
-          assetName: p.assetName,
+          assetName,
           streamingPolicyName: p.streamingPolicyName,
-          defaultContentKeyPolicyName: p.defaultContentKeyPolicyName ?? null,
+          defaultContentKeyPolicyName: keyPolicyName,
           startTime: p.startTime ? new Date(p.startTime) : null,
           endTime: p.endTime ? new Date(p.endTime) : null,
           alternativeMediaId: p.alternativeMediaId ?? null,
           filters: p.filters,
-          contentKeys: keys.map((k) => k.stored) as object[],
+          contentKeys: keys.map((k) => k.stored),
         },
-        select,
-      });
-      if (sealed.length) await tx.accountSecret.createMany({ data: sealed });
+        tx,
+      );
+      await insertSecrets(tx, sealed);
       await audit({ actor: scope.principal.objectId, action: "streamingLocator.write", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { name, asset: p.assetName, contentKeys: keys.length, supplied: supplied.length } }, tx);
       return row;
     });
-    return { json: locatorJson(scope, locator), created: true };
+    return { json: locatorJson(account, locator), created: true };
   } catch (err) {
-    if (isUniqueViolation(err)) throw new DomainError("Conflict", "The streaming locator id or one of its content key ids is already in use in this account: use new ones.");
+    if (isUniqueViolation(err)) throw new DomainError("Conflict", `The streaming locator '${name}' was created meanwhile, or its streaming locator id or one of its content key ids is already in use in this account: use new ones.`);
     throw err;
   }
 }
 
-export async function deleteStreamingLocator(scope: MediaScope, name: string): Promise<boolean> {
+export async function deleteStreamingLocatorFor(scope: MediaScope, name: string): Promise<boolean> {
   const account = await access(scope, name, { action: "write", armOperation: "streamingLocators/delete", policy: "media.write" });
   return db().$transaction(async (tx) => {
-    const locator = await tx.streamingLocator.findUnique({ where: { accountId_name: { accountId: account.id, name } }, select: { id: true } });
-    if (!locator) return false;
-    await tx.accountSecret.deleteMany({ where: { ownerId: locator.id } });
-    await tx.streamingLocator.delete({ where: { id: locator.id } });
+    if (!(await store.deleteStreamingLocator({ accountId: account.id, name }, tx))) return false;
     await audit({ actor: scope.principal.objectId, action: "streamingLocator.delete", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { name } }, tx);
     return true;
   });

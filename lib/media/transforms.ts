@@ -1,10 +1,13 @@
 import "server-only";
 import { z } from "zod";
+import { putOnce } from "@/lib/accounts/names";
+import type { AccountRef } from "@/lib/accounts/store";
 import { audit } from "@/lib/audit";
 import { db } from "@/lib/db/client";
 import { parseOrInvalid } from "@/lib/errors";
-import { mediaAccountFor, notFound } from "./access";
+import { mediaAccountFor, resourceNotFound } from "./access";
 import { resourceJson, type MediaScope } from "./resource";
+import * as store from "./store";
 
 /**
  * A transform's outputs keep their presets as given: this service's jobs copy the input into
@@ -26,50 +29,49 @@ const TransformBody = z.object({
   }),
 });
 
-type TransformRow = { id: string; name: string; description: string | null; outputs: unknown; createdAt: Date; updatedAt: Date };
-const select = { id: true, name: true, description: true, outputs: true, createdAt: true, updatedAt: true };
+/** The outputs column, as far as the portal reads it: each output's preset. */
+export const StoredTransformOutputs = z.array(z.object({ preset: z.looseObject({ "@odata.type": z.string(), presetName: z.string().optional() }) }));
 
-const transformJson = (scope: MediaScope, t: TransformRow) =>
-  resourceJson(scope.ref, "transforms", t.name, { created: t.createdAt.toISOString(), lastModified: t.updatedAt.toISOString(), ...(t.description ? { description: t.description } : {}), outputs: t.outputs }, t);
+const transformJson = (account: AccountRef, t: store.TransformRow) =>
+  resourceJson(account, "transforms", t.name, { created: t.createdAt.toISOString(), lastModified: t.updatedAt.toISOString(), ...(t.description ? { description: t.description } : {}), outputs: t.outputs }, t);
 
 const access = (scope: MediaScope, name: string, request: Parameters<typeof mediaAccountFor>[2]) => mediaAccountFor(scope.principal, { ...scope.ref, path: `transforms/${name}` }, request);
 const readAccess = (scope: MediaScope, name: string) => access(scope, name, { action: "read", armOperation: "transforms/read", policy: "media.read" });
 
-export async function findTransform(accountId: string, name: string): Promise<TransformRow> {
-  const transform = await db().transform.findUnique({ where: { accountId_name: { accountId, name } }, select });
-  if (!transform) throw notFound("transform", name);
+export async function findTransform(accountId: string, name: string): Promise<store.TransformRow> {
+  const transform = await store.findTransform({ accountId, name });
+  if (!transform) throw resourceNotFound("transform", name);
   return transform;
 }
 
-export async function listTransforms(scope: MediaScope) {
+export async function listTransformsFor(scope: MediaScope) {
   const account = await readAccess(scope, "");
-  return (await db().transform.findMany({ where: { accountId: account.id }, select, orderBy: { name: "asc" } })).map((t) => transformJson(scope, t));
+  return (await store.listTransforms({ accountId: account.id })).map((t) => transformJson(account, t));
 }
 
-export async function getTransform(scope: MediaScope, name: string) {
+export async function getTransformFor(scope: MediaScope, name: string) {
   const account = await readAccess(scope, name);
-  return transformJson(scope, await findTransform(account.id, name));
+  return transformJson(account, await findTransform(account.id, name));
 }
 
-export async function putTransform(scope: MediaScope, name: string, body: unknown) {
+export async function putTransformFor(scope: MediaScope, name: string, body: unknown) {
   const account = await access(scope, name, { action: "write", armOperation: "transforms/write", policy: "media.write" });
   const { properties } = parseOrInvalid(TransformBody, body, "body");
-  const existing = await db().transform.findUnique({ where: { accountId_name: { accountId: account.id, name } }, select: { id: true } });
   const fields = { description: properties.description ?? null, outputs: properties.outputs as object[] };
-  const transform = await db().transform.upsert({ where: { accountId_name: { accountId: account.id, name } }, create: { accountId: account.id, name, ...fields }, update: fields, select });
-  await audit({ actor: scope.principal.objectId, action: "transform.write", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { name, outputs: properties.outputs.length } });
-  return { json: transformJson(scope, transform), created: !existing };
+  return putOnce(async () => {
+    const { row: transform, created } = await store.putTransform({ accountId: account.id, name, fields });
+    await audit({ actor: scope.principal.objectId, action: "transform.write", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { name: transform.name, outputs: properties.outputs.length } });
+    return { json: transformJson(account, transform), created };
+  });
 }
 
 /** Deletes the transform with its jobs (and their sealed input URLs). */
-export async function deleteTransform(scope: MediaScope, name: string): Promise<boolean> {
+export async function deleteTransformFor(scope: MediaScope, name: string): Promise<boolean> {
   const account = await access(scope, name, { action: "write", armOperation: "transforms/delete", policy: "media.write" });
   return db().$transaction(async (tx) => {
-    const transform = await tx.transform.findUnique({ where: { accountId_name: { accountId: account.id, name } }, select: { id: true, jobs: { select: { id: true } } } });
-    if (!transform) return false;
-    await tx.accountSecret.deleteMany({ where: { ownerId: { in: transform.jobs.map((j) => j.id) } } });
-    await tx.transform.delete({ where: { id: transform.id } });
-    await audit({ actor: scope.principal.objectId, action: "transform.delete", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { name, jobs: transform.jobs.length } }, tx);
+    const deleted = await store.deleteTransform({ accountId: account.id, name }, tx);
+    if (!deleted) return false;
+    await audit({ actor: scope.principal.objectId, action: "transform.delete", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { name, jobs: deleted.jobs } }, tx);
     return true;
   });
 }

@@ -6,15 +6,13 @@ import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { startAppEnvironment, type AppEnvironment } from "@/test/support/app-environment";
 import { demoSubscriptions } from "@/lib/demo/directory";
+import { handleMediaApi } from "@/lib/arm/media-api";
+import * as refusals from "@/lib/auth/anonymous-refusals";
 
 let env: AppEnvironment;
-let handleMediaApi: typeof import("@/lib/arm/media-api").handleMediaApi;
-let refusals: typeof import("@/lib/auth/anonymous-refusals");
 
 before(async () => {
   env = await startAppEnvironment();
-  ({ handleMediaApi } = await import("@/lib/arm/media-api"));
-  refusals = await import("@/lib/auth/anonymous-refusals");
 });
 after(async () => env?.dispose());
 

@@ -18,11 +18,11 @@ import { createTestDatabase, type TestDatabase } from "@/lib/db/test-database";
 import { seedDemo } from "@/lib/db/seed";
 import { demoAutomationApp, demoPlatform, demoPortalApp, demoTenants, demoUsers } from "@/lib/demo/directory";
 import { DomainError } from "@/lib/errors";
+import { principalFromBearer } from "@/lib/auth/bearer";
 
 let emu: TestEmulator;
 let database: TestDatabase;
 let dataDir: string;
-let principalFromBearer: typeof import("@/lib/auth/bearer").principalFromBearer;
 const apiAudience = `api://${demoPortalApp.clientId}`;
 const contoso = demoTenants.contoso.id;
 
@@ -47,7 +47,6 @@ before(async () => {
   });
   database = await createTestDatabase({ forApp: true });
   await seedDemo(database.db);
-  ({ principalFromBearer } = await import("@/lib/auth/bearer"));
 });
 
 after(async () => {

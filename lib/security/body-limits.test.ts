@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { demoResourceGroup, demoSubscriptions, demoUsers } from "@/lib/demo/directory";
+import { handleMediaApi } from "@/lib/arm/media-api";
 import { startAppEnvironment, type AppEnvironment } from "@/test/support/app-environment";
 
 const MiB = 1024 * 1024;
@@ -15,7 +16,6 @@ const accountUrl = (name: string) =>
   `http://localhost/subscriptions/${demoSubscriptions.contosoMedia.id}/resourceGroups/${demoResourceGroup}/providers/Microsoft.Media/mediaservices/${name}?api-version=2021-11-01`;
 
 let env: AppEnvironment;
-let handleMediaApi: typeof import("@/lib/arm/media-api").handleMediaApi;
 let ownerToken: string;
 let readerToken: string;
 
@@ -54,7 +54,6 @@ async function accountExists(name: string) {
 
 before(async () => {
   env = await startAppEnvironment();
-  ({ handleMediaApi } = await import("@/lib/arm/media-api"));
   ownerToken = await env.emu.userToken(demoUsers.owner);
   readerToken = await env.emu.userToken(demoUsers.reader);
 });

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { demoResourceGroup, demoSubscriptions, demoTenants } from "@/lib/demo/directory";
+import { handleMediaApi } from "@/lib/arm/media-api";
 import { startAppEnvironment, type AppEnvironment } from "@/test/support/app-environment";
 
 const sub = demoSubscriptions.contosoMedia.id;
@@ -17,7 +18,6 @@ const accountUrl = (name: string) => `http://localhost/subscriptions/${sub}/reso
 const contributor = { objectId: randomUUID(), tenant: demoTenants.contoso.id, name: "Cara Contributor" };
 
 let env: AppEnvironment;
-let handleMediaApi: typeof import("@/lib/arm/media-api").handleMediaApi;
 let token: string;
 let identity: { principalId: string; clientId: string };
 
@@ -31,7 +31,6 @@ const withIdentity = { location: "westus2", identity: { type: "UserAssigned", us
 
 before(async () => {
   env = await startAppEnvironment();
-  ({ handleMediaApi } = await import("@/lib/arm/media-api"));
   const created = await env.emu.armFetch("PUT", identityId, { location: "westus2" });
   const { principalId, clientId } = (created.json as { properties: { principalId: string; clientId: string } }).properties;
   identity = { principalId, clientId };

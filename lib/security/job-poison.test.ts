@@ -14,6 +14,13 @@ import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { demoUsers } from "@/lib/demo/directory";
 import { contosoAccount, principalOf, startAppEnvironment, type AppEnvironment } from "@/test/support/app-environment";
+import { createAccountFor } from "@/lib/accounts/service";
+import { putAssetFor } from "@/lib/media/assets";
+import * as jobs from "@/lib/media/jobs";
+import * as runner from "@/lib/media/job-runner";
+import * as secrets from "@/lib/media/secrets";
+import { putTransformFor } from "@/lib/media/transforms";
+import * as hierarchy from "@/lib/keys/hierarchy";
 
 process.env.JOB_POLL_INTERVAL_SECONDS = "0.2";
 const owner = principalOf(demoUsers.owner);
@@ -22,13 +29,8 @@ const jobScope = { principal: owner, ref, parent: "copy" };
 /** Azure Media Services' JobErrorCode values. */
 const JOB_ERROR_CODES = ["ServiceError", "ServiceTransientError", "DownloadNotAccessible", "DownloadTransientError", "UploadNotAccessible", "UploadTransientError", "ConfigurationUnsupported", "ContentMalformed", "ContentUnsupported", "IdentityUnsupported"];
 
+const lib = { jobs, runner, secrets, hierarchy };
 let env: AppEnvironment;
-let lib: {
-  jobs: typeof import("@/lib/media/jobs");
-  runner: typeof import("@/lib/media/job-runner");
-  secrets: typeof import("@/lib/media/secrets");
-  hierarchy: typeof import("@/lib/keys/hierarchy");
-};
 let server: http.Server;
 let base: string;
 let accountId: string;
@@ -37,12 +39,6 @@ const downloads = new Map<string, number>();
 
 before(async () => {
   env = await startAppEnvironment();
-  lib = {
-    jobs: await import("@/lib/media/jobs"),
-    runner: await import("@/lib/media/job-runner"),
-    secrets: await import("@/lib/media/secrets"),
-    hierarchy: await import("@/lib/keys/hierarchy"),
-  };
   server = http.createServer((req, res) => {
     const path = new URL(req.url!, "http://x").pathname;
     downloads.set(path, (downloads.get(path) ?? 0) + 1);
@@ -52,12 +48,9 @@ before(async () => {
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/container`;
-  const { createAccountFor } = await import("@/lib/accounts/service");
-  const { putAsset } = await import("@/lib/media/assets");
-  const { putTransform } = await import("@/lib/media/transforms");
   accountId = (await createAccountFor(owner, { ...ref, location: "westus2", identityType: "None" })).id;
-  await putAsset({ principal: owner, ref }, "out", { properties: {} });
-  await putTransform({ principal: owner, ref }, "copy", { properties: { outputs: [{ preset: { "@odata.type": "#Microsoft.Media.BuiltInStandardEncoderPreset", presetName: "AdaptiveStreaming" } }] } });
+  await putAssetFor({ principal: owner, ref }, "out", { properties: {} });
+  await putTransformFor({ principal: owner, ref }, "copy", { properties: { outputs: [{ preset: { "@odata.type": "#Microsoft.Media.BuiltInStandardEncoderPreset", presetName: "AdaptiveStreaming" } }] } });
 });
 after(async () => {
   server?.closeAllConnections();
@@ -96,22 +89,22 @@ function startWorkerProcess() {
 
 describe("attack: a poison job", () => {
   it("refuses, at creation, a file name that cannot be decoded (x%E0.mp4), naming the field", async () => {
-    await assert.rejects(lib.jobs.putJob(jobScope, "undecodable", jobBody({ baseUri: `${base}?sig=S`, files: ["ok.mp4", "x%E0.mp4"] })), refusedAt("body.properties.input.files.1"));
-    await assert.rejects(lib.jobs.putJob(jobScope, "undecodable", jobBody({ files: [`${base}/x%E0.mp4?sig=S`] })), refusedAt("body.properties.input.files.0"));
+    await assert.rejects(lib.jobs.putJobFor(jobScope, "undecodable", jobBody({ baseUri: `${base}?sig=S`, files: ["ok.mp4", "x%E0.mp4"] })), refusedAt("body.properties.input.files.1"));
+    await assert.rejects(lib.jobs.putJobFor(jobScope, "undecodable", jobBody({ files: [`${base}/x%E0.mp4?sig=S`] })), refusedAt("body.properties.input.files.0"));
     assert.equal(await env.database.db.job.count({ where: { accountId, name: "undecodable" } }), 0, "no job was stored");
   });
 
   it("refuses, at creation, file names that escape the base URI, naming the field; names inside it still pass", async () => {
     const escapes = ["../other/x.mp4", "%2e%2e/other.mp4", "sub/..%2F..%2Fsecret.mp4", "..%5Csecret.mp4", "/root.mp4", "https://elsewhere.example/x.mp4", "//elsewhere.example/x.mp4", "x%00.mp4"];
-    for (const file of escapes) await assert.rejects(lib.jobs.putJob(jobScope, "escape", jobBody({ baseUri: `${base}/dir?sig=S`, files: [file] })), refusedAt("body.properties.input.files.0"), file);
-    await assert.rejects(lib.jobs.putJob(jobScope, "escape", jobBody({ baseUri: "ftp://elsewhere.example/dir", files: ["a.mp4"] })), refusedAt("body.properties.input.baseUri"));
-    const inside = await lib.jobs.putJob(jobScope, "inside", jobBody({ baseUri: `${base}/dir?sig=S`, files: ["sub/b.mp4", "a b.mp4", "caf%C3%A9.mp4", "sub/../c.mp4"] }));
+    for (const file of escapes) await assert.rejects(lib.jobs.putJobFor(jobScope, "escape", jobBody({ baseUri: `${base}/dir?sig=S`, files: [file] })), refusedAt("body.properties.input.files.0"), file);
+    await assert.rejects(lib.jobs.putJobFor(jobScope, "escape", jobBody({ baseUri: "ftp://elsewhere.example/dir", files: ["a.mp4"] })), refusedAt("body.properties.input.baseUri"));
+    const inside = await lib.jobs.putJobFor(jobScope, "inside", jobBody({ baseUri: `${base}/dir?sig=S`, files: ["sub/b.mp4", "a b.mp4", "caf%C3%A9.mp4", "sub/../c.mp4"] }));
     assert.equal(inside.created, true);
-    await lib.jobs.cancelJob(jobScope, "inside");
+    await lib.jobs.cancelJobFor(jobScope, "inside");
   });
 
   it("ends a poison job stored before that check (x%E0.mp4) in Error at once, without downloading, instead of retrying it forever", async () => {
-    await lib.jobs.putJob(jobScope, "stored-poison", jobBody({ baseUri: `${base}?sig=S`, files: ["fine.mp4"] }));
+    await lib.jobs.putJobFor(jobScope, "stored-poison", jobBody({ baseUri: `${base}?sig=S`, files: ["fine.mp4"] }));
     await storeSealedInput("stored-poison", JSON.stringify({ baseUri: `${base}?sig=S`, files: ["x%E0.mp4"] }));
     const runner = lib.runner.startJobRunner({ loop: false });
     try {
@@ -132,7 +125,7 @@ describe("attack: a poison job", () => {
   });
 
   it("tries a job that fails unexpectedly 3 times, waiting longer each time, then ends it in Error (ServiceError)", async () => {
-    await lib.jobs.putJob(jobScope, "throws", jobBody({ baseUri: `${base}?sig=S`, files: ["fine.mp4"] }));
+    await lib.jobs.putJobFor(jobScope, "throws", jobBody({ baseUri: `${base}?sig=S`, files: ["fine.mp4"] }));
     await storeSealedInput("throws", "not the JSON of an input");
     const runner = lib.runner.startJobRunner({ loop: false });
     const waits: number[] = [];
@@ -159,7 +152,7 @@ describe("attack: a poison job", () => {
   });
 
   it("counts a worker killed mid-download as an attempt: after 3 killed workers the next one ends the job in Error without downloading again", async () => {
-    await lib.jobs.putJob(jobScope, "crashes", jobBody({ baseUri: `${base}?sig=S`, files: ["endless.mp4"] }));
+    await lib.jobs.putJobFor(jobScope, "crashes", jobBody({ baseUri: `${base}?sig=S`, files: ["endless.mp4"] }));
     const seen = () => downloads.get("/container/endless.mp4") ?? 0;
     for (let killed = 1; killed <= 3; killed++) {
       const worker = startWorkerProcess();

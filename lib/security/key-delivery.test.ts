@@ -12,6 +12,14 @@ import { demoUsers, demoVaults } from "@/lib/demo/directory";
 import type { Db } from "@/lib/db/client";
 import { clearKeyTokenPolicy } from "@/test/support/content-key-policy";
 import { contosoAccount, principalOf, startAppEnvironment, type AppEnvironment } from "@/test/support/app-environment";
+import * as service from "@/lib/accounts/service";
+import * as monitor from "@/lib/monitor/check";
+import * as monitorStore from "@/lib/monitor/store";
+import * as hierarchy from "@/lib/keys/hierarchy";
+import * as policies from "@/lib/media/content-key-policies";
+import * as assets from "@/lib/media/assets";
+import * as locators from "@/lib/media/streaming-locators";
+import * as delivery from "@/lib/media/key-delivery";
 
 const owner = principalOf(demoUsers.owner);
 const ref = contosoAccount("deliveryattacks");
@@ -23,17 +31,8 @@ const KID_CLAIM = "urn:microsoft:azure:mediaservices:contentkeyidentifier";
 const vault = demoVaults.compliant.name;
 const keyName = "rsa-2048";
 
+const lib = { service, monitor, monitorStore, hierarchy, policies, assets, locators, delivery };
 let env: AppEnvironment;
-let lib: {
-  service: typeof import("@/lib/accounts/service");
-  monitor: typeof import("@/lib/monitor/check");
-  monitorStore: typeof import("@/lib/monitor/store");
-  hierarchy: typeof import("@/lib/keys/hierarchy");
-  policies: typeof import("@/lib/media/content-key-policies");
-  assets: typeof import("@/lib/media/assets");
-  locators: typeof import("@/lib/media/streaming-locators");
-  delivery: typeof import("@/lib/media/key-delivery");
-};
 let accountId: string;
 let principalId: string;
 let kid: string;
@@ -77,24 +76,14 @@ async function check(): Promise<string> {
 
 before(async () => {
   env = await startAppEnvironment();
-  lib = {
-    service: await import("@/lib/accounts/service"),
-    monitor: await import("@/lib/monitor/check"),
-    monitorStore: await import("@/lib/monitor/store"),
-    hierarchy: await import("@/lib/keys/hierarchy"),
-    policies: await import("@/lib/media/content-key-policies"),
-    assets: await import("@/lib/media/assets"),
-    locators: await import("@/lib/media/streaming-locators"),
-    delivery: await import("@/lib/media/key-delivery"),
-  };
   const account = await env.createCustomerKeyAccount(owner, ref.name, vault, `${env.emu.vaultUrl(vault)}/keys/${keyName}`);
   accountId = account.id;
   principalId = account.principalId!;
   const primaryVerificationKey = { "@odata.type": "#Microsoft.Media.ContentKeyPolicySymmetricTokenKey", keyValue: tokenKey.toString("base64") };
-  await lib.policies.putContentKeyPolicy(scope, "signed", clearKeyTokenPolicy({ issuer, audience, primaryVerificationKey, requiredClaims: [{ claimType: KID_CLAIM }] }));
-  await lib.assets.putAsset(scope, "movie", { properties: {} });
-  await lib.locators.putStreamingLocator(scope, "stream", { properties: { assetName: "movie", streamingPolicyName: "Predefined_ClearKey", defaultContentKeyPolicyName: "signed" } });
-  const [listed] = (await lib.locators.listContentKeys(scope, "stream")).contentKeys;
+  await lib.policies.putContentKeyPolicyFor(scope, "signed", clearKeyTokenPolicy({ issuer, audience, primaryVerificationKey, requiredClaims: [{ claimType: KID_CLAIM }] }));
+  await lib.assets.putAssetFor(scope, "movie", { properties: {} });
+  await lib.locators.putStreamingLocatorFor(scope, "stream", { properties: { assetName: "movie", streamingPolicyName: "Predefined_ClearKey", defaultContentKeyPolicyName: "signed" } });
+  const [listed] = (await lib.locators.listContentKeysFor(scope, "stream")).contentKeys;
   kid = listed!.id;
   contentKey = Buffer.from(listed!.value!, "base64");
 });
@@ -184,7 +173,7 @@ describe("attacks on key delivery", () => {
       assert.deepEqual(JSON.parse(player.text), JSON.parse(refusedByKeyVault.text), "one refusal, whatever the cause");
       assert.ok(!player.bytes.includes(contentKey));
 
-      await assert.rejects(lib.locators.listContentKeys(scope, "stream"), (err: Error & { code?: string }) => err.code === "CustomerKeyInaccessible" && err.message.includes(`${vault}.vault.localhost`) && err.message.includes(keyName));
+      await assert.rejects(lib.locators.listContentKeysFor(scope, "stream"), (err: Error & { code?: string }) => err.code === "CustomerKeyInaccessible" && err.message.includes(`${vault}.vault.localhost`) && err.message.includes(keyName));
     } finally {
       await env.emu.grantKeys(vault, principalId);
     }

@@ -10,13 +10,13 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
+import * as sessions from "@/lib/auth/session";
+import * as store from "@/lib/auth/session-store";
+import { saveTokenCache } from "@/lib/auth/token-cache-store";
 import { createTestDatabase, type TestDatabase } from "@/lib/db/test-database";
 
 let database: TestDatabase;
 let dataDir: string;
-let sessions: typeof import("@/lib/auth/session");
-let store: typeof import("@/lib/auth/session-store");
-let saveTokenCache: typeof import("@/lib/auth/token-cache-store").saveTokenCache;
 
 const t0 = new Date("2026-11-29T08:00:00Z");
 const at = (minutes: number) => new Date(t0.getTime() + minutes * 60_000);
@@ -25,9 +25,6 @@ before(async () => {
   dataDir = await mkdtemp(path.join(os.tmpdir(), "byok-sessions-"));
   Object.assign(process.env, { APP_PROFILE: "local", DATA_DIR: dataDir });
   database = await createTestDatabase({ forApp: true });
-  sessions = await import("@/lib/auth/session");
-  store = await import("@/lib/auth/session-store");
-  ({ saveTokenCache } = await import("@/lib/auth/token-cache-store"));
 });
 
 after(async () => {

@@ -10,7 +10,12 @@ import { after, before, describe, it } from "node:test";
 import "reflect-metadata"; // @peculiar/x509 needs it loaded first
 import * as x509 from "@peculiar/x509";
 import { importJWK, jwtVerify } from "jose";
+import { createAccountFor } from "@/lib/accounts/service";
 import { demoUsers } from "@/lib/demo/directory";
+import * as assets from "@/lib/media/assets";
+import * as policies from "@/lib/media/content-key-policies";
+import * as delivery from "@/lib/media/key-delivery";
+import * as locators from "@/lib/media/streaming-locators";
 import { clearKeyTokenPolicy } from "@/test/support/content-key-policy";
 import { contosoAccount, principalOf, startAppEnvironment, type AppEnvironment } from "@/test/support/app-environment";
 
@@ -19,13 +24,10 @@ const ref = contosoAccount("tokenkeyattacks");
 const scope = { principal: owner, ref };
 
 let env: AppEnvironment;
-let policies: typeof import("@/lib/media/content-key-policies");
 let mediaServiceId: string;
 
 before(async () => {
   env = await startAppEnvironment();
-  policies = await import("@/lib/media/content-key-policies");
-  const { createAccountFor } = await import("@/lib/accounts/service");
   mediaServiceId = (await createAccountFor(owner, { ...ref, location: "westus2", identityType: "SystemAssigned" })).id;
   x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 });
@@ -64,7 +66,7 @@ function forgedForExponentOne(modulusBytes: number, claims: object) {
 
 /** Saves a token-restricted policy whose primary verification key is `key`. */
 const save = (name: string, key: object) =>
-  policies.putContentKeyPolicy(scope, name, clearKeyTokenPolicy({ issuer: "https://issuer.contoso.localhost", audience: "urn:contoso:player", primaryVerificationKey: key }));
+  policies.putContentKeyPolicyFor(scope, name, clearKeyTokenPolicy({ issuer: "https://issuer.contoso.localhost", audience: "urn:contoso:player", primaryVerificationKey: key }));
 
 async function assertRefused(key: object, reason: RegExp) {
   await assert.rejects(save("weak", key), (err: Error & { code?: string; status?: number }) => {
@@ -118,16 +120,15 @@ describe("attacks on token verification keys", () => {
   });
 
   it("a token forged with no private key for an e = 1 key that was saved before this check gets no content key", async () => {
-    const { assets, locators, delivery } = { assets: await import("@/lib/media/assets"), locators: await import("@/lib/media/streaming-locators"), delivery: await import("@/lib/media/key-delivery") };
     // A policy as it was stored before weak keys were refused: saved with a sound key, its exponent then set to 1.
     await save("legacy", rsaTokenKey(strong.modulus, strong.exponent));
     const row = await env.database.db.contentKeyPolicy.findFirstOrThrow({ where: { name: "legacy" } });
     const options = row.options as { restriction: { keys: { exponent: string }[] } }[];
     options[0]!.restriction.keys[0]!.exponent = "AQ==";
     await env.database.db.contentKeyPolicy.update({ where: { id: row.id }, data: { options } });
-    await assets.putAsset(scope, "movie", { properties: {} });
-    await locators.putStreamingLocator(scope, "legacy", { properties: { assetName: "movie", streamingPolicyName: "Predefined_ClearKey", defaultContentKeyPolicyName: "legacy" } });
-    const [contentKey] = (await locators.listContentKeys(scope, "legacy")).contentKeys;
+    await assets.putAssetFor(scope, "movie", { properties: {} });
+    await locators.putStreamingLocatorFor(scope, "legacy", { properties: { assetName: "movie", streamingPolicyName: "Predefined_ClearKey", defaultContentKeyPolicyName: "legacy" } });
+    const [contentKey] = (await locators.listContentKeysFor(scope, "legacy")).contentKeys;
 
     const forged = forgedForExponentOne(strong.modulus.length, { iss: "https://issuer.contoso.localhost", aud: "urn:contoso:player", exp: Math.floor(Date.now() / 1000) + 300 });
     const exponentOne = await importJWK({ kty: "RSA", n: strong.modulus.toString("base64url"), e: "AQ" }, "RS256");

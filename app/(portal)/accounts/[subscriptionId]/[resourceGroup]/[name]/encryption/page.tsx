@@ -6,6 +6,7 @@ import { vaultsVisibleTo, type VaultSummary } from "@/lib/azure/arm-vaults";
 import { keysVisibleTo, type KeyChoice } from "@/lib/keyvault/user-keys";
 import { loadAccountPage, type AccountParams } from "../load-account";
 import { EncryptionForm, SystemKeyForm, VaultPicker } from "./encryption-form";
+import { KeyVersionUsageSection } from "./key-version-usage";
 
 export const metadata: Metadata = { title: "Encryption" };
 
@@ -27,7 +28,7 @@ function keyHint(k: KeyChoice): { ok: boolean; text: string } {
 }
 
 export default async function EncryptionPage({ params, searchParams }: { params: AccountParams; searchParams: Promise<{ vault?: string }> }) {
-  const { account, ref, canWrite } = await loadAccountPage(params, "/encryption");
+  const { principal, account, ref, canWrite } = await loadAccountPage(params, "/encryption");
   const session = (await readSession())!; // loadAccountPage has required a signed-in session
   const userAssigned = Object.entries((account.userAssignedIdentities ?? {}) as Record<string, { principalId: string }>);
   const identities = [
@@ -38,7 +39,7 @@ export default async function EncryptionPage({ params, searchParams }: { params:
   const vaults = armToken ? await vaultsVisibleTo(armToken).catch(() => []) : [];
   const wanted = (await searchParams).vault;
   const selected = vaults.find((v) => v.name === wanted) ?? vaults.find((v) => vaultHint(v, account.location).ok) ?? vaults[0];
-  const kvToken = selected ? await delegatedToken(session, "keyVault") : null;
+  const kvToken = selected || account.encryptionType === "CustomerKey" ? await delegatedToken(session, "keyVault") : null;
   const keys = selected && kvToken ? await keysVisibleTo(kvToken, selected.vaultUri).catch(() => null) : null;
 
   return (
@@ -69,6 +70,8 @@ export default async function EncryptionPage({ params, searchParams }: { params:
         </dl>
         <SystemKeyForm account={ref} canWrite={canWrite} onCustomerKey={account.encryptionType === "CustomerKey"} />
       </section>
+
+      {account.encryptionType === "CustomerKey" && <KeyVersionUsageSection principal={principal} account={ref} keyVaultToken={kvToken} />}
 
       <section aria-labelledby="pick-h">
         <h2 id="pick-h">Select a key vault and key</h2>

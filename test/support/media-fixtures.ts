@@ -1,0 +1,47 @@
+/**
+ * What tests of the media resources share: the lib modules (they read the configuration at first
+ * use, so startAppEnvironment configures the app before any call), and request bodies for a
+ * token-restricted clear key policy and a transform.
+ */
+import * as service from "@/lib/accounts/service";
+import * as assets from "@/lib/media/assets";
+import * as policies from "@/lib/media/content-key-policies";
+import * as jobs from "@/lib/media/jobs";
+import * as delivery from "@/lib/media/key-delivery";
+import * as locators from "@/lib/media/streaming-locators";
+import * as transforms from "@/lib/media/transforms";
+
+export const mediaLib = { service, policies, assets, locators, transforms, jobs, delivery };
+
+export const tokenIssuer = "https://issuer.localhost";
+export const tokenAudience = "urn:player";
+export const contentKeyIdClaim = "urn:microsoft:azure:mediaservices:contentkeyidentifier";
+
+/** A clear key policy whose JWTs are signed with `tokenKey` (HS256) and name the content key they are for. */
+export const tokenPolicyBody = (tokenKey: Buffer) => ({
+  properties: {
+    options: [
+      {
+        configuration: { "@odata.type": "#Microsoft.Media.ContentKeyPolicyClearKeyConfiguration" },
+        restriction: {
+          "@odata.type": "#Microsoft.Media.ContentKeyPolicyTokenRestriction",
+          issuer: tokenIssuer,
+          audience: tokenAudience,
+          primaryVerificationKey: { "@odata.type": "#Microsoft.Media.ContentKeyPolicySymmetricTokenKey", keyValue: tokenKey.toString("base64") },
+          requiredClaims: [{ claimType: contentKeyIdClaim }],
+          restrictionTokenType: "Jwt",
+        },
+      },
+    ],
+  },
+});
+
+export const transformBody = { properties: { outputs: [{ preset: { "@odata.type": "#Microsoft.Media.BuiltInStandardEncoderPreset", presetName: "AdaptiveStreaming" } }] } };
+
+/** A JobInputHttp job (never run by these tests) writing into `assetName`. */
+export const jobBody = (assetName: string) => ({
+  properties: {
+    input: { "@odata.type": "#Microsoft.Media.JobInputHttp", baseUri: `https://media.example/in?sig=${crypto.randomUUID()}`, files: ["a.mp4"] },
+    outputs: [{ "@odata.type": "#Microsoft.Media.JobOutputAsset", assetName }],
+  },
+});
