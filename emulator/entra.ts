@@ -102,14 +102,32 @@ export function entraRoutes(store: StateStore, tokens: TokenService): Router {
     return Object.values(state.users).filter((u) => !tenant || u.tenantId === tenant.id);
   }
 
-  function validateAuthorizeRequest(params: URLSearchParams | Record<string, string | undefined>): { app: App; error?: undefined } | { error: Reply } {
-    const get = (k: string) => (params instanceof URLSearchParams ? params.get(k) ?? undefined : params[k]);
+  function validateAuthorizeRequest(
+    params: URLSearchParams | Record<string, string | undefined>,
+  ): { app: App; error?: undefined } | { error: Reply } {
+    const get = (k: string) => (params instanceof URLSearchParams ? (params.get(k) ?? undefined) : params[k]);
     const app = state.apps[get("client_id") ?? ""];
-    if (!app) return { error: aadError(400, "unauthorized_client", 700016, `Application with identifier '${get("client_id")}' was not found in the directory.`) };
+    if (!app)
+      return {
+        error: aadError(
+          400,
+          "unauthorized_client",
+          700016,
+          `Application with identifier '${get("client_id")}' was not found in the directory.`,
+        ),
+      };
     if (!app.redirectUris.some((registered) => redirectMatches(registered, get("redirect_uri") ?? ""))) {
-      return { error: aadError(400, "invalid_request", 50011, `The redirect URI '${get("redirect_uri")}' specified in the request does not match the redirect URIs configured for the application '${app.clientId}'.`) };
+      return {
+        error: aadError(
+          400,
+          "invalid_request",
+          50011,
+          `The redirect URI '${get("redirect_uri")}' specified in the request does not match the redirect URIs configured for the application '${app.clientId}'.`,
+        ),
+      };
     }
-    if (get("response_type") !== "code") return { error: aadError(400, "unsupported_response_type", 900144, "Only response_type=code is supported.") };
+    if (get("response_type") !== "code")
+      return { error: aadError(400, "unsupported_response_type", 900144, "Only response_type=code is supported.") };
     const method = get("code_challenge_method");
     if (get("code_challenge") && method && !["S256", "plain"].includes(method)) {
       return { error: aadError(400, "invalid_request", 50124, "Unsupported code_challenge_method.") };
@@ -148,7 +166,9 @@ button{display:block;width:100%;text-align:left;padding:.75rem;margin:.5rem 0;fo
       azp: app.clientId,
       appid: app.clientId,
       // `/.default` grants what the user consented to: user_impersonation for ARM and Key Vault.
-      scp: requested.map((s) => s.slice(s.lastIndexOf("/") + 1).replace(/^\.default$/, "user_impersonation")).join(" ") || "openid",
+      scp:
+        requested.map((s) => s.slice(s.lastIndexOf("/") + 1).replace(/^\.default$/, "user_impersonation")).join(" ") ||
+        "openid",
       idtyp: "user",
       name: user.name,
       preferred_username: user.upn,
@@ -162,7 +182,12 @@ button{display:block;width:100%;text-align:left;padding:.75rem;margin:.5rem 0;fo
       nonce,
     });
     const refreshToken = randomBytes(32).toString("base64url");
-    state.refreshTokens[refreshToken] = { clientId: app.clientId, userId: user.objectId, scope, expires: Date.now() + REFRESH_TTL_MS };
+    state.refreshTokens[refreshToken] = {
+      clientId: app.clientId,
+      userId: user.objectId,
+      scope,
+      expires: Date.now() + REFRESH_TTL_MS,
+    };
     await store.save();
     return reply(200, {
       token_type: "Bearer",
@@ -180,20 +205,43 @@ button{display:block;width:100%;text-align:left;padding:.75rem;margin:.5rem 0;fo
     const grant = field(req.body, "grant_type");
     const { clientId, secret } = clientCredentials(req);
     const app = state.apps[clientId ?? ""];
-    if (!app) return aadError(400, "unauthorized_client", 700016, `Application with identifier '${clientId}' was not found in the directory.`);
+    if (!app)
+      return aadError(
+        400,
+        "unauthorized_client",
+        700016,
+        `Application with identifier '${clientId}' was not found in the directory.`,
+      );
     if (!secretMatches(app, secret)) return aadError(401, "invalid_client", 7000215, "Invalid client secret provided.");
-    const scope = v1 ? `${field(req.body, "resource") ?? ""}/.default` : field(req.body, "scope") ?? "";
+    const scope = v1 ? `${field(req.body, "resource") ?? ""}/.default` : (field(req.body, "scope") ?? "");
 
     if (grant === "client_credentials") {
       const tenant = findTenant(state, tenantSegment);
       if (!tenant || tenant.id !== app.tenantId) {
-        return aadError(400, "invalid_request", 700016, `Application '${app.clientId}' was not found in the directory '${tenantSegment}'.`);
+        return aadError(
+          400,
+          "invalid_request",
+          700016,
+          `Application '${app.clientId}' was not found in the directory '${tenantSegment}'.`,
+        );
       }
       const resource = resourceOfScopes(scope);
       if (!resource || (!v1 && !scope.endsWith("/.default"))) {
-        return aadError(400, "invalid_scope", 1002012, "The provided value for scope is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier.");
+        return aadError(
+          400,
+          "invalid_scope",
+          1002012,
+          "The provided value for scope is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier.",
+        );
       }
-      const issued = await tokens.issue({ tid: app.tenantId, oid: app.objectId, aud: resource, appid: app.clientId, azp: app.clientId, idtyp: "app" });
+      const issued = await tokens.issue({
+        tid: app.tenantId,
+        oid: app.objectId,
+        aud: resource,
+        appid: app.clientId,
+        azp: app.clientId,
+        idtyp: "app",
+      });
       return reply(200, {
         token_type: "Bearer",
         expires_in: 3599,
@@ -209,14 +257,30 @@ button{display:block;width:100%;text-align:left;padding:.75rem;margin:.5rem 0;fo
       delete state.authCodes[code]; // one use, whatever happens next
       if (!grantOf || grantOf.expires < Date.now() || grantOf.clientId !== app.clientId) {
         await store.save();
-        return aadError(400, "invalid_grant", 70008, "The provided authorization code or refresh token has expired or was already used.");
+        return aadError(
+          400,
+          "invalid_grant",
+          70008,
+          "The provided authorization code or refresh token has expired or was already used.",
+        );
       }
-      if (grantOf.redirectUri !== field(req.body, "redirect_uri")) return aadError(400, "invalid_grant", 500112, "The reply address does not match the one of the authorization request.");
+      if (grantOf.redirectUri !== field(req.body, "redirect_uri"))
+        return aadError(
+          400,
+          "invalid_grant",
+          500112,
+          "The reply address does not match the one of the authorization request.",
+        );
       if (grantOf.codeChallenge) {
         const verifier = field(req.body, "code_verifier") ?? "";
         const computed = createHash("sha256").update(verifier).digest("base64url");
         if (computed !== grantOf.codeChallenge && verifier !== grantOf.codeChallenge) {
-          return aadError(400, "invalid_grant", 501481, "The Code_Verifier does not match the code_challenge supplied in the authorization request.");
+          return aadError(
+            400,
+            "invalid_grant",
+            501481,
+            "The Code_Verifier does not match the code_challenge supplied in the authorization request.",
+          );
         }
       }
       const user = state.users[grantOf.userId]!;
@@ -226,7 +290,12 @@ button{display:block;width:100%;text-align:left;padding:.75rem;margin:.5rem 0;fo
     if (grant === "refresh_token") {
       const rt = state.refreshTokens[field(req.body, "refresh_token") ?? ""];
       if (!rt || rt.expires < Date.now() || rt.clientId !== app.clientId) {
-        return aadError(400, "invalid_grant", 70008, "The provided authorization code or refresh token has expired or was already used.");
+        return aadError(
+          400,
+          "invalid_grant",
+          70008,
+          "The provided authorization code or refresh token has expired or was already used.",
+        );
       }
       return userTokens(app, state.users[rt.userId]!, scope || rt.scope);
     }
@@ -234,7 +303,9 @@ button{display:block;width:100%;text-align:left;padding:.75rem;margin:.5rem 0;fo
   }
 
   return new Router()
-    .on("GET", /^\/(?<tenant>[^/]+)\/v2\.0\/\.well-known\/openid-configuration$/, (_req, p) => reply(200, discovery(p.tenant!)))
+    .on("GET", /^\/(?<tenant>[^/]+)\/v2\.0\/\.well-known\/openid-configuration$/, (_req, p) =>
+      reply(200, discovery(p.tenant!)),
+    )
     .on("GET", /^\/(?<tenant>[^/]+)\/discovery\/(v2\.0\/)?keys$/, () => reply(200, tokens.publicJwks()))
     .on("GET", /^\/(?<tenant>[^/]+)\/oauth2\/v2\.0\/authorize$/, (req, p) => {
       const checked = validateAuthorizeRequest(req.url.searchParams);
@@ -260,13 +331,22 @@ button{display:block;width:100%;text-align:left;padding:.75rem;margin:.5rem 0;fo
       const target = new URL(form.redirect_uri!);
       target.searchParams.set("code", code);
       if (form.state) target.searchParams.set("state", form.state);
-      target.searchParams.set("client_info", Buffer.from(JSON.stringify({ uid: user.objectId, utid: user.tenantId })).toString("base64url"));
+      target.searchParams.set(
+        "client_info",
+        Buffer.from(JSON.stringify({ uid: user.objectId, utid: user.tenantId })).toString("base64url"),
+      );
       return { status: 302, headers: { Location: target.href } };
     })
     .on("GET", /^\/(?<tenant>[^/]+)\/oauth2\/v2\.0\/logout$/, (req) => {
       const back = req.url.searchParams.get("post_logout_redirect_uri");
-      const allowed = back && Object.values(state.apps).some((a) => a.redirectUris.some((u) => redirectMatches(new URL(u).origin, new URL(back).origin)));
-      return allowed ? { status: 302, headers: { Location: back } } : { status: 200, html: "<!doctype html><p>You have signed out.</p>" };
+      const allowed =
+        back &&
+        Object.values(state.apps).some((a) =>
+          a.redirectUris.some((u) => redirectMatches(new URL(u).origin, new URL(back).origin)),
+        );
+      return allowed
+        ? { status: 302, headers: { Location: back } }
+        : { status: 200, html: "<!doctype html><p>You have signed out.</p>" };
     })
     .on("POST", /^\/(?<tenant>[^/]+)\/oauth2\/v2\.0\/token$/, (req, p) => token(req, p.tenant!, false))
     .on("POST", /^\/(?<tenant>[^/]+)\/oauth2\/token$/, (req, p) => token(req, p.tenant!, true));

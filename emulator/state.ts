@@ -145,7 +145,18 @@ export interface State {
   /** App registrations trusted as the Microsoft.Media resource provider (may issue its resources' identities). */
   resourceProviderApps?: string[];
   /** One-time authorization codes of the sign-in flow, short-lived. */
-  authCodes: Record<string, { clientId: string; redirectUri: string; userId: string; scope: string; nonce?: string; codeChallenge?: string; expires: number }>;
+  authCodes: Record<
+    string,
+    {
+      clientId: string;
+      redirectUri: string;
+      userId: string;
+      scope: string;
+      nonce?: string;
+      codeChallenge?: string;
+      expires: number;
+    }
+  >;
   refreshTokens: Record<string, { clientId: string; userId: string; scope: string; expires: number }>;
 }
 

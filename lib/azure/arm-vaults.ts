@@ -23,20 +23,30 @@ export const tokenCredential = (token: string): TokenCredential => ({
 
 /** A GET on the management plane as the token's principal: the status and the parsed body. */
 export async function armGet<T>(path: string, token: string): Promise<{ status: number; body: T | null }> {
-  const res = await httpsRequest(`${getConfig().endpoints.armEndpoint}${path}`, { agent: azureAgent(), headers: { authorization: `Bearer ${token}` }, timeoutMs: 10_000 });
+  const res = await httpsRequest(`${getConfig().endpoints.armEndpoint}${path}`, {
+    agent: azureAgent(),
+    headers: { authorization: `Bearer ${token}` },
+    timeoutMs: 10_000,
+  });
   return { status: res.status, body: res.status === 200 ? (JSON.parse(res.text) as T) : null };
 }
 
 /** Every vault the token's principal may read, across the subscriptions it sees (as the Azure portal lists them). */
 export async function vaultsVisibleTo(armToken: string): Promise<VaultSummary[]> {
-  const { status, body } = await armGet<{ value: { subscriptionId: string }[] }>("/subscriptions?api-version=2022-12-01", armToken);
+  const { status, body } = await armGet<{ value: { subscriptionId: string }[] }>(
+    "/subscriptions?api-version=2022-12-01",
+    armToken,
+  );
   if (!body) throw new Error(`ARM /subscriptions: HTTP ${status}`);
   const subscriptions = body.value;
   const credential = tokenCredential(armToken);
   const { armEndpoint } = getConfig().endpoints;
   const lists = await Promise.all(
     subscriptions.map(async ({ subscriptionId }) => {
-      const client = new KeyVaultManagementClient(credential, subscriptionId, { endpoint: armEndpoint, agent: azureAgent() });
+      const client = new KeyVaultManagementClient(credential, subscriptionId, {
+        endpoint: armEndpoint,
+        agent: azureAgent(),
+      });
       const vaults: VaultSummary[] = [];
       for await (const v of client.vaults.listBySubscription()) {
         vaults.push({
@@ -60,6 +70,12 @@ export function vaultLookupAs(armToken: string | null): VaultLookup {
   return async (vaultName) => {
     if (!armToken) return null;
     const vault = (await vaultsVisibleTo(armToken)).find((v) => v.name.toLowerCase() === vaultName.toLowerCase());
-    return vault ? { location: vault.location, enableSoftDelete: vault.enableSoftDelete, enablePurgeProtection: vault.enablePurgeProtection } : null;
+    return vault
+      ? {
+          location: vault.location,
+          enableSoftDelete: vault.enableSoftDelete,
+          enablePurgeProtection: vault.enablePurgeProtection,
+        }
+      : null;
   };
 }
