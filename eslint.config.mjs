@@ -8,7 +8,10 @@ export default defineConfig([
   {
     rules: {
       // `_name` marks a value taken out on purpose (e.g. dropping fields by destructuring).
-      "@typescript-eslint/no-unused-vars": ["warn", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", ignoreRestSiblings: true }],
+      "@typescript-eslint/no-unused-vars": [
+        "warn",
+        { argsIgnorePattern: "^_", varsIgnorePattern: "^_", ignoreRestSiblings: true },
+      ],
     },
   },
   {
@@ -16,8 +19,25 @@ export default defineConfig([
     files: ["lib/**", "app/**"],
     ignores: ["**/*.test.ts"],
     rules: {
-      "no-restricted-imports": ["error", { patterns: [{ group: ["@/emulator/*", "@/test/*", "**/emulator/*", "**/test/support/*"], message: "lib/ and app/ must not import the emulator or test support." }] }],
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: ["@/emulator/*", "@/test/*", "**/emulator/*", "**/test/support/*"],
+              message: "lib/ and app/ must not import the emulator or test support.",
+            },
+          ],
+        },
+      ],
     },
   },
-  globalIgnores([".next/**", ".data/**", "lib/db/generated/**", "next-env.d.ts", "test-results/**", "playwright-report/**"]),
+  globalIgnores([
+    ".next/**",
+    ".data/**",
+    "lib/db/generated/**",
+    "next-env.d.ts",
+    "test-results/**",
+    "playwright-report/**",
+  ]),
 ]);

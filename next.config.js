@@ -13,7 +13,10 @@ const nextConfig = {
   // first). Next streams the body through the cap and stops at it; it answers 500, not 413
   // (a known TODO in Next's action handler), and the action never runs.
   experimental: {
-    serverActions: { allowedOrigins: process.env.PUBLIC_URL ? [new URL(process.env.PUBLIC_URL).host] : [], bodySizeLimit: "64kb" },
+    serverActions: {
+      allowedOrigins: process.env.PUBLIC_URL ? [new URL(process.env.PUBLIC_URL).host] : [],
+      bodySizeLimit: "64kb",
+    },
   },
   async headers() {
     return [

@@ -55,7 +55,8 @@ async function load(url: string, authorization: string, expected: Buffer, total:
       while (next++ < total) {
         const res = await fetch(url, { headers: { authorization } });
         const body = Buffer.from(await res.arrayBuffer());
-        if (res.status !== 200 || !body.equals(expected)) throw new Error(`${url}: HTTP ${res.status} ${body.toString().slice(0, 200)}`);
+        if (res.status !== 200 || !body.equals(expected))
+          throw new Error(`${url}: HTTP ${res.status} ${body.toString().slice(0, 200)}`);
       }
     }),
   );
@@ -65,7 +66,11 @@ async function load(url: string, authorization: string, expected: Buffer, total:
 async function startNext(): Promise<{ url: string; stop(): void } | null> {
   if (!existsSync(".next/BUILD_ID")) return null;
   const port = 20_000 + Math.floor(Math.random() * 10_000);
-  const child = spawn(process.execPath, ["node_modules/next/dist/bin/next", "start", "-p", String(port), "-H", "127.0.0.1"], { env: { ...process.env, PORT: String(port) }, stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(
+    process.execPath,
+    ["node_modules/next/dist/bin/next", "start", "-p", String(port), "-H", "127.0.0.1"],
+    { env: { ...process.env, PORT: String(port) }, stdio: ["ignore", "pipe", "inherit"] },
+  );
   await new Promise<void>((resolve, reject) => {
     child.stdout!.on("data", (d: Buffer) => d.toString().includes("Ready") && resolve());
     child.once("exit", (code) => reject(new Error(`next start exited with ${code}`)));
@@ -85,7 +90,10 @@ try {
             "@odata.type": "#Microsoft.Media.ContentKeyPolicyTokenRestriction",
             issuer: "https://sts.bench",
             audience: "urn:bench",
-            primaryVerificationKey: { "@odata.type": "#Microsoft.Media.ContentKeyPolicySymmetricTokenKey", keyValue: tokenKey.toString("base64") },
+            primaryVerificationKey: {
+              "@odata.type": "#Microsoft.Media.ContentKeyPolicySymmetricTokenKey",
+              keyValue: tokenKey.toString("base64"),
+            },
             requiredClaims: [{ claimType: KID_CLAIM }],
             restrictionTokenType: "Jwt",
           },
@@ -94,10 +102,21 @@ try {
     },
   });
   await putAssetFor(scope, "movie", {});
-  await putStreamingLocatorFor(scope, "stream", { properties: { assetName: "movie", streamingPolicyName: "Predefined_ClearKey", defaultContentKeyPolicyName: "signed" } });
+  await putStreamingLocatorFor(scope, "stream", {
+    properties: {
+      assetName: "movie",
+      streamingPolicyName: "Predefined_ClearKey",
+      defaultContentKeyPolicyName: "signed",
+    },
+  });
   const { id: kid, value } = (await listContentKeysFor(scope, "stream")).contentKeys[0]!;
   const contentKey = Buffer.from(value!, "base64");
-  const jwt = await new SignJWT({ [KID_CLAIM]: kid }).setProtectedHeader({ alg: "HS256" }).setIssuer("https://sts.bench").setAudience("urn:bench").setExpirationTime("1h").sign(tokenKey);
+  const jwt = await new SignJWT({ [KID_CLAIM]: kid })
+    .setProtectedHeader({ alg: "HS256" })
+    .setIssuer("https://sts.bench")
+    .setAudience("urn:bench")
+    .setExpirationTime("1h")
+    .sign(tokenKey);
   const authorization = `Bearer ${jwt}`;
 
   // The baseline holds the same sealed key and the account key in memory: no database, no policy lookup.
@@ -105,18 +124,30 @@ try {
   const binding = { scope: account.id, kind: "contentKey", id: kid };
   const sealed = seal(ak, contentKey, binding);
   const baseline = await serve(async (req, res) => {
-    const { payload } = await jwtVerify(req.headers.authorization!.slice(7), new Uint8Array(tokenKey), { algorithms: ["HS256"], issuer: "https://sts.bench", audience: "urn:bench", requiredClaims: ["exp"] });
+    const { payload } = await jwtVerify(req.headers.authorization!.slice(7), new Uint8Array(tokenKey), {
+      algorithms: ["HS256"],
+      issuer: "https://sts.bench",
+      audience: "urn:bench",
+      requiredClaims: ["exp"],
+    });
     if (payload[KID_CLAIM] !== kid) throw new Error("kid");
     res.writeHead(200, { "content-type": "application/octet-stream" }).end(open(ak, sealed, binding));
   });
   const app = await serve(async (req, res) => {
-    const response = await deliverContentKey(new Request(`http://127.0.0.1${req.url}`, { headers: { authorization: req.headers.authorization ?? "" } }), account.id);
+    const response = await deliverContentKey(
+      new Request(`http://127.0.0.1${req.url}`, { headers: { authorization: req.headers.authorization ?? "" } }),
+      account.id,
+    );
     res.writeHead(response.status, Object.fromEntries(response.headers)).end(Buffer.from(await response.arrayBuffer()));
   });
   next = await startNext();
 
   const path = `/keydelivery/${account.id}?kid=${kid}`;
-  const targets: [string, string][] = [["baseline (bare node:http)", baseline], ["app handler (node:http)", app], ...(next ? ([["next start", next.url]] as [string, string][]) : [])];
+  const targets: [string, string][] = [
+    ["baseline (bare node:http)", baseline],
+    ["app handler (node:http)", app],
+    ...(next ? ([["next start", next.url]] as [string, string][]) : []),
+  ];
   for (const [, url] of targets) await load(`${url}${path}`, authorization, contentKey, 200);
   await env.emu.admin("POST", "reset");
 
@@ -125,8 +156,13 @@ try {
   const calls = await env.emu.keyVaultCalls();
   const base = results["baseline (bare node:http)"]!;
   console.log(`${requests} key requests per target, ${concurrency} in flight, database ${env.database.engine}:`);
-  for (const [name, rps] of Object.entries(results)) console.log(`  ${name.padEnd(28)} ${Math.round(rps).toString().padStart(6)} req/s  ratio ${(rps / base).toFixed(3)}`);
-  console.log(`Key Vault calls after warm-up: ${calls} (expected 0)${next ? "" : "  (no .next build: run `npm run build` to include next start)"}`);
+  for (const [name, rps] of Object.entries(results))
+    console.log(
+      `  ${name.padEnd(28)} ${Math.round(rps).toString().padStart(6)} req/s  ratio ${(rps / base).toFixed(3)}`,
+    );
+  console.log(
+    `Key Vault calls after warm-up: ${calls} (expected 0)${next ? "" : "  (no .next build: run `npm run build` to include next start)"}`,
+  );
 } finally {
   next?.stop();
   for (const s of servers) s.close();

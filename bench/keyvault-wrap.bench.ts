@@ -47,16 +47,31 @@ try {
   const oaep = { padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: "sha256" };
   const raw = () => {
     const wrapped = publicEncrypt({ key: localPublic, ...oaep }, accountKey);
-    if (!privateDecrypt({ key: local, ...oaep }, wrapped).equals(accountKey)) throw new Error("round-trip changed the key");
+    if (!privateDecrypt({ key: local, ...oaep }, wrapped).equals(accountKey))
+      throw new Error("round-trip changed the key");
   };
 
   console.log(`RSA-3072, RSA-OAEP-256, 32-byte key; ${roundTrips} round-trips each\n`);
   const baseline = await timed("node:crypto publicEncrypt + privateDecrypt (baseline)", roundTrips, raw);
-  const sequential = await timed("CryptographyClient wrapKey + unwrapKey via emulator, 1 at a time", roundTrips, viaClient);
-  const parallel = await timed(`CryptographyClient via emulator, ${concurrency} concurrent`, roundTrips, viaClient, concurrency);
-  const counters = ((await emu.admin("GET", "counters")).json as Record<string, Record<string, Record<string, number>>>).keyvault?.[demoVaults.compliant.name];
-  console.log(`\nratio to baseline: sequential ${(sequential / baseline).toFixed(3)}, concurrent ${(parallel / baseline).toFixed(3)}`);
-  console.log(`emulator counted wrapKey ${counters?.wrapKey}, unwrapKey ${counters?.unwrapKey} (expected ${2 * roundTrips + 1} each: both runs and the warm-up)`);
+  const sequential = await timed(
+    "CryptographyClient wrapKey + unwrapKey via emulator, 1 at a time",
+    roundTrips,
+    viaClient,
+  );
+  const parallel = await timed(
+    `CryptographyClient via emulator, ${concurrency} concurrent`,
+    roundTrips,
+    viaClient,
+    concurrency,
+  );
+  const counters = ((await emu.admin("GET", "counters")).json as Record<string, Record<string, Record<string, number>>>)
+    .keyvault?.[demoVaults.compliant.name];
+  console.log(
+    `\nratio to baseline: sequential ${(sequential / baseline).toFixed(3)}, concurrent ${(parallel / baseline).toFixed(3)}`,
+  );
+  console.log(
+    `emulator counted wrapKey ${counters?.wrapKey}, unwrapKey ${counters?.unwrapKey} (expected ${2 * roundTrips + 1} each: both runs and the warm-up)`,
+  );
 } finally {
   await emu.dispose();
 }

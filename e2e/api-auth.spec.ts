@@ -2,7 +2,14 @@
  * REST API authentication and authorization, against the running stack, called at the portal's
  * URL with tokens for ARM's audience ("arm" project) or the API's App ID URI ("api-direct").
  */
-import { demoAutomationApp, demoPortalApp, demoResourceGroup, demoSubscriptions, demoTenants, demoUsers } from "../lib/demo/directory";
+import {
+  demoAutomationApp,
+  demoPortalApp,
+  demoResourceGroup,
+  demoSubscriptions,
+  demoTenants,
+  demoUsers,
+} from "../lib/demo/directory";
 import { expect, test } from "./fixtures";
 import { apiAudience, clientCredentialsToken, mintToken } from "./tokens";
 
@@ -20,10 +27,14 @@ test("a real client-credentials token of an Owner app lists and reads accounts",
   expect(body.value.map((a: { name: string }) => a.name)).toContain("contosomedia");
   const one = await (await request.get(account, { headers: { authorization: `Bearer ${token}` } })).json();
   expect(one).toMatchObject({ name: "contosomedia", type: "Microsoft.Media/mediaservices", location: "westus2" });
-  expect(one.id).toBe(`/subscriptions/${sub}/resourceGroups/${demoResourceGroup}/providers/Microsoft.Media/mediaservices/contosomedia`);
+  expect(one.id).toBe(
+    `/subscriptions/${sub}/resourceGroups/${demoResourceGroup}/providers/Microsoft.Media/mediaservices/contosomedia`,
+  );
 });
 
-test("no token, a bad signature, a wrong audience, an expired token and an unknown tenant get 401 with ARM's error JSON", async ({ request }) => {
+test("no token, a bad signature, a wrong audience, an expired token and an unknown tenant get 401 with ARM's error JSON", async ({
+  request,
+}) => {
   const good = await mintToken(owner);
   expect((await request.get(account, { headers: { authorization: `Bearer ${good}` } })).status()).toBe(200);
   const [h, p, s] = good.split(".") as [string, string, string];
@@ -31,10 +42,22 @@ test("no token, a bad signature, a wrong audience, an expired token and an unkno
     ["no token", {}, "AuthenticationFailed"],
     ["not a bearer", { authorization: "Basic b3duZXI6cHc=" }, "AuthenticationFailed"],
     ["bad signature", { authorization: `Bearer ${h}.${p}.${s.slice(0, -6)}AAAAAA` }, "InvalidAuthenticationToken"],
-    ["another key", { authorization: `Bearer ${await mintToken(owner, { foreignKey: true })}` }, "InvalidAuthenticationToken"],
-    ["wrong audience", { authorization: `Bearer ${await mintToken(owner, { audience: "https://vault.localhost" })}` }, "InvalidAuthenticationToken"],
+    [
+      "another key",
+      { authorization: `Bearer ${await mintToken(owner, { foreignKey: true })}` },
+      "InvalidAuthenticationToken",
+    ],
+    [
+      "wrong audience",
+      { authorization: `Bearer ${await mintToken(owner, { audience: "https://vault.localhost" })}` },
+      "InvalidAuthenticationToken",
+    ],
     ["expired", { authorization: `Bearer ${await mintToken(owner, { expired: true })}` }, "ExpiredAuthenticationToken"],
-    ["unknown tenant", { authorization: `Bearer ${await mintToken({ ...owner, tid: "0f0f0f0f-1111-4222-8333-444455556666" })}` }, "InvalidAuthenticationTokenTenant"],
+    [
+      "unknown tenant",
+      { authorization: `Bearer ${await mintToken({ ...owner, tid: "0f0f0f0f-1111-4222-8333-444455556666" })}` },
+      "InvalidAuthenticationTokenTenant",
+    ],
   ];
   for (const [label, headers, code] of cases) {
     const res = await request.get(account, { headers });
@@ -55,7 +78,11 @@ test("a valid token without a role gets 403, and a reader gets 403 on PUT, PATCH
   const auth = { authorization: `Bearer ${token}` };
   expect((await request.get(account, { headers: auth })).status()).toBe(200);
   expect((await request.get(list, { headers: auth })).status()).toBe(200);
-  for (const [method, data] of [["PUT", { location: "westus2" }], ["PATCH", { tags: { a: "b" } }], ["DELETE", undefined]] as const) {
+  for (const [method, data] of [
+    ["PUT", { location: "westus2" }],
+    ["PATCH", { tags: { a: "b" } }],
+    ["DELETE", undefined],
+  ] as const) {
     const res = await request.fetch(account, { method, headers: auth, data });
     expect(res.status(), method).toBe(403);
     expect(await res.json(), method).toMatchObject({ error: { code: "AuthorizationFailed" } });
@@ -65,18 +92,31 @@ test("a valid token without a role gets 403, and a reader gets 403 on PUT, PATCH
 
 test("the API checks api-version and refuses malformed input with ARM errors", async ({ request }) => {
   const auth = { authorization: `Bearer ${await mintToken(owner)}` };
-  expect(await (await request.get(account.replace(/\?.*$/, ""), { headers: auth })).json()).toMatchObject({ error: { code: "MissingApiVersionParameter" } });
-  expect(await (await request.get(account.replace("2021-11-01", "1999-01-01"), { headers: auth })).json()).toMatchObject({ error: { code: "InvalidApiVersionParameter" } });
-  const bad = await request.put(account.replace("contosomedia", "Bad_Name"), { headers: auth, data: { location: "westus2" } });
+  expect(await (await request.get(account.replace(/\?.*$/, ""), { headers: auth })).json()).toMatchObject({
+    error: { code: "MissingApiVersionParameter" },
+  });
+  expect(
+    await (await request.get(account.replace("2021-11-01", "1999-01-01"), { headers: auth })).json(),
+  ).toMatchObject({ error: { code: "InvalidApiVersionParameter" } });
+  const bad = await request.put(account.replace("contosomedia", "Bad_Name"), {
+    headers: auth,
+    data: { location: "westus2" },
+  });
   expect(bad.status()).toBe(400);
   expect(await bad.json()).toMatchObject({ error: { code: "InvalidRequestContent" } });
   const noLocation = await request.put(account.replace("contosomedia", "newacct"), { headers: auth, data: {} });
   expect(await noLocation.json()).toMatchObject({ error: { code: "InvalidRequestContent", target: "body.location" } });
-  const notJson = await request.put(account.replace("contosomedia", "newacct"), { headers: { ...auth, "content-type": "application/json" }, data: "{nope" });
+  const notJson = await request.put(account.replace("contosomedia", "newacct"), {
+    headers: { ...auth, "content-type": "application/json" },
+    data: "{nope",
+  });
   expect(notJson.status()).toBe(400);
 });
 
-test("ETag and If-Match make concurrent updates safe: a stale ETag gets 412 and changes nothing", async ({ request, uniqueName }) => {
+test("ETag and If-Match make concurrent updates safe: a stale ETag gets 412 and changes nothing", async ({
+  request,
+  uniqueName,
+}) => {
   const auth = { authorization: `Bearer ${await mintToken(owner)}` };
   const url = account.replace("contosomedia", uniqueName("etag"));
   const created = await request.put(url, { headers: auth, data: { location: "westus2", identity: { type: "None" } } });
@@ -85,16 +125,24 @@ test("ETag and If-Match make concurrent updates safe: a stale ETag gets 412 and 
   expect(etag).toMatch(/^"\d+"$/);
   expect((await request.get(url, { headers: auth })).headers().etag).toBe(etag);
 
-  const changed = await request.patch(url, { headers: { ...auth, "if-match": etag }, data: { identity: { type: "SystemAssigned" } } });
+  const changed = await request.patch(url, {
+    headers: { ...auth, "if-match": etag },
+    data: { identity: { type: "SystemAssigned" } },
+  });
   expect(changed.status()).toBe(200);
   const next = changed.headers().etag!;
   expect(next).not.toBe(etag);
   expect((await changed.json()).identity.type).toBe("SystemAssigned");
 
-  const stale = await request.patch(url, { headers: { ...auth, "if-match": etag }, data: { identity: { type: "SystemAssigned" } } });
+  const stale = await request.patch(url, {
+    headers: { ...auth, "if-match": etag },
+    data: { identity: { type: "SystemAssigned" } },
+  });
   expect(stale.status()).toBe(412);
   expect(await stale.json()).toMatchObject({ error: { code: "PreconditionFailed" } });
   expect((await request.get(url, { headers: auth })).headers().etag).toBe(next);
-  expect((await request.put(url, { headers: { ...auth, "if-match": "*" }, data: { location: "westus2" } })).status()).toBe(200);
+  expect(
+    (await request.put(url, { headers: { ...auth, "if-match": "*" }, data: { location: "westus2" } })).status(),
+  ).toBe(200);
   expect((await request.delete(url, { headers: auth })).status()).toBe(200);
 });

@@ -6,13 +6,22 @@
  */
 import { randomUUID } from "node:crypto";
 import { httpsJson } from "../emulator/test-support";
-import { demoAutomationApp, demoResourceGroup, demoSubscriptions, demoTenants, demoUsers, demoVaults } from "../lib/demo/directory";
+import {
+  demoAutomationApp,
+  demoResourceGroup,
+  demoSubscriptions,
+  demoTenants,
+  demoUsers,
+  demoVaults,
+} from "../lib/demo/directory";
 import { armCall, directMediaClient, grantKeyAccess, mediaClient } from "./arm";
 import { expect, test } from "./fixtures";
 import { emulatorAgent, e2eStack } from "./stack";
 import { apiAppIdUri, apiMode, clientCredentialsToken, mintToken } from "./tokens";
 
-test("create with SystemKey, read principalId, switch to CustomerKey (latest, then pinned), switch back, delete", async ({ uniqueName }) => {
+test("create with SystemKey, read principalId, switch to CustomerKey (latest, then pinned), switch back, delete", async ({
+  uniqueName,
+}) => {
   test.setTimeout(60_000);
   const client = mediaClient();
   const name = uniqueName("sdk");
@@ -34,20 +43,31 @@ test("create with SystemKey, read principalId, switch to CustomerKey (latest, th
   const keyIdentifier = `${vaultUrl}/keys/rsa-2048`;
 
   const switched = await client.mediaservices.beginUpdateAndWait(demoResourceGroup, name, {
-    encryption: { type: "CustomerKey", keyVaultProperties: { keyIdentifier }, identity: { useSystemAssignedIdentity: true } },
+    encryption: {
+      type: "CustomerKey",
+      keyVaultProperties: { keyIdentifier },
+      identity: { useSystemAssignedIdentity: true },
+    },
   });
   expect(switched.encryption?.type).toBe("CustomerKey");
   expect(switched.encryption?.keyVaultProperties?.keyIdentifier).toBe(keyIdentifier);
-  const current = (await client.mediaservices.get(demoResourceGroup, name)).encryption?.keyVaultProperties?.currentKeyIdentifier;
+  const current = (await client.mediaservices.get(demoResourceGroup, name)).encryption?.keyVaultProperties
+    ?.currentKeyIdentifier;
   expect(current).toMatch(new RegExp(`^${keyIdentifier.replace(/\./g, "\\.")}/[0-9a-f]{32}$`));
 
   const pinned = await client.mediaservices.beginUpdateAndWait(demoResourceGroup, name, {
-    encryption: { type: "CustomerKey", keyVaultProperties: { keyIdentifier: current! }, identity: { useSystemAssignedIdentity: true } },
+    encryption: {
+      type: "CustomerKey",
+      keyVaultProperties: { keyIdentifier: current! },
+      identity: { useSystemAssignedIdentity: true },
+    },
   });
   expect(pinned.encryption?.keyVaultProperties?.keyIdentifier).toBe(current);
   expect(pinned.encryption?.keyVaultProperties?.currentKeyIdentifier).toBe(current);
 
-  const back = await client.mediaservices.beginUpdateAndWait(demoResourceGroup, name, { encryption: { type: "SystemKey" } });
+  const back = await client.mediaservices.beginUpdateAndWait(demoResourceGroup, name, {
+    encryption: { type: "SystemKey" },
+  });
   expect(back.encryption?.type).toBe("SystemKey");
 
   const listed: string[] = [];
@@ -58,13 +78,23 @@ test("create with SystemKey, read principalId, switch to CustomerKey (latest, th
   await expect(client.mediaservices.get(demoResourceGroup, name)).rejects.toMatchObject({ statusCode: 404 });
 });
 
-test("the official client sees a refused binding as an error with the reason, and nothing changes", async ({ uniqueName }) => {
+test("the official client sees a refused binding as an error with the reason, and nothing changes", async ({
+  uniqueName,
+}) => {
   const client = mediaClient();
   const name = uniqueName("sdkref");
-  await client.mediaservices.beginCreateOrUpdateAndWait(demoResourceGroup, name, { location: "westus2", identity: { type: "SystemAssigned" } });
+  await client.mediaservices.beginCreateOrUpdateAndWait(demoResourceGroup, name, {
+    location: "westus2",
+    identity: { type: "SystemAssigned" },
+  });
   await expect(
     client.mediaservices.beginUpdateAndWait(demoResourceGroup, name, {
-      encryption: { type: "CustomerKey", keyVaultProperties: { keyIdentifier: `https://${demoVaults.compliant.name}.vault.localhost:${e2eStack.emulatorPort}/keys/rsa-2048` } },
+      encryption: {
+        type: "CustomerKey",
+        keyVaultProperties: {
+          keyIdentifier: `https://${demoVaults.compliant.name}.vault.localhost:${e2eStack.emulatorPort}/keys/rsa-2048`,
+        },
+      },
     }),
   ).rejects.toMatchObject({ statusCode: 400, code: "KeyVaultAccessDenied" });
   expect((await client.mediaservices.get(demoResourceGroup, name)).encryption?.type).toBe("SystemKey");
@@ -75,26 +105,44 @@ test("a user-assigned identity, attached with the official client, reads the cus
   const client = mediaClient();
   const name = uniqueName("sdkuami");
   const identityId = `/subscriptions/${demoSubscriptions.contosoMedia.id}/resourceGroups/${demoResourceGroup}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-${name}`;
-  const identity = ((await armCall("PUT", identityId, { location: "westus2" })) as { properties: { principalId: string; clientId: string } }).properties;
+  const identity = (
+    (await armCall("PUT", identityId, { location: "westus2" })) as {
+      properties: { principalId: string; clientId: string };
+    }
+  ).properties;
 
   const created = await client.mediaservices.beginCreateOrUpdateAndWait(demoResourceGroup, name, {
     location: "westus2",
     identity: { type: "UserAssigned", userAssignedIdentities: { [identityId]: {} } },
   });
   expect(created.identity?.type).toBe("UserAssigned");
-  expect(created.identity?.userAssignedIdentities?.[identityId]).toMatchObject({ principalId: identity.principalId, clientId: identity.clientId });
+  expect(created.identity?.userAssignedIdentities?.[identityId]).toMatchObject({
+    principalId: identity.principalId,
+    clientId: identity.clientId,
+  });
 
   await grantKeyAccess(identity.principalId, [demoVaults.compliant.name], demoTenants.contoso.id);
   const keyIdentifier = `https://${demoVaults.compliant.name}.vault.localhost:${e2eStack.emulatorPort}/keys/rsa-3072`;
   const switched = await client.mediaservices.beginUpdateAndWait(demoResourceGroup, name, {
-    encryption: { type: "CustomerKey", keyVaultProperties: { keyIdentifier }, identity: { useSystemAssignedIdentity: false, userAssignedIdentity: identityId } },
+    encryption: {
+      type: "CustomerKey",
+      keyVaultProperties: { keyIdentifier },
+      identity: { useSystemAssignedIdentity: false, userAssignedIdentity: identityId },
+    },
   });
   expect(switched.encryption?.identity).toEqual({ useSystemAssignedIdentity: false, userAssignedIdentity: identityId });
   expect(switched.encryption?.keyVaultProperties?.currentKeyIdentifier).toMatch(/\/keys\/rsa-3072\/[0-9a-f]{32}$/);
 
   await expect(
     client.mediaservices.beginUpdateAndWait(demoResourceGroup, name, {
-      encryption: { type: "CustomerKey", keyVaultProperties: { keyIdentifier }, identity: { useSystemAssignedIdentity: false, userAssignedIdentity: identityId.replace(`id-${name}`, "not-attached") } },
+      encryption: {
+        type: "CustomerKey",
+        keyVaultProperties: { keyIdentifier },
+        identity: {
+          useSystemAssignedIdentity: false,
+          userAssignedIdentity: identityId.replace(`id-${name}`, "not-attached"),
+        },
+      },
     }),
   ).rejects.toMatchObject({ statusCode: 400, code: "InvalidRequestContent" });
   await client.mediaservices.delete(demoResourceGroup, name);
@@ -102,43 +150,84 @@ test("a user-assigned identity, attached with the official client, reads the cus
 
 /** On-behalf-of exchanges the emulated Entra ID has served since it started. */
 async function onBehalfOfExchanges(): Promise<number> {
-  const counters = (await httpsJson(emulatorAgent(), "GET", `${e2eStack.emulatorUrl}/_emulator/counters`)).json as { entra?: Record<string, Record<string, number>> };
+  const counters = (await httpsJson(emulatorAgent(), "GET", `${e2eStack.emulatorUrl}/_emulator/counters`)).json as {
+    entra?: Record<string, Record<string, number>>;
+  };
   return counters.entra?.["-"]?.["on-behalf-of"] ?? 0;
 }
 
 test.describe("called directly, as in Azure", () => {
-  test.skip(() => apiMode() !== "direct", "the on-behalf-of flow serves callers with tokens for the API's own audience");
+  test.skip(
+    () => apiMode() !== "direct",
+    "the on-behalf-of flow serves callers with tokens for the API's own audience",
+  );
 
-  test("a user's requests read ARM through one on-behalf-of exchange, then its cached token", async ({ uniqueName }) => {
+  test("a user's requests read ARM through one on-behalf-of exchange, then its cached token", async ({
+    uniqueName,
+  }) => {
     // Fabrikam's owner: no other test of this project calls as that user, so the count is this test's.
-    const outsider = directMediaClient(() => mintToken({ oid: demoUsers.outsider.objectId, tid: demoTenants.fabrikam.id, name: demoUsers.outsider.name }));
+    const outsider = directMediaClient(() =>
+      mintToken({ oid: demoUsers.outsider.objectId, tid: demoTenants.fabrikam.id, name: demoUsers.outsider.name }),
+    );
     outsider.subscriptionId = demoSubscriptions.fabrikamMedia.id;
     const before = await onBehalfOfExchanges();
     for (const attempt of [1, 2, 3]) {
       const identityId = `/subscriptions/${demoSubscriptions.fabrikamMedia.id}/resourceGroups/${demoResourceGroup}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/absent-${attempt}`;
       // Each asks ARM as the caller (its right to assign the identity, then the identity): none exists, so each is refused.
       await expect(
-        outsider.mediaservices.beginCreateOrUpdateAndWait(demoResourceGroup, uniqueName("obo"), { location: "westus2", identity: { type: "UserAssigned", userAssignedIdentities: { [identityId]: {} } } }),
-      ).rejects.toMatchObject({ statusCode: 400, code: "InvalidRequestContent", message: expect.stringContaining("was not found") });
+        outsider.mediaservices.beginCreateOrUpdateAndWait(demoResourceGroup, uniqueName("obo"), {
+          location: "westus2",
+          identity: { type: "UserAssigned", userAssignedIdentities: { [identityId]: {} } },
+        }),
+      ).rejects.toMatchObject({
+        statusCode: 400,
+        code: "InvalidRequestContent",
+        message: expect.stringContaining("was not found"),
+      });
     }
     expect(await onBehalfOfExchanges()).toBe(before + 1);
   });
 
-  test("a daemon is told what to grant, and binds once the account's identity has Reader on the vault", async ({ uniqueName }) => {
+  test("a daemon is told what to grant, and binds once the account's identity has Reader on the vault", async ({
+    uniqueName,
+  }) => {
     const daemon = directMediaClient(() => clientCredentialsToken(demoAutomationApp, apiAppIdUri));
     const name = uniqueName("daemon");
-    const created = await daemon.mediaservices.beginCreateOrUpdateAndWait(demoResourceGroup, name, { location: "westus2", identity: { type: "SystemAssigned" } });
+    const created = await daemon.mediaservices.beginCreateOrUpdateAndWait(demoResourceGroup, name, {
+      location: "westus2",
+      identity: { type: "SystemAssigned" },
+    });
     const principalId = created.identity!.principalId!;
     await grantKeyAccess(principalId, [demoVaults.compliant.name], demoTenants.contoso.id);
-    const encryption = { type: "CustomerKey", keyVaultProperties: { keyIdentifier: `https://${demoVaults.compliant.name}.vault.localhost:${e2eStack.emulatorPort}/keys/rsa-2048` }, identity: { useSystemAssignedIdentity: true } };
+    const encryption = {
+      type: "CustomerKey",
+      keyVaultProperties: {
+        keyIdentifier: `https://${demoVaults.compliant.name}.vault.localhost:${e2eStack.emulatorPort}/keys/rsa-2048`,
+      },
+      identity: { useSystemAssignedIdentity: true },
+    };
     const before = await onBehalfOfExchanges();
 
-    const refused = await daemon.mediaservices.beginUpdateAndWait(demoResourceGroup, name, { encryption }).catch((err: unknown) => err);
+    const refused = await daemon.mediaservices
+      .beginUpdateAndWait(demoResourceGroup, name, { encryption })
+      .catch((err: unknown) => err);
     expect(refused).toMatchObject({ statusCode: 400, code: "VaultNotVisible" });
-    expect((refused as Error).message).toContain("Grant Reader on the vault to the account's identity, or call as a user");
+    expect((refused as Error).message).toContain(
+      "Grant Reader on the vault to the account's identity, or call as a user",
+    );
 
     const vault = `/subscriptions/${demoSubscriptions.contosoMedia.id}/resourceGroups/${demoVaults.resourceGroup}/providers/Microsoft.KeyVault/vaults/${demoVaults.compliant.name}`;
-    await armCall("PUT", `${vault}/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}`, { properties: { roleDefinitionId: "/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7", principalId } }, "2022-04-01");
+    await armCall(
+      "PUT",
+      `${vault}/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}`,
+      {
+        properties: {
+          roleDefinitionId: "/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7",
+          principalId,
+        },
+      },
+      "2022-04-01",
+    );
     const bound = await daemon.mediaservices.beginUpdateAndWait(demoResourceGroup, name, { encryption });
     expect(bound.encryption?.type).toBe("CustomerKey");
     expect(await onBehalfOfExchanges(), "a daemon has no user to act for").toBe(before);

@@ -14,10 +14,19 @@ import { apiAppIdUri, apiMode, clientCredentialsToken, mintToken } from "./token
 /** The official Azure clients as the automation app, against the e2e emulator. */
 export function automationClients() {
   const agent = emulatorAgent();
-  const credential = new ClientSecretCredential(demoAutomationApp.tenantId, demoAutomationApp.clientId, demoAutomationApp.secret, { authorityHost: e2eStack.emulatorUrl, disableInstanceDiscovery: true, agent });
+  const credential = new ClientSecretCredential(
+    demoAutomationApp.tenantId,
+    demoAutomationApp.clientId,
+    demoAutomationApp.secret,
+    { authorityHost: e2eStack.emulatorUrl, disableInstanceDiscovery: true, agent },
+  );
   return {
-    media: new AzureMediaServices(credential, demoSubscriptions.contosoMedia.id, { endpoint: e2eStack.emulatorUrl, agent }),
-    keys: (vault: string) => new KeyClient(`https://${vault}.vault.localhost:${e2eStack.emulatorPort}`, credential, { agent }),
+    media: new AzureMediaServices(credential, demoSubscriptions.contosoMedia.id, {
+      endpoint: e2eStack.emulatorUrl,
+      agent,
+    }),
+    keys: (vault: string) =>
+      new KeyClient(`https://${vault}.vault.localhost:${e2eStack.emulatorPort}`, credential, { agent }),
   };
 }
 
@@ -30,9 +39,19 @@ export function automationClients() {
  */
 export function directMediaClient(token: () => Promise<string>): AzureMediaServices {
   const credential = { getToken: async () => ({ token: await token(), expiresOnTimestamp: Date.now() + 3_600_000 }) };
-  const client = new AzureMediaServices(credential, demoSubscriptions.contosoMedia.id, { endpoint: e2eStack.baseURL, credentialScopes: [`${apiAppIdUri}/.default`], allowInsecureConnection: true });
+  const client = new AzureMediaServices(credential, demoSubscriptions.contosoMedia.id, {
+    endpoint: e2eStack.baseURL,
+    credentialScopes: [`${apiAppIdUri}/.default`],
+    allowInsecureConnection: true,
+  });
   client.pipeline.removePolicy({ name: bearerTokenAuthenticationPolicyName });
-  client.pipeline.addPolicy({ name: "bearerOverLoopbackHttp", sendRequest: async (request, next) => (request.headers.set("authorization", `Bearer ${await token()}`), next(request)) });
+  client.pipeline.addPolicy({
+    name: "bearerOverLoopbackHttp",
+    sendRequest: async (request, next) => (
+      request.headers.set("authorization", `Bearer ${await token()}`),
+      next(request)
+    ),
+  });
   return client;
 }
 
@@ -43,20 +62,34 @@ export function directMediaClient(token: () => Promise<string>): AzureMediaServi
  */
 export function mediaClient(): AzureMediaServices {
   if (apiMode() === "arm") return automationClients().media;
-  return directMediaClient(() => mintToken({ oid: demoUsers.owner.objectId, tid: demoTenants.contoso.id, name: demoUsers.owner.name }));
+  return directMediaClient(() =>
+    mintToken({ oid: demoUsers.owner.objectId, tid: demoTenants.contoso.id, name: demoUsers.owner.name }),
+  );
 }
 
 /** An ARM call to the emulator as the automation app. */
 export async function armCall(method: string, resourcePath: string, body?: unknown, apiVersion = "2023-01-31") {
   const token = await clientCredentialsToken(demoAutomationApp);
-  const res = await httpsJson(emulatorAgent(), method, `${e2eStack.emulatorUrl}${resourcePath}?api-version=${apiVersion}`, body, { authorization: `Bearer ${token}` });
+  const res = await httpsJson(
+    emulatorAgent(),
+    method,
+    `${e2eStack.emulatorUrl}${resourcePath}?api-version=${apiVersion}`,
+    body,
+    { authorization: `Bearer ${token}` },
+  );
   if (res.status >= 300) throw new Error(`${method} ${resourcePath}: HTTP ${res.status}`);
   return res.json;
 }
 
 /** Gives a principal key permissions (default get/wrapKey/unwrapKey) on each named vault, as the vault's owner would in Azure. */
-export async function grantKeyAccess(principalId: string, vaults: string[], tenantId: string, keys = ["get", "wrapKey", "unwrapKey"]) {
-  for (const vault of vaults) await accessPolicy("add", vault, { tenantId, objectId: principalId, permissions: { keys } });
+export async function grantKeyAccess(
+  principalId: string,
+  vaults: string[],
+  tenantId: string,
+  keys = ["get", "wrapKey", "unwrapKey"],
+) {
+  for (const vault of vaults)
+    await accessPolicy("add", vault, { tenantId, objectId: principalId, permissions: { keys } });
 }
 
 /** Removes a principal's access policy from a vault, as a vault owner revoking a key would. */
@@ -64,6 +97,14 @@ export async function revokeKeyAccess(principalId: string, vault: string, tenant
   await accessPolicy("remove", vault, { tenantId, objectId: principalId, permissions: { keys: [] } });
 }
 
-function accessPolicy(operation: "add" | "remove", vault: string, policy: { tenantId: string; objectId: string; permissions: { keys: string[] } }) {
-  return armCall("PUT", `/subscriptions/${demoSubscriptions.contosoMedia.id}/resourceGroups/${demoVaults.resourceGroup}/providers/Microsoft.KeyVault/vaults/${vault}/accessPolicies/${operation}`, { properties: { accessPolicies: [policy] } });
+function accessPolicy(
+  operation: "add" | "remove",
+  vault: string,
+  policy: { tenantId: string; objectId: string; permissions: { keys: string[] } },
+) {
+  return armCall(
+    "PUT",
+    `/subscriptions/${demoSubscriptions.contosoMedia.id}/resourceGroups/${demoVaults.resourceGroup}/providers/Microsoft.KeyVault/vaults/${vault}/accessPolicies/${operation}`,
+    { properties: { accessPolicies: [policy] } },
+  );
 }

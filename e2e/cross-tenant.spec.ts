@@ -20,8 +20,24 @@ const contosoAccount = `/subscriptions/${contoso}/resourceGroups/${demoResourceG
 const outsider = { oid: demoUsers.outsider.objectId, tid: demoTenants.fabrikam.id, name: demoUsers.outsider.name };
 
 const covered = {
-  routes: ["app/(auth)/auth/callback/route.ts", "app/(auth)/auth/sign-in/route.ts", "app/api/health/route.ts", "app/keydelivery/[mediaServiceId]/route.ts", "app/subscriptions/[...path]/route.ts"],
-  actions: ["cancelJobAction", "checkKeyNowAction", "createAccountAction", "createStreamingLocatorAction", "deleteAccountAction", "saveEncryptionAction", "signOutAction", "switchToSystemKeyAction", "validateEncryptionAction"],
+  routes: [
+    "app/(auth)/auth/callback/route.ts",
+    "app/(auth)/auth/sign-in/route.ts",
+    "app/api/health/route.ts",
+    "app/keydelivery/[mediaServiceId]/route.ts",
+    "app/subscriptions/[...path]/route.ts",
+  ],
+  actions: [
+    "cancelJobAction",
+    "checkKeyNowAction",
+    "createAccountAction",
+    "createStreamingLocatorAction",
+    "deleteAccountAction",
+    "saveEncryptionAction",
+    "signOutAction",
+    "switchToSystemKeyAction",
+    "validateEncryptionAction",
+  ],
 };
 
 function files(dir: string, name: string): string[] {
@@ -33,7 +49,9 @@ function files(dir: string, name: string): string[] {
 
 test("every route handler and server action of the app is covered here", () => {
   expect(files("app", "route.ts").sort()).toEqual(covered.routes);
-  const actions = files("app", "actions.ts").flatMap((f) => [...readFileSync(f, "utf8").matchAll(/export (?:const|async function) (\w+)/g)].map((m) => m[1]));
+  const actions = files("app", "actions.ts").flatMap((f) =>
+    [...readFileSync(f, "utf8").matchAll(/export (?:const|async function) (\w+)/g)].map((m) => m[1]),
+  );
   expect(actions.sort()).toEqual(covered.actions);
 });
 
@@ -45,7 +63,10 @@ test("REST API: every method on Contoso's paths is refused to a Fabrikam token",
     ["PUT", `${contosoAccount}${v}`],
     ["PATCH", `${contosoAccount}${v}`],
     ["DELETE", `${contosoAccount}${v}`],
-    ["GET", `/subscriptions/${contoso}/resourceGroups/${demoResourceGroup}/providers/Microsoft.Media/mediaservices${v}`],
+    [
+      "GET",
+      `/subscriptions/${contoso}/resourceGroups/${demoResourceGroup}/providers/Microsoft.Media/mediaservices${v}`,
+    ],
     ["GET", `/subscriptions/${contoso}/providers/Microsoft.Media/mediaservices${v}`],
     ["PUT", `${contosoAccount.replace("contosomedia", "planted")}${v}`],
     // checkKeyNowAction and this action share lib/accounts/encryption.ts#checkKeyNowFor.
@@ -61,46 +82,104 @@ test("REST API: every method on Contoso's paths is refused to a Fabrikam token",
     ["GET", `${contosoAccount}/transforms/planted/jobs?api-version=2022-07-01`],
     ["PUT", `${contosoAccount}/transforms/planted/jobs/planted?api-version=2022-07-01`],
   ] as const) {
-    const res = await request.fetch(url, { method, headers: auth, data: method === "PUT" || method === "PATCH" ? { location: "westus2" } : undefined });
+    const res = await request.fetch(url, {
+      method,
+      headers: auth,
+      data: method === "PUT" || method === "PATCH" ? { location: "westus2" } : undefined,
+    });
     expect(res.status(), `${method} ${url}`).toBe(403);
     expect(JSON.stringify(await res.json()), `${method} ${url}`).not.toContain("westus2");
   }
-  const own = await request.get(`/subscriptions/${demoSubscriptions.fabrikamMedia.id}/providers/Microsoft.Media/mediaservices${v}`, { headers: auth });
+  const own = await request.get(
+    `/subscriptions/${demoSubscriptions.fabrikamMedia.id}/providers/Microsoft.Media/mediaservices${v}`,
+    { headers: auth },
+  );
   expect((await own.json()).value.map((a: { name: string }) => a.name)).toEqual(["fabrikammedia"]);
 });
 
-test("key delivery takes no Entra token: a Fabrikam user's token gets no Contoso key", async ({ request, uniqueName }) => {
+test("key delivery takes no Entra token: a Fabrikam user's token gets no Contoso key", async ({
+  request,
+  uniqueName,
+}) => {
   const media = automationClients().media;
   const name = uniqueName("xt");
   await media.assets.createOrUpdate(demoResourceGroup, "contosomedia", name, {});
   await media.contentKeyPolicies.createOrUpdate(demoResourceGroup, "contosomedia", name, {
-    options: [{ configuration: { odataType: "#Microsoft.Media.ContentKeyPolicyClearKeyConfiguration" }, restriction: { odataType: "#Microsoft.Media.ContentKeyPolicyTokenRestriction", issuer: "https://sts.contoso.localhost", audience: "urn:contoso", primaryVerificationKey: { odataType: "#Microsoft.Media.ContentKeyPolicySymmetricTokenKey", keyValue: randomBytes(32) }, alternateVerificationKeys: [], requiredClaims: [], restrictionTokenType: "Jwt" } as never }],
+    options: [
+      {
+        configuration: { odataType: "#Microsoft.Media.ContentKeyPolicyClearKeyConfiguration" },
+        restriction: {
+          odataType: "#Microsoft.Media.ContentKeyPolicyTokenRestriction",
+          issuer: "https://sts.contoso.localhost",
+          audience: "urn:contoso",
+          primaryVerificationKey: {
+            odataType: "#Microsoft.Media.ContentKeyPolicySymmetricTokenKey",
+            keyValue: randomBytes(32),
+          },
+          alternateVerificationKeys: [],
+          requiredClaims: [],
+          restrictionTokenType: "Jwt",
+        } as never,
+      },
+    ],
   });
-  await media.streamingLocators.create(demoResourceGroup, "contosomedia", name, { assetName: name, streamingPolicyName: "Predefined_ClearKey", defaultContentKeyPolicyName: name });
-  const kid = (await media.streamingLocators.listContentKeys(demoResourceGroup, "contosomedia", name)).contentKeys![0]!.id;
+  await media.streamingLocators.create(demoResourceGroup, "contosomedia", name, {
+    assetName: name,
+    streamingPolicyName: "Predefined_ClearKey",
+    defaultContentKeyPolicyName: name,
+  });
+  const kid = (await media.streamingLocators.listContentKeys(demoResourceGroup, "contosomedia", name)).contentKeys![0]!
+    .id;
   const id = (await media.mediaservices.get(demoResourceGroup, "contosomedia")).mediaServiceId!;
-  const res = await request.get(`/keydelivery/${id}?kid=${kid}`, { headers: { authorization: `Bearer ${await mintToken(outsider)}` } });
+  const res = await request.get(`/keydelivery/${id}?kid=${kid}`, {
+    headers: { authorization: `Bearer ${await mintToken(outsider)}` },
+  });
   expect(res.status()).toBe(401);
   expect(res.headers()["content-type"]).toContain("application/json");
 });
 
-test("media page actions: a Fabrikam user can neither create a streaming locator nor cancel a job in Contoso's account", async ({ page, request, uniqueName }) => {
+test("media page actions: a Fabrikam user can neither create a streaming locator nor cancel a job in Contoso's account", async ({
+  page,
+  request,
+  uniqueName,
+}) => {
   const inputs = await startInputServer({ sas: "unused", body: Buffer.alloc(0) });
   const auth = { authorization: `Bearer ${await mintToken(outsider)}` };
   const fabrikamAccount = `/subscriptions/${fabrikam}/resourceGroups/${demoResourceGroup}/providers/Microsoft.Media/mediaservices/fabrikammedia`;
-  const put = async (path: string, apiVersion: string, data: unknown) => expect((await request.put(`${fabrikamAccount}/${path}?api-version=${apiVersion}`, { headers: auth, data })).status(), path).toBeLessThan(300);
+  const put = async (path: string, apiVersion: string, data: unknown) =>
+    expect(
+      (await request.put(`${fabrikamAccount}/${path}?api-version=${apiVersion}`, { headers: auth, data })).status(),
+      path,
+    ).toBeLessThan(300);
   const job = uniqueName("xt");
   try {
     // A job of the user's own that keeps running, so its Cancel button shows.
     await put("assets/xt", "2022-08-01", {});
-    await put("transforms/xt", "2022-07-01", { properties: { outputs: [{ preset: { "@odata.type": "#Microsoft.Media.BuiltInStandardEncoderPreset", presetName: "AdaptiveStreaming" } }] } });
+    await put("transforms/xt", "2022-07-01", {
+      properties: {
+        outputs: [
+          {
+            preset: { "@odata.type": "#Microsoft.Media.BuiltInStandardEncoderPreset", presetName: "AdaptiveStreaming" },
+          },
+        ],
+      },
+    });
     await put(`transforms/xt/jobs/${job}`, "2022-07-01", {
-      properties: { input: { "@odata.type": "#Microsoft.Media.JobInputHttp", baseUri: `${inputs.origin}/media`, files: ["endless.mp4"] }, outputs: [{ "@odata.type": "#Microsoft.Media.JobOutputAsset", assetName: "xt" }] },
+      properties: {
+        input: {
+          "@odata.type": "#Microsoft.Media.JobInputHttp",
+          baseUri: `${inputs.origin}/media`,
+          files: ["endless.mp4"],
+        },
+        outputs: [{ "@odata.type": "#Microsoft.Media.JobOutputAsset", assetName: "xt" }],
+      },
     });
     const mediaPage = new MediaPage(page, "fabrikammedia", fabrikam);
     await mediaPage.signIn(demoUsers.outsider.upn);
     const aimAtContoso = async (form: import("@playwright/test").Locator) => {
-      await form.locator("input[name=subscriptionId]").evaluate((el, id) => ((el as HTMLInputElement).value = id), contoso);
+      await form
+        .locator("input[name=subscriptionId]")
+        .evaluate((el, id) => ((el as HTMLInputElement).value = id), contoso);
       await form.locator("input[name=name]").evaluate((el) => ((el as HTMLInputElement).value = "contosomedia"));
     };
 
@@ -114,7 +193,9 @@ test("media page actions: a Fabrikam user can neither create a streaming locator
     await cancel.getByRole("button").click();
     await expect(cancel.getByRole("alert")).toContainText("does not have authorization");
   } finally {
-    await request.post(`${fabrikamAccount}/transforms/xt/jobs/${job}/cancelJob?api-version=2022-07-01`, { headers: auth });
+    await request.post(`${fabrikamAccount}/transforms/xt/jobs/${job}/cancelJob?api-version=2022-07-01`, {
+      headers: auth,
+    });
     await inputs.close();
   }
 });
@@ -128,7 +209,9 @@ test("health, sign-in and callback reveal no tenant's data", async ({ request })
   expect(callback.headers().location).toContain("/auth/error?reason=");
 });
 
-test("pages and server actions: a Fabrikam user sees none of Contoso's accounts and cannot act on them", async ({ page }) => {
+test("pages and server actions: a Fabrikam user sees none of Contoso's accounts and cannot act on them", async ({
+  page,
+}) => {
   const accounts = new AccountsPage(page);
   await accounts.signIn(demoUsers.outsider.upn);
   await expect(accounts.accountLink("fabrikammedia")).toBeVisible();

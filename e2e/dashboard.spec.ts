@@ -1,15 +1,31 @@
-import { demoAutomationApp, demoResourceGroup, demoSubscriptions, demoTenants, demoUsers, demoVaults } from "../lib/demo/directory";
+import {
+  demoAutomationApp,
+  demoResourceGroup,
+  demoSubscriptions,
+  demoTenants,
+  demoUsers,
+  demoVaults,
+} from "../lib/demo/directory";
 import { automationClients, grantKeyAccess } from "./arm";
 import { expect, test } from "./fixtures";
 import { DashboardPage } from "./pages/dashboard-page";
 import { clientCredentialsToken } from "./tokens";
 import { e2eStack } from "./stack";
 
-test("a revoked key shows on the dashboard by itself, blocks operations with a clear error, and the account recovers when the key is back", async ({ page, request, accounts, uniqueName }) => {
+test("a revoked key shows on the dashboard by itself, blocks operations with a clear error, and the account recovers when the key is back", async ({
+  page,
+  request,
+  accounts,
+  uniqueName,
+}) => {
   test.setTimeout(90_000);
   const { keys } = automationClients();
   const keyName = uniqueName("dash-key");
-  await grantKeyAccess(demoAutomationApp.objectId, [demoVaults.compliant.name], demoTenants.contoso.id, ["get", "create", "update"]);
+  await grantKeyAccess(demoAutomationApp.objectId, [demoVaults.compliant.name], demoTenants.contoso.id, [
+    "get",
+    "create",
+    "update",
+  ]);
   const key = await keys(demoVaults.compliant.name).createRsaKey(keyName, { keySize: 2048 });
   const keyIdentifier = `https://${demoVaults.compliant.name}.vault.localhost:${e2eStack.emulatorPort}/keys/${keyName}`;
   const { name } = await accounts.createWithCustomerKey("dash", { vault: demoVaults.compliant.name, keyIdentifier });
@@ -36,10 +52,20 @@ test("a revoked key shows on the dashboard by itself, blocks operations with a c
   const token = await clientCredentialsToken(demoAutomationApp);
   const url = `/subscriptions/${demoSubscriptions.contosoMedia.id}/resourceGroups/${demoResourceGroup}/providers/Microsoft.Media/mediaservices/${name}?api-version=2021-11-01`;
   const auth = { authorization: `Bearer ${token}` };
-  expect((await (await request.get(url, { headers: auth })).json()).properties.encryption.status).toBe("CustomerKeyInaccessible");
-  const refused = await request.patch(url, { headers: auth, data: { properties: { encryption: { type: "SystemKey" } } } });
+  expect((await (await request.get(url, { headers: auth })).json()).properties.encryption.status).toBe(
+    "CustomerKeyInaccessible",
+  );
+  const refused = await request.patch(url, {
+    headers: auth,
+    data: { properties: { encryption: { type: "SystemKey" } } },
+  });
   expect(refused.status()).toBe(403);
-  expect(await refused.json()).toMatchObject({ error: { code: "CustomerKeyInaccessible", message: expect.stringContaining("Restore the account identity's access") } });
+  expect(await refused.json()).toMatchObject({
+    error: {
+      code: "CustomerKeyInaccessible",
+      message: expect.stringContaining("Restore the account identity's access"),
+    },
+  });
 
   await keys(demoVaults.compliant.name).updateKeyProperties(keyName, key.properties.version!, { enabled: true });
   await dashboard.filter("CustomerKey");

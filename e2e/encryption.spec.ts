@@ -3,10 +3,17 @@ import { grantKeyAccess } from "./arm";
 import { expect, test } from "./fixtures";
 import { AccountsPage } from "./pages/account-page";
 
-test("the owner binds an RSA-3072 customer key, and non-compliant keys and vaults are refused with their reason", async ({ page, accounts }) => {
+test("the owner binds an RSA-3072 customer key, and non-compliant keys and vaults are refused with their reason", async ({
+  page,
+  accounts,
+}) => {
   test.setTimeout(90_000);
   const { name, principalId } = await accounts.create("cmk");
-  await grantKeyAccess(principalId!, [demoVaults.compliant.name, demoVaults.noPurgeProtection.name, demoVaults.otherRegion.name], demoTenants.contoso.id);
+  await grantKeyAccess(
+    principalId!,
+    [demoVaults.compliant.name, demoVaults.noPurgeProtection.name, demoVaults.otherRegion.name],
+    demoTenants.contoso.id,
+  );
 
   const list = new AccountsPage(page);
   await list.signIn(demoUsers.owner.upn);
@@ -25,7 +32,9 @@ test("the owner binds an RSA-3072 customer key, and non-compliant keys and vault
   await expect(encryption.message("Saved: the account key is now wrapped by")).toBeVisible();
   await page.reload();
   await expect(encryption.type).toHaveText("CustomerKey");
-  await expect(encryption.currentKeyIdentifier).toHaveText(/contoso-byok\.vault\.localhost:\d+\/keys\/rsa-3072\/[0-9a-f]{32}$/);
+  await expect(encryption.currentKeyIdentifier).toHaveText(
+    /contoso-byok\.vault\.localhost:\d+\/keys\/rsa-3072\/[0-9a-f]{32}$/,
+  );
   const bound = await encryption.currentKeyIdentifier.textContent();
   expect(bound).not.toBe(systemVersion);
 
@@ -36,7 +45,10 @@ test("the owner binds an RSA-3072 customer key, and non-compliant keys and vault
     await encryption.save();
     await expect(encryption.alert).toContainText(reason);
     await expect(encryption.check(check)).toHaveAttribute("data-ok", "false");
-    await expect(encryption.check("access"), "no live round-trip once a check failed").toHaveAttribute("data-ok", "null");
+    await expect(encryption.check("access"), "no live round-trip once a check failed").toHaveAttribute(
+      "data-ok",
+      "null",
+    );
     await page.reload();
     await expect(encryption.currentKeyIdentifier).toHaveText(bound!);
   };

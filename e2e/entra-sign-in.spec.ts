@@ -20,22 +20,43 @@ test("msal-node signs a seeded user in through the emulator's sign-in page", asy
   const tlsDir = path.join(e2eStack.dataDir, "emulator", "tls");
   const ca = readFileSync(path.join(tlsDir, "ca.pem"), "utf8");
   const serverCert = new X509Certificate(readFileSync(path.join(tlsDir, "server.pem")));
-  const spki = createHash("sha256").update(serverCert.publicKey.export({ type: "spki", format: "der" })).digest("base64");
+  const spki = createHash("sha256")
+    .update(serverCert.publicKey.export({ type: "spki", format: "der" }))
+    .digest("base64");
 
   const authority = `${e2eStack.emulatorUrl}/${demoTenants.contoso.id}`;
   const msal = new ConfidentialClientApplication({
-    auth: { clientId: demoPortalApp.clientId, clientSecret: demoPortalApp.secret, authority, knownAuthorities: [new URL(authority).host] },
+    auth: {
+      clientId: demoPortalApp.clientId,
+      clientSecret: demoPortalApp.secret,
+      authority,
+      knownAuthorities: [new URL(authority).host],
+    },
     system: { networkClient: msalNetworkClient(localAzureAgent(ca)) },
   });
   const pkce = await new CryptoProvider().generatePkceCodes();
-  const results: { username?: string; oid?: string; audience?: string; stateOk?: boolean; nonceOk?: boolean; refreshedAudience?: string } = {};
+  const results: {
+    username?: string;
+    oid?: string;
+    audience?: string;
+    stateOk?: boolean;
+    nonceOk?: boolean;
+    refreshedAudience?: string;
+  } = {};
   const state = "e2e-state-value";
 
   const app = http.createServer(async (req, res) => {
     const url = new URL(req.url ?? "/", "http://localhost");
     const redirectUri = `http://localhost:${(app.address() as AddressInfo).port}/auth/callback`;
     if (url.pathname === "/login") {
-      const target = await msal.getAuthCodeUrl({ scopes: ["openid", "profile", `${e2eStack.emulatorUrl}/user_impersonation`], redirectUri, codeChallenge: pkce.challenge, codeChallengeMethod: "S256", state, nonce: "e2e-nonce" });
+      const target = await msal.getAuthCodeUrl({
+        scopes: ["openid", "profile", `${e2eStack.emulatorUrl}/user_impersonation`],
+        redirectUri,
+        codeChallenge: pkce.challenge,
+        codeChallengeMethod: "S256",
+        state,
+        nonce: "e2e-nonce",
+      });
       res.writeHead(302, { Location: target }).end();
       return;
     }
@@ -47,7 +68,14 @@ test("msal-node signs a seeded user in through the emulator's sign-in page", asy
     // The state and nonce a web app kept from the login request; MSAL 7 checks the returned
     // state against request.state and the ID token's nonce against request.nonce.
     const result = await msal.acquireTokenByCode(
-      { code, scopes: [`${e2eStack.emulatorUrl}/user_impersonation`], redirectUri, codeVerifier: pkce.verifier, state, nonce: "e2e-nonce" },
+      {
+        code,
+        scopes: [`${e2eStack.emulatorUrl}/user_impersonation`],
+        redirectUri,
+        codeVerifier: pkce.verifier,
+        state,
+        nonce: "e2e-nonce",
+      },
       { code, state: url.searchParams.get("state") ?? undefined },
     );
     results.username = result.account?.username;
@@ -56,7 +84,11 @@ test("msal-node signs a seeded user in through the emulator's sign-in page", asy
     results.stateOk = url.searchParams.get("state") === state;
     results.nonceOk = (result.idTokenClaims as { nonce?: string }).nonce === "e2e-nonce";
     // A token for another resource, as the signed-in user, through the refresh token.
-    const vault = await msal.acquireTokenSilent({ account: result.account!, scopes: ["https://vault.localhost/user_impersonation"], forceRefresh: true });
+    const vault = await msal.acquireTokenSilent({
+      account: result.account!,
+      scopes: ["https://vault.localhost/user_impersonation"],
+      forceRefresh: true,
+    });
     results.refreshedAudience = JSON.parse(Buffer.from(vault.accessToken.split(".")[1]!, "base64url").toString()).aud;
     res.writeHead(200, { "content-type": "text/html" }).end(`<h1>Signed in as ${result.account?.name}</h1>`);
   });
@@ -64,7 +96,14 @@ test("msal-node signs a seeded user in through the emulator's sign-in page", asy
 
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run", "--disable-quic", `--ignore-certificate-errors-spki-list=${spki}`],
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--no-first-run",
+      "--disable-quic",
+      `--ignore-certificate-errors-spki-list=${spki}`,
+    ],
   });
   try {
     const page = await browser.newPage();

@@ -18,7 +18,9 @@ import { clientCredentialsToken } from "./tokens";
 /** The emulator's server key, read once the stack is up (the emulator creates it at start). */
 export function emulatorSpki(): string {
   const cert = new X509Certificate(readFileSync(path.join(e2eStack.dataDir, "emulator", "tls", "server.pem")));
-  return createHash("sha256").update(cert.publicKey.export({ type: "spki", format: "der" })).digest("base64");
+  return createHash("sha256")
+    .update(cert.publicKey.export({ type: "spki", format: "der" }))
+    .digest("base64");
 }
 
 export interface Accounts {
@@ -57,21 +59,33 @@ function startLibProcess() {
     pending.clear();
   });
   return {
-    call<K extends keyof Operations>(op: K, args: Parameters<Operations[K]>[0]): Promise<Awaited<ReturnType<Operations[K]>>> {
+    call<K extends keyof Operations>(
+      op: K,
+      args: Parameters<Operations[K]>[0],
+    ): Promise<Awaited<ReturnType<Operations[K]>>> {
       const id = next++;
       return new Promise((resolve, reject) => {
         pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
         child.send({ id, op, args } as Call);
       });
     },
-    stop: () => new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : (child.once("exit", () => resolve()), child.disconnect()))),
+    stop: () =>
+      new Promise<void>((resolve) =>
+        child.exitCode !== null ? resolve() : (child.once("exit", () => resolve()), child.disconnect()),
+      ),
   };
 }
 
-export const test = base.extend<object, { browser: Browser; uniqueName: (prefix: string) => string; accounts: Accounts }>({
+export const test = base.extend<
+  object,
+  { browser: Browser; uniqueName: (prefix: string) => string; accounts: Accounts }
+>({
   browser: [
     async ({ playwright: _ }, use) => {
-      const browser = await chromium.launch({ ...chromiumLaunch, args: [...chromiumLaunch.args, `--ignore-certificate-errors-spki-list=${emulatorSpki()}`] });
+      const browser = await chromium.launch({
+        ...chromiumLaunch,
+        args: [...chromiumLaunch.args, `--ignore-certificate-errors-spki-list=${emulatorSpki()}`],
+      });
       await use(browser);
       await browser.close();
     },
@@ -90,13 +104,18 @@ export const test = base.extend<object, { browser: Browser; uniqueName: (prefix:
   accounts: [
     async ({ uniqueName }, use) => {
       const lib = startLibProcess();
-      const create: Accounts["create"] = (prefix, { identityType = "SystemAssigned" } = {}) => lib.call("createAccount", { name: uniqueName(prefix), identityType });
+      const create: Accounts["create"] = (prefix, { identityType = "SystemAssigned" } = {}) =>
+        lib.call("createAccount", { name: uniqueName(prefix), identityType });
       await use({
         create,
         async createWithCustomerKey(prefix, { vault, keyIdentifier }) {
           const account = await create(prefix, { identityType: "SystemAssigned" });
           await grantKeyAccess(account.principalId!, [vault], demoTenants.contoso.id);
-          await lib.call("bindCustomerKey", { name: account.name, keyIdentifier, armToken: await clientCredentialsToken(demoAutomationApp) });
+          await lib.call("bindCustomerKey", {
+            name: account.name,
+            keyIdentifier,
+            armToken: await clientCredentialsToken(demoAutomationApp),
+          });
           return account;
         },
       });

@@ -9,8 +9,10 @@ import type { AddressInfo } from "node:net";
 export async function startInputServer(input: { sas: string; body: Buffer }) {
   const server = http.createServer((req, res) => {
     const url = new URL(req.url!, "http://x");
-    if (url.pathname === "/player.html") res.writeHead(200, { "content-type": "text/html" }).end("<!doctype html><title>player</title>");
-    else if (url.pathname === "/media/input.mp4" && url.search === `?${input.sas}`) res.writeHead(200, { "content-length": input.body.length }).end(input.body);
+    if (url.pathname === "/player.html")
+      res.writeHead(200, { "content-type": "text/html" }).end("<!doctype html><title>player</title>");
+    else if (url.pathname === "/media/input.mp4" && url.search === `?${input.sas}`)
+      res.writeHead(200, { "content-length": input.body.length }).end(input.body);
     else if (url.pathname === "/media/endless.mp4") res.writeHead(200, { "content-length": 1_000_000 }).write("x");
     else res.writeHead(403).end();
   });

@@ -1,11 +1,23 @@
-import { demoAutomationApp, demoResourceGroup, demoSubscriptions, demoTenants, demoUsers, demoVaults } from "../lib/demo/directory";
+import {
+  demoAutomationApp,
+  demoResourceGroup,
+  demoSubscriptions,
+  demoTenants,
+  demoUsers,
+  demoVaults,
+} from "../lib/demo/directory";
 import { automationClients, grantKeyAccess } from "./arm";
 import { expect, test } from "./fixtures";
 import { EncryptionPage } from "./pages/encryption-page";
 import { e2eStack } from "./stack";
 import { clientCredentialsToken } from "./tokens";
 
-test("the key-version view shows a pinned account on the old version and an unpinned one on the latest, in the portal and the API", async ({ page, request, accounts, uniqueName }) => {
+test("the key-version view shows a pinned account on the old version and an unpinned one on the latest, in the portal and the API", async ({
+  page,
+  request,
+  accounts,
+  uniqueName,
+}) => {
   test.setTimeout(90_000);
   const vault = demoVaults.compliant.name;
   const keys = automationClients().keys(vault);
@@ -33,7 +45,13 @@ test("the key-version view shows a pinned account on the old version and an unpi
   expect(res.status()).toBe(200);
   const body = await res.json();
   expect(body).toMatchObject({ keyIdentifier, versionsFrom: "AccountKeys" });
-  expect(body.versions.map((v: { kid: string; latest: boolean; accounts: { name: string; pinned: boolean }[] }) => [v.kid.split("/").pop(), v.latest, v.accounts.map((a) => [a.name, a.pinned])])).toEqual([
+  expect(
+    body.versions.map((v: { kid: string; latest: boolean; accounts: { name: string; pinned: boolean }[] }) => [
+      v.kid.split("/").pop(),
+      v.latest,
+      v.accounts.map((a) => [a.name, a.pinned]),
+    ]),
+  ).toEqual([
     [v2, true, [[follower.name, false]]],
     [v1, false, [[pinned.name, true]]],
   ]);

@@ -21,26 +21,54 @@ export interface CreatedAccount {
 
 export const operations = {
   /** A Contoso account in westus2, created by the owner, on the system key. */
-  async createAccount({ name, identityType }: { name: string; identityType: "None" | "SystemAssigned" }): Promise<CreatedAccount> {
+  async createAccount({
+    name,
+    identityType,
+  }: {
+    name: string;
+    identityType: "None" | "SystemAssigned";
+  }): Promise<CreatedAccount> {
     const account = await createAccountFor(owner, { ...contosoAccount(name), location: "westus2", identityType });
     return { name, principalId: account.principalId };
   },
   /** Switches the account to the customer key, as the owner saving the encryption form; vaults are looked up as the automation app. */
-  async bindCustomerKey({ name, keyIdentifier, armToken }: { name: string; keyIdentifier: string; armToken: string }): Promise<void> {
-    const result = await switchToCustomerKeyFor(owner, contosoAccount(name), { keyIdentifier, userAssignedIdentity: null }, vaultLookupAs(armToken));
-    if (!result.ok) throw new Error(`binding ${name} to ${keyIdentifier} was refused: ${JSON.stringify(result.checks.filter((c) => c.ok === false))}`);
+  async bindCustomerKey({
+    name,
+    keyIdentifier,
+    armToken,
+  }: {
+    name: string;
+    keyIdentifier: string;
+    armToken: string;
+  }): Promise<void> {
+    const result = await switchToCustomerKeyFor(
+      owner,
+      contosoAccount(name),
+      { keyIdentifier, userAssignedIdentity: null },
+      vaultLookupAs(armToken),
+    );
+    if (!result.ok)
+      throw new Error(
+        `binding ${name} to ${keyIdentifier} was refused: ${JSON.stringify(result.checks.filter((c) => c.ok === false))}`,
+      );
   },
 };
 
 export type Operations = typeof operations;
-export type Call = { [K in keyof Operations]: { id: number; op: K; args: Parameters<Operations[K]>[0] } }[keyof Operations];
+export type Call = {
+  [K in keyof Operations]: { id: number; op: K; args: Parameters<Operations[K]>[0] };
+}[keyof Operations];
 export type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string };
 
 if (process.send) {
   process.on("message", async (call: Call) => {
     const reply = (r: Reply) => process.send!(r);
     try {
-      reply({ id: call.id, ok: true, value: await (operations[call.op] as (args: unknown) => Promise<unknown>)(call.args) });
+      reply({
+        id: call.id,
+        ok: true,
+        value: await (operations[call.op] as (args: unknown) => Promise<unknown>)(call.args),
+      });
     } catch (err) {
       reply({ id: call.id, ok: false, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
     }

@@ -2,7 +2,9 @@ import { demoUsers } from "../lib/demo/directory";
 import { expect, test } from "./fixtures";
 import { AccountsPage } from "./pages/account-page";
 
-test("a reader sees the accounts but every change control is disabled, and a forged submission is refused", async ({ page }) => {
+test("a reader sees the accounts but every change control is disabled, and a forged submission is refused", async ({
+  page,
+}) => {
   const accounts = new AccountsPage(page);
   await accounts.signIn(demoUsers.reader.upn);
   await expect(accounts.accountLink("contosomedia")).toBeVisible();

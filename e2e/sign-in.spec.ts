@@ -19,9 +19,12 @@ test("the owner signs in, sees the owner's accounts, creates one, and signs out"
   await expect(accounts.nameError).toContainText("already exists");
 
   // The session's MSAL token cache is kept server-side, sealed: no token or name in clear.
-  const caches = await query<{ sealed: Buffer }>(`SELECT sealed FROM "SessionTokenCache" ORDER BY "updatedAt" DESC LIMIT 1`);
+  const caches = await query<{ sealed: Buffer }>(
+    `SELECT sealed FROM "SessionTokenCache" ORDER BY "updatedAt" DESC LIMIT 1`,
+  );
   expect(caches[0]!.sealed[0], "envelope format version").toBe(1);
-  for (const clear of ["refresh_token", "secret", demoUsers.owner.upn, "eyJ"]) expect(caches[0]!.sealed.includes(clear), clear).toBe(false);
+  for (const clear of ["refresh_token", "secret", demoUsers.owner.upn, "eyJ"])
+    expect(caches[0]!.sealed.includes(clear), clear).toBe(false);
   const cookies = await page.context().cookies();
   expect(cookies.find((c) => c.name === "session")).toMatchObject({ httpOnly: true, sameSite: "Lax" });
 
@@ -30,6 +33,9 @@ test("the owner signs in, sees the owner's accounts, creates one, and signs out"
   await accounts.goto();
   await expect(accounts.empty).toBeVisible();
 
-  const events = await query<{ action: string }>(`SELECT action FROM "AuditEvent" WHERE actor = $1 AND action LIKE 'auth.%' ORDER BY id`, [demoUsers.owner.objectId]);
+  const events = await query<{ action: string }>(
+    `SELECT action FROM "AuditEvent" WHERE actor = $1 AND action LIKE 'auth.%' ORDER BY id`,
+    [demoUsers.owner.objectId],
+  );
   expect(events.map((e) => e.action)).toEqual(expect.arrayContaining(["auth.signIn", "auth.signOut"]));
 });

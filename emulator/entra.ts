@@ -14,7 +14,13 @@ const REFRESH_TTL_MS = 24 * 60 * 60 * 1000;
 const oidcScopes = ["openid", "profile", "email", "offline_access"];
 export const jwtBearerGrant = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 
-function aadError(status: number, error: string, code: number, description: string, extra: Record<string, string> = {}): Reply {
+function aadError(
+  status: number,
+  error: string,
+  code: number,
+  description: string,
+  extra: Record<string, string> = {},
+): Reply {
   return reply(status, {
     ...extra,
     error,
@@ -104,14 +110,32 @@ export function entraRoutes(store: StateStore, tokens: TokenService): Router {
     return Object.values(state.users).filter((u) => !tenant || u.tenantId === tenant.id);
   }
 
-  function validateAuthorizeRequest(params: URLSearchParams | Record<string, string | undefined>): { app: App; error?: undefined } | { error: Reply } {
-    const get = (k: string) => (params instanceof URLSearchParams ? params.get(k) ?? undefined : params[k]);
+  function validateAuthorizeRequest(
+    params: URLSearchParams | Record<string, string | undefined>,
+  ): { app: App; error?: undefined } | { error: Reply } {
+    const get = (k: string) => (params instanceof URLSearchParams ? (params.get(k) ?? undefined) : params[k]);
     const app = state.apps[get("client_id") ?? ""];
-    if (!app) return { error: aadError(400, "unauthorized_client", 700016, `Application with identifier '${get("client_id")}' was not found in the directory.`) };
+    if (!app)
+      return {
+        error: aadError(
+          400,
+          "unauthorized_client",
+          700016,
+          `Application with identifier '${get("client_id")}' was not found in the directory.`,
+        ),
+      };
     if (!app.redirectUris.some((registered) => redirectMatches(registered, get("redirect_uri") ?? ""))) {
-      return { error: aadError(400, "invalid_request", 50011, `The redirect URI '${get("redirect_uri")}' specified in the request does not match the redirect URIs configured for the application '${app.clientId}'.`) };
+      return {
+        error: aadError(
+          400,
+          "invalid_request",
+          50011,
+          `The redirect URI '${get("redirect_uri")}' specified in the request does not match the redirect URIs configured for the application '${app.clientId}'.`,
+        ),
+      };
     }
-    if (get("response_type") !== "code") return { error: aadError(400, "unsupported_response_type", 900144, "Only response_type=code is supported.") };
+    if (get("response_type") !== "code")
+      return { error: aadError(400, "unsupported_response_type", 900144, "Only response_type=code is supported.") };
     const method = get("code_challenge_method");
     if (get("code_challenge") && method && !["S256", "plain"].includes(method)) {
       return { error: aadError(400, "invalid_request", 50124, "Unsupported code_challenge_method.") };
@@ -150,7 +174,9 @@ button{display:block;width:100%;text-align:left;padding:.75rem;margin:.5rem 0;fo
       azp: app.clientId,
       appid: app.clientId,
       // `/.default` grants what the user consented to: user_impersonation for ARM and Key Vault.
-      scp: requested.map((s) => s.slice(s.lastIndexOf("/") + 1).replace(/^\.default$/, "user_impersonation")).join(" ") || "openid",
+      scp:
+        requested.map((s) => s.slice(s.lastIndexOf("/") + 1).replace(/^\.default$/, "user_impersonation")).join(" ") ||
+        "openid",
       idtyp: "user",
       name: user.name,
       preferred_username: user.upn,
@@ -164,7 +190,12 @@ button{display:block;width:100%;text-align:left;padding:.75rem;margin:.5rem 0;fo
       nonce,
     });
     const refreshToken = randomBytes(32).toString("base64url");
-    state.refreshTokens[refreshToken] = { clientId: app.clientId, userId: user.objectId, scope, expires: Date.now() + REFRESH_TTL_MS };
+    state.refreshTokens[refreshToken] = {
+      clientId: app.clientId,
+      userId: user.objectId,
+      scope,
+      expires: Date.now() + REFRESH_TTL_MS,
+    };
     await store.save();
     return reply(200, {
       token_type: "Bearer",
@@ -186,56 +217,138 @@ button{display:block;width:100%;text-align:left;padding:.75rem;margin:.5rem 0;fo
    */
   async function onBehalfOf(req: EmuRequest, app: App, tenantSegment: string, scope: string): Promise<Reply> {
     if (field(req.body, "requested_token_use") !== "on_behalf_of") {
-      return aadError(400, "invalid_request", 900144, "The request body must contain the following parameter: 'requested_token_use' with the value 'on_behalf_of'.");
+      return aadError(
+        400,
+        "invalid_request",
+        900144,
+        "The request body must contain the following parameter: 'requested_token_use' with the value 'on_behalf_of'.",
+      );
     }
     let claims;
     try {
       claims = await tokens.verify(field(req.body, "assertion") ?? "", [`api://${app.clientId}`, app.clientId]);
     } catch (err) {
       if (!(err instanceof TokenError)) throw err;
-      if (err.reason === "expired") return aadError(400, "invalid_grant", 500133, "Assertion is not within its valid time range.");
-      if (err.reason === "audience") return aadError(400, "invalid_grant", 50013, `Assertion audience does not match the Client app presenting the assertion. The audience in the assertion was not '${app.clientId}' or 'api://${app.clientId}'.`);
-      return aadError(400, "invalid_grant", 50013, `Assertion failed signature validation or is malformed: ${err.message}`);
+      if (err.reason === "expired")
+        return aadError(400, "invalid_grant", 500133, "Assertion is not within its valid time range.");
+      if (err.reason === "audience")
+        return aadError(
+          400,
+          "invalid_grant",
+          50013,
+          `Assertion audience does not match the Client app presenting the assertion. The audience in the assertion was not '${app.clientId}' or 'api://${app.clientId}'.`,
+        );
+      return aadError(
+        400,
+        "invalid_grant",
+        50013,
+        `Assertion failed signature validation or is malformed: ${err.message}`,
+      );
     }
     const user = state.users[claims.oid];
     if (claims.idtyp === "app" || !claims.scp || !user || user.tenantId !== claims.tid) {
-      return aadError(400, "invalid_grant", 50013, "The assertion is not a user's access token: on-behalf-of acts for a signed-in user, not for an application.");
+      return aadError(
+        400,
+        "invalid_grant",
+        50013,
+        "The assertion is not a user's access token: on-behalf-of acts for a signed-in user, not for an application.",
+      );
     }
     const tenant = findTenant(state, tenantSegment);
-    if (tenant && tenant.id !== claims.tid) return aadError(400, "invalid_grant", 50013, `The assertion was issued for tenant '${claims.tid}', not '${tenant.id}'.`);
+    if (tenant && tenant.id !== claims.tid)
+      return aadError(
+        400,
+        "invalid_grant",
+        50013,
+        `The assertion was issued for tenant '${claims.tid}', not '${tenant.id}'.`,
+      );
     const resource = resourceOfScopes(scope);
-    if (!resource) return aadError(400, "invalid_scope", 70011, "The provided request must include a 'scope' input parameter for a resource.");
-    const requested = scope.split(/\s+/).filter((s) => s && !oidcScopes.includes(s)).map((s) => s.slice(s.lastIndexOf("/") + 1));
-    const consentResource = resource.replace(/\/+$/, "") === base ? "https://management.localhost" : resource.replace(/\/+$/, "");
-    const granted = (state.consents ?? []).filter((c) => c.clientId === app.clientId && c.tenantId === claims.tid && c.resource === consentResource).flatMap((c) => c.scopes);
+    if (!resource)
+      return aadError(
+        400,
+        "invalid_scope",
+        70011,
+        "The provided request must include a 'scope' input parameter for a resource.",
+      );
+    const requested = scope
+      .split(/\s+/)
+      .filter((s) => s && !oidcScopes.includes(s))
+      .map((s) => s.slice(s.lastIndexOf("/") + 1));
+    const consentResource =
+      resource.replace(/\/+$/, "") === base ? "https://management.localhost" : resource.replace(/\/+$/, "");
+    const granted = (state.consents ?? [])
+      .filter((c) => c.clientId === app.clientId && c.tenantId === claims.tid && c.resource === consentResource)
+      .flatMap((c) => c.scopes);
     const scp = requested.includes(".default") ? granted : requested;
     if (!scp.length || scp.some((s) => !granted.includes(s))) {
       const description = `The user or administrator has not consented to use the application with ID '${app.clientId}' named '${app.name}'. Send an interactive authorization request for this user and resource.`;
       return aadError(400, "invalid_grant", 65001, description, { suberror: "consent_required" });
     }
-    const issued = await tokens.issue({ tid: claims.tid, oid: user.objectId, aud: resource, azp: app.clientId, appid: app.clientId, scp: scp.join(" "), idtyp: "user", name: user.name, preferred_username: user.upn });
-    return reply(200, { token_type: "Bearer", scope: scp.map((s) => `${resource}/${s}`).join(" "), expires_in: issued.expiresOn - Math.floor(Date.now() / 1000), ext_expires_in: 3599, access_token: issued.token });
+    const issued = await tokens.issue({
+      tid: claims.tid,
+      oid: user.objectId,
+      aud: resource,
+      azp: app.clientId,
+      appid: app.clientId,
+      scp: scp.join(" "),
+      idtyp: "user",
+      name: user.name,
+      preferred_username: user.upn,
+    });
+    return reply(200, {
+      token_type: "Bearer",
+      scope: scp.map((s) => `${resource}/${s}`).join(" "),
+      expires_in: issued.expiresOn - Math.floor(Date.now() / 1000),
+      ext_expires_in: 3599,
+      access_token: issued.token,
+    });
   }
 
   async function token(req: EmuRequest, tenantSegment: string, v1: boolean): Promise<Reply> {
     const grant = field(req.body, "grant_type");
     const { clientId, secret } = clientCredentials(req);
     const app = state.apps[clientId ?? ""];
-    if (!app) return aadError(400, "unauthorized_client", 700016, `Application with identifier '${clientId}' was not found in the directory.`);
+    if (!app)
+      return aadError(
+        400,
+        "unauthorized_client",
+        700016,
+        `Application with identifier '${clientId}' was not found in the directory.`,
+      );
     if (!secretMatches(app, secret)) return aadError(401, "invalid_client", 7000215, "Invalid client secret provided.");
-    const scope = v1 ? `${field(req.body, "resource") ?? ""}/.default` : field(req.body, "scope") ?? "";
+    const scope = v1 ? `${field(req.body, "resource") ?? ""}/.default` : (field(req.body, "scope") ?? "");
 
     if (grant === "client_credentials") {
       const tenant = findTenant(state, tenantSegment);
       if (!tenant || tenant.id !== app.tenantId) {
-        return aadError(400, "invalid_request", 700016, `Application '${app.clientId}' was not found in the directory '${tenantSegment}'.`);
+        return aadError(
+          400,
+          "invalid_request",
+          700016,
+          `Application '${app.clientId}' was not found in the directory '${tenantSegment}'.`,
+        );
       }
       const resource = resourceOfScopes(scope);
       if (!resource || (!v1 && !scope.endsWith("/.default"))) {
-        return aadError(400, "invalid_scope", 1002012, "The provided value for scope is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier.");
+        return aadError(
+          400,
+          "invalid_scope",
+          1002012,
+          "The provided value for scope is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier.",
+        );
       }
-      const roles = (state.appRoleAssignments ?? []).filter((a) => a.clientId === app.clientId && a.resource === resource).map((a) => a.role);
-      const issued = await tokens.issue({ tid: app.tenantId, oid: app.objectId, aud: resource, appid: app.clientId, azp: app.clientId, idtyp: "app", ...(roles.length ? { roles } : {}) });
+      const roles = (state.appRoleAssignments ?? [])
+        .filter((a) => a.clientId === app.clientId && a.resource === resource)
+        .map((a) => a.role);
+      const issued = await tokens.issue({
+        tid: app.tenantId,
+        oid: app.objectId,
+        aud: resource,
+        appid: app.clientId,
+        azp: app.clientId,
+        idtyp: "app",
+        ...(roles.length ? { roles } : {}),
+      });
       return reply(200, {
         token_type: "Bearer",
         expires_in: 3599,
@@ -253,14 +366,30 @@ button{display:block;width:100%;text-align:left;padding:.75rem;margin:.5rem 0;fo
       delete state.authCodes[code]; // one use, whatever happens next
       if (!grantOf || grantOf.expires < Date.now() || grantOf.clientId !== app.clientId) {
         await store.save();
-        return aadError(400, "invalid_grant", 70008, "The provided authorization code or refresh token has expired or was already used.");
+        return aadError(
+          400,
+          "invalid_grant",
+          70008,
+          "The provided authorization code or refresh token has expired or was already used.",
+        );
       }
-      if (grantOf.redirectUri !== field(req.body, "redirect_uri")) return aadError(400, "invalid_grant", 500112, "The reply address does not match the one of the authorization request.");
+      if (grantOf.redirectUri !== field(req.body, "redirect_uri"))
+        return aadError(
+          400,
+          "invalid_grant",
+          500112,
+          "The reply address does not match the one of the authorization request.",
+        );
       if (grantOf.codeChallenge) {
         const verifier = field(req.body, "code_verifier") ?? "";
         const computed = createHash("sha256").update(verifier).digest("base64url");
         if (computed !== grantOf.codeChallenge && verifier !== grantOf.codeChallenge) {
-          return aadError(400, "invalid_grant", 501481, "The Code_Verifier does not match the code_challenge supplied in the authorization request.");
+          return aadError(
+            400,
+            "invalid_grant",
+            501481,
+            "The Code_Verifier does not match the code_challenge supplied in the authorization request.",
+          );
         }
       }
       const user = state.users[grantOf.userId]!;
@@ -270,7 +399,12 @@ button{display:block;width:100%;text-align:left;padding:.75rem;margin:.5rem 0;fo
     if (grant === "refresh_token") {
       const rt = state.refreshTokens[field(req.body, "refresh_token") ?? ""];
       if (!rt || rt.expires < Date.now() || rt.clientId !== app.clientId) {
-        return aadError(400, "invalid_grant", 70008, "The provided authorization code or refresh token has expired or was already used.");
+        return aadError(
+          400,
+          "invalid_grant",
+          70008,
+          "The provided authorization code or refresh token has expired or was already used.",
+        );
       }
       return userTokens(app, state.users[rt.userId]!, scope || rt.scope);
     }
@@ -278,7 +412,9 @@ button{display:block;width:100%;text-align:left;padding:.75rem;margin:.5rem 0;fo
   }
 
   return new Router()
-    .on("GET", /^\/(?<tenant>[^/]+)\/v2\.0\/\.well-known\/openid-configuration$/, (_req, p) => reply(200, discovery(p.tenant!)))
+    .on("GET", /^\/(?<tenant>[^/]+)\/v2\.0\/\.well-known\/openid-configuration$/, (_req, p) =>
+      reply(200, discovery(p.tenant!)),
+    )
     .on("GET", /^\/(?<tenant>[^/]+)\/discovery\/(v2\.0\/)?keys$/, () => reply(200, tokens.publicJwks()))
     .on("GET", /^\/(?<tenant>[^/]+)\/oauth2\/v2\.0\/authorize$/, (req, p) => {
       const checked = validateAuthorizeRequest(req.url.searchParams);
@@ -304,13 +440,22 @@ button{display:block;width:100%;text-align:left;padding:.75rem;margin:.5rem 0;fo
       const target = new URL(form.redirect_uri!);
       target.searchParams.set("code", code);
       if (form.state) target.searchParams.set("state", form.state);
-      target.searchParams.set("client_info", Buffer.from(JSON.stringify({ uid: user.objectId, utid: user.tenantId })).toString("base64url"));
+      target.searchParams.set(
+        "client_info",
+        Buffer.from(JSON.stringify({ uid: user.objectId, utid: user.tenantId })).toString("base64url"),
+      );
       return { status: 302, headers: { Location: target.href } };
     })
     .on("GET", /^\/(?<tenant>[^/]+)\/oauth2\/v2\.0\/logout$/, (req) => {
       const back = req.url.searchParams.get("post_logout_redirect_uri");
-      const allowed = back && Object.values(state.apps).some((a) => a.redirectUris.some((u) => redirectMatches(new URL(u).origin, new URL(back).origin)));
-      return allowed ? { status: 302, headers: { Location: back } } : { status: 200, html: "<!doctype html><p>You have signed out.</p>" };
+      const allowed =
+        back &&
+        Object.values(state.apps).some((a) =>
+          a.redirectUris.some((u) => redirectMatches(new URL(u).origin, new URL(back).origin)),
+        );
+      return allowed
+        ? { status: 302, headers: { Location: back } }
+        : { status: 200, html: "<!doctype html><p>You have signed out.</p>" };
     })
     .on("POST", /^\/(?<tenant>[^/]+)\/oauth2\/v2\.0\/token$/, (req, p) => token(req, p.tenant!, false))
     .on("POST", /^\/(?<tenant>[^/]+)\/oauth2\/token$/, (req, p) => token(req, p.tenant!, true));

@@ -15,7 +15,9 @@ export async function startEmulatorFor(config: AppConfig, identityHeader?: strin
     admin: true,
     identityHeader: identityHeader ?? process.env.IDENTITY_HEADER,
   });
-  console.log(`[emulator] Entra ID and ARM at ${running.url}; vaults at https://<vault>.vault.localhost:${running.port}`);
+  console.log(
+    `[emulator] Entra ID and ARM at ${running.url}; vaults at https://<vault>.vault.localhost:${running.port}`,
+  );
   console.log(`[emulator] managed identity endpoint ${running.identityEndpoint}; CA ${config.endpoints.extraCaFile}`);
   return running;
 }

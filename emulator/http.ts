@@ -21,7 +21,11 @@ export interface Reply {
   drop?: boolean;
 }
 
-export const reply = (status: number, json?: unknown, headers?: Record<string, string>): Reply => ({ status, json, headers });
+export const reply = (status: number, json?: unknown, headers?: Record<string, string>): Reply => ({
+  status,
+  json,
+  headers,
+});
 
 /** A thrown reply: handlers throw it to answer with an error from any depth. */
 export class ReplyError extends Error {
@@ -49,10 +53,14 @@ export class Router {
       if (!match) continue;
       pathMatched = true;
       if (route.method !== req.method) continue;
-      const params = Object.fromEntries(Object.entries(match.groups ?? {}).map(([k, v]) => [k, decodeURIComponent(v ?? "")]));
+      const params = Object.fromEntries(
+        Object.entries(match.groups ?? {}).map(([k, v]) => [k, decodeURIComponent(v ?? "")]),
+      );
       return route.handler(req, params);
     }
-    return pathMatched ? reply(405, { error: { code: "MethodNotAllowed", message: `${req.method} is not supported here.` } }) : null;
+    return pathMatched
+      ? reply(405, { error: { code: "MethodNotAllowed", message: `${req.method} is not supported here.` } })
+      : null;
   }
 }
 
@@ -63,6 +71,8 @@ export function parseBody(raw: Buffer, contentType: string | undefined): unknown
   try {
     return JSON.parse(text);
   } catch {
-    throw new ReplyError(reply(400, { error: { code: "BadParameter", message: "The request body is not valid JSON." } }));
+    throw new ReplyError(
+      reply(400, { error: { code: "BadParameter", message: "The request body is not valid JSON." } }),
+    );
   }
 }

@@ -13,7 +13,21 @@ import { SignJWT, importJWK, type JWK } from "jose";
 import { demoAutomationApp, demoTenants, demoVaults } from "@/lib/demo/directory";
 import { httpsJson, startTestEmulator, type TestEmulator } from "./test-support";
 
-const allKeys = ["get", "list", "create", "import", "update", "delete", "recover", "purge", "rotate", "wrapKey", "unwrapKey", "encrypt", "decrypt"];
+const allKeys = [
+  "get",
+  "list",
+  "create",
+  "import",
+  "update",
+  "delete",
+  "recover",
+  "purge",
+  "rotate",
+  "wrapKey",
+  "unwrapKey",
+  "encrypt",
+  "decrypt",
+];
 
 function restError(status: number, code?: RegExp) {
   return (err: unknown) => {
@@ -33,7 +47,11 @@ before(async () => {
   const arm = emu.arm();
   for (const vault of [demoVaults.compliant.name, demoVaults.noPurgeProtection.name]) {
     await arm.vaults.updateAccessPolicy(demoVaults.resourceGroup, vault, "add", {
-      properties: { accessPolicies: [{ tenantId: demoTenants.contoso.id, objectId: demoAutomationApp.objectId, permissions: { keys: allKeys } }] },
+      properties: {
+        accessPolicies: [
+          { tenantId: demoTenants.contoso.id, objectId: demoAutomationApp.objectId, permissions: { keys: allKeys } },
+        ],
+      },
     });
   }
   protectedVault = emu.keyClient(demoVaults.compliant.name);
@@ -42,7 +60,14 @@ before(async () => {
 after(async () => emu?.dispose());
 
 describe("keys: create, read, list", () => {
-  for (const [kty, size] of [["RSA", 2048], ["RSA", 3072], ["RSA", 4096], ["RSA-HSM", 2048], ["RSA-HSM", 3072], ["RSA-HSM", 4096]] as const) {
+  for (const [kty, size] of [
+    ["RSA", 2048],
+    ["RSA", 3072],
+    ["RSA", 4096],
+    ["RSA-HSM", 2048],
+    ["RSA-HSM", 3072],
+    ["RSA-HSM", 4096],
+  ] as const) {
     it(`creates ${kty} ${size} and reports its size, type and recovery level`, async () => {
       const name = `c-${kty.toLowerCase()}-${size}`;
       const key = await protectedVault.createKey(name, kty, { keySize: size });
@@ -50,7 +75,10 @@ describe("keys: create, read, list", () => {
       assert.equal(Buffer.from(key.key!.n!).length * 8, size);
       assert.equal(key.properties.recoveryLevel, "Recoverable");
       assert.equal(key.properties.recoverableDays, 90);
-      assert.match(key.id!, new RegExp(`^https://${demoVaults.compliant.name}\\.vault\\.localhost:\\d+/keys/${name}/[0-9a-f]{32}$`));
+      assert.match(
+        key.id!,
+        new RegExp(`^https://${demoVaults.compliant.name}\\.vault\\.localhost:\\d+/keys/${name}/[0-9a-f]{32}$`),
+      );
     });
   }
 
@@ -72,21 +100,39 @@ describe("keys: create, read, list", () => {
     const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
     const jwk = privateKey.export({ format: "jwk" });
     const b = (s?: string) => (s ? Buffer.from(s, "base64url") : undefined);
-    const imported = await protectedVault.importKey("imported", { kty: "RSA", n: b(jwk.n), e: b(jwk.e), d: b(jwk.d), p: b(jwk.p), q: b(jwk.q), dp: b(jwk.dp), dq: b(jwk.dq), qi: b(jwk.qi) });
+    const imported = await protectedVault.importKey("imported", {
+      kty: "RSA",
+      n: b(jwk.n),
+      e: b(jwk.e),
+      d: b(jwk.d),
+      p: b(jwk.p),
+      q: b(jwk.q),
+      dp: b(jwk.dp),
+      dq: b(jwk.dq),
+      qi: b(jwk.qi),
+    });
     assert.equal(Buffer.from(imported.key!.n!).toString("base64url"), jwk.n);
     assert.equal(imported.key!.d, undefined, "private members never leave the vault");
 
     const second = await protectedVault.rotateKey("imported");
     assert.notEqual(second.properties.version, imported.properties.version);
-    assert.equal((await protectedVault.getKey("imported")).properties.version, second.properties.version, "latest is the newest version");
-    assert.equal((await protectedVault.getKey("imported", { version: imported.properties.version })).properties.version, imported.properties.version);
+    assert.equal(
+      (await protectedVault.getKey("imported")).properties.version,
+      second.properties.version,
+      "latest is the newest version",
+    );
+    assert.equal(
+      (await protectedVault.getKey("imported", { version: imported.properties.version })).properties.version,
+      imported.properties.version,
+    );
 
     const versions = [];
     for await (const v of protectedVault.listPropertiesOfKeyVersions("imported")) versions.push(v.version);
     assert.deepEqual(versions.sort(), [imported.properties.version, second.properties.version].sort());
     const names = [];
     for await (const k of protectedVault.listPropertiesOfKeys()) names.push(k.name);
-    for (const expected of ["imported", "rsa-2048", "rsa-3072", "rsa-4096", "rsa-hsm-3072", "ec-p256"]) assert.ok(names.includes(expected), expected);
+    for (const expected of ["imported", "rsa-2048", "rsa-3072", "rsa-4096", "rsa-hsm-3072", "ec-p256"])
+      assert.ok(names.includes(expected), expected);
   });
 
   it("answers 404 KeyNotFound for a missing key or version", async () => {
@@ -105,28 +151,53 @@ describe("keys: cryptography", () => {
       assert.equal(wrapped.keyID, key.id);
       assert.deepEqual(Buffer.from((await crypto.unwrapKey(alg, wrapped.result)).result), secret);
       const encrypted = await crypto.encrypt({ algorithm: alg, plaintext: secret });
-      assert.deepEqual(Buffer.from((await crypto.decrypt({ algorithm: alg, ciphertext: encrypted.result })).result), secret);
+      assert.deepEqual(
+        Buffer.from((await crypto.decrypt({ algorithm: alg, ciphertext: encrypted.result })).result),
+        secret,
+      );
     });
   }
 
   it("unwraps what a local RSA-OAEP-256 encryption with the public key produced (real RSA, not an echo)", async () => {
     const key = await protectedVault.getKey("rsa-3072");
-    const publicKey = createPublicKey({ key: { kty: "RSA", n: Buffer.from(key.key!.n!).toString("base64url"), e: Buffer.from(key.key!.e!).toString("base64url") }, format: "jwk" });
+    const publicKey = createPublicKey({
+      key: {
+        kty: "RSA",
+        n: Buffer.from(key.key!.n!).toString("base64url"),
+        e: Buffer.from(key.key!.e!).toString("base64url"),
+      },
+      format: "jwk",
+    });
     const secret = randomBytes(32);
-    const ciphertext = publicEncrypt({ key: publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: "sha256" }, secret);
+    const ciphertext = publicEncrypt(
+      { key: publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: "sha256" },
+      secret,
+    );
     const crypto = emu.cryptoClient(key.id!, emu.automation);
     assert.deepEqual(Buffer.from((await crypto.unwrapKey("RSA-OAEP-256", ciphertext)).result), secret);
-    await assert.rejects(crypto.unwrapKey("RSA-OAEP", ciphertext), restError(400, /BadParameter/), "another algorithm does not decrypt it");
+    await assert.rejects(
+      crypto.unwrapKey("RSA-OAEP", ciphertext),
+      restError(400, /BadParameter/),
+      "another algorithm does not decrypt it",
+    );
   });
 
   it("refuses RSA algorithms on an EC key", async () => {
     const ec = await protectedVault.getKey("ec-p256");
-    await assert.rejects(emu.cryptoClient(ec.id!, emu.automation).wrapKey("RSA-OAEP-256", randomBytes(32)), (err: unknown) => {
-      // The SDK refuses locally when it has the key; the service answers 400 otherwise.
-      assert.match(String((err as Error).message), /not supported|BadParameter|RSA-OAEP-256/i);
-      return true;
-    });
-    const raw = await emu.rawVaultCall(demoVaults.compliant.name, "POST", `/keys/ec-p256/${ec.properties.version}/wrapkey`, { alg: "RSA-OAEP-256", value: randomBytes(32).toString("base64url") });
+    await assert.rejects(
+      emu.cryptoClient(ec.id!, emu.automation).wrapKey("RSA-OAEP-256", randomBytes(32)),
+      (err: unknown) => {
+        // The SDK refuses locally when it has the key; the service answers 400 otherwise.
+        assert.match(String((err as Error).message), /not supported|BadParameter|RSA-OAEP-256/i);
+        return true;
+      },
+    );
+    const raw = await emu.rawVaultCall(
+      demoVaults.compliant.name,
+      "POST",
+      `/keys/ec-p256/${ec.properties.version}/wrapkey`,
+      { alg: "RSA-OAEP-256", value: randomBytes(32).toString("base64url") },
+    );
     assert.equal(raw.status, 400);
     assert.match(JSON.stringify(raw.json), /BadParameter.*not supported for EC keys/);
   });
@@ -139,17 +210,31 @@ describe("keys: cryptography", () => {
     assert.equal(disabled.properties.enabled, false, "a disabled key can still be read");
     await assert.rejects(crypto.wrapKey("RSA-OAEP-256", randomBytes(32)), restError(403, /disabled key/));
 
-    await protectedVault.updateKeyProperties("lifecycle", key.properties.version!, { enabled: true, expiresOn: new Date(Date.now() - 60_000) });
+    await protectedVault.updateKeyProperties("lifecycle", key.properties.version!, {
+      enabled: true,
+      expiresOn: new Date(Date.now() - 60_000),
+    });
     await assert.rejects(crypto.wrapKey("RSA-OAEP-256", randomBytes(32)), restError(403, /expired key/));
-    await protectedVault.updateKeyProperties("lifecycle", key.properties.version!, { expiresOn: new Date(Date.now() + 86_400_000), notBefore: new Date(Date.now() + 3_600_000) });
+    await protectedVault.updateKeyProperties("lifecycle", key.properties.version!, {
+      expiresOn: new Date(Date.now() + 86_400_000),
+      notBefore: new Date(Date.now() + 3_600_000),
+    });
     await assert.rejects(crypto.wrapKey("RSA-OAEP-256", randomBytes(32)), restError(403, /not yet valid/));
 
-    await protectedVault.updateKeyProperties("lifecycle", key.properties.version!, { notBefore: new Date(Date.now() - 60_000), keyOps: ["encrypt", "decrypt"] });
+    await protectedVault.updateKeyProperties("lifecycle", key.properties.version!, {
+      notBefore: new Date(Date.now() - 60_000),
+      keyOps: ["encrypt", "decrypt"],
+    });
     const updated = await protectedVault.getKey("lifecycle");
     assert.deepEqual(updated.keyOperations, ["encrypt", "decrypt"]);
     await assert.rejects(crypto.wrapKey("RSA-OAEP-256", randomBytes(32)), restError(403, /not permitted/));
-    await protectedVault.updateKeyProperties("lifecycle", key.properties.version!, { keyOps: ["wrapKey", "unwrapKey"] });
-    assert.ok((await crypto.wrapKey("RSA-OAEP-256", randomBytes(32))).result.length > 0, "usable again once everything allows it");
+    await protectedVault.updateKeyProperties("lifecycle", key.properties.version!, {
+      keyOps: ["wrapKey", "unwrapKey"],
+    });
+    assert.ok(
+      (await crypto.wrapKey("RSA-OAEP-256", randomBytes(32))).result.length > 0,
+      "usable again once everything allows it",
+    );
   });
 });
 
@@ -161,7 +246,10 @@ describe("keys: soft delete, recover, purge", () => {
     assert.equal(deleted.properties.recoveryId?.endsWith("/deletedkeys/to-recover"), true);
     assert.ok(deleted.properties.scheduledPurgeDate! > new Date(Date.now() + 89 * 86_400_000));
     await assert.rejects(protectedVault.getKey("to-recover"), restError(404, /KeyNotFound/));
-    await assert.rejects(emu.cryptoClient(key.id!, emu.automation).unwrapKey("RSA-OAEP-256", randomBytes(256)), restError(404, /KeyNotFound/));
+    await assert.rejects(
+      emu.cryptoClient(key.id!, emu.automation).unwrapKey("RSA-OAEP-256", randomBytes(256)),
+      restError(404, /KeyNotFound/),
+    );
     await assert.rejects(protectedVault.createRsaKey("to-recover"), restError(409, /deleted but recoverable/));
 
     const listed = [];
@@ -169,7 +257,9 @@ describe("keys: soft delete, recover, purge", () => {
     assert.ok(listed.includes("to-recover"));
     assert.equal((await protectedVault.getDeletedKey("to-recover")).name, "to-recover");
 
-    const recovered = await (await protectedVault.beginRecoverDeletedKey("to-recover", { intervalInMs: 10 })).pollUntilDone();
+    const recovered = await (
+      await protectedVault.beginRecoverDeletedKey("to-recover", { intervalInMs: 10 })
+    ).pollUntilDone();
     assert.equal(recovered.properties.version, key.properties.version);
     assert.deepEqual(recovered.key!.n, key.key!.n);
   });
@@ -184,7 +274,11 @@ describe("keys: soft delete, recover, purge", () => {
     await (await purgeableVault.beginDeleteKey("purge-me", { intervalInMs: 10 })).pollUntilDone();
     await purgeableVault.purgeDeletedKey("purge-me");
     await assert.rejects(purgeableVault.getDeletedKey("purge-me"), restError(404));
-    assert.equal((await purgeableVault.createRsaKey("purge-me", { keySize: 2048 })).name, "purge-me", "the name is free again");
+    assert.equal(
+      (await purgeableVault.createRsaKey("purge-me", { keySize: 2048 })).name,
+      "purge-me",
+      "the name is free again",
+    );
   });
 });
 
@@ -214,7 +308,10 @@ describe("authentication and authorization", () => {
   it("challenges a call without a token with the vault's tenant and resource", async () => {
     const res = await emu.rawVaultCall(demoVaults.compliant.name, "POST", vaultPath, body(), null);
     assert.equal(res.status, 401);
-    assert.equal(res.headers["www-authenticate"], `Bearer authorization="${emu.url}/${demoTenants.contoso.id}", resource="https://vault.localhost"`);
+    assert.equal(
+      res.headers["www-authenticate"],
+      `Bearer authorization="${emu.url}/${demoTenants.contoso.id}", resource="https://vault.localhost"`,
+    );
   });
 
   it("accepts a valid token and refuses a bad signature, a wrong audience, an expired token and another tenant's", async () => {
@@ -240,21 +337,39 @@ describe("authentication and authorization", () => {
     }
     const otherKey = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey;
     const selfSigned = await new SignJWT({ tid: demoTenants.contoso.id, oid: demoAutomationApp.objectId })
-      .setProtectedHeader({ alg: "RS256", kid: "not-ours" }).setIssuer(`${emu.url}/${demoTenants.contoso.id}/v2.0`)
-      .setAudience("https://vault.localhost").setIssuedAt().setExpirationTime("1h").sign(otherKey);
-    assert.equal((await emu.rawVaultCall(demoVaults.compliant.name, "POST", vaultPath, body(), selfSigned)).status, 401, "a key the emulator did not issue");
+      .setProtectedHeader({ alg: "RS256", kid: "not-ours" })
+      .setIssuer(`${emu.url}/${demoTenants.contoso.id}/v2.0`)
+      .setAudience("https://vault.localhost")
+      .setIssuedAt()
+      .setExpirationTime("1h")
+      .sign(otherKey);
+    assert.equal(
+      (await emu.rawVaultCall(demoVaults.compliant.name, "POST", vaultPath, body(), selfSigned)).status,
+      401,
+      "a key the emulator did not issue",
+    );
   });
 
   it("refuses with 403 ForbiddenByPolicy a principal without the permission, and allows it once granted", async () => {
     const arm = emu.arm();
     const vault = demoVaults.otherRegion.name;
     const client = emu.keyClient(vault);
-    await assert.rejects(client.getKey("rsa-2048"), restError(403, /ForbiddenByPolicy|does not have keys get permission/));
+    await assert.rejects(
+      client.getKey("rsa-2048"),
+      restError(403, /ForbiddenByPolicy|does not have keys get permission/),
+    );
     await arm.vaults.updateAccessPolicy(demoVaults.resourceGroup, vault, "add", {
-      properties: { accessPolicies: [{ tenantId: demoTenants.contoso.id, objectId: demoAutomationApp.objectId, permissions: { keys: ["get"] } }] },
+      properties: {
+        accessPolicies: [
+          { tenantId: demoTenants.contoso.id, objectId: demoAutomationApp.objectId, permissions: { keys: ["get"] } },
+        ],
+      },
     });
     const key = await client.getKey("rsa-2048");
-    await assert.rejects(emu.cryptoClient(key.id!, emu.automation).wrapKey("RSA-OAEP-256", randomBytes(32)), restError(403, /wrapKey permission/));
+    await assert.rejects(
+      emu.cryptoClient(key.id!, emu.automation).wrapKey("RSA-OAEP-256", randomBytes(32)),
+      restError(403, /wrapKey permission/),
+    );
   });
 
   it("answers 404 VaultNotFound for a vault that does not exist", async () => {
@@ -264,7 +379,13 @@ describe("authentication and authorization", () => {
   });
 
   it("requires api-version", async () => {
-    const res = await httpsJson(emu.agent, "GET", `${emu.vaultUrl(demoVaults.compliant.name)}/keys/rsa-2048`, undefined, { authorization: `Bearer ${await signed({})}` });
+    const res = await httpsJson(
+      emu.agent,
+      "GET",
+      `${emu.vaultUrl(demoVaults.compliant.name)}/keys/rsa-2048`,
+      undefined,
+      { authorization: `Bearer ${await signed({})}` },
+    );
     assert.equal(res.status, 400);
   });
 });

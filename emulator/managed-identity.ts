@@ -9,9 +9,13 @@ import { reply, Router, type Reply } from "./http";
 import type { Identity, State } from "./state";
 import type { TokenService } from "./tokens";
 
-const miError = (status: number, message: string): Reply => reply(status, { statusCode: status, message, correlationId: randomUUID() });
+const miError = (status: number, message: string): Reply =>
+  reply(status, { statusCode: status, message, correlationId: randomUUID() });
 
-export function findIdentity(state: State, by: { clientId?: string | null; principalId?: string | null; resourceId?: string | null }): Identity | undefined {
+export function findIdentity(
+  state: State,
+  by: { clientId?: string | null; principalId?: string | null; resourceId?: string | null },
+): Identity | undefined {
   return Object.values(state.identities).find(
     (i) =>
       (by.clientId && i.clientId === by.clientId.toLowerCase()) ||
@@ -30,12 +34,17 @@ export function managedIdentityRoutes(state: State, tokens: TokenService): Route
     const q = req.url.searchParams;
     const resource = q.get("resource");
     if (!resource) return miError(400, "The resource parameter is required.");
-    const selector = { clientId: q.get("client_id"), principalId: q.get("principal_id") ?? q.get("object_id"), resourceId: q.get("mi_res_id") };
+    const selector = {
+      clientId: q.get("client_id"),
+      principalId: q.get("principal_id") ?? q.get("object_id"),
+      resourceId: q.get("mi_res_id"),
+    };
     if (!selector.clientId && !selector.principalId && !selector.resourceId) {
       return miError(400, "This emulator hosts many identities: name one with client_id, principal_id or mi_res_id.");
     }
     const identity = findIdentity(state, selector);
-    if (!identity) return miError(400, "No managed identity matches the request: it does not exist, or it was removed.");
+    if (!identity)
+      return miError(400, "No managed identity matches the request: it does not exist, or it was removed.");
     const issued = await tokens.issue({
       tid: identity.tenantId,
       oid: identity.principalId,

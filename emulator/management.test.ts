@@ -10,7 +10,14 @@ import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { RestError } from "@azure/core-rest-pipeline";
 import { decodeJwt } from "jose";
-import { demoAutomationApp, demoPortalApp, demoSubscriptions, demoTenants, demoUsers, demoVaults } from "@/lib/demo/directory";
+import {
+  demoAutomationApp,
+  demoPortalApp,
+  demoSubscriptions,
+  demoTenants,
+  demoUsers,
+  demoVaults,
+} from "@/lib/demo/directory";
 import { httpsJson, startTestEmulator, type TestEmulator } from "./test-support";
 
 const sub = demoSubscriptions.contosoMedia.id;
@@ -33,16 +40,24 @@ function rejectsWith(status: number, code?: RegExp) {
 }
 
 async function createVault(name: string, properties: Record<string, unknown> = {}, location = "westus2") {
-  return (
-    await emu.arm().vaults.beginCreateOrUpdateAndWait(rg, name, {
-      location,
-      properties: { tenantId, sku: { family: "A", name: "standard" }, accessPolicies: [], enableSoftDelete: true, ...properties },
-    })
-  );
+  return await emu.arm().vaults.beginCreateOrUpdateAndWait(rg, name, {
+    location,
+    properties: {
+      tenantId,
+      sku: { family: "A", name: "standard" },
+      accessPolicies: [],
+      enableSoftDelete: true,
+      ...properties,
+    },
+  });
 }
 
 async function userAssignedIdentity(name: string) {
-  const res = await emu.armFetch("PUT", `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${name}`, { location: "westus2" });
+  const res = await emu.armFetch(
+    "PUT",
+    `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${name}`,
+    { location: "westus2" },
+  );
   assert.equal(res.status, 200);
   return (res.json as { properties: { principalId: string; clientId: string; tenantId: string } }).properties;
 }
@@ -58,7 +73,10 @@ describe("management plane: vaults", () => {
     assert.equal(read.properties.enablePurgeProtection, true);
     assert.equal(read.properties.softDeleteRetentionInDays, 7, "PATCH keeps what it does not name");
 
-    await assert.rejects(emu.arm().vaults.update(rg, "mgmt-vault", { properties: { enablePurgeProtection: false } }), rejectsWith(400, /irreversible/));
+    await assert.rejects(
+      emu.arm().vaults.update(rg, "mgmt-vault", { properties: { enablePurgeProtection: false } }),
+      rejectsWith(400, /irreversible/),
+    );
 
     const bySub: string[] = [];
     for await (const v of emu.arm().vaults.listBySubscription()) bySub.push(v.name!);
@@ -66,10 +84,17 @@ describe("management plane: vaults", () => {
     for await (const v of emu.arm().vaults.listByResourceGroup(rg)) byRg.push(v.name!);
     const generic: string[] = [];
     for await (const v of emu.arm().vaults.list()) generic.push(v.name!);
-    for (const list of [bySub, byRg, generic]) assert.ok(list.includes("mgmt-vault") && list.includes(demoVaults.compliant.name));
+    for (const list of [bySub, byRg, generic])
+      assert.ok(list.includes("mgmt-vault") && list.includes(demoVaults.compliant.name));
 
     const key = await (async () => {
-      await emu.arm().vaults.updateAccessPolicy(rg, "mgmt-vault", "add", { properties: { accessPolicies: [{ tenantId, objectId: demoAutomationApp.objectId, permissions: { keys: ["create", "get"] } }] } });
+      await emu.arm().vaults.updateAccessPolicy(rg, "mgmt-vault", "add", {
+        properties: {
+          accessPolicies: [
+            { tenantId, objectId: demoAutomationApp.objectId, permissions: { keys: ["create", "get"] } },
+          ],
+        },
+      });
       return emu.keyClient("mgmt-vault").createRsaKey("k", { keySize: 2048 });
     })();
     assert.equal(key.properties.recoveryLevel, "Recoverable", "the data plane sees the vault's new purge protection");
@@ -77,17 +102,33 @@ describe("management plane: vaults", () => {
 
   it("refuses invalid vaults: name, missing location or tenant, a name used elsewhere", async () => {
     await assert.rejects(createVault("x"), rejectsWith(400, /VaultNameNotValid/));
-    await assert.rejects(emu.arm().vaults.beginCreateOrUpdateAndWait(rg, "no-location", { location: "", properties: { tenantId, sku: { family: "A", name: "standard" } } }), rejectsWith(400));
     await assert.rejects(
-      emu.arm().vaults.beginCreateOrUpdateAndWait(demoVaults.resourceGroup, "no-tenant", { location: "westus2", properties: { tenantId: "not-a-guid", sku: { family: "A", name: "standard" } } }),
+      emu.arm().vaults.beginCreateOrUpdateAndWait(rg, "no-location", {
+        location: "",
+        properties: { tenantId, sku: { family: "A", name: "standard" } },
+      }),
+      rejectsWith(400),
+    );
+    await assert.rejects(
+      emu.arm().vaults.beginCreateOrUpdateAndWait(demoVaults.resourceGroup, "no-tenant", {
+        location: "westus2",
+        properties: { tenantId: "not-a-guid", sku: { family: "A", name: "standard" } },
+      }),
       rejectsWith(400, /tenantId/),
     );
-    const other = await emu.armFetch("PUT", `/subscriptions/${sub}/resourceGroups/media-rg/providers/Microsoft.KeyVault/vaults/${demoVaults.compliant.name}`, { location: "westus2", properties: { tenantId, sku: { family: "A", name: "standard" } } });
+    const other = await emu.armFetch(
+      "PUT",
+      `/subscriptions/${sub}/resourceGroups/media-rg/providers/Microsoft.KeyVault/vaults/${demoVaults.compliant.name}`,
+      { location: "westus2", properties: { tenantId, sku: { family: "A", name: "standard" } } },
+    );
     assert.equal(other.status, 409);
   });
 
   it("soft-deletes a vault (its keys become unreachable), lists it as deleted, recovers it with its keys, and purges only without protection", async () => {
-    await createVault("doomed", { enablePurgeProtection: false, accessPolicies: [{ tenantId, objectId: demoAutomationApp.objectId, permissions: { keys: ["create", "get"] } }] });
+    await createVault("doomed", {
+      enablePurgeProtection: false,
+      accessPolicies: [{ tenantId, objectId: demoAutomationApp.objectId, permissions: { keys: ["create", "get"] } }],
+    });
     await emu.keyClient("doomed").createRsaKey("survivor", { keySize: 2048 });
     await emu.arm().vaults.delete(rg, "doomed");
     await assert.rejects(emu.arm().vaults.get(rg, "doomed"), rejectsWith(404, /ResourceNotFound/));
@@ -108,15 +149,23 @@ describe("management plane: vaults", () => {
 
     await createVault("protected-doomed", { enablePurgeProtection: true });
     await emu.arm().vaults.delete(rg, "protected-doomed");
-    await assert.rejects(emu.arm().vaults.beginPurgeDeletedAndWait("protected-doomed", "westus2"), rejectsWith(409, /purge protection/));
+    await assert.rejects(
+      emu.arm().vaults.beginPurgeDeletedAndWait("protected-doomed", "westus2"),
+      rejectsWith(409, /purge protection/),
+    );
   });
 
   it("adds, replaces and removes access policies, and the data plane follows at once", async () => {
-    await createVault("policies", { enablePurgeProtection: true, accessPolicies: [{ tenantId, objectId: demoAutomationApp.objectId, permissions: { keys: ["create"] } }] });
+    await createVault("policies", {
+      enablePurgeProtection: true,
+      accessPolicies: [{ tenantId, objectId: demoAutomationApp.objectId, permissions: { keys: ["create"] } }],
+    });
     const client = emu.keyClient("policies");
     await client.createRsaKey("k", { keySize: 2048 });
     await assert.rejects(client.getKey("k"), rejectsWith(403, /get permission/));
-    const policy = (keys: string[]) => ({ properties: { accessPolicies: [{ tenantId, objectId: demoAutomationApp.objectId, permissions: { keys } }] } });
+    const policy = (keys: string[]) => ({
+      properties: { accessPolicies: [{ tenantId, objectId: demoAutomationApp.objectId, permissions: { keys } }] },
+    });
     await emu.arm().vaults.updateAccessPolicy(rg, "policies", "add", policy(["get"]));
     assert.equal((await client.getKey("k")).name, "k");
     await emu.arm().vaults.updateAccessPolicy(rg, "policies", "remove", policy(["get"]));
@@ -129,20 +178,43 @@ describe("management plane: vaults", () => {
   it("authorizes by role assignments when enableRbacAuthorization is set", async () => {
     await createVault("rbac-vault", { enableRbacAuthorization: true, enablePurgeProtection: true });
     const officer = randomUUID();
-    const put = await emu.armFetch("PUT", `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.KeyVault/vaults/rbac-vault/providers/Microsoft.Authorization/roleAssignments/${officer}`, {
-      properties: { roleDefinitionId: `/subscriptions/${sub}/providers/Microsoft.Authorization/roleDefinitions/14b46e9e-c2b7-41b4-b07b-48a6ebf60603`, principalId: demoAutomationApp.objectId },
-    }, "2022-04-01");
+    const put = await emu.armFetch(
+      "PUT",
+      `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.KeyVault/vaults/rbac-vault/providers/Microsoft.Authorization/roleAssignments/${officer}`,
+      {
+        properties: {
+          roleDefinitionId: `/subscriptions/${sub}/providers/Microsoft.Authorization/roleDefinitions/14b46e9e-c2b7-41b4-b07b-48a6ebf60603`,
+          principalId: demoAutomationApp.objectId,
+        },
+      },
+      "2022-04-01",
+    );
     assert.equal(put.status, 201);
     const key = await emu.keyClient("rbac-vault").createRsaKey("k", { keySize: 2048 });
     await createVault("rbac-vault2", { enableRbacAuthorization: true, enablePurgeProtection: true });
-    await assert.rejects(emu.keyClient("rbac-vault2").createRsaKey("k", { keySize: 2048 }), rejectsWith(403, /ForbiddenByRbac|not authorized/), "a role on rbac-vault is not one on rbac-vault2");
+    await assert.rejects(
+      emu.keyClient("rbac-vault2").createRsaKey("k", { keySize: 2048 }),
+      rejectsWith(403, /ForbiddenByRbac|not authorized/),
+      "a role on rbac-vault is not one on rbac-vault2",
+    );
 
     const identity = await userAssignedIdentity("rbac-reader");
     const mi = emu.managedIdentity(identity.clientId);
-    await assert.rejects(emu.cryptoClient(key.id!, mi).wrapKey("RSA-OAEP-256", randomBytes(32)), rejectsWith(403, /ForbiddenByRbac|not authorized/));
-    await emu.armFetch("PUT", `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.KeyVault/vaults/rbac-vault/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}`, {
-      properties: { roleDefinitionId: "/providers/Microsoft.Authorization/roleDefinitions/e147488a-f6f5-4113-8e2d-b22465e65bf6", principalId: identity.principalId },
-    }, "2022-04-01");
+    await assert.rejects(
+      emu.cryptoClient(key.id!, mi).wrapKey("RSA-OAEP-256", randomBytes(32)),
+      rejectsWith(403, /ForbiddenByRbac|not authorized/),
+    );
+    await emu.armFetch(
+      "PUT",
+      `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.KeyVault/vaults/rbac-vault/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}`,
+      {
+        properties: {
+          roleDefinitionId: "/providers/Microsoft.Authorization/roleDefinitions/e147488a-f6f5-4113-8e2d-b22465e65bf6",
+          principalId: identity.principalId,
+        },
+      },
+      "2022-04-01",
+    );
     const wrapped = await emu.cryptoClient(key.id!, mi).wrapKey("RSA-OAEP-256", randomBytes(32));
     assert.ok(wrapped.result.length > 0, "Crypto Service Encryption User may wrap");
     await assert.rejects(emu.keyClient("rbac-vault", mi).createRsaKey("nope"), rejectsWith(403), "but not create");
@@ -157,11 +229,18 @@ describe("management plane: vaults", () => {
     assert.equal(missingVersion.status, 400);
 
     const portal = emu.clientSecret(tenantId, demoPortalApp.clientId, demoPortalApp.secret);
-    await assert.rejects(emu.arm(portal).vaults.get(rg, demoVaults.compliant.name), rejectsWith(403, /AuthorizationFailed/), "an app with no role");
+    await assert.rejects(
+      emu.arm(portal).vaults.get(rg, demoVaults.compliant.name),
+      rejectsWith(403, /AuthorizationFailed/),
+      "an app with no role",
+    );
     const list: string[] = [];
     for await (const v of emu.arm(portal).vaults.listBySubscription()) list.push(v.name!);
     assert.deepEqual(list, [], "lists show only what the caller may read");
-    await assert.rejects(emu.arm().vaults.listByResourceGroup("no-such-rg").next(), rejectsWith(404, /ResourceGroupNotFound/));
+    await assert.rejects(
+      emu.arm().vaults.listByResourceGroup("no-such-rg").next(),
+      rejectsWith(404, /ResourceGroupNotFound/),
+    );
   });
 });
 
@@ -188,9 +267,15 @@ describe("managed identities and Entra ID", () => {
 
     const secret = randomBytes(32);
     const wrapped = await emu.cryptoClient(key.id!, alphaCred).wrapKey("RSA-OAEP-256", secret);
-    assert.deepEqual(Buffer.from((await emu.cryptoClient(key.id!, alphaCred).unwrapKey("RSA-OAEP-256", wrapped.result)).result), secret);
+    assert.deepEqual(
+      Buffer.from((await emu.cryptoClient(key.id!, alphaCred).unwrapKey("RSA-OAEP-256", wrapped.result)).result),
+      secret,
+    );
     assert.equal((await emu.keyClient("mi-vault", betaCred).getKey("k")).name, "k");
-    await assert.rejects(emu.cryptoClient(key.id!, betaCred).unwrapKey("RSA-OAEP-256", wrapped.result), rejectsWith(403, /unwrapKey permission/));
+    await assert.rejects(
+      emu.cryptoClient(key.id!, betaCred).unwrapKey("RSA-OAEP-256", wrapped.result),
+      rejectsWith(403, /unwrapKey permission/),
+    );
   });
 
   it("issues, reads and removes the system-assigned identity of a resource", async () => {
@@ -202,13 +287,21 @@ describe("managed identities and Entra ID", () => {
     assert.equal(a.tenantId, tenantId);
     const token = await emu.managedIdentity(a.clientId).getToken("https://vault.localhost/.default");
     assert.equal(decodeJwt(token!.token).xms_mirid, resource);
-    assert.equal((await emu.armFetch("DELETE", `${resource}/providers/Microsoft.ManagedIdentity/identities/default`)).status, 200);
+    assert.equal(
+      (await emu.armFetch("DELETE", `${resource}/providers/Microsoft.ManagedIdentity/identities/default`)).status,
+      200,
+    );
     // MSAL caches the vault token it already holds; a token for another resource must be issued anew.
-    await assert.rejects(emu.managedIdentity(a.clientId).getToken(`${emu.url}/.default`), "a removed identity gets no new token");
+    await assert.rejects(
+      emu.managedIdentity(a.clientId).getToken(`${emu.url}/.default`),
+      "a removed identity gets no new token",
+    );
   });
 
   it("refuses the identity endpoint without its header", async () => {
-    const res = await fetch(`${emu.identityEndpoint}?api-version=2019-08-01&resource=https://vault.localhost`, { headers: { "X-IDENTITY-HEADER": "wrong" } });
+    const res = await fetch(`${emu.identityEndpoint}?api-version=2019-08-01&resource=https://vault.localhost`, {
+      headers: { "X-IDENTITY-HEADER": "wrong" },
+    });
     assert.equal(res.status, 401);
   });
 
@@ -220,28 +313,83 @@ describe("managed identities and Entra ID", () => {
     assert.equal(claims.idtyp, "app");
 
     const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
-    const v1 = await httpsJson(emu.agent, "POST", `${emu.url}/${tenantId}/oauth2/token`, form({ grant_type: "client_credentials", client_id: demoAutomationApp.clientId, client_secret: demoAutomationApp.secret, resource: emu.url }), { "content-type": "application/x-www-form-urlencoded" });
+    const v1 = await httpsJson(
+      emu.agent,
+      "POST",
+      `${emu.url}/${tenantId}/oauth2/token`,
+      form({
+        grant_type: "client_credentials",
+        client_id: demoAutomationApp.clientId,
+        client_secret: demoAutomationApp.secret,
+        resource: emu.url,
+      }),
+      { "content-type": "application/x-www-form-urlencoded" },
+    );
     assert.equal(v1.status, 200);
     assert.equal(decodeJwt((v1.json as { access_token: string }).access_token).aud, emu.url);
 
-    const wrong = await httpsJson(emu.agent, "POST", `${emu.url}/${tenantId}/oauth2/v2.0/token`, form({ grant_type: "client_credentials", client_id: demoAutomationApp.clientId, client_secret: "nope", scope: `${emu.url}/.default` }), { "content-type": "application/x-www-form-urlencoded" });
+    const wrong = await httpsJson(
+      emu.agent,
+      "POST",
+      `${emu.url}/${tenantId}/oauth2/v2.0/token`,
+      form({
+        grant_type: "client_credentials",
+        client_id: demoAutomationApp.clientId,
+        client_secret: "nope",
+        scope: `${emu.url}/.default`,
+      }),
+      { "content-type": "application/x-www-form-urlencoded" },
+    );
     assert.equal(wrong.status, 401);
     assert.match(JSON.stringify(wrong.json), /AADSTS7000215/);
-    const badScope = await httpsJson(emu.agent, "POST", `${emu.url}/${tenantId}/oauth2/v2.0/token`, form({ grant_type: "client_credentials", client_id: demoAutomationApp.clientId, client_secret: demoAutomationApp.secret, scope: "user.read" }), { "content-type": "application/x-www-form-urlencoded" });
+    const badScope = await httpsJson(
+      emu.agent,
+      "POST",
+      `${emu.url}/${tenantId}/oauth2/v2.0/token`,
+      form({
+        grant_type: "client_credentials",
+        client_id: demoAutomationApp.clientId,
+        client_secret: demoAutomationApp.secret,
+        scope: "user.read",
+      }),
+      { "content-type": "application/x-www-form-urlencoded" },
+    );
     assert.equal(badScope.status, 400);
-    const otherTenant = await httpsJson(emu.agent, "POST", `${emu.url}/${demoTenants.fabrikam.id}/oauth2/v2.0/token`, form({ grant_type: "client_credentials", client_id: demoAutomationApp.clientId, client_secret: demoAutomationApp.secret, scope: `${emu.url}/.default` }), { "content-type": "application/x-www-form-urlencoded" });
+    const otherTenant = await httpsJson(
+      emu.agent,
+      "POST",
+      `${emu.url}/${demoTenants.fabrikam.id}/oauth2/v2.0/token`,
+      form({
+        grant_type: "client_credentials",
+        client_id: demoAutomationApp.clientId,
+        client_secret: demoAutomationApp.secret,
+        scope: `${emu.url}/.default`,
+      }),
+      { "content-type": "application/x-www-form-urlencoded" },
+    );
     assert.equal(otherTenant.status, 400, "an app exists only in its own tenant");
   });
 
   it("serves OIDC discovery and a sign-in page listing only the tenant's users", async () => {
-    const config = await httpsJson(emu.agent, "GET", `${emu.url}/${demoTenants.contoso.domain}/v2.0/.well-known/openid-configuration`);
+    const config = await httpsJson(
+      emu.agent,
+      "GET",
+      `${emu.url}/${demoTenants.contoso.domain}/v2.0/.well-known/openid-configuration`,
+    );
     assert.equal((config.json as { issuer: string }).issuer, `${emu.url}/${tenantId}/v2.0`);
     const keys = await httpsJson(emu.agent, "GET", (config.json as { jwks_uri: string }).jwks_uri);
     assert.equal((keys.json as { keys: { kty: string; d?: string }[] }).keys[0]?.kty, "RSA");
     assert.equal((keys.json as { keys: { d?: string }[] }).keys[0]?.d, undefined, "no private member");
 
     const authorize = new URL(`${emu.url}/${tenantId}/oauth2/v2.0/authorize`);
-    for (const [k, v] of Object.entries({ client_id: demoPortalApp.clientId, redirect_uri: "http://localhost:3999/auth/callback", response_type: "code", scope: "openid", state: "s" })) authorize.searchParams.set(k, v);
+    for (const [k, v] of Object.entries({
+      client_id: demoPortalApp.clientId,
+      redirect_uri: "http://localhost:3999/auth/callback",
+      response_type: "code",
+      scope: "openid",
+      state: "s",
+    }))
+      authorize.searchParams.set(k, v);
     const page = await httpsJson(emu.agent, "GET", authorize.href);
     assert.equal(page.status, 200);
     assert.match(String(page.json), new RegExp(demoUsers.owner.upn));
@@ -255,12 +403,23 @@ describe("managed identities and Entra ID", () => {
 
 describe("fault injection, counters, persistence, forwarding", () => {
   it("answers exactly the injected 429s with Retry-After, then succeeds, and counts every call", async () => {
-    await emu.arm().vaults.updateAccessPolicy(rg, demoVaults.compliant.name, "add", { properties: { accessPolicies: [{ tenantId, objectId: demoAutomationApp.objectId, permissions: { keys: ["get", "wrapKey"] } }] } });
+    await emu.arm().vaults.updateAccessPolicy(rg, demoVaults.compliant.name, "add", {
+      properties: {
+        accessPolicies: [{ tenantId, objectId: demoAutomationApp.objectId, permissions: { keys: ["get", "wrapKey"] } }],
+      },
+    });
     const key = await emu.keyClient(demoVaults.compliant.name).getKey("rsa-2048");
     const crypto = emu.cryptoClient(key.id!, emu.automation);
     await crypto.wrapKey("RSA-OAEP-256", randomBytes(32)); // warms the challenge and token
     await emu.admin("POST", "reset");
-    const fault = await emu.admin("POST", "faults", { vault: demoVaults.compliant.name, operation: "wrapKey", kind: "status", status: 429, retryAfterSeconds: 7, count: 2 });
+    const fault = await emu.admin("POST", "faults", {
+      vault: demoVaults.compliant.name,
+      operation: "wrapKey",
+      kind: "status",
+      status: 429,
+      retryAfterSeconds: 7,
+      count: 2,
+    });
     assert.equal(fault.status, 201);
 
     const outcomes: (number | string)[] = [];
@@ -275,7 +434,10 @@ describe("fault injection, counters, persistence, forwarding", () => {
       }
     }
     assert.deepEqual(outcomes, [429, 429, "ok", "ok"]);
-    const counters = (await emu.admin("GET", "counters")).json as Record<string, Record<string, Record<string, number>>>;
+    const counters = (await emu.admin("GET", "counters")).json as Record<
+      string,
+      Record<string, Record<string, number>>
+    >;
     assert.equal(counters.keyvault?.[demoVaults.compliant.name]?.wrapKey, 4);
     assert.equal(((await emu.admin("GET", "faults")).json as { value: { hits: number }[] }).value[0]?.hits, 2);
   });
@@ -291,32 +453,48 @@ describe("fault injection, counters, persistence, forwarding", () => {
     await crypto.wrapKey("RSA-OAEP-256", randomBytes(32));
     assert.ok(performance.now() - started >= 290, "latency applied");
     await emu.admin("POST", "faults", { vault: demoVaults.compliant.name, kind: "drop", count: 1 });
-    await assert.rejects(crypto.wrapKey("RSA-OAEP-256", randomBytes(32)), (err: unknown) => /socket|ECONNRESET|closed/i.test(String((err as Error).message)));
+    await assert.rejects(crypto.wrapKey("RSA-OAEP-256", randomBytes(32)), (err: unknown) =>
+      /socket|ECONNRESET|closed/i.test(String((err as Error).message)),
+    );
     await crypto.wrapKey("RSA-OAEP-256", randomBytes(32));
     const identity = await userAssignedIdentity("faulty");
     await emu.admin("POST", "faults", { target: "managed-identity", kind: "status", status: 500 });
     await assert.rejects(emu.managedIdentity(identity.clientId).getToken("https://vault.localhost/.default"));
-    const tokenCalls = ((await emu.admin("GET", "counters")).json as Record<string, Record<string, Record<string, number>>>)["managed-identity"]?.["-"]?.token ?? 0;
+    const tokenCalls =
+      ((await emu.admin("GET", "counters")).json as Record<string, Record<string, Record<string, number>>>)[
+        "managed-identity"
+      ]?.["-"]?.token ?? 0;
     assert.ok(tokenCalls >= 2, `MSAL retried the 500s (${tokenCalls} calls)`);
     await emu.admin("DELETE", "faults");
-    assert.ok(await emu.managedIdentity(identity.clientId).getToken("https://vault.localhost/.default"), "and succeeds once cleared");
-    assert.equal(((await emu.admin("POST", "faults", { kind: "status" })).status), 400, "a status fault needs a status");
+    assert.ok(
+      await emu.managedIdentity(identity.clientId).getToken("https://vault.localhost/.default"),
+      "and succeeds once cleared",
+    );
+    assert.equal((await emu.admin("POST", "faults", { kind: "status" })).status, 400, "a status fault needs a status");
   });
 
   it("keeps vaults, key versions and identities across a restart: wrap before, unwrap after", async () => {
     const identity = await userAssignedIdentity("durable");
-    await createVault("durable-kv", { enablePurgeProtection: true, accessPolicies: [
-      { tenantId, objectId: demoAutomationApp.objectId, permissions: { keys: ["create", "rotate", "get", "list"] } },
-      { tenantId, objectId: identity.principalId, permissions: { keys: ["get", "wrapKey", "unwrapKey"] } },
-    ] });
+    await createVault("durable-kv", {
+      enablePurgeProtection: true,
+      accessPolicies: [
+        { tenantId, objectId: demoAutomationApp.objectId, permissions: { keys: ["create", "rotate", "get", "list"] } },
+        { tenantId, objectId: identity.principalId, permissions: { keys: ["get", "wrapKey", "unwrapKey"] } },
+      ],
+    });
     const v1 = await emu.keyClient("durable-kv").createRsaKey("k", { keySize: 2048 });
     const v2 = await emu.keyClient("durable-kv").rotateKey("k");
     const secret = randomBytes(32);
-    const wrapped = await emu.cryptoClient(v1.id!, emu.managedIdentity(identity.clientId)).wrapKey("RSA-OAEP-256", secret);
+    const wrapped = await emu
+      .cryptoClient(v1.id!, emu.managedIdentity(identity.clientId))
+      .wrapKey("RSA-OAEP-256", secret);
 
     await emu.restart();
     const mi = emu.managedIdentity(identity.clientId);
-    assert.deepEqual(Buffer.from((await emu.cryptoClient(v1.id!, mi).unwrapKey("RSA-OAEP-256", wrapped.result)).result), secret);
+    assert.deepEqual(
+      Buffer.from((await emu.cryptoClient(v1.id!, mi).unwrapKey("RSA-OAEP-256", wrapped.result)).result),
+      secret,
+    );
     const versions: string[] = [];
     for await (const v of emu.keyClient("durable-kv").listPropertiesOfKeyVersions("k")) versions.push(v.version!);
     assert.deepEqual(versions.sort(), [v1.properties.version!, v2.properties.version!].sort());
@@ -329,20 +507,44 @@ describe("fault injection, counters, persistence, forwarding", () => {
       let body = "";
       req.on("data", (c) => (body += c));
       req.on("end", () => {
-        seen.push({ method: req.method, url: req.url, auth: req.headers.authorization, body, host: String(req.headers["x-forwarded-host"]) });
-        res.writeHead(201, { "content-type": "application/json", "azure-asyncoperation": "https://example.invalid/op" }).end(JSON.stringify({ name: "acct" }));
+        seen.push({
+          method: req.method,
+          url: req.url,
+          auth: req.headers.authorization,
+          body,
+          host: String(req.headers["x-forwarded-host"]),
+        });
+        res
+          .writeHead(201, { "content-type": "application/json", "azure-asyncoperation": "https://example.invalid/op" })
+          .end(JSON.stringify({ name: "acct" }));
       });
     });
     await new Promise<void>((r) => rp.listen(0, "127.0.0.1", r));
-    const forwarding = await startTestEmulator({ resourceProviderUrl: `http://127.0.0.1:${(rp.address() as AddressInfo).port}` });
+    const forwarding = await startTestEmulator({
+      resourceProviderUrl: `http://127.0.0.1:${(rp.address() as AddressInfo).port}`,
+    });
     try {
       const token = (await forwarding.automation.getToken(`${forwarding.url}/.default`))!.token;
       const path = `/subscriptions/${sub}/resourceGroups/media-rg/providers/Microsoft.Media/mediaservices/acct?api-version=2021-11-01`;
-      const res = await httpsJson(forwarding.agent, "PUT", `${forwarding.url}${path}`, { location: "westus2" }, { authorization: `Bearer ${token}` });
+      const res = await httpsJson(
+        forwarding.agent,
+        "PUT",
+        `${forwarding.url}${path}`,
+        { location: "westus2" },
+        { authorization: `Bearer ${token}` },
+      );
       assert.equal(res.status, 201);
       assert.deepEqual(res.json, { name: "acct" });
       assert.equal(res.headers["azure-asyncoperation"], "https://example.invalid/op");
-      assert.deepEqual(seen, [{ method: "PUT", url: path, auth: `Bearer ${token}`, body: JSON.stringify({ location: "westus2" }), host: `localhost:${forwarding.port}` }]);
+      assert.deepEqual(seen, [
+        {
+          method: "PUT",
+          url: path,
+          auth: `Bearer ${token}`,
+          body: JSON.stringify({ location: "westus2" }),
+          host: `localhost:${forwarding.port}`,
+        },
+      ]);
     } finally {
       await forwarding.dispose();
       rp.close();
@@ -352,21 +554,61 @@ describe("fault injection, counters, persistence, forwarding", () => {
 
 describe("management plane: the rest", () => {
   it("creates and reads resource groups and storage accounts, and lists the caller's subscriptions", async () => {
-    assert.equal((await emu.armFetch("PUT", `/subscriptions/${sub}/resourcegroups/extra-rg`, { location: "westus2" }, "2021-04-01")).status, 201);
-    assert.equal((await emu.armFetch("PUT", `/subscriptions/${sub}/resourcegroups/extra-rg`, { location: "westus2" }, "2021-04-01")).status, 200);
-    const storage = await emu.armFetch("PUT", `/subscriptions/${sub}/resourceGroups/extra-rg/providers/Microsoft.Storage/storageAccounts/mediastore`, { location: "westus2", kind: "StorageV2" });
+    assert.equal(
+      (
+        await emu.armFetch(
+          "PUT",
+          `/subscriptions/${sub}/resourcegroups/extra-rg`,
+          { location: "westus2" },
+          "2021-04-01",
+        )
+      ).status,
+      201,
+    );
+    assert.equal(
+      (
+        await emu.armFetch(
+          "PUT",
+          `/subscriptions/${sub}/resourcegroups/extra-rg`,
+          { location: "westus2" },
+          "2021-04-01",
+        )
+      ).status,
+      200,
+    );
+    const storage = await emu.armFetch(
+      "PUT",
+      `/subscriptions/${sub}/resourceGroups/extra-rg/providers/Microsoft.Storage/storageAccounts/mediastore`,
+      { location: "westus2", kind: "StorageV2" },
+    );
     assert.equal(storage.status, 200);
-    const read = await emu.armFetch("GET", `/subscriptions/${sub}/resourceGroups/extra-rg/providers/Microsoft.Storage/storageAccounts/mediastore`);
+    const read = await emu.armFetch(
+      "GET",
+      `/subscriptions/${sub}/resourceGroups/extra-rg/providers/Microsoft.Storage/storageAccounts/mediastore`,
+    );
     assert.equal((read.json as { kind: string }).kind, "StorageV2");
     const subs = await emu.armFetch("GET", "/subscriptions", undefined, "2022-12-01");
-    assert.deepEqual((subs.json as { value: { subscriptionId: string }[] }).value.map((s) => s.subscriptionId), [sub]);
+    assert.deepEqual(
+      (subs.json as { value: { subscriptionId: string }[] }).value.map((s) => s.subscriptionId),
+      [sub],
+    );
   });
 
   it("accepts the data-plane api-versions the SDKs send, from 7.0 to 2025-07-01", async () => {
-    await emu.arm().vaults.updateAccessPolicy(rg, demoVaults.compliant.name, "add", { properties: { accessPolicies: [{ tenantId, objectId: demoAutomationApp.objectId, permissions: { keys: ["get"] } }] } });
+    await emu.arm().vaults.updateAccessPolicy(rg, demoVaults.compliant.name, "add", {
+      properties: {
+        accessPolicies: [{ tenantId, objectId: demoAutomationApp.objectId, permissions: { keys: ["get"] } }],
+      },
+    });
     const token = (await emu.automation.getToken("https://vault.localhost/.default"))!.token;
     for (const version of ["7.0", "7.4", "7.6", "2025-07-01"]) {
-      const res = await httpsJson(emu.agent, "GET", `${emu.vaultUrl(demoVaults.compliant.name)}/keys/rsa-2048/?api-version=${version}`, undefined, { authorization: `Bearer ${token}` });
+      const res = await httpsJson(
+        emu.agent,
+        "GET",
+        `${emu.vaultUrl(demoVaults.compliant.name)}/keys/rsa-2048/?api-version=${version}`,
+        undefined,
+        { authorization: `Bearer ${token}` },
+      );
       assert.equal(res.status, 200, version);
     }
   });
@@ -374,8 +616,21 @@ describe("management plane: the rest", () => {
 
 describe("Microsoft.Authorization/permissions", () => {
   const permissionsAt = async (scope: string, token: string) => {
-    const res = await httpsJson(emu.agent, "GET", `${emu.url}${scope}/providers/Microsoft.Authorization/permissions?api-version=2022-04-01`, undefined, { authorization: `Bearer ${token}` });
-    return { status: res.status, value: (res.json as { value?: { actions: string[]; notActions: string[]; dataActions: string[]; notDataActions: string[] }[] }).value };
+    const res = await httpsJson(
+      emu.agent,
+      "GET",
+      `${emu.url}${scope}/providers/Microsoft.Authorization/permissions?api-version=2022-04-01`,
+      undefined,
+      { authorization: `Bearer ${token}` },
+    );
+    return {
+      status: res.status,
+      value: (
+        res.json as {
+          value?: { actions: string[]; notActions: string[]; dataActions: string[]; notDataActions: string[] }[];
+        }
+      ).value,
+    };
   };
 
   it("answers the caller's roles at a scope and above it, each as its actions, notActions, dataActions and notDataActions", async () => {
@@ -383,15 +638,29 @@ describe("Microsoft.Authorization/permissions", () => {
     await userAssignedIdentity("perm-target");
     const owner = await permissionsAt(identityScope, (await emu.automation.getToken(`${emu.url}/.default`))!.token);
     assert.equal(owner.status, 200);
-    assert.deepEqual(owner.value, [{ actions: ["*"], notActions: [], dataActions: [], notDataActions: [] }], "Owner of the subscription, inherited");
+    assert.deepEqual(
+      owner.value,
+      [{ actions: ["*"], notActions: [], dataActions: [], notDataActions: [] }],
+      "Owner of the subscription, inherited",
+    );
 
     const user = { objectId: randomUUID(), tenant: tenantId, name: "Perm User" };
     const token = await emu.userToken(user);
     assert.deepEqual((await permissionsAt(identityScope, token)).value, [], "no role, no permissions");
     await emu.assignRole(identityScope, "Reader", user.objectId);
-    assert.deepEqual((await permissionsAt(identityScope, token)).value, [{ actions: ["*/read"], notActions: [], dataActions: [], notDataActions: [] }]);
-    assert.deepEqual((await permissionsAt(`/subscriptions/${sub}/resourceGroups/${rg}`, token)).value, [], "a role on the identity says nothing of its resource group");
-    assert.deepEqual((await permissionsAt(`${identityScope}2`, token)).value, [], "nor of an identity whose name it begins");
+    assert.deepEqual((await permissionsAt(identityScope, token)).value, [
+      { actions: ["*/read"], notActions: [], dataActions: [], notDataActions: [] },
+    ]);
+    assert.deepEqual(
+      (await permissionsAt(`/subscriptions/${sub}/resourceGroups/${rg}`, token)).value,
+      [],
+      "a role on the identity says nothing of its resource group",
+    );
+    assert.deepEqual(
+      (await permissionsAt(`${identityScope}2`, token)).value,
+      [],
+      "nor of an identity whose name it begins",
+    );
 
     await emu.assignRole(identityScope, "Managed Identity Operator", user.objectId);
     const actions = (await permissionsAt(identityScope, token)).value!.flatMap((p) => p.actions);
@@ -402,7 +671,11 @@ describe("Microsoft.Authorization/permissions", () => {
     const scope = `/subscriptions/${sub}/resourceGroups/${rg}`;
     const outsider = await permissionsAt(scope, await emu.userToken(demoUsers.outsider));
     assert.equal(outsider.status, 401);
-    const none = await httpsJson(emu.agent, "GET", `${emu.url}${scope}/providers/Microsoft.Authorization/permissions?api-version=2022-04-01`);
+    const none = await httpsJson(
+      emu.agent,
+      "GET",
+      `${emu.url}${scope}/providers/Microsoft.Authorization/permissions?api-version=2022-04-01`,
+    );
     assert.equal(none.status, 401);
   });
 });

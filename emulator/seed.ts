@@ -4,13 +4,40 @@
  */
 import { randomBytes } from "node:crypto";
 import {
-  demoApiAppRole, demoAutomationApp, demoPlatform, demoPortalApp, demoRegion, demoResourceGroup, demoSubscriptions, demoTenants, demoUsers, demoVaults,
+  demoApiAppRole,
+  demoAutomationApp,
+  demoPlatform,
+  demoPortalApp,
+  demoRegion,
+  demoResourceGroup,
+  demoSubscriptions,
+  demoTenants,
+  demoUsers,
+  demoVaults,
 } from "@/lib/demo/directory";
 import { generateKey } from "./key-crypto";
 import type { AccessPolicy, KeyVersion, State, Vault } from "./state";
 import { newSigningKey } from "./tokens";
 
-const allKeyPermissions = ["get", "list", "create", "import", "update", "delete", "recover", "purge", "backup", "restore", "rotate", "wrapKey", "unwrapKey", "encrypt", "decrypt", "sign", "verify"];
+const allKeyPermissions = [
+  "get",
+  "list",
+  "create",
+  "import",
+  "update",
+  "delete",
+  "recover",
+  "purge",
+  "backup",
+  "restore",
+  "rotate",
+  "wrapKey",
+  "unwrapKey",
+  "encrypt",
+  "decrypt",
+  "sign",
+  "verify",
+];
 
 async function keyVersion(kty: KeyVersion["kty"], options: { size?: number; curve?: string }): Promise<KeyVersion> {
   const t = Math.floor(Date.now() / 1000);
@@ -18,13 +45,22 @@ async function keyVersion(kty: KeyVersion["kty"], options: { size?: number; curv
     version: randomBytes(16).toString("hex"),
     jwk: await generateKey(kty, options),
     kty,
-    keyOps: kty.startsWith("RSA") ? ["encrypt", "decrypt", "sign", "verify", "wrapKey", "unwrapKey"] : ["sign", "verify"],
+    keyOps: kty.startsWith("RSA")
+      ? ["encrypt", "decrypt", "sign", "verify", "wrapKey", "unwrapKey"]
+      : ["sign", "verify"],
     attributes: { enabled: true, created: t, updated: t },
   };
 }
 
 async function vault(
-  base: { name: string; subscriptionId: string; resourceGroup: string; location: string; tenantId: string; purgeProtection: boolean },
+  base: {
+    name: string;
+    subscriptionId: string;
+    resourceGroup: string;
+    location: string;
+    tenantId: string;
+    purgeProtection: boolean;
+  },
   accessPolicies: AccessPolicy[],
   keys: Record<string, [KeyVersion["kty"], { size?: number; curve?: string }]>,
 ): Promise<Vault> {
@@ -55,12 +91,20 @@ export async function demoState(): Promise<State> {
   const contoso = demoSubscriptions.contosoMedia;
   const fabrikam = demoSubscriptions.fabrikamMedia;
   const platform = demoPlatform.subscription;
-  const policy = (tenantId: string, objectId: string, keys: string[]): AccessPolicy => ({ tenantId, objectId, permissions: { keys } });
+  const policy = (tenantId: string, objectId: string, keys: string[]): AccessPolicy => ({
+    tenantId,
+    objectId,
+    permissions: { keys },
+  });
   const contosoPolicies = [
     policy(demoTenants.contoso.id, demoUsers.owner.objectId, allKeyPermissions),
     policy(demoTenants.contoso.id, demoUsers.reader.objectId, ["get", "list"]),
   ];
-  const inContoso = { subscriptionId: contoso.id, resourceGroup: demoVaults.resourceGroup, tenantId: demoTenants.contoso.id };
+  const inContoso = {
+    subscriptionId: contoso.id,
+    resourceGroup: demoVaults.resourceGroup,
+    tenantId: demoTenants.contoso.id,
+  };
   const identityId = `/subscriptions/${platform.id}/resourceGroups/${platform.resourceGroup}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${demoPlatform.serviceIdentity.name}`;
 
   const vaults = [
@@ -71,15 +115,31 @@ export async function demoState(): Promise<State> {
       "rsa-hsm-3072": ["RSA-HSM", { size: 3072 }],
       "ec-p256": ["EC", { curve: "P-256" }],
     }),
-    await vault({ ...inContoso, ...demoVaults.noPurgeProtection }, contosoPolicies, { "rsa-2048": ["RSA", { size: 2048 }] }),
+    await vault({ ...inContoso, ...demoVaults.noPurgeProtection }, contosoPolicies, {
+      "rsa-2048": ["RSA", { size: 2048 }],
+    }),
     await vault({ ...inContoso, ...demoVaults.otherRegion }, contosoPolicies, { "rsa-2048": ["RSA", { size: 2048 }] }),
     await vault(
-      { name: "fabrikam-kv", subscriptionId: fabrikam.id, resourceGroup: demoResourceGroup, location: demoRegion, tenantId: demoTenants.fabrikam.id, purgeProtection: true },
+      {
+        name: "fabrikam-kv",
+        subscriptionId: fabrikam.id,
+        resourceGroup: demoResourceGroup,
+        location: demoRegion,
+        tenantId: demoTenants.fabrikam.id,
+        purgeProtection: true,
+      },
       [policy(demoTenants.fabrikam.id, demoUsers.outsider.objectId, allKeyPermissions)],
       { "rsa-2048": ["RSA", { size: 2048 }] },
     ),
     await vault(
-      { name: demoPlatform.systemVault, subscriptionId: platform.id, resourceGroup: platform.resourceGroup, location: demoRegion, tenantId: demoPlatform.tenant.id, purgeProtection: true },
+      {
+        name: demoPlatform.systemVault,
+        subscriptionId: platform.id,
+        resourceGroup: platform.resourceGroup,
+        location: demoRegion,
+        tenantId: demoPlatform.tenant.id,
+        purgeProtection: true,
+      },
       [policy(demoPlatform.tenant.id, demoPlatform.serviceIdentity.principalId, ["get", "wrapKey", "unwrapKey"])],
       { [demoPlatform.systemKey]: ["RSA", { size: 3072 }] },
     ),
@@ -101,8 +161,15 @@ export async function demoState(): Promise<State> {
     signingKey: await newSigningKey(),
     identityHeader: randomBytes(24).toString("base64url"),
     tenants: Object.fromEntries(tenants.map((t) => [t.id, { ...t }])),
-    users: Object.fromEntries(Object.values(demoUsers).map((u) => [u.objectId, { objectId: u.objectId, tenantId: u.tenant, upn: u.upn, name: u.name }])),
-    apps: Object.fromEntries([demoPortalApp, demoAutomationApp].map((a) => [a.clientId, { ...a, redirectUris: [...a.redirectUris] }])),
+    users: Object.fromEntries(
+      Object.values(demoUsers).map((u) => [
+        u.objectId,
+        { objectId: u.objectId, tenantId: u.tenant, upn: u.upn, name: u.name },
+      ]),
+    ),
+    apps: Object.fromEntries(
+      [demoPortalApp, demoAutomationApp].map((a) => [a.clientId, { ...a, redirectUris: [...a.redirectUris] }]),
+    ),
     identities: {
       [demoPlatform.serviceIdentity.principalId]: {
         principalId: demoPlatform.serviceIdentity.principalId,
@@ -116,10 +183,30 @@ export async function demoState(): Promise<State> {
     subscriptions: Object.fromEntries(subscriptions.map((s) => [s.id, s])),
     resourceGroups: Object.fromEntries(groups.map((g) => [`${g.subscriptionId}/${g.name}`.toLowerCase(), g])),
     roleAssignments: [
-      { id: "demo-owner", scope: `/subscriptions/${contoso.id}`, principalId: demoUsers.owner.objectId, roleName: "Owner" },
-      { id: "demo-reader", scope: `/subscriptions/${contoso.id}`, principalId: demoUsers.reader.objectId, roleName: "Reader" },
-      { id: "demo-outsider", scope: `/subscriptions/${fabrikam.id}`, principalId: demoUsers.outsider.objectId, roleName: "Owner" },
-      { id: "demo-automation", scope: `/subscriptions/${contoso.id}`, principalId: demoAutomationApp.objectId, roleName: "Owner" },
+      {
+        id: "demo-owner",
+        scope: `/subscriptions/${contoso.id}`,
+        principalId: demoUsers.owner.objectId,
+        roleName: "Owner",
+      },
+      {
+        id: "demo-reader",
+        scope: `/subscriptions/${contoso.id}`,
+        principalId: demoUsers.reader.objectId,
+        roleName: "Reader",
+      },
+      {
+        id: "demo-outsider",
+        scope: `/subscriptions/${fabrikam.id}`,
+        principalId: demoUsers.outsider.objectId,
+        roleName: "Owner",
+      },
+      {
+        id: "demo-automation",
+        scope: `/subscriptions/${contoso.id}`,
+        principalId: demoAutomationApp.objectId,
+        roleName: "Owner",
+      },
     ],
     vaults: Object.fromEntries(vaults.map((v) => [v.name, v])),
     deletedVaults: {},
@@ -127,8 +214,15 @@ export async function demoState(): Promise<State> {
     resourceProviderApps: [demoPortalApp.clientId],
     // The API (the portal's app registration) reads vaults as its callers: admin consent to ARM's
     // user_impersonation in each customer tenant, which on-behalf-of needs.
-    consents: [demoTenants.contoso.id, demoTenants.fabrikam.id].map((tenantId) => ({ clientId: demoPortalApp.clientId, tenantId, resource: "https://management.localhost", scopes: ["user_impersonation"] })),
-    appRoleAssignments: [{ clientId: demoAutomationApp.clientId, resource: `api://${demoPortalApp.clientId}`, role: demoApiAppRole }],
+    consents: [demoTenants.contoso.id, demoTenants.fabrikam.id].map((tenantId) => ({
+      clientId: demoPortalApp.clientId,
+      tenantId,
+      resource: "https://management.localhost",
+      scopes: ["user_impersonation"],
+    })),
+    appRoleAssignments: [
+      { clientId: demoAutomationApp.clientId, resource: `api://${demoPortalApp.clientId}`, role: demoApiAppRole },
+    ],
     authCodes: {},
     refreshTokens: {},
   };

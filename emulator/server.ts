@@ -23,7 +23,12 @@ import { loadOrCreateTls } from "./tls";
 import { TokenService } from "./tokens";
 
 /** An admin's consent for an app in a tenant, as a test sets it; no scopes revokes it. */
-const ConsentInput = z.object({ clientId: z.string().min(1), tenantId: z.string().min(1), resource: z.string().min(1), scopes: z.array(z.string().min(1)) });
+const ConsentInput = z.object({
+  clientId: z.string().min(1),
+  tenantId: z.string().min(1),
+  resource: z.string().min(1),
+  scopes: z.array(z.string().min(1)),
+});
 
 export interface EmulatorOptions {
   dataDir: string;
@@ -59,7 +64,10 @@ async function readRequest(req: http.IncomingMessage): Promise<EmuRequest> {
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new ReplyError(reply(413, { error: { code: "RequestTooLarge", message: "The request body is too large." } }));
+    if (size > MAX_BODY)
+      throw new ReplyError(
+        reply(413, { error: { code: "RequestTooLarge", message: "The request body is too large." } }),
+      );
     chunks.push(chunk as Buffer);
   }
   const raw = Buffer.concat(chunks);
@@ -83,7 +91,9 @@ function send(res: http.ServerResponse, r: Reply) {
   if (r.html !== undefined) {
     res.writeHead(r.status, { ...headers, "Content-Type": "text/html; charset=utf-8" }).end(r.html);
   } else if (r.json !== undefined) {
-    res.writeHead(r.status, { ...headers, "Content-Type": "application/json; charset=utf-8" }).end(JSON.stringify(r.json));
+    res
+      .writeHead(r.status, { ...headers, "Content-Type": "application/json; charset=utf-8" })
+      .end(JSON.stringify(r.json));
   } else {
     res.writeHead(r.status, headers).end();
   }
@@ -99,7 +109,8 @@ async function applyFaults(fired: Fault[]): Promise<Reply | null> {
   if (failing.kind === "drop") return { status: 0, drop: true };
   const status = failing.status!;
   const code = status === 429 ? "Throttled" : status === 503 ? "ServiceUnavailable" : "InternalServerError";
-  const headers: Record<string, string> = failing.retryAfterSeconds !== undefined ? { "Retry-After": String(failing.retryAfterSeconds) } : {};
+  const headers: Record<string, string> =
+    failing.retryAfterSeconds !== undefined ? { "Retry-After": String(failing.retryAfterSeconds) } : {};
   return reply(status, { error: { code, message: `Injected fault (${status}) from the local emulator.` } }, headers);
 }
 
@@ -134,12 +145,19 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
   async function admin(req: EmuRequest): Promise<Reply> {
     const sub = req.url.pathname.replace(/^\/_emulator/, "");
     if (req.method === "GET" && sub === "/health") return reply(200, { status: "ok" });
-    if (req.method === "GET" && sub === "/ca.pem") return { status: 200, html: tls.caPem, headers: { "Content-Type": "application/x-pem-file" } };
+    if (req.method === "GET" && sub === "/ca.pem")
+      return { status: 200, html: tls.caPem, headers: { "Content-Type": "application/x-pem-file" } };
     if (req.method === "GET" && sub === "/counters") return reply(200, faults.counters());
     if (req.method === "GET" && sub === "/faults") return reply(200, { value: faults.list() });
     if (req.method === "POST" && sub === "/faults") {
       const parsed = FaultInput.safeParse(req.body);
-      if (!parsed.success) return reply(400, { error: { code: "BadParameter", message: parsed.error.issues.map((i) => `${i.path.join(".") || "fault"}: ${i.message}`).join("; ") } });
+      if (!parsed.success)
+        return reply(400, {
+          error: {
+            code: "BadParameter",
+            message: parsed.error.issues.map((i) => `${i.path.join(".") || "fault"}: ${i.message}`).join("; "),
+          },
+        });
       return reply(201, faults.add(parsed.data));
     }
     if (req.method === "DELETE" && sub.startsWith("/faults")) {
@@ -148,9 +166,17 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     }
     if (req.method === "PUT" && sub === "/consents") {
       const parsed = ConsentInput.safeParse(req.body);
-      if (!parsed.success) return reply(400, { error: { code: "BadParameter", message: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ") } });
+      if (!parsed.success)
+        return reply(400, {
+          error: {
+            code: "BadParameter",
+            message: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "),
+          },
+        });
       const { clientId, tenantId, resource } = parsed.data;
-      const others = (store.state.consents ?? []).filter((c) => !(c.clientId === clientId && c.tenantId === tenantId && c.resource === resource));
+      const others = (store.state.consents ?? []).filter(
+        (c) => !(c.clientId === clientId && c.tenantId === tenantId && c.resource === resource),
+      );
       store.state.consents = parsed.data.scopes.length ? [...others, parsed.data] : others;
       await store.save();
       return { status: 204 };
@@ -164,20 +190,36 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
 
   async function forwardToResourceProvider(req: EmuRequest): Promise<Reply> {
     if (!options.resourceProviderUrl) {
-      return reply(404, { error: { code: "NoRegisteredProviderFound", message: "No resource provider is registered for Microsoft.Media: start the emulator with the portal's URL." } });
+      return reply(404, {
+        error: {
+          code: "NoRegisteredProviderFound",
+          message: "No resource provider is registered for Microsoft.Media: start the emulator with the portal's URL.",
+        },
+      });
     }
     const target = new URL(req.url.pathname + req.url.search, options.resourceProviderUrl);
     const headers = new Headers();
     for (const [k, v] of Object.entries(req.headers)) {
-      if (v !== undefined && !["host", "connection", "content-length", "transfer-encoding"].includes(k)) headers.set(k, Array.isArray(v) ? v.join(", ") : v);
+      if (v !== undefined && !["host", "connection", "content-length", "transfer-encoding"].includes(k))
+        headers.set(k, Array.isArray(v) ? v.join(", ") : v);
     }
     headers.set("x-forwarded-host", `localhost:${port}`);
     headers.set("x-forwarded-proto", "https");
     let upstream: Response;
     try {
-      upstream = await fetch(target, { method: req.method, headers, body: req.raw.length ? new Uint8Array(req.raw) : undefined, redirect: "manual" });
+      upstream = await fetch(target, {
+        method: req.method,
+        headers,
+        body: req.raw.length ? new Uint8Array(req.raw) : undefined,
+        redirect: "manual",
+      });
     } catch {
-      return reply(502, { error: { code: "ResourceProviderUnreachable", message: "The Microsoft.Media resource provider (the portal) did not answer." } });
+      return reply(502, {
+        error: {
+          code: "ResourceProviderUnreachable",
+          message: "The Microsoft.Media resource provider (the portal) did not answer.",
+        },
+      });
     }
     const text = await upstream.text();
     const passed: Record<string, string> = {};
@@ -186,7 +228,11 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       if (value) passed[name] = value;
     }
     if (!text) return { status: upstream.status, headers: passed };
-    return { status: upstream.status, headers: passed, ...(upstream.headers.get("content-type")?.includes("json") ? { json: JSON.parse(text) } : { html: text }) };
+    return {
+      status: upstream.status,
+      headers: passed,
+      ...(upstream.headers.get("content-type")?.includes("json") ? { json: JSON.parse(text) } : { html: text }),
+    };
   }
 
   async function route(req: EmuRequest): Promise<Reply> {
@@ -198,17 +244,34 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     }
     const p = req.url.pathname;
     if (p.startsWith("/_emulator/")) {
-      return options.admin ? admin(req) : reply(404, { error: { code: "NotFound", message: "Test controls are off." } });
+      return options.admin
+        ? admin(req)
+        : reply(404, { error: { code: "NotFound", message: "Test controls are off." } });
     }
-    if (/\/providers\/Microsoft\.Media(\/|$)/i.test(p) && !/\/providers\/Microsoft\.ManagedIdentity\//i.test(p)) return forwardToResourceProvider(req);
+    if (/\/providers\/Microsoft\.Media(\/|$)/i.test(p) && !/\/providers\/Microsoft\.ManagedIdentity\//i.test(p))
+      return forwardToResourceProvider(req);
     if (/^\/(subscriptions|providers)(\/|$)/i.test(p)) {
-      return (await arm.handle(req)) ?? reply(404, { error: { code: "InvalidResourceType", message: `The resource type for '${p}' could not be found.` } });
+      return (
+        (await arm.handle(req)) ??
+        reply(404, {
+          error: { code: "InvalidResourceType", message: `The resource type for '${p}' could not be found.` },
+        })
+      );
     }
     // Signing-key fetches and on-behalf-of exchanges are counted (and can fail on demand): a token
     // verifier must cache the keys, and an API its on-behalf-of tokens.
-    const counted = /\/discovery\/(v2\.0\/)?keys$/.test(p) ? "jwks" : /\/oauth2\/(v2\.0\/)?token$/.test(p) && (req.body as { grant_type?: unknown } | undefined)?.grant_type === jwtBearerGrant ? "on-behalf-of" : null;
+    const counted = /\/discovery\/(v2\.0\/)?keys$/.test(p)
+      ? "jwks"
+      : /\/oauth2\/(v2\.0\/)?token$/.test(p) &&
+          (req.body as { grant_type?: unknown } | undefined)?.grant_type === jwtBearerGrant
+        ? "on-behalf-of"
+        : null;
     const entraFault = counted ? await applyFaults(faults.record({ target: "entra", operation: counted })) : null;
-    return entraFault ?? (await entra.dispatch(req)) ?? reply(404, { error: "not_found", error_description: `No Entra ID endpoint at ${p}.` });
+    return (
+      entraFault ??
+      (await entra.dispatch(req)) ??
+      reply(404, { error: "not_found", error_description: `No Entra ID endpoint at ${p}.` })
+    );
   }
 
   function handler(routeFor: (req: EmuRequest) => Promise<Reply>) {
@@ -226,7 +289,9 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
   httpsServer.on("request", handler(route));
   const identityServer = http.createServer(
     handler(async (req) => {
-      const injected = await applyFaults(faults.record({ target: "managed-identity", operation: "token" } satisfies Call));
+      const injected = await applyFaults(
+        faults.record({ target: "managed-identity", operation: "token" } satisfies Call),
+      );
       return injected ?? (await identity.dispatch(req)) ?? reply(404, { statusCode: 404, message: "Not found." });
     }),
   );

@@ -153,7 +153,18 @@ export interface State {
   /** App roles of an API (by App ID URI) assigned to client apps: what their client-credentials tokens for it carry in `roles`. */
   appRoleAssignments?: { clientId: string; resource: string; role: string }[];
   /** One-time authorization codes of the sign-in flow, short-lived. */
-  authCodes: Record<string, { clientId: string; redirectUri: string; userId: string; scope: string; nonce?: string; codeChallenge?: string; expires: number }>;
+  authCodes: Record<
+    string,
+    {
+      clientId: string;
+      redirectUri: string;
+      userId: string;
+      scope: string;
+      nonce?: string;
+      codeChallenge?: string;
+      expires: number;
+    }
+  >;
   refreshTokens: Record<string, { clientId: string; userId: string; scope: string; expires: number }>;
 }
 

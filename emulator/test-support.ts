@@ -30,8 +30,19 @@ export interface TestEmulator extends RunningEmulator {
   arm(credential?: TokenCredential): KeyVaultManagementClient;
   /** A raw ARM call as the automation principal (for resources without an SDK installed here). */
   /** A raw data-plane call; token undefined uses the automation principal's, null sends none. */
-  rawVaultCall(vault: string, method: string, path: string, body?: unknown, token?: string | null): ReturnType<typeof httpsJson>;
-  armFetch(method: string, resourcePath: string, body?: unknown, apiVersion?: string): Promise<{ status: number; json: unknown }>;
+  rawVaultCall(
+    vault: string,
+    method: string,
+    path: string,
+    body?: unknown,
+    token?: string | null,
+  ): ReturnType<typeof httpsJson>;
+  armFetch(
+    method: string,
+    resourcePath: string,
+    body?: unknown,
+    apiVersion?: string,
+  ): Promise<{ status: number; json: unknown }>;
   admin(method: string, control: string, body?: unknown): Promise<{ status: number; json: unknown }>;
   /** Key Vault operations counted since the last reset, all vaults; the SDK's 401 challenge handshake is not an operation. */
   keyVaultCalls(): Promise<number>;
@@ -56,7 +67,11 @@ export async function startTestEmulator(options: Partial<EmulatorOptions> = {}):
   let running = await startEmulator({ admin: true, ...options, dataDir });
   const agent = localAzureAgent(running.caPem);
   const clientSecret = (tenantId: string, clientId: string, secret: string) =>
-    new ClientSecretCredential(tenantId, clientId, secret, { authorityHost: running.url, disableInstanceDiscovery: true, agent });
+    new ClientSecretCredential(tenantId, clientId, secret, {
+      authorityHost: running.url,
+      disableInstanceDiscovery: true,
+      agent,
+    });
   const automation = clientSecret(demoAutomationApp.tenantId, demoAutomationApp.clientId, demoAutomationApp.secret);
 
   const call = (method: string, url: string, body: unknown, token?: string) =>
@@ -73,37 +88,80 @@ export async function startTestEmulator(options: Partial<EmulatorOptions> = {}):
       process.env.IDENTITY_HEADER = running.identityHeader;
       return new ManagedIdentityCredential({ clientId });
     },
-    keyClient: (vault, credential = automation) => new KeyClient(running.vaultUrl(vault), credential, { agent, retryOptions: noRetries }),
+    keyClient: (vault, credential = automation) =>
+      new KeyClient(running.vaultUrl(vault), credential, { agent, retryOptions: noRetries }),
     cryptoClient: (keyId, credential) => new CryptographyClient(keyId, credential, { agent, retryOptions: noRetries }),
     arm: (credential = automation) =>
-      new KeyVaultManagementClient(credential, demoSubscriptions.contosoMedia.id, { endpoint: running.url, agent, retryOptions: noRetries }),
+      new KeyVaultManagementClient(credential, demoSubscriptions.contosoMedia.id, {
+        endpoint: running.url,
+        agent,
+        retryOptions: noRetries,
+      }),
     async rawVaultCall(vault, method, p, body, token) {
-      const bearer = token === undefined ? (await automation.getToken("https://vault.localhost/.default"))!.token : token;
-      return httpsJson(agent, method, `${running.vaultUrl(vault)}${p}?api-version=7.5`, body, bearer ? { authorization: `Bearer ${bearer}` } : {});
+      const bearer =
+        token === undefined ? (await automation.getToken("https://vault.localhost/.default"))!.token : token;
+      return httpsJson(
+        agent,
+        method,
+        `${running.vaultUrl(vault)}${p}?api-version=7.5`,
+        body,
+        bearer ? { authorization: `Bearer ${bearer}` } : {},
+      );
     },
     async armFetch(method, resourcePath, body, apiVersion = "2023-01-31") {
       const token = await automation.getToken(`${running.url}/.default`);
-      return call(method, `${running.url}${resourcePath}${resourcePath.includes("?") ? "&" : "?"}api-version=${apiVersion}`, body, token!.token);
+      return call(
+        method,
+        `${running.url}${resourcePath}${resourcePath.includes("?") ? "&" : "?"}api-version=${apiVersion}`,
+        body,
+        token!.token,
+      );
     },
     admin: (method, control, body) => call(method, `${running.url}/_emulator/${control}`, body),
     async assignRole(scope, roleName, principalId) {
       const roleDefinitionId = `/providers/Microsoft.Authorization/roleDefinitions/${roleDefinitions[roleName]!.id}`;
-      const res = await t.armFetch("PUT", `${scope}/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}`, { properties: { roleDefinitionId, principalId } }, "2022-04-01");
-      if (res.status !== 201) throw new Error(`assigning ${roleName} at ${scope}: HTTP ${res.status} ${JSON.stringify(res.json)}`);
+      const res = await t.armFetch(
+        "PUT",
+        `${scope}/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}`,
+        { properties: { roleDefinitionId, principalId } },
+        "2022-04-01",
+      );
+      if (res.status !== 201)
+        throw new Error(`assigning ${roleName} at ${scope}: HTTP ${res.status} ${JSON.stringify(res.json)}`);
     },
     async userToken(user, audience = running.url) {
-      const { signingKey } = JSON.parse(await readFile(path.join(dataDir, "state.json"), "utf8")) as { signingKey: JWK };
-      return (await new TokenService(signingKey, running.url).issue({ tid: user.tenant, oid: user.objectId, aud: audience, name: user.name, idtyp: "user", ...userGrant })).token;
+      const { signingKey } = JSON.parse(await readFile(path.join(dataDir, "state.json"), "utf8")) as {
+        signingKey: JWK;
+      };
+      return (
+        await new TokenService(signingKey, running.url).issue({
+          tid: user.tenant,
+          oid: user.objectId,
+          aud: audience,
+          name: user.name,
+          idtyp: "user",
+          ...userGrant,
+        })
+      ).token;
     },
     async grantKeys(vault, objectId, keys = ["get", "wrapKey", "unwrapKey"]) {
-      await t.arm().vaults.updateAccessPolicy(demoVaults.resourceGroup, vault, "add", { properties: { accessPolicies: [{ tenantId: demoTenants.contoso.id, objectId, permissions: { keys } }] } });
+      await t.arm().vaults.updateAccessPolicy(demoVaults.resourceGroup, vault, "add", {
+        properties: { accessPolicies: [{ tenantId: demoTenants.contoso.id, objectId, permissions: { keys } }] },
+      });
     },
     async revokeKeys(vault, objectId) {
-      await t.arm().vaults.updateAccessPolicy(demoVaults.resourceGroup, vault, "remove", { properties: { accessPolicies: [{ tenantId: demoTenants.contoso.id, objectId, permissions: { keys: [] } }] } });
+      await t.arm().vaults.updateAccessPolicy(demoVaults.resourceGroup, vault, "remove", {
+        properties: { accessPolicies: [{ tenantId: demoTenants.contoso.id, objectId, permissions: { keys: [] } }] },
+      });
     },
     async keyVaultCalls() {
-      const counters = ((await t.admin("GET", "counters")).json as { keyvault?: Record<string, Record<string, number>> }).keyvault ?? {};
-      return Object.values(counters).flatMap((ops) => Object.entries(ops)).filter(([op]) => op !== "challenge").reduce((n, [, c]) => n + c, 0);
+      const counters =
+        ((await t.admin("GET", "counters")).json as { keyvault?: Record<string, Record<string, number>> }).keyvault ??
+        {};
+      return Object.values(counters)
+        .flatMap((ops) => Object.entries(ops))
+        .filter(([op]) => op !== "challenge")
+        .reduce((n, [, c]) => n + c, 0);
     },
     async restart() {
       await running.stop();

@@ -75,7 +75,9 @@ async function create(): Promise<EmulatorTls> {
 export async function loadOrCreateTls(dir: string): Promise<EmulatorTls> {
   const files = { caPem: "ca.pem", certPem: "server.pem", keyPem: "server-key.pem" } as const;
   try {
-    const [caPem, certPem, keyPem] = await Promise.all(Object.values(files).map((f) => readFile(path.join(dir, f), "utf8")));
+    const [caPem, certPem, keyPem] = await Promise.all(
+      Object.values(files).map((f) => readFile(path.join(dir, f), "utf8")),
+    );
     return { caPem: caPem!, certPem: certPem!, keyPem: keyPem! };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;

@@ -4,7 +4,17 @@
  * emulators that only check that a token is present.
  */
 import { randomUUID } from "node:crypto";
-import { SignJWT, createLocalJWKSet, exportJWK, generateKeyPair, importJWK, jwtVerify, errors, type JWK, type JWTPayload } from "jose";
+import {
+  SignJWT,
+  createLocalJWKSet,
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+  jwtVerify,
+  errors,
+  type JWK,
+  type JWTPayload,
+} from "jose";
 
 /** The claims the emulator puts in its tokens (Entra ID's names). */
 export interface IssuedClaims {
@@ -29,7 +39,10 @@ export type TokenClaims = JWTPayload & IssuedClaims;
 export type TokenFailure = "malformed" | "signature" | "expired" | "not-yet-valid" | "audience" | "issuer";
 
 export class TokenError extends Error {
-  constructor(readonly reason: TokenFailure, message: string) {
+  constructor(
+    readonly reason: TokenFailure,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -84,15 +97,18 @@ export class TokenService {
       ({ payload } = await jwtVerify(token, this.jwks, { algorithms: ["RS256"], clockTolerance: 60 }));
     } catch (err) {
       if (err instanceof errors.JWTExpired) throw new TokenError("expired", "The token is expired.");
-      if (err instanceof errors.JWTClaimValidationFailed && err.claim === "nbf") throw new TokenError("not-yet-valid", "The token is not yet valid.");
+      if (err instanceof errors.JWTClaimValidationFailed && err.claim === "nbf")
+        throw new TokenError("not-yet-valid", "The token is not yet valid.");
       if (err instanceof errors.JWSSignatureVerificationFailed || err instanceof errors.JWKSNoMatchingKey) {
         throw new TokenError("signature", "The token's signature is invalid.");
       }
       throw new TokenError("malformed", "The token is malformed.");
     }
     const claims = payload as TokenClaims;
-    if (typeof claims.tid !== "string" || typeof claims.oid !== "string") throw new TokenError("malformed", "The token has no tid or oid claim.");
-    if (claims.iss !== this.issuer(claims.tid)) throw new TokenError("issuer", `The token's issuer ${claims.iss} is not valid for tenant ${claims.tid}.`);
+    if (typeof claims.tid !== "string" || typeof claims.oid !== "string")
+      throw new TokenError("malformed", "The token has no tid or oid claim.");
+    if (claims.iss !== this.issuer(claims.tid))
+      throw new TokenError("issuer", `The token's issuer ${claims.iss} is not valid for tenant ${claims.tid}.`);
     const aud = ([] as unknown[]).concat(claims.aud ?? []);
     const wanted = audiences.map(trimSlash);
     if (!aud.some((a) => typeof a === "string" && wanted.includes(trimSlash(a)))) {

@@ -20,7 +20,10 @@ const platformSettings = new Set(["SCM_DO_BUILD_DURING_DEPLOYMENT"]);
 
 /** Every UPPER_SNAKE word with an underscore, and every upper-case word in backticks (`PORT`), of a text. */
 const variableNames = (text: string) =>
-  new Set([...(text.match(/\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b/g) ?? []), ...[...text.matchAll(/`([A-Z][A-Z0-9_]*)`/g)].map((m) => m[1]!)]);
+  new Set([
+    ...(text.match(/\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b/g) ?? []),
+    ...[...text.matchAll(/`([A-Z][A-Z0-9_]*)`/g)].map((m) => m[1]!),
+  ]);
 
 /** The names .env.example assigns, commented out or not. */
 const envExampleNames = (text: string) => new Set([...text.matchAll(/^#?\s*([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]!));
@@ -47,6 +50,7 @@ describe("docs/deploy-azure.md, .env.example and lib/config.ts", () => {
   });
 
   it("the platform settings the guide names are not variables of the service", () => {
-    for (const name of platformSettings) assert.ok(!schema.has(name), `${name} is read by lib/config.ts: drop it from platformSettings`);
+    for (const name of platformSettings)
+      assert.ok(!schema.has(name), `${name} is read by lib/config.ts: drop it from platformSettings`);
   });
 });

@@ -29,8 +29,17 @@ describe("loadConfig", () => {
   it("lets jobs fetch from private networks only in the local profile, whatever the azure environment says", () => {
     assert.equal(loadConfig({}).jobs.allowPrivateNetworks, true);
     assert.equal(loadConfig({ JOB_INPUT_ALLOW_PRIVATE_NETWORKS: "false" }).jobs.allowPrivateNetworks, false);
-    assert.equal(loadConfig({ ...azureEnv, JOB_INPUT_ALLOW_PRIVATE_NETWORKS: "true" }).jobs.allowPrivateNetworks, false);
-    assert.deepEqual(loadConfig({ JOB_INPUT_MAX_BYTES: "1024", JOB_INPUT_TIMEOUT_SECONDS: "2" }).jobs, { pollIntervalMs: 2000, concurrency: 2, inputMaxBytes: 1024, inputTimeoutMs: 2000, allowPrivateNetworks: true });
+    assert.equal(
+      loadConfig({ ...azureEnv, JOB_INPUT_ALLOW_PRIVATE_NETWORKS: "true" }).jobs.allowPrivateNetworks,
+      false,
+    );
+    assert.deepEqual(loadConfig({ JOB_INPUT_MAX_BYTES: "1024", JOB_INPUT_TIMEOUT_SECONDS: "2" }).jobs, {
+      pollIntervalMs: 2000,
+      concurrency: 2,
+      inputMaxBytes: 1024,
+      inputTimeoutMs: 2000,
+      allowPrivateNetworks: true,
+    });
     assert.match(errorOf({ JOB_INPUT_MAX_BYTES: "lots" }), /JOB_INPUT_MAX_BYTES/);
   });
 
@@ -71,12 +80,24 @@ describe("loadConfig", () => {
 
   it("names a DATABASE_URL that is not a PostgreSQL URL", () => {
     assert.match(errorOf({ DATABASE_URL: "mysql://db/x" }), /- DATABASE_URL: must be a postgresql:\/\//);
-    assert.match(errorOf({ ...azureEnv, DATABASE_URL: "not a url" }), /APP_PROFILE=azure[\s\S]*- DATABASE_URL: must be/);
+    assert.match(
+      errorOf({ ...azureEnv, DATABASE_URL: "not a url" }),
+      /APP_PROFILE=azure[\s\S]*- DATABASE_URL: must be/,
+    );
   });
 
   it("names every missing variable of the azure profile", () => {
     const message = errorOf({ APP_PROFILE: "azure" });
-    for (const name of ["DATABASE_URL", "PUBLIC_URL", "AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "SYSTEM_KEY_ID", "SERVICE_IDENTITY_CLIENT_ID", "SESSION_SECRET"]) {
+    for (const name of [
+      "DATABASE_URL",
+      "PUBLIC_URL",
+      "AZURE_TENANT_ID",
+      "AZURE_CLIENT_ID",
+      "AZURE_CLIENT_SECRET",
+      "SYSTEM_KEY_ID",
+      "SERVICE_IDENTITY_CLIENT_ID",
+      "SESSION_SECRET",
+    ]) {
       assert.match(message, new RegExp(`- ${name}: is required`));
     }
     assert.doesNotMatch(message, /ARM_ENDPOINT|KEYVAULT_DNS_SUFFIXES/, "variables with defaults are not required");
@@ -94,17 +115,27 @@ describe("loadConfig", () => {
       keyVaultResource: "https://vault.azure.net",
       extraCaFile: null,
     });
-    assert.deepEqual(loadConfig({ ...azureEnv, KEYVAULT_DNS_SUFFIXES: " .vault.azure.net , .vault.example " }).endpoints.keyVaultDnsSuffixes, [".vault.azure.net", ".vault.example"]);
+    assert.deepEqual(
+      loadConfig({ ...azureEnv, KEYVAULT_DNS_SUFFIXES: " .vault.azure.net , .vault.example " }).endpoints
+        .keyVaultDnsSuffixes,
+      [".vault.azure.net", ".vault.example"],
+    );
   });
 
   it("refuses a PUBLIC_URL that is not https in the azure profile", () => {
-    assert.match(errorOf({ ...azureEnv, PUBLIC_URL: "http://media.example.com" }), /- PUBLIC_URL: must be an https:\/\/ URL/);
+    assert.match(
+      errorOf({ ...azureEnv, PUBLIC_URL: "http://media.example.com" }),
+      /- PUBLIC_URL: must be an https:\/\/ URL/,
+    );
     assert.equal(loadConfig(azureEnv).publicUrl, "https://media.example.com");
   });
 
   it("accepts bearer tokens for the App ID URI by default, never the bare client id that ID tokens carry", () => {
     assert.deepEqual(loadConfig(azureEnv).auth.apiAudiences, [`api://${azureEnv.AZURE_CLIENT_ID}`]);
-    assert.deepEqual(loadConfig({ ...azureEnv, API_AUDIENCES: `api://x, ${azureEnv.AZURE_CLIENT_ID}` }).auth.apiAudiences, ["api://x", azureEnv.AZURE_CLIENT_ID]);
+    assert.deepEqual(
+      loadConfig({ ...azureEnv, API_AUDIENCES: `api://x, ${azureEnv.AZURE_CLIENT_ID}` }).auth.apiAudiences,
+      ["api://x", azureEnv.AZURE_CLIENT_ID],
+    );
   });
 
   it("refuses an unknown profile and a short session secret without echoing its value", () => {

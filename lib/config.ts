@@ -15,19 +15,22 @@ import { demoPlatform, demoPortalApp } from "@/lib/demo/directory";
 
 const port = z.coerce.number().int().min(0).max(65535);
 
-const postgresUrl = z
-  .string()
-  .refine((value) => {
-    try {
-      return ["postgres:", "postgresql:"].includes(new URL(value).protocol);
-    } catch {
-      return false;
-    }
-  }, "must be a postgresql://user@host:port/database URL");
+const postgresUrl = z.string().refine((value) => {
+  try {
+    return ["postgres:", "postgresql:"].includes(new URL(value).protocol);
+  } catch {
+    return false;
+  }
+}, "must be a postgresql://user@host:port/database URL");
 
 const csv = z
   .string()
-  .transform((value) => value.split(",").map((item) => item.trim()).filter(Boolean))
+  .transform((value) =>
+    value
+      .split(",")
+      .map((item) => item.trim())
+      .filter(Boolean),
+  )
   .pipe(z.array(z.string().min(1)).min(1));
 
 const common = {
@@ -42,13 +45,29 @@ const common = {
   /** Jobs one worker runs at once. */
   JOB_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   /** Limits on what a JobInputHttp download may take: bytes per input, seconds per file. */
-  JOB_INPUT_MAX_BYTES: z.coerce.number().int().min(1).default(256 * 1024 * 1024),
+  JOB_INPUT_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(256 * 1024 * 1024),
   JOB_INPUT_TIMEOUT_SECONDS: z.coerce.number().min(1).max(3600).default(300),
   /** A portal session ends after this long without a request, and this long after sign-in whatever happens. */
-  SESSION_IDLE_MINUTES: z.coerce.number().min(1).max(24 * 60).default(60),
-  SESSION_ABSOLUTE_HOURS: z.coerce.number().min(1).max(7 * 24).default(8),
+  SESSION_IDLE_MINUTES: z.coerce
+    .number()
+    .min(1)
+    .max(24 * 60)
+    .default(60),
+  SESSION_ABSOLUTE_HOURS: z.coerce
+    .number()
+    .min(1)
+    .max(7 * 24)
+    .default(8),
   /** The largest request body the REST API reads (ARM's own limit, 4 MiB, by default); larger gets 413. */
-  API_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(4 * 1024 * 1024),
+  API_MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(4 * 1024 * 1024),
   DATA_DIR: z.string().min(1).default(".data"),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
 };
@@ -77,11 +96,7 @@ const AzureEnv = z.object({
   AZURE_CLIENT_SECRET: z.string().min(1),
   AZURE_AUTHORITY_HOST: z.url().default("https://login.microsoftonline.com"),
   ARM_ENDPOINT: z.url().default("https://management.azure.com"),
-  KEYVAULT_DNS_SUFFIXES: csv.default([
-    ".vault.azure.net",
-    ".vault.azure.cn",
-    ".vault.usgovcloudapi.net",
-  ]),
+  KEYVAULT_DNS_SUFFIXES: csv.default([".vault.azure.net", ".vault.azure.cn", ".vault.usgovcloudapi.net"]),
   /**
    * Audiences the REST API accepts in bearer tokens; default api://AZURE_CLIENT_ID (the App ID URI,
    * the audience of v1 access tokens). Never the bare client id by default: it is also the
@@ -190,7 +205,9 @@ function toConfig(env: z.infer<typeof Env>) {
           },
     /** The platform's managed identity endpoint (azure profile; locally the launcher hands the emulator's to its processes). */
     managedIdentity:
-      env.APP_PROFILE === "azure" ? { endpoint: env.IDENTITY_ENDPOINT ?? null, header: env.IDENTITY_HEADER ?? null } : null,
+      env.APP_PROFILE === "azure"
+        ? { endpoint: env.IDENTITY_ENDPOINT ?? null, header: env.IDENTITY_HEADER ?? null }
+        : null,
     /** Unwrapped account keys stay in memory this long at most (and leave at once when an account stops being usable). */
     accountKeyCacheSeconds: env.ACCOUNT_KEY_CACHE_SECONDS,
     monitorIntervalMs: env.MONITOR_INTERVAL_SECONDS * 1000,

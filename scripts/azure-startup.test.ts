@@ -31,11 +31,20 @@ async function azureEnv(): Promise<Record<string, string>> {
 }
 
 /** Runs a script to its end (or kills it at the bound) and returns its exit code, output and duration. */
-async function run(script: string, env: Record<string, string>): Promise<{ code: number | null; output: string; ms: number }> {
+async function run(
+  script: string,
+  env: Record<string, string>,
+): Promise<{ code: number | null; output: string; ms: number }> {
   const started = Date.now();
   const child = spawn(process.execPath, ["--conditions=react-server", "--import", "tsx", script], {
     // A developer's .env must not leak into these runs.
-    env: { NODE_ENV: "production", PATH: process.env.PATH, HOME: process.env.HOME, DOTENV_CONFIG_PATH: "/dev/null", ...env },
+    env: {
+      NODE_ENV: "production",
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      DOTENV_CONFIG_PATH: "/dev/null",
+      ...env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
@@ -54,7 +63,13 @@ describe("APP_PROFILE=azure against unreachable or wrong endpoints", () => {
   before(async () => {
     wrongEntra = http.createServer((_req, res) => {
       res.writeHead(400, { "content-type": "application/json" });
-      res.end(JSON.stringify({ error: "invalid_tenant", error_description: "AADSTS90002: Tenant not found.", error_codes: [90002] }));
+      res.end(
+        JSON.stringify({
+          error: "invalid_tenant",
+          error_description: "AADSTS90002: Tenant not found.",
+          error_codes: [90002],
+        }),
+      );
     });
     silentArm = http.createServer(() => {});
     await Promise.all([wrongEntra, silentArm].map((s) => new Promise<void>((r) => s.listen(0, "127.0.0.1", r))));
@@ -80,12 +95,19 @@ describe("APP_PROFILE=azure against unreachable or wrong endpoints", () => {
     assert.ok(ms < BOUND_MS, `took ${ms} ms`);
     assert.match(output, /Azure is not reachable as configured for APP_PROFILE=azure/);
     assert.match(output, /- DATABASE_URL \(127\.0\.0\.1:\d+\/media\): connection refused \(ECONNREFUSED\)/);
-    assert.match(output, /- AZURE_AUTHORITY_HOST \(https:\/\/login\.localhost\): OIDC discovery failed: the host name does not resolve/);
+    assert.match(
+      output,
+      /- AZURE_AUTHORITY_HOST \(https:\/\/login\.localhost\): OIDC discovery failed: the host name does not resolve/,
+    );
     assert.match(output, /- ARM_ENDPOINT \(https:\/\/127\.0\.0\.1:\d+\): connection refused/);
     assert.match(output, /- IDENTITY_ENDPOINT \(http:\/\/127\.0\.0\.1:\d+\/msi\/token\): connection refused/);
-    assert.match(output, /- SYSTEM_KEY_ID \(https:\/\/service\.vault\.localhost\/keys\/system\): Key Vault unreachable/);
+    assert.match(
+      output,
+      /- SYSTEM_KEY_ID \(https:\/\/service\.vault\.localhost\/keys\/system\): Key Vault unreachable/,
+    );
     assert.doesNotMatch(output, /migrations|\[start\] ready/, "nothing starts before the checks pass");
-    for (const secret of [dbPassword, clientSecret, "identity-header-value"]) assert.ok(!output.includes(secret), `output shows ${secret}`);
+    for (const secret of [dbPassword, clientSecret, "identity-header-value"])
+      assert.ok(!output.includes(secret), `output shows ${secret}`);
   });
 
   it("the worker exits 1 within the bound on a silent ARM, an unknown tenant, no managed identity endpoint and a system key outside the vault suffixes", async () => {
@@ -98,9 +120,15 @@ describe("APP_PROFILE=azure against unreachable or wrong endpoints", () => {
     assert.equal(code, 1, output);
     assert.ok(ms < BOUND_MS, `took ${ms} ms`);
     assert.match(output, /- ARM_ENDPOINT \(http:\/\/127\.0\.0\.1:\d+\): no answer within 4 s/);
-    assert.match(output, /- AZURE_TENANT_ID \(5f1b5c6e-4a3e-4d0f-9a7b-0c1d2e3f4a5b\): http:\/\/127\.0\.0\.1:\d+ has no OIDC discovery for this tenant \(HTTP 400 invalid_tenant AADSTS90002\)/);
+    assert.match(
+      output,
+      /- AZURE_TENANT_ID \(5f1b5c6e-4a3e-4d0f-9a7b-0c1d2e3f4a5b\): http:\/\/127\.0\.0\.1:\d+ has no OIDC discovery for this tenant \(HTTP 400 invalid_tenant AADSTS90002\)/,
+    );
     assert.match(output, /- IDENTITY_ENDPOINT: not set/);
-    assert.match(output, /- SYSTEM_KEY_ID \(https:\/\/service\.vault\.localhost\/keys\/system\): 'service\.vault\.localhost' is not a Key Vault this service may call/);
+    assert.match(
+      output,
+      /- SYSTEM_KEY_ID \(https:\/\/service\.vault\.localhost\/keys\/system\): 'service\.vault\.localhost' is not a Key Vault this service may call/,
+    );
     assert.match(output, /- DATABASE_URL /);
     assert.doesNotMatch(output, /\[monitor\]|\[jobs\]/, "the worker never starts its loops");
   });

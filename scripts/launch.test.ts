@@ -20,7 +20,13 @@ interface Run {
 function launch(env: Record<string, string>): Run {
   const child = spawn(process.execPath, ["--conditions=react-server", "--import", "tsx", "scripts/launch.ts"], {
     // A developer's .env must not leak into these runs.
-    env: { NODE_ENV: "production", PATH: process.env.PATH, HOME: process.env.HOME, DOTENV_CONFIG_PATH: "/dev/null", ...env },
+    env: {
+      NODE_ENV: "production",
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      DOTENV_CONFIG_PATH: "/dev/null",
+      ...env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
@@ -40,68 +46,75 @@ async function waitFor(run: Run, text: string, timeoutMs = 60_000) {
   }
 }
 
-describe("npm start's launcher", { skip: process.env.TEST_DATABASE ? "runs on the embedded database only" : false }, () => {
-  let dataDir: string;
-  let env: Record<string, string>;
-  before(async () => {
-    dataDir = await mkdtemp(path.join(os.tmpdir(), "byok-launch-"));
-    env = {
-      DATA_DIR: dataDir,
-      PORT: String(await freePort()),
-      EMBEDDED_DB_PORT: String(await freePort()),
-      EMULATOR_PORT: String(await freePort()),
-      EMULATOR_IDENTITY_PORT: String(await freePort()),
-    };
-  });
-  after(async () => {
-    await rm(dataDir, { recursive: true, force: true });
-  });
+describe(
+  "npm start's launcher",
+  { skip: process.env.TEST_DATABASE ? "runs on the embedded database only" : false },
+  () => {
+    let dataDir: string;
+    let env: Record<string, string>;
+    before(async () => {
+      dataDir = await mkdtemp(path.join(os.tmpdir(), "byok-launch-"));
+      env = {
+        DATA_DIR: dataDir,
+        PORT: String(await freePort()),
+        EMBEDDED_DB_PORT: String(await freePort()),
+        EMULATOR_PORT: String(await freePort()),
+        EMULATOR_IDENTITY_PORT: String(await freePort()),
+      };
+    });
+    after(async () => {
+      await rm(dataDir, { recursive: true, force: true });
+    });
 
-  it("serves a healthy portal, stops on SIGINT, and keeps the data across a restart", async () => {
-    const first = launch(env);
-    await waitFor(first, "[start] ready");
-    assert.match(first.output(), /migrations applied: \d+_init/);
-    const health = await fetch(`http://127.0.0.1:${env.PORT}/api/health`);
-    assert.equal(health.status, 200);
-    const report = await health.json();
-    assert.equal(report.checks.database.ok, true);
-    assert.equal(report.checks.emulator.ok, true, "the portal reaches the emulator over HTTPS, trusting its CA");
+    it("serves a healthy portal, stops on SIGINT, and keeps the data across a restart", async () => {
+      const first = launch(env);
+      await waitFor(first, "[start] ready");
+      assert.match(first.output(), /migrations applied: \d+_init/);
+      const health = await fetch(`http://127.0.0.1:${env.PORT}/api/health`);
+      assert.equal(health.status, 200);
+      const report = await health.json();
+      assert.equal(report.checks.database.ok, true);
+      assert.equal(report.checks.emulator.ok, true, "the portal reaches the emulator over HTTPS, trusting its CA");
 
-    const db = createDb(`postgresql://postgres@127.0.0.1:${env.EMBEDDED_DB_PORT}/postgres`, 1);
-    await db.auditEvent.create({ data: { actor: "test", action: "restart-probe", outcome: "success" } });
-    await db.$disconnect();
+      const db = createDb(`postgresql://postgres@127.0.0.1:${env.EMBEDDED_DB_PORT}/postgres`, 1);
+      await db.auditEvent.create({ data: { actor: "test", action: "restart-probe", outcome: "success" } });
+      await db.$disconnect();
 
-    first.child.kill("SIGINT");
-    assert.equal(await first.exited, 0);
-    assert.match(first.output(), /\[start\] stopped/);
+      first.child.kill("SIGINT");
+      assert.equal(await first.exited, 0);
+      assert.match(first.output(), /\[start\] stopped/);
 
-    const second = launch(env);
-    await waitFor(second, "[start] ready");
-    assert.match(second.output(), /migrations: up to date/);
-    const again = createDb(`postgresql://postgres@127.0.0.1:${env.EMBEDDED_DB_PORT}/postgres`, 1);
-    assert.equal(await again.auditEvent.count({ where: { action: "restart-probe" } }), 1);
-    assert.equal(await again.subscription.count(), 2, "the demo seed is idempotent");
-    await again.$disconnect();
-    second.child.kill("SIGINT");
-    assert.equal(await second.exited, 0);
-  });
+      const second = launch(env);
+      await waitFor(second, "[start] ready");
+      assert.match(second.output(), /migrations: up to date/);
+      const again = createDb(`postgresql://postgres@127.0.0.1:${env.EMBEDDED_DB_PORT}/postgres`, 1);
+      assert.equal(await again.auditEvent.count({ where: { action: "restart-probe" } }), 1);
+      assert.equal(await again.subscription.count(), 2, "the demo seed is idempotent");
+      await again.$disconnect();
+      second.child.kill("SIGINT");
+      assert.equal(await second.exited, 0);
+    });
 
-  it("fails at start naming each missing variable of the azure profile", async () => {
-    const run = launch({ APP_PROFILE: "azure", DATABASE_URL: "postgresql://app@127.0.0.1:1/media" });
-    assert.equal(await run.exited, 1);
-    assert.match(run.output(), /- AZURE_TENANT_ID: is required/);
-    assert.match(run.output(), /- SESSION_SECRET: is required/);
-    assert.doesNotMatch(run.output(), /- DATABASE_URL/);
-  });
+    it("fails at start naming each missing variable of the azure profile", async () => {
+      const run = launch({ APP_PROFILE: "azure", DATABASE_URL: "postgresql://app@127.0.0.1:1/media" });
+      assert.equal(await run.exited, 1);
+      assert.match(run.output(), /- AZURE_TENANT_ID: is required/);
+      assert.match(run.output(), /- SESSION_SECRET: is required/);
+      assert.doesNotMatch(run.output(), /- DATABASE_URL/);
+    });
 
-  it("fails at start naming a malformed or unreachable DATABASE_URL, without its password", async () => {
-    const malformed = launch({ ...env, DATABASE_URL: "mysql://db/media" });
-    assert.equal(await malformed.exited, 1);
-    assert.match(malformed.output(), /- DATABASE_URL: must be a postgresql:\/\//);
+    it("fails at start naming a malformed or unreachable DATABASE_URL, without its password", async () => {
+      const malformed = launch({ ...env, DATABASE_URL: "mysql://db/media" });
+      assert.equal(await malformed.exited, 1);
+      assert.match(malformed.output(), /- DATABASE_URL: must be a postgresql:\/\//);
 
-    const unreachable = launch({ ...env, DATABASE_URL: `postgresql://app:hunter2@127.0.0.1:${await freePort()}/media` });
-    assert.equal(await unreachable.exited, 1);
-    assert.match(unreachable.output(), /The database at DATABASE_URL \(127\.0\.0\.1:\d+\/media\) cannot be used/);
-    assert.doesNotMatch(unreachable.output(), /hunter2/);
-  });
-});
+      const unreachable = launch({
+        ...env,
+        DATABASE_URL: `postgresql://app:hunter2@127.0.0.1:${await freePort()}/media`,
+      });
+      assert.equal(await unreachable.exited, 1);
+      assert.match(unreachable.output(), /The database at DATABASE_URL \(127\.0\.0\.1:\d+\/media\) cannot be used/);
+      assert.doesNotMatch(unreachable.output(), /hunter2/);
+    });
+  },
+);

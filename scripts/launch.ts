@@ -106,7 +106,9 @@ async function main() {
       const identityHeader = randomBytes(24).toString("base64url");
       emulator = await startEmulatorFor(config, identityHeader).catch((err: NodeJS.ErrnoException) => {
         throw err.code === "EADDRINUSE"
-          ? new Error(`Port ${config.emulator!.port} or ${config.emulator!.identityPort} for the Azure emulator is in use: set EMULATOR_PORT and EMULATOR_IDENTITY_PORT to free ports.`)
+          ? new Error(
+              `Port ${config.emulator!.port} or ${config.emulator!.identityPort} for the Azure emulator is in use: set EMULATOR_PORT and EMULATOR_IDENTITY_PORT to free ports.`,
+            )
           : err;
       });
       Object.assign(childEnv, { IDENTITY_ENDPOINT: emulator.identityEndpoint, IDENTITY_HEADER: identityHeader });

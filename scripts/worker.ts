@@ -25,7 +25,10 @@ const config = await checkedConfig();
 const monitor = startMonitor({
   loop: true,
   onOutcome: (o) => {
-    if (o.result !== "active") console.log(`[monitor] ${o.accountId}: ${o.result}${o.reason ? ` (${o.reason})` : ""}${o.rewrappedTo ? ` → ${o.rewrappedTo}` : ""}`);
+    if (o.result !== "active")
+      console.log(
+        `[monitor] ${o.accountId}: ${o.result}${o.reason ? ` (${o.reason})` : ""}${o.rewrappedTo ? ` → ${o.rewrappedTo}` : ""}`,
+      );
   },
 });
 const jobs = startJobRunner({

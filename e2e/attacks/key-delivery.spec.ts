@@ -8,8 +8,11 @@ import { demoResourceGroup } from "../../lib/demo/directory";
 import { automationClients } from "../arm";
 import { expect, test } from "../fixtures";
 
-test("a request without a token, or with one that is not a JWT, gets 401 and a Bearer challenge, the same whether the account exists or not", async ({ request }) => {
-  const existing = (await automationClients().media.mediaservices.get(demoResourceGroup, "contosomedia")).mediaServiceId!;
+test("a request without a token, or with one that is not a JWT, gets 401 and a Bearer challenge, the same whether the account exists or not", async ({
+  request,
+}) => {
+  const existing = (await automationClients().media.mediaservices.get(demoResourceGroup, "contosomedia"))
+    .mediaServiceId!;
   const kid = randomUUID();
   for (const [why, authorization] of [
     ["no token", undefined],
@@ -18,10 +21,22 @@ test("a request without a token, or with one that is not a JWT, gets 401 and a B
   ] as const) {
     const answers = [];
     for (const account of [existing, randomUUID()]) {
-      const res = await request.get(`/keydelivery/${account}?kid=${kid}`, { headers: authorization ? { authorization } : {} });
-      answers.push({ status: res.status(), challenge: res.headers()["www-authenticate"], cors: res.headers()["access-control-allow-origin"], body: await res.json() });
+      const res = await request.get(`/keydelivery/${account}?kid=${kid}`, {
+        headers: authorization ? { authorization } : {},
+      });
+      answers.push({
+        status: res.status(),
+        challenge: res.headers()["www-authenticate"],
+        cors: res.headers()["access-control-allow-origin"],
+        body: await res.json(),
+      });
     }
-    expect(answers[0], why).toMatchObject({ status: 401, challenge: expect.stringMatching(/^Bearer\b/), cors: "*", body: { error: { code: "InvalidToken" } } });
+    expect(answers[0], why).toMatchObject({
+      status: 401,
+      challenge: expect.stringMatching(/^Bearer\b/),
+      cors: "*",
+      body: { error: { code: "InvalidToken" } },
+    });
     expect(answers[1], `${why}: an account that does not exist`).toEqual(answers[0]);
   }
 });

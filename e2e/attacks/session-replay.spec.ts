@@ -4,7 +4,11 @@ import { query } from "../db";
 import { expect, test } from "../fixtures";
 import { AccountsPage } from "../pages/account-page";
 
-test("a session cookie copied before sign-out is refused after it, for pages and server actions", async ({ browser, page, uniqueName }) => {
+test("a session cookie copied before sign-out is refused after it, for pages and server actions", async ({
+  browser,
+  page,
+  uniqueName,
+}) => {
   const owner = new AccountsPage(page);
   await owner.signIn(demoUsers.owner.upn);
   const stolen = (await page.context().cookies()).filter((c) => c.name === "session");
@@ -26,7 +30,9 @@ test("a session cookie copied before sign-out is refused after it, for pages and
   const after = uniqueName("ra");
   await thiefAccounts.createAccount(after);
   await expect(thiefAccounts.createdMessage("Your session has ended: sign in again.")).toBeVisible();
-  expect(await query(`SELECT name FROM "MediaAccount" WHERE name = ANY($1) ORDER BY name`, [[before, after]])).toEqual([{ name: before }]);
+  expect(await query(`SELECT name FROM "MediaAccount" WHERE name = ANY($1) ORDER BY name`, [[before, after]])).toEqual([
+    { name: before },
+  ]);
 
   // A fresh browser with the copy is not signed in.
   const replay = await browser.newContext();

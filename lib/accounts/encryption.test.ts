@@ -27,7 +27,11 @@ const accountKeys = new Map<string, Buffer>();
 const keyVaultCalls = () => env.emu.keyVaultCalls();
 
 async function sealedDigest(accountId: string): Promise<string> {
-  const rows = await env.database.db.accountSecret.findMany({ where: { accountId }, orderBy: { id: "asc" }, select: { id: true, sealed: true } });
+  const rows = await env.database.db.accountSecret.findMany({
+    where: { accountId },
+    orderBy: { id: "asc" },
+    select: { id: true, sealed: true },
+  });
   const hash = createHash("sha256");
   for (const r of rows) hash.update(r.id).update(r.sealed);
   return `${rows.length}:${hash.digest("hex")}`;
@@ -36,15 +40,27 @@ async function sealedDigest(accountId: string): Promise<string> {
 before(async () => {
   env = await startAppEnvironment();
   await env.emu.grantKeys(demoVaults.compliant.name, demoAutomationApp.objectId, ["get", "rotate"]);
-  for (const [name, count] of [["zerosecrets", 0], ["manysecrets", SECRETS]] as const) {
-    const account = await createAccountFor(owner, { ...ref(name), location: "westus2", identityType: "SystemAssigned" });
+  for (const [name, count] of [
+    ["zerosecrets", 0],
+    ["manysecrets", SECRETS],
+  ] as const) {
+    const account = await createAccountFor(owner, {
+      ...ref(name),
+      location: "westus2",
+      identityType: "SystemAssigned",
+    });
     await env.emu.grantKeys(demoVaults.compliant.name, account.principalId!);
     const key = await accountKey(account);
     accountKeys.set(account.id, Buffer.from(key));
     for (let start = 0; start < count; start += 1000) {
       const data = Array.from({ length: Math.min(1000, count - start) }, (_, i) => {
         const plaintext = Buffer.from(`${MARKER}-${start + i}-${randomBytes(8).toString("hex")}`);
-        return { kind: "contentKey" as const, ownerId: crypto.randomUUID(), name: crypto.randomUUID(), value: plaintext };
+        return {
+          kind: "contentKey" as const,
+          ownerId: crypto.randomUUID(),
+          name: crypto.randomUUID(),
+          value: plaintext,
+        };
       });
       await env.database.db.accountSecret.createMany({ data: sealSecrets(account.id, key, data) });
     }
@@ -63,7 +79,12 @@ describe("re-wrapping is O(1) in the number of secrets", () => {
       costs[name] = {};
 
       await env.emu.admin("POST", "reset");
-      const switched = await switchToCustomerKeyFor(owner, ref(name), { keyIdentifier: versionless, userAssignedIdentity: null }, lookup);
+      const switched = await switchToCustomerKeyFor(
+        owner,
+        ref(name),
+        { keyIdentifier: versionless, userAssignedIdentity: null },
+        lookup,
+      );
       assert.ok(switched.ok, JSON.stringify(switched.checks));
       costs[name].systemToCustomer = await keyVaultCalls();
 
@@ -84,11 +105,15 @@ describe("re-wrapping is O(1) in the number of secrets", () => {
     }
     console.log("Key Vault calls per root change:", JSON.stringify(costs));
     assert.deepEqual(costs.manysecrets, costs.zerosecrets, "independent of the number of secrets");
-    for (const [change, calls] of Object.entries(costs.zerosecrets!)) assert.ok(calls <= 3, `${change}: ${calls} calls`);
+    for (const [change, calls] of Object.entries(costs.zerosecrets!))
+      assert.ok(calls <= 3, `${change}: ${calls} calls`);
   });
 
   it("still opens the secrets after the changes, with the account key unwrapped anew from Key Vault", async () => {
-    const account = await env.database.db.mediaAccount.findFirstOrThrow({ where: { name: "manysecrets" }, include: { accountKey: true } });
+    const account = await env.database.db.mediaAccount.findFirstOrThrow({
+      where: { name: "manysecrets" },
+      include: { accountKey: true },
+    });
     dropAccountKey(account.id);
     await env.emu.admin("POST", "reset");
     const key = await accountKey(account);

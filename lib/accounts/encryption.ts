@@ -3,7 +3,14 @@ import { audit } from "@/lib/audit";
 import type { Principal } from "@/lib/auth/principal";
 import { DomainError } from "@/lib/errors";
 import { validateBinding, type BindingValidation, type VaultLookup } from "@/lib/keys/binding";
-import { accountKey, encryptionIdentityOf, keyIdentifierOf, resolveVersion, storeRewrap, systemRoot } from "@/lib/keys/hierarchy";
+import {
+  accountKey,
+  encryptionIdentityOf,
+  keyIdentifierOf,
+  resolveVersion,
+  storeRewrap,
+  systemRoot,
+} from "@/lib/keys/hierarchy";
 import { wrapKey } from "@/lib/keyvault/keys";
 import { checkAccount } from "@/lib/monitor/check";
 import { claimAccount, recordTransition } from "@/lib/monitor/store";
@@ -17,10 +24,22 @@ export interface CustomerKeyRequest {
 }
 
 /** A new root starts Active, with its first check due now. */
-const freshKeyStatus = () => ({ keyStatus: "Active" as const, keyStatusReason: null, keyStatusMessage: null, unreachableSince: null, unreachableReason: null, nextCheckAt: new Date() });
+const freshKeyStatus = () => ({
+  keyStatus: "Active" as const,
+  keyStatusReason: null,
+  keyStatusMessage: null,
+  unreachableSince: null,
+  unreachableReason: null,
+  nextCheckAt: new Date(),
+});
 
 const writableAccount = (principal: Principal, ref: AccountRef, operation: string) =>
-  accountFor(principal, ref, { action: "write", operation, target: `${accountResourceId(ref)}/encryption`, policy: "encryption.change" });
+  accountFor(principal, ref, {
+    action: "write",
+    operation,
+    target: `${accountResourceId(ref)}/encryption`,
+    policy: "encryption.change",
+  });
 
 /**
  * Checks the account's customer key now, as the monitor would (any role may ask). Answers with
@@ -28,8 +47,17 @@ const writableAccount = (principal: Principal, ref: AccountRef, operation: strin
  * the account as it is.
  */
 export async function checkKeyNowFor(principal: Principal, ref: AccountRef): Promise<AccountRecord> {
-  const account = await accountFor(principal, ref, { action: "read", operation: "Microsoft.Media/mediaservices/checkCustomerKey/action", target: accountResourceId(ref), policy: "key.check" });
-  if (account.encryptionType !== "CustomerKey") throw new DomainError("InvalidRequestContent", "The account uses the system key: there is no customer key to check.");
+  const account = await accountFor(principal, ref, {
+    action: "read",
+    operation: "Microsoft.Media/mediaservices/checkCustomerKey/action",
+    target: accountResourceId(ref),
+    policy: "key.check",
+  });
+  if (account.encryptionType !== "CustomerKey")
+    throw new DomainError(
+      "InvalidRequestContent",
+      "The account uses the system key: there is no customer key to check.",
+    );
   const owner = `check-now:${principal.objectId}`;
   if (await claimAccount(owner, account.id, 60_000)) await checkAccount(account.id, owner);
   return (await findAccount(ref))!;
@@ -40,9 +68,19 @@ function identityFor(account: AccountRecord, request: CustomerKeyRequest): strin
 }
 
 /** Runs every check of a customer key for the account, with a round-trip of random bytes. Changes nothing. */
-export async function validateCustomerKeyFor(principal: Principal, ref: AccountRef, request: CustomerKeyRequest, lookupVault: VaultLookup): Promise<BindingValidation> {
+export async function validateCustomerKeyFor(
+  principal: Principal,
+  ref: AccountRef,
+  request: CustomerKeyRequest,
+  lookupVault: VaultLookup,
+): Promise<BindingValidation> {
   const account = await writableAccount(principal, ref, "Microsoft.Media/mediaservices/encryption/validate");
-  return validateBinding({ keyIdentifier: request.keyIdentifier, identityClientId: identityFor(account, request), accountLocation: account.location, lookupVault });
+  return validateBinding({
+    keyIdentifier: request.keyIdentifier,
+    identityClientId: identityFor(account, request),
+    accountLocation: account.location,
+    lookupVault,
+  });
 }
 
 /**
@@ -51,7 +89,12 @@ export async function validateCustomerKeyFor(principal: Principal, ref: AccountR
  * before it is stored. Key Vault calls: get, wrap, unwrap, plus one unwrap of the old root when
  * the account key is not cached. Nothing changes when a check fails.
  */
-export async function switchToCustomerKeyFor(principal: Principal, ref: AccountRef, request: CustomerKeyRequest, lookupVault: VaultLookup): Promise<BindingValidation> {
+export async function switchToCustomerKeyFor(
+  principal: Principal,
+  ref: AccountRef,
+  request: CustomerKeyRequest,
+  lookupVault: VaultLookup,
+): Promise<BindingValidation> {
   const account = await writableAccount(principal, ref, "Microsoft.Media/mediaservices/encryption/write");
   const plaintext = await accountKey(account);
   const validation = await validateBinding({
@@ -62,7 +105,14 @@ export async function switchToCustomerKeyFor(principal: Principal, ref: AccountR
     payload: plaintext,
   });
   if (!validation.ok) {
-    await audit({ actor: principal.objectId, action: "encryption.customerKey", outcome: "failure", subscriptionId: account.subscriptionId, accountId: account.id, detail: { reason: validation.failure.code } });
+    await audit({
+      actor: principal.objectId,
+      action: "encryption.customerKey",
+      outcome: "failure",
+      subscriptionId: account.subscriptionId,
+      accountId: account.id,
+      detail: { reason: validation.failure.code },
+    });
     return validation;
   }
   const keyIdentifier = keyIdentifierOf(request.keyIdentifier).id;
@@ -73,11 +123,34 @@ export async function switchToCustomerKeyFor(principal: Principal, ref: AccountR
     async (tx) => {
       await tx.mediaAccount.update({
         where: { id: account.id },
-        data: { encryptionType: "CustomerKey", keyIdentifier, encryptionIdentity: request.userAssignedIdentity, version: { increment: 1 }, ...freshKeyStatus() },
+        data: {
+          encryptionType: "CustomerKey",
+          keyIdentifier,
+          encryptionIdentity: request.userAssignedIdentity,
+          version: { increment: 1 },
+          ...freshKeyStatus(),
+        },
       });
-      await recordTransition(tx, { accountId: account.id, from: account.encryptionType, to: "CustomerKey", reason: "CustomerKeyConfigured", detail: validation.wrapping.wrappedBy });
+      await recordTransition(tx, {
+        accountId: account.id,
+        from: account.encryptionType,
+        to: "CustomerKey",
+        reason: "CustomerKeyConfigured",
+        detail: validation.wrapping.wrappedBy,
+      });
     },
-    { actor: principal.objectId, action: "encryption.customerKey", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { keyIdentifier, currentKeyIdentifier: validation.wrapping.wrappedBy, from: account.accountKey?.wrappedBy ?? null } },
+    {
+      actor: principal.objectId,
+      action: "encryption.customerKey",
+      outcome: "success",
+      subscriptionId: account.subscriptionId,
+      accountId: account.id,
+      detail: {
+        keyIdentifier,
+        currentKeyIdentifier: validation.wrapping.wrappedBy,
+        from: account.accountKey?.wrappedBy ?? null,
+      },
+    },
   );
   return validation;
 }
@@ -94,10 +167,32 @@ export async function switchToSystemKeyFor(principal: Principal, ref: AccountRef
     plaintext,
     { wrapped, wrappedBy },
     async (tx) => {
-      await tx.mediaAccount.update({ where: { id: account.id }, data: { encryptionType: "SystemKey", keyIdentifier: null, encryptionIdentity: null, version: { increment: 1 }, ...freshKeyStatus() } });
-      await recordTransition(tx, { accountId: account.id, from: "CustomerKey", to: "SystemKey", reason: "SystemKeyConfigured", detail: wrappedBy });
+      await tx.mediaAccount.update({
+        where: { id: account.id },
+        data: {
+          encryptionType: "SystemKey",
+          keyIdentifier: null,
+          encryptionIdentity: null,
+          version: { increment: 1 },
+          ...freshKeyStatus(),
+        },
+      });
+      await recordTransition(tx, {
+        accountId: account.id,
+        from: "CustomerKey",
+        to: "SystemKey",
+        reason: "SystemKeyConfigured",
+        detail: wrappedBy,
+      });
     },
-    { actor: principal.objectId, action: "encryption.systemKey", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { currentKeyIdentifier: wrappedBy, from: account.accountKey?.wrappedBy ?? null } },
+    {
+      actor: principal.objectId,
+      action: "encryption.systemKey",
+      outcome: "success",
+      subscriptionId: account.subscriptionId,
+      accountId: account.id,
+      detail: { currentKeyIdentifier: wrappedBy, from: account.accountKey?.wrappedBy ?? null },
+    },
   );
   return wrappedBy;
 }

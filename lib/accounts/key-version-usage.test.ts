@@ -18,7 +18,11 @@ const reader = principalOf(demoUsers.reader);
 const outsider = principalOf(demoUsers.outsider);
 const vault = demoVaults.compliant.name;
 const keyName = "usage-key";
-const fabrikamAccount = { subscriptionId: demoSubscriptions.fabrikamMedia.id, resourceGroup: demoResourceGroup, name: "fabrikamonkey" };
+const fabrikamAccount = {
+  subscriptionId: demoSubscriptions.fabrikamMedia.id,
+  resourceGroup: demoResourceGroup,
+  name: "fabrikamonkey",
+};
 
 let env: AppEnvironment;
 let keyUrl: string;
@@ -26,7 +30,10 @@ let v1: string;
 let v2: string;
 
 /** Version → the names of the accounts it wraps, with (pinned) after a pinned one. */
-const byVersion = (usage: KeyVersionUsage) => Object.fromEntries(usage.versions.map((v) => [v.kid, v.accounts.map((a) => `${a.name}${a.pinned ? " (pinned)" : ""}`)]));
+const byVersion = (usage: KeyVersionUsage) =>
+  Object.fromEntries(
+    usage.versions.map((v) => [v.kid, v.accounts.map((a) => `${a.name}${a.pinned ? " (pinned)" : ""}`)]),
+  );
 
 before(async () => {
   env = await startAppEnvironment();
@@ -39,13 +46,24 @@ before(async () => {
 
   v2 = (await keys.rotateKey(keyName)).id!;
   assert.ok(await claimAccount("test", follower.id, 60_000));
-  assert.equal((await checkAccount(follower.id, "test")).rewrappedTo, v2, "the monitor's check moved the unpinned account to v2");
+  assert.equal(
+    (await checkAccount(follower.id, "test")).rewrappedTo,
+    v2,
+    "the monitor's check moved the unpinned account to v2",
+  );
 
   // A Fabrikam account wrapped by v1, which Contoso's users may not read. A system-assigned identity
   // cannot use another tenant's vault (that takes a multi-tenant application, which the emulator does
   // not issue), so the binding's rows are written here as switchToCustomerKeyFor would write them.
-  const other = await createAccountFor(outsider, { ...fabrikamAccount, location: "westus2", identityType: "SystemAssigned" });
-  await env.database.db.mediaAccount.update({ where: { id: other.id }, data: { encryptionType: "CustomerKey", keyIdentifier: v1 } });
+  const other = await createAccountFor(outsider, {
+    ...fabrikamAccount,
+    location: "westus2",
+    identityType: "SystemAssigned",
+  });
+  await env.database.db.mediaAccount.update({
+    where: { id: other.id },
+    data: { encryptionType: "CustomerKey", keyIdentifier: v1 },
+  });
   await env.database.db.accountKey.update({ where: { accountId: other.id }, data: { wrappedBy: v1 } });
 });
 after(async () => env?.dispose());
@@ -56,22 +74,35 @@ describe("key version usage", () => {
     assert.equal(usage.keyIdentifier, keyUrl);
     assert.equal(usage.versionsFrom, "AccountKeys");
     assert.deepEqual(byVersion(usage), { [v2]: ["followslatest"], [v1]: ["pinnedonv1 (pinned)"] });
-    assert.deepEqual(usage.versions.map((v) => v.latest), [true, false]);
+    assert.deepEqual(
+      usage.versions.map((v) => v.latest),
+      [true, false],
+    );
     assert.equal(usage.versions[0]!.enabled, true, "the latest was read from Key Vault");
     assert.equal(usage.versions[1]!.enabled, null, "a version only the database knows: its state is not claimed");
   });
 
   it("lists every version from Key Vault as the signed-in user, with the same accounts", async () => {
     const token = await env.emu.userToken(demoUsers.owner, "https://vault.localhost");
-    const usage = await keyVersionUsageFor(owner, contosoAccount("pinnedonv1"), (key) => keyVersionsVisibleTo(token, key));
+    const usage = await keyVersionUsageFor(owner, contosoAccount("pinnedonv1"), (key) =>
+      keyVersionsVisibleTo(token, key),
+    );
     assert.equal(usage.versionsFrom, "KeyVault");
     assert.deepEqual(byVersion(usage), { [v2]: ["followslatest"], [v1]: ["pinnedonv1 (pinned)"] });
-    assert.deepEqual(usage.versions.map((v) => [v.latest, v.enabled, v.created instanceof Date]), [[true, true, true], [false, true, true]]);
+    assert.deepEqual(
+      usage.versions.map((v) => [v.latest, v.enabled, v.created instanceof Date]),
+      [
+        [true, true, true],
+        [false, true, true],
+      ],
+    );
   });
 
   it("falls back to the account keys when the user may not list the key's versions", async () => {
     const noAccessPolicy = await env.emu.userToken(demoUsers.outsider, "https://vault.localhost");
-    const usage = await keyVersionUsageFor(owner, contosoAccount("pinnedonv1"), (key) => keyVersionsVisibleTo(noAccessPolicy, key));
+    const usage = await keyVersionUsageFor(owner, contosoAccount("pinnedonv1"), (key) =>
+      keyVersionsVisibleTo(noAccessPolicy, key),
+    );
     assert.equal(usage.versionsFrom, "AccountKeys");
     assert.deepEqual(byVersion(usage), { [v2]: ["followslatest"], [v1]: ["pinnedonv1 (pinned)"] });
   });
@@ -81,8 +112,14 @@ describe("key version usage", () => {
       const usage = await keyVersionUsageFor(caller, contosoAccount("followslatest"));
       assert.deepEqual(byVersion(usage), { [v2]: ["followslatest"], [v1]: ["pinnedonv1 (pinned)"] }, caller.name);
     }
-    assert.equal(await env.database.db.accountKey.count({ where: { wrappedBy: v1 } }), 2, "v1 wraps the Fabrikam account too");
-    await assert.rejects(keyVersionUsageFor(outsider, contosoAccount("followslatest")), { code: "AuthorizationFailed" });
+    assert.equal(
+      await env.database.db.accountKey.count({ where: { wrappedBy: v1 } }),
+      2,
+      "v1 wraps the Fabrikam account too",
+    );
+    await assert.rejects(keyVersionUsageFor(outsider, contosoAccount("followslatest")), {
+      code: "AuthorizationFailed",
+    });
   });
 
   it("refuses an account on the system key", async () => {

@@ -42,21 +42,46 @@ const versionOf = (kid: string) => kid.slice(kid.lastIndexOf("/") + 1).toLowerCa
  * Only accounts of subscriptions the caller may read are listed, and nothing is said of others:
  * even a count would tell a caller that some other subscription uses their key.
  */
-export async function keyVersionUsageFor(principal: Principal, ref: AccountRef, listVersions?: VersionLister): Promise<KeyVersionUsage> {
-  const account = await accountFor(principal, ref, { action: "read", operation: "Microsoft.Media/mediaservices/listKeyVersionUsage/action", target: accountResourceId(ref), policy: "account.read" });
-  if (account.encryptionType !== "CustomerKey" || !account.keyIdentifier) throw new DomainError("InvalidRequestContent", "The account uses the system key: it has no customer key whose versions could be listed.");
+export async function keyVersionUsageFor(
+  principal: Principal,
+  ref: AccountRef,
+  listVersions?: VersionLister,
+): Promise<KeyVersionUsage> {
+  const account = await accountFor(principal, ref, {
+    action: "read",
+    operation: "Microsoft.Media/mediaservices/listKeyVersionUsage/action",
+    target: accountResourceId(ref),
+    policy: "account.read",
+  });
+  if (account.encryptionType !== "CustomerKey" || !account.keyIdentifier)
+    throw new DomainError(
+      "InvalidRequestContent",
+      "The account uses the system key: it has no customer key whose versions could be listed.",
+    );
   const bound = keyIdentifierOf(account.keyIdentifier);
   const key = keyIdentifierOf(`${bound.vaultUrl}/keys/${bound.keyName}`);
   const wrapped = await accountsWrappedByKey({ keyId: key.id, subscriptionIds: (await accessOf(principal)).readable });
 
-  const listed = listVersions ? await listVersions(key).catch((err) => (err instanceof DomainError ? null : Promise.reject(err))) : null;
+  const listed = listVersions
+    ? await listVersions(key).catch((err) => (err instanceof DomainError ? null : Promise.reject(err)))
+    : null;
   const known: KeyVersionInfo[] = listed ?? [await getKey(rootOf(account).identityClientId, key)];
   const latest = known[0] && versionOf(known[0].id);
-  const versions = new Map<string, KeyVersionUse>(known.map((v) => [versionOf(v.id), { kid: v.id, created: v.created ?? null, enabled: v.enabled, latest: versionOf(v.id) === latest, accounts: [] }]));
+  const versions = new Map<string, KeyVersionUse>(
+    known.map((v) => [
+      versionOf(v.id),
+      { kid: v.id, created: v.created ?? null, enabled: v.enabled, latest: versionOf(v.id) === latest, accounts: [] },
+    ]),
+  );
   for (const { wrappedBy, account: a } of wrapped) {
     const version = versionOf(wrappedBy);
-    if (!versions.has(version)) versions.set(version, { kid: wrappedBy, created: null, enabled: null, latest: false, accounts: [] });
-    versions.get(version)!.accounts.push({ id: accountResourceId(a), name: a.name, pinned: a.keyIdentifier !== null && keyIdentifierOf(a.keyIdentifier).version !== undefined });
+    if (!versions.has(version))
+      versions.set(version, { kid: wrappedBy, created: null, enabled: null, latest: false, accounts: [] });
+    versions.get(version)!.accounts.push({
+      id: accountResourceId(a),
+      name: a.name,
+      pinned: a.keyIdentifier !== null && keyIdentifierOf(a.keyIdentifier).version !== undefined,
+    });
   }
   return { keyIdentifier: key.id, versionsFrom: listed ? "KeyVault" : "AccountKeys", versions: [...versions.values()] };
 }

@@ -5,8 +5,18 @@ import { assertAllowed, blockedOperations, decide, keyStateOf, operations, type 
 
 const states = {
   SystemKey: { encryptionType: "SystemKey", keyStatus: "Active" },
-  CustomerKey: { encryptionType: "CustomerKey", keyStatus: "Active", keyIdentifier: "https://kv.vault.azure.net/keys/k" },
-  CustomerKeyInaccessible: { encryptionType: "CustomerKey", keyStatus: "Inaccessible", keyStatusReason: "KeyDisabled", keyStatusMessage: "The key is disabled.", keyIdentifier: "https://kv.vault.azure.net/keys/k" },
+  CustomerKey: {
+    encryptionType: "CustomerKey",
+    keyStatus: "Active",
+    keyIdentifier: "https://kv.vault.azure.net/keys/k",
+  },
+  CustomerKeyInaccessible: {
+    encryptionType: "CustomerKey",
+    keyStatus: "Inaccessible",
+    keyStatusReason: "KeyDisabled",
+    keyStatusMessage: "The key is disabled.",
+    keyIdentifier: "https://kv.vault.azure.net/keys/k",
+  },
 } as const;
 
 describe("operation policy: every operation in every state", () => {
@@ -19,7 +29,11 @@ describe("operation policy: every operation in every state", () => {
         assert.equal(decide(account, operation).allowed, expected);
         if (expected) assertAllowed(account, operation);
         else {
-          assert.throws(() => assertAllowed(account, operation), (err: unknown) => err instanceof DomainError && err.code === "CustomerKeyInaccessible" && err.status === 403);
+          assert.throws(
+            () => assertAllowed(account, operation),
+            (err: unknown) =>
+              err instanceof DomainError && err.code === "CustomerKeyInaccessible" && err.status === 403,
+          );
         }
       });
     }
@@ -29,7 +43,12 @@ describe("operation policy: every operation in every state", () => {
     const decision = decide(states.CustomerKeyInaccessible, "keyDelivery");
     assert.equal(decision.allowed, false);
     assert.match(!decision.allowed ? decision.message : "", /KeyDisabled.*Restore the account identity's access/s);
-    assert.deepEqual(blockedOperations(states.CustomerKeyInaccessible).map((b) => b.operation).sort(), (Object.keys(operations) as Operation[]).filter((o) => !allowedWhenInaccessible.includes(o)).sort());
+    assert.deepEqual(
+      blockedOperations(states.CustomerKeyInaccessible)
+        .map((b) => b.operation)
+        .sort(),
+      (Object.keys(operations) as Operation[]).filter((o) => !allowedWhenInaccessible.includes(o)).sort(),
+    );
     assert.deepEqual(blockedOperations(states.CustomerKey), []);
   });
 });

@@ -25,7 +25,12 @@ export const operations = {
 
 export type Operation = keyof typeof operations;
 
-const allowedWhileInaccessible: ReadonlySet<Operation> = new Set(["account.read", "account.list", "account.delete", "key.check"]);
+const allowedWhileInaccessible: ReadonlySet<Operation> = new Set([
+  "account.read",
+  "account.list",
+  "account.delete",
+  "key.check",
+]);
 
 export interface AccountKeyFacts {
   encryptionType: "SystemKey" | "CustomerKey";
@@ -43,7 +48,8 @@ export function keyStateOf(account: AccountKeyFacts): KeyState {
 export type Decision = { allowed: true } | { allowed: false; code: "CustomerKeyInaccessible"; message: string };
 
 export function decide(account: AccountKeyFacts, operation: Operation): Decision {
-  if (keyStateOf(account) !== "CustomerKeyInaccessible" || allowedWhileInaccessible.has(operation)) return { allowed: true };
+  if (keyStateOf(account) !== "CustomerKeyInaccessible" || allowedWhileInaccessible.has(operation))
+    return { allowed: true };
   return {
     allowed: false,
     code: "CustomerKeyInaccessible",

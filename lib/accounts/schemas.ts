@@ -1,11 +1,22 @@
 import { z } from "zod";
 
 /** Media Services account names: 3-24 lower-case letters and digits. */
-export const AccountName = z.string().trim().regex(/^[a-z0-9]{3,24}$/, "Use 3 to 24 lower-case letters and digits.");
-export const ResourceGroupName = z.string().trim().regex(/^[-\w.()]{1,90}$/, "Use 1 to 90 letters, digits, '-', '_', '.', '(' or ')'.").refine((s) => !s.endsWith("."), "A resource group name cannot end with a period.");
+export const AccountName = z
+  .string()
+  .trim()
+  .regex(/^[a-z0-9]{3,24}$/, "Use 3 to 24 lower-case letters and digits.");
+export const ResourceGroupName = z
+  .string()
+  .trim()
+  .regex(/^[-\w.()]{1,90}$/, "Use 1 to 90 letters, digits, '-', '_', '.', '(' or ')'.")
+  .refine((s) => !s.endsWith("."), "A resource group name cannot end with a period.");
 export const SubscriptionId = z.uuid("A subscription id is a GUID.").transform((s) => s.toLowerCase());
 /** An Azure region name as ARM writes it ("westus2"); display names ("West US 2") are folded to it. */
-export const Location = z.string().trim().transform((s) => s.toLowerCase().replace(/\s+/g, "")).pipe(z.string().regex(/^[a-z0-9]{2,40}$/, "Pick an Azure region, e.g. westus2."));
+export const Location = z
+  .string()
+  .trim()
+  .transform((s) => s.toLowerCase().replace(/\s+/g, ""))
+  .pipe(z.string().regex(/^[a-z0-9]{2,40}$/, "Pick an Azure region, e.g. westus2."));
 
 export const IdentityType = z.enum(["None", "SystemAssigned"]);
 
@@ -17,7 +28,11 @@ export const CreateAccountInput = z.object({
   identityType: IdentityType.default("SystemAssigned"),
 });
 
-export const AccountRefInput = z.object({ subscriptionId: SubscriptionId, resourceGroup: ResourceGroupName, name: AccountName });
+export const AccountRefInput = z.object({
+  subscriptionId: SubscriptionId,
+  resourceGroup: ResourceGroupName,
+  name: AccountName,
+});
 
 /** The encryption form: a key picked from a vault (latest or a pinned version), or a pasted key URI. */
 export const EncryptionInput = z
@@ -42,7 +57,8 @@ export const EncryptionInput = z
       return { ...ref, keyIdentifier: keyUri ?? "" };
     }
     if (!vaultUri || !keyName) ctx.addIssue({ code: "custom", path: ["keyName"], message: "Pick a vault and a key." });
-    if (versionMode === "pinned" && !version) ctx.addIssue({ code: "custom", path: ["version"], message: "Pick the version to pin." });
+    if (versionMode === "pinned" && !version)
+      ctx.addIssue({ code: "custom", path: ["version"], message: "Pick the version to pin." });
     const base = `${(vaultUri ?? "").replace(/\/$/, "")}/keys/${keyName ?? ""}`;
     return { ...ref, keyIdentifier: versionMode === "pinned" ? `${base}/${version}` : base };
   });

@@ -9,24 +9,51 @@ import { db } from "@/lib/db/client";
 import { DomainError } from "@/lib/errors";
 import { isUniqueViolation, putOnce } from "./names";
 import { assertAllowed, type Operation } from "./policy";
-import { findAccount, insertAccount, listAccounts, removeAccount, setSystemIdentity, setUserAssignedIdentities, type AccountRecord, type AccountRef } from "./store";
+import {
+  findAccount,
+  insertAccount,
+  listAccounts,
+  removeAccount,
+  setSystemIdentity,
+  setUserAssignedIdentities,
+  type AccountRecord,
+  type AccountRef,
+} from "./store";
 
 export const accountResourceId = (ref: AccountRef) =>
   `/subscriptions/${ref.subscriptionId}/resourceGroups/${ref.resourceGroup}/providers/Microsoft.Media/mediaservices/${ref.name}`;
 
 const accountNotFound = (ref: AccountRef) =>
-  new DomainError("ResourceNotFound", `The Resource 'Microsoft.Media/mediaservices/${ref.name}' under resource group '${ref.resourceGroup}' was not found.`);
+  new DomainError(
+    "ResourceNotFound",
+    `The Resource 'Microsoft.Media/mediaservices/${ref.name}' under resource group '${ref.resourceGroup}' was not found.`,
+  );
 
 /** Accounts the principal may read: of one subscription (authorized), or of all its subscriptions. */
-export async function listAccountsFor(principal: Principal, scope: { subscriptionId?: string; resourceGroup?: string } = {}): Promise<AccountRecord[]> {
+export async function listAccountsFor(
+  principal: Principal,
+  scope: { subscriptionId?: string; resourceGroup?: string } = {},
+): Promise<AccountRecord[]> {
   if (!scope.subscriptionId) return listAccounts({ subscriptionIds: (await accessOf(principal)).readable });
-  const target = scope.resourceGroup ? `/subscriptions/${scope.subscriptionId}/resourceGroups/${scope.resourceGroup}` : `/subscriptions/${scope.subscriptionId}`;
-  await authorize(principal, { subscriptionId: scope.subscriptionId, action: "read", operation: "Microsoft.Media/mediaservices/read", target });
+  const target = scope.resourceGroup
+    ? `/subscriptions/${scope.subscriptionId}/resourceGroups/${scope.resourceGroup}`
+    : `/subscriptions/${scope.subscriptionId}`;
+  await authorize(principal, {
+    subscriptionId: scope.subscriptionId,
+    action: "read",
+    operation: "Microsoft.Media/mediaservices/read",
+    target,
+  });
   return listAccounts({ subscriptionIds: [scope.subscriptionId], resourceGroup: scope.resourceGroup });
 }
 
 export const getAccountFor = (principal: Principal, ref: AccountRef): Promise<AccountRecord> =>
-  accountFor(principal, ref, { action: "read", operation: "Microsoft.Media/mediaservices/read", target: accountResourceId(ref), policy: "account.read" });
+  accountFor(principal, ref, {
+    action: "read",
+    operation: "Microsoft.Media/mediaservices/read",
+    target: accountResourceId(ref),
+    policy: "account.read",
+  });
 
 /**
  * The account behind an operation, once the caller may do it: the role on the subscription
@@ -34,8 +61,17 @@ export const getAccountFor = (principal: Principal, ref: AccountRef): Promise<Ac
  * state (the operation policy: CustomerKeyInaccessible refuses all but reading, listing, deleting
  * and checking the key).
  */
-export async function accountFor(principal: Principal, ref: AccountRef, request: { action: Action; operation: string; target: string; policy: Operation }): Promise<AccountRecord> {
-  await authorize(principal, { subscriptionId: ref.subscriptionId, action: request.action, operation: request.operation, target: request.target });
+export async function accountFor(
+  principal: Principal,
+  ref: AccountRef,
+  request: { action: Action; operation: string; target: string; policy: Operation },
+): Promise<AccountRecord> {
+  await authorize(principal, {
+    subscriptionId: ref.subscriptionId,
+    action: request.action,
+    operation: request.operation,
+    target: request.target,
+  });
   const account = await findAccount(ref);
   if (!account) throw accountNotFound(ref);
   assertAllowed(account, request.policy);
@@ -43,7 +79,12 @@ export async function accountFor(principal: Principal, ref: AccountRef, request:
 }
 
 const authorizeWrite = (principal: Principal, ref: AccountRef) =>
-  authorize(principal, { subscriptionId: ref.subscriptionId, action: "write", operation: "Microsoft.Media/mediaservices/write", target: accountResourceId(ref) });
+  authorize(principal, {
+    subscriptionId: ref.subscriptionId,
+    action: "write",
+    operation: "Microsoft.Media/mediaservices/write",
+    target: accountResourceId(ref),
+  });
 
 export interface NewAccountInput extends AccountRef {
   location: string;
@@ -53,7 +94,12 @@ export interface NewAccountInput extends AccountRef {
 
 export async function createAccountFor(principal: Principal, input: NewAccountInput): Promise<AccountRecord> {
   await authorizeWrite(principal, input);
-  const exists = () => new DomainError("Conflict", `An account named '${input.name}' already exists in resource group '${input.resourceGroup}'.`, "name");
+  const exists = () =>
+    new DomainError(
+      "Conflict",
+      `An account named '${input.name}' already exists in resource group '${input.resourceGroup}'.`,
+      "name",
+    );
   if (await findAccount(input)) throw exists();
   return insertAudited(principal, input).catch((err: unknown) => {
     throw isUniqueViolation(err) ? exists() : err;
@@ -65,15 +111,28 @@ export async function createAccountFor(principal: Principal, input: NewAccountIn
  * location cannot). A write either way. A new account starts on the system key: its identity
  * does not exist before it, so it cannot have been granted a customer key yet.
  */
-export async function putAccountFor(principal: Principal, input: NewAccountInput, encryptionType?: "SystemKey" | "CustomerKey"): Promise<{ account: AccountRecord; created: boolean }> {
+export async function putAccountFor(
+  principal: Principal,
+  input: NewAccountInput,
+  encryptionType?: "SystemKey" | "CustomerKey",
+): Promise<{ account: AccountRecord; created: boolean }> {
   await authorizeWrite(principal, input);
   return putOnce(async () => {
     const existing = await findAccount(input);
     if (!existing && encryptionType === "CustomerKey") {
-      throw new DomainError("InvalidRequestContent", "Create the account with the system key first: its managed identity is issued at creation and must be granted access to your key before the account can switch to it.", "properties.encryption.type");
+      throw new DomainError(
+        "InvalidRequestContent",
+        "Create the account with the system key first: its managed identity is issued at creation and must be granted access to your key before the account can switch to it.",
+        "properties.encryption.type",
+      );
     }
     if (!existing) return { account: await insertAudited(principal, input), created: true };
-    if (existing.location !== input.location) throw new DomainError("InvalidRequestContent", `The account is in '${existing.location}'; its location cannot change.`, "location");
+    if (existing.location !== input.location)
+      throw new DomainError(
+        "InvalidRequestContent",
+        `The account is in '${existing.location}'; its location cannot change.`,
+        "location",
+      );
     return { account: existing, created: false };
   });
 }
@@ -95,33 +154,78 @@ export async function addSystemIdentityFor(principal: Principal, ref: AccountRef
   const identity = await issueSystemAssignedIdentity(accountResourceId(account));
   return db().$transaction(async (tx) => {
     const updated = await setSystemIdentity(account.id, identity, account.identityType === "UserAssigned", tx);
-    await audit({ actor: principal.objectId, action: "account.identity", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { principalId: identity.principalId } }, tx);
+    await audit(
+      {
+        actor: principal.objectId,
+        action: "account.identity",
+        outcome: "success",
+        subscriptionId: account.subscriptionId,
+        accountId: account.id,
+        detail: { principalId: identity.principalId },
+      },
+      tx,
+    );
     return updated;
   });
 }
 
 /** Attaches user-assigned identities (already resolved) to an account, keeping its system-assigned one. */
-export async function setUserAssignedIdentitiesFor(principal: Principal, ref: AccountRef, identities: Record<string, { principalId: string; clientId: string }>): Promise<AccountRecord> {
+export async function setUserAssignedIdentitiesFor(
+  principal: Principal,
+  ref: AccountRef,
+  identities: Record<string, { principalId: string; clientId: string }>,
+): Promise<AccountRecord> {
   await authorizeWrite(principal, ref);
   const account = await findAccount(ref);
   if (!account) throw accountNotFound(ref);
-  const inUse = account.encryptionIdentity && !Object.keys(identities).some((id) => id.toLowerCase() === account.encryptionIdentity!.toLowerCase());
-  if (inUse) throw new DomainError("InvalidRequestContent", `The identity ${account.encryptionIdentity} reads the account's customer key: switch the key's identity before removing it.`, "identity.userAssignedIdentities");
-  const type = account.identityType === "SystemAssigned" || account.identityType === "SystemAssignedUserAssigned" ? "SystemAssignedUserAssigned" : "UserAssigned";
+  const inUse =
+    account.encryptionIdentity &&
+    !Object.keys(identities).some((id) => id.toLowerCase() === account.encryptionIdentity!.toLowerCase());
+  if (inUse)
+    throw new DomainError(
+      "InvalidRequestContent",
+      `The identity ${account.encryptionIdentity} reads the account's customer key: switch the key's identity before removing it.`,
+      "identity.userAssignedIdentities",
+    );
+  const type =
+    account.identityType === "SystemAssigned" || account.identityType === "SystemAssignedUserAssigned"
+      ? "SystemAssignedUserAssigned"
+      : "UserAssigned";
   return db().$transaction(async (tx) => {
     const updated = await setUserAssignedIdentities(account.id, type, identities, tx);
-    await audit({ actor: principal.objectId, action: "account.identity", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { userAssignedIdentities: Object.keys(identities).join(", ") } }, tx);
+    await audit(
+      {
+        actor: principal.objectId,
+        action: "account.identity",
+        outcome: "success",
+        subscriptionId: account.subscriptionId,
+        accountId: account.id,
+        detail: { userAssignedIdentities: Object.keys(identities).join(", ") },
+      },
+      tx,
+    );
     return updated;
   });
 }
 
 async function insertAudited(principal: Principal, input: NewAccountInput): Promise<AccountRecord> {
   const id = randomUUID();
-  const identity = input.identityType === "SystemAssigned" ? await issueSystemAssignedIdentity(accountResourceId(input)) : null;
+  const identity =
+    input.identityType === "SystemAssigned" ? await issueSystemAssignedIdentity(accountResourceId(input)) : null;
   const { plaintext, ...accountKey } = await createAccountKey(systemRoot());
   const created = await db().$transaction(async (tx) => {
     const account = await insertAccount({ ...input, id, identity, accountKey }, tx);
-    await audit({ actor: principal.objectId, action: "account.create", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { name: account.name, location: account.location } }, tx);
+    await audit(
+      {
+        actor: principal.objectId,
+        action: "account.create",
+        outcome: "success",
+        subscriptionId: account.subscriptionId,
+        accountId: account.id,
+        detail: { name: account.name, location: account.location },
+      },
+      tx,
+    );
     return account;
   });
   cacheAccountKey(id, accountKey.wrappedBy, plaintext);
@@ -130,12 +234,27 @@ async function insertAudited(principal: Principal, input: NewAccountInput): Prom
 
 /** Deletes the account; false when there was none (ARM answers 204 then). */
 export async function deleteAccountFor(principal: Principal, ref: AccountRef): Promise<boolean> {
-  await authorize(principal, { subscriptionId: ref.subscriptionId, action: "write", operation: "Microsoft.Media/mediaservices/delete", target: accountResourceId(ref) });
+  await authorize(principal, {
+    subscriptionId: ref.subscriptionId,
+    action: "write",
+    operation: "Microsoft.Media/mediaservices/delete",
+    target: accountResourceId(ref),
+  });
   const account = await findAccount(ref);
   if (!account) return false;
   await db().$transaction(async (tx) => {
     await removeAccount(account.id, tx);
-    await audit({ actor: principal.objectId, action: "account.delete", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { name: account.name } }, tx);
+    await audit(
+      {
+        actor: principal.objectId,
+        action: "account.delete",
+        outcome: "success",
+        subscriptionId: account.subscriptionId,
+        accountId: account.id,
+        detail: { name: account.name },
+      },
+      tx,
+    );
   });
   dropAccountKey(account.id);
   return true;

@@ -41,11 +41,21 @@ export interface AccountRef {
 
 // Resource group and account names compare case-insensitively and exactly, by their keys; ids are stored lower-case.
 const where = (ref: AccountRef) => ({
-  subscriptionId_resourceGroupKey_nameKey: { subscriptionId: ref.subscriptionId.toLowerCase(), resourceGroupKey: nameKey(ref.resourceGroup), nameKey: nameKey(ref.name) },
+  subscriptionId_resourceGroupKey_nameKey: {
+    subscriptionId: ref.subscriptionId.toLowerCase(),
+    resourceGroupKey: nameKey(ref.resourceGroup),
+    nameKey: nameKey(ref.name),
+  },
 });
 
 /** Accounts of the given subscriptions (which the caller has checked it may read). */
-export async function listAccounts({ subscriptionIds, resourceGroup }: { subscriptionIds: string[]; resourceGroup?: string }): Promise<AccountRecord[]> {
+export async function listAccounts({
+  subscriptionIds,
+  resourceGroup,
+}: {
+  subscriptionIds: string[];
+  resourceGroup?: string;
+}): Promise<AccountRecord[]> {
   return db().mediaAccount.findMany({
     where: {
       subscriptionId: { in: subscriptionIds.map((s) => s.toLowerCase()) },
@@ -86,14 +96,32 @@ export async function insertAccount(data: NewAccount, tx?: Prisma.TransactionCli
 }
 
 /** Sets the account's user-assigned identities (ARM id → principal and client ids). */
-export async function setUserAssignedIdentities(id: string, identityType: "UserAssigned" | "SystemAssignedUserAssigned", identities: Record<string, { principalId: string; clientId: string }>, tx?: Prisma.TransactionClient): Promise<AccountRecord> {
-  return (tx ?? db()).mediaAccount.update({ where: { id }, data: { identityType, userAssignedIdentities: identities, version: { increment: 1 } }, select: summary });
+export async function setUserAssignedIdentities(
+  id: string,
+  identityType: "UserAssigned" | "SystemAssignedUserAssigned",
+  identities: Record<string, { principalId: string; clientId: string }>,
+  tx?: Prisma.TransactionClient,
+): Promise<AccountRecord> {
+  return (tx ?? db()).mediaAccount.update({
+    where: { id },
+    data: { identityType, userAssignedIdentities: identities, version: { increment: 1 } },
+    select: summary,
+  });
 }
 
 /** Gives an existing account its system-assigned identity. */
-export async function setSystemIdentity(id: string, identity: { principalId: string; clientId: string; tenantId: string }, hasUserAssigned: boolean, tx?: Prisma.TransactionClient): Promise<AccountRecord> {
+export async function setSystemIdentity(
+  id: string,
+  identity: { principalId: string; clientId: string; tenantId: string },
+  hasUserAssigned: boolean,
+  tx?: Prisma.TransactionClient,
+): Promise<AccountRecord> {
   const identityType = hasUserAssigned ? "SystemAssignedUserAssigned" : "SystemAssigned";
-  return (tx ?? db()).mediaAccount.update({ where: { id }, data: { identityType, ...identity, version: { increment: 1 } }, select: summary });
+  return (tx ?? db()).mediaAccount.update({
+    where: { id },
+    data: { identityType, ...identity, version: { increment: 1 } },
+    select: summary,
+  });
 }
 
 export async function removeAccount(id: string, tx?: Prisma.TransactionClient): Promise<void> {
@@ -112,16 +140,37 @@ const stateWhere = (state?: KeyStateFilter): Prisma.MediaAccountWhereInput =>
         : {};
 
 /** One page of the dashboard, and the count per state, over subscriptions the caller may read. */
-export async function dashboardPage({ subscriptionIds, state, page, pageSize }: { subscriptionIds: string[]; state?: KeyStateFilter; page: number; pageSize: number }) {
+export async function dashboardPage({
+  subscriptionIds,
+  state,
+  page,
+  pageSize,
+}: {
+  subscriptionIds: string[];
+  state?: KeyStateFilter;
+  page: number;
+  pageSize: number;
+}) {
   const scope = { subscriptionId: { in: subscriptionIds } };
   const [accounts, total, groups] = await Promise.all([
-    db().mediaAccount.findMany({ where: { ...scope, ...stateWhere(state) }, select: summary, orderBy: [{ keyStatus: "desc" }, { name: "asc" }], skip: page * pageSize, take: pageSize }),
+    db().mediaAccount.findMany({
+      where: { ...scope, ...stateWhere(state) },
+      select: summary,
+      orderBy: [{ keyStatus: "desc" }, { name: "asc" }],
+      skip: page * pageSize,
+      take: pageSize,
+    }),
     db().mediaAccount.count({ where: { ...scope, ...stateWhere(state) } }),
     db().mediaAccount.groupBy({ by: ["encryptionType", "keyStatus"], where: scope, _count: { _all: true } }),
   ]);
   const counts: Record<KeyStateFilter, number> = { SystemKey: 0, CustomerKey: 0, CustomerKeyInaccessible: 0 };
   for (const g of groups) {
-    const key: KeyStateFilter = g.encryptionType === "SystemKey" ? "SystemKey" : g.keyStatus === "Inaccessible" ? "CustomerKeyInaccessible" : "CustomerKey";
+    const key: KeyStateFilter =
+      g.encryptionType === "SystemKey"
+        ? "SystemKey"
+        : g.keyStatus === "Inaccessible"
+          ? "CustomerKeyInaccessible"
+          : "CustomerKey";
     counts[key] += g._count._all;
   }
   return { accounts, total, counts };
@@ -133,7 +182,15 @@ export async function recentTransitions({ subscriptionIds, take }: { subscriptio
     where: { account: { subscriptionId: { in: subscriptionIds } } },
     orderBy: { id: "desc" },
     take,
-    select: { id: true, at: true, fromState: true, toState: true, reason: true, detail: true, account: { select: { name: true, subscriptionId: true, resourceGroup: true } } },
+    select: {
+      id: true,
+      at: true,
+      fromState: true,
+      toState: true,
+      reason: true,
+      detail: true,
+      account: { select: { name: true, subscriptionId: true, resourceGroup: true } },
+    },
   });
 }
 
@@ -143,8 +200,14 @@ export async function recentTransitions({ subscriptionIds, take }: { subscriptio
  */
 export async function accountsWrappedByKey({ keyId, subscriptionIds }: { keyId: string; subscriptionIds: string[] }) {
   return db().accountKey.findMany({
-    where: { wrappedBy: { startsWith: `${keyId}/`, mode: "insensitive" }, account: { subscriptionId: { in: subscriptionIds.map((s) => s.toLowerCase()) } } },
-    select: { wrappedBy: true, account: { select: { id: true, subscriptionId: true, resourceGroup: true, name: true, keyIdentifier: true } } },
+    where: {
+      wrappedBy: { startsWith: `${keyId}/`, mode: "insensitive" },
+      account: { subscriptionId: { in: subscriptionIds.map((s) => s.toLowerCase()) } },
+    },
+    select: {
+      wrappedBy: true,
+      account: { select: { id: true, subscriptionId: true, resourceGroup: true, name: true, keyIdentifier: true } },
+    },
     orderBy: { account: { name: "asc" } },
   });
 }

@@ -30,11 +30,17 @@ export function authenticatedAction<S extends z.ZodType>(
 ) {
   return async (_previous: ActionResult | null, form: FormData): Promise<ActionResult> => {
     const principal = await currentPrincipal();
-    if (!principal) return { ok: false, code: "AuthenticationFailed", message: "Your session has ended: sign in again." };
+    if (!principal)
+      return { ok: false, code: "AuthenticationFailed", message: "Your session has ended: sign in again." };
     const parsed = schema.safeParse(Object.fromEntries([...form.entries()].filter(([k]) => !k.startsWith("$ACTION"))));
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
-      return { ok: false, code: "InvalidRequestContent", message: issue.message, field: issue.path.join(".") || undefined };
+      return {
+        ok: false,
+        code: "InvalidRequestContent",
+        message: issue.message,
+        field: issue.path.join(".") || undefined,
+      };
     }
     try {
       return await handler({ principal, input: parsed.data });
@@ -42,7 +48,11 @@ export function authenticatedAction<S extends z.ZodType>(
       if (err instanceof DomainError) return { ok: false, code: err.code, message: err.message, field: err.field };
       const requestId = randomUUID();
       console.error(`[action] request ${requestId} failed:`, err);
-      return { ok: false, code: "InternalError", message: `Something went wrong (request ${requestId}). Try again, or report this id.` };
+      return {
+        ok: false,
+        code: "InternalError",
+        message: `Something went wrong (request ${requestId}). Try again, or report this id.`,
+      };
     }
   };
 }

@@ -7,7 +7,10 @@ import { DomainError, parseOrInvalid } from "@/lib/errors";
 
 /** An ARM JSON response: a request id on every answer, never cached. */
 export function json(status: number, body: unknown, headers: Record<string, string> = {}) {
-  return Response.json(body, { status, headers: { "x-ms-request-id": randomUUID(), "Cache-Control": "no-store", ...headers } });
+  return Response.json(body, {
+    status,
+    headers: { "x-ms-request-id": randomUUID(), "Cache-Control": "no-store", ...headers },
+  });
 }
 
 const tooLarge = (limit: number) =>

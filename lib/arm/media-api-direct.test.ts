@@ -6,12 +6,21 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { demoAutomationApp, demoPortalApp, demoResourceGroup, demoSubscriptions, demoTenants, demoUsers, demoVaults } from "@/lib/demo/directory";
+import {
+  demoAutomationApp,
+  demoPortalApp,
+  demoResourceGroup,
+  demoSubscriptions,
+  demoTenants,
+  demoUsers,
+  demoVaults,
+} from "@/lib/demo/directory";
 import { startAppEnvironment, type AppEnvironment } from "@/test/support/app-environment";
 
 const sub = demoSubscriptions.contosoMedia.id;
 const apiAudience = `api://${demoPortalApp.clientId}`;
-const accountUrl = (name: string) => `http://localhost/subscriptions/${sub}/resourceGroups/${demoResourceGroup}/providers/Microsoft.Media/mediaservices/${name}?api-version=2021-11-01`;
+const accountUrl = (name: string) =>
+  `http://localhost/subscriptions/${sub}/resourceGroups/${demoResourceGroup}/providers/Microsoft.Media/mediaservices/${name}?api-version=2021-11-01`;
 const vaultScope = `/subscriptions/${sub}/resourceGroups/${demoVaults.resourceGroup}/providers/Microsoft.KeyVault/vaults/${demoVaults.compliant.name}`;
 
 let env: AppEnvironment;
@@ -21,21 +30,47 @@ let daemonToken: string;
 
 async function call(token: string, method: string, name: string, body?: unknown) {
   const res = await handleMediaApi(
-    new Request(accountUrl(name), { method, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) }),
+    new Request(accountUrl(name), {
+      method,
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    }),
   );
-  return { status: res.status, json: (await res.json()) as { error?: { code: string; message: string }; identity?: { principalId?: string; userAssignedIdentities?: Record<string, { principalId: string; clientId: string }> }; properties?: { encryption?: { type: string; keyVaultProperties?: { currentKeyIdentifier?: string } } } } };
+  return {
+    status: res.status,
+    json: (await res.json()) as {
+      error?: { code: string; message: string };
+      identity?: {
+        principalId?: string;
+        userAssignedIdentities?: Record<string, { principalId: string; clientId: string }>;
+      };
+      properties?: { encryption?: { type: string; keyVaultProperties?: { currentKeyIdentifier?: string } } };
+    },
+  };
 }
 
-const exchanges = async () => ((await env.emu.admin("GET", "counters")).json as { entra?: Record<string, Record<string, number>> }).entra?.["-"]?.["on-behalf-of"] ?? 0;
+const exchanges = async () =>
+  ((await env.emu.admin("GET", "counters")).json as { entra?: Record<string, Record<string, number>> }).entra?.["-"]?.[
+    "on-behalf-of"
+  ] ?? 0;
 const keyId = (vault: string, key: string) => `${env.emu.vaultUrl(vault)}/keys/${key}`;
-const customerKey = (vault: string, key: string) => ({ properties: { encryption: { type: "CustomerKey", keyVaultProperties: { keyIdentifier: keyId(vault, key) }, identity: { useSystemAssignedIdentity: true } } } });
+const customerKey = (vault: string, key: string) => ({
+  properties: {
+    encryption: {
+      type: "CustomerKey",
+      keyVaultProperties: { keyIdentifier: keyId(vault, key) },
+      identity: { useSystemAssignedIdentity: true },
+    },
+  },
+});
 
 /** A Contoso account with a system-assigned identity that may use keys in the demo vaults. */
 async function accountWithKeyAccess(token: string, name: string): Promise<string> {
   const created = await call(token, "PUT", name, { location: "westus2", identity: { type: "SystemAssigned" } });
   assert.equal(created.status, 201, JSON.stringify(created.json));
   const principalId = created.json.identity!.principalId!;
-  for (const vault of [demoVaults.compliant.name, demoVaults.otherRegion.name]) await env.emu.grantKeys(vault, principalId);
+  for (const vault of [demoVaults.compliant.name, demoVaults.otherRegion.name])
+    await env.emu.grantKeys(vault, principalId);
   return principalId;
 }
 
@@ -43,7 +78,9 @@ before(async () => {
   env = await startAppEnvironment();
   ({ handleMediaApi } = await import("@/lib/arm/media-api"));
   ownerToken = await env.emu.userToken(demoUsers.owner, apiAudience);
-  daemonToken = (await env.emu.clientSecret(demoAutomationApp.tenantId, demoAutomationApp.clientId, demoAutomationApp.secret).getToken(`${apiAudience}/.default`))!.token;
+  daemonToken = (await env.emu
+    .clientSecret(demoAutomationApp.tenantId, demoAutomationApp.clientId, demoAutomationApp.secret)
+    .getToken(`${apiAudience}/.default`))!.token;
 });
 after(async () => env?.dispose());
 
@@ -62,27 +99,53 @@ describe("a user calling the API directly (on-behalf-of)", () => {
 
   it("resolves a user-assigned identity as the user", async () => {
     const identityId = `/subscriptions/${sub}/resourceGroups/${demoResourceGroup}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-obo`;
-    const identity = ((await env.emu.armFetch("PUT", identityId, { location: "westus2" })).json as { properties: { principalId: string; clientId: string } }).properties;
-    const created = await call(ownerToken, "PUT", "obouami", { location: "westus2", identity: { type: "UserAssigned", userAssignedIdentities: { [identityId]: {} } } });
+    const identity = (
+      (await env.emu.armFetch("PUT", identityId, { location: "westus2" })).json as {
+        properties: { principalId: string; clientId: string };
+      }
+    ).properties;
+    const created = await call(ownerToken, "PUT", "obouami", {
+      location: "westus2",
+      identity: { type: "UserAssigned", userAssignedIdentities: { [identityId]: {} } },
+    });
     assert.equal(created.status, 201, JSON.stringify(created.json));
-    assert.deepEqual(created.json.identity?.userAssignedIdentities?.[identityId], { principalId: identity.principalId, clientId: identity.clientId });
+    assert.deepEqual(created.json.identity?.userAssignedIdentities?.[identityId], {
+      principalId: identity.principalId,
+      clientId: identity.clientId,
+    });
   });
 });
 
 describe("a user whose tenant never consented to the API calling ARM on their behalf", () => {
   it("gets 403 ConsentRequired, and nothing is created", async () => {
     const fabrikam = demoSubscriptions.fabrikamMedia.id;
-    const consent = { clientId: demoPortalApp.clientId, tenantId: demoTenants.fabrikam.id, resource: "https://management.localhost" };
+    const consent = {
+      clientId: demoPortalApp.clientId,
+      tenantId: demoTenants.fabrikam.id,
+      resource: "https://management.localhost",
+    };
     await env.emu.admin("PUT", "consents", { ...consent, scopes: [] });
     try {
       const identityId = `/subscriptions/${fabrikam}/resourceGroups/${demoResourceGroup}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-fabrikam`;
       const url = accountUrl("unconsented").replace(sub, fabrikam);
       const token = await env.emu.userToken(demoUsers.outsider, apiAudience);
-      const body = JSON.stringify({ location: "westus2", identity: { type: "UserAssigned", userAssignedIdentities: { [identityId]: {} } } });
-      const res = await handleMediaApi(new Request(url, { method: "PUT", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body }));
+      const body = JSON.stringify({
+        location: "westus2",
+        identity: { type: "UserAssigned", userAssignedIdentities: { [identityId]: {} } },
+      });
+      const res = await handleMediaApi(
+        new Request(url, {
+          method: "PUT",
+          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+          body,
+        }),
+      );
       assert.equal(res.status, 403);
       assert.equal(((await res.json()) as { error: { code: string } }).error.code, "ConsentRequired");
-      assert.equal((await handleMediaApi(new Request(url, { headers: { authorization: `Bearer ${token}` } }))).status, 404);
+      assert.equal(
+        (await handleMediaApi(new Request(url, { headers: { authorization: `Bearer ${token}` } }))).status,
+        404,
+      );
     } finally {
       await env.emu.admin("PUT", "consents", { ...consent, scopes: ["user_impersonation"] });
     }
@@ -97,7 +160,11 @@ describe("a daemon calling the API directly (client credentials)", () => {
     assert.equal(refused.status, 400);
     assert.equal(refused.json.error?.code, "VaultNotVisible");
     assert.match(refused.json.error!.message, /Grant Reader on the vault to the account's identity, or call as a user/);
-    assert.equal((await call(daemonToken, "GET", "obodaemon")).json.properties?.encryption?.type, "SystemKey", "nothing changed");
+    assert.equal(
+      (await call(daemonToken, "GET", "obodaemon")).json.properties?.encryption?.type,
+      "SystemKey",
+      "nothing changed",
+    );
 
     await env.emu.assignRole(vaultScope, "Reader", principalId);
     const bound = await call(daemonToken, "PATCH", "obodaemon", customerKey(demoVaults.compliant.name, "rsa-2048"));
@@ -109,7 +176,10 @@ describe("a daemon calling the API directly (client credentials)", () => {
   it("cannot attach a user-assigned identity, since no user's right to assign it can be checked", async () => {
     const identityId = `/subscriptions/${sub}/resourceGroups/${demoResourceGroup}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-daemon`;
     await env.emu.armFetch("PUT", identityId, { location: "westus2" });
-    const res = await call(daemonToken, "PUT", "obodaemonuami", { location: "westus2", identity: { type: "UserAssigned", userAssignedIdentities: { [identityId]: {} } } });
+    const res = await call(daemonToken, "PUT", "obodaemonuami", {
+      location: "westus2",
+      identity: { type: "UserAssigned", userAssignedIdentities: { [identityId]: {} } },
+    });
     assert.equal(res.status, 403);
     assert.equal(res.json.error?.code, "LinkedAuthorizationFailed");
     assert.match(res.json.error!.message, /call as a user/);

@@ -3,7 +3,16 @@ import { z } from "zod";
 import { Location, ResourceGroupName, SubscriptionId } from "@/lib/accounts/schemas";
 import { checkKeyNowFor, switchToCustomerKeyFor, switchToSystemKeyFor } from "@/lib/accounts/encryption";
 import { assertAllowed, keyStateOf } from "@/lib/accounts/policy";
-import { accountResourceId, addSystemIdentityFor, deleteAccountFor, getAccountFor, listAccountsFor, putAccountFor, setUserAssignedIdentitiesFor, updateAccountFor } from "@/lib/accounts/service";
+import {
+  accountResourceId,
+  addSystemIdentityFor,
+  deleteAccountFor,
+  getAccountFor,
+  listAccountsFor,
+  putAccountFor,
+  setUserAssignedIdentitiesFor,
+  updateAccountFor,
+} from "@/lib/accounts/service";
 import type { AccountRecord, AccountRef } from "@/lib/accounts/store";
 import { vaultLookupAs, vaultLookupAsKeyIdentity } from "@/lib/azure/arm-vaults";
 import { callerArmToken } from "@/lib/azure/on-behalf-of";
@@ -48,7 +57,9 @@ const AccountBody = z.object({
         .object({
           type: z.enum(["SystemKey", "CustomerKey"]),
           keyVaultProperties: z.object({ keyIdentifier: z.string().min(1).optional() }).optional(),
-          identity: z.object({ useSystemAssignedIdentity: z.boolean().optional(), userAssignedIdentity: z.string().optional() }).optional(),
+          identity: z
+            .object({ useSystemAssignedIdentity: z.boolean().optional(), userAssignedIdentity: z.string().optional() })
+            .optional(),
         })
         .optional(),
     })
@@ -62,7 +73,10 @@ function mediaServiceJson(a: AccountRecord) {
       ? {
           type: "CustomerKey",
           keyVaultProperties: { keyIdentifier: a.keyIdentifier, currentKeyIdentifier: a.accountKey?.wrappedBy },
-          identity: { useSystemAssignedIdentity: !a.encryptionIdentity, ...(a.encryptionIdentity ? { userAssignedIdentity: a.encryptionIdentity } : {}) },
+          identity: {
+            useSystemAssignedIdentity: !a.encryptionIdentity,
+            ...(a.encryptionIdentity ? { userAssignedIdentity: a.encryptionIdentity } : {}),
+          },
           status: keyStateOf(a) === "CustomerKeyInaccessible" ? "CustomerKeyInaccessible" : "Active",
         }
       : { type: "SystemKey" };
@@ -86,7 +100,12 @@ function mediaServiceJson(a: AccountRecord) {
   };
 }
 
-const identityTypes = { None: "None", SystemAssigned: "SystemAssigned", UserAssigned: "UserAssigned", SystemAssignedUserAssigned: "SystemAssigned,UserAssigned" } as const;
+const identityTypes = {
+  None: "None",
+  SystemAssigned: "SystemAssigned",
+  UserAssigned: "UserAssigned",
+  SystemAssignedUserAssigned: "SystemAssigned,UserAssigned",
+} as const;
 
 function identityJson(a: AccountRecord) {
   const userAssigned = (a.userAssignedIdentities ?? {}) as Record<string, { principalId: string; clientId: string }>;
@@ -106,38 +125,80 @@ type ArmToken = () => Promise<string | null>;
  * The user-assigned identities a body asks for, resolved as the caller, and so with the caller's
  * right to assign each checked, before anything is written.
  */
-async function requestedUserIdentities(body: Partial<AccountBody>, armToken: ArmToken): Promise<Record<string, UserAssignedIdentity> | null> {
+async function requestedUserIdentities(
+  body: Partial<AccountBody>,
+  armToken: ArmToken,
+): Promise<Record<string, UserAssignedIdentity> | null> {
   if (!body.identity?.type.includes("UserAssigned")) return null;
-  const requested = Object.entries(body.identity.userAssignedIdentities ?? {}).filter(([, v]) => v !== null).map(([id]) => id);
-  if (!requested.length) throw new DomainError("InvalidRequestContent", "identity.userAssignedIdentities must name at least one identity for UserAssigned.", "identity.userAssignedIdentities");
+  const requested = Object.entries(body.identity.userAssignedIdentities ?? {})
+    .filter(([, v]) => v !== null)
+    .map(([id]) => id);
+  if (!requested.length)
+    throw new DomainError(
+      "InvalidRequestContent",
+      "identity.userAssignedIdentities must name at least one identity for UserAssigned.",
+      "identity.userAssignedIdentities",
+    );
   const token = await armToken();
-  return Object.fromEntries(await Promise.all(requested.map(async (id) => [id, await resolveUserAssignedIdentity(id, token)] as const)));
+  return Object.fromEntries(
+    await Promise.all(requested.map(async (id) => [id, await resolveUserAssignedIdentity(id, token)] as const)),
+  );
 }
 
 /** The account after applying what a PUT or PATCH body asks of identity and encryption. */
-async function applyChanges(principal: Principal, ref: AccountRef, account: AccountRecord, body: Partial<AccountBody>, userAssigned: Record<string, UserAssignedIdentity> | null, armToken: ArmToken): Promise<AccountRecord> {
+async function applyChanges(
+  principal: Principal,
+  ref: AccountRef,
+  account: AccountRecord,
+  body: Partial<AccountBody>,
+  userAssigned: Record<string, UserAssignedIdentity> | null,
+  armToken: ArmToken,
+): Promise<AccountRecord> {
   assertAllowed(account, "account.update");
   const type = body.identity?.type;
   const hasSystem = account.identityType === "SystemAssigned" || account.identityType === "SystemAssignedUserAssigned";
   if (type && !type.includes("SystemAssigned") && hasSystem) {
-    throw new DomainError("InvalidRequestContent", "An account's system-assigned identity cannot be removed while the account exists.", "identity.type");
+    throw new DomainError(
+      "InvalidRequestContent",
+      "An account's system-assigned identity cannot be removed while the account exists.",
+      "identity.type",
+    );
   }
   if (type?.includes("SystemAssigned") && !hasSystem) account = await addSystemIdentityFor(principal, ref);
   if (userAssigned) account = await setUserAssignedIdentitiesFor(principal, ref, userAssigned);
   const encryption = body.properties?.encryption;
   if (encryption?.type === "CustomerKey") {
     const keyIdentifier = encryption.keyVaultProperties?.keyIdentifier;
-    if (!keyIdentifier) throw new DomainError("InvalidRequestContent", "properties.encryption.keyVaultProperties.keyIdentifier is required for CustomerKey.", "properties.encryption.keyVaultProperties.keyIdentifier");
-    const userAssignedIdentity = encryption.identity?.useSystemAssignedIdentity ? null : (encryption.identity?.userAssignedIdentity ?? null);
+    if (!keyIdentifier)
+      throw new DomainError(
+        "InvalidRequestContent",
+        "properties.encryption.keyVaultProperties.keyIdentifier is required for CustomerKey.",
+        "properties.encryption.keyVaultProperties.keyIdentifier",
+      );
+    const userAssignedIdentity = encryption.identity?.useSystemAssignedIdentity
+      ? null
+      : (encryption.identity?.userAssignedIdentity ?? null);
     const assigned = Object.keys((account.userAssignedIdentities ?? {}) as object);
     if (userAssignedIdentity && !assigned.some((id) => id.toLowerCase() === userAssignedIdentity.toLowerCase())) {
-      throw new DomainError("InvalidRequestContent", `The identity ${userAssignedIdentity} is not one of the account's user-assigned identities: add it to identity.userAssignedIdentities first.`, "properties.encryption.identity.userAssignedIdentity");
+      throw new DomainError(
+        "InvalidRequestContent",
+        `The identity ${userAssignedIdentity} is not one of the account's user-assigned identities: add it to identity.userAssignedIdentities first.`,
+        "properties.encryption.identity.userAssignedIdentity",
+      );
     }
-    const changed = account.encryptionType !== "CustomerKey" || account.keyIdentifier !== keyIdentifierOf(keyIdentifier).id || (account.encryptionIdentity ?? null) !== userAssignedIdentity;
+    const changed =
+      account.encryptionType !== "CustomerKey" ||
+      account.keyIdentifier !== keyIdentifierOf(keyIdentifier).id ||
+      (account.encryptionIdentity ?? null) !== userAssignedIdentity;
     if (changed) {
       // The vault as the caller sees it; a daemon has no user to act for, so as the key's identity sees it.
       const token = await armToken();
-      const validation = await switchToCustomerKeyFor(principal, ref, { keyIdentifier, userAssignedIdentity }, token ? vaultLookupAs(token) : vaultLookupAsKeyIdentity());
+      const validation = await switchToCustomerKeyFor(
+        principal,
+        ref,
+        { keyIdentifier, userAssignedIdentity },
+        token ? vaultLookupAs(token) : vaultLookupAsKeyIdentity(),
+      );
       if (!validation.ok) throw validation.failure;
     }
   } else if (encryption?.type === "SystemKey" && account.encryptionType === "CustomerKey") {
@@ -157,7 +218,9 @@ async function route(request: Request, principal: Principal, path: string, armTo
   if (m && method === "GET") {
     const subscriptionId = parseOrInvalid(SubscriptionId, m.groups!.subscriptionId, "subscriptionId");
     const resourceGroup = parseOrInvalid(ResourceGroupName, m.groups!.resourceGroup, "resourceGroupName");
-    return json(200, { value: (await listAccountsFor(principal, { subscriptionId, resourceGroup })).map(mediaServiceJson) });
+    return json(200, {
+      value: (await listAccountsFor(principal, { subscriptionId, resourceGroup })).map(mediaServiceJson),
+    });
   }
   m = routes.account.exec(path);
   if (m) {
@@ -166,14 +229,35 @@ async function route(request: Request, principal: Principal, path: string, armTo
       const account = await getAccountFor(principal, ref);
       return json(200, mediaServiceJson(account), { ETag: etagOf(account) });
     }
-    if (method === "DELETE") return (await deleteAccountFor(principal, ref)) ? new Response(null, { status: 200 }) : new Response(null, { status: 204 });
+    if (method === "DELETE")
+      return (await deleteAccountFor(principal, ref))
+        ? new Response(null, { status: 200 })
+        : new Response(null, { status: 204 });
     if (method === "PUT" || method === "PATCH") {
-      const body = parseOrInvalid(method === "PUT" ? AccountBody : AccountBody.partial(), await readBody(request), "body");
+      const body = parseOrInvalid(
+        method === "PUT" ? AccountBody : AccountBody.partial(),
+        await readBody(request),
+        "body",
+      );
       const userAssigned = await requestedUserIdentities(body, armToken);
-      const existing = method === "PUT" ? (await putAccountFor(principal, { ...ref, location: body.location!, identityType: body.identity?.type.includes("SystemAssigned") ? "SystemAssigned" : "None" }, body.properties?.encryption?.type)) : { account: await updateAccountFor(principal, ref), created: false };
+      const existing =
+        method === "PUT"
+          ? await putAccountFor(
+              principal,
+              {
+                ...ref,
+                location: body.location!,
+                identityType: body.identity?.type.includes("SystemAssigned") ? "SystemAssigned" : "None",
+              },
+              body.properties?.encryption?.type,
+            )
+          : { account: await updateAccountFor(principal, ref), created: false };
       const ifMatch = request.headers.get("if-match");
       if (!existing.created && ifMatch && ifMatch !== "*" && ifMatch !== etagOf(existing.account)) {
-        throw new DomainError("PreconditionFailed", `The account changed since ETag ${ifMatch}; its ETag is now ${etagOf(existing.account)}. Read it again and retry.`);
+        throw new DomainError(
+          "PreconditionFailed",
+          `The account changed since ETag ${ifMatch}; its ETag is now ${etagOf(existing.account)}. Read it again and retry.`,
+        );
       }
       // A new account was created with its system-assigned identity; user-assigned ones attach now.
       const account = await applyChanges(principal, ref, existing.account, body, userAssigned, armToken);
@@ -200,7 +284,12 @@ async function authorizeWriteBeforeBody(principal: Principal, path: string): Pro
   const subscription = /^\/subscriptions\/([^/]+)\//i.exec(path)?.[1];
   if (!subscription) return;
   const subscriptionId = parseOrInvalid(SubscriptionId, subscription, "subscriptionId");
-  await authorize(principal, { subscriptionId, action: "write", operation: "Microsoft.Media/mediaservices/write", target: path });
+  await authorize(principal, {
+    subscriptionId,
+    action: "write",
+    operation: "Microsoft.Media/mediaservices/write",
+    target: path,
+  });
 }
 
 /** Every request of the REST API: authenticate, check the api-version, route, and map errors to ARM's shape. */
@@ -215,18 +304,32 @@ export async function handleMediaApi(request: Request): Promise<Response> {
     const apiVersion = url.searchParams.get("api-version");
     const resource = mediaResourcePath(url.pathname);
     const supported = resource?.type.apiVersions ?? mediaServicesApiVersions;
-    if (!apiVersion) throw new DomainError("MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required for all requests.");
+    if (!apiVersion)
+      throw new DomainError(
+        "MissingApiVersionParameter",
+        "The api-version query parameter (?api-version=) is required for all requests.",
+      );
     if (!supported.includes(apiVersion)) {
-      throw new DomainError("InvalidApiVersionParameter", `The api-version '${apiVersion}' is invalid. The supported versions are '${supported.join(",")}'.`);
+      throw new DomainError(
+        "InvalidApiVersionParameter",
+        `The api-version '${apiVersion}' is invalid. The supported versions are '${supported.join(",")}'.`,
+      );
     }
     if (request.method === "PUT" || request.method === "PATCH") await authorizeWriteBeforeBody(principal, url.pathname);
-    return resource ? await routeMediaResource(request, principal, resource) : await route(request, principal, url.pathname, armToken);
+    return resource
+      ? await routeMediaResource(request, principal, resource)
+      : await route(request, principal, url.pathname, armToken);
   } catch (err) {
     if (!(err instanceof DomainError)) throw err;
     // Denied before anyone is known: counted per source, audited once a minute (not a row per request).
-    if (err.status === 401) countAnonymousRefusal(sourceOf(request), { path: `${request.method} ${url.pathname}`, reason: err.code });
+    if (err.status === 401)
+      countAnonymousRefusal(sourceOf(request), { path: `${request.method} ${url.pathname}`, reason: err.code });
     const challenge: Record<string, string> =
-      err.status === 401 ? { "WWW-Authenticate": `Bearer authorization_uri="${getConfig().endpoints.authorityHost}/common", error="invalid_token", error_description="${err.code}"` } : {};
+      err.status === 401
+        ? {
+            "WWW-Authenticate": `Bearer authorization_uri="${getConfig().endpoints.authorityHost}/common", error="invalid_token", error_description="${err.code}"`,
+          }
+        : {};
     if (err.retryAfterSeconds) challenge["Retry-After"] = String(err.retryAfterSeconds);
     return json(err.status, armErrorBody(err), challenge);
   }

@@ -3,10 +3,24 @@ import type { Principal } from "@/lib/auth/principal";
 import { DomainError } from "@/lib/errors";
 import { resourceNamePattern } from "@/lib/media/names";
 import { deleteAssetFor, getAssetFor, listAssetsFor, putAssetFor } from "@/lib/media/assets";
-import { deleteContentKeyPolicyFor, getContentKeyPolicyFor, getPolicyPropertiesWithSecretsFor, listContentKeyPoliciesFor, putContentKeyPolicyFor } from "@/lib/media/content-key-policies";
+import {
+  deleteContentKeyPolicyFor,
+  getContentKeyPolicyFor,
+  getPolicyPropertiesWithSecretsFor,
+  listContentKeyPoliciesFor,
+  putContentKeyPolicyFor,
+} from "@/lib/media/content-key-policies";
 import { cancelJobFor, deleteJobFor, getJobFor, listJobsFor, patchJobFor, putJobFor } from "@/lib/media/jobs";
 import type { MediaScope } from "@/lib/media/resource";
-import { deleteStreamingLocatorFor, getStreamingLocatorFor, listAssetStreamingLocatorsFor, listContentKeysFor, listPathsFor, listStreamingLocatorsFor, putStreamingLocatorFor } from "@/lib/media/streaming-locators";
+import {
+  deleteStreamingLocatorFor,
+  getStreamingLocatorFor,
+  listAssetStreamingLocatorsFor,
+  listContentKeysFor,
+  listPathsFor,
+  listStreamingLocatorsFor,
+  putStreamingLocatorFor,
+} from "@/lib/media/streaming-locators";
 import { deleteTransformFor, getTransformFor, listTransformsFor, putTransformFor } from "@/lib/media/transforms";
 import { accountRefOf, json, readBody } from "./http";
 
@@ -31,7 +45,15 @@ const mediaVersions = ["2021-06-01", "2021-11-01", "2022-08-01", "2023-01-01"];
 const encodingVersions = ["2021-06-01", "2021-11-01", "2022-05-01-preview", "2022-07-01"];
 
 const types: Record<string, ResourceType> = {
-  assets: { apiVersions: mediaVersions, list: listAssetsFor, get: getAssetFor, put: putAssetFor, updatable: true, remove: deleteAssetFor, actions: { liststreaminglocators: listAssetStreamingLocatorsFor } },
+  assets: {
+    apiVersions: mediaVersions,
+    list: listAssetsFor,
+    get: getAssetFor,
+    put: putAssetFor,
+    updatable: true,
+    remove: deleteAssetFor,
+    actions: { liststreaminglocators: listAssetStreamingLocatorsFor },
+  },
   contentkeypolicies: {
     apiVersions: mediaVersions,
     list: listContentKeyPoliciesFor,
@@ -49,8 +71,24 @@ const types: Record<string, ResourceType> = {
     remove: deleteStreamingLocatorFor,
     actions: { listcontentkeys: listContentKeysFor, listpaths: listPathsFor },
   },
-  transforms: { apiVersions: encodingVersions, list: listTransformsFor, get: getTransformFor, put: putTransformFor, updatable: true, remove: deleteTransformFor, actions: {} },
-  jobs: { apiVersions: encodingVersions, list: listJobsFor, get: getJobFor, put: putJobFor, patch: patchJobFor, remove: deleteJobFor, actions: { canceljob: cancelJobFor } },
+  transforms: {
+    apiVersions: encodingVersions,
+    list: listTransformsFor,
+    get: getTransformFor,
+    put: putTransformFor,
+    updatable: true,
+    remove: deleteTransformFor,
+    actions: {},
+  },
+  jobs: {
+    apiVersions: encodingVersions,
+    list: listJobsFor,
+    get: getJobFor,
+    put: putJobFor,
+    patch: patchJobFor,
+    remove: deleteJobFor,
+    actions: { canceljob: cancelJobFor },
+  },
 };
 
 const pattern = new RegExp(
@@ -75,12 +113,20 @@ export function mediaResourcePath(path: string): MediaResourcePath | null {
 
 function validName(value: string | undefined, what: string): string {
   const name = decodeURIComponent(value ?? "");
-  if (!resourceNamePattern.test(name)) throw new DomainError("InvalidResourceName", `The ${what} name '${name}' is invalid: use 1 to 260 letters, digits, '-', '_' and '.'.`);
+  if (!resourceNamePattern.test(name))
+    throw new DomainError(
+      "InvalidResourceName",
+      `The ${what} name '${name}' is invalid: use 1 to 260 letters, digits, '-', '_' and '.'.`,
+    );
   return name;
 }
 
 /** Serves one request on a media sub-resource (the api-version already checked against its type). */
-export async function routeMediaResource(request: Request, principal: Principal, { type, typeName, groups }: MediaResourcePath): Promise<Response> {
+export async function routeMediaResource(
+  request: Request,
+  principal: Principal,
+  { type, typeName, groups }: MediaResourcePath,
+): Promise<Response> {
   const scope: MediaScope = {
     principal,
     ref: accountRefOf(groups.subscriptionId!, groups.resourceGroup!, groups.account!),
@@ -110,5 +156,10 @@ export async function routeMediaResource(request: Request, principal: Principal,
       return result === null ? new Response(null, { status: 200 }) : json(200, result);
     }
   }
-  return json(405, { error: { code: "MethodNotAllowed", message: `${method} is not an operation of Microsoft.Media/mediaservices/${typeName}${groups.action ? `/${groups.action}` : ""}.` } });
+  return json(405, {
+    error: {
+      code: "MethodNotAllowed",
+      message: `${method} is not an operation of Microsoft.Media/mediaservices/${typeName}${groups.action ? `/${groups.action}` : ""}.`,
+    },
+  });
 }

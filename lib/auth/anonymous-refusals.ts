@@ -39,7 +39,13 @@ export function countAnonymousRefusal(source: string, refusal: { path: string; r
   // Reasons are the API's own error codes: a handful.
   tally.reasons.set(refusal.reason, (tally.reasons.get(refusal.reason) ?? 0) + 1);
   if (tally.paths.size < MAX_SAMPLE_PATHS) tally.paths.add(refusal.path.slice(0, MAX_PATH_CHARS));
-  timer ??= setInterval(() => void flushAnonymousRefusals().catch((err: Error) => console.error("[audit] anonymous refusals not written:", err.message)), WINDOW_MS).unref();
+  timer ??= setInterval(
+    () =>
+      void flushAnonymousRefusals().catch((err: Error) =>
+        console.error("[audit] anonymous refusals not written:", err.message),
+      ),
+    WINDOW_MS,
+  ).unref();
 }
 
 /** Writes one event per source counted since the last flush (the timer calls it each minute); returns how many. */

@@ -22,7 +22,8 @@ export interface Access {
 
 export async function accessOf(principal: Principal): Promise<Access> {
   const roles = await rolesBySubscription(principal);
-  const may = (action: Action) => [...roles].filter(([, r]) => r.some((role) => allowedRoles[action].includes(role))).map(([id]) => id);
+  const may = (action: Action) =>
+    [...roles].filter(([, r]) => r.some((role) => allowedRoles[action].includes(role))).map(([id]) => id);
   return { principal, readable: may("read"), writable: may("write") };
 }
 
@@ -30,7 +31,10 @@ export async function accessOf(principal: Principal): Promise<Access> {
  * May this principal do this on this subscription's resources? Decided before any lookup, so the
  * answer is the same whether or not the named resource exists. A refusal is audited.
  */
-export async function authorize(principal: Principal, request: { subscriptionId: string; action: Action; operation: string; target: string }): Promise<void> {
+export async function authorize(
+  principal: Principal,
+  request: { subscriptionId: string; action: Action; operation: string; target: string },
+): Promise<void> {
   const { readable, writable } = await accessOf(principal);
   const allowed = (request.action === "read" ? readable : writable).includes(request.subscriptionId.toLowerCase());
   if (allowed) return;
@@ -38,8 +42,15 @@ export async function authorize(principal: Principal, request: { subscriptionId:
     actor: principal.objectId,
     action: request.operation,
     outcome: "denied",
-    subscriptionId: readable.includes(request.subscriptionId.toLowerCase()) ? request.subscriptionId.toLowerCase() : undefined,
-    detail: { target: request.target, reason: readable.includes(request.subscriptionId.toLowerCase()) ? "read-only role" : "no role on the subscription" },
+    subscriptionId: readable.includes(request.subscriptionId.toLowerCase())
+      ? request.subscriptionId.toLowerCase()
+      : undefined,
+    detail: {
+      target: request.target,
+      reason: readable.includes(request.subscriptionId.toLowerCase())
+        ? "read-only role"
+        : "no role on the subscription",
+    },
   });
   throw new DomainError(
     "AuthorizationFailed",

@@ -22,7 +22,14 @@ async function fetchJwks(url: string): Promise<JSONWebKeySet> {
 /** One fetch at a time (single flight): every request that needs the keys meanwhile waits for it. */
 function refreshJwks(): Promise<Jwks> {
   inFlight ??= fetchJwks(`${getConfig().endpoints.authorityHost}/common/discovery/v2.0/keys`)
-    .then((keys) => (jwks = { set: createLocalJWKSet(keys), kids: new Set(keys.keys.map((k) => k.kid ?? "")), fetchedAt: Date.now() }))
+    .then(
+      (keys) =>
+        (jwks = {
+          set: createLocalJWKSet(keys),
+          kids: new Set(keys.keys.map((k) => k.kid ?? "")),
+          fetchedAt: Date.now(),
+        }),
+    )
     .finally(() => (inFlight = undefined));
   return inFlight;
 }
@@ -33,13 +40,23 @@ function refreshJwks(): Promise<Jwks> {
  */
 async function signingKeys(kid: string | undefined) {
   if (!jwks || Date.now() - jwks.fetchedAt > JWKS_TTL_MS) return (await refreshJwks()).set;
-  if (kid && !jwks.kids.has(kid) && (inFlight || Date.now() - jwks.fetchedAt >= JWKS_MIN_REFRESH_MS)) return (await refreshJwks()).set;
+  if (kid && !jwks.kids.has(kid) && (inFlight || Date.now() - jwks.fetchedAt >= JWKS_MIN_REFRESH_MS))
+    return (await refreshJwks()).set;
   return jwks.set;
 }
 
 const invalid = (message: string) => new DomainError("InvalidAuthenticationToken", message);
 
-type Claims = JWTPayload & { tid?: string; oid?: string; idtyp?: string; name?: string; appid?: string; azp?: string; scp?: unknown; roles?: unknown };
+type Claims = JWTPayload & {
+  tid?: string;
+  oid?: string;
+  idtyp?: string;
+  name?: string;
+  appid?: string;
+  azp?: string;
+  scp?: unknown;
+  roles?: unknown;
+};
 
 /**
  * Entra ID's rule for an API: accept access tokens only, with the delegated scopes (`scp`) or app
@@ -52,7 +69,9 @@ function isAccessToken(payload: Claims, armEndpoint: string): boolean {
   if (!payload.azp && !payload.appid) return false;
   if (typeof payload.scp === "string" && payload.scp.trim()) return true;
   if (Array.isArray(payload.roles) && payload.roles.length > 0) return true;
-  const forArm = ([] as unknown[]).concat(payload.aud ?? []).some((aud) => typeof aud === "string" && aud.replace(/\/+$/, "") === armEndpoint.replace(/\/+$/, ""));
+  const forArm = ([] as unknown[])
+    .concat(payload.aud ?? [])
+    .some((aud) => typeof aud === "string" && aud.replace(/\/+$/, "") === armEndpoint.replace(/\/+$/, ""));
   return forArm && payload.idtyp === "app";
 }
 
@@ -63,27 +82,52 @@ function isAccessToken(payload: Claims, armEndpoint: string): boolean {
  */
 export async function principalFromBearer(authorization: string | null): Promise<Principal> {
   const token = /^Bearer\s+(\S+)$/i.exec(authorization ?? "")?.[1];
-  if (!token) throw new DomainError("AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing or is not a Bearer token.");
+  if (!token)
+    throw new DomainError(
+      "AuthenticationFailed",
+      "Authentication failed. The 'Authorization' header is missing or is not a Bearer token.",
+    );
   const config = getConfig();
   let payload: Claims;
   try {
     const { kid } = decodeProtectedHeader(token);
-    ({ payload } = await jwtVerify(token, await signingKeys(kid), { algorithms: ["RS256"], audience: config.auth.apiAudiences, clockTolerance: 60 }));
+    ({ payload } = await jwtVerify(token, await signingKeys(kid), {
+      algorithms: ["RS256"],
+      audience: config.auth.apiAudiences,
+      clockTolerance: 60,
+    }));
   } catch (err) {
-    if (err instanceof errors.JWTExpired) throw new DomainError("ExpiredAuthenticationToken", "The access token has expired. Get a new token and try again.");
-    if (err instanceof errors.JWTClaimValidationFailed && err.claim === "aud") throw invalid(`The access token's audience is not this API (expected ${config.auth.apiAudiences.join(" or ")}).`);
-    if (err instanceof errors.JOSEError || err instanceof TypeError) throw invalid("The access token is invalid: its signature, format or claims do not verify.");
+    if (err instanceof errors.JWTExpired)
+      throw new DomainError(
+        "ExpiredAuthenticationToken",
+        "The access token has expired. Get a new token and try again.",
+      );
+    if (err instanceof errors.JWTClaimValidationFailed && err.claim === "aud")
+      throw invalid(`The access token's audience is not this API (expected ${config.auth.apiAudiences.join(" or ")}).`);
+    if (err instanceof errors.JOSEError || err instanceof TypeError)
+      throw invalid("The access token is invalid: its signature, format or claims do not verify.");
     throw err;
   }
   const { tid, oid } = payload;
   if (!tid || !oid) throw invalid("The access token has no tid or oid claim.");
   const issuers = [`${config.endpoints.authorityHost}/${tid}/v2.0`, `https://sts.windows.net/${tid}/`];
-  if (!issuers.includes(String(payload.iss))) throw invalid(`The access token's issuer '${payload.iss}' is not Entra ID for tenant ${tid}.`);
+  if (!issuers.includes(String(payload.iss)))
+    throw invalid(`The access token's issuer '${payload.iss}' is not Entra ID for tenant ${tid}.`);
   if (!isAccessToken(payload, config.endpoints.armEndpoint)) {
-    throw invalid("The token is not an access token for this API: it grants no scope (scp) or app role (roles) to a client. ID tokens are not accepted.");
+    throw invalid(
+      "The token is not an access token for this API: it grants no scope (scp) or app role (roles) to a client. ID tokens are not accepted.",
+    );
   }
   if (!(await tenantIsKnown(tid))) {
-    throw new DomainError("InvalidAuthenticationTokenTenant", `The access token is from tenant '${tid}', which holds no subscription of this service.`);
+    throw new DomainError(
+      "InvalidAuthenticationTokenTenant",
+      `The access token is from tenant '${tid}', which holds no subscription of this service.`,
+    );
   }
-  return { objectId: oid, tenantId: tid, kind: payload.idtyp === "app" || !payload.scp ? "app" : "user", name: payload.name ?? payload.appid ?? payload.azp ?? oid };
+  return {
+    objectId: oid,
+    tenantId: tid,
+    kind: payload.idtyp === "app" || !payload.scp ? "app" : "user",
+    name: payload.name ?? payload.appid ?? payload.azp ?? oid,
+  };
 }

@@ -21,4 +21,5 @@ const rolesOf = cache(async (objectId: string, tenantId: string): Promise<Readon
 });
 
 /** The principal's roles per subscription, only in subscriptions of the principal's own tenant. */
-export const rolesBySubscription = ({ objectId, tenantId }: { objectId: string; tenantId: string }) => rolesOf(objectId, tenantId);
+export const rolesBySubscription = ({ objectId, tenantId }: { objectId: string; tenantId: string }) =>
+  rolesOf(objectId, tenantId);

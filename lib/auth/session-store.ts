@@ -7,7 +7,9 @@ const LAST_SEEN_RESOLUTION_MS = 60_000;
 
 /** Starts a session (before its token cache is written, which belongs to it). */
 export async function openSession(id: string, now = new Date()): Promise<void> {
-  await db().session.create({ data: { id, createdAt: now, lastSeenAt: now, expiresAt: new Date(now.getTime() + getConfig().sessions.absoluteMs) } });
+  await db().session.create({
+    data: { id, createdAt: now, lastSeenAt: now, expiresAt: new Date(now.getTime() + getConfig().sessions.absoluteMs) },
+  });
 }
 
 /**
@@ -34,6 +36,8 @@ export async function endSession(id: string): Promise<void> {
 /** Ends every session past a timeout, with its token cache, whether or not its browser comes back. */
 export async function purgeEndedSessions(now = new Date()): Promise<number> {
   const idleSince = new Date(now.getTime() - getConfig().sessions.idleMs);
-  const { count } = await db().session.deleteMany({ where: { OR: [{ expiresAt: { lte: now } }, { lastSeenAt: { lte: idleSince } }] } });
+  const { count } = await db().session.deleteMany({
+    where: { OR: [{ expiresAt: { lte: now } }, { lastSeenAt: { lte: idleSince } }] },
+  });
   return count;
 }

@@ -32,7 +32,11 @@ function cookieOptions(maxAgeSeconds: number, path = "/") {
 }
 
 async function seal(payload: Record<string, unknown>, key: Buffer, seconds: number): Promise<string> {
-  return new EncryptJWT(payload).setProtectedHeader({ alg: "dir", enc: "A256GCM" }).setIssuedAt().setExpirationTime(`${seconds}s`).encrypt(key);
+  return new EncryptJWT(payload)
+    .setProtectedHeader({ alg: "dir", enc: "A256GCM" })
+    .setIssuedAt()
+    .setExpirationTime(`${seconds}s`)
+    .encrypt(key);
 }
 
 async function unseal<T>(value: string | undefined, key: Buffer): Promise<T | null> {
@@ -83,7 +87,11 @@ export interface AuthFlow {
 }
 
 export async function writeAuthFlow(flow: AuthFlow): Promise<void> {
-  (await cookies()).set(FLOW_COOKIE, await seal({ ...flow }, derivedKey("auth-flow-cookie"), 600), cookieOptions(600, "/auth"));
+  (await cookies()).set(
+    FLOW_COOKIE,
+    await seal({ ...flow }, derivedKey("auth-flow-cookie"), 600),
+    cookieOptions(600, "/auth"),
+  );
 }
 
 export async function takeAuthFlow(): Promise<AuthFlow | null> {

@@ -31,7 +31,8 @@ export async function beginSignIn(returnTo: string | null): Promise<string> {
   });
 }
 
-export type SignInOutcome = { ok: true; returnTo: string } | { ok: false; reason: "cancelled" | "expired" | "state" | "failed" };
+export type SignInOutcome =
+  { ok: true; returnTo: string } | { ok: false; reason: "cancelled" | "expired" | "state" | "failed" };
 
 /** Completes the flow at /auth/callback: checks state (and, through MSAL, nonce and PKCE), then opens a session. */
 export async function completeSignIn(params: URLSearchParams): Promise<SignInOutcome> {
@@ -48,18 +49,37 @@ export async function completeSignIn(params: URLSearchParams): Promise<SignInOut
   await openSession(sid);
   try {
     const result = await portalMsal(sid).acquireTokenByCode(
-      { code, scopes: signInScopes(), redirectUri: redirectUri(), codeVerifier: flow.verifier, state: flow.state, nonce: flow.nonce },
+      {
+        code,
+        scopes: signInScopes(),
+        redirectUri: redirectUri(),
+        codeVerifier: flow.verifier,
+        state: flow.state,
+        nonce: flow.nonce,
+      },
       { code, state: params.get("state") ?? undefined },
     );
     const claims = result.idTokenClaims as { oid?: string; tid?: string; name?: string; preferred_username?: string };
     if (!claims.oid || !claims.tid || !result.account) throw new Error("the ID token has no oid or tid");
-    await writeSession({ sid, oid: claims.oid, tid: claims.tid, name: claims.name ?? claims.preferred_username ?? claims.oid, upn: claims.preferred_username ?? "", homeAccountId: result.account.homeAccountId });
+    await writeSession({
+      sid,
+      oid: claims.oid,
+      tid: claims.tid,
+      name: claims.name ?? claims.preferred_username ?? claims.oid,
+      upn: claims.preferred_username ?? "",
+      homeAccountId: result.account.homeAccountId,
+    });
     await audit({ actor: claims.oid, action: "auth.signIn", outcome: "success", detail: { tenantId: claims.tid } });
     return { ok: true, returnTo: flow.returnTo };
   } catch (err) {
     await endSession(sid);
     console.error("[auth] sign-in failed:", (err as Error).message);
-    await audit({ actor: "anonymous", action: "auth.signIn", outcome: "failure", detail: { reason: (err as { errorCode?: string }).errorCode ?? "token exchange failed" } });
+    await audit({
+      actor: "anonymous",
+      action: "auth.signIn",
+      outcome: "failure",
+      detail: { reason: (err as { errorCode?: string }).errorCode ?? "token exchange failed" },
+    });
     return { ok: false, reason: "failed" };
   }
 }

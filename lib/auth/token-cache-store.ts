@@ -2,7 +2,10 @@ import "server-only";
 import { db } from "@/lib/db/client";
 
 export async function loadTokenCache(sessionId: string): Promise<Buffer | null> {
-  const row = await db().sessionTokenCache.findUnique({ where: { sessionId }, select: { sealed: true, expiresAt: true } });
+  const row = await db().sessionTokenCache.findUnique({
+    where: { sessionId },
+    select: { sealed: true, expiresAt: true },
+  });
   return row && row.expiresAt > new Date() ? Buffer.from(row.sealed) : null;
 }
 

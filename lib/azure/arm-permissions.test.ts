@@ -14,7 +14,13 @@ describe("permits: Azure's matching of actions", () => {
 
   it("lets a `/*/` segment stand for no segment, as Managed Identity Operator's assign action needs", () => {
     assert.equal(permits([role(["Microsoft.ManagedIdentity/userAssignedIdentities/*/assign/action"])], assign), true);
-    assert.equal(permits([role(["Microsoft.ManagedIdentity/userAssignedIdentities/*/assign/action"])], "Microsoft.ManagedIdentity/userAssignedIdentities/write"), false);
+    assert.equal(
+      permits(
+        [role(["Microsoft.ManagedIdentity/userAssignedIdentities/*/assign/action"])],
+        "Microsoft.ManagedIdentity/userAssignedIdentities/write",
+      ),
+      false,
+    );
   });
 
   it("does not grant assign to Reader's `*/read`, nor to anything without a match", () => {
@@ -25,11 +31,29 @@ describe("permits: Azure's matching of actions", () => {
 
   it("subtracts notActions within the role that grants, not across roles", () => {
     assert.equal(permits([role(["*"], ["Microsoft.ManagedIdentity/*/assign/action"])], assign), false);
-    assert.equal(permits([role(["*"], ["Microsoft.Authorization/*/Write"])], "Microsoft.Authorization/roleAssignments/write"), false);
-    assert.equal(permits([role(["*"], ["Microsoft.ManagedIdentity/*/assign/action"]), role(["Microsoft.ManagedIdentity/userAssignedIdentities/*/assign/action"])], assign), true);
+    assert.equal(
+      permits([role(["*"], ["Microsoft.Authorization/*/Write"])], "Microsoft.Authorization/roleAssignments/write"),
+      false,
+    );
+    assert.equal(
+      permits(
+        [
+          role(["*"], ["Microsoft.ManagedIdentity/*/assign/action"]),
+          role(["Microsoft.ManagedIdentity/userAssignedIdentities/*/assign/action"]),
+        ],
+        assign,
+      ),
+      true,
+    );
   });
 
   it("treats regular-expression characters in a pattern literally", () => {
-    assert.equal(permits([role(["Microsoft.ManagedIdentity/userAssignedIdentities/assign/action"])], "MicrosoftXManagedIdentity/userAssignedIdentities/assign/action"), false);
+    assert.equal(
+      permits(
+        [role(["Microsoft.ManagedIdentity/userAssignedIdentities/assign/action"])],
+        "MicrosoftXManagedIdentity/userAssignedIdentities/assign/action",
+      ),
+      false,
+    );
   });
 });

@@ -27,6 +27,9 @@ export function permits(permissions: ArmPermission[], action: string): boolean {
 
 /** The token's principal's permissions at an ARM scope, as ARM answers them (null when ARM refuses to say). */
 export async function permissionsAt(scope: string, armToken: string): Promise<ArmPermission[] | null> {
-  const { body } = await armGet<{ value: ArmPermission[] }>(`${scope}/providers/Microsoft.Authorization/permissions?api-version=2022-04-01`, armToken);
+  const { body } = await armGet<{ value: ArmPermission[] }>(
+    `${scope}/providers/Microsoft.Authorization/permissions?api-version=2022-04-01`,
+    armToken,
+  );
   return body?.value ?? null;
 }

@@ -25,20 +25,30 @@ export const tokenCredential = (token: string): TokenCredential => ({
 
 /** A GET on the management plane as the token's principal: the status and the parsed body. */
 export async function armGet<T>(path: string, token: string): Promise<{ status: number; body: T | null }> {
-  const res = await httpsRequest(`${getConfig().endpoints.armEndpoint}${path}`, { agent: azureAgent(), headers: { authorization: `Bearer ${token}` }, timeoutMs: 10_000 });
+  const res = await httpsRequest(`${getConfig().endpoints.armEndpoint}${path}`, {
+    agent: azureAgent(),
+    headers: { authorization: `Bearer ${token}` },
+    timeoutMs: 10_000,
+  });
   return { status: res.status, body: res.status === 200 ? (JSON.parse(res.text) as T) : null };
 }
 
 /** Every vault the token's principal may read, across the subscriptions it sees (as the Azure portal lists them). */
 export async function vaultsVisibleTo(armToken: string): Promise<VaultSummary[]> {
-  const { status, body } = await armGet<{ value: { subscriptionId: string }[] }>("/subscriptions?api-version=2022-12-01", armToken);
+  const { status, body } = await armGet<{ value: { subscriptionId: string }[] }>(
+    "/subscriptions?api-version=2022-12-01",
+    armToken,
+  );
   if (!body) throw new Error(`ARM /subscriptions: HTTP ${status}`);
   const subscriptions = body.value;
   const credential = tokenCredential(armToken);
   const { armEndpoint } = getConfig().endpoints;
   const lists = await Promise.all(
     subscriptions.map(async ({ subscriptionId }) => {
-      const client = new KeyVaultManagementClient(credential, subscriptionId, { endpoint: armEndpoint, agent: azureAgent() });
+      const client = new KeyVaultManagementClient(credential, subscriptionId, {
+        endpoint: armEndpoint,
+        agent: azureAgent(),
+      });
       const vaults: VaultSummary[] = [];
       for await (const v of client.vaults.listBySubscription()) {
         vaults.push({
@@ -59,7 +69,13 @@ export async function vaultsVisibleTo(armToken: string): Promise<VaultSummary[]>
 
 const factsOf = (vaults: VaultSummary[], vaultName: string) => {
   const vault = vaults.find((v) => v.name.toLowerCase() === vaultName.toLowerCase());
-  return vault ? { location: vault.location, enableSoftDelete: vault.enableSoftDelete, enablePurgeProtection: vault.enablePurgeProtection } : null;
+  return vault
+    ? {
+        location: vault.location,
+        enableSoftDelete: vault.enableSoftDelete,
+        enablePurgeProtection: vault.enablePurgeProtection,
+      }
+    : null;
 };
 
 /** Looks a vault up by name among those the token's principal sees; null when it sees none of that name. */
@@ -75,7 +91,9 @@ export function vaultLookupAs(armToken: string | null): VaultLookup {
  */
 export function vaultLookupAsKeyIdentity(): VaultLookup {
   return async (vaultName, identityClientId) => {
-    const issued = await managedIdentityCredential(identityClientId).getToken(`${getConfig().endpoints.armEndpoint}/.default`);
+    const issued = await managedIdentityCredential(identityClientId).getToken(
+      `${getConfig().endpoints.armEndpoint}/.default`,
+    );
     if (!issued) throw new Error(`managed identity ${identityClientId}: no ARM token`);
     const facts = factsOf(await vaultsVisibleTo(issued.token), vaultName);
     if (facts) return facts;

@@ -14,7 +14,10 @@ const isLocalhost = (hostname: string) => hostname === "localhost" || hostname.e
 
 export const localhostLookup: LookupFunction = (hostname, options, callback) => {
   if (!isLocalhost(hostname)) return dns.lookup(hostname, options, callback);
-  if (options.all) return (callback as unknown as (e: null, a: { address: string; family: number }[]) => void)(null, [{ address: "127.0.0.1", family: 4 }]);
+  if (options.all)
+    return (callback as unknown as (e: null, a: { address: string; family: number }[]) => void)(null, [
+      { address: "127.0.0.1", family: 4 },
+    ]);
   return callback(null, "127.0.0.1", 4);
 };
 

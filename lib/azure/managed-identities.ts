@@ -11,7 +11,8 @@ const credentials = new Map<string, TokenCredential>();
 /** A managed identity's credential (IDENTITY_ENDPOINT), created lazily, once per identity. */
 export function managedIdentityCredential(identityClientId: string): TokenCredential {
   let credential = credentials.get(identityClientId);
-  if (!credential) credentials.set(identityClientId, (credential = new ManagedIdentityCredential({ clientId: identityClientId })));
+  if (!credential)
+    credentials.set(identityClientId, (credential = new ManagedIdentityCredential({ clientId: identityClientId })));
   return credential;
 }
 
@@ -30,7 +31,10 @@ export interface IssuedIdentity {
 export async function issueSystemAssignedIdentity(resourceId: string): Promise<IssuedIdentity> {
   const config = getConfig();
   if (!config.emulator) {
-    throw new DomainError("IdentityNotConfigured", "This deployment cannot issue system-assigned identities: give the account a user-assigned identity attached to the service.");
+    throw new DomainError(
+      "IdentityNotConfigured",
+      "This deployment cannot issue system-assigned identities: give the account a user-assigned identity attached to the service.",
+    );
   }
   const credential = new ClientSecretCredential(config.auth.tenantId, config.auth.clientId, config.auth.clientSecret, {
     authorityHost: config.endpoints.authorityHost,
@@ -39,8 +43,12 @@ export async function issueSystemAssignedIdentity(resourceId: string): Promise<I
   });
   const token = (await credential.getToken(`${config.endpoints.armEndpoint}/.default`)).token;
   const url = `${config.endpoints.armEndpoint}${resourceId}/providers/Microsoft.ManagedIdentity/identities/default?api-version=2023-01-31`;
-  const res = await httpsRequest(url, { method: "PUT", agent: azureAgent(), headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: "{}" });
+  const res = await httpsRequest(url, {
+    method: "PUT",
+    agent: azureAgent(),
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: "{}",
+  });
   if (res.status !== 200) throw new Error(`identity provider: HTTP ${res.status} ${res.text}`);
   return (JSON.parse(res.text) as { properties: IssuedIdentity }).properties;
 }
-

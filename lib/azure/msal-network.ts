@@ -9,8 +9,20 @@ import { httpsRequest } from "./https-request";
 
 const TIMEOUT_MS = 30_000;
 
-async function send<T>(method: "GET" | "POST", url: string, agent: https.Agent | undefined, options?: NetworkRequestOptions, timeout = TIMEOUT_MS): Promise<NetworkResponse<T>> {
-  const res = await httpsRequest(url, { method, agent, headers: options?.headers, body: method === "POST" ? options?.body : undefined, timeoutMs: timeout });
+async function send<T>(
+  method: "GET" | "POST",
+  url: string,
+  agent: https.Agent | undefined,
+  options?: NetworkRequestOptions,
+  timeout = TIMEOUT_MS,
+): Promise<NetworkResponse<T>> {
+  const res = await httpsRequest(url, {
+    method,
+    agent,
+    headers: options?.headers,
+    body: method === "POST" ? options?.body : undefined,
+    timeoutMs: timeout,
+  });
   try {
     return { status: res.status, headers: res.headers, body: (res.text ? JSON.parse(res.text) : {}) as T };
   } catch {

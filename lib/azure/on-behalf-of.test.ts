@@ -22,7 +22,10 @@ after(async () => {
   await env?.dispose();
 });
 
-const exchanges = async () => ((await env.emu.admin("GET", "counters")).json as { entra?: Record<string, Record<string, number>> }).entra?.["-"]?.["on-behalf-of"] ?? 0;
+const exchanges = async () =>
+  ((await env.emu.admin("GET", "counters")).json as { entra?: Record<string, Record<string, number>> }).entra?.["-"]?.[
+    "on-behalf-of"
+  ] ?? 0;
 const apiToken = (user: (typeof demoUsers)[keyof typeof demoUsers]) => env.emu.userToken(user, apiAudience);
 
 describe("armTokenOnBehalfOf", () => {
@@ -58,7 +61,11 @@ describe("armTokenOnBehalfOf", () => {
     mock.timers.enable({ apis: ["Date"], now: Date.now() });
     try {
       mock.timers.tick(50 * 60_000);
-      assert.equal(await armTokenOnBehalfOf(owner, await apiToken(demoUsers.owner)), cached, "still 10 minutes left: the cached one");
+      assert.equal(
+        await armTokenOnBehalfOf(owner, await apiToken(demoUsers.owner)),
+        cached,
+        "still 10 minutes left: the cached one",
+      );
       assert.equal(await exchanges(), start);
       mock.timers.tick(6 * 60_000);
       const renewed = await armTokenOnBehalfOf(owner, await apiToken(demoUsers.owner));
@@ -70,11 +77,18 @@ describe("armTokenOnBehalfOf", () => {
   });
 
   it("maps Entra ID's AADSTS65001 (the tenant never consented) to ConsentRequired, saying who grants what", async () => {
-    const consent = { clientId: demoPortalApp.clientId, tenantId: demoTenants.fabrikam.id, resource: "https://management.localhost" };
+    const consent = {
+      clientId: demoPortalApp.clientId,
+      tenantId: demoTenants.fabrikam.id,
+      resource: "https://management.localhost",
+    };
     await env.emu.admin("PUT", "consents", { ...consent, scopes: [] });
     try {
       const caller = { tenantId: demoTenants.fabrikam.id, objectId: "unconsented-caller" };
-      await assert.rejects(armTokenOnBehalfOf(caller, await apiToken(demoUsers.outsider)), { code: "ConsentRequired", message: /AADSTS65001.*administrator of tenant .*admin consent/ });
+      await assert.rejects(armTokenOnBehalfOf(caller, await apiToken(demoUsers.outsider)), {
+        code: "ConsentRequired",
+        message: /AADSTS65001.*administrator of tenant .*admin consent/,
+      });
     } finally {
       await env.emu.admin("PUT", "consents", { ...consent, scopes: ["user_impersonation"] });
     }
@@ -84,7 +98,10 @@ describe("armTokenOnBehalfOf", () => {
     const expired = await env.emu.userToken(demoUsers.reader, apiAudience);
     mock.timers.enable({ apis: ["Date"], now: Date.now() + 3 * 3600_000 });
     try {
-      await assert.rejects(armTokenOnBehalfOf({ tenantId: demoUsers.reader.tenant, objectId: "expired-caller" }, expired), { code: "InvalidAuthenticationToken", message: /AADSTS500133/ });
+      await assert.rejects(
+        armTokenOnBehalfOf({ tenantId: demoUsers.reader.tenant, objectId: "expired-caller" }, expired),
+        { code: "InvalidAuthenticationToken", message: /AADSTS500133/ },
+      );
     } finally {
       mock.timers.reset();
     }
@@ -98,8 +115,15 @@ describe("callerArmToken", () => {
     assert.equal(await callerArmToken(principalOf(demoUsers.owner), armToken)(), armToken);
     assert.equal(await exchanges(), start, "no exchange for a token that is ARM's already");
 
-    const daemonToken = (await env.emu.clientSecret(demoAutomationApp.tenantId, demoAutomationApp.clientId, demoAutomationApp.secret).getToken(`${apiAudience}/.default`))!.token;
-    const daemon = { objectId: demoAutomationApp.objectId, tenantId: demoAutomationApp.tenantId, kind: "app" as const, name: demoAutomationApp.clientId };
+    const daemonToken = (await env.emu
+      .clientSecret(demoAutomationApp.tenantId, demoAutomationApp.clientId, demoAutomationApp.secret)
+      .getToken(`${apiAudience}/.default`))!.token;
+    const daemon = {
+      objectId: demoAutomationApp.objectId,
+      tenantId: demoAutomationApp.tenantId,
+      kind: "app" as const,
+      name: demoAutomationApp.clientId,
+    };
     assert.equal(await callerArmToken(daemon, daemonToken)(), null);
     assert.equal(await exchanges(), start, "a daemon has no user to act for");
   });

@@ -13,7 +13,11 @@ const inFlight = new Map<string, Promise<string>>();
 
 type MsalError = { errorCode?: string; subError?: string; errorMessage?: string; message?: string };
 
-async function exchange(caller: Pick<Principal, "tenantId" | "objectId">, assertion: string, key: string): Promise<string> {
+async function exchange(
+  caller: Pick<Principal, "tenantId" | "objectId">,
+  assertion: string,
+  key: string,
+): Promise<string> {
   const { auth, endpoints } = getConfig();
   try {
     const result = await portalMsal().acquireTokenOnBehalfOf({
@@ -24,16 +28,25 @@ async function exchange(caller: Pick<Principal, "tenantId" | "objectId">, assert
     });
     if (!result?.accessToken) throw new Error("Entra ID answered the on-behalf-of request without a token");
     if (cache.size >= MAX_CACHED_CALLERS) for (const [k, v] of cache) if (v.refreshAt <= Date.now()) cache.delete(k);
-    cache.set(key, { token: result.accessToken, refreshAt: (result.expiresOn?.getTime() ?? Date.now()) - REFRESH_MARGIN_MS });
+    cache.set(key, {
+      token: result.accessToken,
+      refreshAt: (result.expiresOn?.getTime() ?? Date.now()) - REFRESH_MARGIN_MS,
+    });
     return result.accessToken;
   } catch (err) {
     const { errorCode, subError, errorMessage, message } = err as MsalError;
     const said = errorMessage ?? message ?? "";
     if (subError === "consent_required" || said.includes("AADSTS65001")) {
-      throw new DomainError("ConsentRequired", `Your tenant has not consented to this service (app ${auth.clientId}) calling Azure Resource Manager on your behalf (AADSTS65001): an administrator of tenant ${caller.tenantId} grants it admin consent for Azure Service Management (user_impersonation).`);
+      throw new DomainError(
+        "ConsentRequired",
+        `Your tenant has not consented to this service (app ${auth.clientId}) calling Azure Resource Manager on your behalf (AADSTS65001): an administrator of tenant ${caller.tenantId} grants it admin consent for Azure Service Management (user_impersonation).`,
+      );
     }
     if (errorCode === "invalid_grant") {
-      throw new DomainError("InvalidAuthenticationToken", `Entra ID refused to exchange your token for Azure Resource Manager (on-behalf-of): ${/AADSTS\d+/.exec(said)?.[0] ?? "invalid_grant"}. Get a new token and try again.`);
+      throw new DomainError(
+        "InvalidAuthenticationToken",
+        `Entra ID refused to exchange your token for Azure Resource Manager (on-behalf-of): ${/AADSTS\d+/.exec(said)?.[0] ?? "invalid_grant"}. Get a new token and try again.`,
+      );
     }
     throw err;
   }
@@ -44,7 +57,10 @@ async function exchange(caller: Pick<Principal, "tenantId" | "objectId">, assert
  * (the portal's): the API reads vaults and identities with the caller's rights, never its own.
  * Cached per caller until shortly before it expires, and one exchange at a time per caller.
  */
-export function armTokenOnBehalfOf(caller: Pick<Principal, "tenantId" | "objectId">, assertion: string): Promise<string> {
+export function armTokenOnBehalfOf(
+  caller: Pick<Principal, "tenantId" | "objectId">,
+  assertion: string,
+): Promise<string> {
   const key = `${caller.tenantId}/${caller.objectId}`;
   const cached = cache.get(key);
   if (cached && Date.now() < cached.refreshAt) return Promise.resolve(cached.token);
@@ -56,7 +72,8 @@ export function armTokenOnBehalfOf(caller: Pick<Principal, "tenantId" | "objectI
   return pending;
 }
 
-const sameUrl = (a: unknown, b: string) => typeof a === "string" && a.replace(/\/+$/, "").toLowerCase() === b.replace(/\/+$/, "").toLowerCase();
+const sameUrl = (a: unknown, b: string) =>
+  typeof a === "string" && a.replace(/\/+$/, "").toLowerCase() === b.replace(/\/+$/, "").toLowerCase();
 
 /**
  * How the API reaches ARM as the caller of a request whose bearer token it has verified, asked for

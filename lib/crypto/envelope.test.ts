@@ -20,7 +20,12 @@ describe("envelope", () => {
 
   it("refuses a ciphertext moved to another record, kind or scope", () => {
     const sealed = seal(key, secret, binding);
-    for (const other of [{ ...binding, id: "locator-2" }, { ...binding, kind: "tokenKey" }, { ...binding, scope: "account-2" }, { scope: "account-1contentKey", kind: "", id: "locator-1" }]) {
+    for (const other of [
+      { ...binding, id: "locator-2" },
+      { ...binding, kind: "tokenKey" },
+      { ...binding, scope: "account-2" },
+      { scope: "account-1contentKey", kind: "", id: "locator-1" },
+    ]) {
       assert.throws(() => open(key, sealed, other), DecryptionError, JSON.stringify(other));
     }
   });

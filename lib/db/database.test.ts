@@ -16,7 +16,9 @@ describe(`database on ${process.env.TEST_DATABASE ? "a PostgreSQL server" : "PGl
 
   it("has every migration applied, and applying again changes nothing", async () => {
     assert.deepEqual(await applyMigrations(t.url), []);
-    const rows = await t.db.$queryRaw<{ n: bigint }[]>`SELECT count(*) AS n FROM _prisma_migrations WHERE finished_at IS NOT NULL`;
+    const rows = await t.db.$queryRaw<
+      { n: bigint }[]
+    >`SELECT count(*) AS n FROM _prisma_migrations WHERE finished_at IS NOT NULL`;
     assert.ok(Number(rows[0]?.n) >= 1);
   });
 
@@ -25,15 +27,27 @@ describe(`database on ${process.env.TEST_DATABASE ? "a PostgreSQL server" : "PGl
       data: { id: "9f0e1d2c-3b4a-4958-8776-a5b4c3d2e1f0", displayName: "Round trip", tenantId: demoUsers.owner.tenant },
     });
     const account = await t.db.mediaAccount.create({
-      data: { subscriptionId: sub.id, resourceGroup: "rg", name: "roundtrip", resourceGroupKey: "rg", nameKey: "roundtrip", location: "westus2" },
+      data: {
+        subscriptionId: sub.id,
+        resourceGroup: "rg",
+        name: "roundtrip",
+        resourceGroupKey: "rg",
+        nameKey: "roundtrip",
+        location: "westus2",
+      },
     });
-    const read = await t.db.mediaAccount.findUniqueOrThrow({ where: { id: account.id }, include: { subscription: true } });
+    const read = await t.db.mediaAccount.findUniqueOrThrow({
+      where: { id: account.id },
+      include: { subscription: true },
+    });
     assert.equal(read.subscription.displayName, "Round trip");
     assert.equal(read.identityType, "None");
 
     await assert.rejects(
       t.db.$transaction(async (tx) => {
-        await tx.auditEvent.create({ data: { actor: "test", action: "probe", outcome: "success", accountId: account.id } });
+        await tx.auditEvent.create({
+          data: { actor: "test", action: "probe", outcome: "success", accountId: account.id },
+        });
         throw new Error("abort");
       }),
       /abort/,
@@ -41,7 +55,16 @@ describe(`database on ${process.env.TEST_DATABASE ? "a PostgreSQL server" : "PGl
     assert.equal(await t.db.auditEvent.count({ where: { accountId: account.id } }), 0);
 
     await assert.rejects(
-      t.db.mediaAccount.create({ data: { subscriptionId: sub.id, resourceGroup: "RG", name: "RoundTrip", resourceGroupKey: "rg", nameKey: "roundtrip", location: "eastus" } }),
+      t.db.mediaAccount.create({
+        data: {
+          subscriptionId: sub.id,
+          resourceGroup: "RG",
+          name: "RoundTrip",
+          resourceGroupKey: "rg",
+          nameKey: "roundtrip",
+          location: "eastus",
+        },
+      }),
       (err: { code?: string }) => err.code === "P2002",
       "name is unique within a resource group",
     );

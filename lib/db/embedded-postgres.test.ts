@@ -26,7 +26,9 @@ it("keeps each connection's query sequences and transactions whole when several 
         const client = await pool.connect();
         try {
           await client.query("BEGIN");
-          const { rows: [row] } = await client.query("SELECT n FROM counter WHERE id = $1", [1]);
+          const {
+            rows: [row],
+          } = await client.query("SELECT n FROM counter WHERE id = $1", [1]);
           await client.query("UPDATE counter SET n = $1 WHERE id = $2", [row.n + 1, 1]);
           await client.query("COMMIT");
         } finally {

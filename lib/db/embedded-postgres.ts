@@ -24,7 +24,8 @@ const QUERY = 0x51; // 'Q'
 const TERMINATE = 0x58; // 'X'
 const PROTOCOL_3 = 196608;
 
-const isStartup = (message: Uint8Array) => message.length >= 8 && new DataView(message.buffer, message.byteOffset).getInt32(4) === PROTOCOL_3;
+const isStartup = (message: Uint8Array) =>
+  message.length >= 8 && new DataView(message.buffer, message.byteOffset).getInt32(4) === PROTOCOL_3;
 
 /** The queue interface pglite-socket's handler calls, with sequences kept whole per connection. */
 class ConnectionExclusiveQueue {
@@ -34,7 +35,8 @@ class ConnectionExclusiveQueue {
   constructor(private readonly db: PGlite) {}
 
   async enqueue(handlerId: number, message: Uint8Array, onData: (data: Uint8Array) => void): Promise<number> {
-    while (this.owner !== null && this.owner !== handlerId) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    while (this.owner !== null && this.owner !== handlerId)
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
     this.owner = handlerId;
     let bytes = 0;
     try {
@@ -86,7 +88,10 @@ export async function startEmbeddedPostgres(options: {
   const handlers = new Set<PGLiteSocketHandler>();
   const server = net.createServer((socket) => {
     // The handler's option type names the library's own queue class; ours has its interface.
-    const handler = new PGLiteSocketHandler({ queryQueue: queue as unknown as ConstructorParameters<typeof PGLiteSocketHandler>[0]["queryQueue"], closeOnDetach: true });
+    const handler = new PGLiteSocketHandler({
+      queryQueue: queue as unknown as ConstructorParameters<typeof PGLiteSocketHandler>[0]["queryQueue"],
+      closeOnDetach: true,
+    });
     handlers.add(handler);
     for (const event of ["close", "error"]) handler.addEventListener(event, () => handlers.delete(handler));
     void handler.attach(socket).catch(() => socket.destroy());

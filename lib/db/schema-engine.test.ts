@@ -23,9 +23,19 @@ async function query<T>(url: string, sql: string): Promise<T[]> {
   }
 }
 
-it("diffs in a shadow database of its own, leaves the target alone, and drops the shadow", { skip: server ? false : "needs a PostgreSQL server (TEST_DATABASE)" }, async () => {
-  const tablesBefore = await query<{ tablename: string }>(t.url, "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1");
-  assert.equal(await diffToMigration(t.url, "nothing_changed"), null, "the committed migrations match the schema");
-  assert.deepEqual(await query(t.url, "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"), tablesBefore);
-  assert.deepEqual(await query(t.url, "SELECT datname FROM pg_database WHERE datname LIKE 'prisma_shadow_%'"), []);
-});
+it(
+  "diffs in a shadow database of its own, leaves the target alone, and drops the shadow",
+  { skip: server ? false : "needs a PostgreSQL server (TEST_DATABASE)" },
+  async () => {
+    const tablesBefore = await query<{ tablename: string }>(
+      t.url,
+      "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1",
+    );
+    assert.equal(await diffToMigration(t.url, "nothing_changed"), null, "the committed migrations match the schema");
+    assert.deepEqual(
+      await query(t.url, "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"),
+      tablesBefore,
+    );
+    assert.deepEqual(await query(t.url, "SELECT datname FROM pg_database WHERE datname LIKE 'prisma_shadow_%'"), []);
+  },
+);

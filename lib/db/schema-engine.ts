@@ -153,7 +153,10 @@ async function readMigrations(): Promise<MigrationList> {
   const lockfileName = "migration_lock.toml";
   const lockContent = await readFile(path.join(migrationsDir, lockfileName), "utf8").catch(() => null);
   const entries = await readdir(migrationsDir, { withFileTypes: true }).catch(() => []);
-  const dirs = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const dirs = entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
   return {
     baseDir: migrationsDir,
     lockfile: { path: lockfileName, content: lockContent },
@@ -192,9 +195,7 @@ export async function diffToMigration(url: string, name: string): Promise<string
   const schema = await readFile(schemaPath, "utf8");
   const result = await withEngine(url, (engine) =>
     engine.diff({
-      from: migrationsList.migrationDirectories.length
-        ? { tag: "migrations", ...migrationsList }
-        : { tag: "empty" },
+      from: migrationsList.migrationDirectories.length ? { tag: "migrations", ...migrationsList } : { tag: "empty" },
       to: { tag: "schemaDatamodel", files: [{ path: schemaPath, content: schema }] },
       script: true,
       exitCode: true,

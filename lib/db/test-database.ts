@@ -47,7 +47,11 @@ async function create(): Promise<TestDatabase> {
   return migrated(url.href, "postgres", () => adminQuery(target, `DROP DATABASE "${name}" WITH (FORCE)`));
 }
 
-async function migrated(url: string, engine: TestDatabase["engine"], remove: () => Promise<void>): Promise<TestDatabase> {
+async function migrated(
+  url: string,
+  engine: TestDatabase["engine"],
+  remove: () => Promise<void>,
+): Promise<TestDatabase> {
   await applyMigrations(url);
   const db = createDb(url);
   return {

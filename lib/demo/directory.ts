@@ -12,14 +12,37 @@ export const demoTenants = {
 } as const;
 
 export const demoUsers = {
-  owner: { objectId: "0c8e2f4a-6b1d-4c3e-9f5a-7b2d4e6f8a1c", upn: "owner@contoso.localhost", name: "Olivia Owner", tenant: demoTenants.contoso.id },
-  reader: { objectId: "1d9f3a5b-7c2e-4d4f-8a6b-8c3e5f7a9b2d", upn: "reader@contoso.localhost", name: "Ravi Reader", tenant: demoTenants.contoso.id },
-  outsider: { objectId: "2e0a4b6c-8d3f-4e5a-9b7c-9d4f6a8b0c3e", upn: "user@fabrikam.localhost", name: "Fatima Fabrikam", tenant: demoTenants.fabrikam.id },
+  owner: {
+    objectId: "0c8e2f4a-6b1d-4c3e-9f5a-7b2d4e6f8a1c",
+    upn: "owner@contoso.localhost",
+    name: "Olivia Owner",
+    tenant: demoTenants.contoso.id,
+  },
+  reader: {
+    objectId: "1d9f3a5b-7c2e-4d4f-8a6b-8c3e5f7a9b2d",
+    upn: "reader@contoso.localhost",
+    name: "Ravi Reader",
+    tenant: demoTenants.contoso.id,
+  },
+  outsider: {
+    objectId: "2e0a4b6c-8d3f-4e5a-9b7c-9d4f6a8b0c3e",
+    upn: "user@fabrikam.localhost",
+    name: "Fatima Fabrikam",
+    tenant: demoTenants.fabrikam.id,
+  },
 } as const;
 
 export const demoSubscriptions = {
-  contosoMedia: { id: "3a7c9e1f-2b4d-4f6a-8c0e-1f3a5c7e9b2d", displayName: "Contoso Media (demo)", tenantId: demoTenants.contoso.id },
-  fabrikamMedia: { id: "4b8d0f2a-3c5e-4a7b-9d1f-2a4b6d8f0c3e", displayName: "Fabrikam Media (demo)", tenantId: demoTenants.fabrikam.id },
+  contosoMedia: {
+    id: "3a7c9e1f-2b4d-4f6a-8c0e-1f3a5c7e9b2d",
+    displayName: "Contoso Media (demo)",
+    tenantId: demoTenants.contoso.id,
+  },
+  fabrikamMedia: {
+    id: "4b8d0f2a-3c5e-4a7b-9d1f-2a4b6d8f0c3e",
+    displayName: "Fabrikam Media (demo)",
+    tenantId: demoTenants.fabrikam.id,
+  },
 } as const;
 
 export const demoResourceGroup = "media-rg";
@@ -27,11 +50,19 @@ export const demoResourceGroup = "media-rg";
 /** The service operator's own tenant: its vault holds the system key that wraps system-key accounts. */
 export const demoPlatform = {
   tenant: { id: "6c0f2e4d-8a1b-4c3d-9e5f-3a5b7c9d1e2f", domain: "platform.localhost", name: "Media Platform" },
-  subscription: { id: "7d1a3f5e-9b2c-4d4e-8f6a-4b6c8d0e2f3a", displayName: "Media Platform services", resourceGroup: "platform-rg" },
+  subscription: {
+    id: "7d1a3f5e-9b2c-4d4e-8f6a-4b6c8d0e2f3a",
+    displayName: "Media Platform services",
+    resourceGroup: "platform-rg",
+  },
   systemVault: "platform-system-kv",
   systemKey: "account-key-root",
   /** The service's user-assigned identity, which reads the system key. */
-  serviceIdentity: { name: "media-service", principalId: "8e2b4a6f-0c3d-4e5f-9a7b-5c7d9e1f3a4b", clientId: "9f3c5b7a-1d4e-4f6a-8b8c-6d8e0f2a4b5c" },
+  serviceIdentity: {
+    name: "media-service",
+    principalId: "8e2b4a6f-0c3d-4e5f-9a7b-5c7d9e1f3a4b",
+    clientId: "9f3c5b7a-1d4e-4f6a-8b8c-6d8e0f2a4b5c",
+  },
 } as const;
 
 /**

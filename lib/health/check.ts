@@ -28,6 +28,7 @@ async function emulatorHealthy(url: string): Promise<void> {
 export async function checkHealth(): Promise<HealthReport> {
   const config = getConfig();
   const checks: HealthReport["checks"] = { database: await timed(() => db().$queryRaw`SELECT 1`) };
-  if (config.emulator) checks.emulator = await timed(() => emulatorHealthy(`${config.endpoints.armEndpoint}/_emulator/health`));
+  if (config.emulator)
+    checks.emulator = await timed(() => emulatorHealthy(`${config.endpoints.armEndpoint}/_emulator/health`));
   return { status: Object.values(checks).every((c) => c.ok) ? "ok" : "degraded", checks };
 }

@@ -23,7 +23,10 @@ interface Reply {
 }
 
 /** A probe through the transport every Azure client of the app uses (locally: the emulator's CA and *.localhost). */
-async function call(url: string, options: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Reply> {
+async function call(
+  url: string,
+  options: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<Reply> {
   const res = await httpsRequest(url, { ...options, agent: azureAgent(), timeoutMs: PROBE_TIMEOUT_MS });
   let body: Record<string, unknown> | undefined;
   try {
@@ -51,7 +54,9 @@ function why(err: unknown): string {
   const cause = (error.cause ?? error) as { code?: string; errors?: { code?: string }[] };
   const code = cause.code ?? cause.errors?.[0]?.code;
   if (!code) return error.name;
-  const reason = networkReasons[code] ?? (/CERT|SSL|TLS/.test(code) ? "the server's TLS certificate is not trusted" : "request failed");
+  const reason =
+    networkReasons[code] ??
+    (/CERT|SSL|TLS/.test(code) ? "the server's TLS certificate is not trusted" : "request failed");
   return `${reason} (${code})`;
 }
 
@@ -72,7 +77,11 @@ function azureCode(body: Reply["body"]): string {
 async function checkDatabase(config: AppConfig): Promise<string[]> {
   const url = new URL(config.database.url);
   const name = `DATABASE_URL (${url.hostname}:${url.port || 5432}${url.pathname})`;
-  const client = new pg.Client({ connectionString: config.database.url, connectionTimeoutMillis: PROBE_TIMEOUT_MS, query_timeout: PROBE_TIMEOUT_MS });
+  const client = new pg.Client({
+    connectionString: config.database.url,
+    connectionTimeoutMillis: PROBE_TIMEOUT_MS,
+    query_timeout: PROBE_TIMEOUT_MS,
+  });
   // A failed connection also emits 'error'; without a listener it would end the process.
   client.on("error", () => {});
   try {
@@ -85,7 +94,9 @@ async function checkDatabase(config: AppConfig): Promise<string[]> {
     // driver's own errors are reduced to their code.
     if (error.severity) return [`${name}: the server refused: ${error.message} (${error.code})`];
     if (error.code) return [`${name}: ${why(error)}`];
-    return [`${name}: ${/timeout/i.test(error.message) ? `no answer within ${PROBE_TIMEOUT_MS / 1000} s` : error.name}`];
+    return [
+      `${name}: ${/timeout/i.test(error.message) ? `no answer within ${PROBE_TIMEOUT_MS / 1000} s` : error.name}`,
+    ];
   } finally {
     await client.end().catch(() => {});
   }
@@ -102,21 +113,36 @@ async function checkEntraId(config: AppConfig): Promise<string[]> {
     return [`AZURE_AUTHORITY_HOST (${host}): OIDC discovery failed: ${why(err)}`];
   }
   if (discovery.status !== 200 || typeof discovery.body?.token_endpoint !== "string") {
-    return [`AZURE_TENANT_ID (${tenantId}): ${host} has no OIDC discovery for this tenant (HTTP ${discovery.status}${azureCode(discovery.body)})`];
+    return [
+      `AZURE_TENANT_ID (${tenantId}): ${host} has no OIDC discovery for this tenant (HTTP ${discovery.status}${azureCode(discovery.body)})`,
+    ];
   }
   // The configured host, not the discovered token endpoint: the secret goes nowhere else.
   const tokenUrl = `${host}/${tenantId}/oauth2/v2.0/token`;
   let token: Reply;
   try {
-    const form = new URLSearchParams({ grant_type: "client_credentials", client_id: clientId, client_secret: clientSecret, scope: `${config.endpoints.armEndpoint}/.default` });
-    token = await call(tokenUrl, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: form.toString() });
+    const form = new URLSearchParams({
+      grant_type: "client_credentials",
+      client_id: clientId,
+      client_secret: clientSecret,
+      scope: `${config.endpoints.armEndpoint}/.default`,
+    });
+    token = await call(tokenUrl, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: form.toString(),
+    });
   } catch (err) {
     return [`AZURE_AUTHORITY_HOST (${where(tokenUrl)}): ${why(err)}`];
   }
   if (token.status === 200) return [];
   const codes = Array.isArray(token.body?.error_codes) ? (token.body.error_codes as number[]) : [];
   // AADSTS700016: no such application in the tenant; 7000215/7000222: wrong or expired secret.
-  const variable = codes.includes(700016) ? "AZURE_CLIENT_ID" : codes.some((c) => c === 7000215 || c === 7000222) ? "AZURE_CLIENT_SECRET" : "AZURE_CLIENT_ID/AZURE_CLIENT_SECRET";
+  const variable = codes.includes(700016)
+    ? "AZURE_CLIENT_ID"
+    : codes.some((c) => c === 7000215 || c === 7000222)
+      ? "AZURE_CLIENT_SECRET"
+      : "AZURE_CLIENT_ID/AZURE_CLIENT_SECRET";
   return [`${variable}: Entra ID refused the portal app's credentials (HTTP ${token.status}${azureCode(token.body)})`];
 }
 
@@ -125,7 +151,11 @@ async function checkArm(config: AppConfig): Promise<string[]> {
   const arm = config.endpoints.armEndpoint;
   try {
     const res = await call(`${arm}/subscriptions?api-version=2022-12-01`);
-    return res.status === 401 ? [] : [`ARM_ENDPOINT (${arm}): answered HTTP ${res.status}, not as Azure Resource Manager does (401 without a token)`];
+    return res.status === 401
+      ? []
+      : [
+          `ARM_ENDPOINT (${arm}): answered HTTP ${res.status}, not as Azure Resource Manager does (401 without a token)`,
+        ];
   } catch (err) {
     return [`ARM_ENDPOINT (${arm}): ${why(err)}`];
   }
@@ -137,13 +167,28 @@ async function serviceIdentityToken(config: AppConfig): Promise<{ token: string 
   const clientId = config.systemKey.identityClientId;
   if (!endpoint || !header) {
     const missing = endpoint ? "IDENTITY_HEADER" : "IDENTITY_ENDPOINT";
-    return { token: null, problems: [`${missing}: not set, so the service identity (SERVICE_IDENTITY_CLIENT_ID) gets no token: run on App Service or Container Apps with that user-assigned identity assigned (they set IDENTITY_ENDPOINT and IDENTITY_HEADER)`] };
+    return {
+      token: null,
+      problems: [
+        `${missing}: not set, so the service identity (SERVICE_IDENTITY_CLIENT_ID) gets no token: run on App Service or Container Apps with that user-assigned identity assigned (they set IDENTITY_ENDPOINT and IDENTITY_HEADER)`,
+      ],
+    };
   }
-  const query = new URLSearchParams({ "api-version": "2019-08-01", resource: config.endpoints.keyVaultResource, client_id: clientId });
+  const query = new URLSearchParams({
+    "api-version": "2019-08-01",
+    resource: config.endpoints.keyVaultResource,
+    client_id: clientId,
+  });
   try {
     const res = await call(`${endpoint}?${query}`, { headers: { "X-IDENTITY-HEADER": header } });
-    if (res.status === 200 && typeof res.body?.access_token === "string") return { token: res.body.access_token, problems: [] };
-    return { token: null, problems: [`SERVICE_IDENTITY_CLIENT_ID (${clientId}): the managed identity endpoint gives no token for it (HTTP ${res.status}): is this user-assigned identity assigned to the app?`] };
+    if (res.status === 200 && typeof res.body?.access_token === "string")
+      return { token: res.body.access_token, problems: [] };
+    return {
+      token: null,
+      problems: [
+        `SERVICE_IDENTITY_CLIENT_ID (${clientId}): the managed identity endpoint gives no token for it (HTTP ${res.status}): is this user-assigned identity assigned to the app?`,
+      ],
+    };
   } catch (err) {
     return { token: null, problems: [`IDENTITY_ENDPOINT (${where(endpoint)}): ${why(err)}`] };
   }
@@ -153,7 +198,10 @@ async function serviceIdentityToken(config: AppConfig): Promise<{ token: string 
 async function checkSystemKey(config: AppConfig, token: string | null): Promise<string[]> {
   let key: ReturnType<typeof parseKeyIdentifier>;
   try {
-    key = parseKeyIdentifier(config.systemKey.keyId, { dnsSuffixes: config.endpoints.keyVaultDnsSuffixes, allowPort: config.emulator !== null });
+    key = parseKeyIdentifier(config.systemKey.keyId, {
+      dnsSuffixes: config.endpoints.keyVaultDnsSuffixes,
+      allowPort: config.emulator !== null,
+    });
   } catch (err) {
     if (err instanceof DomainError) return [`SYSTEM_KEY_ID (${config.systemKey.keyId}): ${err.message}`];
     throw err;
@@ -167,9 +215,14 @@ async function checkSystemKey(config: AppConfig, token: string | null): Promise<
     return [`${name}: Key Vault unreachable: ${why(err)}`];
   }
   // Without a token (the identity's problem is already listed) only reachability is known: Key Vault asks for one.
-  if (!token) return res.status === 401 ? [] : [`${name}: answered HTTP ${res.status}, not as Key Vault does (401 without a token)`];
+  if (!token)
+    return res.status === 401
+      ? []
+      : [`${name}: answered HTTP ${res.status}, not as Key Vault does (401 without a token)`];
   if (res.status === 401 || res.status === 403) {
-    return [`SERVICE_IDENTITY_CLIENT_ID (${config.systemKey.identityClientId}) may not read ${name} (HTTP ${res.status}${azureCode(res.body)}): give it the "Key Vault Crypto Service Encryption User" role on the key, or get, wrapKey and unwrapKey in the vault's access policies`];
+    return [
+      `SERVICE_IDENTITY_CLIENT_ID (${config.systemKey.identityClientId}) may not read ${name} (HTTP ${res.status}${azureCode(res.body)}): give it the "Key Vault Crypto Service Encryption User" role on the key, or get, wrapKey and unwrapKey in the vault's access policies`,
+    ];
   }
   if (res.status !== 200) return [`${name}: Key Vault answered HTTP ${res.status}${azureCode(res.body)}`];
   const jwk = (res.body?.key ?? {}) as { kty?: string; key_ops?: string[] };
@@ -185,7 +238,10 @@ async function checkSystemKey(config: AppConfig, token: string | null): Promise<
 
 /** What is wrong with the azure profile's endpoints, one line per problem, each naming its variable; empty when all answer. */
 export async function azureStartupProblems(config: AppConfig): Promise<string[]> {
-  const keyVault = serviceIdentityToken(config).then(async ({ token, problems }) => [...problems, ...(await checkSystemKey(config, token))]);
+  const keyVault = serviceIdentityToken(config).then(async ({ token, problems }) => [
+    ...problems,
+    ...(await checkSystemKey(config, token)),
+  ]);
   const results = await Promise.all([checkDatabase(config), checkEntraId(config), checkArm(config), keyVault]);
   return results.flat();
 }

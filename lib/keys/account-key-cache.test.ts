@@ -74,10 +74,12 @@ describe("AccountKeyCache", () => {
 
   it("does not cache a load that was dropped or overtaken by a re-wrap while in flight", async () => {
     const cache = new AccountKeyCache(10_000, 10);
-    const load = (fill: number, ms = 10) => async () => {
-      await new Promise((r) => setTimeout(r, ms));
-      return Buffer.alloc(32, fill);
-    };
+    const load =
+      (fill: number, ms = 10) =>
+      async () => {
+        await new Promise((r) => setTimeout(r, ms));
+        return Buffer.alloc(32, fill);
+      };
     const dropped = cache.getOrLoad("a", "k", load(1));
     cache.drop("a"); // the account stopped being usable
     assert.deepEqual(await dropped, Buffer.alloc(32, 1), "who asked before still gets it");
@@ -86,6 +88,10 @@ describe("AccountKeyCache", () => {
     const old = cache.getOrLoad("a", "k1", load(1, 30)); // ends last
     const rewrapped = cache.getOrLoad("a", "k2", load(2));
     await Promise.all([old, rewrapped]);
-    assert.deepEqual(cache.get("a", "k2"), Buffer.alloc(32, 2), "the old root's late answer did not replace the new one");
+    assert.deepEqual(
+      cache.get("a", "k2"),
+      Buffer.alloc(32, 2),
+      "the old root's late answer did not replace the new one",
+    );
   });
 });

@@ -44,14 +44,16 @@ export class AccountKeyCache {
       flight = started;
       this.loading.set(accountId, started);
       const current = () => this.loading.get(accountId) === started;
-      started.key.then(
-        (key) => {
-          if (current()) this.set(accountId, wrappedBy, key);
-        },
-        () => undefined, // each caller gets the failure from its own await
-      ).finally(() => {
-        if (current()) this.loading.delete(accountId);
-      });
+      started.key
+        .then(
+          (key) => {
+            if (current()) this.set(accountId, wrappedBy, key);
+          },
+          () => undefined, // each caller gets the failure from its own await
+        )
+        .finally(() => {
+          if (current()) this.loading.delete(accountId);
+        });
     }
     return Buffer.from(await flight.key);
   }

@@ -20,12 +20,27 @@ let keyUrl: (vault: string, key: string, version?: string) => string;
 before(async () => {
   env = await startAppEnvironment();
   keyUrl = (vault, key, version) => `${env.emu.vaultUrl(vault)}/keys/${key}${version ? `/${version}` : ""}`;
-  const account = await createAccountFor(owner, { ...ref("bindingtest"), location: "westus2", identityType: "SystemAssigned" });
+  const account = await createAccountFor(owner, {
+    ...ref("bindingtest"),
+    location: "westus2",
+    identityType: "SystemAssigned",
+  });
   await createAccountFor(owner, { ...ref("noidentity"), location: "westus2", identityType: "None" });
   const arm = env.emu.arm();
-  await arm.vaults.beginCreateOrUpdateAndWait(demoVaults.resourceGroup, "nosoftdelete", { location: "westus2", properties: { tenantId, sku: { family: "A", name: "standard" }, enableSoftDelete: false, accessPolicies: [] } });
-  await arm.vaults.beginCreateOrUpdateAndWait(demoVaults.resourceGroup, "getonly", { location: "westus2", properties: { tenantId, sku: { family: "A", name: "standard" }, enablePurgeProtection: true, accessPolicies: [] } });
-  for (const vault of [demoVaults.compliant.name, demoVaults.noPurgeProtection.name, demoVaults.otherRegion.name, "nosoftdelete"]) {
+  await arm.vaults.beginCreateOrUpdateAndWait(demoVaults.resourceGroup, "nosoftdelete", {
+    location: "westus2",
+    properties: { tenantId, sku: { family: "A", name: "standard" }, enableSoftDelete: false, accessPolicies: [] },
+  });
+  await arm.vaults.beginCreateOrUpdateAndWait(demoVaults.resourceGroup, "getonly", {
+    location: "westus2",
+    properties: { tenantId, sku: { family: "A", name: "standard" }, enablePurgeProtection: true, accessPolicies: [] },
+  });
+  for (const vault of [
+    demoVaults.compliant.name,
+    demoVaults.noPurgeProtection.name,
+    demoVaults.otherRegion.name,
+    "nosoftdelete",
+  ]) {
     await env.emu.grantKeys(vault, account.principalId!);
   }
   await env.emu.grantKeys("getonly", account.principalId!, ["get"]);
@@ -44,7 +59,12 @@ before(async () => {
 after(async () => env?.dispose());
 
 async function outcome(keyIdentifier: string, account = "bindingtest", vaultLookup = lookup) {
-  const result = await validateCustomerKeyFor(owner, ref(account), { keyIdentifier, userAssignedIdentity: null }, vaultLookup);
+  const result = await validateCustomerKeyFor(
+    owner,
+    ref(account),
+    { keyIdentifier, userAssignedIdentity: null },
+    vaultLookup,
+  );
   return { ok: result.ok, code: result.ok ? undefined : result.failure.code, checks: result.checks };
 }
 
@@ -54,21 +74,37 @@ describe("customer key validation", () => {
     assert.equal(latest.ok, true, JSON.stringify(latest.checks));
     assert.equal(latest.checks.filter((c) => c.ok === true).length, 9);
     const version = (await env.emu.keyClient(demoVaults.compliant.name).getKey("rsa-hsm-3072")).properties.version!;
-    assert.equal((await outcome(keyUrl(demoVaults.compliant.name, "rsa-hsm-3072", version))).ok, true, "RSA-HSM, pinned version");
+    assert.equal(
+      (await outcome(keyUrl(demoVaults.compliant.name, "rsa-hsm-3072", version))).ok,
+      true,
+      "RSA-HSM, pinned version",
+    );
   });
 
   const refusals: [string, () => string, string, ((() => Promise<unknown>) | undefined)?][] = [
     ["a host outside the vault suffixes", () => "https://evil.example/keys/x", "KeyVaultHostNotAllowed"],
-    ["a path that is not a key", () => keyUrl(demoVaults.compliant.name, "x").replace("/keys/", "/secrets/"), "InvalidKeyIdentifier"],
+    [
+      "a path that is not a key",
+      () => keyUrl(demoVaults.compliant.name, "x").replace("/keys/", "/secrets/"),
+      "InvalidKeyIdentifier",
+    ],
     ["a vault that does not exist", () => keyUrl("no-such-vault", "rsa-2048"), "VaultNotFound"],
     ["a key that does not exist", () => keyUrl(demoVaults.compliant.name, "missing"), "KeyNotFound"],
     ["a disabled key", () => keyUrl(demoVaults.compliant.name, "disabled"), "KeyDisabled"],
     ["an expired key", () => keyUrl(demoVaults.compliant.name, "expired"), "KeyExpired"],
     ["a key not valid yet", () => keyUrl(demoVaults.compliant.name, "future"), "KeyNotYetValid"],
     ["an EC key", () => keyUrl(demoVaults.compliant.name, "ec-p256"), "KeyTypeNotSupported"],
-    ["a key without wrap/unwrap operations", () => keyUrl(demoVaults.compliant.name, "encrypt-only"), "KeyOperationsNotAllowed"],
+    [
+      "a key without wrap/unwrap operations",
+      () => keyUrl(demoVaults.compliant.name, "encrypt-only"),
+      "KeyOperationsNotAllowed",
+    ],
     ["a vault without soft delete", () => keyUrl("nosoftdelete", "k"), "SoftDeleteNotEnabled"],
-    ["a vault without purge protection", () => keyUrl(demoVaults.noPurgeProtection.name, "rsa-2048"), "PurgeProtectionNotEnabled"],
+    [
+      "a vault without purge protection",
+      () => keyUrl(demoVaults.noPurgeProtection.name, "rsa-2048"),
+      "PurgeProtectionNotEnabled",
+    ],
     ["a vault in another region", () => keyUrl(demoVaults.otherRegion.name, "rsa-2048"), "VaultRegionMismatch"],
     ["an identity with get but not wrap/unwrap", () => keyUrl("getonly", "k"), "KeyVaultAccessDenied"],
   ];
@@ -83,13 +119,24 @@ describe("customer key validation", () => {
   }
 
   it("refuses a vault the caller cannot see (VaultNotVisible) and an account without identity (IdentityNotConfigured)", async () => {
-    assert.equal((await outcome(keyUrl(demoVaults.compliant.name, "rsa-3072"), "bindingtest", async () => null)).code, "VaultNotVisible");
-    assert.equal((await outcome(keyUrl(demoVaults.compliant.name, "rsa-3072"), "noidentity")).code, "IdentityNotConfigured");
+    assert.equal(
+      (await outcome(keyUrl(demoVaults.compliant.name, "rsa-3072"), "bindingtest", async () => null)).code,
+      "VaultNotVisible",
+    );
+    assert.equal(
+      (await outcome(keyUrl(demoVaults.compliant.name, "rsa-3072"), "noidentity")).code,
+      "IdentityNotConfigured",
+    );
   });
 
   it("changes nothing when a switch fails validation", async () => {
     const before = await env.database.db.accountKey.findFirstOrThrow({ where: { account: { name: "bindingtest" } } });
-    const result = await switchToCustomerKeyFor(owner, ref("bindingtest"), { keyIdentifier: keyUrl(demoVaults.compliant.name, "ec-p256"), userAssignedIdentity: null }, lookup);
+    const result = await switchToCustomerKeyFor(
+      owner,
+      ref("bindingtest"),
+      { keyIdentifier: keyUrl(demoVaults.compliant.name, "ec-p256"), userAssignedIdentity: null },
+      lookup,
+    );
     assert.equal(result.ok, false);
     const afterRow = await env.database.db.accountKey.findFirstOrThrow({ where: { account: { name: "bindingtest" } } });
     assert.deepEqual(afterRow, before);
@@ -102,7 +149,12 @@ describe("customer key validation", () => {
     const reader = principalOf(demoUsers.reader);
     await env.emu.admin("POST", "reset");
     await assert.rejects(
-      validateCustomerKeyFor(reader, ref("bindingtest"), { keyIdentifier: keyUrl(demoVaults.compliant.name, "rsa-3072"), userAssignedIdentity: null }, lookup),
+      validateCustomerKeyFor(
+        reader,
+        ref("bindingtest"),
+        { keyIdentifier: keyUrl(demoVaults.compliant.name, "rsa-3072"), userAssignedIdentity: null },
+        lookup,
+      ),
       (err: Error & { code?: string }) => err.code === "AuthorizationFailed",
     );
     assert.deepEqual(((await env.emu.admin("GET", "counters")).json as Record<string, unknown>).keyvault, undefined);

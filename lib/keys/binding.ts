@@ -5,7 +5,8 @@ import type { KeyIdentifier } from "@/lib/keyvault/key-id";
 import { getKey, unwrapKey, wrapKey, type KeyInfo } from "@/lib/keyvault/keys";
 import { keyIdentifierOf } from "./hierarchy";
 
-export type CheckId = "identity" | "identifier" | "key" | "enabled" | "type" | "operations" | "recovery" | "region" | "access";
+export type CheckId =
+  "identity" | "identifier" | "key" | "enabled" | "type" | "operations" | "recovery" | "region" | "access";
 
 export interface BindingCheck {
   id: CheckId;
@@ -85,7 +86,8 @@ export async function validateBinding(input: {
   /** Every check in order, those not run marked so. */
   const allChecks = () => {
     for (const id of Object.keys(labels) as CheckId[]) {
-      if (!checks.some((c) => c.id === id)) checks.push({ id, label: labels[id], ok: null, message: "Not checked: an earlier check failed." });
+      if (!checks.some((c) => c.id === id))
+        checks.push({ id, label: labels[id], ok: null, message: "Not checked: an earlier check failed." });
     }
     return checks.sort((a, b) => Object.keys(labels).indexOf(a.id) - Object.keys(labels).indexOf(b.id));
   };
@@ -97,14 +99,27 @@ export async function validateBinding(input: {
   });
 
   if (!input.identityClientId) {
-    return refused(result("identity", false, "The account has no managed identity: give it a system-assigned identity, or name a user-assigned one.", "IdentityNotConfigured"));
+    return refused(
+      result(
+        "identity",
+        false,
+        "The account has no managed identity: give it a system-assigned identity, or name a user-assigned one.",
+        "IdentityNotConfigured",
+      ),
+    );
   }
   result("identity", true, "The account's managed identity will read the key.");
 
   let id: KeyIdentifier;
   try {
     id = keyIdentifierOf(input.keyIdentifier);
-    result("identifier", true, id.version ? `Pinned to version ${id.version}.` : "No version: the latest version is used, and new versions are adopted automatically.");
+    result(
+      "identifier",
+      true,
+      id.version
+        ? `Pinned to version ${id.version}.`
+        : "No version: the latest version is used, and new versions are adopted automatically.",
+    );
   } catch (err) {
     return refused(failed("identifier", err));
   }
@@ -119,31 +134,73 @@ export async function validateBinding(input: {
   }
 
   const now = Date.now();
-  if (!key.enabled) result("enabled", false, `The key version ${key.version} is disabled: enable it in Key Vault.`, "KeyDisabled");
-  else if (key.expiresOn && key.expiresOn.getTime() <= now) result("enabled", false, `The key expired on ${key.expiresOn.toISOString()}: extend its expiry or use another version.`, "KeyExpired");
-  else if (key.notBefore && key.notBefore.getTime() > now) result("enabled", false, `The key is not valid before ${key.notBefore.toISOString()}.`, "KeyNotYetValid");
+  if (!key.enabled)
+    result("enabled", false, `The key version ${key.version} is disabled: enable it in Key Vault.`, "KeyDisabled");
+  else if (key.expiresOn && key.expiresOn.getTime() <= now)
+    result(
+      "enabled",
+      false,
+      `The key expired on ${key.expiresOn.toISOString()}: extend its expiry or use another version.`,
+      "KeyExpired",
+    );
+  else if (key.notBefore && key.notBefore.getTime() > now)
+    result("enabled", false, `The key is not valid before ${key.notBefore.toISOString()}.`, "KeyNotYetValid");
   else result("enabled", true, "Enabled, and within its activation and expiry dates.");
 
   if (key.kty !== "RSA" && key.kty !== "RSA-HSM") {
-    result("type", false, `${key.kty} keys cannot wrap an account key: choose an RSA or RSA-HSM key of 2048, 3072 or 4096 bits.`, "KeyTypeNotSupported");
+    result(
+      "type",
+      false,
+      `${key.kty} keys cannot wrap an account key: choose an RSA or RSA-HSM key of 2048, 3072 or 4096 bits.`,
+      "KeyTypeNotSupported",
+    );
   } else if (!RSA_SIZES.includes(key.size ?? 0)) {
     result("type", false, `The key is ${key.size} bits: use 2048, 3072 or 4096.`, "KeySizeNotSupported");
   } else result("type", true, `${key.kty} ${key.size} bits.`);
 
   const missing = ["wrapKey", "unwrapKey"].filter((op) => !key.keyOps.includes(op));
-  if (missing.length) result("operations", false, `The key does not permit ${missing.join(" and ")}: add them to its permitted operations.`, "KeyOperationsNotAllowed");
+  if (missing.length)
+    result(
+      "operations",
+      false,
+      `The key does not permit ${missing.join(" and ")}: add them to its permitted operations.`,
+      "KeyOperationsNotAllowed",
+    );
   else result("operations", true, "wrapKey and unwrapKey are permitted.");
 
   const level = key.recoveryLevel ?? "";
-  if (!level.includes("Recoverable")) result("recovery", false, "The vault has no soft delete: a deleted key could not be recovered. Enable soft delete and purge protection.", "SoftDeleteNotEnabled");
-  else if (level.includes("Purgeable")) result("recovery", false, "The vault has no purge protection: a deleted key could be purged for good, and the account's data with it. Enable purge protection on the vault.", "PurgeProtectionNotEnabled");
+  if (!level.includes("Recoverable"))
+    result(
+      "recovery",
+      false,
+      "The vault has no soft delete: a deleted key could not be recovered. Enable soft delete and purge protection.",
+      "SoftDeleteNotEnabled",
+    );
+  else if (level.includes("Purgeable"))
+    result(
+      "recovery",
+      false,
+      "The vault has no purge protection: a deleted key could be purged for good, and the account's data with it. Enable purge protection on the vault.",
+      "PurgeProtectionNotEnabled",
+    );
   else result("recovery", true, `Recovery level ${level}.`);
 
   try {
     const vault = await input.lookupVault(id.vaultName, input.identityClientId);
-    if (!vault) result("region", false, `You cannot see the vault '${id.vaultName}' in Azure Resource Manager, so its region cannot be checked. You need read access to the vault.`, "VaultNotVisible");
+    if (!vault)
+      result(
+        "region",
+        false,
+        `You cannot see the vault '${id.vaultName}' in Azure Resource Manager, so its region cannot be checked. You need read access to the vault.`,
+        "VaultNotVisible",
+      );
     else if (vault.location !== input.accountLocation) {
-      result("region", false, `The vault is in ${vault.location}, the account in ${input.accountLocation}: use a vault in ${input.accountLocation}.`, "VaultRegionMismatch");
+      result(
+        "region",
+        false,
+        `The vault is in ${vault.location}, the account in ${input.accountLocation}: use a vault in ${input.accountLocation}.`,
+        "VaultRegionMismatch",
+      );
     } else result("region", true, `Both in ${vault.location}.`);
   } catch (err) {
     failed("region", err); // the lookup says why the vault cannot be seen, and what to grant
@@ -156,7 +213,8 @@ export async function validateBinding(input: {
   try {
     const wrapped = await wrapKey(input.identityClientId, key.id, payload);
     const back = await unwrapKey(input.identityClientId, key.id, wrapped);
-    if (!back.equals(payload)) throw new DomainError("KeyVaultAccessDenied", "Key Vault unwrapped something else than was wrapped.");
+    if (!back.equals(payload))
+      throw new DomainError("KeyVaultAccessDenied", "Key Vault unwrapped something else than was wrapped.");
     result("access", true, "Wrapped and unwrapped a test key as the account's identity.");
     return { ok: true, checks: allChecks(), key, wrapping: { wrappedBy: key.id, wrapped } };
   } catch (err) {

@@ -37,7 +37,9 @@ export function keyIdentifierOf(input: string): KeyIdentifier {
 }
 
 /** The client id of the identity the account uses for its customer key. */
-export function encryptionIdentityOf(account: Pick<AccountForKeys, "clientId" | "encryptionIdentity" | "userAssignedIdentities">): string | null {
+export function encryptionIdentityOf(
+  account: Pick<AccountForKeys, "clientId" | "encryptionIdentity" | "userAssignedIdentities">,
+): string | null {
   if (!account.encryptionIdentity) return account.clientId;
   const assigned = (account.userAssignedIdentities ?? {}) as Record<string, { clientId?: string }>;
   const match = Object.entries(assigned).find(([id]) => id.toLowerCase() === account.encryptionIdentity!.toLowerCase());
@@ -52,7 +54,8 @@ export function systemRoot(): Root {
 export function rootOf(account: AccountForKeys): Root {
   if (account.encryptionType === "SystemKey") return systemRoot();
   const identity = encryptionIdentityOf(account);
-  if (!identity || !account.keyIdentifier) throw new DomainError("IdentityNotConfigured", "The account's customer key has no identity to read it with.");
+  if (!identity || !account.keyIdentifier)
+    throw new DomainError("IdentityNotConfigured", "The account's customer key has no identity to read it with.");
   return { keyId: account.keyIdentifier, identityClientId: identity };
 }
 
@@ -61,7 +64,8 @@ export async function resolveVersion(root: Root): Promise<string> {
   const id = keyIdentifierOf(root.keyId);
   if (id.version) return id.id;
   const key = await getKey(root.identityClientId, id);
-  if (!key.enabled) throw new DomainError("KeyDisabled", `The latest version of ${id.id} is disabled.`, "keyIdentifier");
+  if (!key.enabled)
+    throw new DomainError("KeyDisabled", `The latest version of ${id.id} is disabled.`, "keyIdentifier");
   return key.id;
 }
 
@@ -69,7 +73,9 @@ export async function resolveVersion(root: Root): Promise<string> {
  * Creates an account's key wrapped by `root` (2 Key Vault calls for a versionless root: resolve,
  * wrap). Not cached here: only a key that is stored may be used (see cacheAccountKey).
  */
-export async function createAccountKey(root: Root): Promise<Prisma.AccountKeyCreateWithoutAccountInput & { plaintext: Buffer }> {
+export async function createAccountKey(
+  root: Root,
+): Promise<Prisma.AccountKeyCreateWithoutAccountInput & { plaintext: Buffer }> {
   const wrappedBy = await resolveVersion(root);
   const plaintext = randomBytes(32);
   const wrapped = await wrapKey(root.identityClientId, wrappedBy, plaintext);
@@ -87,20 +93,33 @@ export function cacheAccountKey(accountId: string, wrappedBy: string, plaintext:
  * key now, under its root.
  * `stored`: the account's key row when the caller read it already (key delivery's one query).
  */
-export async function accountKey(account: AccountForKeys, stored?: { wrapped: Uint8Array; wrappedBy: string } | null): Promise<Buffer> {
-  let row = stored ?? (await db().accountKey.findUnique({ where: { accountId: account.id }, select: { wrapped: true, wrappedBy: true } }));
+export async function accountKey(
+  account: AccountForKeys,
+  stored?: { wrapped: Uint8Array; wrappedBy: string } | null,
+): Promise<Buffer> {
+  let row =
+    stored ??
+    (await db().accountKey.findUnique({
+      where: { accountId: account.id },
+      select: { wrapped: true, wrappedBy: true },
+    }));
   if (!row) {
     // Concurrent first uses each make a key; the row that is stored wins, and the others unwrap it.
     const { plaintext, ...data } = await createAccountKey(rootOf(account));
     await db().accountKey.createMany({ data: [{ accountId: account.id, ...data }], skipDuplicates: true });
-    row = await db().accountKey.findUniqueOrThrow({ where: { accountId: account.id }, select: { wrapped: true, wrappedBy: true } });
+    row = await db().accountKey.findUniqueOrThrow({
+      where: { accountId: account.id },
+      select: { wrapped: true, wrappedBy: true },
+    });
     if (row.wrappedBy === data.wrappedBy && Buffer.from(row.wrapped).equals(Buffer.from(data.wrapped))) {
       cacheAccountKey(account.id, data.wrappedBy, plaintext);
       return plaintext;
     }
   }
   const { wrapped, wrappedBy } = row;
-  return cache().getOrLoad(account.id, wrappedBy, async () => unwrapKey(rootOf(account).identityClientId, wrappedBy, Buffer.from(wrapped)));
+  return cache().getOrLoad(account.id, wrappedBy, async () =>
+    unwrapKey(rootOf(account).identityClientId, wrappedBy, Buffer.from(wrapped)),
+  );
 }
 
 /**
@@ -118,7 +137,12 @@ export async function storeRewrap(
   await db().$transaction(async (tx) => {
     await tx.accountKey.upsert({
       where: { accountId },
-      create: { accountId, wrapped: new Uint8Array(wrapping.wrapped), wrappedBy: wrapping.wrappedBy, algorithm: WRAP_ALGORITHM },
+      create: {
+        accountId,
+        wrapped: new Uint8Array(wrapping.wrapped),
+        wrappedBy: wrapping.wrappedBy,
+        algorithm: WRAP_ALGORITHM,
+      },
       update: { wrapped: new Uint8Array(wrapping.wrapped), wrappedBy: wrapping.wrappedBy, algorithm: WRAP_ALGORITHM },
     });
     await apply(tx);

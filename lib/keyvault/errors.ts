@@ -14,7 +14,8 @@ import { DomainError, type ErrorCode } from "@/lib/errors";
 const transientNetwork = /ECONNRESET|ECONNREFUSED|ETIMEDOUT|EAI_AGAIN|ENOTFOUND|socket hang up|timeout|aborted/i;
 
 function innerCode(err: RestError): string | undefined {
-  const details = err.details as { error?: { innererror?: { code?: string }; innerError?: { code?: string } } } | undefined;
+  const details = err.details as
+    { error?: { innererror?: { code?: string }; innerError?: { code?: string } } } | undefined;
   return details?.error?.innererror?.code ?? details?.error?.innerError?.code;
 }
 
@@ -26,30 +27,68 @@ function innerCode(err: RestError): string | undefined {
 export function keyVaultError(err: unknown, context: { operation: string; keyId: string }): DomainError {
   const refuse = (code: ErrorCode, message: string) => new DomainError(code, message, "keyIdentifier");
   if (err instanceof DomainError) return err;
-  if (err instanceof CredentialUnavailableError || (err instanceof AuthenticationError && (err.statusCode ?? 0) < 500)) {
-    return refuse("KeyVaultAccessDenied", `The account's managed identity could not get a token for Key Vault: check that the identity still exists.`);
+  if (
+    err instanceof CredentialUnavailableError ||
+    (err instanceof AuthenticationError && (err.statusCode ?? 0) < 500)
+  ) {
+    return refuse(
+      "KeyVaultAccessDenied",
+      `The account's managed identity could not get a token for Key Vault: check that the identity still exists.`,
+    );
   }
   if (err instanceof RestError) {
     const status = err.statusCode ?? 0;
     const inner = innerCode(err);
-    if (status === 404 && (err.code === "VaultNotFound" || /vault.*does not exist/i.test(err.message))) return refuse("VaultNotFound", `The vault of ${context.keyId} does not exist (it may have been deleted).`);
-    if (status === 404) return refuse("KeyNotFound", `The key ${context.keyId} was not found: check its name and version, or recover it if it was deleted.`);
-    if (status === 403 && inner === "KeyDisabled") return refuse("KeyDisabled", `The key ${context.keyId} is disabled: enable it in Key Vault.`);
-    if (status === 403 && inner === "KeyExpired") return refuse("KeyExpired", `The key ${context.keyId} has expired: extend its expiry or use another version.`);
-    if (status === 403 && inner === "KeyNotYetValid") return refuse("KeyNotYetValid", `The key ${context.keyId} is not valid yet (its activation date is in the future).`);
-    if (status === 403 && inner === "KeyOperationForbidden") return refuse("KeyOperationsNotAllowed", `The key ${context.keyId} does not permit ${context.operation}: allow wrapKey and unwrapKey in its permitted operations.`);
+    if (status === 404 && (err.code === "VaultNotFound" || /vault.*does not exist/i.test(err.message)))
+      return refuse("VaultNotFound", `The vault of ${context.keyId} does not exist (it may have been deleted).`);
+    if (status === 404)
+      return refuse(
+        "KeyNotFound",
+        `The key ${context.keyId} was not found: check its name and version, or recover it if it was deleted.`,
+      );
+    if (status === 403 && inner === "KeyDisabled")
+      return refuse("KeyDisabled", `The key ${context.keyId} is disabled: enable it in Key Vault.`);
+    if (status === 403 && inner === "KeyExpired")
+      return refuse("KeyExpired", `The key ${context.keyId} has expired: extend its expiry or use another version.`);
+    if (status === 403 && inner === "KeyNotYetValid")
+      return refuse(
+        "KeyNotYetValid",
+        `The key ${context.keyId} is not valid yet (its activation date is in the future).`,
+      );
+    if (status === 403 && inner === "KeyOperationForbidden")
+      return refuse(
+        "KeyOperationsNotAllowed",
+        `The key ${context.keyId} does not permit ${context.operation}: allow wrapKey and unwrapKey in its permitted operations.`,
+      );
     if (status === 401 || status === 403) {
-      return refuse("KeyVaultAccessDenied", `The account's managed identity may not ${context.operation} with ${context.keyId}: grant it get, wrapKey and unwrapKey (access policy) or the "Key Vault Crypto Service Encryption User" role.`);
+      return refuse(
+        "KeyVaultAccessDenied",
+        `The account's managed identity may not ${context.operation} with ${context.keyId}: grant it get, wrapKey and unwrapKey (access policy) or the "Key Vault Crypto Service Encryption User" role.`,
+      );
     }
-    if (status === 400) return refuse("KeyOperationsNotAllowed", `Key Vault refused ${context.operation} with ${context.keyId}: ${err.message}`);
+    if (status === 400)
+      return refuse(
+        "KeyOperationsNotAllowed",
+        `Key Vault refused ${context.operation} with ${context.keyId}: ${err.message}`,
+      );
     const retryAfter = Number(err.response?.headers.get("retry-after")) || 10;
     if (status === 429 || status >= 500 || status === 0 || transientNetwork.test(`${err.code} ${err.message}`)) {
-      return new DomainError("KeyVaultUnavailable", `Key Vault is unavailable right now (${status || err.code || "no answer"}); try again in ${retryAfter} s.`, undefined, retryAfter);
+      return new DomainError(
+        "KeyVaultUnavailable",
+        `Key Vault is unavailable right now (${status || err.code || "no answer"}); try again in ${retryAfter} s.`,
+        undefined,
+        retryAfter,
+      );
     }
   }
   const code = (err as NodeJS.ErrnoException)?.code ?? "";
   if (err instanceof AuthenticationError || transientNetwork.test(`${code} ${String((err as Error)?.message)}`)) {
-    return new DomainError("KeyVaultUnavailable", "Key Vault or the managed identity endpoint did not answer; try again shortly.", undefined, 10);
+    return new DomainError(
+      "KeyVaultUnavailable",
+      "Key Vault or the managed identity endpoint did not answer; try again shortly.",
+      undefined,
+      10,
+    );
   }
   throw err;
 }

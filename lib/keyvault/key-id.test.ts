@@ -26,14 +26,28 @@ describe("parseKeyIdentifier", () => {
       id: `https://contoso-kv.vault.azure.net/keys/cmk/${v.toLowerCase()}`,
     });
     assert.equal(parseKeyIdentifier("https://kv1.vault.azure.cn/keys/cmk/", azure).version, undefined);
-    assert.equal(parseKeyIdentifier("https://contoso-byok.vault.localhost:8443/keys/rsa-3072", local).vaultUrl, "https://contoso-byok.vault.localhost:8443");
+    assert.equal(
+      parseKeyIdentifier("https://contoso-byok.vault.localhost:8443/keys/rsa-3072", local).vaultUrl,
+      "https://contoso-byok.vault.localhost:8443",
+    );
   });
 
   it("refuses hosts outside the configured vault suffixes (no request to a typed-in host)", () => {
-    for (const host of ["evil.example", "vault.azure.net.evil.example", "contoso.vault.azure.net.", "127.0.0.1", "localhost", "x.vault.localhost"]) {
+    for (const host of [
+      "evil.example",
+      "vault.azure.net.evil.example",
+      "contoso.vault.azure.net.",
+      "127.0.0.1",
+      "localhost",
+      "x.vault.localhost",
+    ]) {
       assert.equal(code(`https://${host}/keys/cmk`), "KeyVaultHostNotAllowed", host);
     }
-    assert.equal(code("https://kv.vault.localhost:8443/keys/k"), "KeyVaultHostNotAllowed", "local suffix not allowed in azure");
+    assert.equal(
+      code("https://kv.vault.localhost:8443/keys/k"),
+      "KeyVaultHostNotAllowed",
+      "local suffix not allowed in azure",
+    );
   });
 
   it("refuses other schemes, ports in Azure, credentials, queries, fragments and other paths", () => {

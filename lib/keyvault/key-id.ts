@@ -16,8 +16,16 @@ export interface KeyIdentifier {
   id: string;
 }
 
-export function parseKeyIdentifier(input: string, options: { dnsSuffixes: string[]; allowPort: boolean }): KeyIdentifier {
-  const bad = (why: string) => new DomainError("InvalidKeyIdentifier", `The key identifier is not valid: ${why} Expected https://<vault>${options.dnsSuffixes[0]}/keys/<name>[/<version>].`, "keyIdentifier");
+export function parseKeyIdentifier(
+  input: string,
+  options: { dnsSuffixes: string[]; allowPort: boolean },
+): KeyIdentifier {
+  const bad = (why: string) =>
+    new DomainError(
+      "InvalidKeyIdentifier",
+      `The key identifier is not valid: ${why} Expected https://<vault>${options.dnsSuffixes[0]}/keys/<name>[/<version>].`,
+      "keyIdentifier",
+    );
   let url: URL;
   try {
     url = new URL(input.trim());
@@ -25,12 +33,17 @@ export function parseKeyIdentifier(input: string, options: { dnsSuffixes: string
     throw bad("it is not a URL.");
   }
   if (url.protocol !== "https:") throw bad("it must use https.");
-  if (url.username || url.password || url.search || url.hash) throw bad("it must not carry credentials, a query or a fragment.");
+  if (url.username || url.password || url.search || url.hash)
+    throw bad("it must not carry credentials, a query or a fragment.");
   const host = url.hostname.toLowerCase();
   const suffix = options.dnsSuffixes.find((s) => host.endsWith(s.toLowerCase()));
   const vaultName = suffix ? host.slice(0, -suffix.length) : "";
   if (!suffix || !/^[a-z][a-z0-9-]{1,22}[a-z0-9]$/.test(vaultName)) {
-    throw new DomainError("KeyVaultHostNotAllowed", `'${host}' is not a Key Vault this service may call: the vault must be under ${options.dnsSuffixes.join(", ")}.`, "keyIdentifier");
+    throw new DomainError(
+      "KeyVaultHostNotAllowed",
+      `'${host}' is not a Key Vault this service may call: the vault must be under ${options.dnsSuffixes.join(", ")}.`,
+      "keyIdentifier",
+    );
   }
   if (url.port && !options.allowPort) throw bad("a Key Vault URL has no port.");
   const match = /^\/keys\/([0-9a-zA-Z-]{1,127})(?:\/([0-9a-fA-F]{32}))?\/?$/.exec(url.pathname);
@@ -38,5 +51,11 @@ export function parseKeyIdentifier(input: string, options: { dnsSuffixes: string
   const vaultUrl = `https://${host}${url.port ? `:${url.port}` : ""}`;
   const [, keyName, version] = match as unknown as [string, string, string | undefined];
   const lower = version?.toLowerCase();
-  return { vaultUrl, vaultName, keyName: keyName, version: lower, id: `${vaultUrl}/keys/${keyName}${lower ? `/${lower}` : ""}` };
+  return {
+    vaultUrl,
+    vaultName,
+    keyName: keyName,
+    version: lower,
+    id: `${vaultUrl}/keys/${keyName}${lower ? `/${lower}` : ""}`,
+  };
 }

@@ -42,12 +42,17 @@ const keyClients = new Map<string, KeyClient>();
 const cryptoClients = new Map<string, CryptographyClient>();
 let limiter: ReturnType<typeof perVaultLimiter> | undefined;
 // Read at the first Key Vault call, not at import: importing this module never reads the configuration.
-const limit: ReturnType<typeof perVaultLimiter> = (vaultUrl, work) => (limiter ??= perVaultLimiter(getConfig().keyVaultOperationsPer10s, 10_000))(vaultUrl, work);
+const limit: ReturnType<typeof perVaultLimiter> = (vaultUrl, work) =>
+  (limiter ??= perVaultLimiter(getConfig().keyVaultOperationsPer10s, 10_000))(vaultUrl, work);
 // Bounded retries with backoff (Retry-After honored by the SDK): the caller is waiting.
-const clientOptions = () => ({ agent: azureAgent(), retryOptions: { maxRetries: 2, retryDelayInMs: 250, maxRetryDelayInMs: 2000 } });
+const clientOptions = () => ({
+  agent: azureAgent(),
+  retryOptions: { maxRetries: 2, retryDelayInMs: 250, maxRetryDelayInMs: 2000 },
+});
 
 /** A key client for the vault as the credential's principal: this module's transport, retries and (through its callers) error mapping. */
-export const newKeyClient = (vaultUrl: string, credential: TokenCredential) => new KeyClient(vaultUrl, credential, clientOptions());
+export const newKeyClient = (vaultUrl: string, credential: TokenCredential) =>
+  new KeyClient(vaultUrl, credential, clientOptions());
 
 function keyClient(identityClientId: string, vaultUrl: string): KeyClient {
   const id = `${identityClientId}|${vaultUrl}`;
@@ -78,7 +83,8 @@ export function keyInfoOf(k: KeyVaultKey): KeyInfo {
 /** A key's versions, newest first: Key Vault's `list` permission on the key, as the client's principal. Errors are the caller's to map. */
 export async function versionsOf(client: KeyClient, keyName: string): Promise<KeyVersionInfo[]> {
   const versions: KeyVersionInfo[] = [];
-  for await (const v of client.listPropertiesOfKeyVersions(keyName)) versions.push({ id: v.id!, version: v.version!, enabled: v.enabled !== false, created: v.createdOn });
+  for await (const v of client.listPropertiesOfKeyVersions(keyName))
+    versions.push({ id: v.id!, version: v.version!, enabled: v.enabled !== false, created: v.createdOn });
   return versions.sort((a, b) => (b.created?.getTime() ?? 0) - (a.created?.getTime() ?? 0));
 }
 
@@ -95,14 +101,29 @@ function remoteOnly(keyId: string): KeyVaultKey {
 function cryptoClient(identityClientId: string, keyId: string): CryptographyClient {
   const id = `${identityClientId}|${keyId}`;
   let client = cryptoClients.get(id);
-  if (!client) cryptoClients.set(id, (client = new CryptographyClient(remoteOnly(keyId), managedIdentityCredential(identityClientId), clientOptions())));
+  if (!client)
+    cryptoClients.set(
+      id,
+      (client = new CryptographyClient(
+        remoteOnly(keyId),
+        managedIdentityCredential(identityClientId),
+        clientOptions(),
+      )),
+    );
   return client;
 }
 
 /** Reads a key (the given version, or the latest) as the identity. */
 export async function getKey(identityClientId: string, key: KeyIdentifier): Promise<KeyInfo> {
   try {
-    return keyInfoOf(await limit(key.vaultUrl, () => keyClient(identityClientId, key.vaultUrl).getKey(key.keyName, key.version ? { version: key.version } : undefined)));
+    return keyInfoOf(
+      await limit(key.vaultUrl, () =>
+        keyClient(identityClientId, key.vaultUrl).getKey(
+          key.keyName,
+          key.version ? { version: key.version } : undefined,
+        ),
+      ),
+    );
   } catch (err) {
     throw keyVaultError(err, { operation: "get", keyId: key.id });
   }

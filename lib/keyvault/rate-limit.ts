@@ -10,7 +10,9 @@ export function perVaultLimiter(limit: number, intervalMs: number) {
   return function run<T>(vaultUrl: string, work: () => Promise<T>): Promise<T> {
     let window = windows.get(vaultUrl);
     if (!window) {
-      const throttled = pThrottle({ limit, interval: intervalMs, strict: true })((job: () => Promise<unknown>) => job());
+      const throttled = pThrottle({ limit, interval: intervalMs, strict: true })((job: () => Promise<unknown>) =>
+        job(),
+      );
       window = <U>(job: () => Promise<U>) => throttled(job) as Promise<U>;
       windows.set(vaultUrl, window);
     }

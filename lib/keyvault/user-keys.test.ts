@@ -16,7 +16,15 @@ const vault = "contoso-picker";
 before(async () => {
   env = await startAppEnvironment();
   const arm = env.emu.arm();
-  await arm.vaults.beginCreateOrUpdateAndWait(demoVaults.resourceGroup, vault, { location: "westus2", properties: { tenantId: demoAutomationApp.tenantId, sku: { family: "A", name: "standard" }, enablePurgeProtection: true, accessPolicies: [] } });
+  await arm.vaults.beginCreateOrUpdateAndWait(demoVaults.resourceGroup, vault, {
+    location: "westus2",
+    properties: {
+      tenantId: demoAutomationApp.tenantId,
+      sku: { family: "A", name: "standard" },
+      enablePurgeProtection: true,
+      accessPolicies: [],
+    },
+  });
   await env.emu.grantKeys(vault, demoAutomationApp.objectId, ["create", "get", "list"]);
   const keys = env.emu.keyClient(vault);
   await keys.createRsaKey("rsa", { keySize: 2048 });
@@ -31,7 +39,14 @@ describe("keys visible to a user", () => {
   it("lists every key by name with its type, RSA size, state and versions newest first", async () => {
     const keys = await keysVisibleTo(token, `${env.emu.vaultUrl(vault)}/`);
     assert.deepEqual(
-      keys.map(({ name, kty, size, curve, enabled, versions }) => ({ name, kty, size, curve, enabled, versions: versions.length })),
+      keys.map(({ name, kty, size, curve, enabled, versions }) => ({
+        name,
+        kty,
+        size,
+        curve,
+        enabled,
+        versions: versions.length,
+      })),
       [
         { name: "big", kty: "RSA", size: 4096, curve: undefined, enabled: false, versions: 1 },
         { name: "ec", kty: "EC", size: undefined, curve: "P-256", enabled: true, versions: 1 },
@@ -44,10 +59,16 @@ describe("keys visible to a user", () => {
 
   it("answers a refused listing with a domain error, not the SDK's", async () => {
     await env.emu.revokeKeys(vault, demoAutomationApp.objectId);
-    await assert.rejects(keysVisibleTo(token, env.emu.vaultUrl(vault)), (err) => err instanceof DomainError && err.code === "KeyVaultAccessDenied");
+    await assert.rejects(
+      keysVisibleTo(token, env.emu.vaultUrl(vault)),
+      (err) => err instanceof DomainError && err.code === "KeyVaultAccessDenied",
+    );
   });
 
   it("calls no host outside the configured vault suffixes", async () => {
-    await assert.rejects(keysVisibleTo(token, "https://evil.example.com"), (err) => err instanceof DomainError && err.code === "KeyVaultHostNotAllowed");
+    await assert.rejects(
+      keysVisibleTo(token, "https://evil.example.com"),
+      (err) => err instanceof DomainError && err.code === "KeyVaultHostNotAllowed",
+    );
   });
 });

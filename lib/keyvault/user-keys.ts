@@ -18,7 +18,11 @@ export async function keysVisibleTo(keyVaultToken: string, vaultUri: string): Pr
   try {
     for await (const item of client.listPropertiesOfKeys()) {
       const { name, kty, size, curve, enabled } = keyInfoOf(await client.getKey(item.name));
-      const versions = (await versionsOf(client, item.name)).map(({ version, enabled, created }) => ({ version, enabled, created }));
+      const versions = (await versionsOf(client, item.name)).map(({ version, enabled, created }) => ({
+        version,
+        enabled,
+        created,
+      }));
       keys.push({ name, kty, size, curve, enabled, versions });
     }
   } catch (err) {

@@ -13,8 +13,18 @@ export interface MediaRef extends AccountRef {
 }
 
 /** The account behind a media operation (accountFor), with ARM's operation name and target for the resource. */
-export function mediaAccountFor(principal: Principal, ref: MediaRef, request: { action: Action; armOperation: string; policy: Operation }): Promise<AccountRecord> {
-  return accountFor(principal, ref, { action: request.action, operation: `Microsoft.Media/mediaservices/${request.armOperation}`, target: `${accountResourceId(ref)}/${ref.path}`, policy: request.policy });
+export function mediaAccountFor(
+  principal: Principal,
+  ref: MediaRef,
+  request: { action: Action; armOperation: string; policy: Operation },
+): Promise<AccountRecord> {
+  return accountFor(principal, ref, {
+    action: request.action,
+    operation: `Microsoft.Media/mediaservices/${request.armOperation}`,
+    target: `${accountResourceId(ref)}/${ref.path}`,
+    policy: request.policy,
+  });
 }
 
-export const resourceNotFound = (type: string, name: string) => new DomainError("ResourceNotFound", `The ${type} '${name}' was not found.`);
+export const resourceNotFound = (type: string, name: string) =>
+  new DomainError("ResourceNotFound", `The ${type} '${name}' was not found.`);

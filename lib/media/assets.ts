@@ -15,29 +15,51 @@ const AssetBody = z.object({
     .object({
       alternateId: z.string().max(1024).optional(),
       description: z.string().max(1024).optional(),
-      container: z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, "A container name is 3 to 63 lower-case letters, digits and single hyphens.").optional(),
+      container: z
+        .string()
+        .regex(
+          /^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/,
+          "A container name is 3 to 63 lower-case letters, digits and single hyphens.",
+        )
+        .optional(),
       storageAccountName: z.string().optional(),
     })
     .default({}),
 });
 
 function assetJson(account: AccountRef, a: store.AssetRow) {
-  return resourceJson(account, "assets", a.name, {
-    assetId: a.id,
-    created: a.createdAt.toISOString(),
-    lastModified: a.updatedAt.toISOString(),
-    ...(a.alternateId ? { alternateId: a.alternateId } : {}),
-    ...(a.description ? { description: a.description } : {}),
-    container: a.container,
-    storageAccountName: "local",
-    storageEncryptionFormat: "None",
-    // Not in Azure's model (its content lives in Blob storage): what jobs wrote, for checking.
-    files: a.files.map((f) => ({ name: f.name, size: Number(f.size), sha256: f.sha256 })),
-  }, a);
+  return resourceJson(
+    account,
+    "assets",
+    a.name,
+    {
+      assetId: a.id,
+      created: a.createdAt.toISOString(),
+      lastModified: a.updatedAt.toISOString(),
+      ...(a.alternateId ? { alternateId: a.alternateId } : {}),
+      ...(a.description ? { description: a.description } : {}),
+      container: a.container,
+      storageAccountName: "local",
+      storageEncryptionFormat: "None",
+      // Not in Azure's model (its content lives in Blob storage): what jobs wrote, for checking.
+      files: a.files.map((f) => ({ name: f.name, size: Number(f.size), sha256: f.sha256 })),
+    },
+    a,
+  );
 }
 
-const read = (scope: MediaScope, name: string) => mediaAccountFor(scope.principal, { ...scope.ref, path: `assets/${name}` }, { action: "read", armOperation: "assets/read", policy: "media.read" });
-const write = (scope: MediaScope, name: string, verb: "write" | "delete") => mediaAccountFor(scope.principal, { ...scope.ref, path: `assets/${name}` }, { action: "write", armOperation: `assets/${verb}`, policy: "media.write" });
+const read = (scope: MediaScope, name: string) =>
+  mediaAccountFor(
+    scope.principal,
+    { ...scope.ref, path: `assets/${name}` },
+    { action: "read", armOperation: "assets/read", policy: "media.read" },
+  );
+const write = (scope: MediaScope, name: string, verb: "write" | "delete") =>
+  mediaAccountFor(
+    scope.principal,
+    { ...scope.ref, path: `assets/${name}` },
+    { action: "write", armOperation: `assets/${verb}`, policy: "media.write" },
+  );
 
 export async function listAssetsFor(scope: MediaScope) {
   const account = await read(scope, "");
@@ -56,10 +78,21 @@ export async function putAssetFor(scope: MediaScope, name: string, body: unknown
   const account = await write(scope, name, "write");
   const { properties } = parseOrInvalid(AssetBody, body, "body");
   const id = randomUUID();
-  const fields = { alternateId: properties.alternateId ?? null, description: properties.description ?? null, ...(properties.container ? { container: properties.container } : {}) };
+  const fields = {
+    alternateId: properties.alternateId ?? null,
+    description: properties.description ?? null,
+    ...(properties.container ? { container: properties.container } : {}),
+  };
   return putOnce(async () => {
     const { row: asset, created } = await store.putAsset({ accountId: account.id, name, id, fields });
-    await audit({ actor: scope.principal.objectId, action: "asset.write", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { name: asset.name } });
+    await audit({
+      actor: scope.principal.objectId,
+      action: "asset.write",
+      outcome: "success",
+      subscriptionId: account.subscriptionId,
+      accountId: account.id,
+      detail: { name: asset.name },
+    });
     return { json: assetJson(account, asset), created };
   });
 }
@@ -70,7 +103,17 @@ export async function deleteAssetFor(scope: MediaScope, name: string): Promise<b
   return db().$transaction(async (tx) => {
     const deleted = await store.deleteAsset({ accountId: account.id, name }, tx);
     if (!deleted) return false;
-    await audit({ actor: scope.principal.objectId, action: "asset.delete", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { name, streamingLocators: deleted.streamingLocators } }, tx);
+    await audit(
+      {
+        actor: scope.principal.objectId,
+        action: "asset.delete",
+        outcome: "success",
+        subscriptionId: account.subscriptionId,
+        accountId: account.id,
+        detail: { name, streamingLocators: deleted.streamingLocators },
+      },
+      tx,
+    );
     return true;
   });
 }

@@ -25,7 +25,9 @@ const odata = {
 export const CONTENT_KEY_ID_CLAIM = "urn:microsoft:azure:mediaservices:contentkeyidentifier";
 
 const base64Bytes = (min: number, what: string) =>
-  z.base64(`${what} must be base64.`).refine((v) => Buffer.from(v, "base64").length >= min, `${what} must be at least ${min} bytes.`);
+  z
+    .base64(`${what} must be base64.`)
+    .refine((v) => Buffer.from(v, "base64").length >= min, `${what} must be at least ${min} bytes.`);
 
 /**
  * Why an RSA token-signing key would let others forge tokens, or null. The exponent must be
@@ -35,13 +37,16 @@ const base64Bytes = (min: number, what: string) =>
  */
 export function rsaKeyWeakness(key: KeyObject): string | null {
   const { modulusLength, publicExponent } = key.asymmetricKeyDetails ?? {};
-  if (key.asymmetricKeyType !== "rsa" || !modulusLength) return `is not an RSA key (${key.asymmetricKeyType}): tokens are verified with RSA keys only.`;
+  if (key.asymmetricKeyType !== "rsa" || !modulusLength)
+    return `is not an RSA key (${key.asymmetricKeyType}): tokens are verified with RSA keys only.`;
   if (publicExponent !== 65537n) return `has the public exponent ${publicExponent}: only 65537 is accepted.`;
   if (modulusLength < 2048) return `is ${modulusLength} bits: use at least 2048.`;
   return null;
 }
 
-type AsymmetricTokenKey = { "@odata.type": typeof odata.rsa; exponent: string; modulus: string } | { "@odata.type": typeof odata.x509; rawBody: string };
+type AsymmetricTokenKey =
+  | { "@odata.type": typeof odata.rsa; exponent: string; modulus: string }
+  | { "@odata.type": typeof odata.x509; rawBody: string };
 
 /** The public key of an RSA or X.509 token key, read by node:crypto; throws if it does not parse. */
 export function tokenPublicKey(key: AsymmetricTokenKey): KeyObject {
@@ -58,12 +63,18 @@ function refuseWeakKey(key: AsymmetricTokenKey, ctx: z.RefinementCtx) {
     const weakness = rsaKeyWeakness(tokenPublicKey(key));
     message = weakness && `${rsa ? "The RSA key" : "The certificate's key"} ${weakness}`;
   } catch {
-    message = rsa ? "modulus and exponent are not an RSA public key." : "rawBody is not an X.509 certificate (DER, base64).";
+    message = rsa
+      ? "modulus and exponent are not an RSA public key."
+      : "rawBody is not an X.509 certificate (DER, base64).";
   }
   if (message) ctx.addIssue({ code: "custom", path: [rsa ? "modulus" : "rawBody"], message });
 }
 
-const RsaTokenKey = z.object({ "@odata.type": z.literal(odata.rsa), exponent: base64Bytes(1, "exponent"), modulus: base64Bytes(1, "modulus") });
+const RsaTokenKey = z.object({
+  "@odata.type": z.literal(odata.rsa),
+  exponent: base64Bytes(1, "exponent"),
+  modulus: base64Bytes(1, "modulus"),
+});
 const X509TokenKey = z.object({ "@odata.type": z.literal(odata.x509), rawBody: base64Bytes(1, "rawBody") });
 const TokenKey = z.discriminatedUnion(
   "@odata.type",
@@ -87,9 +98,14 @@ const Restriction = z.discriminatedUnion(
       audience: z.string().min(1),
       primaryVerificationKey: TokenKey,
       alternateVerificationKeys: z.array(TokenKey).max(10).default([]),
-      requiredClaims: z.array(z.object({ claimType: z.string().min(1), claimValue: z.string().nullish() })).max(20).default([]),
+      requiredClaims: z
+        .array(z.object({ claimType: z.string().min(1), claimValue: z.string().nullish() }))
+        .max(20)
+        .default([]),
       restrictionTokenType: z.literal("Jwt", "Only Jwt tokens are supported (Swt is retired)."),
-      openIdConnectDiscoveryDocument: z.undefined({ error: "openIdConnectDiscoveryDocument is not supported here: give the verification keys." }).optional(),
+      openIdConnectDiscoveryDocument: z
+        .undefined({ error: "openIdConnectDiscoveryDocument is not supported here: give the verification keys." })
+        .optional(),
     }),
   ],
   { error: `A restriction is ${odata.token} or ${odata.open}.` },
@@ -102,7 +118,12 @@ const PolicyBody = z.object({
       .array(
         z.object({
           name: z.string().max(256).optional(),
-          configuration: z.object({ "@odata.type": z.literal(odata.clearKey, `Only ${odata.clearKey} (AES-128 clear key, as for HLS) is delivered by this service.`) }),
+          configuration: z.object({
+            "@odata.type": z.literal(
+              odata.clearKey,
+              `Only ${odata.clearKey} (AES-128 clear key, as for HLS) is delivered by this service.`,
+            ),
+          }),
           restriction: Restriction,
         }),
       )
@@ -112,7 +133,11 @@ const PolicyBody = z.object({
 });
 
 /** A verification key as stored: symmetric values are secrets, kept apart under their slot name. */
-const StoredKey = z.discriminatedUnion("@odata.type", [z.object({ "@odata.type": z.literal(odata.symmetric), slot: z.string() }), RsaTokenKey, X509TokenKey]);
+const StoredKey = z.discriminatedUnion("@odata.type", [
+  z.object({ "@odata.type": z.literal(odata.symmetric), slot: z.string() }),
+  RsaTokenKey,
+  X509TokenKey,
+]);
 type StoredKey = z.infer<typeof StoredKey>;
 /** The options column: a policy's options without their secrets. */
 export const StoredOptions = z.array(
@@ -140,7 +165,8 @@ function toStored(options: z.infer<typeof PolicyBody>["properties"]["options"]) 
   const stored = options.map((o): StoredOption => {
     const policyOptionId = randomUUID();
     const r = o.restriction;
-    if (r["@odata.type"] === odata.open) return { policyOptionId, name: o.name, configuration: o.configuration, restriction: r };
+    if (r["@odata.type"] === odata.open)
+      return { policyOptionId, name: o.name, configuration: o.configuration, restriction: r };
     const keys = [r.primaryVerificationKey, ...r.alternateVerificationKeys].map((k, i): StoredKey => {
       if (k["@odata.type"] !== odata.symmetric) return k;
       const slot = `${policyOptionId}/${i === 0 ? "primary" : `alternate/${i - 1}`}`;
@@ -151,7 +177,14 @@ function toStored(options: z.infer<typeof PolicyBody>["properties"]["options"]) 
       policyOptionId,
       name: o.name,
       configuration: o.configuration,
-      restriction: { "@odata.type": r["@odata.type"], issuer: r.issuer, audience: r.audience, restrictionTokenType: r.restrictionTokenType, requiredClaims: r.requiredClaims, keys },
+      restriction: {
+        "@odata.type": r["@odata.type"],
+        issuer: r.issuer,
+        audience: r.audience,
+        restrictionTokenType: r.restrictionTokenType,
+        requiredClaims: r.requiredClaims,
+        keys,
+      },
     };
   });
   return { stored, secrets };
@@ -168,7 +201,10 @@ function optionsJson(options: StoredOption[], secrets?: Map<string, Buffer>) {
       // GET never carries the value; getPolicyPropertiesWithSecrets does.
       return { "@odata.type": k["@odata.type"], ...(value ? { keyValue: value.toString("base64") } : {}) };
     });
-    return { ...o, restriction: { ...restriction, primaryVerificationKey: shown[0], alternateVerificationKeys: shown.slice(1) } };
+    return {
+      ...o,
+      restriction: { ...restriction, primaryVerificationKey: shown[0], alternateVerificationKeys: shown.slice(1) },
+    };
   });
 }
 
@@ -182,9 +218,11 @@ function propertiesJson(p: store.PolicyRow, secrets?: Map<string, Buffer>) {
   };
 }
 
-const policyJson = (account: AccountRef, p: store.PolicyRow) => resourceJson(account, "contentKeyPolicies", p.name, propertiesJson(p), p);
+const policyJson = (account: AccountRef, p: store.PolicyRow) =>
+  resourceJson(account, "contentKeyPolicies", p.name, propertiesJson(p), p);
 
-const access = (scope: MediaScope, name: string, request: Parameters<typeof mediaAccountFor>[2]) => mediaAccountFor(scope.principal, { ...scope.ref, path: `contentKeyPolicies/${name}` }, request);
+const access = (scope: MediaScope, name: string, request: Parameters<typeof mediaAccountFor>[2]) =>
+  mediaAccountFor(scope.principal, { ...scope.ref, path: `contentKeyPolicies/${name}` }, request);
 
 async function findPolicy(accountId: string, name: string): Promise<store.PolicyRow> {
   const policy = await store.findContentKeyPolicy({ accountId, name });
@@ -193,27 +231,50 @@ async function findPolicy(accountId: string, name: string): Promise<store.Policy
 }
 
 export async function listContentKeyPoliciesFor(scope: MediaScope) {
-  const account = await access(scope, "", { action: "read", armOperation: "contentKeyPolicies/read", policy: "media.read" });
+  const account = await access(scope, "", {
+    action: "read",
+    armOperation: "contentKeyPolicies/read",
+    policy: "media.read",
+  });
   const rows = await store.listContentKeyPolicies({ accountId: account.id });
   return rows.map((p) => policyJson(account, p));
 }
 
 export async function getContentKeyPolicyFor(scope: MediaScope, name: string) {
-  const account = await access(scope, name, { action: "read", armOperation: "contentKeyPolicies/read", policy: "media.read" });
+  const account = await access(scope, name, {
+    action: "read",
+    armOperation: "contentKeyPolicies/read",
+    policy: "media.read",
+  });
   return policyJson(account, await findPolicy(account.id, name));
 }
 
 /** getPolicyPropertiesWithSecrets: an action (Contributor or Owner), refused unless the account's key is usable. */
 export async function getPolicyPropertiesWithSecretsFor(scope: MediaScope, name: string) {
-  const account = await access(scope, name, { action: "write", armOperation: "contentKeyPolicies/getPolicyPropertiesWithSecrets/action", policy: "secrets.read" });
+  const account = await access(scope, name, {
+    action: "write",
+    armOperation: "contentKeyPolicies/getPolicyPropertiesWithSecrets/action",
+    policy: "secrets.read",
+  });
   const policy = await findPolicy(account.id, name);
   const key = await accountKey(account);
-  await audit({ actor: scope.principal.objectId, action: "contentKeyPolicy.readSecrets", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { name } });
+  await audit({
+    actor: scope.principal.objectId,
+    action: "contentKeyPolicy.readSecrets",
+    outcome: "success",
+    subscriptionId: account.subscriptionId,
+    accountId: account.id,
+    detail: { name },
+  });
   return propertiesJson(policy, await openSecretsOf(account.id, key, policy.id, "tokenKey"));
 }
 
 export async function putContentKeyPolicyFor(scope: MediaScope, name: string, body: unknown) {
-  const account = await access(scope, name, { action: "write", armOperation: "contentKeyPolicies/write", policy: "secrets.write" });
+  const account = await access(scope, name, {
+    action: "write",
+    armOperation: "contentKeyPolicies/write",
+    policy: "secrets.write",
+  });
   const { properties } = parseOrInvalid(PolicyBody, body, "body");
   const { stored, secrets } = toStored(properties.options);
   const key = await accountKey(account);
@@ -222,10 +283,27 @@ export async function putContentKeyPolicyFor(scope: MediaScope, name: string, bo
     const existing = await store.contentKeyPolicyIdOf({ accountId: account.id, name });
     // The token keys are sealed to the policy's id: an update keeps the existing one.
     const id = existing ?? randomUUID();
-    const sealed = sealSecrets(account.id, key, secrets.map((s) => ({ kind: "tokenKey" as const, ownerId: id, ...s })));
+    const sealed = sealSecrets(
+      account.id,
+      key,
+      secrets.map((s) => ({ kind: "tokenKey" as const, ownerId: id, ...s })),
+    );
     const policy = await db().$transaction(async (tx) => {
-      const row = await store.putContentKeyPolicy({ accountId: account.id, name, id, created: !existing, fields, sealed }, tx);
-      await audit({ actor: scope.principal.objectId, action: "contentKeyPolicy.write", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { name: row.name, options: stored.length, symmetricKeys: secrets.length } }, tx);
+      const row = await store.putContentKeyPolicy(
+        { accountId: account.id, name, id, created: !existing, fields, sealed },
+        tx,
+      );
+      await audit(
+        {
+          actor: scope.principal.objectId,
+          action: "contentKeyPolicy.write",
+          outcome: "success",
+          subscriptionId: account.subscriptionId,
+          accountId: account.id,
+          detail: { name: row.name, options: stored.length, symmetricKeys: secrets.length },
+        },
+        tx,
+      );
       return row;
     });
     return { json: policyJson(account, policy), created: !existing };
@@ -233,12 +311,30 @@ export async function putContentKeyPolicyFor(scope: MediaScope, name: string, bo
 }
 
 export async function deleteContentKeyPolicyFor(scope: MediaScope, name: string): Promise<boolean> {
-  const account = await access(scope, name, { action: "write", armOperation: "contentKeyPolicies/delete", policy: "secrets.write" });
+  const account = await access(scope, name, {
+    action: "write",
+    armOperation: "contentKeyPolicies/delete",
+    policy: "secrets.write",
+  });
   return db().$transaction(async (tx) => {
     const deleted = await store.deleteContentKeyPolicy({ accountId: account.id, name }, tx);
     if (!deleted) return false;
-    if (deleted.usedBy) throw new DomainError("Conflict", `The content key policy '${name}' is used by ${deleted.usedBy} streaming locator(s): delete them first.`);
-    await audit({ actor: scope.principal.objectId, action: "contentKeyPolicy.delete", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { name } }, tx);
+    if (deleted.usedBy)
+      throw new DomainError(
+        "Conflict",
+        `The content key policy '${name}' is used by ${deleted.usedBy} streaming locator(s): delete them first.`,
+      );
+    await audit(
+      {
+        actor: scope.principal.objectId,
+        action: "contentKeyPolicy.delete",
+        outcome: "success",
+        subscriptionId: account.subscriptionId,
+        accountId: account.id,
+        detail: { name },
+      },
+      tx,
+    );
     return true;
   });
 }

@@ -7,21 +7,42 @@ import { downloadInput, inputUrls, JobInputError, redactedInput, redactUrl } fro
 
 describe("JobInputHttp URLs", () => {
   it("joins each file to the base URI's path and keeps the base's query string", () => {
-    const urls = inputUrls({ baseUri: "https://acct.blob.core.windows.net/in/dir?sv=2024&sig=SECRET", files: ["a.mp4", "sub/b.mp4"] });
-    assert.deepEqual(urls.map((u) => u.href), ["https://acct.blob.core.windows.net/in/dir/a.mp4?sv=2024&sig=SECRET", "https://acct.blob.core.windows.net/in/dir/sub/b.mp4?sv=2024&sig=SECRET"]);
-    assert.equal(inputUrls({ baseUri: "https://h/x/", files: ["c.mp4?sig=OWN"] })[0]!.href, "https://h/x/c.mp4?sig=OWN");
+    const urls = inputUrls({
+      baseUri: "https://acct.blob.core.windows.net/in/dir?sv=2024&sig=SECRET",
+      files: ["a.mp4", "sub/b.mp4"],
+    });
+    assert.deepEqual(
+      urls.map((u) => u.href),
+      [
+        "https://acct.blob.core.windows.net/in/dir/a.mp4?sv=2024&sig=SECRET",
+        "https://acct.blob.core.windows.net/in/dir/sub/b.mp4?sv=2024&sig=SECRET",
+      ],
+    );
+    assert.equal(
+      inputUrls({ baseUri: "https://h/x/", files: ["c.mp4?sig=OWN"] })[0]!.href,
+      "https://h/x/c.mp4?sig=OWN",
+    );
     assert.equal(inputUrls({ files: ["https://h/full.mp4?sig=S"] })[0]!.href, "https://h/full.mp4?sig=S");
   });
 
   it("refuses what is not an http(s) URL, without echoing a query string", () => {
     assert.throws(() => inputUrls({ files: ["file:///etc/passwd"] }), /only http and https/);
-    assert.throws(() => inputUrls({ baseUri: "ftp://h/dir?sig=SECRET", files: ["a"] }), (err: Error) => /only http and https/.test(err.message) && !err.message.includes("SECRET"));
-    assert.throws(() => inputUrls({ files: ["relative.mp4?sig=SECRET"] }), (err: Error) => /files must be full URLs/.test(err.message) && !err.message.includes("SECRET"));
+    assert.throws(
+      () => inputUrls({ baseUri: "ftp://h/dir?sig=SECRET", files: ["a"] }),
+      (err: Error) => /only http and https/.test(err.message) && !err.message.includes("SECRET"),
+    );
+    assert.throws(
+      () => inputUrls({ files: ["relative.mp4?sig=SECRET"] }),
+      (err: Error) => /files must be full URLs/.test(err.message) && !err.message.includes("SECRET"),
+    );
   });
 
   it("shows inputs without query strings or credentials", () => {
     assert.equal(redactUrl("https://user:pw@h/p/a.mp4?sig=S#frag"), "https://h/p/a.mp4");
-    assert.deepEqual(redactedInput({ baseUri: "https://h/dir/?sig=S", files: ["a.mp4?x=1", "b.mp4"] }), { baseUri: "https://h/dir/", files: ["a.mp4", "b.mp4"] });
+    assert.deepEqual(redactedInput({ baseUri: "https://h/dir/?sig=S", files: ["a.mp4?x=1", "b.mp4"] }), {
+      baseUri: "https://h/dir/",
+      files: ["a.mp4", "b.mp4"],
+    });
     assert.deepEqual(redactedInput({ files: ["https://h/a.mp4?sig=S"] }), { files: ["https://h/a.mp4"] });
   });
 });
@@ -53,7 +74,8 @@ describe("downloading an input", () => {
   after(() => new Promise<void>((r) => server.close(() => r())));
 
   const limits = { maxBytes: 1_000_000, timeoutMs: 5000, allowPrivateNetworks: true };
-  const failsWith = (code: string, retry: string, text: RegExp) => (err: unknown) => err instanceof JobInputError && err.code === code && err.retry === retry && text.test(err.message);
+  const failsWith = (code: string, retry: string, text: RegExp) => (err: unknown) =>
+    err instanceof JobInputError && err.code === code && err.retry === retry && text.test(err.message);
 
   it("returns the bytes with their size and SHA-256, following redirects, and reports progress", async () => {
     const seen: number[] = [];
@@ -66,19 +88,47 @@ describe("downloading an input", () => {
 
   it("refuses loopback and private addresses unless allowed, by literal and by name", async () => {
     const strict = { ...limits, allowPrivateNetworks: false };
-    await assert.rejects(downloadInput(new URL(`${base}/file`), strict, () => {}), failsWith("DownloadNotAccessible", "DoNotRetry", /loopback address/));
+    await assert.rejects(
+      downloadInput(new URL(`${base}/file`), strict, () => {}),
+      failsWith("DownloadNotAccessible", "DoNotRetry", /loopback address/),
+    );
     const byName = new URL(`${base}/file`);
     byName.hostname = "localhost";
-    await assert.rejects(downloadInput(byName, strict, () => {}), failsWith("DownloadNotAccessible", "DoNotRetry", /loopback address/));
-    await assert.rejects(downloadInput(new URL("http://169.254.169.254/metadata"), strict, () => {}), failsWith("DownloadNotAccessible", "DoNotRetry", /linkLocal address/));
-    await assert.rejects(downloadInput(new URL("http://[::1]:9/x"), strict, () => {}), failsWith("DownloadNotAccessible", "DoNotRetry", /loopback address/));
+    await assert.rejects(
+      downloadInput(byName, strict, () => {}),
+      failsWith("DownloadNotAccessible", "DoNotRetry", /loopback address/),
+    );
+    await assert.rejects(
+      downloadInput(new URL("http://169.254.169.254/metadata"), strict, () => {}),
+      failsWith("DownloadNotAccessible", "DoNotRetry", /linkLocal address/),
+    );
+    await assert.rejects(
+      downloadInput(new URL("http://[::1]:9/x"), strict, () => {}),
+      failsWith("DownloadNotAccessible", "DoNotRetry", /loopback address/),
+    );
   });
 
   it("stops at the size limit, the time limit and a redirect loop; says which errors may pass", async () => {
-    await assert.rejects(downloadInput(new URL(`${base}/file`), { ...limits, maxBytes: 1000 }, () => {}), failsWith("ContentUnsupported", "DoNotRetry", /larger than the 1000-byte limit/));
-    await assert.rejects(downloadInput(new URL(`${base}/slow`), { ...limits, timeoutMs: 300 }, () => {}), failsWith("DownloadTransientError", "MayRetry", /within 0.3 s/));
-    await assert.rejects(downloadInput(new URL(`${base}/loop`), limits, () => {}), failsWith("DownloadNotAccessible", "DoNotRetry", /more than 5 redirects/));
-    await assert.rejects(downloadInput(new URL(`${base}/missing?sig=SECRET`), limits, () => {}), (err: Error) => failsWith("DownloadNotAccessible", "DoNotRetry", /HTTP 404/)(err) && !err.message.includes("SECRET"));
-    await assert.rejects(downloadInput(new URL(`${base}/busy`), limits, () => {}), failsWith("DownloadTransientError", "MayRetry", /HTTP 503/));
+    await assert.rejects(
+      downloadInput(new URL(`${base}/file`), { ...limits, maxBytes: 1000 }, () => {}),
+      failsWith("ContentUnsupported", "DoNotRetry", /larger than the 1000-byte limit/),
+    );
+    await assert.rejects(
+      downloadInput(new URL(`${base}/slow`), { ...limits, timeoutMs: 300 }, () => {}),
+      failsWith("DownloadTransientError", "MayRetry", /within 0.3 s/),
+    );
+    await assert.rejects(
+      downloadInput(new URL(`${base}/loop`), limits, () => {}),
+      failsWith("DownloadNotAccessible", "DoNotRetry", /more than 5 redirects/),
+    );
+    await assert.rejects(
+      downloadInput(new URL(`${base}/missing?sig=SECRET`), limits, () => {}),
+      (err: Error) =>
+        failsWith("DownloadNotAccessible", "DoNotRetry", /HTTP 404/)(err) && !err.message.includes("SECRET"),
+    );
+    await assert.rejects(
+      downloadInput(new URL(`${base}/busy`), limits, () => {}),
+      failsWith("DownloadTransientError", "MayRetry", /HTTP 503/),
+    );
   });
 });

@@ -30,7 +30,8 @@ export class InvalidJobInput extends Error {
 const directoryOf = (base: URL) => (base.pathname.endsWith("/") ? base.pathname : `${base.pathname}/`);
 
 function fetchable(url: URL, field: string): URL {
-  if (url.protocol !== "https:" && url.protocol !== "http:") throw new InvalidJobInput(`${redactUrl(url.href)}: only http and https inputs can be fetched.`, field);
+  if (url.protocol !== "https:" && url.protocol !== "http:")
+    throw new InvalidJobInput(`${redactUrl(url.href)}: only http and https inputs can be fetched.`, field);
   return url;
 }
 
@@ -47,8 +48,10 @@ function checkSegments(shown: string, segments: string[], underBase: boolean, fi
     } catch {
       throw new InvalidJobInput(`'${shown}': '${segment}' is not percent-encoded UTF-8, so it names no file.`, field);
     }
-    if (/[\u0000-\u001f\u007f]/.test(name)) throw new InvalidJobInput(`'${shown}': a file name may not contain control characters.`, field);
-    if (underBase && /[/\\]/.test(name)) throw new InvalidJobInput(`'${shown}': an encoded '/' or '\\' would lead outside the base URI.`, field);
+    if (/[\u0000-\u001f\u007f]/.test(name))
+      throw new InvalidJobInput(`'${shown}': a file name may not contain control characters.`, field);
+    if (underBase && /[/\\]/.test(name))
+      throw new InvalidJobInput(`'${shown}': an encoded '/' or '\\' would lead outside the base URI.`, field);
   }
 }
 
@@ -81,7 +84,8 @@ export function inputUrls({ baseUri, files }: JobInputUrls): URL[] {
       return fetchable(url, field);
     }
     const directory = directoryOf(base);
-    if (url.origin !== base.origin || !url.pathname.startsWith(directory)) throw new InvalidJobInput(`'${shown}' leads outside the base URI ${redactUrl(base.href)}.`, field);
+    if (url.origin !== base.origin || !url.pathname.startsWith(directory))
+      throw new InvalidJobInput(`'${shown}' leads outside the base URI ${redactUrl(base.href)}.`, field);
     checkSegments(shown, url.pathname.slice(directory.length).split("/"), true, field);
     if (!url.search && base.search) url.search = base.search;
     url.username = base.username;
@@ -156,7 +160,15 @@ const SPECIAL_PURPOSE = {
   benchmarking: cidrs("198.18.0.0/15"),
   // Addresses that carry an IPv4 address or lead to a translator: what they reach is not what was checked.
   translation: cidrs("::ffff:0:0/96", "64:ff9b::/96", "64:ff9b:1::/48", "2002::/16", "192.88.99.0/24"),
-  protocolAssignment: cidrs("192.0.0.0/24", "2001::/23", "100::/64", "192.31.196.0/24", "192.52.193.0/24", "192.175.48.0/24", "2620:4f:8000::/48"),
+  protocolAssignment: cidrs(
+    "192.0.0.0/24",
+    "2001::/23",
+    "100::/64",
+    "192.31.196.0/24",
+    "192.52.193.0/24",
+    "192.175.48.0/24",
+    "2620:4f:8000::/48",
+  ),
 };
 const GLOBAL_UNICAST_V6 = ipaddr.IPv6.parseCIDR("2000::/3");
 
@@ -175,7 +187,12 @@ function guardedLookup(allowPrivate: boolean): LookupFunction {
     dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
       if (err) return callback(err, "", 0);
       const refused = addresses.map((a) => refusedAddress(a.address, allowPrivate)).find(Boolean);
-      if (refused) return callback(Object.assign(new Error(`${hostname} resolves to a ${refused} address`), { code: "EADDRREFUSED" }), "", 0);
+      if (refused)
+        return callback(
+          Object.assign(new Error(`${hostname} resolves to a ${refused} address`), { code: "EADDRREFUSED" }),
+          "",
+          0,
+        );
       if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
       callback(null, addresses[0]!.address, addresses[0]!.family);
     });
@@ -186,11 +203,22 @@ function request(url: URL, limits: FetchLimits, signal: AbortSignal): Promise<In
   const host = url.hostname.replace(/^\[|\]$/g, "");
   if (isIP(host)) {
     const refused = refusedAddress(host, limits.allowPrivateNetworks);
-    if (refused) return Promise.reject(new JobInputError("DownloadNotAccessible", `${redactUrl(url.href)} is a ${refused} address, which jobs may not fetch.`, "DoNotRetry"));
+    if (refused)
+      return Promise.reject(
+        new JobInputError(
+          "DownloadNotAccessible",
+          `${redactUrl(url.href)} is a ${refused} address, which jobs may not fetch.`,
+          "DoNotRetry",
+        ),
+      );
   }
   const get = url.protocol === "https:" ? https.get : http.get;
   return new Promise((resolve, reject) => {
-    const req = get(url, { signal, lookup: guardedLookup(limits.allowPrivateNetworks), headers: { "user-agent": "byok-media-job/1" } }, resolve);
+    const req = get(
+      url,
+      { signal, lookup: guardedLookup(limits.allowPrivateNetworks), headers: { "user-agent": "byok-media-job/1" } },
+      resolve,
+    );
     req.on("error", reject);
   });
 }
@@ -199,10 +227,24 @@ function failure(err: unknown, shown: string, timeoutMs: number, timedOut: boole
   if (err instanceof JobInputError) return err;
   const e = err as Error & { code?: string };
   // An abort surfaces as AbortError, or as a reset of the half-read body.
-  if (timedOut) return new JobInputError("DownloadTransientError", `${shown}: no complete answer within ${timeoutMs / 1000} s.`, "MayRetry");
-  if (e.code === "EADDRREFUSED") return new JobInputError("DownloadNotAccessible", `${shown}: ${e.message}, which jobs may not fetch.`, "DoNotRetry");
+  if (timedOut)
+    return new JobInputError(
+      "DownloadTransientError",
+      `${shown}: no complete answer within ${timeoutMs / 1000} s.`,
+      "MayRetry",
+    );
+  if (e.code === "EADDRREFUSED")
+    return new JobInputError(
+      "DownloadNotAccessible",
+      `${shown}: ${e.message}, which jobs may not fetch.`,
+      "DoNotRetry",
+    );
   const transient = ["ECONNRESET", "ETIMEDOUT", "EAI_AGAIN", "EPIPE"].includes(e.code ?? "");
-  return new JobInputError(transient ? "DownloadTransientError" : "DownloadNotAccessible", `${shown}: ${e.code ?? e.message}.`, transient ? "MayRetry" : "DoNotRetry");
+  return new JobInputError(
+    transient ? "DownloadTransientError" : "DownloadNotAccessible",
+    `${shown}: ${e.code ?? e.message}.`,
+    transient ? "MayRetry" : "DoNotRetry",
+  );
 }
 
 export interface Downloaded {
@@ -212,7 +254,12 @@ export interface Downloaded {
 }
 
 /** Downloads one input file within the limits, reporting progress as bytes arrive; `cancel` stops it. */
-export async function downloadInput(url: URL, limits: FetchLimits, onProgress: (received: number, total: number | null) => void, cancel?: AbortSignal): Promise<Downloaded> {
+export async function downloadInput(
+  url: URL,
+  limits: FetchLimits,
+  onProgress: (received: number, total: number | null) => void,
+  cancel?: AbortSignal,
+): Promise<Downloaded> {
   const timeout = AbortSignal.timeout(limits.timeoutMs);
   const signal = cancel ? AbortSignal.any([timeout, cancel]) : timeout;
   let shown = redactUrl(url.href);
@@ -223,20 +270,35 @@ export async function downloadInput(url: URL, limits: FetchLimits, onProgress: (
       const status = res.statusCode ?? 0;
       if (status >= 300 && status < 400 && res.headers.location) {
         res.resume();
-        if (hop === MAX_REDIRECTS) throw new JobInputError("DownloadNotAccessible", `${shown}: more than ${MAX_REDIRECTS} redirects.`, "DoNotRetry");
+        if (hop === MAX_REDIRECTS)
+          throw new JobInputError(
+            "DownloadNotAccessible",
+            `${shown}: more than ${MAX_REDIRECTS} redirects.`,
+            "DoNotRetry",
+          );
         current = new URL(res.headers.location, current);
         shown = redactUrl(current.href);
-        if (current.protocol !== "https:" && current.protocol !== "http:") throw new JobInputError("DownloadNotAccessible", `${shown}: a redirect left http(s).`, "DoNotRetry");
+        if (current.protocol !== "https:" && current.protocol !== "http:")
+          throw new JobInputError("DownloadNotAccessible", `${shown}: a redirect left http(s).`, "DoNotRetry");
         continue;
       }
       if (status < 200 || status >= 300) {
         res.resume();
         const transient = status === 429 || status >= 500;
-        throw new JobInputError(transient ? "DownloadTransientError" : "DownloadNotAccessible", `${shown} answered HTTP ${status}.`, transient ? "MayRetry" : "DoNotRetry");
+        throw new JobInputError(
+          transient ? "DownloadTransientError" : "DownloadNotAccessible",
+          `${shown} answered HTTP ${status}.`,
+          transient ? "MayRetry" : "DoNotRetry",
+        );
       }
       const declared = Number(res.headers["content-length"] ?? NaN);
       const total = Number.isFinite(declared) ? declared : null;
-      const tooBig = () => new JobInputError("ContentUnsupported", `${shown} is larger than the ${limits.maxBytes}-byte limit of a job input.`, "DoNotRetry");
+      const tooBig = () =>
+        new JobInputError(
+          "ContentUnsupported",
+          `${shown} is larger than the ${limits.maxBytes}-byte limit of a job input.`,
+          "DoNotRetry",
+        );
       if (total !== null && total > limits.maxBytes) {
         res.destroy();
         throw tooBig();

@@ -6,13 +6,25 @@ import { db } from "@/lib/db/client";
 import { DomainError } from "@/lib/errors";
 import { accountKey } from "@/lib/keys/hierarchy";
 import { runLoop, workerName } from "@/lib/workers/loop";
-import { downloadInput, inputFileName, inputUrls, InvalidJobInput, JobInputError, type Downloaded, type JobInputUrls } from "./job-input";
+import {
+  downloadInput,
+  inputFileName,
+  inputUrls,
+  InvalidJobInput,
+  JobInputError,
+  type Downloaded,
+  type JobInputUrls,
+} from "./job-input";
 import * as store from "./job-store";
 import { StoredJobOutputs, type StoredJobError } from "./jobs";
 import { openSecretsOf } from "./secrets";
 import { writeAssetFiles } from "./store";
 
-export type JobOutcome = { jobId: string; state: "Finished" | "Error" | "Canceled" | "Deferred"; error?: StoredJobError };
+export type JobOutcome = {
+  jobId: string;
+  state: "Finished" | "Error" | "Canceled" | "Deferred";
+  error?: StoredJobError;
+};
 
 const PROGRESS_EVERY_MS = 500;
 const CANCEL_CHECK_MS = 1000;
@@ -27,18 +39,42 @@ const outOfAttempts: StoredJobError = {
   category: "Service",
   retry: "DoNotRetry",
 };
-const storedError = (err: JobInputError): StoredJobError => ({ code: err.code, message: err.message, category: err.category, retry: err.retry });
+const storedError = (err: JobInputError): StoredJobError => ({
+  code: err.code,
+  message: err.message,
+  category: err.category,
+  retry: err.retry,
+});
 
 type InputFile = Downloaded & { name: string };
 
 /** Ends a job, with the files of its output assets when Finished, and its audit event, in one transaction. */
-async function endJob(lease: store.Lease, state: "Finished" | "Error", error?: StoredJobError, files: InputFile[] = []): Promise<JobOutcome> {
+async function endJob(
+  lease: store.Lease,
+  state: "Finished" | "Error",
+  error?: StoredJobError,
+  files: InputFile[] = [],
+): Promise<JobOutcome> {
   await db().$transaction(async (tx) => {
     const job = await store.endingJob(lease.jobId, tx);
     if (!job) return;
-    if (state === "Finished") await writeAssetFiles({ accountId: job.account.id, assetNames: StoredJobOutputs.parse(job.outputs).map((o) => o.assetName), files }, tx);
+    if (state === "Finished")
+      await writeAssetFiles(
+        { accountId: job.account.id, assetNames: StoredJobOutputs.parse(job.outputs).map((o) => o.assetName), files },
+        tx,
+      );
     await store.finish({ ...lease, state, error }, tx);
-    await audit({ actor: "system:jobs", action: "job.run", outcome: state === "Finished" ? "success" : "failure", subscriptionId: job.account.subscriptionId, accountId: job.account.id, detail: { job: job.name, state, ...(error ? { code: error.code } : {}), files: files.length } }, tx);
+    await audit(
+      {
+        actor: "system:jobs",
+        action: "job.run",
+        outcome: state === "Finished" ? "success" : "failure",
+        subscriptionId: job.account.subscriptionId,
+        accountId: job.account.id,
+        detail: { job: job.name, state, ...(error ? { code: error.code } : {}), files: files.length },
+      },
+      tx,
+    );
   });
   return { jobId: lease.jobId, state, error };
 }
@@ -48,7 +84,12 @@ async function endJob(lease: store.Lease, state: "Finished" | "Error", error?: S
  * asset. `shutdown` (the worker stopping) hands the job back, scheduled, for another worker.
  * A job claimed once more than it has attempts (its worker died each time) ends in Error.
  */
-export async function runJob({ id: jobId, attempts }: store.Claimed, owner: string, leaseMs: number, shutdown?: AbortSignal): Promise<JobOutcome> {
+export async function runJob(
+  { id: jobId, attempts }: store.Claimed,
+  owner: string,
+  leaseMs: number,
+  shutdown?: AbortSignal,
+): Promise<JobOutcome> {
   const { jobs } = getConfig();
   const job = await store.claimedJob(jobId);
   const lease = { jobId, owner };
@@ -87,18 +128,34 @@ export async function runJob({ id: jobId, attempts }: store.Claimed, owner: stri
   const cancel = new AbortController();
   const stopping = () => cancel.abort("shutdown");
   shutdown?.addEventListener("abort", stopping);
-  const watch = setInterval(() => void isCanceling().then((yes) => yes && cancel.abort(), () => {}), CANCEL_CHECK_MS);
+  const watch = setInterval(
+    () =>
+      void isCanceling().then(
+        (yes) => yes && cancel.abort(),
+        () => {},
+      ),
+    CANCEL_CHECK_MS,
+  );
   let lastReport = 0;
   try {
     for (const [i, url] of urls.entries()) {
-      const limits = { maxBytes: jobs.inputMaxBytes - files.reduce((n, f) => n + f.size, 0), timeoutMs: jobs.inputTimeoutMs, allowPrivateNetworks: jobs.allowPrivateNetworks };
-      const downloaded = await downloadInput(url, limits, (received, total) => {
-        const now = Date.now();
-        if (now - lastReport < PROGRESS_EVERY_MS) return;
-        lastReport = now;
-        const share = total ? Math.min(1, received / total) : 0.5;
-        void store.progress({ ...lease, progress: Math.floor(((i + share) / urls.length) * 99), leaseMs });
-      }, cancel.signal);
+      const limits = {
+        maxBytes: jobs.inputMaxBytes - files.reduce((n, f) => n + f.size, 0),
+        timeoutMs: jobs.inputTimeoutMs,
+        allowPrivateNetworks: jobs.allowPrivateNetworks,
+      };
+      const downloaded = await downloadInput(
+        url,
+        limits,
+        (received, total) => {
+          const now = Date.now();
+          if (now - lastReport < PROGRESS_EVERY_MS) return;
+          lastReport = now;
+          const share = total ? Math.min(1, received / total) : 0.5;
+          void store.progress({ ...lease, progress: Math.floor(((i + share) / urls.length) * 99), leaseMs });
+        },
+        cancel.signal,
+      );
       files.push({ ...downloaded, name: inputFileName(url, i) });
     }
   } catch (err) {
@@ -143,7 +200,9 @@ export interface JobRunner {
  * A job worker: with `loop`, claims and runs up to JOB_CONCURRENCY jobs at a time until stopped;
  * stopping hands running jobs back, scheduled, for the next worker.
  */
-export function startJobRunner(options: { loop: boolean; onOutcome?: (o: JobOutcome) => void } = { loop: true }): JobRunner {
+export function startJobRunner(
+  options: { loop: boolean; onOutcome?: (o: JobOutcome) => void } = { loop: true },
+): JobRunner {
   const owner = workerName();
   const { jobs } = getConfig();
   // Longer than a full download, renewed with each progress report.
@@ -152,7 +211,9 @@ export function startJobRunner(options: { loop: boolean; onOutcome?: (o: JobOutc
   const running = new Set<Promise<JobOutcome>>();
 
   async function run(claimed: store.Claimed): Promise<JobOutcome> {
-    const outcome = await runJob(claimed, owner, leaseMs, shutdown.signal).catch((err: Error) => failed(claimed, owner, err));
+    const outcome = await runJob(claimed, owner, leaseMs, shutdown.signal).catch((err: Error) =>
+      failed(claimed, owner, err),
+    );
     options.onOutcome?.(outcome);
     return outcome;
   }

@@ -60,7 +60,10 @@ export async function start(lease: Lease): Promise<void> {
 
 /** Reports progress (0-99) of a running job and renews its lease; a no-op once it is Canceling. */
 export async function progress(lease: Lease & { progress: number; leaseMs: number }): Promise<void> {
-  await db().job.updateMany({ where: { ...held(lease), state: "Processing" }, data: { progress: lease.progress, leaseUntil: new Date(Date.now() + lease.leaseMs) } });
+  await db().job.updateMany({
+    where: { ...held(lease), state: "Processing" },
+    data: { progress: lease.progress, leaseUntil: new Date(Date.now() + lease.leaseMs) },
+  });
 }
 
 /** A job's state, or null once it is gone. */
@@ -75,32 +78,60 @@ export async function claimedJob(jobId: string) {
 
 /** What ending a job records, read inside its transaction: its name, output assets and account. */
 export async function endingJob(jobId: string, tx: Prisma.TransactionClient) {
-  return tx.job.findUnique({ where: { id: jobId }, select: { name: true, outputs: true, account: { select: { id: true, subscriptionId: true } } } });
+  return tx.job.findUnique({
+    where: { id: jobId },
+    select: { name: true, outputs: true, account: { select: { id: true, subscriptionId: true } } },
+  });
 }
 
 /** Ends a job; inside `tx` when given, so that its outputs commit with it. */
-export async function finish(lease: Lease & { state: "Finished" | "Error" | "Canceled"; error?: StoredJobError }, tx: Prisma.TransactionClient = db()): Promise<void> {
+export async function finish(
+  lease: Lease & { state: "Finished" | "Error" | "Canceled"; error?: StoredJobError },
+  tx: Prisma.TransactionClient = db(),
+): Promise<void> {
   const { state, error } = lease;
-  await tx.job.updateMany({ where: held(lease), data: { state, ...(state === "Finished" ? { progress: 100 } : {}), error: error ? { ...error } : undefined, endTime: new Date(), leaseOwner: null, leaseUntil: null } });
+  await tx.job.updateMany({
+    where: held(lease),
+    data: {
+      state,
+      ...(state === "Finished" ? { progress: 100 } : {}),
+      error: error ? { ...error } : undefined,
+      endTime: new Date(),
+      leaseOwner: null,
+      leaseUntil: null,
+    },
+  });
 }
 
 /** cancelJob: a job not yet running is canceled at once; a running one is marked for its worker to stop. */
 export async function cancel(jobId: string): Promise<void> {
-  await db().job.updateMany({ where: { id: jobId, state: { in: ["Scheduled", "Queued"] } }, data: { state: "Canceled", endTime: new Date() } });
+  await db().job.updateMany({
+    where: { id: jobId, state: { in: ["Scheduled", "Queued"] } },
+    data: { state: "Canceled", endTime: new Date() },
+  });
   await db().job.updateMany({ where: { id: jobId, state: "Processing" }, data: { state: "Canceling" } });
 }
 
 /** Hands a job back, scheduled, for the next worker (a stopping worker does); the attempt does not count. */
 export async function requeue(lease: Lease): Promise<void> {
-  await db().job.updateMany({ where: held(lease), data: { ...scheduledAgain, leaseUntil: null, attempts: { decrement: 1 } } });
+  await db().job.updateMany({
+    where: held(lease),
+    data: { ...scheduledAgain, leaseUntil: null, attempts: { decrement: 1 } },
+  });
 }
 
 /** Schedules a job whose attempt failed again, to be claimed after `waitMs` (the backoff); a canceling one stays for its next claim to cancel. */
 export async function retry(lease: Lease & { waitMs: number }): Promise<void> {
-  await db().job.updateMany({ where: { ...held(lease), state: { not: "Canceling" } }, data: { ...scheduledAgain, leaseUntil: new Date(Date.now() + lease.waitMs) } });
+  await db().job.updateMany({
+    where: { ...held(lease), state: { not: "Canceling" } },
+    data: { ...scheduledAgain, leaseUntil: new Date(Date.now() + lease.waitMs) },
+  });
 }
 
 /** Gives a job back untouched, to be claimed again after `waitMs`; the attempt does not count. */
 export async function release(lease: Lease & { waitMs: number }): Promise<void> {
-  await db().job.updateMany({ where: held(lease), data: { leaseOwner: null, leaseUntil: new Date(Date.now() + lease.waitMs), attempts: { decrement: 1 } } });
+  await db().job.updateMany({
+    where: held(lease),
+    data: { leaseOwner: null, leaseUntil: new Date(Date.now() + lease.waitMs), attempts: { decrement: 1 } },
+  });
 }

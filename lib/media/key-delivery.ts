@@ -7,7 +7,13 @@ import { json } from "@/lib/arm/http";
 import { db } from "@/lib/db/client";
 import { armErrorBody, DomainError } from "@/lib/errors";
 import { accountKey } from "@/lib/keys/hierarchy";
-import { CONTENT_KEY_ID_CLAIM, contentKeyPolicyTypes as odata, rsaKeyWeakness, tokenPublicKey, type StoredOption } from "./content-key-policies";
+import {
+  CONTENT_KEY_ID_CLAIM,
+  contentKeyPolicyTypes as odata,
+  rsaKeyWeakness,
+  tokenPublicKey,
+  type StoredOption,
+} from "./content-key-policies";
 import { openSecret } from "./secrets";
 
 /**
@@ -71,29 +77,48 @@ function refusalResponse(err: DomainError) {
 }
 
 /** How to verify with one stored key; null for a weak key saved before such keys were refused, which verifies nothing. */
-function verificationKey(key: StoredTokenKey, secrets: Map<string, Buffer>): { key: Uint8Array | KeyObject; algorithms: string[] } | null {
-  if (key["@odata.type"] === odata.symmetric) return { key: new Uint8Array(secrets.get(key.slot)!), algorithms: ["HS256", "HS384", "HS512"] };
+function verificationKey(
+  key: StoredTokenKey,
+  secrets: Map<string, Buffer>,
+): { key: Uint8Array | KeyObject; algorithms: string[] } | null {
+  if (key["@odata.type"] === odata.symmetric)
+    return { key: new Uint8Array(secrets.get(key.slot)!), algorithms: ["HS256", "HS384", "HS512"] };
   const publicKey = tokenPublicKey(key);
   if (rsaKeyWeakness(publicKey)) return null;
-  return { key: publicKey, algorithms: key["@odata.type"] === odata.rsa ? ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512"] : ["RS256"] };
+  return {
+    key: publicKey,
+    algorithms: key["@odata.type"] === odata.rsa ? ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512"] : ["RS256"],
+  };
 }
 type TokenRestriction = Extract<StoredOption["restriction"], { keys: unknown }>;
 type StoredTokenKey = TokenRestriction["keys"][number];
 
 /** Verifies the token against one token restriction: a key that signed it, issuer, audience, expiry, required claims. */
-async function verifyToken(token: string, restriction: TokenRestriction, secrets: Map<string, Buffer>, kid: string): Promise<void> {
+async function verifyToken(
+  token: string,
+  restriction: TokenRestriction,
+  secrets: Map<string, Buffer>,
+  kid: string,
+): Promise<void> {
   let payload: JWTPayload | undefined;
   for (const stored of restriction.keys) {
     const verifier = verificationKey(stored, secrets);
     if (!verifier) continue;
     const { key, algorithms } = verifier;
     try {
-      ({ payload } = await jwtVerify(token, key, { algorithms, issuer: restriction.issuer, audience: restriction.audience, requiredClaims: ["exp"], clockTolerance: 60 }));
+      ({ payload } = await jwtVerify(token, key, {
+        algorithms,
+        issuer: restriction.issuer,
+        audience: restriction.audience,
+        requiredClaims: ["exp"],
+        clockTolerance: 60,
+      }));
       break;
     } catch (err) {
       if (err instanceof errors.JWSSignatureVerificationFailed || err instanceof errors.JOSEAlgNotAllowed) continue;
       if (err instanceof errors.JWTExpired) throw unauthorized("The token has expired.");
-      if (err instanceof errors.JWTClaimValidationFailed) throw unauthorized(`The token's ${err.claim} claim does not match the content key policy.`);
+      if (err instanceof errors.JWTClaimValidationFailed)
+        throw unauthorized(`The token's ${err.claim} claim does not match the content key policy.`);
       throw unauthorized("The token is not a valid JWT.");
     }
   }
@@ -102,7 +127,8 @@ async function verifyToken(token: string, restriction: TokenRestriction, secrets
     const actual = payload[claim.claimType];
     if (claim.claimType === CONTENT_KEY_ID_CLAIM) {
       const expected = claim.claimValue ?? kid;
-      if (typeof actual !== "string" || actual.toLowerCase() !== expected.toLowerCase()) throw unauthorized("The token is not for this content key.");
+      if (typeof actual !== "string" || actual.toLowerCase() !== expected.toLowerCase())
+        throw unauthorized("The token is not for this content key.");
     } else if (actual === undefined || (claim.claimValue != null && String(actual) !== claim.claimValue)) {
       throw unauthorized(`The token lacks the required claim ${claim.claimType}.`);
     }
@@ -152,12 +178,28 @@ async function contentKey(mediaServiceId: string, kid: string, token: string): P
   if (!facts.sealed || !facts.ownerId || !facts.policyId || !facts.options) throw contentKeyNotFound;
   const now = Date.now();
   if ((facts.startTime && facts.startTime.getTime() > now) || (facts.endTime && facts.endTime.getTime() < now)) {
-    throw new DomainError("StreamingLocatorNotActive", "The streaming locator of this key is outside its start and end time.");
+    throw new DomainError(
+      "StreamingLocatorNotActive",
+      "The streaming locator of this key is outside its start and end time.",
+    );
   }
-  const key = await accountKeyForDelivery({ ...facts, id: mediaServiceId }, facts.wrapped && facts.wrappedBy ? { wrapped: facts.wrapped, wrappedBy: facts.wrappedBy } : null);
+  const key = await accountKeyForDelivery(
+    { ...facts, id: mediaServiceId },
+    facts.wrapped && facts.wrappedBy ? { wrapped: facts.wrapped, wrappedBy: facts.wrappedBy } : null,
+  );
   const options = facts.options.filter((o) => o.configuration["@odata.type"] === odata.clearKey);
   if (!options.some((o) => o.restriction["@odata.type"] === odata.open)) {
-    const secrets = new Map((facts.tokenKeys ?? []).map((t) => [t.name, openSecret(mediaServiceId, key, { kind: "tokenKey", ownerId: facts.policyId!, name: t.name, sealed: Buffer.from(t.sealed, "base64") })]));
+    const secrets = new Map(
+      (facts.tokenKeys ?? []).map((t) => [
+        t.name,
+        openSecret(mediaServiceId, key, {
+          kind: "tokenKey",
+          ownerId: facts.policyId!,
+          name: t.name,
+          sealed: Buffer.from(t.sealed, "base64"),
+        }),
+      ]),
+    );
     let refusal: DomainError | undefined;
     for (const option of options) {
       try {
@@ -169,19 +211,34 @@ async function contentKey(mediaServiceId: string, kid: string, token: string): P
         refusal ??= err;
       }
     }
-    if (refusal || !options.length) throw refusal ?? new DomainError("NoClearKeyOption", "The content key policy has no clear key option.");
+    if (refusal || !options.length)
+      throw refusal ?? new DomainError("NoClearKeyOption", "The content key policy has no clear key option.");
   }
-  return openSecret(mediaServiceId, key, { kind: "contentKey", ownerId: facts.ownerId, name: kid, sealed: facts.sealed });
+  return openSecret(mediaServiceId, key, {
+    kind: "contentKey",
+    ownerId: facts.ownerId,
+    name: kid,
+    sealed: facts.sealed,
+  });
 }
 
 /** GET /keydelivery/{mediaServiceId}?kid={key id}: the 16 key bytes, or an error a player developer can act on. */
 export async function deliverContentKey(request: Request, mediaServiceId: string): Promise<Response> {
   const ids = Ids.safeParse({ mediaServiceId, kid: new URL(request.url).searchParams.get("kid") });
-  if (!ids.success) return refusalResponse(new DomainError("InvalidRequest", "Ask for a key as /keydelivery/{mediaServiceId}?kid={content key id} (both GUIDs)."));
+  if (!ids.success)
+    return refusalResponse(
+      new DomainError(
+        "InvalidRequest",
+        "Ask for a key as /keydelivery/{mediaServiceId}?kid={content key id} (both GUIDs).",
+      ),
+    );
   try {
     const token = bearerToken(request.headers.get("authorization"));
     const key = await contentKey(ids.data.mediaServiceId.toLowerCase(), ids.data.kid.toLowerCase(), token);
-    return new Response(new Uint8Array(key), { status: 200, headers: { ...corsHeaders, "Content-Type": "application/octet-stream", "Cache-Control": "no-store" } });
+    return new Response(new Uint8Array(key), {
+      status: 200,
+      headers: { ...corsHeaders, "Content-Type": "application/octet-stream", "Cache-Control": "no-store" },
+    });
   } catch (err) {
     if (err instanceof DomainError) return refusalResponse(err);
     throw err;

@@ -41,7 +41,19 @@ const issuer = "https://issuer.contoso.localhost";
 const audience = "urn:contoso:player";
 const KID_CLAIM = "urn:microsoft:azure:mediaservices:contentkeyidentifier";
 
-const lib = { service, monitor, monitorStore, hierarchy, policies, assets, locators, transforms, jobs, runner, delivery };
+const lib = {
+  service,
+  monitor,
+  monitorStore,
+  hierarchy,
+  policies,
+  assets,
+  locators,
+  transforms,
+  jobs,
+  runner,
+  delivery,
+};
 let env: AppEnvironment;
 let server: http.Server;
 let inputBase: string;
@@ -50,12 +62,32 @@ let principalId: string;
 let generatedKid: string;
 let generatedKey: Buffer;
 
-const token = (claims: Record<string, unknown>, key: Uint8Array = tokenKey, exp: string | number = "5m", aud = audience) =>
-  new SignJWT(claims).setProtectedHeader({ alg: "HS256" }).setIssuer(issuer).setAudience(aud).setIssuedAt().setExpirationTime(exp).sign(key);
+const token = (
+  claims: Record<string, unknown>,
+  key: Uint8Array = tokenKey,
+  exp: string | number = "5m",
+  aud = audience,
+) =>
+  new SignJWT(claims)
+    .setProtectedHeader({ alg: "HS256" })
+    .setIssuer(issuer)
+    .setAudience(aud)
+    .setIssuedAt()
+    .setExpirationTime(exp)
+    .sign(key);
 
 async function deliver(kid: string, jwt?: string, headers?: string[]) {
-  const res = await lib.delivery.deliverContentKey(new Request(`http://localhost/keydelivery/${accountId}?kid=${kid}`, { headers: jwt ? { authorization: `Bearer ${jwt}` } : {} }), accountId);
-  return { status: res.status, bytes: Buffer.from(await res.arrayBuffer()), ...(headers ? { headers: headers.map((h) => res.headers.get(h)) } : {}) };
+  const res = await lib.delivery.deliverContentKey(
+    new Request(`http://localhost/keydelivery/${accountId}?kid=${kid}`, {
+      headers: jwt ? { authorization: `Bearer ${jwt}` } : {},
+    }),
+    accountId,
+  );
+  return {
+    status: res.status,
+    bytes: Buffer.from(await res.arrayBuffer()),
+    ...(headers ? { headers: headers.map((h) => res.headers.get(h)) } : {}),
+  };
 }
 
 async function check(): Promise<string> {
@@ -70,7 +102,8 @@ before(async () => {
   server = http.createServer((req, res) => {
     const url = new URL(req.url!, "http://x");
     // The input is only served with its SAS: proof the job used the full URL.
-    if (url.pathname === "/container/input.mp4" && url.search === `?${SAS}`) res.writeHead(200, { "content-length": inputBody.length }).end(inputBody);
+    if (url.pathname === "/container/input.mp4" && url.search === `?${SAS}`)
+      res.writeHead(200, { "content-length": inputBody.length }).end(inputBody);
     // A download that never ends: what cancel and shutdown must stop.
     else if (url.pathname === "/container/endless.mp4") res.writeHead(200, { "content-length": 1_000_000 }).write("x");
     else res.writeHead(403).end();
@@ -79,7 +112,12 @@ before(async () => {
   inputBase = `http://127.0.0.1:${(server.address() as AddressInfo).port}/container`;
   jobBody.properties.input.baseUri = `${inputBase}?${SAS}`;
 
-  const account = await env.createCustomerKeyAccount(owner, ref.name, demoVaults.compliant.name, `${env.emu.vaultUrl(demoVaults.compliant.name)}/keys/rsa-2048`);
+  const account = await env.createCustomerKeyAccount(
+    owner,
+    ref.name,
+    demoVaults.compliant.name,
+    `${env.emu.vaultUrl(demoVaults.compliant.name)}/keys/rsa-2048`,
+  );
   accountId = account.id;
   principalId = account.principalId!;
 });
@@ -89,9 +127,17 @@ after(async () => {
   await env?.dispose();
 });
 
-const grant = (operation: "add" | "remove") => (operation === "add" ? env.emu.grantKeys(demoVaults.compliant.name, principalId) : env.emu.revokeKeys(demoVaults.compliant.name, principalId));
+const grant = (operation: "add" | "remove") =>
+  operation === "add"
+    ? env.emu.grantKeys(demoVaults.compliant.name, principalId)
+    : env.emu.revokeKeys(demoVaults.compliant.name, principalId);
 
-const jobBody = { properties: { input: { "@odata.type": "#Microsoft.Media.JobInputHttp", baseUri: "", files: ["input.mp4"] }, outputs: [{ "@odata.type": "#Microsoft.Media.JobOutputAsset", assetName: "movie" }] } };
+const jobBody = {
+  properties: {
+    input: { "@odata.type": "#Microsoft.Media.JobInputHttp", baseUri: "", files: ["input.mp4"] },
+    outputs: [{ "@odata.type": "#Microsoft.Media.JobOutputAsset", assetName: "movie" }],
+  },
+};
 
 const policyBody = {
   properties: {
@@ -104,7 +150,10 @@ const policyBody = {
           "@odata.type": "#Microsoft.Media.ContentKeyPolicyTokenRestriction",
           issuer,
           audience,
-          primaryVerificationKey: { "@odata.type": "#Microsoft.Media.ContentKeyPolicySymmetricTokenKey", keyValue: tokenKey.toString("base64") },
+          primaryVerificationKey: {
+            "@odata.type": "#Microsoft.Media.ContentKeyPolicySymmetricTokenKey",
+            keyValue: tokenKey.toString("base64"),
+          },
           requiredClaims: [{ claimType: KID_CLAIM }],
           restrictionTokenType: "Jwt",
         },
@@ -119,16 +168,57 @@ describe("secrets under the account key", () => {
     assert.equal(put.created, true);
     const shown = JSON.stringify(await lib.policies.getContentKeyPolicyFor(scope, "signed"));
     assert.ok(!shown.includes(tokenKey.toString("base64")) && !shown.includes("keyValue"), "GET carries no key value");
-    const withSecrets = (await lib.policies.getPolicyPropertiesWithSecretsFor(scope, "signed")) as { options: { restriction: { primaryVerificationKey: { keyValue: string } } }[] };
+    const withSecrets = (await lib.policies.getPolicyPropertiesWithSecretsFor(scope, "signed")) as {
+      options: { restriction: { primaryVerificationKey: { keyValue: string } } }[];
+    };
     assert.equal(withSecrets.options[0]!.restriction.primaryVerificationKey.keyValue, tokenKey.toString("base64"));
-    await assert.rejects(lib.policies.getPolicyPropertiesWithSecretsFor({ principal: reader, ref }, "signed"), (err: Error & { code?: string }) => err.code === "AuthorizationFailed");
-    await assert.rejects(lib.policies.putContentKeyPolicyFor(scope, "bad", { properties: { options: [{ ...policyBody.properties.options[0], restriction: { ...policyBody.properties.options[0]!.restriction, primaryVerificationKey: { "@odata.type": "#Microsoft.Media.ContentKeyPolicySymmetricTokenKey", keyValue: "c2hvcnQ=" } } }] } }), /at least 16 bytes/);
-    await assert.rejects(lib.policies.putContentKeyPolicyFor(scope, "bad", { properties: { options: [{ configuration: { "@odata.type": "#Microsoft.Media.ContentKeyPolicyFairPlayConfiguration" }, restriction: { "@odata.type": "#Microsoft.Media.ContentKeyPolicyOpenRestriction" } }] } }), /Only #Microsoft.Media.ContentKeyPolicyClearKeyConfiguration/);
+    await assert.rejects(
+      lib.policies.getPolicyPropertiesWithSecretsFor({ principal: reader, ref }, "signed"),
+      (err: Error & { code?: string }) => err.code === "AuthorizationFailed",
+    );
+    await assert.rejects(
+      lib.policies.putContentKeyPolicyFor(scope, "bad", {
+        properties: {
+          options: [
+            {
+              ...policyBody.properties.options[0],
+              restriction: {
+                ...policyBody.properties.options[0]!.restriction,
+                primaryVerificationKey: {
+                  "@odata.type": "#Microsoft.Media.ContentKeyPolicySymmetricTokenKey",
+                  keyValue: "c2hvcnQ=",
+                },
+              },
+            },
+          ],
+        },
+      }),
+      /at least 16 bytes/,
+    );
+    await assert.rejects(
+      lib.policies.putContentKeyPolicyFor(scope, "bad", {
+        properties: {
+          options: [
+            {
+              configuration: { "@odata.type": "#Microsoft.Media.ContentKeyPolicyFairPlayConfiguration" },
+              restriction: { "@odata.type": "#Microsoft.Media.ContentKeyPolicyOpenRestriction" },
+            },
+          ],
+        },
+      }),
+      /Only #Microsoft.Media.ContentKeyPolicyClearKeyConfiguration/,
+    );
   });
 
   it("creates streaming locators with generated or supplied content keys; listContentKeys returns them; key ids are unique", async () => {
     await lib.assets.putAssetFor(scope, "movie", { properties: { description: "output" } });
-    const generated = await lib.locators.putStreamingLocatorFor(scope, "gen", { properties: { assetName: "movie", streamingPolicyName: "Predefined_ClearKey", defaultContentKeyPolicyName: "signed" } });
+    const generated = await lib.locators.putStreamingLocatorFor(scope, "gen", {
+      properties: {
+        assetName: "movie",
+        streamingPolicyName: "Predefined_ClearKey",
+        defaultContentKeyPolicyName: "signed",
+      },
+    });
     assert.ok(!JSON.stringify(generated.json).includes('"value"'), "the locator itself shows no key value");
     const keys = (await lib.locators.listContentKeysFor(scope, "gen")).contentKeys;
     assert.equal(keys.length, 1);
@@ -137,28 +227,74 @@ describe("secrets under the account key", () => {
     generatedKey = Buffer.from(keys[0]!.value!, "base64");
     assert.equal(generatedKey.length, 16);
 
-    await lib.locators.putStreamingLocatorFor(scope, "supplied", { properties: { assetName: "movie", streamingPolicyName: "Predefined_ClearKey", defaultContentKeyPolicyName: "signed", contentKeys: [{ id: suppliedKid, value: suppliedKey.toString("base64") }] } });
-    assert.deepEqual((await lib.locators.listContentKeysFor(scope, "supplied")).contentKeys.map((k) => [k.id, k.value]), [[suppliedKid, suppliedKey.toString("base64")]]);
+    await lib.locators.putStreamingLocatorFor(scope, "supplied", {
+      properties: {
+        assetName: "movie",
+        streamingPolicyName: "Predefined_ClearKey",
+        defaultContentKeyPolicyName: "signed",
+        contentKeys: [{ id: suppliedKid, value: suppliedKey.toString("base64") }],
+      },
+    });
+    assert.deepEqual(
+      (await lib.locators.listContentKeysFor(scope, "supplied")).contentKeys.map((k) => [k.id, k.value]),
+      [[suppliedKid, suppliedKey.toString("base64")]],
+    );
 
-    await assert.rejects(lib.locators.putStreamingLocatorFor(scope, "again", { properties: { assetName: "movie", streamingPolicyName: "Predefined_ClearKey", defaultContentKeyPolicyName: "signed", contentKeys: [{ id: suppliedKid }] } }), (err: Error & { code?: string }) => err.code === "Conflict");
-    await assert.rejects(lib.locators.putStreamingLocatorFor(scope, "nokeypolicy", { properties: { assetName: "movie", streamingPolicyName: "Predefined_ClearKey" } }), /defaultContentKeyPolicyName/);
-    await assert.rejects(lib.locators.putStreamingLocatorFor(scope, "noasset", { properties: { assetName: "nope", streamingPolicyName: "Predefined_ClearStreamingOnly" } }), /asset 'nope' was not found/);
-    await assert.rejects(lib.locators.listContentKeysFor({ principal: reader, ref }, "gen"), (err: Error & { code?: string }) => err.code === "AuthorizationFailed");
+    await assert.rejects(
+      lib.locators.putStreamingLocatorFor(scope, "again", {
+        properties: {
+          assetName: "movie",
+          streamingPolicyName: "Predefined_ClearKey",
+          defaultContentKeyPolicyName: "signed",
+          contentKeys: [{ id: suppliedKid }],
+        },
+      }),
+      (err: Error & { code?: string }) => err.code === "Conflict",
+    );
+    await assert.rejects(
+      lib.locators.putStreamingLocatorFor(scope, "nokeypolicy", {
+        properties: { assetName: "movie", streamingPolicyName: "Predefined_ClearKey" },
+      }),
+      /defaultContentKeyPolicyName/,
+    );
+    await assert.rejects(
+      lib.locators.putStreamingLocatorFor(scope, "noasset", {
+        properties: { assetName: "nope", streamingPolicyName: "Predefined_ClearStreamingOnly" },
+      }),
+      /asset 'nope' was not found/,
+    );
+    await assert.rejects(
+      lib.locators.listContentKeysFor({ principal: reader, ref }, "gen"),
+      (err: Error & { code?: string }) => err.code === "AuthorizationFailed",
+    );
     const paths = await lib.locators.listPathsFor(scope, "gen");
     assert.equal(paths.streamingPaths[0]!.encryptionScheme, "EnvelopeEncryption");
   });
 
   it("delivers the right key to a valid token and refuses bad signature, wrong audience, expiry, another key id; 0 Key Vault calls after warm-up", async () => {
-    assert.deepEqual(await deliver(generatedKid, await token({ [KID_CLAIM]: generatedKid })), { status: 200, bytes: generatedKey });
+    assert.deepEqual(await deliver(generatedKid, await token({ [KID_CLAIM]: generatedKid })), {
+      status: 200,
+      bytes: generatedKey,
+    });
     await env.emu.admin("POST", "reset");
-    for (let i = 0; i < 20; i++) assert.equal((await deliver(suppliedKid, await token({ [KID_CLAIM]: suppliedKid }))).bytes.equals(suppliedKey), true);
+    for (let i = 0; i < 20; i++)
+      assert.equal(
+        (await deliver(suppliedKid, await token({ [KID_CLAIM]: suppliedKid }))).bytes.equals(suppliedKey),
+        true,
+      );
     assert.equal(await env.emu.keyVaultCalls(), 0, "the cached account key serves every request");
 
     const refusals = {
       "no token": await deliver(generatedKid),
       "bad signature": await deliver(generatedKid, await token({ [KID_CLAIM]: generatedKid }, randomBytes(40))),
-      "wrong audience": await deliver(generatedKid, await token({ [KID_CLAIM]: generatedKid }, tokenKey, "5m", "urn:someone:else")),
-      expired: await deliver(generatedKid, await token({ [KID_CLAIM]: generatedKid }, tokenKey, Math.floor(Date.now() / 1000) - 600)),
+      "wrong audience": await deliver(
+        generatedKid,
+        await token({ [KID_CLAIM]: generatedKid }, tokenKey, "5m", "urn:someone:else"),
+      ),
+      expired: await deliver(
+        generatedKid,
+        await token({ [KID_CLAIM]: generatedKid }, tokenKey, Math.floor(Date.now() / 1000) - 600),
+      ),
       "another key id": await deliver(generatedKid, await token({ [KID_CLAIM]: suppliedKid })),
       "no key id claim": await deliver(generatedKid, await token({})),
     };
@@ -171,30 +307,79 @@ describe("secrets under the account key", () => {
 
   it("verifies RS256 tokens with an RSA or an X.509 verification key", async () => {
     x509.cryptoProvider.set(webcrypto as unknown as Crypto);
-    const rsaAlgorithm = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256", publicExponent: new Uint8Array([1, 0, 1]), modulusLength: 2048 } as const;
-    const [rsa, certified] = await Promise.all([0, 1].map(() => webcrypto.subtle.generateKey(rsaAlgorithm, true, ["sign", "verify"])));
+    const rsaAlgorithm = {
+      name: "RSASSA-PKCS1-v1_5",
+      hash: "SHA-256",
+      publicExponent: new Uint8Array([1, 0, 1]),
+      modulusLength: 2048,
+    } as const;
+    const [rsa, certified] = await Promise.all(
+      [0, 1].map(() => webcrypto.subtle.generateKey(rsaAlgorithm, true, ["sign", "verify"])),
+    );
     const jwk = await webcrypto.subtle.exportKey("jwk", rsa!.publicKey);
-    const cert = await x509.X509CertificateGenerator.createSelfSigned({ serialNumber: "01", name: "CN=token signer", notBefore: new Date(Date.now() - 60_000), notAfter: new Date(Date.now() + 86_400_000), keys: certified!, signingAlgorithm: rsaAlgorithm });
+    const cert = await x509.X509CertificateGenerator.createSelfSigned({
+      serialNumber: "01",
+      name: "CN=token signer",
+      notBefore: new Date(Date.now() - 60_000),
+      notAfter: new Date(Date.now() + 86_400_000),
+      keys: certified!,
+      signingAlgorithm: rsaAlgorithm,
+    });
     const restriction = {
       ...policyBody.properties.options[0]!.restriction,
-      primaryVerificationKey: { "@odata.type": "#Microsoft.Media.ContentKeyPolicyRsaTokenKey", modulus: Buffer.from(jwk.n!, "base64url").toString("base64"), exponent: Buffer.from(jwk.e!, "base64url").toString("base64") },
-      alternateVerificationKeys: [{ "@odata.type": "#Microsoft.Media.ContentKeyPolicyX509CertificateTokenKey", rawBody: Buffer.from(cert.rawData).toString("base64") }],
+      primaryVerificationKey: {
+        "@odata.type": "#Microsoft.Media.ContentKeyPolicyRsaTokenKey",
+        modulus: Buffer.from(jwk.n!, "base64url").toString("base64"),
+        exponent: Buffer.from(jwk.e!, "base64url").toString("base64"),
+      },
+      alternateVerificationKeys: [
+        {
+          "@odata.type": "#Microsoft.Media.ContentKeyPolicyX509CertificateTokenKey",
+          rawBody: Buffer.from(cert.rawData).toString("base64"),
+        },
+      ],
     };
-    await lib.policies.putContentKeyPolicyFor(scope, "rsa", { properties: { options: [{ ...policyBody.properties.options[0], restriction }] } });
-    await lib.locators.putStreamingLocatorFor(scope, "rsastream", { properties: { assetName: "movie", streamingPolicyName: "Predefined_ClearKey", defaultContentKeyPolicyName: "rsa" } });
+    await lib.policies.putContentKeyPolicyFor(scope, "rsa", {
+      properties: { options: [{ ...policyBody.properties.options[0], restriction }] },
+    });
+    await lib.locators.putStreamingLocatorFor(scope, "rsastream", {
+      properties: {
+        assetName: "movie",
+        streamingPolicyName: "Predefined_ClearKey",
+        defaultContentKeyPolicyName: "rsa",
+      },
+    });
     const key = (await lib.locators.listContentKeysFor(scope, "rsastream")).contentKeys[0]!;
     const signed = async (pair: CryptoKeyPair, kid: string) => {
       const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey("pkcs8", pair.privateKey)).toString("base64");
       const privateKey = await importPKCS8(`-----BEGIN PRIVATE KEY-----\n${pkcs8}\n-----END PRIVATE KEY-----`, "RS256");
-      return new SignJWT({ [KID_CLAIM]: kid }).setProtectedHeader({ alg: "RS256" }).setIssuer(issuer).setAudience(audience).setExpirationTime("5m").sign(privateKey);
+      return new SignJWT({ [KID_CLAIM]: kid })
+        .setProtectedHeader({ alg: "RS256" })
+        .setIssuer(issuer)
+        .setAudience(audience)
+        .setExpirationTime("5m")
+        .sign(privateKey);
     };
-    for (const pair of [rsa!, certified!]) assert.deepEqual(await deliver(key.id, await signed(pair, key.id)), { status: 200, bytes: Buffer.from(key.value!, "base64") });
-    assert.equal((await deliver(key.id, await token({ [KID_CLAIM]: key.id }))).status, 401, "an HS256 token does not pass an RSA policy");
+    for (const pair of [rsa!, certified!])
+      assert.deepEqual(await deliver(key.id, await signed(pair, key.id)), {
+        status: 200,
+        bytes: Buffer.from(key.value!, "base64"),
+      });
+    assert.equal(
+      (await deliver(key.id, await token({ [KID_CLAIM]: key.id }))).status,
+      401,
+      "an HS256 token does not pass an RSA policy",
+    );
   });
 
   it("answers 503 with Retry-After when Key Vault does not answer and the account key is not cached; the cache serves while it lives", async () => {
     const valid = await token({ [KID_CLAIM]: generatedKid });
-    await env.emu.admin("POST", "faults", { vault: demoVaults.compliant.name, operation: "unwrapKey", kind: "status", status: 503 });
+    await env.emu.admin("POST", "faults", {
+      vault: demoVaults.compliant.name,
+      operation: "unwrapKey",
+      kind: "status",
+      status: 503,
+    });
     try {
       assert.equal((await deliver(generatedKid, valid)).status, 200, "cached: Key Vault is not asked");
       lib.hierarchy.dropAccountKey(accountId);
@@ -209,9 +394,20 @@ describe("secrets under the account key", () => {
   });
 
   it("runs a JobInputHttp job: the worker fetches the full URL, stores the bytes with size and SHA-256; no response shows the query string", async () => {
-    await lib.transforms.putTransformFor(scope, "copy", { properties: { outputs: [{ preset: { "@odata.type": "#Microsoft.Media.BuiltInStandardEncoderPreset", presetName: "AdaptiveStreaming" } }] } });
+    await lib.transforms.putTransformFor(scope, "copy", {
+      properties: {
+        outputs: [
+          {
+            preset: { "@odata.type": "#Microsoft.Media.BuiltInStandardEncoderPreset", presetName: "AdaptiveStreaming" },
+          },
+        ],
+      },
+    });
     const created = await lib.jobs.putJobFor({ ...scope, parent: "copy" }, "job1", {
-      properties: { input: { "@odata.type": "#Microsoft.Media.JobInputHttp", baseUri: `${inputBase}?${SAS}`, files: ["input.mp4"] }, outputs: [{ "@odata.type": "#Microsoft.Media.JobOutputAsset", assetName: "movie" }] },
+      properties: {
+        input: { "@odata.type": "#Microsoft.Media.JobInputHttp", baseUri: `${inputBase}?${SAS}`, files: ["input.mp4"] },
+        outputs: [{ "@odata.type": "#Microsoft.Media.JobOutputAsset", assetName: "movie" }],
+      },
     });
     assert.equal((created.json.properties as { state: string }).state, "Scheduled");
     const runner = lib.runner.startJobRunner({ loop: false });
@@ -220,15 +416,30 @@ describe("secrets under the account key", () => {
     assert.equal(outcome?.state, "Finished", JSON.stringify(outcome));
     const job = await lib.jobs.getJobFor({ ...scope, parent: "copy" }, "job1");
     assert.equal(job.properties.state, "Finished");
-    assert.deepEqual(job.properties.input, { "@odata.type": "#Microsoft.Media.JobInputHttp", baseUri: inputBase, files: ["input.mp4"] });
+    assert.deepEqual(job.properties.input, {
+      "@odata.type": "#Microsoft.Media.JobInputHttp",
+      baseUri: inputBase,
+      files: ["input.mp4"],
+    });
     assert.ok(!JSON.stringify(job).includes("sig="), "no query string in the job");
-    const asset = (await lib.assets.getAssetFor(scope, "movie")).properties as { files: { name: string; size: number; sha256: string }[] };
-    assert.deepEqual(asset.files, [{ name: "input.mp4", size: inputBody.length, sha256: createHash("sha256").update(inputBody).digest("hex") }]);
+    const asset = (await lib.assets.getAssetFor(scope, "movie")).properties as {
+      files: { name: string; size: number; sha256: string }[];
+    };
+    assert.deepEqual(asset.files, [
+      { name: "input.mp4", size: inputBody.length, sha256: createHash("sha256").update(inputBody).digest("hex") },
+    ]);
   });
 
   it("ends a job whose input cannot be fetched in Error, with the reason and no query string", async () => {
     await lib.jobs.putJobFor({ ...scope, parent: "copy" }, "job403", {
-      properties: { input: { "@odata.type": "#Microsoft.Media.JobInputHttp", baseUri: `${inputBase}?sig=WRONG`, files: ["input.mp4"] }, outputs: [{ "@odata.type": "#Microsoft.Media.JobOutputAsset", assetName: "movie" }] },
+      properties: {
+        input: {
+          "@odata.type": "#Microsoft.Media.JobInputHttp",
+          baseUri: `${inputBase}?sig=WRONG`,
+          files: ["input.mp4"],
+        },
+        outputs: [{ "@odata.type": "#Microsoft.Media.JobOutputAsset", assetName: "movie" }],
+      },
     });
     const runner = lib.runner.startJobRunner({ loop: false });
     const outcome = await runner.runOnce();
@@ -251,12 +462,17 @@ describe("secrets under the account key", () => {
     await runner.stop();
     assert.equal(await lib.jobs.deleteJobFor(jobScope, "unwanted"), true);
     assert.equal(await lib.jobs.deleteJobFor(jobScope, "unwanted"), false, "already gone: 204, not an error");
-    await assert.rejects(lib.jobs.deleteJobFor({ ...scope, parent: "nosuchtransform" }, "unwanted"), /transform 'nosuchtransform' was not found/);
+    await assert.rejects(
+      lib.jobs.deleteJobFor({ ...scope, parent: "nosuchtransform" }, "unwanted"),
+      /transform 'nosuchtransform' was not found/,
+    );
   });
 
   it("stops a running job within seconds on cancelJob, and hands it back, scheduled, when the worker stops", async () => {
     const jobScope = { ...scope, parent: "copy" };
-    const endless = { properties: { ...jobBody.properties, input: { ...jobBody.properties.input, files: ["endless.mp4"] } } };
+    const endless = {
+      properties: { ...jobBody.properties, input: { ...jobBody.properties.input, files: ["endless.mp4"] } },
+    };
     const stateOf = async (name: string) => (await lib.jobs.getJobFor(jobScope, name)).properties.state;
     const until = async (name: string, state: string) => {
       for (let i = 0; i < 100 && (await stateOf(name)) !== state; i++) await new Promise((r) => setTimeout(r, 100));
@@ -286,7 +502,11 @@ describe("secrets under the account key", () => {
     assert.equal(await runner.runOnce(), null, "a scheduled job waits while the key is inaccessible");
     const delivered = await deliver(generatedKid, await token({ [KID_CLAIM]: generatedKid }));
     assert.equal(delivered.status, 403);
-    assert.match(delivered.bytes.toString(), /ContentKeyUnavailable/, "players are not told why (lib/security/key-delivery.test.ts)");
+    assert.match(
+      delivered.bytes.toString(),
+      /ContentKeyUnavailable/,
+      "players are not told why (lib/security/key-delivery.test.ts)",
+    );
     await assert.rejects(lib.locators.listContentKeysFor(scope, "gen"), refusedInaccessible);
     await assert.rejects(lib.policies.getPolicyPropertiesWithSecretsFor(scope, "signed"), refusedInaccessible);
     await assert.rejects(lib.jobs.putJobFor(jobScope, "blocked", jobBody), refusedInaccessible);
@@ -296,9 +516,22 @@ describe("secrets under the account key", () => {
 
     await grant("add");
     assert.equal(await check(), "recovered");
-    assert.deepEqual(await deliver(generatedKid, await token({ [KID_CLAIM]: generatedKid })), { status: 200, bytes: generatedKey });
-    assert.deepEqual((await lib.locators.listContentKeysFor(scope, "supplied")).contentKeys[0]!.value, suppliedKey.toString("base64"));
-    assert.equal(((await lib.policies.getPolicyPropertiesWithSecretsFor(scope, "signed")) as { options: { restriction: { primaryVerificationKey: { keyValue: string } } }[] }).options[0]!.restriction.primaryVerificationKey.keyValue, tokenKey.toString("base64"));
+    assert.deepEqual(await deliver(generatedKid, await token({ [KID_CLAIM]: generatedKid })), {
+      status: 200,
+      bytes: generatedKey,
+    });
+    assert.deepEqual(
+      (await lib.locators.listContentKeysFor(scope, "supplied")).contentKeys[0]!.value,
+      suppliedKey.toString("base64"),
+    );
+    assert.equal(
+      (
+        (await lib.policies.getPolicyPropertiesWithSecretsFor(scope, "signed")) as {
+          options: { restriction: { primaryVerificationKey: { keyValue: string } } }[];
+        }
+      ).options[0]!.restriction.primaryVerificationKey.keyValue,
+      tokenKey.toString("base64"),
+    );
     assert.equal((await lib.jobs.putJobFor(jobScope, "after", jobBody)).created, true);
     assert.equal((await runner.runOnce())?.state, "Finished", "the waiting job runs once the key is back");
     assert.equal((await lib.jobs.getJobFor(jobScope, "waiting")).properties.state, "Finished");
@@ -310,6 +543,10 @@ describe("secrets under the account key", () => {
     const found = await findInDatabase((sql) => env.database.db.$queryRawUnsafe(sql), needles);
     assert.deepEqual(found.hits, []);
     const sealed = await env.database.db.accountSecret.groupBy({ by: ["kind"], _count: { _all: true } });
-    assert.deepEqual(Object.fromEntries(sealed.map((g) => [g.kind, g._count._all])), { contentKey: 3, tokenKey: 1, jobInputUrl: 6 }, "the secrets are there, sealed");
+    assert.deepEqual(
+      Object.fromEntries(sealed.map((g) => [g.kind, g._count._all])),
+      { contentKey: 3, tokenKey: 1, jobInputUrl: 6 },
+      "the secrets are there, sealed",
+    );
   });
 });

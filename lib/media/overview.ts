@@ -18,13 +18,54 @@ export async function mediaOverview(account: AccountRecord) {
   if (!decision.allowed) return { blocked: decision.message } as const;
   const where = { accountId: account.id };
   const [assets, policies, locators, transforms] = await Promise.all([
-    db().asset.findMany({ where, orderBy: { name: "asc" }, select: { name: true, description: true, createdAt: true, files: { select: { name: true, size: true, sha256: true }, orderBy: { name: "asc" } } } }),
-    db().contentKeyPolicy.findMany({ where, orderBy: { name: "asc" }, select: { name: true, description: true, options: true } }),
-    db().streamingLocator.findMany({ where, orderBy: { name: "asc" }, select: { name: true, assetName: true, streamingPolicyName: true, defaultContentKeyPolicyName: true, endTime: true, contentKeys: true } }),
+    db().asset.findMany({
+      where,
+      orderBy: { name: "asc" },
+      select: {
+        name: true,
+        description: true,
+        createdAt: true,
+        files: { select: { name: true, size: true, sha256: true }, orderBy: { name: "asc" } },
+      },
+    }),
+    db().contentKeyPolicy.findMany({
+      where,
+      orderBy: { name: "asc" },
+      select: { name: true, description: true, options: true },
+    }),
+    db().streamingLocator.findMany({
+      where,
+      orderBy: { name: "asc" },
+      select: {
+        name: true,
+        assetName: true,
+        streamingPolicyName: true,
+        defaultContentKeyPolicyName: true,
+        endTime: true,
+        contentKeys: true,
+      },
+    }),
     db().transform.findMany({
       where,
       orderBy: { name: "asc" },
-      select: { name: true, outputs: true, jobs: { orderBy: { createdAt: "desc" }, take: 20, select: { name: true, state: true, progress: true, error: true, input: true, outputs: true, createdAt: true, endTime: true } } },
+      select: {
+        name: true,
+        outputs: true,
+        jobs: {
+          orderBy: { createdAt: "desc" },
+          take: 20,
+          select: {
+            name: true,
+            state: true,
+            progress: true,
+            error: true,
+            input: true,
+            outputs: true,
+            createdAt: true,
+            endTime: true,
+          },
+        },
+      },
     }),
   ]);
   const keyDelivery = `${getConfig().publicUrl}/keydelivery/${account.id}`;
@@ -36,21 +77,36 @@ export async function mediaOverview(account: AccountRecord) {
       description: p.description,
       options: StoredOptions.parse(p.options).map(({ name = "", restriction: r }) =>
         "keys" in r
-          ? { name, restriction: `JWT from ${r.issuer} for ${r.audience}`, keys: r.keys.map((k) => k["@odata.type"].replace("#Microsoft.Media.ContentKeyPolicy", "")) }
+          ? {
+              name,
+              restriction: `JWT from ${r.issuer} for ${r.audience}`,
+              keys: r.keys.map((k) => k["@odata.type"].replace("#Microsoft.Media.ContentKeyPolicy", "")),
+            }
           : { name, restriction: "Open (no token)", keys: [] },
       ),
     })),
     locators: locators.map((l) => ({
       ...l,
-      contentKeys: StoredContentKeys.parse(l.contentKeys).map((k) => ({ ...k, deliveryUrl: k.type === "EnvelopeEncryption" ? `${keyDelivery}?kid=${k.id}` : null })),
+      contentKeys: StoredContentKeys.parse(l.contentKeys).map((k) => ({
+        ...k,
+        deliveryUrl: k.type === "EnvelopeEncryption" ? `${keyDelivery}?kid=${k.id}` : null,
+      })),
     })),
     transforms: transforms.map((t) => ({
       name: t.name,
       presets: StoredTransformOutputs.parse(t.outputs).map((o) => o.preset.presetName ?? o.preset["@odata.type"]),
-      jobs: t.jobs.map((j) => ({ ...j, error: StoredJobError.nullable().parse(j.error), input: StoredJobInput.parse(j.input), outputs: StoredJobOutputs.parse(j.outputs) })),
+      jobs: t.jobs.map((j) => ({
+        ...j,
+        error: StoredJobError.nullable().parse(j.error),
+        input: StoredJobInput.parse(j.input),
+        outputs: StoredJobOutputs.parse(j.outputs),
+      })),
     })),
   } as const;
 }
 
 export const jobsRunning = (overview: Awaited<ReturnType<typeof mediaOverview>>) =>
-  overview.blocked === null && overview.transforms.some((t) => t.jobs.some((j) => ["Scheduled", "Queued", "Processing", "Canceling"].includes(j.state)));
+  overview.blocked === null &&
+  overview.transforms.some((t) =>
+    t.jobs.some((j) => ["Scheduled", "Queued", "Processing", "Canceling"].includes(j.state)),
+  );

@@ -11,13 +11,22 @@ export interface MediaScope {
 }
 
 /** The ARM envelope of a media resource: id, name, type, properties, systemData. */
-export function resourceJson(ref: AccountRef, typePath: string, name: string, properties: Record<string, unknown>, times: { createdAt: Date; updatedAt?: Date }) {
+export function resourceJson(
+  ref: AccountRef,
+  typePath: string,
+  name: string,
+  properties: Record<string, unknown>,
+  times: { createdAt: Date; updatedAt?: Date },
+) {
   const type = `Microsoft.Media/mediaservices/${typePath.replace(/\/[^/]+\//g, "/")}`;
   return {
     id: `${accountResourceId(ref)}/${typePath}/${name}`,
     name,
     type,
     properties,
-    systemData: { createdAt: times.createdAt.toISOString(), lastModifiedAt: (times.updatedAt ?? times.createdAt).toISOString() },
+    systemData: {
+      createdAt: times.createdAt.toISOString(),
+      lastModifiedAt: (times.updatedAt ?? times.createdAt).toISOString(),
+    },
   };
 }

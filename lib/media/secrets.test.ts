@@ -17,7 +17,11 @@ describe("secrets sealed under an account key", () => {
   });
 
   it("do not open once moved: to another owner, name, kind or account, or under another key", () => {
-    for (const moved of [{ ...stored, ownerId: randomUUID() }, { ...stored, name: randomUUID() }, { ...stored, kind: "tokenKey" }]) {
+    for (const moved of [
+      { ...stored, ownerId: randomUUID() },
+      { ...stored, name: randomUUID() },
+      { ...stored, kind: "tokenKey" },
+    ]) {
       assert.throws(() => openSecret(accountId, key, moved), DecryptionError);
     }
     assert.throws(() => openSecret(randomUUID(), key, stored), DecryptionError);

@@ -19,10 +19,22 @@ export interface Secret {
 
 type StoredSecret = Omit<Secret, "kind"> & { kind: string; sealed: Uint8Array };
 
-const bindingOf = (accountId: string, s: Omit<Secret, "kind"> & { kind: string }) => ({ scope: accountId, kind: s.kind, id: `${s.ownerId}/${s.name}` });
+const bindingOf = (accountId: string, s: Omit<Secret, "kind"> & { kind: string }) => ({
+  scope: accountId,
+  kind: s.kind,
+  id: `${s.ownerId}/${s.name}`,
+});
 
-export function sealSecrets(accountId: string, accountKey: Buffer, secrets: (Secret & { value: Buffer })[]): Prisma.AccountSecretCreateManyInput[] {
-  return secrets.map(({ value, ...s }) => ({ accountId, ...s, sealed: new Uint8Array(seal(accountKey, value, bindingOf(accountId, s))) }));
+export function sealSecrets(
+  accountId: string,
+  accountKey: Buffer,
+  secrets: (Secret & { value: Buffer })[],
+): Prisma.AccountSecretCreateManyInput[] {
+  return secrets.map(({ value, ...s }) => ({
+    accountId,
+    ...s,
+    sealed: new Uint8Array(seal(accountKey, value, bindingOf(accountId, s))),
+  }));
 }
 
 export function openSecret(accountId: string, accountKey: Buffer, row: StoredSecret): Buffer {
@@ -30,13 +42,24 @@ export function openSecret(accountId: string, accountKey: Buffer, row: StoredSec
 }
 
 /** An owner's secrets, opened, by name. */
-export async function openSecretsOf(accountId: string, accountKey: Buffer, ownerId: string, kind: SecretKind): Promise<Map<string, Buffer>> {
-  const rows = await db().accountSecret.findMany({ where: { accountId, ownerId, kind }, select: { kind: true, ownerId: true, name: true, sealed: true } });
+export async function openSecretsOf(
+  accountId: string,
+  accountKey: Buffer,
+  ownerId: string,
+  kind: SecretKind,
+): Promise<Map<string, Buffer>> {
+  const rows = await db().accountSecret.findMany({
+    where: { accountId, ownerId, kind },
+    select: { kind: true, ownerId: true, name: true, sealed: true },
+  });
   return new Map(rows.map((r) => [r.name, openSecret(accountId, accountKey, r)]));
 }
 
 /** Stores sealed secrets inside the caller's transaction. */
-export async function insertSecrets(tx: Prisma.TransactionClient, rows: Prisma.AccountSecretCreateManyInput[]): Promise<void> {
+export async function insertSecrets(
+  tx: Prisma.TransactionClient,
+  rows: Prisma.AccountSecretCreateManyInput[],
+): Promise<void> {
   if (rows.length) await tx.accountSecret.createMany({ data: rows });
 }
 
@@ -44,12 +67,21 @@ export async function insertSecrets(tx: Prisma.TransactionClient, rows: Prisma.A
  * Deletes the secrets of these owners of the account inside the caller's transaction. Always by
  * account: an owner id alone once let another account delete these secrets by choosing it.
  */
-export async function deleteSecretsOf(tx: Prisma.TransactionClient, accountId: string, ownerIds: string[]): Promise<void> {
+export async function deleteSecretsOf(
+  tx: Prisma.TransactionClient,
+  accountId: string,
+  ownerIds: string[],
+): Promise<void> {
   await tx.accountSecret.deleteMany({ where: { accountId, ownerId: { in: ownerIds } } });
 }
 
 /** Replaces an owner's secrets inside the caller's transaction. */
-export async function replaceSecrets(tx: Prisma.TransactionClient, accountId: string, ownerId: string, rows: Prisma.AccountSecretCreateManyInput[]): Promise<void> {
+export async function replaceSecrets(
+  tx: Prisma.TransactionClient,
+  accountId: string,
+  ownerId: string,
+  rows: Prisma.AccountSecretCreateManyInput[],
+): Promise<void> {
   await deleteSecretsOf(tx, accountId, [ownerId]);
   await insertSecrets(tx, rows);
 }

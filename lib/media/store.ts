@@ -22,7 +22,11 @@ export interface Named extends InAccount {
 const byName = ({ accountId, name }: Named) => ({ accountId_nameKey: { accountId, nameKey: nameKey(name) } });
 
 /** Updates the resource of that name (in any case), or creates it under the name given. */
-async function putByName<T>(existing: { id: string } | null, update: (id: string) => Promise<T>, create: () => Promise<T>): Promise<{ row: T; created: boolean }> {
+async function putByName<T>(
+  existing: { id: string } | null,
+  update: (id: string) => Promise<T>,
+  create: () => Promise<T>,
+): Promise<{ row: T; created: boolean }> {
   return existing ? { row: await update(existing.id), created: false } : { row: await create(), created: true };
 }
 
@@ -40,27 +44,51 @@ const assetSelect = {
 } satisfies Prisma.AssetSelect;
 export type AssetRow = Prisma.AssetGetPayload<{ select: typeof assetSelect }>;
 
-export const listAssets = ({ accountId }: InAccount): Promise<AssetRow[]> => db().asset.findMany({ where: { accountId }, select: assetSelect, orderBy: { name: "asc" } });
+export const listAssets = ({ accountId }: InAccount): Promise<AssetRow[]> =>
+  db().asset.findMany({ where: { accountId }, select: assetSelect, orderBy: { name: "asc" } });
 
-export const findAsset = (where: Named): Promise<AssetRow | null> => db().asset.findUnique({ where: byName(where), select: assetSelect });
+export const findAsset = (where: Named): Promise<AssetRow | null> =>
+  db().asset.findUnique({ where: byName(where), select: assetSelect });
 
 /** The asset's name as created (locators and jobs store it so), or null when there is none. */
-export const assetNameOf = async (where: Named): Promise<string | null> => (await db().asset.findUnique({ where: byName(where), select: { name: true } }))?.name ?? null;
+export const assetNameOf = async (where: Named): Promise<string | null> =>
+  (await db().asset.findUnique({ where: byName(where), select: { name: true } }))?.name ?? null;
 
 /** The assets of these names (in any case), with their names as created. */
-export const assetsNamed = ({ accountId, names }: InAccount & { names: string[] }, tx: Tx = db()): Promise<{ id: string; name: string; nameKey: string }[]> =>
-  tx.asset.findMany({ where: { accountId, nameKey: { in: names.map(nameKey) } }, select: { id: true, name: true, nameKey: true } });
+export const assetsNamed = (
+  { accountId, names }: InAccount & { names: string[] },
+  tx: Tx = db(),
+): Promise<{ id: string; name: string; nameKey: string }[]> =>
+  tx.asset.findMany({
+    where: { accountId, nameKey: { in: names.map(nameKey) } },
+    select: { id: true, name: true, nameKey: true },
+  });
 
 /** The files of an asset, by name. */
 export const assetFiles = ({ accountId, assetName }: InAccount & { assetName: string }): Promise<{ name: string }[]> =>
-  db().assetFile.findMany({ where: { asset: { accountId, nameKey: nameKey(assetName) } }, select: { name: true }, orderBy: { name: "asc" } });
+  db().assetFile.findMany({
+    where: { asset: { accountId, nameKey: nameKey(assetName) } },
+    select: { name: true },
+    orderBy: { name: "asc" },
+  });
 
 /** Writes the files into each of these assets (by name, in any case), replacing files of the same name. */
-export async function writeAssetFiles({ accountId, assetNames, files }: InAccount & { assetNames: string[]; files: { name: string; size: number; sha256: string; content: Buffer }[] }, tx: Tx): Promise<void> {
+export async function writeAssetFiles(
+  {
+    accountId,
+    assetNames,
+    files,
+  }: InAccount & { assetNames: string[]; files: { name: string; size: number; sha256: string; content: Buffer }[] },
+  tx: Tx,
+): Promise<void> {
   for (const asset of await assetsNamed({ accountId, names: assetNames }, tx)) {
     for (const f of files) {
       const data = { size: BigInt(f.size), sha256: f.sha256, content: new Uint8Array(f.content) };
-      await tx.assetFile.upsert({ where: { assetId_name: { assetId: asset.id, name: f.name } }, create: { assetId: asset.id, name: f.name, ...data }, update: data });
+      await tx.assetFile.upsert({
+        where: { assetId_name: { assetId: asset.id, name: f.name } },
+        create: { assetId: asset.id, name: f.name, ...data },
+        update: data,
+      });
     }
   }
 }
@@ -68,11 +96,26 @@ export async function writeAssetFiles({ accountId, assetNames, files }: InAccoun
 export type AssetFields = { alternateId: string | null; description: string | null; container?: string };
 
 /** A new asset's container is named after `id` unless the fields name one. */
-export async function putAsset({ id, fields, ...where }: Named & { id: string; fields: AssetFields }): Promise<{ row: AssetRow; created: boolean }> {
+export async function putAsset({
+  id,
+  fields,
+  ...where
+}: Named & { id: string; fields: AssetFields }): Promise<{ row: AssetRow; created: boolean }> {
   return putByName(
     await db().asset.findUnique({ where: byName(where), select: { id: true } }),
     (existing) => db().asset.update({ where: { id: existing }, data: fields, select: assetSelect }),
-    () => db().asset.create({ data: { id, accountId: where.accountId, name: where.name, nameKey: nameKey(where.name), container: `asset-${id}`, ...fields }, select: assetSelect }),
+    () =>
+      db().asset.create({
+        data: {
+          id,
+          accountId: where.accountId,
+          name: where.name,
+          nameKey: nameKey(where.name),
+          container: `asset-${id}`,
+          ...fields,
+        },
+        select: assetSelect,
+      }),
   );
 }
 
@@ -81,8 +124,15 @@ export async function deleteAsset(where: Named, tx: Tx): Promise<{ streamingLoca
   const asset = await tx.asset.findUnique({ where: byName(where), select: { id: true, name: true } });
   if (!asset) return null;
   // Locators store the asset's display name.
-  const locators = await tx.streamingLocator.findMany({ where: { accountId: where.accountId, assetName: asset.name }, select: { id: true } });
-  await deleteSecretsOf(tx, where.accountId, locators.map((l) => l.id));
+  const locators = await tx.streamingLocator.findMany({
+    where: { accountId: where.accountId, assetName: asset.name },
+    select: { id: true },
+  });
+  await deleteSecretsOf(
+    tx,
+    where.accountId,
+    locators.map((l) => l.id),
+  );
   await tx.streamingLocator.deleteMany({ where: { id: { in: locators.map((l) => l.id) } } });
   await tx.asset.delete({ where: { id: asset.id } });
   return { streamingLocators: locators.length };
@@ -90,53 +140,102 @@ export async function deleteAsset(where: Named, tx: Tx): Promise<{ streamingLoca
 
 // Transforms
 
-const transformSelect = { id: true, name: true, description: true, outputs: true, createdAt: true, updatedAt: true } satisfies Prisma.TransformSelect;
+const transformSelect = {
+  id: true,
+  name: true,
+  description: true,
+  outputs: true,
+  createdAt: true,
+  updatedAt: true,
+} satisfies Prisma.TransformSelect;
 export type TransformRow = Prisma.TransformGetPayload<{ select: typeof transformSelect }>;
 
-export const listTransforms = ({ accountId }: InAccount): Promise<TransformRow[]> => db().transform.findMany({ where: { accountId }, select: transformSelect, orderBy: { name: "asc" } });
+export const listTransforms = ({ accountId }: InAccount): Promise<TransformRow[]> =>
+  db().transform.findMany({ where: { accountId }, select: transformSelect, orderBy: { name: "asc" } });
 
-export const findTransform = (where: Named): Promise<TransformRow | null> => db().transform.findUnique({ where: byName(where), select: transformSelect });
+export const findTransform = (where: Named): Promise<TransformRow | null> =>
+  db().transform.findUnique({ where: byName(where), select: transformSelect });
 
-export async function putTransform({ fields, ...where }: Named & { fields: { description: string | null; outputs: object[] } }): Promise<{ row: TransformRow; created: boolean }> {
+export async function putTransform({
+  fields,
+  ...where
+}: Named & { fields: { description: string | null; outputs: object[] } }): Promise<{
+  row: TransformRow;
+  created: boolean;
+}> {
   return putByName(
     await db().transform.findUnique({ where: byName(where), select: { id: true } }),
     (id) => db().transform.update({ where: { id }, data: fields, select: transformSelect }),
-    () => db().transform.create({ data: { accountId: where.accountId, name: where.name, nameKey: nameKey(where.name), ...fields }, select: transformSelect }),
+    () =>
+      db().transform.create({
+        data: { accountId: where.accountId, name: where.name, nameKey: nameKey(where.name), ...fields },
+        select: transformSelect,
+      }),
   );
 }
 
 /** Deletes the transform with its jobs and their sealed input URLs; null when there was none. */
 export async function deleteTransform(where: Named, tx: Tx): Promise<{ jobs: number } | null> {
-  const transform = await tx.transform.findUnique({ where: byName(where), select: { id: true, jobs: { select: { id: true } } } });
+  const transform = await tx.transform.findUnique({
+    where: byName(where),
+    select: { id: true, jobs: { select: { id: true } } },
+  });
   if (!transform) return null;
-  await deleteSecretsOf(tx, where.accountId, transform.jobs.map((j) => j.id));
+  await deleteSecretsOf(
+    tx,
+    where.accountId,
+    transform.jobs.map((j) => j.id),
+  );
   await tx.transform.delete({ where: { id: transform.id } });
   return { jobs: transform.jobs.length };
 }
 
 // Content key policies
 
-const policySelect = { id: true, name: true, description: true, options: true, createdAt: true, updatedAt: true } satisfies Prisma.ContentKeyPolicySelect;
+const policySelect = {
+  id: true,
+  name: true,
+  description: true,
+  options: true,
+  createdAt: true,
+  updatedAt: true,
+} satisfies Prisma.ContentKeyPolicySelect;
 export type PolicyRow = Prisma.ContentKeyPolicyGetPayload<{ select: typeof policySelect }>;
 
 export const listContentKeyPolicies = ({ accountId }: InAccount): Promise<PolicyRow[]> =>
   db().contentKeyPolicy.findMany({ where: { accountId }, select: policySelect, orderBy: { name: "asc" } });
 
-export const findContentKeyPolicy = (where: Named): Promise<PolicyRow | null> => db().contentKeyPolicy.findUnique({ where: byName(where), select: policySelect });
+export const findContentKeyPolicy = (where: Named): Promise<PolicyRow | null> =>
+  db().contentKeyPolicy.findUnique({ where: byName(where), select: policySelect });
 
 /** The policy's name as created (locators store it so), or null when there is none. */
 export const contentKeyPolicyNameOf = async (where: Named): Promise<string | null> =>
   (await db().contentKeyPolicy.findUnique({ where: byName(where), select: { name: true } }))?.name ?? null;
 
-export const contentKeyPolicyIdOf = async (where: Named): Promise<string | null> => (await db().contentKeyPolicy.findUnique({ where: byName(where), select: { id: true } }))?.id ?? null;
+export const contentKeyPolicyIdOf = async (where: Named): Promise<string | null> =>
+  (await db().contentKeyPolicy.findUnique({ where: byName(where), select: { id: true } }))?.id ?? null;
 
 /** Creates the policy as `id`, or updates it, with its sealed token keys replacing the ones it had. */
 export async function putContentKeyPolicy(
-  { id, created, fields, sealed, ...where }: Named & { id: string; created: boolean; fields: { description: string | null; options: object[] }; sealed: Prisma.AccountSecretCreateManyInput[] },
+  {
+    id,
+    created,
+    fields,
+    sealed,
+    ...where
+  }: Named & {
+    id: string;
+    created: boolean;
+    fields: { description: string | null; options: object[] };
+    sealed: Prisma.AccountSecretCreateManyInput[];
+  },
   tx: Tx,
 ): Promise<PolicyRow> {
   const row = created
-    ? await tx.contentKeyPolicy.create({ data: { id, accountId: where.accountId, name: where.name, nameKey: nameKey(where.name), ...fields }, select: policySelect })
+    ? await tx.contentKeyPolicy.create({
+        data: { id, accountId: where.accountId, name: where.name, nameKey: nameKey(where.name), ...fields },
+        select: policySelect,
+      })
     : await tx.contentKeyPolicy.update({ where: { id }, data: fields, select: policySelect });
   await replaceSecrets(tx, where.accountId, id, sealed);
   return row;
@@ -147,7 +246,9 @@ export async function deleteContentKeyPolicy(where: Named, tx: Tx): Promise<{ us
   const policy = await tx.contentKeyPolicy.findUnique({ where: byName(where), select: { id: true, name: true } });
   if (!policy) return null;
   // Locators store the policy's display name.
-  const usedBy = await tx.streamingLocator.count({ where: { accountId: where.accountId, defaultContentKeyPolicyName: policy.name } });
+  const usedBy = await tx.streamingLocator.count({
+    where: { accountId: where.accountId, defaultContentKeyPolicyName: policy.name },
+  });
   if (usedBy) return { usedBy };
   await deleteSecretsOf(tx, where.accountId, [policy.id]);
   await tx.contentKeyPolicy.delete({ where: { id: policy.id } });
@@ -173,16 +274,28 @@ const locatorSelect = {
 export type LocatorRow = Prisma.StreamingLocatorGetPayload<{ select: typeof locatorSelect }>;
 
 /** The account's locators, or those of one asset (by its name as created). */
-export const listStreamingLocators = ({ accountId, assetName }: InAccount & { assetName?: string }): Promise<LocatorRow[]> =>
-  db().streamingLocator.findMany({ where: { accountId, ...(assetName !== undefined ? { assetName } : {}) }, select: locatorSelect, orderBy: { name: "asc" } });
+export const listStreamingLocators = ({
+  accountId,
+  assetName,
+}: InAccount & { assetName?: string }): Promise<LocatorRow[]> =>
+  db().streamingLocator.findMany({
+    where: { accountId, ...(assetName !== undefined ? { assetName } : {}) },
+    select: locatorSelect,
+    orderBy: { name: "asc" },
+  });
 
-export const findStreamingLocator = (where: Named): Promise<LocatorRow | null> => db().streamingLocator.findUnique({ where: byName(where), select: locatorSelect });
+export const findStreamingLocator = (where: Named): Promise<LocatorRow | null> =>
+  db().streamingLocator.findUnique({ where: byName(where), select: locatorSelect });
 
-export const streamingLocatorExists = async (where: Named): Promise<boolean> => (await db().streamingLocator.findUnique({ where: byName(where), select: { id: true } })) !== null;
+export const streamingLocatorExists = async (where: Named): Promise<boolean> =>
+  (await db().streamingLocator.findUnique({ where: byName(where), select: { id: true } })) !== null;
 
-export type NewStreamingLocator = Omit<Prisma.StreamingLocatorUncheckedCreateInput, "nameKey" | "contentKeys"> & { contentKeys: object[] };
+export type NewStreamingLocator = Omit<Prisma.StreamingLocatorUncheckedCreateInput, "nameKey" | "contentKeys"> & {
+  contentKeys: object[];
+};
 
-export const insertStreamingLocator = (data: NewStreamingLocator, tx: Tx): Promise<LocatorRow> => tx.streamingLocator.create({ data: { ...data, nameKey: nameKey(data.name) }, select: locatorSelect });
+export const insertStreamingLocator = (data: NewStreamingLocator, tx: Tx): Promise<LocatorRow> =>
+  tx.streamingLocator.create({ data: { ...data, nameKey: nameKey(data.name) }, select: locatorSelect });
 
 /** Deletes the locator with its content keys; false when there was none. */
 export async function deleteStreamingLocator(where: Named, tx: Tx): Promise<boolean> {
@@ -214,17 +327,24 @@ const jobSelect = {
 } satisfies Prisma.JobSelect;
 export type JobRow = Prisma.JobGetPayload<{ select: typeof jobSelect }>;
 
-export const listJobs = ({ transformId }: { transformId: string }): Promise<JobRow[]> => db().job.findMany({ where: { transformId }, select: jobSelect, orderBy: { createdAt: "desc" } });
+export const listJobs = ({ transformId }: { transformId: string }): Promise<JobRow[]> =>
+  db().job.findMany({ where: { transformId }, select: jobSelect, orderBy: { createdAt: "desc" } });
 
 /** A transform's job by name (case-insensitive, exact). */
 export const findJob = ({ transformId, name }: { transformId: string; name: string }): Promise<JobRow | null> =>
   db().job.findUnique({ where: { transformId_nameKey: { transformId, nameKey: nameKey(name) } }, select: jobSelect });
 
-export type NewJob = Omit<Prisma.JobUncheckedCreateInput, "nameKey" | "input" | "outputs" | "correlationData"> & { input: object; outputs: object[]; correlationData: Record<string, string> };
+export type NewJob = Omit<Prisma.JobUncheckedCreateInput, "nameKey" | "input" | "outputs" | "correlationData"> & {
+  input: object;
+  outputs: object[];
+  correlationData: Record<string, string>;
+};
 
-export const insertJob = (data: NewJob, tx: Tx): Promise<JobRow> => tx.job.create({ data: { ...data, nameKey: nameKey(data.name) }, select: jobSelect });
+export const insertJob = (data: NewJob, tx: Tx): Promise<JobRow> =>
+  tx.job.create({ data: { ...data, nameKey: nameKey(data.name) }, select: jobSelect });
 
-export const updateJob = ({ id, ...data }: { id: string; description?: string; priority?: string }): Promise<JobRow> => db().job.update({ where: { id }, data, select: jobSelect });
+export const updateJob = ({ id, ...data }: { id: string; description?: string; priority?: string }): Promise<JobRow> =>
+  db().job.update({ where: { id }, data, select: jobSelect });
 
 /** Deletes the job with its sealed input URLs. */
 export async function deleteJob({ accountId, id }: InAccount & { id: string }, tx: Tx): Promise<void> {

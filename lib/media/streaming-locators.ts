@@ -16,7 +16,14 @@ import { streamingPolicies, streamingPolicyNames, type StreamingPolicyName } fro
 const policyNames: string[] = streamingPolicyNames;
 
 /** The contentKeys column: a locator's keys as stored; each value is a secret, named by the key id. */
-export const StoredContentKeys = z.array(z.object({ id: z.string(), type: z.string(), labelReferenceInStreamingPolicy: z.string(), policyName: z.string().nullable() }));
+export const StoredContentKeys = z.array(
+  z.object({
+    id: z.string(),
+    type: z.string(),
+    labelReferenceInStreamingPolicy: z.string(),
+    policyName: z.string().nullable(),
+  }),
+);
 export type StoredContentKey = z.infer<typeof StoredContentKeys>[number];
 
 const LocatorBody = z.object({
@@ -36,13 +43,15 @@ const LocatorBody = z.object({
         z.object({
           id: z.uuid(),
           labelReferenceInStreamingPolicy: z.string().optional(),
-          value: z.base64("value must be base64.").refine((v) => Buffer.from(v, "base64").length === 16, "value must be a 128-bit key: 16 bytes in base64.").optional(),
+          value: z
+            .base64("value must be base64.")
+            .refine((v) => Buffer.from(v, "base64").length === 16, "value must be a 128-bit key: 16 bytes in base64.")
+            .optional(),
         }),
       )
       .optional(),
   }),
 });
-
 
 const keysJson = (keys: StoredContentKey[], values?: Map<string, Buffer>) =>
   keys.map((k) => ({ ...k, ...(values ? { value: values.get(k.id)!.toString("base64") } : {}), tracks: [] }));
@@ -59,15 +68,22 @@ const summaryOf = (l: store.LocatorRow) => ({
 });
 
 function locatorJson(account: AccountRef, l: store.LocatorRow) {
-  return resourceJson(account, "streamingLocators", l.name, {
-    ...summaryOf(l),
-    contentKeys: keysJson(StoredContentKeys.parse(l.contentKeys)),
-    ...(l.alternativeMediaId ? { alternativeMediaId: l.alternativeMediaId } : {}),
-    filters: l.filters,
-  }, l);
+  return resourceJson(
+    account,
+    "streamingLocators",
+    l.name,
+    {
+      ...summaryOf(l),
+      contentKeys: keysJson(StoredContentKeys.parse(l.contentKeys)),
+      ...(l.alternativeMediaId ? { alternativeMediaId: l.alternativeMediaId } : {}),
+      filters: l.filters,
+    },
+    l,
+  );
 }
 
-const access = (scope: MediaScope, name: string, request: Parameters<typeof mediaAccountFor>[2]) => mediaAccountFor(scope.principal, { ...scope.ref, path: `streamingLocators/${name}` }, request);
+const access = (scope: MediaScope, name: string, request: Parameters<typeof mediaAccountFor>[2]) =>
+  mediaAccountFor(scope.principal, { ...scope.ref, path: `streamingLocators/${name}` }, request);
 
 async function findLocator(accountId: string, name: string): Promise<store.LocatorRow> {
   const locator = await store.findStreamingLocator({ accountId, name });
@@ -76,18 +92,30 @@ async function findLocator(accountId: string, name: string): Promise<store.Locat
 }
 
 export async function listStreamingLocatorsFor(scope: MediaScope) {
-  const account = await access(scope, "", { action: "read", armOperation: "streamingLocators/read", policy: "media.read" });
+  const account = await access(scope, "", {
+    action: "read",
+    armOperation: "streamingLocators/read",
+    policy: "media.read",
+  });
   return (await store.listStreamingLocators({ accountId: account.id })).map((l) => locatorJson(account, l));
 }
 
 export async function getStreamingLocatorFor(scope: MediaScope, name: string) {
-  const account = await access(scope, name, { action: "read", armOperation: "streamingLocators/read", policy: "media.read" });
+  const account = await access(scope, name, {
+    action: "read",
+    armOperation: "streamingLocators/read",
+    policy: "media.read",
+  });
   return locatorJson(account, await findLocator(account.id, name));
 }
 
 /** An asset's listStreamingLocators: the locators that publish it, without their keys. */
 export async function listAssetStreamingLocatorsFor(scope: MediaScope, assetName: string) {
-  const account = await mediaAccountFor(scope.principal, { ...scope.ref, path: `assets/${assetName}` }, { action: "write", armOperation: "assets/listStreamingLocators/action", policy: "media.read" });
+  const account = await mediaAccountFor(
+    scope.principal,
+    { ...scope.ref, path: `assets/${assetName}` },
+    { action: "write", armOperation: "assets/listStreamingLocators/action", policy: "media.read" },
+  );
   // Locators store the asset's display name.
   const displayName = await store.assetNameOf({ accountId: account.id, name: assetName });
   if (displayName === null) throw resourceNotFound("asset", assetName);
@@ -97,16 +125,31 @@ export async function listAssetStreamingLocatorsFor(scope: MediaScope, assetName
 
 /** listContentKeys: the keys with their values, to a Contributor or Owner, while the account's key is usable. */
 export async function listContentKeysFor(scope: MediaScope, name: string) {
-  const account = await access(scope, name, { action: "write", armOperation: "streamingLocators/listContentKeys/action", policy: "secrets.read" });
+  const account = await access(scope, name, {
+    action: "write",
+    armOperation: "streamingLocators/listContentKeys/action",
+    policy: "secrets.read",
+  });
   const locator = await findLocator(account.id, name);
   const values = await openSecretsOf(account.id, await accountKey(account), locator.id, "contentKey");
-  await audit({ actor: scope.principal.objectId, action: "streamingLocator.listContentKeys", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { name } });
+  await audit({
+    actor: scope.principal.objectId,
+    action: "streamingLocator.listContentKeys",
+    outcome: "success",
+    subscriptionId: account.subscriptionId,
+    accountId: account.id,
+    detail: { name },
+  });
   return { contentKeys: keysJson(StoredContentKeys.parse(locator.contentKeys), values) };
 }
 
 /** listPaths: where players find the asset's streams (and downloads) through this locator. */
 export async function listPathsFor(scope: MediaScope, name: string) {
-  const account = await access(scope, name, { action: "write", armOperation: "streamingLocators/listPaths/action", policy: "media.read" });
+  const account = await access(scope, name, {
+    action: "write",
+    armOperation: "streamingLocators/listPaths/action",
+    policy: "media.read",
+  });
   const locator = await findLocator(account.id, name);
   const policy = streamingPolicies[locator.streamingPolicyName as StreamingPolicyName];
   const files = await store.assetFiles({ accountId: account.id, assetName: locator.assetName });
@@ -117,7 +160,11 @@ export async function listPathsFor(scope: MediaScope, name: string) {
     streamingPaths: policy.streaming
       ? [
           { streamingProtocol: "Hls", encryptionScheme: scheme, paths: [`${manifest}(format=m3u8-cmaf${encryption})`] },
-          { streamingProtocol: "Dash", encryptionScheme: scheme, paths: [`${manifest}(format=mpd-time-cmaf${encryption})`] },
+          {
+            streamingProtocol: "Dash",
+            encryptionScheme: scheme,
+            paths: [`${manifest}(format=mpd-time-cmaf${encryption})`],
+          },
         ]
       : [],
     downloadPaths: policy.download ? files.map((f) => `/${locator.streamingLocatorId}/${f.name}`) : [],
@@ -126,36 +173,77 @@ export async function listPathsFor(scope: MediaScope, name: string) {
 
 /** Creates a locator: generated or supplied content keys, sealed under the account key. Locators cannot change once created. */
 export async function putStreamingLocatorFor(scope: MediaScope, name: string, body: unknown) {
-  const account = await access(scope, name, { action: "write", armOperation: "streamingLocators/write", policy: "secrets.write" });
+  const account = await access(scope, name, {
+    action: "write",
+    armOperation: "streamingLocators/write",
+    policy: "secrets.write",
+  });
   const { properties: p } = parseOrInvalid(LocatorBody, body, "body");
   if (await store.streamingLocatorExists({ accountId: account.id, name })) {
-    throw new DomainError("Conflict", `The streaming locator '${name}' exists: a locator cannot change once created. Delete it and create it again.`);
+    throw new DomainError(
+      "Conflict",
+      `The streaming locator '${name}' exists: a locator cannot change once created. Delete it and create it again.`,
+    );
   }
   const assetName = await store.assetNameOf({ accountId: account.id, name: p.assetName });
-  if (assetName === null) throw new DomainError("InvalidRequestContent", `The asset '${p.assetName}' was not found in this account.`, "body.properties.assetName");
+  if (assetName === null)
+    throw new DomainError(
+      "InvalidRequestContent",
+      `The asset '${p.assetName}' was not found in this account.`,
+      "body.properties.assetName",
+    );
   const policy = streamingPolicies[p.streamingPolicyName];
   // The locator stores the asset's and the content key policy's display names, as key delivery joins on them.
-  const keyPolicyName = p.defaultContentKeyPolicyName ? await store.contentKeyPolicyNameOf({ accountId: account.id, name: p.defaultContentKeyPolicyName }) : null;
+  const keyPolicyName = p.defaultContentKeyPolicyName
+    ? await store.contentKeyPolicyNameOf({ accountId: account.id, name: p.defaultContentKeyPolicyName })
+    : null;
   if (p.defaultContentKeyPolicyName && keyPolicyName === null) {
-    throw new DomainError("InvalidRequestContent", `The content key policy '${p.defaultContentKeyPolicyName}' was not found in this account.`, "body.properties.defaultContentKeyPolicyName");
+    throw new DomainError(
+      "InvalidRequestContent",
+      `The content key policy '${p.defaultContentKeyPolicyName}' was not found in this account.`,
+      "body.properties.defaultContentKeyPolicyName",
+    );
   }
   if (policy.keys.length && !p.defaultContentKeyPolicyName) {
-    throw new DomainError("InvalidRequestContent", `${p.streamingPolicyName} encrypts: name the content key policy that says who may receive the key (defaultContentKeyPolicyName).`, "body.properties.defaultContentKeyPolicyName");
+    throw new DomainError(
+      "InvalidRequestContent",
+      `${p.streamingPolicyName} encrypts: name the content key policy that says who may receive the key (defaultContentKeyPolicyName).`,
+      "body.properties.defaultContentKeyPolicyName",
+    );
   }
-  if (p.startTime && p.endTime && new Date(p.endTime) <= new Date(p.startTime)) throw new DomainError("InvalidRequestContent", "endTime must be after startTime.", "body.properties.endTime");
+  if (p.startTime && p.endTime && new Date(p.endTime) <= new Date(p.startTime))
+    throw new DomainError("InvalidRequestContent", "endTime must be after startTime.", "body.properties.endTime");
   const supplied = p.contentKeys ?? [];
-  if (supplied.length > policy.keys.length) throw new DomainError("InvalidRequestContent", `${p.streamingPolicyName} uses ${policy.keys.length} content key(s); ${supplied.length} were given.`, "body.properties.contentKeys");
+  if (supplied.length > policy.keys.length)
+    throw new DomainError(
+      "InvalidRequestContent",
+      `${p.streamingPolicyName} uses ${policy.keys.length} content key(s); ${supplied.length} were given.`,
+      "body.properties.contentKeys",
+    );
   const keys = policy.keys.map((slot, i) => {
     const given = supplied.find((k) => k.labelReferenceInStreamingPolicy === slot.label) ?? supplied[i];
     if (given?.labelReferenceInStreamingPolicy && given.labelReferenceInStreamingPolicy !== slot.label) {
-      throw new DomainError("InvalidRequestContent", `${p.streamingPolicyName} has no content key labelled '${given.labelReferenceInStreamingPolicy}'; its label is '${slot.label}'.`, "body.properties.contentKeys");
+      throw new DomainError(
+        "InvalidRequestContent",
+        `${p.streamingPolicyName} has no content key labelled '${given.labelReferenceInStreamingPolicy}'; its label is '${slot.label}'.`,
+        "body.properties.contentKeys",
+      );
     }
-    const stored: StoredContentKey = { id: (given?.id ?? randomUUID()).toLowerCase(), type: slot.type, labelReferenceInStreamingPolicy: slot.label, policyName: keyPolicyName };
+    const stored: StoredContentKey = {
+      id: (given?.id ?? randomUUID()).toLowerCase(),
+      type: slot.type,
+      labelReferenceInStreamingPolicy: slot.label,
+      policyName: keyPolicyName,
+    };
     return { stored, value: given?.value ? Buffer.from(given.value, "base64") : randomBytes(16) };
   });
   // The content keys belong to a server-generated id: a client-chosen streamingLocatorId is only unique within the account.
   const id = randomUUID();
-  const sealed = sealSecrets(account.id, await accountKey(account), keys.map((k) => ({ kind: "contentKey" as const, ownerId: id, name: k.stored.id, value: k.value })));
+  const sealed = sealSecrets(
+    account.id,
+    await accountKey(account),
+    keys.map((k) => ({ kind: "contentKey" as const, ownerId: id, name: k.stored.id, value: k.value })),
+  );
   try {
     const locator = await db().$transaction(async (tx) => {
       const row = await store.insertStreamingLocator(
@@ -176,21 +264,49 @@ export async function putStreamingLocatorFor(scope: MediaScope, name: string, bo
         tx,
       );
       await insertSecrets(tx, sealed);
-      await audit({ actor: scope.principal.objectId, action: "streamingLocator.write", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { name, asset: p.assetName, contentKeys: keys.length, supplied: supplied.length } }, tx);
+      await audit(
+        {
+          actor: scope.principal.objectId,
+          action: "streamingLocator.write",
+          outcome: "success",
+          subscriptionId: account.subscriptionId,
+          accountId: account.id,
+          detail: { name, asset: p.assetName, contentKeys: keys.length, supplied: supplied.length },
+        },
+        tx,
+      );
       return row;
     });
     return { json: locatorJson(account, locator), created: true };
   } catch (err) {
-    if (isUniqueViolation(err)) throw new DomainError("Conflict", `The streaming locator '${name}' was created meanwhile, or its streaming locator id or one of its content key ids is already in use in this account: use new ones.`);
+    if (isUniqueViolation(err))
+      throw new DomainError(
+        "Conflict",
+        `The streaming locator '${name}' was created meanwhile, or its streaming locator id or one of its content key ids is already in use in this account: use new ones.`,
+      );
     throw err;
   }
 }
 
 export async function deleteStreamingLocatorFor(scope: MediaScope, name: string): Promise<boolean> {
-  const account = await access(scope, name, { action: "write", armOperation: "streamingLocators/delete", policy: "media.write" });
+  const account = await access(scope, name, {
+    action: "write",
+    armOperation: "streamingLocators/delete",
+    policy: "media.write",
+  });
   return db().$transaction(async (tx) => {
     if (!(await store.deleteStreamingLocator({ accountId: account.id, name }, tx))) return false;
-    await audit({ actor: scope.principal.objectId, action: "streamingLocator.delete", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { name } }, tx);
+    await audit(
+      {
+        actor: scope.principal.objectId,
+        action: "streamingLocator.delete",
+        outcome: "success",
+        subscriptionId: account.subscriptionId,
+        accountId: account.id,
+        detail: { name },
+      },
+      tx,
+    );
     return true;
   });
 }

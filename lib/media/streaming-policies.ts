@@ -7,7 +7,11 @@ export const streamingPolicies = {
   Predefined_ClearStreamingOnly: { keys: [], streaming: true, download: false },
   Predefined_DownloadOnly: { keys: [], streaming: false, download: true },
   Predefined_DownloadAndClearStreaming: { keys: [], streaming: true, download: true },
-  Predefined_ClearKey: { keys: [{ type: "EnvelopeEncryption", label: "clearKeyDefault" }], streaming: true, download: false },
+  Predefined_ClearKey: {
+    keys: [{ type: "EnvelopeEncryption", label: "clearKeyDefault" }],
+    streaming: true,
+    download: false,
+  },
 } as const;
 
 export type StreamingPolicyName = keyof typeof streamingPolicies;

@@ -19,7 +19,14 @@ const TransformBody = z.object({
     outputs: z
       .array(
         z.object({
-          preset: z.looseObject({ "@odata.type": z.string().regex(/^#Microsoft\.Media\.\w+$/, "preset needs an @odata.type such as #Microsoft.Media.BuiltInStandardEncoderPreset.") }),
+          preset: z.looseObject({
+            "@odata.type": z
+              .string()
+              .regex(
+                /^#Microsoft\.Media\.\w+$/,
+                "preset needs an @odata.type such as #Microsoft.Media.BuiltInStandardEncoderPreset.",
+              ),
+          }),
           onError: z.enum(["StopProcessingJob", "ContinueJob"]).default("StopProcessingJob"),
           relativePriority: z.enum(["Low", "Normal", "High"]).default("Normal"),
         }),
@@ -30,13 +37,28 @@ const TransformBody = z.object({
 });
 
 /** The outputs column, as far as the portal reads it: each output's preset. */
-export const StoredTransformOutputs = z.array(z.object({ preset: z.looseObject({ "@odata.type": z.string(), presetName: z.string().optional() }) }));
+export const StoredTransformOutputs = z.array(
+  z.object({ preset: z.looseObject({ "@odata.type": z.string(), presetName: z.string().optional() }) }),
+);
 
 const transformJson = (account: AccountRef, t: store.TransformRow) =>
-  resourceJson(account, "transforms", t.name, { created: t.createdAt.toISOString(), lastModified: t.updatedAt.toISOString(), ...(t.description ? { description: t.description } : {}), outputs: t.outputs }, t);
+  resourceJson(
+    account,
+    "transforms",
+    t.name,
+    {
+      created: t.createdAt.toISOString(),
+      lastModified: t.updatedAt.toISOString(),
+      ...(t.description ? { description: t.description } : {}),
+      outputs: t.outputs,
+    },
+    t,
+  );
 
-const access = (scope: MediaScope, name: string, request: Parameters<typeof mediaAccountFor>[2]) => mediaAccountFor(scope.principal, { ...scope.ref, path: `transforms/${name}` }, request);
-const readAccess = (scope: MediaScope, name: string) => access(scope, name, { action: "read", armOperation: "transforms/read", policy: "media.read" });
+const access = (scope: MediaScope, name: string, request: Parameters<typeof mediaAccountFor>[2]) =>
+  mediaAccountFor(scope.principal, { ...scope.ref, path: `transforms/${name}` }, request);
+const readAccess = (scope: MediaScope, name: string) =>
+  access(scope, name, { action: "read", armOperation: "transforms/read", policy: "media.read" });
 
 export async function findTransform(accountId: string, name: string): Promise<store.TransformRow> {
   const transform = await store.findTransform({ accountId, name });
@@ -55,23 +77,48 @@ export async function getTransformFor(scope: MediaScope, name: string) {
 }
 
 export async function putTransformFor(scope: MediaScope, name: string, body: unknown) {
-  const account = await access(scope, name, { action: "write", armOperation: "transforms/write", policy: "media.write" });
+  const account = await access(scope, name, {
+    action: "write",
+    armOperation: "transforms/write",
+    policy: "media.write",
+  });
   const { properties } = parseOrInvalid(TransformBody, body, "body");
   const fields = { description: properties.description ?? null, outputs: properties.outputs as object[] };
   return putOnce(async () => {
     const { row: transform, created } = await store.putTransform({ accountId: account.id, name, fields });
-    await audit({ actor: scope.principal.objectId, action: "transform.write", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { name: transform.name, outputs: properties.outputs.length } });
+    await audit({
+      actor: scope.principal.objectId,
+      action: "transform.write",
+      outcome: "success",
+      subscriptionId: account.subscriptionId,
+      accountId: account.id,
+      detail: { name: transform.name, outputs: properties.outputs.length },
+    });
     return { json: transformJson(account, transform), created };
   });
 }
 
 /** Deletes the transform with its jobs (and their sealed input URLs). */
 export async function deleteTransformFor(scope: MediaScope, name: string): Promise<boolean> {
-  const account = await access(scope, name, { action: "write", armOperation: "transforms/delete", policy: "media.write" });
+  const account = await access(scope, name, {
+    action: "write",
+    armOperation: "transforms/delete",
+    policy: "media.write",
+  });
   return db().$transaction(async (tx) => {
     const deleted = await store.deleteTransform({ accountId: account.id, name }, tx);
     if (!deleted) return false;
-    await audit({ actor: scope.principal.objectId, action: "transform.delete", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { name, jobs: deleted.jobs } }, tx);
+    await audit(
+      {
+        actor: scope.principal.objectId,
+        action: "transform.delete",
+        outcome: "success",
+        subscriptionId: account.subscriptionId,
+        accountId: account.id,
+        detail: { name, jobs: deleted.jobs },
+      },
+      tx,
+    );
     return true;
   });
 }

@@ -28,13 +28,22 @@ export type KeyReads = Map<string, Promise<KeyInfo>>;
  * definitive answer only. Throttling, 5xx, timeouts and dropped connections mark Key Vault
  * unreachable and change no state.
  */
-export async function checkAccount(accountId: string, owner: string, reads: KeyReads = new Map()): Promise<CheckOutcome> {
+export async function checkAccount(
+  accountId: string,
+  owner: string,
+  reads: KeyReads = new Map(),
+): Promise<CheckOutcome> {
   const account = await db().mediaAccount.findUnique({ where: { id: accountId }, include: { accountKey: true } });
   if (!account || account.encryptionType !== "CustomerKey" || !account.accountKey || account.leaseOwner !== owner) {
     return { accountId, result: "skipped" };
   }
   const now = new Date();
-  const schedule = { lastCheckAt: now, nextCheckAt: new Date(now.getTime() + getConfig().monitorIntervalMs), leaseOwner: null, leaseUntil: null };
+  const schedule = {
+    lastCheckAt: now,
+    nextCheckAt: new Date(now.getTime() + getConfig().monitorIntervalMs),
+    leaseOwner: null,
+    leaseUntil: null,
+  };
   const wasInaccessible = account.keyStatus === "Inaccessible";
   try {
     const root = rootOf(account);
@@ -43,42 +52,116 @@ export async function checkAccount(accountId: string, owner: string, reads: KeyR
     reads.set(id.id, readKey);
     const key = await readKey;
     if (!key.enabled) throw new DomainError("KeyDisabled", `The key version ${key.version} is disabled.`);
-    if (key.expiresOn && key.expiresOn.getTime() <= now.getTime()) throw new DomainError("KeyExpired", `The key expired on ${key.expiresOn.toISOString()}.`);
-    const plaintext = await unwrapKey(root.identityClientId, account.accountKey.wrappedBy, Buffer.from(account.accountKey.wrapped));
+    if (key.expiresOn && key.expiresOn.getTime() <= now.getTime())
+      throw new DomainError("KeyExpired", `The key expired on ${key.expiresOn.toISOString()}.`);
+    const plaintext = await unwrapKey(
+      root.identityClientId,
+      account.accountKey.wrappedBy,
+      Buffer.from(account.accountKey.wrapped),
+    );
     let rewrappedTo: string | undefined;
     if (!id.version && key.id !== account.accountKey.wrappedBy) {
       const wrapped = await wrapKey(root.identityClientId, key.id, plaintext);
-      await storeRewrap(account.id, plaintext, { wrapped, wrappedBy: key.id }, async (tx) => {
-        await recordTransition(tx, { accountId: account.id, from: "CustomerKey", to: "CustomerKey", reason: "Rewrap", detail: `new key version: ${key.id}` });
-      }, { actor: `system:monitor`, action: "encryption.rewrap", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { from: account.accountKey.wrappedBy, to: key.id, reason: "new key version" } });
+      await storeRewrap(
+        account.id,
+        plaintext,
+        { wrapped, wrappedBy: key.id },
+        async (tx) => {
+          await recordTransition(tx, {
+            accountId: account.id,
+            from: "CustomerKey",
+            to: "CustomerKey",
+            reason: "Rewrap",
+            detail: `new key version: ${key.id}`,
+          });
+        },
+        {
+          actor: `system:monitor`,
+          action: "encryption.rewrap",
+          outcome: "success",
+          subscriptionId: account.subscriptionId,
+          accountId: account.id,
+          detail: { from: account.accountKey.wrappedBy, to: key.id, reason: "new key version" },
+        },
+      );
       rewrappedTo = key.id;
     }
     await db().$transaction(async (tx) => {
       await tx.mediaAccount.update({
         where: { id: account.id },
-        data: { ...schedule, lastSuccessAt: now, keyStatus: "Active", keyStatusReason: null, keyStatusMessage: null, unreachableSince: null, unreachableReason: null },
+        data: {
+          ...schedule,
+          lastSuccessAt: now,
+          keyStatus: "Active",
+          keyStatusReason: null,
+          keyStatusMessage: null,
+          unreachableSince: null,
+          unreachableReason: null,
+        },
       });
       if (wasInaccessible) {
-        await recordTransition(tx, { accountId: account.id, from: "CustomerKeyInaccessible", to: "CustomerKey", reason: "AccessRestored", detail: "The key is accessible again." });
-        await audit({ actor: "system:monitor", action: "encryption.keyAccessible", outcome: "success", subscriptionId: account.subscriptionId, accountId: account.id, detail: { keyIdentifier: account.keyIdentifier } }, tx);
+        await recordTransition(tx, {
+          accountId: account.id,
+          from: "CustomerKeyInaccessible",
+          to: "CustomerKey",
+          reason: "AccessRestored",
+          detail: "The key is accessible again.",
+        });
+        await audit(
+          {
+            actor: "system:monitor",
+            action: "encryption.keyAccessible",
+            outcome: "success",
+            subscriptionId: account.subscriptionId,
+            accountId: account.id,
+            detail: { keyIdentifier: account.keyIdentifier },
+          },
+          tx,
+        );
       }
     });
     return { accountId, result: wasInaccessible ? "recovered" : "active", ...(rewrappedTo ? { rewrappedTo } : {}) };
   } catch (err) {
     if (!(err instanceof DomainError)) throw err;
     if (err.code === "KeyVaultUnavailable") {
-      await db().mediaAccount.update({ where: { id: account.id }, data: { ...schedule, unreachableSince: account.unreachableSince ?? now, unreachableReason: err.message } });
+      await db().mediaAccount.update({
+        where: { id: account.id },
+        data: { ...schedule, unreachableSince: account.unreachableSince ?? now, unreachableReason: err.message },
+      });
       return { accountId, result: "unreachable", reason: err.code };
     }
     dropAccountKey(account.id);
     await db().$transaction(async (tx) => {
       await tx.mediaAccount.update({
         where: { id: account.id },
-        data: { ...schedule, keyStatus: "Inaccessible", keyStatusReason: err.code, keyStatusMessage: err.message, unreachableSince: null, unreachableReason: null },
+        data: {
+          ...schedule,
+          keyStatus: "Inaccessible",
+          keyStatusReason: err.code,
+          keyStatusMessage: err.message,
+          unreachableSince: null,
+          unreachableReason: null,
+        },
       });
       if (!wasInaccessible || account.keyStatusReason !== err.code) {
-        await recordTransition(tx, { accountId: account.id, from: wasInaccessible ? "CustomerKeyInaccessible" : "CustomerKey", to: "CustomerKeyInaccessible", reason: err.code, detail: err.message });
-        await audit({ actor: "system:monitor", action: "encryption.keyInaccessible", outcome: "failure", subscriptionId: account.subscriptionId, accountId: account.id, detail: { reason: err.code, keyIdentifier: account.keyIdentifier } }, tx);
+        await recordTransition(tx, {
+          accountId: account.id,
+          from: wasInaccessible ? "CustomerKeyInaccessible" : "CustomerKey",
+          to: "CustomerKeyInaccessible",
+          reason: err.code,
+          detail: err.message,
+        });
+        await audit(
+          {
+            actor: "system:monitor",
+            action: "encryption.keyInaccessible",
+            outcome: "failure",
+            subscriptionId: account.subscriptionId,
+            accountId: account.id,
+            detail: { reason: err.code, keyIdentifier: account.keyIdentifier },
+          },
+          tx,
+        );
       }
     });
     return { accountId, result: "inaccessible", reason: err.code };

@@ -37,15 +37,41 @@ async function cycle(names: string[]) {
   const monitor = startMonitor({ loop: false });
   const outcomes = await monitor.runOnce();
   const byId = new Map(outcomes.map((o) => [o.accountId, o]));
-  const accounts = await env.database.db.mediaAccount.findMany({ where: { name: { in: names } }, include: { accountKey: true } });
-  return Object.fromEntries(accounts.map((a) => [a.name, { ...byId.get(a.id), state: a.keyStatus, reason: a.keyStatusReason, wrappedBy: a.accountKey?.wrappedBy, unreachable: a.unreachableSince !== null }]));
+  const accounts = await env.database.db.mediaAccount.findMany({
+    where: { name: { in: names } },
+    include: { accountKey: true },
+  });
+  return Object.fromEntries(
+    accounts.map((a) => [
+      a.name,
+      {
+        ...byId.get(a.id),
+        state: a.keyStatus,
+        reason: a.keyStatusReason,
+        wrappedBy: a.accountKey?.wrappedBy,
+        unreachable: a.unreachableSince !== null,
+      },
+    ]),
+  );
 }
 
-const transitions = (name: string) => env.database.db.keyTransition.findMany({ where: { account: { name } }, orderBy: { id: "asc" }, select: { toState: true, reason: true } });
+const transitions = (name: string) =>
+  env.database.db.keyTransition.findMany({
+    where: { account: { name } },
+    orderBy: { id: "asc" },
+    select: { toState: true, reason: true },
+  });
 
 before(async () => {
   env = await startAppEnvironment();
-  await grant(demoVaults.compliant.name, demoAutomationApp.objectId, ["get", "create", "update", "rotate", "delete", "recover"]);
+  await grant(demoVaults.compliant.name, demoAutomationApp.objectId, [
+    "get",
+    "create",
+    "update",
+    "rotate",
+    "delete",
+    "recover",
+  ]);
 });
 after(async () => env?.dispose());
 
@@ -68,7 +94,9 @@ describe("key monitor", () => {
     assert.equal(after.followslatest!.rewrappedTo, v2.id);
     assert.equal(after.followslatest!.wrappedBy, v2.id, "currentKeyIdentifier moved to the new version");
     assert.equal(after.pinned!.wrappedBy, v1.id, "a pinned version is not moved");
-    const counters = ((await env.emu.admin("GET", "counters")).json as { keyvault: Record<string, Record<string, number>> }).keyvault[demoVaults.compliant.name]!;
+    const counters = (
+      (await env.emu.admin("GET", "counters")).json as { keyvault: Record<string, Record<string, number>> }
+    ).keyvault[demoVaults.compliant.name]!;
     assert.equal(counters.get, 2, "one read per key identifier per cycle (versionless and pinned are two)");
     assert.equal((await cycle(["followslatest"])).followslatest!.rewrappedTo, undefined, "adopted once");
     assert.deepEqual((await transitions("followslatest")).filter((t) => t.reason === "Rewrap").length, 1);
@@ -92,7 +120,10 @@ describe("key monitor", () => {
     const { version } = (await keys.getKey("revocable")).properties;
     await keys.updateKeyProperties("revocable", version!, { enabled: false });
     await expect("Inaccessible", "KeyDisabled", "inaccessible");
-    await assert.rejects(switchToSystemKeyFor(owner, ref("revoked")), (err: Error & { code?: string }) => err.code === "CustomerKeyInaccessible");
+    await assert.rejects(
+      switchToSystemKeyFor(owner, ref("revoked")),
+      (err: Error & { code?: string }) => err.code === "CustomerKeyInaccessible",
+    );
     await keys.updateKeyProperties("revocable", version!, { enabled: true });
     await expect("Active", null, "recovered");
 
@@ -106,12 +137,31 @@ describe("key monitor", () => {
     await grant(demoVaults.compliant.name, principals.get("revoked")!);
     await expect("Active", null, "recovered");
 
-    assert.deepEqual((await transitions("revoked")).map((t) => t.reason), ["CustomerKeyConfigured", "KeyDisabled", "AccessRestored", "KeyNotFound", "AccessRestored", "KeyVaultAccessDenied", "AccessRestored"]);
+    assert.deepEqual(
+      (await transitions("revoked")).map((t) => t.reason),
+      [
+        "CustomerKeyConfigured",
+        "KeyDisabled",
+        "AccessRestored",
+        "KeyNotFound",
+        "AccessRestored",
+        "KeyVaultAccessDenied",
+        "AccessRestored",
+      ],
+    );
   });
 
   it("sees a deleted vault as VaultNotFound and recovers with the vault; DELETE of the account works meanwhile", async () => {
     const arm = env.emu.arm();
-    await arm.vaults.beginCreateOrUpdateAndWait(rg, "monitored-kv", { location: "westus2", properties: { tenantId, sku: { family: "A", name: "standard" }, enablePurgeProtection: true, accessPolicies: [{ tenantId, objectId: demoAutomationApp.objectId, permissions: { keys: ["create"] } }] } });
+    await arm.vaults.beginCreateOrUpdateAndWait(rg, "monitored-kv", {
+      location: "westus2",
+      properties: {
+        tenantId,
+        sku: { family: "A", name: "standard" },
+        enablePurgeProtection: true,
+        accessPolicies: [{ tenantId, objectId: demoAutomationApp.objectId, permissions: { keys: ["create"] } }],
+      },
+    });
     await env.emu.keyClient("monitored-kv").createRsaKey("k", { keySize: 2048 });
     await bind("vaultgone", "monitored-kv", `${env.emu.vaultUrl("monitored-kv")}/keys/k`);
     await bind("deleteme", "monitored-kv", `${env.emu.vaultUrl("monitored-kv")}/keys/k`);
@@ -119,7 +169,10 @@ describe("key monitor", () => {
     const gone = await cycle(["vaultgone", "deleteme"]);
     assert.deepEqual([gone.vaultgone!.state, gone.vaultgone!.reason], ["Inaccessible", "VaultNotFound"]);
     assert.equal(await deleteAccountFor(owner, ref("deleteme")), true, "DELETE works while inaccessible");
-    await arm.vaults.beginCreateOrUpdateAndWait(rg, "monitored-kv", { location: "westus2", properties: { tenantId, sku: { family: "A", name: "standard" }, createMode: "recover" } });
+    await arm.vaults.beginCreateOrUpdateAndWait(rg, "monitored-kv", {
+      location: "westus2",
+      properties: { tenantId, sku: { family: "A", name: "standard" }, createMode: "recover" },
+    });
     assert.equal((await cycle(["vaultgone"])).vaultgone!.result, "recovered");
   });
 
@@ -128,20 +181,47 @@ describe("key monitor", () => {
     await keys.createRsaKey("flaky", { keySize: 2048 });
     await bind("throttled", demoVaults.compliant.name, `${env.emu.vaultUrl(demoVaults.compliant.name)}/keys/flaky`);
     // An account already inaccessible must not recover (or change reason) on a transient fault either.
-    await env.database.db.mediaAccount.updateMany({ where: { name: "revoked" }, data: { keyStatus: "Inaccessible", keyStatusReason: "KeyDisabled" } });
+    await env.database.db.mediaAccount.updateMany({
+      where: { name: "revoked" },
+      data: { keyStatus: "Inaccessible", keyStatusReason: "KeyDisabled" },
+    });
     await env.emu.admin("POST", "reset");
-    await env.emu.admin("POST", "faults", { vault: demoVaults.compliant.name, kind: "status", status: 429, retryAfterSeconds: 0, ratio: 1 });
-    await env.emu.admin("POST", "faults", { vault: demoVaults.compliant.name, operation: "unwrapKey", kind: "status", status: 503 });
+    await env.emu.admin("POST", "faults", {
+      vault: demoVaults.compliant.name,
+      kind: "status",
+      status: 429,
+      retryAfterSeconds: 0,
+      ratio: 1,
+    });
+    await env.emu.admin("POST", "faults", {
+      vault: demoVaults.compliant.name,
+      operation: "unwrapKey",
+      kind: "status",
+      status: 503,
+    });
     for (let i = 0; i < 3; i++) {
       const o = await cycle(["throttled", "revoked"]);
-      assert.deepEqual([o.throttled!.state, o.throttled!.result, o.throttled!.unreachable], ["Active", "unreachable", true], `cycle ${i}`);
-      assert.deepEqual([o.revoked!.state, o.revoked!.reason, o.revoked!.result], ["Inaccessible", "KeyDisabled", "unreachable"], `cycle ${i}`);
+      assert.deepEqual(
+        [o.throttled!.state, o.throttled!.result, o.throttled!.unreachable],
+        ["Active", "unreachable", true],
+        `cycle ${i}`,
+      );
+      assert.deepEqual(
+        [o.revoked!.state, o.revoked!.reason, o.revoked!.result],
+        ["Inaccessible", "KeyDisabled", "unreachable"],
+        `cycle ${i}`,
+      );
     }
-    const hits = ((await env.emu.admin("GET", "faults")).json as { value: { hits: number }[] }).value.map((f) => f.hits);
+    const hits = ((await env.emu.admin("GET", "faults")).json as { value: { hits: number }[] }).value.map(
+      (f) => f.hits,
+    );
     assert.ok(hits[0]! >= 6, `the 429s were served (${hits})`);
     await env.emu.admin("DELETE", "faults");
     const healed = await cycle(["throttled", "revoked"]);
-    assert.deepEqual([healed.throttled!.state, healed.throttled!.result, healed.throttled!.unreachable], ["Active", "active", false]);
+    assert.deepEqual(
+      [healed.throttled!.state, healed.throttled!.result, healed.throttled!.unreachable],
+      ["Active", "active", false],
+    );
     assert.deepEqual([healed.revoked!.state, healed.revoked!.result], ["Active", "recovered"]);
   });
 
@@ -149,7 +229,13 @@ describe("key monitor", () => {
     await bind("vanishing", demoVaults.compliant.name, `${env.emu.vaultUrl(demoVaults.compliant.name)}/keys/rsa-2048`);
     await bind("staying", demoVaults.compliant.name, `${env.emu.vaultUrl(demoVaults.compliant.name)}/keys/rsa-2048`);
     // Deleted while its check is in flight: after the key read, before the state is written.
-    await env.emu.admin("POST", "faults", { vault: demoVaults.compliant.name, operation: "unwrapKey", kind: "latency", latencyMs: 400, count: 1 });
+    await env.emu.admin("POST", "faults", {
+      vault: demoVaults.compliant.name,
+      operation: "unwrapKey",
+      kind: "latency",
+      latencyMs: 400,
+      count: 1,
+    });
     const running = cycle(["vanishing", "staying"]);
     await new Promise((r) => setTimeout(r, 200));
     await env.database.db.mediaAccount.deleteMany({ where: { name: "vanishing" } });
@@ -163,21 +249,36 @@ describe("key monitor", () => {
     const keys = env.emu.keyClient(demoVaults.compliant.name);
     await keys.createRsaKey("shared", { keySize: 2048 });
     const names = Array.from({ length: 12 }, (_, i) => `shared${i}`);
-    for (const name of names) await bind(name, demoVaults.compliant.name, `${env.emu.vaultUrl(demoVaults.compliant.name)}/keys/shared`);
+    for (const name of names)
+      await bind(name, demoVaults.compliant.name, `${env.emu.vaultUrl(demoVaults.compliant.name)}/keys/shared`);
     const events: { id: string; result: string }[] = [];
-    const monitors = [0, 1].map(() => startMonitor({ loop: true, onOutcome: (o) => events.push({ id: o.accountId, result: o.result }) }));
+    const monitors = [0, 1].map(() =>
+      startMonitor({ loop: true, onOutcome: (o) => events.push({ id: o.accountId, result: o.result }) }),
+    );
     await new Promise((r) => setTimeout(r, 1500));
     await keys.rotateKey("shared");
     await new Promise((r) => setTimeout(r, 2500));
     await Promise.all(monitors.map((m) => m.stop()));
-    const ids = (await env.database.db.mediaAccount.findMany({ where: { name: { in: names } }, select: { id: true } })).map((a) => a.id);
+    const ids = (
+      await env.database.db.mediaAccount.findMany({ where: { name: { in: names } }, select: { id: true } })
+    ).map((a) => a.id);
     const checks = events.filter((e) => ids.includes(e.id));
     assert.ok(checks.length >= names.length * 3, `many cycles (${checks.length} checks)`);
-    assert.equal(checks.filter((e) => e.result === "skipped" || e.result === "error").length, 0, "no check ran without its lease, none failed");
+    assert.equal(
+      checks.filter((e) => e.result === "skipped" || e.result === "error").length,
+      0,
+      "no check ran without its lease, none failed",
+    );
     for (const name of names) {
-      assert.equal((await transitions(name)).filter((t) => t.reason === "Rewrap").length, 1, `${name}: exactly one re-wrap`);
+      assert.equal(
+        (await transitions(name)).filter((t) => t.reason === "Rewrap").length,
+        1,
+        `${name}: exactly one re-wrap`,
+      );
     }
-    const rewrapAudits = await env.database.db.auditEvent.count({ where: { action: "encryption.rewrap", accountId: { in: ids } } });
+    const rewrapAudits = await env.database.db.auditEvent.count({
+      where: { action: "encryption.rewrap", accountId: { in: ids } },
+    });
     assert.equal(rewrapAudits, names.length);
   });
 });

@@ -30,7 +30,11 @@ export async function claimAccount(owner: string, accountId: string, leaseMs: nu
 
 /** When the next check of a customer-key account is due. */
 export async function nextDue(): Promise<Date | null> {
-  const row = await db().mediaAccount.findFirst({ where: { encryptionType: "CustomerKey" }, orderBy: { nextCheckAt: "asc" }, select: { nextCheckAt: true } });
+  const row = await db().mediaAccount.findFirst({
+    where: { encryptionType: "CustomerKey" },
+    orderBy: { nextCheckAt: "asc" },
+    select: { nextCheckAt: true },
+  });
   return row?.nextCheckAt ?? null;
 }
 
@@ -42,7 +46,10 @@ export type KeyState = "SystemKey" | "CustomerKey" | "CustomerKeyInaccessible";
  * inaccessible, or a re-wrap in the same state. Written in the transaction of the change it
  * records, so the log and the account never disagree.
  */
-export async function recordTransition(tx: Prisma.TransactionClient, transition: { accountId: string; from: KeyState; to: KeyState; reason: string; detail: string }): Promise<void> {
+export async function recordTransition(
+  tx: Prisma.TransactionClient,
+  transition: { accountId: string; from: KeyState; to: KeyState; reason: string; detail: string },
+): Promise<void> {
   const { accountId, from, to, reason, detail } = transition;
   await tx.keyTransition.create({ data: { accountId, fromState: from, toState: to, reason, detail } });
 }

@@ -14,7 +14,9 @@ export interface Monitor {
 const BATCH = 50;
 
 /** A key monitor; with `loop`, it runs cycles until stopped, sleeping until the next check is due. */
-export function startMonitor(options: { loop: boolean; onOutcome?: (o: CheckOutcome) => void } = { loop: true }): Monitor {
+export function startMonitor(
+  options: { loop: boolean; onOutcome?: (o: CheckOutcome) => void } = { loop: true },
+): Monitor {
   const owner = workerName();
   const interval = getConfig().monitorIntervalMs;
   // A lease outlives a slow cycle, and a crashed worker's accounts come back when it ends.

@@ -58,21 +58,49 @@ after(async () => {
 /** The owner signs in to the portal at the emulated Entra ID (authorization code): its ID token and an access token for `scope`. */
 async function signInAsOwner(scope: string): Promise<{ idToken: string; accessToken: string }> {
   const redirectUri = "http://localhost:3000/auth/callback";
-  const form = (fields: Record<string, string>) => ({ body: new URLSearchParams(fields).toString(), headers: { "content-type": "application/x-www-form-urlencoded" } });
-  const authorize = form({ client_id: demoPortalApp.clientId, redirect_uri: redirectUri, response_type: "code", scope, nonce: "n-1", login_user: demoUsers.owner.objectId });
-  const redirected = await httpsJson(emu.agent, "POST", `${emu.url}/${contoso}/oauth2/v2.0/authorize`, authorize.body, authorize.headers);
+  const form = (fields: Record<string, string>) => ({
+    body: new URLSearchParams(fields).toString(),
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+  });
+  const authorize = form({
+    client_id: demoPortalApp.clientId,
+    redirect_uri: redirectUri,
+    response_type: "code",
+    scope,
+    nonce: "n-1",
+    login_user: demoUsers.owner.objectId,
+  });
+  const redirected = await httpsJson(
+    emu.agent,
+    "POST",
+    `${emu.url}/${contoso}/oauth2/v2.0/authorize`,
+    authorize.body,
+    authorize.headers,
+  );
   const code = new URL(redirected.headers.location!).searchParams.get("code")!;
-  const exchange = form({ grant_type: "authorization_code", code, redirect_uri: redirectUri, client_id: demoPortalApp.clientId, client_secret: demoPortalApp.secret, scope });
-  const tokens = (await httpsJson(emu.agent, "POST", `${emu.url}/${contoso}/oauth2/v2.0/token`, exchange.body, exchange.headers)).json as { id_token: string; access_token: string };
+  const exchange = form({
+    grant_type: "authorization_code",
+    code,
+    redirect_uri: redirectUri,
+    client_id: demoPortalApp.clientId,
+    client_secret: demoPortalApp.secret,
+    scope,
+  });
+  const tokens = (
+    await httpsJson(emu.agent, "POST", `${emu.url}/${contoso}/oauth2/v2.0/token`, exchange.body, exchange.headers)
+  ).json as { id_token: string; access_token: string };
   return { idToken: tokens.id_token, accessToken: tokens.access_token };
 }
 
-const emulatorKey = () => (JSON.parse(readFileSync(path.join(emu.dataDir, "state.json"), "utf8")) as { signingKey: JWK }).signingKey;
+const emulatorKey = () =>
+  (JSON.parse(readFileSync(path.join(emu.dataDir, "state.json"), "utf8")) as { signingKey: JWK }).signingKey;
 
 /** A token signed with Entra ID's (the emulator's) real key, with the header and claims given. */
 async function signedByEntra(claims: Record<string, unknown>, header: { kid?: string } = {}) {
   const key = emulatorKey();
-  return new SignJWT(claims).setProtectedHeader({ alg: "RS256", typ: "JWT", kid: header.kid ?? key.kid }).sign(await importJWK(key, "RS256"));
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: "RS256", typ: "JWT", kid: header.kid ?? key.kid })
+    .sign(await importJWK(key, "RS256"));
 }
 
 const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
@@ -87,7 +115,8 @@ async function refusal(token: string): Promise<DomainError> {
   return err;
 }
 
-const jwksFetches = async () => ((await emu.admin("GET", "counters")).json as { entra?: { "-"?: { jwks?: number } } }).entra?.["-"]?.jwks ?? 0;
+const jwksFetches = async () =>
+  ((await emu.admin("GET", "counters")).json as { entra?: { "-"?: { jwks?: number } } }).entra?.["-"]?.jwks ?? 0;
 
 describe("attacks on the API's bearer tokens", () => {
   // First in the file: the signing keys are not cached yet.
@@ -128,7 +157,9 @@ describe("attacks on the API's bearer tokens", () => {
 
   it("an app token for the API with no app role granted (client credentials) is refused", async () => {
     // The portal's own registration holds no app role of the API (the automation app does).
-    const token = (await emu.clientSecret(demoPortalApp.tenantId, demoPortalApp.clientId, demoPortalApp.secret).getToken(`${apiAudience}/.default`))!.token;
+    const token = (await emu
+      .clientSecret(demoPortalApp.tenantId, demoPortalApp.clientId, demoPortalApp.secret)
+      .getToken(`${apiAudience}/.default`))!.token;
     assert.equal(decodeJwt(token).aud, apiAudience);
     assert.ok(!(decodeJwt(token).roles as unknown[] | undefined)?.length, "no app role granted");
     await refusal(token);
@@ -150,7 +181,9 @@ describe("attacks on the API's bearer tokens", () => {
 
   it("an HS256 token whose HMAC key is the JWKS's public key is refused", async () => {
     const { accessToken } = await signInAsOwner(`openid ${apiAudience}/user_impersonation`);
-    const jwks = (await httpsJson(emu.agent, "GET", `${emu.url}/common/discovery/v2.0/keys`)).json as { keys: (JWK & { kid: string })[] };
+    const jwks = (await httpsJson(emu.agent, "GET", `${emu.url}/common/discovery/v2.0/keys`)).json as {
+      keys: (JWK & { kid: string })[];
+    };
     const publicJwk = jwks.keys[0]!;
     const pem = createPublicKey({ key: publicJwk, format: "jwk" }).export({ type: "spki", format: "pem" });
     for (const secret of [pem, JSON.stringify(publicJwk)]) {
@@ -163,12 +196,22 @@ describe("attacks on the API's bearer tokens", () => {
     const { accessToken } = await signInAsOwner(`openid ${apiAudience}/user_impersonation`);
     assert.equal(decodeJwt(accessToken).scp, "user_impersonation");
     const principal = await principalFromBearer(`Bearer ${accessToken}`);
-    assert.deepEqual(principal, { objectId: demoUsers.owner.objectId, tenantId: contoso, kind: "user", name: demoUsers.owner.name });
+    assert.deepEqual(principal, {
+      objectId: demoUsers.owner.objectId,
+      tenantId: contoso,
+      kind: "user",
+      name: demoUsers.owner.name,
+    });
   });
 
   it("an app token with an app role granted is accepted as an app", async () => {
     const app = await emu.automation.getToken(`${apiAudience}/.default`);
     const token = await signedByEntra({ ...decodeJwt(app!.token), roles: ["Accounts.ReadWrite.All"] });
-    assert.deepEqual(await principalFromBearer(`Bearer ${token}`), { objectId: demoAutomationApp.objectId, tenantId: contoso, kind: "app", name: demoAutomationApp.clientId });
+    assert.deepEqual(await principalFromBearer(`Bearer ${token}`), {
+      objectId: demoAutomationApp.objectId,
+      tenantId: contoso,
+      kind: "app",
+      name: demoAutomationApp.clientId,
+    });
   });
 });

@@ -48,7 +48,9 @@ function put(name: string, token: string | null, body: ReadableStream<Uint8Array
 }
 
 async function accountExists(name: string) {
-  const res = await handleMediaApi(new Request(accountUrl(name), { headers: { authorization: `Bearer ${ownerToken}` } }));
+  const res = await handleMediaApi(
+    new Request(accountUrl(name), { headers: { authorization: `Bearer ${ownerToken}` } }),
+  );
   return res.status === 200;
 }
 
@@ -74,7 +76,10 @@ describe("attack: oversized request bodies on the REST API", () => {
     const res = await put("bigchunked", ownerToken, body);
     assert.equal(res.status, 413);
     assert.equal(((await res.json()) as { error: { code: string } }).error.code, "RequestEntityTooLarge");
-    assert.ok(counter.pulled <= 4 * MiB + chunkSize, `read ${counter.pulled} bytes, no more than the cap and one chunk`);
+    assert.ok(
+      counter.pulled <= 4 * MiB + chunkSize,
+      `read ${counter.pulled} bytes, no more than the cap and one chunk`,
+    );
     assert.equal(await accountExists("bigchunked"), false);
   });
 

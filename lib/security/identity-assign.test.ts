@@ -13,7 +13,8 @@ import { startAppEnvironment, type AppEnvironment } from "@/test/support/app-env
 
 const sub = demoSubscriptions.contosoMedia.id;
 const identityId = `/subscriptions/${sub}/resourceGroups/${demoResourceGroup}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-payments`;
-const accountUrl = (name: string) => `http://localhost/subscriptions/${sub}/resourceGroups/${demoResourceGroup}/providers/Microsoft.Media/mediaservices/${name}?api-version=2021-11-01`;
+const accountUrl = (name: string) =>
+  `http://localhost/subscriptions/${sub}/resourceGroups/${demoResourceGroup}/providers/Microsoft.Media/mediaservices/${name}?api-version=2021-11-01`;
 /** A Contributor of the media subscription who holds only Reader on the identity in ARM. */
 const contributor = { objectId: randomUUID(), tenant: demoTenants.contoso.id, name: "Cara Contributor" };
 
@@ -23,18 +24,28 @@ let identity: { principalId: string; clientId: string };
 
 function call(method: string, name: string, body?: unknown) {
   return handleMediaApi(
-    new Request(accountUrl(name), { method, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) }),
+    new Request(accountUrl(name), {
+      method,
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    }),
   );
 }
 
-const withIdentity = { location: "westus2", identity: { type: "UserAssigned", userAssignedIdentities: { [identityId]: {} } } };
+const withIdentity = {
+  location: "westus2",
+  identity: { type: "UserAssigned", userAssignedIdentities: { [identityId]: {} } },
+};
 
 before(async () => {
   env = await startAppEnvironment();
   const created = await env.emu.armFetch("PUT", identityId, { location: "westus2" });
-  const { principalId, clientId } = (created.json as { properties: { principalId: string; clientId: string } }).properties;
+  const { principalId, clientId } = (created.json as { properties: { principalId: string; clientId: string } })
+    .properties;
   identity = { principalId, clientId };
-  await env.database.db.roleAssignment.create({ data: { subscriptionId: sub, principalId: contributor.objectId, role: "Contributor" } });
+  await env.database.db.roleAssignment.create({
+    data: { subscriptionId: sub, principalId: contributor.objectId, role: "Contributor" },
+  });
   await env.emu.assignRole(identityId, "Reader", contributor.objectId);
   token = await env.emu.userToken(contributor);
 });
@@ -55,7 +66,9 @@ describe("attack: attaching a user-assigned identity the caller may only read", 
     const res = await call("PATCH", "ownaccount", { identity: withIdentity.identity });
     assert.equal(res.status, 403);
     assert.equal(((await res.json()) as { error: { code: string } }).error.code, "LinkedAuthorizationFailed");
-    const account = (await (await call("GET", "ownaccount")).json()) as { identity: { userAssignedIdentities?: unknown } };
+    const account = (await (await call("GET", "ownaccount")).json()) as {
+      identity: { userAssignedIdentities?: unknown };
+    };
     assert.equal(account.identity.userAssignedIdentities, undefined);
   });
 
@@ -63,7 +76,9 @@ describe("attack: attaching a user-assigned identity the caller may only read", 
     await env.emu.assignRole(identityId, "Managed Identity Operator", contributor.objectId);
     const res = await call("PUT", "assignedidentity", withIdentity);
     assert.equal(res.status, 201, JSON.stringify(await res.clone().json()));
-    const account = (await res.json()) as { identity: { type: string; userAssignedIdentities: Record<string, { principalId: string; clientId: string }> } };
+    const account = (await res.json()) as {
+      identity: { type: string; userAssignedIdentities: Record<string, { principalId: string; clientId: string }> };
+    };
     assert.equal(account.identity.type, "UserAssigned");
     assert.deepEqual(account.identity.userAssignedIdentities[identityId], identity);
   });

@@ -41,7 +41,11 @@ const special: [string, string, string][] = [
   ["::/128 unspecified", "::", "::"],
   ["::1/128 loopback", "::1", "::1"],
   ["::ffff:0:0/96 IPv4-mapped (a private IPv4)", "::ffff:10.0.0.1", "::ffff:192.168.255.255"],
-  ["::ffff:0:0/96 IPv4-mapped (even a public IPv4: ask for the IPv4 address itself)", "::ffff:8.8.8.8", "::ffff:255.255.255.255"],
+  [
+    "::ffff:0:0/96 IPv4-mapped (even a public IPv4: ask for the IPv4 address itself)",
+    "::ffff:8.8.8.8",
+    "::ffff:255.255.255.255",
+  ],
   ["::/96 IPv4-compatible (deprecated)", "::10.0.0.1", "::8.8.8.8"],
   ["64:ff9b::/96 NAT64 well-known prefix", "64:ff9b::a9fe:a9fe", "64:ff9b::ffff:ffff"],
   ["64:ff9b:1::/48 local-use NAT64", "64:ff9b:1::", "64:ff9b:1:ffff:ffff:ffff:ffff:ffff"],
@@ -70,12 +74,48 @@ const special: [string, string, string][] = [
 
 /** Public IPv4 and global unicast IPv6 (2000::/3) outside every special-purpose range, many of them a range's neighbours. */
 const global: string[] = [
-  "1.1.1.1", "8.8.8.8", "1.0.0.0", "9.255.255.255", "11.0.0.0", "100.63.255.255", "100.128.0.0", "126.255.255.255", "128.0.0.0",
-  "169.253.255.255", "169.255.0.0", "172.15.255.255", "172.32.0.0", "192.0.1.0", "192.0.3.0", "192.31.195.255", "192.31.197.0",
-  "192.52.192.255", "192.52.194.0", "192.88.98.255", "192.88.100.0", "192.167.255.255", "192.169.0.0", "192.175.47.255", "192.175.49.0",
-  "198.17.255.255", "198.20.0.0", "198.51.99.255", "198.51.101.0", "203.0.112.255", "203.0.114.0", "223.255.255.255",
-  "2001:200::", "2001:4860:4860::8888", "2001:db7:ffff:ffff:ffff:ffff:ffff:ffff", "2001:db9::", "2003::", "2606:4700:4700::1111",
-  "2620:4f:7fff:ffff:ffff:ffff:ffff:ffff", "2620:4f:8001::", "2a00:1450:4001:81c::200e", "3fff:1000::",
+  "1.1.1.1",
+  "8.8.8.8",
+  "1.0.0.0",
+  "9.255.255.255",
+  "11.0.0.0",
+  "100.63.255.255",
+  "100.128.0.0",
+  "126.255.255.255",
+  "128.0.0.0",
+  "169.253.255.255",
+  "169.255.0.0",
+  "172.15.255.255",
+  "172.32.0.0",
+  "192.0.1.0",
+  "192.0.3.0",
+  "192.31.195.255",
+  "192.31.197.0",
+  "192.52.192.255",
+  "192.52.194.0",
+  "192.88.98.255",
+  "192.88.100.0",
+  "192.167.255.255",
+  "192.169.0.0",
+  "192.175.47.255",
+  "192.175.49.0",
+  "198.17.255.255",
+  "198.20.0.0",
+  "198.51.99.255",
+  "198.51.101.0",
+  "203.0.112.255",
+  "203.0.114.0",
+  "223.255.255.255",
+  "2001:200::",
+  "2001:4860:4860::8888",
+  "2001:db7:ffff:ffff:ffff:ffff:ffff:ffff",
+  "2001:db9::",
+  "2003::",
+  "2606:4700:4700::1111",
+  "2620:4f:7fff:ffff:ffff:ffff:ffff:ffff",
+  "2620:4f:8001::",
+  "2a00:1450:4001:81c::200e",
+  "3fff:1000::",
 ];
 
 const url = (address: string) => new URL(`http://${address.includes(":") ? `[${address}]` : address}/input.mp4`);
@@ -106,7 +146,12 @@ describe("attack: a job input at a special-purpose address", () => {
 
   it("keeps JOB_INPUT_ALLOW_PRIVATE_NETWORKS for the local profile: loopback and private addresses pass when allowed", async () => {
     for (const address of ["127.0.0.1", "::1", "10.0.0.1", "192.168.1.1"]) {
-      const err = await downloadInput(url(address), { ...strict, allowPrivateNetworks: true }, () => {}, AbortSignal.abort()).catch((e: Error) => e);
+      const err = await downloadInput(
+        url(address),
+        { ...strict, allowPrivateNetworks: true },
+        () => {},
+        AbortSignal.abort(),
+      ).catch((e: Error) => e);
       assert.ok(err instanceof JobInputError && !/may not fetch/.test(err.message), `${address}: ${String(err)}`);
     }
   });

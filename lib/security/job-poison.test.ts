@@ -27,7 +27,18 @@ const owner = principalOf(demoUsers.owner);
 const ref = contosoAccount("poison");
 const jobScope = { principal: owner, ref, parent: "copy" };
 /** Azure Media Services' JobErrorCode values. */
-const JOB_ERROR_CODES = ["ServiceError", "ServiceTransientError", "DownloadNotAccessible", "DownloadTransientError", "UploadNotAccessible", "UploadTransientError", "ConfigurationUnsupported", "ContentMalformed", "ContentUnsupported", "IdentityUnsupported"];
+const JOB_ERROR_CODES = [
+  "ServiceError",
+  "ServiceTransientError",
+  "DownloadNotAccessible",
+  "DownloadTransientError",
+  "UploadNotAccessible",
+  "UploadTransientError",
+  "ConfigurationUnsupported",
+  "ContentMalformed",
+  "ContentUnsupported",
+  "IdentityUnsupported",
+];
 
 const lib = { jobs, runner, secrets, hierarchy };
 let env: AppEnvironment;
@@ -50,7 +61,13 @@ before(async () => {
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/container`;
   accountId = (await createAccountFor(owner, { ...ref, location: "westus2", identityType: "None" })).id;
   await putAssetFor({ principal: owner, ref }, "out", { properties: {} });
-  await putTransformFor({ principal: owner, ref }, "copy", { properties: { outputs: [{ preset: { "@odata.type": "#Microsoft.Media.BuiltInStandardEncoderPreset", presetName: "AdaptiveStreaming" } }] } });
+  await putTransformFor({ principal: owner, ref }, "copy", {
+    properties: {
+      outputs: [
+        { preset: { "@odata.type": "#Microsoft.Media.BuiltInStandardEncoderPreset", presetName: "AdaptiveStreaming" } },
+      ],
+    },
+  });
 });
 after(async () => {
   server?.closeAllConnections();
@@ -59,24 +76,35 @@ after(async () => {
 });
 
 const jobBody = (input: { baseUri?: string; files: string[] }) => ({
-  properties: { input: { "@odata.type": "#Microsoft.Media.JobInputHttp", ...input }, outputs: [{ "@odata.type": "#Microsoft.Media.JobOutputAsset", assetName: "out" }] },
+  properties: {
+    input: { "@odata.type": "#Microsoft.Media.JobInputHttp", ...input },
+    outputs: [{ "@odata.type": "#Microsoft.Media.JobOutputAsset", assetName: "out" }],
+  },
 });
 const jobRow = (name: string) => env.database.db.job.findFirstOrThrow({ where: { accountId, name } });
 /** Lets the time a job waits (its backoff, or its dead worker's lease) pass at once. */
-const letWaitPass = (name: string) => env.database.db.job.updateMany({ where: { accountId, name }, data: { leaseUntil: new Date(Date.now() - 1000) } });
+const letWaitPass = (name: string) =>
+  env.database.db.job.updateMany({ where: { accountId, name }, data: { leaseUntil: new Date(Date.now() - 1000) } });
 
 /** Replaces a job's sealed input, as a job stored before creation checked inputs this closely would hold it. */
 async function storeSealedInput(name: string, plaintext: string) {
   const job = await jobRow(name);
   const account = await env.database.db.mediaAccount.findUniqueOrThrow({ where: { id: accountId } });
-  const [sealed] = lib.secrets.sealSecrets(accountId, await lib.hierarchy.accountKey(account), [{ kind: "jobInputUrl", ownerId: job.id, name: job.id, value: Buffer.from(plaintext) }]);
-  await env.database.db.accountSecret.update({ where: { accountId_kind_name: { accountId, kind: "jobInputUrl", name: job.id } }, data: { sealed: sealed!.sealed } });
+  const [sealed] = lib.secrets.sealSecrets(accountId, await lib.hierarchy.accountKey(account), [
+    { kind: "jobInputUrl", ownerId: job.id, name: job.id, value: Buffer.from(plaintext) },
+  ]);
+  await env.database.db.accountSecret.update({
+    where: { accountId_kind_name: { accountId, kind: "jobInputUrl", name: job.id } },
+    data: { sealed: sealed!.sealed },
+  });
 }
 
-const refusedAt = (field: string) => (err: Error & { code?: string; field?: string; status?: number }) => err.code === "InvalidRequestContent" && err.status === 400 && err.field === field;
+const refusedAt = (field: string) => (err: Error & { code?: string; field?: string; status?: number }) =>
+  err.code === "InvalidRequestContent" && err.status === 400 && err.field === field;
 
 async function until(what: string, condition: () => Promise<boolean>, ms = 30_000) {
-  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) if (await condition()) return;
+  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 100)))
+    if (await condition()) return;
   assert.fail(`timed out waiting for ${what}`);
 }
 
@@ -84,21 +112,55 @@ async function until(what: string, condition: () => Promise<boolean>, ms = 30_00
 function startWorkerProcess() {
   const childEnv = { ...process.env };
   delete childEnv.NODE_TEST_CONTEXT;
-  return spawn(process.execPath, ["--conditions=react-server", "--import", "tsx", "scripts/worker.ts"], { env: childEnv, stdio: "ignore" });
+  return spawn(process.execPath, ["--conditions=react-server", "--import", "tsx", "scripts/worker.ts"], {
+    env: childEnv,
+    stdio: "ignore",
+  });
 }
 
 describe("attack: a poison job", () => {
   it("refuses, at creation, a file name that cannot be decoded (x%E0.mp4), naming the field", async () => {
-    await assert.rejects(lib.jobs.putJobFor(jobScope, "undecodable", jobBody({ baseUri: `${base}?sig=S`, files: ["ok.mp4", "x%E0.mp4"] })), refusedAt("body.properties.input.files.1"));
-    await assert.rejects(lib.jobs.putJobFor(jobScope, "undecodable", jobBody({ files: [`${base}/x%E0.mp4?sig=S`] })), refusedAt("body.properties.input.files.0"));
-    assert.equal(await env.database.db.job.count({ where: { accountId, name: "undecodable" } }), 0, "no job was stored");
+    await assert.rejects(
+      lib.jobs.putJobFor(jobScope, "undecodable", jobBody({ baseUri: `${base}?sig=S`, files: ["ok.mp4", "x%E0.mp4"] })),
+      refusedAt("body.properties.input.files.1"),
+    );
+    await assert.rejects(
+      lib.jobs.putJobFor(jobScope, "undecodable", jobBody({ files: [`${base}/x%E0.mp4?sig=S`] })),
+      refusedAt("body.properties.input.files.0"),
+    );
+    assert.equal(
+      await env.database.db.job.count({ where: { accountId, name: "undecodable" } }),
+      0,
+      "no job was stored",
+    );
   });
 
   it("refuses, at creation, file names that escape the base URI, naming the field; names inside it still pass", async () => {
-    const escapes = ["../other/x.mp4", "%2e%2e/other.mp4", "sub/..%2F..%2Fsecret.mp4", "..%5Csecret.mp4", "/root.mp4", "https://elsewhere.example/x.mp4", "//elsewhere.example/x.mp4", "x%00.mp4"];
-    for (const file of escapes) await assert.rejects(lib.jobs.putJobFor(jobScope, "escape", jobBody({ baseUri: `${base}/dir?sig=S`, files: [file] })), refusedAt("body.properties.input.files.0"), file);
-    await assert.rejects(lib.jobs.putJobFor(jobScope, "escape", jobBody({ baseUri: "ftp://elsewhere.example/dir", files: ["a.mp4"] })), refusedAt("body.properties.input.baseUri"));
-    const inside = await lib.jobs.putJobFor(jobScope, "inside", jobBody({ baseUri: `${base}/dir?sig=S`, files: ["sub/b.mp4", "a b.mp4", "caf%C3%A9.mp4", "sub/../c.mp4"] }));
+    const escapes = [
+      "../other/x.mp4",
+      "%2e%2e/other.mp4",
+      "sub/..%2F..%2Fsecret.mp4",
+      "..%5Csecret.mp4",
+      "/root.mp4",
+      "https://elsewhere.example/x.mp4",
+      "//elsewhere.example/x.mp4",
+      "x%00.mp4",
+    ];
+    for (const file of escapes)
+      await assert.rejects(
+        lib.jobs.putJobFor(jobScope, "escape", jobBody({ baseUri: `${base}/dir?sig=S`, files: [file] })),
+        refusedAt("body.properties.input.files.0"),
+        file,
+      );
+    await assert.rejects(
+      lib.jobs.putJobFor(jobScope, "escape", jobBody({ baseUri: "ftp://elsewhere.example/dir", files: ["a.mp4"] })),
+      refusedAt("body.properties.input.baseUri"),
+    );
+    const inside = await lib.jobs.putJobFor(
+      jobScope,
+      "inside",
+      jobBody({ baseUri: `${base}/dir?sig=S`, files: ["sub/b.mp4", "a b.mp4", "caf%C3%A9.mp4", "sub/../c.mp4"] }),
+    );
     assert.equal(inside.created, true);
     await lib.jobs.cancelJobFor(jobScope, "inside");
   });
@@ -167,7 +229,10 @@ describe("attack: a poison job", () => {
     }
     const worker = startWorkerProcess();
     try {
-      await until("the job to end, or a fourth download", async () => (await jobRow("crashes")).state === "Error" || seen() > 3);
+      await until(
+        "the job to end, or a fourth download",
+        async () => (await jobRow("crashes")).state === "Error" || seen() > 3,
+      );
     } finally {
       worker.kill("SIGKILL");
     }

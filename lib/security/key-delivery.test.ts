@@ -39,13 +39,28 @@ let kid: string;
 let contentKey: Buffer;
 
 const validToken = () =>
-  new SignJWT({ [KID_CLAIM]: kid }).setProtectedHeader({ alg: "HS256" }).setIssuer(issuer).setAudience(audience).setExpirationTime("5m").sign(tokenKey);
+  new SignJWT({ [KID_CLAIM]: kid })
+    .setProtectedHeader({ alg: "HS256" })
+    .setIssuer(issuer)
+    .setAudience(audience)
+    .setExpirationTime("5m")
+    .sign(tokenKey);
 
 /** One key request as a player sends it; `authorization` is the header's whole value. */
 async function deliver(mediaServiceId: string, authorization?: string) {
-  const res = await lib.delivery.deliverContentKey(new Request(`http://localhost/keydelivery/${mediaServiceId}?kid=${kid}`, { headers: authorization ? { authorization } : {} }), mediaServiceId);
+  const res = await lib.delivery.deliverContentKey(
+    new Request(`http://localhost/keydelivery/${mediaServiceId}?kid=${kid}`, {
+      headers: authorization ? { authorization } : {},
+    }),
+    mediaServiceId,
+  );
   const bytes = Buffer.from(await res.arrayBuffer());
-  return { status: res.status, challenge: res.headers.get("www-authenticate"), bytes, text: res.ok ? "" : bytes.toString() };
+  return {
+    status: res.status,
+    challenge: res.headers.get("www-authenticate"),
+    bytes,
+    text: res.ok ? "" : bytes.toString(),
+  };
 }
 
 /** Counts the database operations of the app's own client (lib/db/client.ts) while `work` runs. */
@@ -76,13 +91,31 @@ async function check(): Promise<string> {
 
 before(async () => {
   env = await startAppEnvironment();
-  const account = await env.createCustomerKeyAccount(owner, ref.name, vault, `${env.emu.vaultUrl(vault)}/keys/${keyName}`);
+  const account = await env.createCustomerKeyAccount(
+    owner,
+    ref.name,
+    vault,
+    `${env.emu.vaultUrl(vault)}/keys/${keyName}`,
+  );
   accountId = account.id;
   principalId = account.principalId!;
-  const primaryVerificationKey = { "@odata.type": "#Microsoft.Media.ContentKeyPolicySymmetricTokenKey", keyValue: tokenKey.toString("base64") };
-  await lib.policies.putContentKeyPolicyFor(scope, "signed", clearKeyTokenPolicy({ issuer, audience, primaryVerificationKey, requiredClaims: [{ claimType: KID_CLAIM }] }));
+  const primaryVerificationKey = {
+    "@odata.type": "#Microsoft.Media.ContentKeyPolicySymmetricTokenKey",
+    keyValue: tokenKey.toString("base64"),
+  };
+  await lib.policies.putContentKeyPolicyFor(
+    scope,
+    "signed",
+    clearKeyTokenPolicy({ issuer, audience, primaryVerificationKey, requiredClaims: [{ claimType: KID_CLAIM }] }),
+  );
   await lib.assets.putAssetFor(scope, "movie", { properties: {} });
-  await lib.locators.putStreamingLocatorFor(scope, "stream", { properties: { assetName: "movie", streamingPolicyName: "Predefined_ClearKey", defaultContentKeyPolicyName: "signed" } });
+  await lib.locators.putStreamingLocatorFor(scope, "stream", {
+    properties: {
+      assetName: "movie",
+      streamingPolicyName: "Predefined_ClearKey",
+      defaultContentKeyPolicyName: "signed",
+    },
+  });
   const [listed] = (await lib.locators.listContentKeysFor(scope, "stream")).contentKeys;
   kid = listed!.id;
   contentKey = Buffer.from(listed!.value!, "base64");
@@ -91,7 +124,15 @@ after(async () => env?.dispose());
 
 /** What a player must never read in an answer: the account's key, its vault, and its state. */
 function assertTellsNothing(text: string, why: string) {
-  for (const secret of [vault, keyName, env.emu.vaultUrl(vault), "CustomerKeyInaccessible", "inaccessible", "Key Vault", "unwrap"]) {
+  for (const secret of [
+    vault,
+    keyName,
+    env.emu.vaultUrl(vault),
+    "CustomerKeyInaccessible",
+    "inaccessible",
+    "Key Vault",
+    "unwrap",
+  ]) {
     assert.ok(!text.toLowerCase().includes(secret.toLowerCase()), `${why}: the answer names '${secret}': ${text}`);
   }
 }
@@ -99,7 +140,10 @@ function assertTellsNothing(text: string, why: string) {
 describe("attacks on key delivery", () => {
   it("a request without a token, or with a token that is not a JWT, gets 401 and a Bearer challenge before any database or Key Vault work, for any account", async () => {
     const valid = `Bearer ${await validToken()}`;
-    assert.ok((await databaseOperations(async () => assert.deepEqual((await deliver(accountId, valid)).bytes, contentKey))) > 0, "a valid token is served, and its query counted");
+    assert.ok(
+      (await databaseOperations(async () => assert.deepEqual((await deliver(accountId, valid)).bytes, contentKey))) > 0,
+      "a valid token is served, and its query counted",
+    );
     const missing = randomUUID();
     const attempts: [string, string | undefined][] = [
       ["no Authorization header", undefined],
@@ -113,11 +157,17 @@ describe("attacks on key delivery", () => {
       lib.hierarchy.dropAccountKey(accountId); // a cold cache: any work would show as an unwrap
       await env.emu.admin("POST", "reset");
       const answers: Awaited<ReturnType<typeof deliver>>[] = [];
-      const operations = await databaseOperations(async () => answers.push(await deliver(accountId, authorization), await deliver(missing, authorization)));
+      const operations = await databaseOperations(async () =>
+        answers.push(await deliver(accountId, authorization), await deliver(missing, authorization)),
+      );
       const [existing, unknown] = answers;
       assert.equal(existing!.status, 401, `${why}: ${existing!.text}`);
       assert.match(existing!.challenge ?? "", /^Bearer\b/, `${why}: WWW-Authenticate`);
-      assert.deepEqual([unknown!.status, unknown!.challenge, unknown!.text], [existing!.status, existing!.challenge, existing!.text], `${why}: an account that does not exist is answered the same`);
+      assert.deepEqual(
+        [unknown!.status, unknown!.challenge, unknown!.text],
+        [existing!.status, existing!.challenge, existing!.text],
+        `${why}: an account that does not exist is answered the same`,
+      );
       assert.equal(operations, 0, `${why}: no database operation`);
       assert.equal(await env.emu.keyVaultCalls(), 0, `${why}: no Key Vault call`);
       assert.ok(!existing!.bytes.includes(contentKey), `${why}: no key in the answer`);
@@ -173,7 +223,13 @@ describe("attacks on key delivery", () => {
       assert.deepEqual(JSON.parse(player.text), JSON.parse(refusedByKeyVault.text), "one refusal, whatever the cause");
       assert.ok(!player.bytes.includes(contentKey));
 
-      await assert.rejects(lib.locators.listContentKeysFor(scope, "stream"), (err: Error & { code?: string }) => err.code === "CustomerKeyInaccessible" && err.message.includes(`${vault}.vault.localhost`) && err.message.includes(keyName));
+      await assert.rejects(
+        lib.locators.listContentKeysFor(scope, "stream"),
+        (err: Error & { code?: string }) =>
+          err.code === "CustomerKeyInaccessible" &&
+          err.message.includes(`${vault}.vault.localhost`) &&
+          err.message.includes(keyName),
+      );
     } finally {
       await env.emu.grantKeys(vault, principalId);
     }

@@ -20,17 +20,39 @@ let scope: MediaScope;
 /** The account's ARM id in its display case. */
 const accountId = `/subscriptions/${subscriptionId}/resourceGroups/${demoResourceGroup}/providers/Microsoft.Media/mediaservices/names`;
 
-const newAccount = (resourceGroup: string, name: string) => ({ subscriptionId, resourceGroup, name, location: "westus2", identityType: "None" as const });
+const newAccount = (resourceGroup: string, name: string) => ({
+  subscriptionId,
+  resourceGroup,
+  name,
+  location: "westus2",
+  identityType: "None" as const,
+});
 const isCode = (code: string) => (err: Error & { code?: string }) => err.code === code;
 
 const policyBody = tokenPolicyBody(randomBytes(32));
 
 /** Two concurrent PUTs of names that differ in case: exactly one creates; the name shown is the creator's. */
-async function putConcurrently(names: [string, string], put: (name: string) => Promise<{ created: boolean }>): Promise<string> {
+async function putConcurrently(
+  names: [string, string],
+  put: (name: string) => Promise<{ created: boolean }>,
+): Promise<string> {
   const results = await Promise.allSettled(names.map(put));
-  const created = names.filter((_, i) => results[i]!.status === "fulfilled" && (results[i] as PromiseFulfilledResult<{ created: boolean }>).value.created);
-  assert.equal(created.length, 1, `one of ${names.join(" and ")} creates: ${JSON.stringify(results.map((r) => (r.status === "fulfilled" ? { created: r.value.created } : (r.reason as Error).message)))}`);
-  for (const r of results) if (r.status === "rejected") assert.equal((r.reason as { code?: string }).code, "Conflict", "the other is an update, or a 409 where the resource cannot change");
+  const created = names.filter(
+    (_, i) =>
+      results[i]!.status === "fulfilled" && (results[i] as PromiseFulfilledResult<{ created: boolean }>).value.created,
+  );
+  assert.equal(
+    created.length,
+    1,
+    `one of ${names.join(" and ")} creates: ${JSON.stringify(results.map((r) => (r.status === "fulfilled" ? { created: r.value.created } : (r.reason as Error).message)))}`,
+  );
+  for (const r of results)
+    if (r.status === "rejected")
+      assert.equal(
+        (r.reason as { code?: string }).code,
+        "Conflict",
+        "the other is an update, or a 409 where the resource cannot change",
+      );
   return created[0]!;
 }
 
@@ -43,7 +65,9 @@ after(() => env?.dispose());
 
 describe("attack: names that differ only in case, or that read as a pattern", () => {
   it("two concurrent account PUTs for Dup-RG/…/dupacct and dup-rg/…/dupacct create one account (one 201, one 200); a GET in another case shows the first create's case", async () => {
-    const results = await Promise.all(["Dup-RG", "dup-rg"].map((rg) => lib.service.putAccountFor(owner, newAccount(rg, "dupacct"))));
+    const results = await Promise.all(
+      ["Dup-RG", "dup-rg"].map((rg) => lib.service.putAccountFor(owner, newAccount(rg, "dupacct"))),
+    );
     assert.deepEqual(results.map((r) => r.created).sort(), [false, true]);
     assert.equal(results[0]!.account.id, results[1]!.account.id, "both answers are the same account");
     assert.equal(await env.database.db.mediaAccount.count({ where: { subscriptionId, name: "dupacct" } }), 1);
@@ -51,15 +75,28 @@ describe("attack: names that differ only in case, or that read as a pattern", ()
     const found = await lib.service.getAccountFor(owner, { subscriptionId, resourceGroup: "DUP-rg", name: "DupAcct" });
     assert.deepEqual([found.id, found.resourceGroup, found.name], [first.id, first.resourceGroup, "dupacct"]);
     const again = await lib.service.putAccountFor(owner, newAccount("DUP-RG", "DUPACCT"));
-    assert.deepEqual([again.created, again.account.resourceGroup], [false, first.resourceGroup], "a later PUT in another case updates, and keeps the display case");
+    assert.deepEqual(
+      [again.created, again.account.resourceGroup],
+      [false, first.resourceGroup],
+      "a later PUT in another case updates, and keeps the display case",
+    );
   });
 
   it("media_rg does not find media-rg: '_' in a resource group name is a character, not a wildcard", async () => {
     const wildcard = { subscriptionId, resourceGroup: "media_rg", name: "names" };
     await assert.rejects(lib.service.getAccountFor(owner, wildcard), isCode("ResourceNotFound"));
     assert.deepEqual(await lib.service.listAccountsFor(owner, { subscriptionId, resourceGroup: "media_rg" }), []);
-    assert.ok((await lib.service.listAccountsFor(owner, { subscriptionId, resourceGroup: "MEDIA-RG" })).some((a) => a.name === "names"), "the real group, in another case, lists it");
-    assert.equal(await lib.service.deleteAccountFor(owner, wildcard), false, "deleting media_rg/names leaves media-rg/names");
+    assert.ok(
+      (await lib.service.listAccountsFor(owner, { subscriptionId, resourceGroup: "MEDIA-RG" })).some(
+        (a) => a.name === "names",
+      ),
+      "the real group, in another case, lists it",
+    );
+    assert.equal(
+      await lib.service.deleteAccountFor(owner, wildcard),
+      false,
+      "deleting media_rg/names leaves media-rg/names",
+    );
     const other = await lib.service.putAccountFor(owner, newAccount("media_rg", "names"));
     assert.equal(other.created, true, "media_rg/names is another account");
     assert.notEqual(other.account.id, (await lib.service.getAccountFor(owner, scope.ref)).id);
@@ -70,38 +107,78 @@ describe("attack: names that differ only in case, or that read as a pattern", ()
     assert.equal((await lib.assets.getAssetFor(scope, "movie")).name, asset);
     assert.equal((await lib.assets.listAssetsFor(scope)).length, 1);
 
-    const policy = await putConcurrently(["Signed", "SIGNED"], (name) => lib.policies.putContentKeyPolicyFor(scope, name, policyBody));
+    const policy = await putConcurrently(["Signed", "SIGNED"], (name) =>
+      lib.policies.putContentKeyPolicyFor(scope, name, policyBody),
+    );
     assert.equal((await lib.policies.getContentKeyPolicyFor(scope, "signed")).name, policy);
     assert.equal((await lib.policies.listContentKeyPoliciesFor(scope)).length, 1);
-    const secrets = (await lib.policies.getPolicyPropertiesWithSecretsFor(scope, "sIgNeD")) as { options: { restriction: { primaryVerificationKey: { keyValue?: string } } }[] };
-    assert.equal(secrets.options[0]!.restriction.primaryVerificationKey.keyValue, policyBody.properties.options[0]!.restriction.primaryVerificationKey.keyValue, "the surviving policy's token key opens");
+    const secrets = (await lib.policies.getPolicyPropertiesWithSecretsFor(scope, "sIgNeD")) as {
+      options: { restriction: { primaryVerificationKey: { keyValue?: string } } }[];
+    };
+    assert.equal(
+      secrets.options[0]!.restriction.primaryVerificationKey.keyValue,
+      policyBody.properties.options[0]!.restriction.primaryVerificationKey.keyValue,
+      "the surviving policy's token key opens",
+    );
 
-    const transform = await putConcurrently(["Copy", "COPY"], (name) => lib.transforms.putTransformFor(scope, name, transformBody));
+    const transform = await putConcurrently(["Copy", "COPY"], (name) =>
+      lib.transforms.putTransformFor(scope, name, transformBody),
+    );
     assert.equal((await lib.transforms.getTransformFor(scope, "copy")).name, transform);
     assert.equal((await lib.transforms.listTransformsFor(scope)).length, 1);
 
-    const shouting = { principal: owner, ref: { subscriptionId, resourceGroup: demoResourceGroup.toUpperCase(), name: "NAMES" } };
-    assert.equal((await lib.assets.getAssetFor(shouting, "MOVIE")).id, `${accountId}/assets/${asset}`, "the id shows every name in its display case");
+    const shouting = {
+      principal: owner,
+      ref: { subscriptionId, resourceGroup: demoResourceGroup.toUpperCase(), name: "NAMES" },
+    };
+    assert.equal(
+      (await lib.assets.getAssetFor(shouting, "MOVIE")).id,
+      `${accountId}/assets/${asset}`,
+      "the id shows every name in its display case",
+    );
   });
 
   it("concurrent differently-cased PUTs of a streaming locator or a job make one (one 201, one 409: they cannot change), found in any case; references by name ignore case too", async () => {
-    const body = { properties: { assetName: "mOvIe", streamingPolicyName: "Predefined_ClearKey", defaultContentKeyPolicyName: "signed" } };
-    const locator = await putConcurrently(["Stream", "STREAM"], (name) => lib.locators.putStreamingLocatorFor(scope, name, body));
+    const body = {
+      properties: {
+        assetName: "mOvIe",
+        streamingPolicyName: "Predefined_ClearKey",
+        defaultContentKeyPolicyName: "signed",
+      },
+    };
+    const locator = await putConcurrently(["Stream", "STREAM"], (name) =>
+      lib.locators.putStreamingLocatorFor(scope, name, body),
+    );
     assert.equal((await lib.locators.getStreamingLocatorFor(scope, "stream")).name, locator);
     assert.equal((await lib.locators.listStreamingLocatorsFor(scope)).length, 1);
     assert.equal((await lib.locators.listContentKeysFor(scope, "STREAM")).contentKeys.length, 1);
-    assert.deepEqual((await lib.locators.listAssetStreamingLocatorsFor(scope, "MOVIE")).streamingLocators.map((l) => l.name), [locator], "the asset, named in another case, lists its locator");
-    await assert.rejects(lib.policies.deleteContentKeyPolicyFor(scope, "SIGNED"), isCode("Conflict"), "a policy in use, named in any case, is not deleted");
+    assert.deepEqual(
+      (await lib.locators.listAssetStreamingLocatorsFor(scope, "MOVIE")).streamingLocators.map((l) => l.name),
+      [locator],
+      "the asset, named in another case, lists its locator",
+    );
+    await assert.rejects(
+      lib.policies.deleteContentKeyPolicyFor(scope, "SIGNED"),
+      isCode("Conflict"),
+      "a policy in use, named in any case, is not deleted",
+    );
 
     const jobScope = { ...scope, parent: "COPY" };
     const job = await putConcurrently(["Job1", "JOB1"], (name) => lib.jobs.putJobFor(jobScope, name, jobBody("MOVIE")));
     assert.equal((await lib.jobs.getJobFor({ ...scope, parent: "copy" }, "job1")).name, job);
     const transform = (await lib.transforms.listTransformsFor(scope))[0]!.name;
-    assert.equal((await lib.jobs.getJobFor({ ...scope, parent: "cOpY" }, "JoB1")).id, `${accountId}/transforms/${transform}/jobs/${job}`);
+    assert.equal(
+      (await lib.jobs.getJobFor({ ...scope, parent: "cOpY" }, "JoB1")).id,
+      `${accountId}/transforms/${transform}/jobs/${job}`,
+    );
     assert.equal((await lib.jobs.listJobsFor(jobScope)).length, 1);
 
     assert.equal(await lib.assets.deleteAssetFor(scope, "MoViE"), true);
-    assert.equal((await lib.locators.listStreamingLocatorsFor(scope)).length, 0, "deleting the asset in another case deleted its locators");
+    assert.equal(
+      (await lib.locators.listStreamingLocatorsFor(scope)).length,
+      0,
+      "deleting the asset in another case deleted its locators",
+    );
   });
 
   it("'_' in a media resource name is a character: mov_e finds neither movie nor Movie", async () => {

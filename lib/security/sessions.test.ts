@@ -34,7 +34,14 @@ after(async () => {
 
 /** Signs a user in at `now` as the callback does: a session row, its token cache, and the cookie the browser gets. */
 async function signIn(now: Date) {
-  const session = { sid: randomUUID(), oid: randomUUID(), tid: randomUUID(), name: "Olivia", upn: "owner@contoso.localhost", homeAccountId: "h" };
+  const session = {
+    sid: randomUUID(),
+    oid: randomUUID(),
+    tid: randomUUID(),
+    name: "Olivia",
+    upn: "owner@contoso.localhost",
+    homeAccountId: "h",
+  };
   await store.openSession(session.sid, now);
   await saveTokenCache(session.sid, Buffer.from("sealed msal cache"), new Date(now.getTime() + 8 * 3_600_000));
   return { session, cookie: await sessions.sealSessionCookie(session) };
@@ -45,14 +52,25 @@ const tokenCacheRows = (sid: string) => database.db.sessionTokenCache.count({ wh
 describe("attacks on portal sessions", () => {
   it("a session cookie copied before sign-out is refused after sign-out, and its token cache is gone", async () => {
     const { session, cookie } = await signIn(t0);
-    assert.equal((await sessions.sessionOfCookie(cookie, at(1)))?.oid, session.oid, "the copy works while the session lives");
+    assert.equal(
+      (await sessions.sessionOfCookie(cookie, at(1)))?.oid,
+      session.oid,
+      "the copy works while the session lives",
+    );
     await store.endSession(session.sid); // what sign-out does, whichever instance serves it
     assert.equal(await sessions.sessionOfCookie(cookie, at(2)), null);
     assert.equal(await tokenCacheRows(session.sid), 0);
   });
 
   it("a cookie naming a session the server never opened is refused, though it is sealed with the right key", async () => {
-    const forged = await sessions.sealSessionCookie({ sid: randomUUID(), oid: randomUUID(), tid: randomUUID(), name: "x", upn: "x", homeAccountId: "x" });
+    const forged = await sessions.sealSessionCookie({
+      sid: randomUUID(),
+      oid: randomUUID(),
+      tid: randomUUID(),
+      name: "x",
+      upn: "x",
+      homeAccountId: "x",
+    });
     assert.equal(await sessions.sessionOfCookie(forged, at(1)), null);
   });
 
@@ -67,15 +85,18 @@ describe("attacks on portal sessions", () => {
 
   it("a session in constant use still ends 8 hours after sign-in (absolute timeout)", async () => {
     const { session, cookie } = await signIn(t0);
-    for (let minutes = 30; minutes < 8 * 60; minutes += 30) assert.ok(await sessions.sessionOfCookie(cookie, at(minutes)), `${minutes} min`);
+    for (let minutes = 30; minutes < 8 * 60; minutes += 30)
+      assert.ok(await sessions.sessionOfCookie(cookie, at(minutes)), `${minutes} min`);
     assert.equal(await sessions.sessionOfCookie(cookie, at(8 * 60)), null);
     assert.equal(await tokenCacheRows(session.sid), 0);
   });
 
   it("the idle clock is written at most once a minute, not on every request", async () => {
     const { session, cookie } = await signIn(t0);
-    const lastSeen = async () => (await database.db.session.findUniqueOrThrow({ where: { id: session.sid } })).lastSeenAt.getTime();
-    for (const seconds of [1, 10, 30, 59]) await sessions.sessionOfCookie(cookie, new Date(t0.getTime() + seconds * 1000));
+    const lastSeen = async () =>
+      (await database.db.session.findUniqueOrThrow({ where: { id: session.sid } })).lastSeenAt.getTime();
+    for (const seconds of [1, 10, 30, 59])
+      await sessions.sessionOfCookie(cookie, new Date(t0.getTime() + seconds * 1000));
     assert.equal(await lastSeen(), t0.getTime());
     await sessions.sessionOfCookie(cookie, at(1));
     assert.equal(await lastSeen(), at(1).getTime());
@@ -87,10 +108,7 @@ describe("attacks on portal sessions", () => {
     await database.db.session.update({ where: { id: old.session.sid }, data: { lastSeenAt: at(-5) } });
     const live = await signIn(at(-5));
     assert.ok((await store.purgeEndedSessions(t0)) >= 2);
-    assert.deepEqual(
-      await Promise.all([idle, old, live].map(({ session }) => tokenCacheRows(session.sid))),
-      [0, 0, 1],
-    );
+    assert.deepEqual(await Promise.all([idle, old, live].map(({ session }) => tokenCacheRows(session.sid))), [0, 0, 1]);
     assert.ok(await sessions.sessionOfCookie(live.cookie, t0));
   });
 });

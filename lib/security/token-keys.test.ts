@@ -41,16 +41,39 @@ function rsaKey(bits: number) {
   return { modulus: Buffer.from(jwk.n!, "base64url"), exponent: Buffer.from(jwk.e!, "base64url") };
 }
 
-const rsaTokenKey = (modulus: Buffer, exponent: Buffer) => ({ "@odata.type": "#Microsoft.Media.ContentKeyPolicyRsaTokenKey", modulus: b64(modulus), exponent: b64(exponent) });
-const x509TokenKey = (der: ArrayBuffer | Buffer) => ({ "@odata.type": "#Microsoft.Media.ContentKeyPolicyX509CertificateTokenKey", rawBody: b64(new Uint8Array(der)) });
+const rsaTokenKey = (modulus: Buffer, exponent: Buffer) => ({
+  "@odata.type": "#Microsoft.Media.ContentKeyPolicyRsaTokenKey",
+  modulus: b64(modulus),
+  exponent: b64(exponent),
+});
+const x509TokenKey = (der: ArrayBuffer | Buffer) => ({
+  "@odata.type": "#Microsoft.Media.ContentKeyPolicyX509CertificateTokenKey",
+  rawBody: b64(new Uint8Array(der)),
+});
 
 /** A self-signed certificate for a key made with WebCrypto's `algorithm`. */
-async function certificate(algorithm: RsaHashedKeyGenParams | EcKeyGenParams, signingAlgorithm: Algorithm | EcdsaParams = algorithm) {
+async function certificate(
+  algorithm: RsaHashedKeyGenParams | EcKeyGenParams,
+  signingAlgorithm: Algorithm | EcdsaParams = algorithm,
+) {
   const keys = (await webcrypto.subtle.generateKey(algorithm, true, ["sign", "verify"])) as CryptoKeyPair;
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({ serialNumber: "01", name: "CN=token signer", notBefore: new Date(Date.now() - 60_000), notAfter: new Date(Date.now() + 86_400_000), keys, signingAlgorithm });
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: "01",
+    name: "CN=token signer",
+    notBefore: new Date(Date.now() - 60_000),
+    notAfter: new Date(Date.now() + 86_400_000),
+    keys,
+    signingAlgorithm,
+  });
   return cert.rawData;
 }
-const rsaCertificate = (modulusLength: number, publicExponent = [1, 0, 1]) => certificate({ name: "RSASSA-PKCS1-v1_5", hash: "SHA-256", modulusLength, publicExponent: new Uint8Array(publicExponent) });
+const rsaCertificate = (modulusLength: number, publicExponent = [1, 0, 1]) =>
+  certificate({
+    name: "RSASSA-PKCS1-v1_5",
+    hash: "SHA-256",
+    modulusLength,
+    publicExponent: new Uint8Array(publicExponent),
+  });
 
 /**
  * A JWT "signed" for an RSA key with e = 1, with no private key at all: with e = 1 the signature
@@ -59,14 +82,30 @@ const rsaCertificate = (modulusLength: number, publicExponent = [1, 0, 1]) => ce
 function forgedForExponentOne(modulusBytes: number, claims: object) {
   const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString("base64url");
   const signingInput = `${encode({ alg: "RS256" })}.${encode(claims)}`;
-  const digestInfo = Buffer.concat([Buffer.from("3031300d060960864801650304020105000420", "hex"), createHash("sha256").update(signingInput).digest()]);
-  const encoded = Buffer.concat([Buffer.from([0, 1]), Buffer.alloc(modulusBytes - 3 - digestInfo.length, 0xff), Buffer.from([0]), digestInfo]);
+  const digestInfo = Buffer.concat([
+    Buffer.from("3031300d060960864801650304020105000420", "hex"),
+    createHash("sha256").update(signingInput).digest(),
+  ]);
+  const encoded = Buffer.concat([
+    Buffer.from([0, 1]),
+    Buffer.alloc(modulusBytes - 3 - digestInfo.length, 0xff),
+    Buffer.from([0]),
+    digestInfo,
+  ]);
   return `${signingInput}.${encoded.toString("base64url")}`;
 }
 
 /** Saves a token-restricted policy whose primary verification key is `key`. */
 const save = (name: string, key: object) =>
-  policies.putContentKeyPolicyFor(scope, name, clearKeyTokenPolicy({ issuer: "https://issuer.contoso.localhost", audience: "urn:contoso:player", primaryVerificationKey: key }));
+  policies.putContentKeyPolicyFor(
+    scope,
+    name,
+    clearKeyTokenPolicy({
+      issuer: "https://issuer.contoso.localhost",
+      audience: "urn:contoso:player",
+      primaryVerificationKey: key,
+    }),
+  );
 
 async function assertRefused(key: object, reason: RegExp) {
   await assert.rejects(save("weak", key), (err: Error & { code?: string; status?: number }) => {
@@ -115,7 +154,12 @@ describe("attacks on token verification keys", () => {
   });
 
   it("an X.509 certificate of a key that is not RSA, or bytes that are not a certificate, are refused", async () => {
-    await assertRefused(x509TokenKey(await certificate({ name: "ECDSA", namedCurve: "P-256" }, { name: "ECDSA", hash: "SHA-256" } as EcdsaParams)), /RSA/);
+    await assertRefused(
+      x509TokenKey(
+        await certificate({ name: "ECDSA", namedCurve: "P-256" }, { name: "ECDSA", hash: "SHA-256" } as EcdsaParams),
+      ),
+      /RSA/,
+    );
     await assertRefused(x509TokenKey(Buffer.from("not a certificate")), /certificate/);
   });
 
@@ -127,13 +171,28 @@ describe("attacks on token verification keys", () => {
     options[0]!.restriction.keys[0]!.exponent = "AQ==";
     await env.database.db.contentKeyPolicy.update({ where: { id: row.id }, data: { options } });
     await assets.putAssetFor(scope, "movie", { properties: {} });
-    await locators.putStreamingLocatorFor(scope, "legacy", { properties: { assetName: "movie", streamingPolicyName: "Predefined_ClearKey", defaultContentKeyPolicyName: "legacy" } });
+    await locators.putStreamingLocatorFor(scope, "legacy", {
+      properties: {
+        assetName: "movie",
+        streamingPolicyName: "Predefined_ClearKey",
+        defaultContentKeyPolicyName: "legacy",
+      },
+    });
     const [contentKey] = (await locators.listContentKeysFor(scope, "legacy")).contentKeys;
 
-    const forged = forgedForExponentOne(strong.modulus.length, { iss: "https://issuer.contoso.localhost", aud: "urn:contoso:player", exp: Math.floor(Date.now() / 1000) + 300 });
+    const forged = forgedForExponentOne(strong.modulus.length, {
+      iss: "https://issuer.contoso.localhost",
+      aud: "urn:contoso:player",
+      exp: Math.floor(Date.now() / 1000) + 300,
+    });
     const exponentOne = await importJWK({ kty: "RSA", n: strong.modulus.toString("base64url"), e: "AQ" }, "RS256");
     await jwtVerify(forged, exponentOne); // the forgery is real: it verifies with the weak key
-    const res = await delivery.deliverContentKey(new Request(`http://localhost/keydelivery/${mediaServiceId}?kid=${contentKey!.id}`, { headers: { authorization: `Bearer ${forged}` } }), mediaServiceId);
+    const res = await delivery.deliverContentKey(
+      new Request(`http://localhost/keydelivery/${mediaServiceId}?kid=${contentKey!.id}`, {
+        headers: { authorization: `Bearer ${forged}` },
+      }),
+      mediaServiceId,
+    );
     const body = Buffer.from(await res.arrayBuffer());
     assert.equal(res.status, 401, body.toString());
     assert.ok(!body.equals(Buffer.from(contentKey!.value!, "base64")));

@@ -10,7 +10,10 @@ export const workerName = () => `${hostname()}:${process.pid}:${randomBytes(3).t
  * the wait it names. A failed cycle is logged and retried a second later; stop() wakes a sleeping
  * loop and resolves when the cycle in progress has finished.
  */
-export function runLoop(label: string, cycle: () => Promise<{ more: boolean; waitMs: number }>): { stop(): Promise<void> } {
+export function runLoop(
+  label: string,
+  cycle: () => Promise<{ more: boolean; waitMs: number }>,
+): { stop(): Promise<void> } {
   let running = true;
   let wake: (() => void) | undefined;
   const sleep = (ms: number) =>

@@ -19,10 +19,19 @@ import type { Principal } from "@/lib/auth/principal";
 import type { VaultLookup } from "@/lib/keys/binding";
 
 /** A demo user as the app sees a signed-in principal. */
-export const principalOf = (user: { objectId: string; name: string; tenant: string }): Principal => ({ objectId: user.objectId, tenantId: user.tenant, kind: "user", name: user.name });
+export const principalOf = (user: { objectId: string; name: string; tenant: string }): Principal => ({
+  objectId: user.objectId,
+  tenantId: user.tenant,
+  kind: "user",
+  name: user.name,
+});
 
 /** A Contoso demo account by name. */
-export const contosoAccount = (name: string): AccountRef => ({ subscriptionId: demoSubscriptions.contosoMedia.id, resourceGroup: demoResourceGroup, name });
+export const contosoAccount = (name: string): AccountRef => ({
+  subscriptionId: demoSubscriptions.contosoMedia.id,
+  resourceGroup: demoResourceGroup,
+  name,
+});
 
 export interface AppEnvironment {
   emu: TestEmulator;
@@ -33,7 +42,12 @@ export interface AppEnvironment {
    * Creates a Contoso account with a system-assigned identity as `owner`, grants that identity the
    * vault, and switches the account to the key; throws with the failed checks if it is refused.
    */
-  createCustomerKeyAccount(owner: Principal, name: string, vault: string, keyIdentifier: string): Promise<AccountRecord>;
+  createCustomerKeyAccount(
+    owner: Principal,
+    name: string,
+    vault: string,
+    keyIdentifier: string,
+  ): Promise<AccountRecord>;
   dispose(): Promise<void>;
 }
 
@@ -57,10 +71,22 @@ export async function startAppEnvironment(): Promise<AppEnvironment> {
     database,
     vaultLookup,
     async createCustomerKeyAccount(owner, name, vault, keyIdentifier) {
-      const account = await createAccountFor(owner, { ...contosoAccount(name), location: "westus2", identityType: "SystemAssigned" });
+      const account = await createAccountFor(owner, {
+        ...contosoAccount(name),
+        location: "westus2",
+        identityType: "SystemAssigned",
+      });
       await emu.grantKeys(vault, account.principalId!);
-      const result = await switchToCustomerKeyFor(owner, contosoAccount(name), { keyIdentifier, userAssignedIdentity: null }, await vaultLookup());
-      if (!result.ok) throw new Error(`binding ${name} to ${keyIdentifier} was refused: ${JSON.stringify(result.checks.filter((c) => c.ok === false))}`);
+      const result = await switchToCustomerKeyFor(
+        owner,
+        contosoAccount(name),
+        { keyIdentifier, userAssignedIdentity: null },
+        await vaultLookup(),
+      );
+      if (!result.ok)
+        throw new Error(
+          `binding ${name} to ${keyIdentifier} was refused: ${JSON.stringify(result.checks.filter((c) => c.ok === false))}`,
+        );
       return getAccountFor(owner, contosoAccount(name));
     },
     async dispose() {

@@ -27,7 +27,10 @@ export const tokenPolicyBody = (tokenKey: Buffer) => ({
           "@odata.type": "#Microsoft.Media.ContentKeyPolicyTokenRestriction",
           issuer: tokenIssuer,
           audience: tokenAudience,
-          primaryVerificationKey: { "@odata.type": "#Microsoft.Media.ContentKeyPolicySymmetricTokenKey", keyValue: tokenKey.toString("base64") },
+          primaryVerificationKey: {
+            "@odata.type": "#Microsoft.Media.ContentKeyPolicySymmetricTokenKey",
+            keyValue: tokenKey.toString("base64"),
+          },
           requiredClaims: [{ claimType: contentKeyIdClaim }],
           restrictionTokenType: "Jwt",
         },
@@ -36,12 +39,22 @@ export const tokenPolicyBody = (tokenKey: Buffer) => ({
   },
 });
 
-export const transformBody = { properties: { outputs: [{ preset: { "@odata.type": "#Microsoft.Media.BuiltInStandardEncoderPreset", presetName: "AdaptiveStreaming" } }] } };
+export const transformBody = {
+  properties: {
+    outputs: [
+      { preset: { "@odata.type": "#Microsoft.Media.BuiltInStandardEncoderPreset", presetName: "AdaptiveStreaming" } },
+    ],
+  },
+};
 
 /** A JobInputHttp job (never run by these tests) writing into `assetName`. */
 export const jobBody = (assetName: string) => ({
   properties: {
-    input: { "@odata.type": "#Microsoft.Media.JobInputHttp", baseUri: `https://media.example/in?sig=${crypto.randomUUID()}`, files: ["a.mp4"] },
+    input: {
+      "@odata.type": "#Microsoft.Media.JobInputHttp",
+      baseUri: `https://media.example/in?sig=${crypto.randomUUID()}`,
+      files: ["a.mp4"],
+    },
     outputs: [{ "@odata.type": "#Microsoft.Media.JobOutputAsset", assetName }],
   },
 });

@@ -5,7 +5,13 @@ import { createAccountAction } from "./actions";
 
 const regions = ["westus2", "eastus", "eastus2", "westeurope", "northeurope", "uksouth", "australiaeast", "japaneast"];
 
-export function CreateAccountForm({ subscriptions, canWrite }: { subscriptions: { id: string; name: string }[]; canWrite: boolean }) {
+export function CreateAccountForm({
+  subscriptions,
+  canWrite,
+}: {
+  subscriptions: { id: string; name: string }[];
+  canWrite: boolean;
+}) {
   const [result, action, pending] = useActionState<ActionResult | null, FormData>(createAccountAction, null);
   const errorFor = (field: string) =>
     result && !result.ok && result.field === field ? (
@@ -16,8 +22,15 @@ export function CreateAccountForm({ subscriptions, canWrite }: { subscriptions: 
   return (
     <form action={action} className="stack" aria-labelledby="create-h" data-testid="create-account-form">
       <h2 id="create-h">Create an account</h2>
-      {!canWrite && <p className="muted">Your role on these subscriptions is read-only: ask an Owner or Contributor to create accounts.</p>}
-      <fieldset disabled={!canWrite || pending} style={{ border: 0, padding: 0, margin: 0, display: "grid", gap: "0.75rem" }}>
+      {!canWrite && (
+        <p className="muted">
+          Your role on these subscriptions is read-only: ask an Owner or Contributor to create accounts.
+        </p>
+      )}
+      <fieldset
+        disabled={!canWrite || pending}
+        style={{ border: 0, padding: 0, margin: 0, display: "grid", gap: "0.75rem" }}
+      >
         <label>
           Subscription
           <select name="subscriptionId" required>
@@ -35,7 +48,13 @@ export function CreateAccountForm({ subscriptions, canWrite }: { subscriptions: 
         </label>
         <label>
           Account name
-          <input name="name" required pattern="[a-z0-9]{3,24}" title="3 to 24 lower-case letters and digits" aria-describedby="name-error" />
+          <input
+            name="name"
+            required
+            pattern="[a-z0-9]{3,24}"
+            title="3 to 24 lower-case letters and digits"
+            aria-describedby="name-error"
+          />
           {errorFor("name")}
         </label>
         <label>
@@ -59,7 +78,11 @@ export function CreateAccountForm({ subscriptions, canWrite }: { subscriptions: 
       </fieldset>
       <div aria-live="polite">
         {result?.ok && <p className="notice ok">{result.message}</p>}
-        {result && !result.ok && !result.field && <p className="notice bad" role="alert">{result.message}</p>}
+        {result && !result.ok && !result.field && (
+          <p className="notice bad" role="alert">
+            {result.message}
+          </p>
+        )}
       </div>
     </form>
   );

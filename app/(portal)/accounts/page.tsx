@@ -15,7 +15,8 @@ export default async function AccountsPage() {
       <>
         <h1>Accounts</h1>
         <p className="muted" data-testid="accounts-empty">
-          <Link href="/auth/sign-in?returnTo=/accounts">Sign in</Link> to see the media accounts of the subscriptions you hold a role on.
+          <Link href="/auth/sign-in?returnTo=/accounts">Sign in</Link> to see the media accounts of the subscriptions
+          you hold a role on.
         </p>
       </>
     );
@@ -27,7 +28,8 @@ export default async function AccountsPage() {
       <h1>Accounts</h1>
       <section aria-labelledby="list-h">
         <h2 id="list-h" className="muted" style={{ fontSize: "1rem" }}>
-          {accounts.length} account{accounts.length === 1 ? "" : "s"} in {access.readable.length} subscription{access.readable.length === 1 ? "" : "s"}
+          {accounts.length} account{accounts.length === 1 ? "" : "s"} in {access.readable.length} subscription
+          {access.readable.length === 1 ? "" : "s"}
         </h2>
         {accounts.length > 0 && (
           <table data-testid="accounts-table">
@@ -57,7 +59,10 @@ export default async function AccountsPage() {
       <section>
         <CreateAccountForm
           canWrite={access.writable.length > 0}
-          subscriptions={(access.writable.length ? access.writable : access.readable).map((id) => ({ id, name: names.get(id) ?? id }))}
+          subscriptions={(access.writable.length ? access.writable : access.readable).map((id) => ({
+            id,
+            name: names.get(id) ?? id,
+          }))}
         />
       </section>
     </>

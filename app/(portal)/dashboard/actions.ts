@@ -11,5 +11,10 @@ export const checkKeyNowAction = authenticatedAction(AccountRefInput, async ({ p
   const state = keyStateOf(account);
   return state === "CustomerKeyInaccessible"
     ? { ok: false, code: "CustomerKeyInaccessible", message: `Still inaccessible: ${account.keyStatusMessage}` }
-    : { ok: true, message: account.unreachableSince ? "Key Vault did not answer; the state is unchanged." : "The key is accessible." };
+    : {
+        ok: true,
+        message: account.unreachableSince
+          ? "Key Vault did not answer; the state is unchanged."
+          : "The key is accessible.",
+      };
 });

@@ -10,9 +10,17 @@ import { CheckNowButton } from "./dashboard-controls";
 export const metadata: Metadata = { title: "Dashboard" };
 
 const PAGE_SIZE = 50;
-const stateLabels: Record<KeyState, string> = { SystemKey: "System key", CustomerKey: "Customer key, active", CustomerKeyInaccessible: "Customer key inaccessible" };
+const stateLabels: Record<KeyState, string> = {
+  SystemKey: "System key",
+  CustomerKey: "Customer key, active",
+  CustomerKeyInaccessible: "Customer key inaccessible",
+};
 const stateClass: Record<KeyState, string> = { SystemKey: "ok", CustomerKey: "ok", CustomerKeyInaccessible: "bad" };
-const stateColor: Record<KeyState, string> = { SystemKey: "var(--muted)", CustomerKey: "var(--ok)", CustomerKeyInaccessible: "var(--bad)" };
+const stateColor: Record<KeyState, string> = {
+  SystemKey: "var(--muted)",
+  CustomerKey: "var(--ok)",
+  CustomerKeyInaccessible: "var(--bad)",
+};
 
 const time = (d: Date | null) => (d ? d.toISOString().replace("T", " ").slice(0, 19) + " UTC" : "—");
 
@@ -21,7 +29,16 @@ function StateBar({ counts }: { counts: Record<KeyState, number> }) {
   const total = Object.values(counts).reduce((a, b) => a + b, 0) || 1;
   let x = 0;
   return (
-    <svg role="img" aria-label={Object.entries(counts).map(([s, n]) => `${stateLabels[s as KeyState]}: ${n}`).join(", ")} viewBox="0 0 100 6" width="100%" height="18" preserveAspectRatio="none">
+    <svg
+      role="img"
+      aria-label={Object.entries(counts)
+        .map(([s, n]) => `${stateLabels[s as KeyState]}: ${n}`)
+        .join(", ")}
+      viewBox="0 0 100 6"
+      width="100%"
+      height="18"
+      preserveAspectRatio="none"
+    >
       {(Object.keys(counts) as KeyState[]).map((s) => {
         const w = (counts[s] / total) * 100;
         const rect = <rect key={s} x={x} y={0} width={w} height={6} fill={stateColor[s]} />;
@@ -32,20 +49,26 @@ function StateBar({ counts }: { counts: Record<KeyState, number> }) {
   );
 }
 
-export default async function DashboardPage({ searchParams }: { searchParams: Promise<{ state?: string; page?: string }> }) {
+export default async function DashboardPage({
+  searchParams,
+}: {
+  searchParams: Promise<{ state?: string; page?: string }>;
+}) {
   const principal = await currentPrincipal();
   if (!principal) {
     return (
       <>
         <h1>Key status dashboard</h1>
         <p className="muted">
-          <Link href="/auth/sign-in?returnTo=/dashboard">Sign in</Link> to see the key state of the accounts you may read.
+          <Link href="/auth/sign-in?returnTo=/dashboard">Sign in</Link> to see the key state of the accounts you may
+          read.
         </p>
       </>
     );
   }
   const params = await searchParams;
-  const state = (["SystemKey", "CustomerKey", "CustomerKeyInaccessible"] as const).find((s) => s === params.state) as KeyStateFilter | undefined;
+  const state = (["SystemKey", "CustomerKey", "CustomerKeyInaccessible"] as const).find((s) => s === params.state) as
+    KeyStateFilter | undefined;
   const page = Math.max(0, Number.parseInt(params.page ?? "0", 10) || 0);
   const { readable } = await accessOf(principal);
   const [{ accounts, total, counts }, transitions] = await Promise.all([
@@ -76,7 +99,11 @@ export default async function DashboardPage({ searchParams }: { searchParams: Pr
             </li>
             {(Object.keys(stateLabels) as KeyState[]).map((s) => (
               <li key={s}>
-                <Link href={link({ state: s })} aria-current={state === s ? "page" : undefined} data-testid={`filter-${s}`}>
+                <Link
+                  href={link({ state: s })}
+                  aria-current={state === s ? "page" : undefined}
+                  data-testid={`filter-${s}`}
+                >
                   {stateLabels[s]} ({counts[s]})
                 </Link>
               </li>
@@ -108,13 +135,20 @@ export default async function DashboardPage({ searchParams }: { searchParams: Pr
                   </td>
                   <td>
                     <span className={`badge ${stateClass[s]}`}>{stateLabels[s]}</span>
-                    {a.keyStatusReason && <div data-testid="state-reason">{a.keyStatusReason}: {a.keyStatusMessage}</div>}
-                    {a.unreachableSince && <div className="badge warn">Key Vault unreachable since {time(a.unreachableSince)}</div>}
+                    {a.keyStatusReason && (
+                      <div data-testid="state-reason">
+                        {a.keyStatusReason}: {a.keyStatusMessage}
+                      </div>
+                    )}
+                    {a.unreachableSince && (
+                      <div className="badge warn">Key Vault unreachable since {time(a.unreachableSince)}</div>
+                    )}
                   </td>
                   <td>
                     {a.encryptionType === "CustomerKey" ? <code>{a.keyIdentifier}</code> : "System key"}
                     <div className="muted">
-                      current: <code data-testid="current-version">{a.accountKey?.wrappedBy.split("/").pop() ?? "—"}</code>
+                      current:{" "}
+                      <code data-testid="current-version">{a.accountKey?.wrappedBy.split("/").pop() ?? "—"}</code>
                     </div>
                   </td>
                   <td>
@@ -149,7 +183,9 @@ export default async function DashboardPage({ searchParams }: { searchParams: Pr
           </tbody>
         </table>
         <p className="muted">
-          {total === 0 ? "No accounts." : `Showing ${page * PAGE_SIZE + 1}–${Math.min(total, (page + 1) * PAGE_SIZE)} of ${total}.`}{" "}
+          {total === 0
+            ? "No accounts."
+            : `Showing ${page * PAGE_SIZE + 1}–${Math.min(total, (page + 1) * PAGE_SIZE)} of ${total}.`}{" "}
           {page > 0 && <Link href={link({ page: page - 1 })}>Previous</Link>}{" "}
           {(page + 1) * PAGE_SIZE < total && <Link href={link({ page: page + 1 })}>Next</Link>}
         </p>
@@ -162,7 +198,8 @@ export default async function DashboardPage({ searchParams }: { searchParams: Pr
           {transitions.map((t) => (
             <li key={String(t.id)}>
               <time dateTime={t.at.toISOString()}>{time(t.at)}</time> <strong>{t.account.name}</strong>:{" "}
-              {t.reason === "Rewrap" ? "account key re-wrapped" : `${t.fromState} → ${t.toState}`} ({t.reason}){t.detail ? ` — ${t.detail}` : ""}
+              {t.reason === "Rewrap" ? "account key re-wrapped" : `${t.fromState} → ${t.toState}`} ({t.reason})
+              {t.detail ? ` — ${t.detail}` : ""}
             </li>
           ))}
         </ol>

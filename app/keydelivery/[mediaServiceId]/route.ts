@@ -6,7 +6,8 @@ export const dynamic = "force-dynamic";
 
 type Params = { params: Promise<{ mediaServiceId: string }> };
 
-const deliver = async (request: Request, { params }: Params) => deliverContentKey(request, (await params).mediaServiceId);
+const deliver = async (request: Request, { params }: Params) =>
+  deliverContentKey(request, (await params).mediaServiceId);
 
 export const GET = deliver;
 export const POST = deliver;

@@ -5,7 +5,13 @@ import type { ActionResult } from "@/lib/actions/authenticated-action";
 import { deleteAccountAction } from "../../../actions";
 import { AccountRefFields } from "@/components/account-ref-fields";
 
-export function DeleteAccountForm({ account, canWrite }: { account: { subscriptionId: string; resourceGroup: string; name: string }; canWrite: boolean }) {
+export function DeleteAccountForm({
+  account,
+  canWrite,
+}: {
+  account: { subscriptionId: string; resourceGroup: string; name: string };
+  canWrite: boolean;
+}) {
   const [result, action, pending] = useActionState<ActionResult | null, FormData>(deleteAccountAction, null);
   const router = useRouter();
   useEffect(() => {

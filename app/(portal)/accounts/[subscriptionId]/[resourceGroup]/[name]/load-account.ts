@@ -15,11 +15,15 @@ export type AccountParams = Promise<{ subscriptionId: string; resourceGroup: str
 export async function loadAccountPage(params: AccountParams, subpath = "") {
   const raw = await params;
   const principal = await currentPrincipal();
-  if (!principal) redirect(`/auth/sign-in?returnTo=${encodeURIComponent(`/accounts/${raw.subscriptionId}/${raw.resourceGroup}/${raw.name}${subpath}`)}`);
+  if (!principal)
+    redirect(
+      `/auth/sign-in?returnTo=${encodeURIComponent(`/accounts/${raw.subscriptionId}/${raw.resourceGroup}/${raw.name}${subpath}`)}`,
+    );
   const ref = AccountRefInput.safeParse(raw);
   if (!ref.success) notFound();
   const account = await getAccountFor(principal, ref.data).catch((err: unknown) => {
-    if (err instanceof DomainError && (err.code === "AuthorizationFailed" || err.code === "ResourceNotFound")) notFound();
+    if (err instanceof DomainError && (err.code === "AuthorizationFailed" || err.code === "ResourceNotFound"))
+      notFound();
     throw err;
   });
   const canWrite = (await accessOf(principal)).writable.includes(account.subscriptionId);

@@ -30,11 +30,15 @@ export default async function AccountPage({ params }: { params: AccountParams })
           <dt>Encryption</dt>
           <dd>
             {account.encryptionType === "CustomerKey" ? "Customer key" : "System key"} ·{" "}
-            <Link href={`/accounts/${account.subscriptionId}/${account.resourceGroup}/${account.name}/encryption`}>Manage encryption</Link>
+            <Link href={`/accounts/${account.subscriptionId}/${account.resourceGroup}/${account.name}/encryption`}>
+              Manage encryption
+            </Link>
           </dd>
           <dt>Media</dt>
           <dd>
-            <Link href={`/accounts/${account.subscriptionId}/${account.resourceGroup}/${account.name}/media`}>Assets, jobs, content key policies and streaming locators</Link>
+            <Link href={`/accounts/${account.subscriptionId}/${account.resourceGroup}/${account.name}/media`}>
+              Assets, jobs, content key policies and streaming locators
+            </Link>
           </dd>
         </dl>
       </section>

@@ -17,18 +17,34 @@ async function userVaultLookup() {
 function asResult(validation: BindingValidation, success: (wrappedBy: string) => string): ActionResult {
   const checks = validation.checks.map(({ id, label, ok, message }) => ({ id, label, ok, message }));
   if (validation.ok) return { ok: true, message: success(validation.wrapping.wrappedBy), checks };
-  return { ok: false, code: validation.failure.code, message: validation.failure.message, field: "keyIdentifier", checks };
+  return {
+    ok: false,
+    code: validation.failure.code,
+    message: validation.failure.message,
+    field: "keyIdentifier",
+    checks,
+  };
 }
 
 export const validateEncryptionAction = authenticatedAction(EncryptionInput, async ({ principal, input }) => {
   const { keyIdentifier, userAssignedIdentity, ...ref } = input;
-  const validation = await validateCustomerKeyFor(principal, ref, { keyIdentifier, userAssignedIdentity }, await userVaultLookup());
+  const validation = await validateCustomerKeyFor(
+    principal,
+    ref,
+    { keyIdentifier, userAssignedIdentity },
+    await userVaultLookup(),
+  );
   return asResult(validation, () => "Every check passed: you can save this key.");
 });
 
 export const saveEncryptionAction = authenticatedAction(EncryptionInput, async ({ principal, input }) => {
   const { keyIdentifier, userAssignedIdentity, ...ref } = input;
-  const validation = await switchToCustomerKeyFor(principal, ref, { keyIdentifier, userAssignedIdentity }, await userVaultLookup());
+  const validation = await switchToCustomerKeyFor(
+    principal,
+    ref,
+    { keyIdentifier, userAssignedIdentity },
+    await userVaultLookup(),
+  );
   revalidatePath(`/accounts/${ref.subscriptionId}/${ref.resourceGroup}/${ref.name}`, "layout");
   return asResult(validation, (wrappedBy) => `Saved: the account key is now wrapped by ${wrappedBy}.`);
 });

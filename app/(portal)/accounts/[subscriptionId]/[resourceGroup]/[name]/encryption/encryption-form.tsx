@@ -10,7 +10,6 @@ interface Hint {
   text: string;
 }
 
-
 /** A GET form: works without JavaScript ("Show keys"), and follows the select at once with it. */
 export function VaultPicker({ vaults, selected }: { vaults: { name: string; hint: Hint }[]; selected?: string }) {
   const router = useRouter();
@@ -18,12 +17,17 @@ export function VaultPicker({ vaults, selected }: { vaults: { name: string; hint
   return (
     <form method="get" className="stack" aria-label="Choose a key vault">
       <label htmlFor="vault-select">Key vault</label>
-      <select id="vault-select" name="vault" defaultValue={selected} onChange={(e) => router.push(`?vault=${encodeURIComponent(e.target.value)}`)}>
-          {vaults.map((v) => (
-            <option key={v.name} value={v.name}>
-              {v.name} — {v.hint.text}
-            </option>
-          ))}
+      <select
+        id="vault-select"
+        name="vault"
+        defaultValue={selected}
+        onChange={(e) => router.push(`?vault=${encodeURIComponent(e.target.value)}`)}
+      >
+        {vaults.map((v) => (
+          <option key={v.name} value={v.name}>
+            {v.name} — {v.hint.text}
+          </option>
+        ))}
       </select>
       <noscript>
         <button type="submit">Show keys</button>
@@ -38,7 +42,8 @@ function Checks({ result }: { result: ActionResult | null }) {
     <ul className="checks" data-testid="validation-checks" aria-label="Validation checks">
       {result.checks.map((c) => (
         <li key={c.id} data-check={c.id} data-ok={String(c.ok)}>
-          <span aria-hidden="true">{c.ok === true ? "✓" : c.ok === false ? "✗" : "–"}</span> <strong>{c.label}</strong>: {c.message}
+          <span aria-hidden="true">{c.ok === true ? "✓" : c.ok === false ? "✗" : "–"}</span> <strong>{c.label}</strong>:{" "}
+          {c.message}
         </li>
       ))}
     </ul>
@@ -59,7 +64,10 @@ export function EncryptionForm({
   /** The account's identities that can read a key: value "system" or a user-assigned identity's ARM id. */
   identities: { value: string; label: string }[];
 }) {
-  const [validation, validate, validating] = useActionState<ActionResult | null, FormData>(validateEncryptionAction, null);
+  const [validation, validate, validating] = useActionState<ActionResult | null, FormData>(
+    validateEncryptionAction,
+    null,
+  );
   const [saved, save, saving] = useActionState<ActionResult | null, FormData>(saveEncryptionAction, null);
   const [source, setSource] = useState<"pick" | "uri">(keys.length ? "pick" : "uri");
   const [keyName, setKeyName] = useState(keys.find((k) => k.hint.ok)?.name ?? keys[0]?.name ?? "");
@@ -83,7 +91,10 @@ export function EncryptionForm({
     <form className="stack" data-testid="encryption-form" aria-busy={pending} onSubmit={submit}>
       <AccountRefFields account={account} />
       <input type="hidden" name="vaultUri" value={vaultUri ?? ""} />
-      <fieldset disabled={!canWrite || pending} style={{ border: 0, padding: 0, margin: 0, display: "grid", gap: "0.75rem" }}>
+      <fieldset
+        disabled={!canWrite || pending}
+        style={{ border: 0, padding: 0, margin: 0, display: "grid", gap: "0.75rem" }}
+      >
         <label htmlFor="identity-select">Identity that reads the key</label>
         <select id="identity-select" name="identity">
           {identities.map((i) => (
@@ -94,10 +105,25 @@ export function EncryptionForm({
         </select>
         <div role="radiogroup" aria-label="Key source">
           <label style={{ display: "inline-flex", gap: "0.4rem", fontWeight: 400 }}>
-            <input type="radio" name="keySource" value="pick" checked={source === "pick"} onChange={() => setSource("pick")} disabled={!keys.length} /> Select from the vault
+            <input
+              type="radio"
+              name="keySource"
+              value="pick"
+              checked={source === "pick"}
+              onChange={() => setSource("pick")}
+              disabled={!keys.length}
+            />{" "}
+            Select from the vault
           </label>{" "}
           <label style={{ display: "inline-flex", gap: "0.4rem", fontWeight: 400 }}>
-            <input type="radio" name="keySource" value="uri" checked={source === "uri"} onChange={() => setSource("uri")} /> Enter a key URI
+            <input
+              type="radio"
+              name="keySource"
+              value="uri"
+              checked={source === "uri"}
+              onChange={() => setSource("uri")}
+            />{" "}
+            Enter a key URI
           </label>
         </div>
         {source === "pick" ? (
@@ -112,10 +138,24 @@ export function EncryptionForm({
             </select>
             <div role="radiogroup" aria-label="Version">
               <label style={{ display: "inline-flex", gap: "0.4rem", fontWeight: 400 }}>
-                <input type="radio" name="versionMode" value="latest" checked={mode === "latest"} onChange={() => setMode("latest")} /> Latest version, rotate automatically
+                <input
+                  type="radio"
+                  name="versionMode"
+                  value="latest"
+                  checked={mode === "latest"}
+                  onChange={() => setMode("latest")}
+                />{" "}
+                Latest version, rotate automatically
               </label>{" "}
               <label style={{ display: "inline-flex", gap: "0.4rem", fontWeight: 400 }}>
-                <input type="radio" name="versionMode" value="pinned" checked={mode === "pinned"} onChange={() => setMode("pinned")} /> A specific version
+                <input
+                  type="radio"
+                  name="versionMode"
+                  value="pinned"
+                  checked={mode === "pinned"}
+                  onChange={() => setMode("pinned")}
+                />{" "}
+                A specific version
               </label>
             </div>
             {mode === "pinned" && (
@@ -135,7 +175,12 @@ export function EncryptionForm({
         ) : (
           <label>
             Key identifier
-            <input name="keyUri" placeholder="https://<vault>.vault.azure.net/keys/<name>[/<version>]" aria-describedby="key-error" style={{ fontFamily: "monospace" }} />
+            <input
+              name="keyUri"
+              placeholder="https://<vault>.vault.azure.net/keys/<name>[/<version>]"
+              aria-describedby="key-error"
+              style={{ fontFamily: "monospace" }}
+            />
           </label>
         )}
         {last && !last.ok && (
@@ -162,7 +207,15 @@ export function EncryptionForm({
 }
 
 /** Stays mounted after the switch, so its confirmation outlives the button. */
-export function SystemKeyForm({ account, canWrite, onCustomerKey }: { account: AccountRef; canWrite: boolean; onCustomerKey: boolean }) {
+export function SystemKeyForm({
+  account,
+  canWrite,
+  onCustomerKey,
+}: {
+  account: AccountRef;
+  canWrite: boolean;
+  onCustomerKey: boolean;
+}) {
   const [result, action, pending] = useActionState<ActionResult | null, FormData>(switchToSystemKeyAction, null);
   return (
     <form action={action} style={{ marginTop: "1rem" }}>

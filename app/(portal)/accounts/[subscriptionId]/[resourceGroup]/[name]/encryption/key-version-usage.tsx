@@ -16,8 +16,20 @@ const portalPath = (armId: string) => {
  * owner sees what disabling or deleting a version would lock out. Versions are listed as the
  * signed-in user (their Key Vault token); without `list`, from the account keys.
  */
-export async function KeyVersionUsageSection({ principal, account, keyVaultToken }: { principal: Principal; account: AccountRef; keyVaultToken: string | null }) {
-  const usage = await keyVersionUsageFor(principal, account, keyVaultToken ? (key) => keyVersionsVisibleTo(keyVaultToken, key) : undefined).catch((err: unknown) => {
+export async function KeyVersionUsageSection({
+  principal,
+  account,
+  keyVaultToken,
+}: {
+  principal: Principal;
+  account: AccountRef;
+  keyVaultToken: string | null;
+}) {
+  const usage = await keyVersionUsageFor(
+    principal,
+    account,
+    keyVaultToken ? (key) => keyVersionsVisibleTo(keyVaultToken, key) : undefined,
+  ).catch((err: unknown) => {
     if (err instanceof DomainError) return err;
     throw err;
   });
@@ -28,9 +40,10 @@ export async function KeyVersionUsageSection({ principal, account, keyVaultToken
       ) : (
         <>
           <p className="muted">
-            Which version of <code>{usage.keyIdentifier}</code> wraps which account key now. Only accounts you can read are listed: others may use
-            these versions too.
-            {usage.versionsFrom === "AccountKeys" && " You cannot list the key's versions, so only the latest and those in use are shown."}
+            Which version of <code>{usage.keyIdentifier}</code> wraps which account key now. Only accounts you can read
+            are listed: others may use these versions too.
+            {usage.versionsFrom === "AccountKeys" &&
+              " You cannot list the key's versions, so only the latest and those in use are shown."}
           </p>
           <DataTable testId="key-version-usage" columns={["Version", "Created", "Enabled", "Wraps the account key of"]}>
             {usage.versions.map((v) => (
@@ -45,7 +58,8 @@ export async function KeyVersionUsageSection({ principal, account, keyVaultToken
                   {v.accounts.map((a, i) => (
                     <span key={a.id} data-account={a.name} data-pinned={String(a.pinned)}>
                       {i > 0 && ", "}
-                      <Link href={portalPath(a.id)}>{a.name}</Link> <span className="muted">({a.pinned ? "pinned" : "follows the latest"})</span>
+                      <Link href={portalPath(a.id)}>{a.name}</Link>{" "}
+                      <span className="muted">({a.pinned ? "pinned" : "follows the latest"})</span>
                     </span>
                   ))}
                 </td>

@@ -4,8 +4,6 @@ import type { ActionResult } from "@/lib/actions/authenticated-action";
 import { cancelJobAction, createStreamingLocatorAction } from "./actions";
 import { AccountRefFields, type AccountRef } from "@/components/account-ref-fields";
 
-
-
 function Outcome({ result }: { result: ActionResult | null }) {
   return (
     <div aria-live="polite">
@@ -19,13 +17,28 @@ function Outcome({ result }: { result: ActionResult | null }) {
   );
 }
 
-export function CreateLocatorForm({ account, assets, policies, streamingPolicies, canWrite }: { account: AccountRef; assets: string[]; policies: string[]; streamingPolicies: string[]; canWrite: boolean }) {
+export function CreateLocatorForm({
+  account,
+  assets,
+  policies,
+  streamingPolicies,
+  canWrite,
+}: {
+  account: AccountRef;
+  assets: string[];
+  policies: string[];
+  streamingPolicies: string[];
+  canWrite: boolean;
+}) {
   const [result, action, pending] = useActionState<ActionResult | null, FormData>(createStreamingLocatorAction, null);
   return (
     <form action={action} className="stack" data-testid="create-locator-form" aria-label="New streaming locator">
       <AccountRefFields account={account} />
       {!canWrite && <p className="muted">Your role is read-only.</p>}
-      <fieldset disabled={!canWrite || pending} style={{ border: 0, padding: 0, margin: 0, display: "grid", gap: "0.75rem" }}>
+      <fieldset
+        disabled={!canWrite || pending}
+        style={{ border: 0, padding: 0, margin: 0, display: "grid", gap: "0.75rem" }}
+      >
         <label>
           Locator name
           <input name="locatorName" required pattern="[A-Za-z0-9_.\-]{1,260}" />
@@ -64,7 +77,17 @@ export function CreateLocatorForm({ account, assets, policies, streamingPolicies
   );
 }
 
-export function CancelJobButton({ account, transformName, jobName, canWrite }: { account: AccountRef; transformName: string; jobName: string; canWrite: boolean }) {
+export function CancelJobButton({
+  account,
+  transformName,
+  jobName,
+  canWrite,
+}: {
+  account: AccountRef;
+  transformName: string;
+  jobName: string;
+  canWrite: boolean;
+}) {
   const [result, action, pending] = useActionState<ActionResult | null, FormData>(cancelJobAction, null);
   return (
     <form action={action}>

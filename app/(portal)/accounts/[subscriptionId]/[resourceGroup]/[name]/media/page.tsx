@@ -11,9 +11,22 @@ export async function generateMetadata({ params }: { params: AccountParams }): P
   return { title: `Media · ${(await params).name}` };
 }
 
-const size = (bytes: number) => (bytes < 1024 ? `${bytes} B` : bytes < 1024 ** 2 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1024 ** 2).toFixed(1)} MiB`);
+const size = (bytes: number) =>
+  bytes < 1024
+    ? `${bytes} B`
+    : bytes < 1024 ** 2
+      ? `${(bytes / 1024).toFixed(1)} KiB`
+      : `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
 const running = ["Scheduled", "Queued", "Processing"];
-const stateBadge: Record<string, string> = { Finished: "ok", Error: "bad", Canceled: "bad", Processing: "warn", Scheduled: "warn", Queued: "warn", Canceling: "warn" };
+const stateBadge: Record<string, string> = {
+  Finished: "ok",
+  Error: "bad",
+  Canceled: "bad",
+  Processing: "warn",
+  Scheduled: "warn",
+  Queued: "warn",
+  Canceling: "warn",
+};
 
 export default async function MediaPage({ params }: { params: AccountParams }) {
   const { account, ref, canWrite } = await loadAccountPage(params, "/media");
@@ -26,8 +39,9 @@ export default async function MediaPage({ params }: { params: AccountParams }) {
       </p>
       <h1>Media resources</h1>
       <p className="muted">
-        Content keys, symmetric token keys and job input URLs are stored encrypted under the account key and never shown here. Use the REST API&apos;s{" "}
-        <code>listContentKeys</code> and <code>getPolicyPropertiesWithSecrets</code> to read them.
+        Content keys, symmetric token keys and job input URLs are stored encrypted under the account key and never shown
+        here. Use the REST API&apos;s <code>listContentKeys</code> and <code>getPolicyPropertiesWithSecrets</code> to
+        read them.
       </p>
       {media.blocked !== null ? (
         <p className="notice bad" role="alert" data-testid="media-blocked">
@@ -43,7 +57,10 @@ export default async function MediaPage({ params }: { params: AccountParams }) {
                 <h3 style={{ marginTop: 0 }}>
                   {t.name} <span className="muted">({t.presets.join(", ")})</span>
                 </h3>
-                <DataTable testId={`jobs-${t.name}`} columns={["Job", "Input (query strings hidden)", "Output", "State", "Progress"]}>
+                <DataTable
+                  testId={`jobs-${t.name}`}
+                  columns={["Job", "Input (query strings hidden)", "Output", "State", "Progress"]}
+                >
                   {t.jobs.map((j) => (
                     <tr key={j.name}>
                       <td>{j.name}</td>
@@ -57,7 +74,9 @@ export default async function MediaPage({ params }: { params: AccountParams }) {
                       </td>
                       <td>
                         <progress max={100} value={j.progress} aria-label={`Progress of ${j.name}`} /> {j.progress}%
-                        {running.includes(j.state) && <CancelJobButton account={ref} transformName={t.name} jobName={j.name} canWrite={canWrite} />}
+                        {running.includes(j.state) && (
+                          <CancelJobButton account={ref} transformName={t.name} jobName={j.name} canWrite={canWrite} />
+                        )}
                       </td>
                     </tr>
                   ))}
@@ -95,7 +114,9 @@ export default async function MediaPage({ params }: { params: AccountParams }) {
                       <div key={i}>
                         {o.name && <strong>{o.name}: </strong>}
                         {o.restriction}
-                        {o.keys.length > 0 && <span className="muted"> · verified with {o.keys.join(", ")} (value hidden)</span>}
+                        {o.keys.length > 0 && (
+                          <span className="muted"> · verified with {o.keys.join(", ")} (value hidden)</span>
+                        )}
                       </div>
                     ))}
                   </td>
@@ -104,14 +125,19 @@ export default async function MediaPage({ params }: { params: AccountParams }) {
             </DataTable>
           </Section>
           <Section id="locators" title="Streaming locators">
-            <DataTable testId="locators-table" columns={["Locator", "Asset", "Streaming policy", "Content keys and key delivery"]}>
+            <DataTable
+              testId="locators-table"
+              columns={["Locator", "Asset", "Streaming policy", "Content keys and key delivery"]}
+            >
               {media.locators.map((l) => (
                 <tr key={l.name}>
                   <td>{l.name}</td>
                   <td>{l.assetName}</td>
                   <td>
                     {l.streamingPolicyName}
-                    {l.defaultContentKeyPolicyName && <div className="muted">policy {l.defaultContentKeyPolicyName}</div>}
+                    {l.defaultContentKeyPolicyName && (
+                      <div className="muted">policy {l.defaultContentKeyPolicyName}</div>
+                    )}
                   </td>
                   <td>
                     {l.contentKeys.map((k) => (
@@ -130,7 +156,13 @@ export default async function MediaPage({ params }: { params: AccountParams }) {
             </DataTable>
           </Section>
           <Section id="new-locator" title="New streaming locator">
-            <CreateLocatorForm account={ref} assets={media.assets.map((a) => a.name)} policies={media.policies.map((p) => p.name)} streamingPolicies={streamingPolicyNames} canWrite={canWrite} />
+            <CreateLocatorForm
+              account={ref}
+              assets={media.assets.map((a) => a.name)}
+              policies={media.policies.map((p) => p.name)}
+              streamingPolicies={streamingPolicyNames}
+              canWrite={canWrite}
+            />
           </Section>
         </>
       )}
