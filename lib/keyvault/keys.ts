@@ -50,15 +50,32 @@ const clientOptions = () => ({
   retryOptions: { maxRetries: 2, retryDelayInMs: 250, maxRetryDelayInMs: 2000 },
 });
 
+// @azure/keyvault-common's challenge policy sends a client's first request without its body, to be
+// answered 401 with the challenge, and puts the body back only if the challenge is still in progress
+// when that 401 comes back. A concurrent first request can complete the challenge before it, and the
+// first one then goes again without a body (Key Vault: "Invalid algorithm ''"). So each client's first
+// call runs alone; the calls after it run in parallel.
+const firstCalls = new WeakMap<object, Promise<unknown>>();
+function afterFirstCall<T>(client: object, call: () => Promise<T>): Promise<T> {
+  const first = firstCalls.get(client);
+  if (first) return first.then(call);
+  const result = call();
+  firstCalls.set(
+    client,
+    result.catch(() => undefined),
+  );
+  return result;
+}
+
 /** A key client for the vault as the credential's principal: this module's transport, retries and (through its callers) error mapping. */
 export const newKeyClient = (vaultUrl: string, credential: TokenCredential) =>
   new KeyClient(vaultUrl, credential, clientOptions());
 
-function keyClient(identityClientId: string, vaultUrl: string): KeyClient {
+function withKeyClient<T>(identityClientId: string, vaultUrl: string, call: (client: KeyClient) => Promise<T>) {
   const id = `${identityClientId}|${vaultUrl}`;
   let client = keyClients.get(id);
   if (!client) keyClients.set(id, (client = newKeyClient(vaultUrl, managedIdentityCredential(identityClientId))));
-  return client;
+  return afterFirstCall(client, () => call(client));
 }
 
 /** The SDK's key in this service's words; an RSA key's size is its modulus without the sign byte. */
@@ -118,9 +135,8 @@ export async function getKey(identityClientId: string, key: KeyIdentifier): Prom
   try {
     return keyInfoOf(
       await limit(key.vaultUrl, () =>
-        keyClient(identityClientId, key.vaultUrl).getKey(
-          key.keyName,
-          key.version ? { version: key.version } : undefined,
+        withKeyClient(identityClientId, key.vaultUrl, (client) =>
+          client.getKey(key.keyName, key.version ? { version: key.version } : undefined),
         ),
       ),
     );
@@ -133,7 +149,8 @@ export async function getKey(identityClientId: string, key: KeyIdentifier): Prom
 export async function wrapKey(identityClientId: string, keyId: string, plaintext: Buffer): Promise<Buffer> {
   try {
     const client = cryptoClient(identityClientId, keyId);
-    return Buffer.from((await limit(client.vaultUrl, () => client.wrapKey(WRAP_ALGORITHM, plaintext))).result);
+    const wrap = () => afterFirstCall(client, () => client.wrapKey(WRAP_ALGORITHM, plaintext));
+    return Buffer.from((await limit(client.vaultUrl, wrap)).result);
   } catch (err) {
     throw keyVaultError(err, { operation: "wrapKey", keyId });
   }
@@ -142,7 +159,8 @@ export async function wrapKey(identityClientId: string, keyId: string, plaintext
 export async function unwrapKey(identityClientId: string, keyId: string, wrapped: Buffer): Promise<Buffer> {
   try {
     const client = cryptoClient(identityClientId, keyId);
-    return Buffer.from((await limit(client.vaultUrl, () => client.unwrapKey(WRAP_ALGORITHM, wrapped))).result);
+    const unwrap = () => afterFirstCall(client, () => client.unwrapKey(WRAP_ALGORITHM, wrapped));
+    return Buffer.from((await limit(client.vaultUrl, unwrap)).result);
   } catch (err) {
     throw keyVaultError(err, { operation: "unwrapKey", keyId });
   }
