@@ -44,6 +44,8 @@ const statusOf = {
   CustomerKeyInaccessible: 403,
   // Key Vault did not answer definitively (throttled, 5xx, timeout): try again later.
   KeyVaultUnavailable: 503,
+  // A service this one depends on (Entra ID's signing keys) did not answer: try again later.
+  ServiceUnavailable: 503,
   // Key delivery, answered to players (not ARM callers): what a player developer can act on.
   InvalidRequest: 400,
   InvalidToken: 401,
@@ -63,7 +65,7 @@ export class DomainError extends Error {
     message: string,
     /** The input field a portal form should show this next to. */
     readonly field?: string,
-    /** For KeyVaultUnavailable: when to try again. */
+    /** For KeyVaultUnavailable and ServiceUnavailable: when to try again. */
     readonly retryAfterSeconds?: number,
   ) {
     super(message);

@@ -9,9 +9,13 @@ import type { Principal } from "./principal";
 
 const JWKS_TTL_MS = 60 * 60 * 1000;
 const JWKS_MIN_REFRESH_MS = 60 * 1000;
+/** With no keys at all, a failed fetch is tried again sooner: nothing verifies meanwhile. */
+const JWKS_RETRY_WITHOUT_KEYS_MS = 5 * 1000;
 type Jwks = { set: ReturnType<typeof createLocalJWKSet>; kids: Set<string>; fetchedAt: number };
 let jwks: Jwks | undefined;
 let inFlight: Promise<Jwks> | undefined;
+/** When a fetch last started, whether or not it succeeded: failures are rate-limited too. */
+let lastAttemptAt = 0;
 
 async function fetchJwks(url: string): Promise<JSONWebKeySet> {
   const res = await httpsRequest(url, { agent: azureAgent(), timeoutMs: 5000 });
@@ -21,6 +25,7 @@ async function fetchJwks(url: string): Promise<JSONWebKeySet> {
 
 /** One fetch at a time (single flight): every request that needs the keys meanwhile waits for it. */
 function refreshJwks(): Promise<Jwks> {
+  lastAttemptAt = Date.now();
   inFlight ??= fetchJwks(`${getConfig().endpoints.authorityHost}/common/discovery/v2.0/keys`)
     .then(
       (keys) =>
@@ -34,14 +39,32 @@ function refreshJwks(): Promise<Jwks> {
   return inFlight;
 }
 
+const signingKeysUnavailable = () =>
+  new DomainError(
+    "ServiceUnavailable",
+    "Entra ID's signing keys cannot be read right now, so no token can be verified. Try again shortly.",
+    undefined,
+    Math.ceil(JWKS_RETRY_WITHOUT_KEYS_MS / 1000),
+  );
+
 /**
  * Entra ID's signing keys (common to every tenant), cached for an hour. An unknown kid refetches
  * them, at most once a minute: tokens with made-up kids must not turn into a JWKS request each.
+ * A failed fetch counts as an attempt, and the keys already held keep verifying meanwhile.
  */
 async function signingKeys(kid: string | undefined) {
-  if (!jwks || Date.now() - jwks.fetchedAt > JWKS_TTL_MS) return (await refreshJwks()).set;
-  if (kid && !jwks.kids.has(kid) && (inFlight || Date.now() - jwks.fetchedAt >= JWKS_MIN_REFRESH_MS))
-    return (await refreshJwks()).set;
+  const sinceAttempt = Date.now() - lastAttemptAt;
+  const due = sinceAttempt >= (jwks ? JWKS_MIN_REFRESH_MS : JWKS_RETRY_WITHOUT_KEYS_MS);
+  const stale = !jwks || Date.now() - jwks.fetchedAt > JWKS_TTL_MS;
+  const unknownKid = !!kid && !!jwks && !jwks.kids.has(kid);
+  if (inFlight || (due && (stale || unknownKid))) {
+    try {
+      return (await refreshJwks()).set;
+    } catch (err) {
+      console.warn("[auth] JWKS fetch failed:", (err as Error).message);
+    }
+  }
+  if (!jwks) throw signingKeysUnavailable();
   return jwks.set;
 }
 

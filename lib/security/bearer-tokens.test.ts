@@ -214,4 +214,30 @@ describe("attacks on the API's bearer tokens", () => {
       name: demoAutomationApp.clientId,
     });
   });
+  it("with Entra ID's keys endpoint failing, the keys held keep verifying and a failed fetch is tried once a minute at most", async () => {
+    const { accessToken } = await signInAsOwner(`openid ${apiAudience}/user_impersonation`);
+    const claims = decodeJwt(accessToken);
+    mock.timers.enable({ apis: ["Date"], now: Date.now() });
+    await emu.admin("POST", "faults", { target: "entra", operation: "jwks", kind: "status", status: 503 });
+    try {
+      mock.timers.tick(61 * 60_000); // the cached keys are past their hour
+      const now = Math.floor(Date.now() / 1000);
+      const fresh = await signedByEntra({ ...claims, iat: now, nbf: now, exp: now + 3600 });
+      const before = await jwksFetches();
+      const accepted = await Promise.all(Array.from({ length: 5 }, () => principalFromBearer(`Bearer ${fresh}`)));
+      assert.ok(
+        accepted.every((p) => p.objectId === demoUsers.owner.objectId),
+        "the stale keys still verify",
+      );
+      for (let i = 0; i < 5; i++) await principalFromBearer(`Bearer ${fresh}`);
+      await refusal(await signedByEntra(claims, { kid: "made-up-during-outage" }));
+      assert.equal((await jwksFetches()) - before, 1, "one failed fetch, not one per request");
+      mock.timers.tick(61_000);
+      await principalFromBearer(`Bearer ${fresh}`);
+      assert.equal((await jwksFetches()) - before, 2, "a minute later, one more try");
+    } finally {
+      await emu.admin("DELETE", "faults");
+      mock.timers.reset();
+    }
+  });
 });
