@@ -44,3 +44,24 @@ test("a session cookie copied before sign-out is refused after it, for pages and
   await thief.close();
   await replay.close();
 });
+
+test("a session cookie copied before signing in again is refused after it", async ({ browser, page }) => {
+  const owner = new AccountsPage(page);
+  await owner.signIn(demoUsers.owner.upn);
+  const stolen = (await page.context().cookies()).filter((c) => c.name === "session");
+  expect(stolen).toHaveLength(1);
+
+  // The same browser signs in again: a new session replaces the one the copy names.
+  await owner.signIn(demoUsers.owner.upn);
+  const renewed = (await page.context().cookies()).filter((c) => c.name === "session");
+  expect(renewed[0]!.value).not.toBe(stolen[0]!.value);
+  await owner.goto();
+  await expect(owner.signedInUser).toHaveText(demoUsers.owner.name);
+
+  const replay = await browser.newContext();
+  await replay.addCookies(stolen);
+  const replayAccounts = new AccountsPage(await replay.newPage());
+  await replayAccounts.goto();
+  await expect(replayAccounts.signedInUser).toHaveCount(0);
+  await replay.close();
+});

@@ -61,6 +61,9 @@ export async function completeSignIn(params: URLSearchParams): Promise<SignInOut
     );
     const claims = result.idTokenClaims as { oid?: string; tid?: string; name?: string; preferred_username?: string };
     if (!claims.oid || !claims.tid || !result.account) throw new Error("the ID token has no oid or tid");
+    // Signing in again replaces the session: the one this browser had ends, so no copy of its cookie lives on.
+    const previous = await readSession();
+    if (previous) await endSession(previous.sid);
     await writeSession({
       sid,
       oid: claims.oid,
