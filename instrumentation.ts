@@ -3,6 +3,7 @@
 export async function register() {
   if (process.env.NEXT_RUNTIME === "nodejs") {
     const { getConfig } = await import("@/lib/config");
-    getConfig();
+    const { applyLogLevel } = await import("@/lib/log-level");
+    applyLogLevel(getConfig().logLevel);
   }
 }

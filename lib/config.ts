@@ -12,6 +12,7 @@
 import path from "node:path";
 import { z } from "zod";
 import { demoPlatform, demoPortalApp } from "@/lib/demo/directory";
+import { logLevels } from "@/lib/log-level";
 
 const port = z.coerce.number().int().min(0).max(65535);
 
@@ -69,7 +70,7 @@ const common = {
     .min(1024)
     .default(4 * 1024 * 1024),
   DATA_DIR: z.string().min(1).default(".data"),
-  LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  LOG_LEVEL: z.enum(logLevels).default("info"),
 };
 
 const LocalEnv = z.object({

@@ -5,6 +5,7 @@
 import "dotenv/config";
 import { ConfigError, loadConfig, type AppConfig } from "@/lib/config";
 import { disconnectDb } from "@/lib/db/client";
+import { applyLogLevel } from "@/lib/log-level";
 import { assertAzureReachable } from "@/lib/health/startup-checks";
 import { startJobRunner } from "@/lib/media/job-runner";
 import { startMonitor } from "@/lib/monitor/worker";
@@ -22,6 +23,7 @@ async function checkedConfig(): Promise<AppConfig> {
 }
 
 const config = await checkedConfig();
+applyLogLevel(config.logLevel);
 const monitor = startMonitor({
   loop: true,
   onOutcome: (o) => {
