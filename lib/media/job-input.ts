@@ -79,6 +79,12 @@ export function inputUrls({ baseUri, files }: JobInputUrls): URL[] {
     } catch {
       throw new InvalidJobInput(`'${shown}' is not a URL (without baseUri, files must be full URLs).`, field);
     }
+    // Stored for display with only its query string removed, a file's credentials would be in the clear.
+    if (url.username || url.password)
+      throw new InvalidJobInput(
+        `'${shown}' carries credentials (user:password@): a file may not; give them in the baseUri, which is sealed.`,
+        field,
+      );
     if (!base) {
       checkSegments(shown, [url.pathname.split("/").pop()!], false, field);
       return fetchable(url, field);
@@ -106,15 +112,25 @@ export function redactUrl(value: string): string {
     const url = new URL(value);
     return `${url.origin}${url.pathname}`;
   } catch {
-    return value.replace(/[?#].*$/s, "").replace(/\/\/[^/@]*@/, "//");
+    // Credentials first: a password may hold a "?" or "#" that is not a query's or fragment's.
+    return value.replace(/^([^/\\]*[/\\]{2})[^/\\]*@/, "$1").replace(/[?#].*$/s, "");
   }
 }
 
-/** The input as responses show it: the same fields with every query string removed. */
+/** The input as responses show it: the same fields without any query string, fragment or credentials. */
 export const redactedInput = ({ baseUri, files }: JobInputUrls): JobInputUrls => ({
   ...(baseUri ? { baseUri: redactUrl(baseUri) } : {}),
-  files: files.map((f) => (baseUri ? f.replace(/[?#].*$/s, "") : redactUrl(f))),
+  files: files.map((f) => (baseUri ? redactedFile(f, redactUrl(baseUri)) : redactUrl(f))),
 });
+
+/**
+ * A file under a base URI as shown: as given, without its query string and fragment; should it
+ * carry credentials (refused at creation), however spelled, the URL it leads to without them.
+ */
+function redactedFile(file: string, shownBase: string): string {
+  const url = URL.canParse(file, shownBase) ? new URL(file, shownBase) : undefined;
+  return url && !url.username && !url.password ? file.replace(/[?#].*$/s, "") : redactUrl(url?.href ?? file);
+}
 
 /** Azure's JobError vocabulary: what failed, and whether trying again may help. */
 export class JobInputError extends Error {
