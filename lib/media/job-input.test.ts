@@ -3,7 +3,8 @@ import { createHash, randomBytes } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
-import { downloadInput, inputUrls, InvalidJobInput, JobInputError, redactedInput, redactUrl } from "./job-input";
+import { redactUrl } from "@/lib/urls";
+import { downloadInput, inputUrls, InvalidJobInput, JobInputError, redactedInput } from "./job-input";
 
 describe("JobInputHttp URLs", () => {
   it("joins each file to the base URI's path and keeps the base's query string", () => {

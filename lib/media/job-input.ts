@@ -5,6 +5,7 @@ import http, { type IncomingMessage } from "node:http";
 import https from "node:https";
 import { isIP, type LookupFunction } from "node:net";
 import ipaddr from "ipaddr.js";
+import { redactUrl } from "@/lib/urls";
 
 /**
  * JobInputHttp: where the full URLs (SAS query strings included) come from, how they are shown
@@ -104,17 +105,6 @@ export function inputUrls({ baseUri, files }: JobInputUrls): URL[] {
 export function inputFileName(url: URL, index: number): string {
   const segment = url.pathname.split("/").pop();
   return segment ? decodeURIComponent(segment) : `input-${index}`;
-}
-
-/** A URL as it may be shown: no credentials, no query string, no fragment. */
-export function redactUrl(value: string): string {
-  try {
-    const url = new URL(value);
-    return `${url.origin}${url.pathname}`;
-  } catch {
-    // Credentials first: a password may hold a "?" or "#" that is not a query's or fragment's.
-    return value.replace(/^([^/\\]*[/\\]{2})[^/\\]*@/, "$1").replace(/[?#].*$/s, "");
-  }
 }
 
 /** The input as responses show it: the same fields without any query string, fragment or credentials. */
