@@ -126,6 +126,12 @@ const table: Row[] = [
     { state: "Scheduled", leaseOwner: OTHER },
   ],
   [
+    "start: a running job claimed again after its worker died, from 0%",
+    { state: "Processing", leaseOwner: ME, leaseUntil: future(), progress: 40 },
+    (id) => store.start(lease(id)),
+    { state: "Processing", leaseOwner: ME, progress: 0, started: true },
+  ],
+  [
     "start: not a canceled job, even under its lease",
     { state: "Canceled", leaseOwner: ME, leaseUntil: future() },
     (id) => store.start(lease(id)),

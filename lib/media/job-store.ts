@@ -9,7 +9,7 @@ import type { StoredJobError } from "./jobs";
  * | transition | from                                                                  | to                                                  |
  * |------------|-----------------------------------------------------------------------|-----------------------------------------------------|
  * | claim      | Scheduled/Queued, not waiting; Processing/Canceling whose lease ended | same state, leased, one attempt more                |
- * | start      | Scheduled/Queued, leased                                              | Processing, progress 0                              |
+ * | start      | leased, not ended or Canceling (Processing: its dead worker's job)    | Processing, progress 0                              |
  * | progress   | Processing, leased                                                    | Processing, progress set, lease renewed             |
  * | finish     | leased, not ended                                                     | Finished, Error or Canceled; no lease               |
  * | cancel     | Scheduled/Queued, not leased                                          | Canceled                                            |
@@ -66,7 +66,7 @@ export async function claim({ owner, leaseMs }: { owner: string; leaseMs: number
 /** Starts a claimed job; false when it did not take (the job was canceled since its claim, or the lease is gone). */
 export async function start(lease: Lease): Promise<boolean> {
   const { count } = await db().job.updateMany({
-    where: { ...held(lease), state: { in: ["Scheduled", "Queued"] } },
+    where: { ...held(lease), state: neitherEndedNorCanceling },
     data: { state: "Processing", startTime: new Date(), progress: 0 },
   });
   return count === 1;
