@@ -5,6 +5,7 @@ import { azureAgent } from "@/lib/azure/transport";
 import { ConfigError, type AppConfig } from "@/lib/config";
 import { DomainError } from "@/lib/errors";
 import { parseKeyIdentifier } from "@/lib/keyvault/key-id";
+import { redactUrl } from "@/lib/urls";
 
 /**
  * Start-up checks of the azure profile: before the portal or a worker serves anything, it reaches
@@ -59,12 +60,6 @@ function why(err: unknown): string {
     (/CERT|SSL|TLS/.test(code) ? "the server's TLS certificate is not trusted" : "request failed");
   return `${reason} (${code})`;
 }
-
-/** A URL for a message: scheme, host and path, never a query. */
-const where = (url: string) => {
-  const u = new URL(url);
-  return `${u.origin}${u.pathname}`;
-};
 
 /** The error code of an Azure error body: ARM and Key Vault `{ error: { code } }`, Entra ID `{ error, error_codes }`. */
 function azureCode(body: Reply["body"]): string {
@@ -133,7 +128,7 @@ async function checkEntraId(config: AppConfig): Promise<string[]> {
       body: form.toString(),
     });
   } catch (err) {
-    return [`AZURE_AUTHORITY_HOST (${where(tokenUrl)}): ${why(err)}`];
+    return [`AZURE_AUTHORITY_HOST (${redactUrl(tokenUrl)}): ${why(err)}`];
   }
   if (token.status === 200) return [];
   const codes = Array.isArray(token.body?.error_codes) ? (token.body.error_codes as number[]) : [];
@@ -190,7 +185,7 @@ async function serviceIdentityToken(config: AppConfig): Promise<{ token: string 
       ],
     };
   } catch (err) {
-    return { token: null, problems: [`IDENTITY_ENDPOINT (${where(endpoint)}): ${why(err)}`] };
+    return { token: null, problems: [`IDENTITY_ENDPOINT (${redactUrl(endpoint)}): ${why(err)}`] };
   }
 }
 

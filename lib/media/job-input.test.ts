@@ -3,7 +3,8 @@ import { createHash, randomBytes } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
-import { downloadInput, inputUrls, JobInputError, redactedInput, redactUrl } from "./job-input";
+import { redactUrl } from "@/lib/urls";
+import { downloadInput, inputUrls, InvalidJobInput, JobInputError, redactedInput } from "./job-input";
 
 describe("JobInputHttp URLs", () => {
   it("joins each file to the base URI's path and keeps the base's query string", () => {
@@ -36,6 +37,72 @@ describe("JobInputHttp URLs", () => {
       (err: Error) => /files must be full URLs/.test(err.message) && !err.message.includes("SECRET"),
     );
   });
+
+  const PW = "s3cret-pw";
+  const refusedCredentials: [string, { baseUri?: string; files: string[] }][] = [
+    ["an absolute same-origin file", { baseUri: "https://h/dir/", files: ["a.mp4", `https://user:${PW}@h/dir/b.mp4`] }],
+    [
+      "a file with the base's credentials",
+      { baseUri: `https://user:${PW}@h/dir/`, files: [`https://user:${PW}@h/dir/b.mp4`] },
+    ],
+    ["a scheme-relative file", { baseUri: "https://h/dir/", files: ["a.mp4", `//user:${PW}@h/dir/b.mp4`] }],
+    [
+      "a file spelled with backslashes",
+      { baseUri: "https://h/dir/", files: ["a.mp4", `\\\\user:${PW}@h\\dir\\b.mp4`] },
+    ],
+    ["a file with a user and no password", { baseUri: "https://h/dir/", files: ["a.mp4", "https://user@h/dir/b.mp4"] }],
+    ["a full URL without a base URI", { files: ["https://h/a.mp4", `https://user:${PW}@h/b.mp4?sig=S`] }],
+  ];
+  for (const [name, input] of refusedCredentials)
+    it(`refuses credentials in a file, naming the field, without echoing them: ${name}`, () => {
+      assert.throws(
+        () => inputUrls(input),
+        (err: InvalidJobInput) =>
+          err instanceof InvalidJobInput &&
+          err.field === `files.${input.files.length - 1}` &&
+          /carries credentials/.test(err.message) &&
+          !err.message.includes(PW),
+      );
+    });
+
+  const shown: [string, { baseUri?: string; files: string[] }, { baseUri?: string; files: string[] }][] = [
+    [
+      "a base URI's query string and credentials",
+      { baseUri: `https://user:${PW}@h/dir/?sig=S`, files: ["a.mp4"] },
+      { baseUri: "https://h/dir/", files: ["a.mp4"] },
+    ],
+    [
+      "a file's own query string (its SAS) and fragment",
+      { baseUri: "https://h/dir/", files: ["a.mp4?sig=OWN#t=1", "b.mp4#x"] },
+      { baseUri: "https://h/dir/", files: ["a.mp4", "b.mp4"] },
+    ],
+    [
+      "an absolute file's credentials and query string",
+      { baseUri: "https://h/dir/", files: [`https://user:${PW}@h/dir/a.mp4?sig=OWN`] },
+      { baseUri: "https://h/dir/", files: ["https://h/dir/a.mp4"] },
+    ],
+    [
+      "a scheme-relative file's credentials",
+      { baseUri: "https://h/dir/", files: [`//user:${PW}@h/dir/a.mp4`] },
+      { baseUri: "https://h/dir/", files: ["https://h/dir/a.mp4"] },
+    ],
+    [
+      "credentials whose password holds a '?' or '#'",
+      { baseUri: "https://h/dir/", files: [`//user:${PW}?x#y@h/dir/a.mp4`] },
+      { baseUri: "https://h/dir/", files: ["//h/dir/a.mp4"] },
+    ],
+    [
+      "a full URL's credentials without a base URI",
+      { files: [`https://user:${PW}@h/a.mp4?sig=S`] },
+      { files: ["https://h/a.mp4"] },
+    ],
+  ];
+  for (const [name, input, expected] of shown)
+    it(`shows an input without ${name}`, () => {
+      const redacted = redactedInput(input);
+      assert.deepEqual(redacted, expected);
+      assert.ok(!JSON.stringify(redacted).includes(PW));
+    });
 
   it("shows inputs without query strings or credentials", () => {
     assert.equal(redactUrl("https://user:pw@h/p/a.mp4?sig=S#frag"), "https://h/p/a.mp4");

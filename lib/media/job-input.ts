@@ -5,6 +5,7 @@ import http, { type IncomingMessage } from "node:http";
 import https from "node:https";
 import { isIP, type LookupFunction } from "node:net";
 import ipaddr from "ipaddr.js";
+import { redactUrl } from "@/lib/urls";
 
 /**
  * JobInputHttp: where the full URLs (SAS query strings included) come from, how they are shown
@@ -79,6 +80,12 @@ export function inputUrls({ baseUri, files }: JobInputUrls): URL[] {
     } catch {
       throw new InvalidJobInput(`'${shown}' is not a URL (without baseUri, files must be full URLs).`, field);
     }
+    // Stored for display with only its query string removed, a file's credentials would be in the clear.
+    if (url.username || url.password)
+      throw new InvalidJobInput(
+        `'${shown}' carries credentials (user:password@): a file may not; give them in the baseUri, which is sealed.`,
+        field,
+      );
     if (!base) {
       checkSegments(shown, [url.pathname.split("/").pop()!], false, field);
       return fetchable(url, field);
@@ -100,21 +107,20 @@ export function inputFileName(url: URL, index: number): string {
   return segment ? decodeURIComponent(segment) : `input-${index}`;
 }
 
-/** A URL as it may be shown: no credentials, no query string, no fragment. */
-export function redactUrl(value: string): string {
-  try {
-    const url = new URL(value);
-    return `${url.origin}${url.pathname}`;
-  } catch {
-    return value.replace(/[?#].*$/s, "").replace(/\/\/[^/@]*@/, "//");
-  }
-}
-
-/** The input as responses show it: the same fields with every query string removed. */
+/** The input as responses show it: the same fields without any query string, fragment or credentials. */
 export const redactedInput = ({ baseUri, files }: JobInputUrls): JobInputUrls => ({
   ...(baseUri ? { baseUri: redactUrl(baseUri) } : {}),
-  files: files.map((f) => (baseUri ? f.replace(/[?#].*$/s, "") : redactUrl(f))),
+  files: files.map((f) => (baseUri ? redactedFile(f, redactUrl(baseUri)) : redactUrl(f))),
 });
+
+/**
+ * A file under a base URI as shown: as given, without its query string and fragment; should it
+ * carry credentials (refused at creation), however spelled, the URL it leads to without them.
+ */
+function redactedFile(file: string, shownBase: string): string {
+  const url = URL.canParse(file, shownBase) ? new URL(file, shownBase) : undefined;
+  return url && !url.username && !url.password ? file.replace(/[?#].*$/s, "") : redactUrl(url?.href ?? file);
+}
 
 /** Azure's JobError vocabulary: what failed, and whether trying again may help. */
 export class JobInputError extends Error {

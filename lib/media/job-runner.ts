@@ -122,7 +122,9 @@ export async function runJob(
     if (!(err instanceof InvalidJobInput)) throw err;
     return endJob(lease, "Error", storedError(new JobInputError("DownloadNotAccessible", err.message, "DoNotRetry")));
   }
-  await store.start(lease);
+  // Canceled since the claim (the Key Vault unwrap above takes a while): it never runs. (Had the
+  // lease ended instead, another worker holds the job and this finish does nothing.)
+  if (!(await store.start(lease))) return canceled();
   const files: InputFile[] = [];
   // cancelJob marks the job Canceling; the watch sees it within a second and stops the download.
   const cancel = new AbortController();
@@ -168,7 +170,7 @@ export async function runJob(
     clearInterval(watch);
     shutdown?.removeEventListener("abort", stopping);
   }
-  if (cancel.signal.reason === "shutdown") {
+  if (cancel.signal.reason === "shutdown" && !(await isCanceling())) {
     await store.requeue(lease);
     return { jobId, state: "Deferred" };
   }

@@ -49,6 +49,8 @@ interface Expected {
   /** Whether the lease (or, without an owner, the wait) ends in the future. */
   waiting?: boolean;
   ended?: boolean;
+  /** Whether the job ever started (has a start time). */
+  started?: boolean;
   error?: string;
 }
 
@@ -57,6 +59,12 @@ type Row = [string, Given, (jobId: string) => Promise<unknown>, Expected & { cla
 const lease = (jobId: string, owner = ME) => ({ jobId, owner });
 const claimed = async (jobId: string) => assert.equal((await store.claim({ owner: ME, leaseMs: LEASE_MS }))?.id, jobId);
 const notClaimed = async () => assert.equal(await store.claim({ owner: ME, leaseMs: LEASE_MS }), null);
+/** A job this worker claimed and has not started, canceled: what the worker's next transition leaves. */
+const claimedThenCanceled: Given = { state: "Scheduled", leaseOwner: ME, leaseUntil: future(), attempts: 1 };
+const canceledThen = (transition: (jobId: string) => Promise<unknown>) => async (jobId: string) => {
+  await store.cancel(jobId);
+  await transition(jobId);
+};
 
 const table: Row[] = [
   [
@@ -118,6 +126,18 @@ const table: Row[] = [
     { state: "Scheduled", leaseOwner: OTHER },
   ],
   [
+    "start: a running job claimed again after its worker died, from 0%",
+    { state: "Processing", leaseOwner: ME, leaseUntil: future(), progress: 40 },
+    (id) => store.start(lease(id)),
+    { state: "Processing", leaseOwner: ME, progress: 0, started: true },
+  ],
+  [
+    "start: not a canceled job, even under its lease",
+    { state: "Canceled", leaseOwner: ME, leaseUntil: future() },
+    (id) => store.start(lease(id)),
+    { state: "Canceled", leaseOwner: ME, started: false },
+  ],
+  [
     "progress: a running job, renewing its lease",
     { state: "Processing", leaseOwner: ME, leaseUntil: past() },
     (id) => store.progress({ ...lease(id), progress: 40, leaseMs: LEASE_MS }),
@@ -165,6 +185,12 @@ const table: Row[] = [
     { state: "Processing", leaseOwner: OTHER, ended: false },
   ],
   [
+    "finish: not a job that has ended",
+    { state: "Canceled", leaseOwner: ME, leaseUntil: future() },
+    (id) => store.finish({ ...lease(id), state: "Finished" }),
+    { state: "Canceled", leaseOwner: ME, ended: false },
+  ],
+  [
     "cancel: a scheduled job at once",
     { state: "Scheduled" },
     (id) => store.cancel(id),
@@ -181,6 +207,50 @@ const table: Row[] = [
     { state: "Processing", leaseOwner: OTHER, leaseUntil: future() },
     (id) => store.cancel(id),
     { state: "Canceling", leaseOwner: OTHER, ended: false },
+  ],
+  [
+    "cancel: a claimed, not yet started job through its worker",
+    claimedThenCanceled,
+    (id) => store.cancel(id),
+    { state: "Canceling", leaseOwner: ME, ended: false, started: false },
+  ],
+  [
+    "cancel a claimed, not yet started job, then start: it never runs",
+    claimedThenCanceled,
+    canceledThen((id) => store.start(lease(id))),
+    { state: "Canceling", leaseOwner: ME, ended: false, started: false },
+  ],
+  [
+    "cancel a claimed, not yet started job, then requeue: not scheduled again",
+    claimedThenCanceled,
+    canceledThen((id) => store.requeue(lease(id))),
+    { state: "Canceling", leaseOwner: ME, ended: false, started: false },
+  ],
+  [
+    "cancel a claimed, not yet started job, then retry: not scheduled again",
+    claimedThenCanceled,
+    canceledThen((id) => store.retry({ ...lease(id), waitMs: 5000 })),
+    { state: "Canceling", leaseOwner: ME, ended: false, started: false },
+  ],
+  [
+    "cancel a claimed, not yet started job, then release: still canceling, for its next claim to end",
+    claimedThenCanceled,
+    canceledThen((id) => store.release({ ...lease(id), waitMs: 5000 })),
+    { state: "Canceling", leaseOwner: null, waiting: true, ended: false, started: false },
+  ],
+  [
+    "cancel a claimed, not yet started job, then finish Canceled (its worker saw the start not take): it ends Canceled",
+    claimedThenCanceled,
+    canceledThen((id) => store.finish({ ...lease(id), state: "Canceled" })),
+    { state: "Canceled", leaseOwner: null, ended: true, started: false },
+  ],
+  [
+    "cancel a claimed, not yet started job, then start, then finish Canceled: it never runs and ends Canceled",
+    claimedThenCanceled,
+    canceledThen(async (id) => {
+      if (!(await store.start(lease(id)))) await store.finish({ ...lease(id), state: "Canceled" });
+    }),
+    { state: "Canceled", leaseOwner: null, ended: true, started: false },
   ],
   [
     "cancel: not a finished job",
@@ -213,6 +283,24 @@ const table: Row[] = [
     { state: "Canceling", leaseOwner: ME, attempts: 2 },
   ],
   [
+    "retry: not a job that has ended",
+    { state: "Finished", leaseOwner: ME, leaseUntil: future(), attempts: 2 },
+    (id) => store.retry({ ...lease(id), waitMs: 5000 }),
+    { state: "Finished", leaseOwner: ME, attempts: 2 },
+  ],
+  [
+    "requeue: not a job that has ended",
+    { state: "Canceled", leaseOwner: ME, leaseUntil: future(), attempts: 2 },
+    (id) => store.requeue(lease(id)),
+    { state: "Canceled", leaseOwner: ME, attempts: 2 },
+  ],
+  [
+    "requeue: not a canceling job (its next claim cancels it)",
+    { state: "Canceling", leaseOwner: ME, leaseUntil: future(), attempts: 2 },
+    (id) => store.requeue(lease(id)),
+    { state: "Canceling", leaseOwner: ME, attempts: 2 },
+  ],
+  [
     "retry: not another worker's job",
     { state: "Processing", leaseOwner: OTHER, leaseUntil: future(), attempts: 2 },
     (id) => store.retry({ ...lease(id), waitMs: 5000 }),
@@ -223,6 +311,12 @@ const table: Row[] = [
     { state: "Scheduled", leaseOwner: ME, leaseUntil: future(), attempts: 1 },
     (id) => store.release({ ...lease(id), waitMs: 5000 }),
     { state: "Scheduled", leaseOwner: null, waiting: true, attempts: 0 },
+  ],
+  [
+    "release: not a job that has ended",
+    { state: "Error", leaseOwner: ME, leaseUntil: future(), attempts: 1 },
+    (id) => store.release({ ...lease(id), waitMs: 5000 }),
+    { state: "Error", leaseOwner: ME, attempts: 1 },
   ],
   [
     "release: not another worker's job",
@@ -255,6 +349,7 @@ describe("job state machine", () => {
       if (expected.attempts !== undefined) actual.attempts = row.attempts;
       if (expected.waiting !== undefined) actual.waiting = row.leaseUntil !== null && row.leaseUntil > new Date();
       if (expected.ended !== undefined) actual.ended = row.endTime !== null;
+      if (expected.started !== undefined) actual.started = row.startTime !== null;
       if (expected.error !== undefined) actual.error = (row.error as { code?: string } | null)?.code;
       assert.deepEqual(actual, expected);
     });

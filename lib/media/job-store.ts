@@ -6,16 +6,21 @@ import type { StoredJobError } from "./jobs";
 /**
  * A job's state machine, one function per transition (the worker's own ones need its lease):
  *
- * | transition | from                                                        | to                                      |
- * |------------|-------------------------------------------------------------|-----------------------------------------|
- * | claim      | Scheduled/Queued, not waiting; Processing/Canceling whose lease ended | same state, leased, one attempt more |
- * | start      | leased                                                      | Processing, progress 0                  |
- * | progress   | Processing, leased                                          | Processing, progress set, lease renewed |
- * | finish     | leased                                                      | Finished, Error or Canceled; no lease   |
- * | cancel     | Scheduled/Queued; Processing                                | Canceled; Canceling                     |
- * | requeue    | leased                                                      | Scheduled, progress 0; no lease, attempt given back |
- * | retry      | leased, not Canceling                                       | Scheduled, progress 0, waiting `waitMs` |
- * | release    | leased                                                      | same state, waiting `waitMs`; attempt given back |
+ * | transition | from                                                                  | to                                                  |
+ * |------------|-----------------------------------------------------------------------|-----------------------------------------------------|
+ * | claim      | Scheduled/Queued, not waiting; Processing/Canceling whose lease ended | same state, leased, one attempt more                |
+ * | start      | leased, not ended or Canceling (Processing: its dead worker's job)    | Processing, progress 0                              |
+ * | progress   | Processing, leased                                                    | Processing, progress set, lease renewed             |
+ * | finish     | leased, not ended                                                     | Finished, Error or Canceled; no lease               |
+ * | cancel     | Scheduled/Queued, not leased                                          | Canceled                                            |
+ * | cancel     | Scheduled/Queued, leased (claimed, not yet started); Processing       | Canceling, for its worker to end Canceled           |
+ * | requeue    | leased, not ended or Canceling                                        | Scheduled, progress 0; no lease, attempt given back |
+ * | retry      | leased, not ended or Canceling                                        | Scheduled, progress 0, waiting `waitMs`             |
+ * | release    | leased, not ended                                                     | same state, waiting `waitMs`; attempt given back    |
+ *
+ * A job canceled between its claim and its start is Canceling, like a running one: its worker's
+ * start does not take, and the worker (or, once the lease ends, the next claim) ends it Canceled.
+ * "Ended" is Finished, Error or Canceled: no transition of a worker leaves an ended job.
  *
  * "Waiting" is `leaseUntil` without an owner: claim takes the job only once that time has passed.
  */
@@ -31,6 +36,10 @@ export interface Claimed {
 }
 
 const held = ({ jobId, owner }: Lease) => ({ id: jobId, leaseOwner: owner });
+const ENDED: JobState[] = ["Finished", "Error", "Canceled"];
+const ENDED_OR_CANCELING: JobState[] = [...ENDED, "Canceling"];
+const notEnded = { notIn: ENDED };
+const neitherEndedNorCanceling = { notIn: ENDED_OR_CANCELING };
 const scheduledAgain = { state: "Scheduled", progress: 0, startTime: null, leaseOwner: null } as const;
 
 /**
@@ -54,8 +63,13 @@ export async function claim({ owner, leaseMs }: { owner: string; leaseMs: number
   return rows[0] ?? null;
 }
 
-export async function start(lease: Lease): Promise<void> {
-  await db().job.updateMany({ where: held(lease), data: { state: "Processing", startTime: new Date(), progress: 0 } });
+/** Starts a claimed job; false when it did not take (the job was canceled since its claim, or the lease is gone). */
+export async function start(lease: Lease): Promise<boolean> {
+  const { count } = await db().job.updateMany({
+    where: { ...held(lease), state: neitherEndedNorCanceling },
+    data: { state: "Processing", startTime: new Date(), progress: 0 },
+  });
+  return count === 1;
 }
 
 /** Reports progress (0-99) of a running job and renews its lease; a no-op once it is Canceling. */
@@ -91,7 +105,7 @@ export async function finish(
 ): Promise<void> {
   const { state, error } = lease;
   await tx.job.updateMany({
-    where: held(lease),
+    where: { ...held(lease), state: notEnded },
     data: {
       state,
       ...(state === "Finished" ? { progress: 100 } : {}),
@@ -103,19 +117,29 @@ export async function finish(
   });
 }
 
-/** cancelJob: a job not yet running is canceled at once; a running one is marked for its worker to stop. */
+/**
+ * cancelJob: a job no worker holds is canceled at once; a running one, or one a worker has claimed
+ * and not yet started, is marked for its worker to stop (its lease would otherwise let the worker
+ * overwrite the cancel).
+ */
 export async function cancel(jobId: string): Promise<void> {
   await db().job.updateMany({
-    where: { id: jobId, state: { in: ["Scheduled", "Queued"] } },
+    where: { id: jobId, state: { in: ["Scheduled", "Queued"] }, leaseOwner: null },
     data: { state: "Canceled", endTime: new Date() },
   });
-  await db().job.updateMany({ where: { id: jobId, state: "Processing" }, data: { state: "Canceling" } });
+  await db().job.updateMany({
+    where: {
+      id: jobId,
+      OR: [{ state: "Processing" }, { state: { in: ["Scheduled", "Queued"] }, leaseOwner: { not: null } }],
+    },
+    data: { state: "Canceling" },
+  });
 }
 
-/** Hands a job back, scheduled, for the next worker (a stopping worker does); the attempt does not count. */
+/** Hands a job back, scheduled, for the next worker (a stopping worker does); the attempt does not count; a canceling one stays for its next claim to cancel. */
 export async function requeue(lease: Lease): Promise<void> {
   await db().job.updateMany({
-    where: held(lease),
+    where: { ...held(lease), state: neitherEndedNorCanceling },
     data: { ...scheduledAgain, leaseUntil: null, attempts: { decrement: 1 } },
   });
 }
@@ -123,7 +147,7 @@ export async function requeue(lease: Lease): Promise<void> {
 /** Schedules a job whose attempt failed again, to be claimed after `waitMs` (the backoff); a canceling one stays for its next claim to cancel. */
 export async function retry(lease: Lease & { waitMs: number }): Promise<void> {
   await db().job.updateMany({
-    where: { ...held(lease), state: { not: "Canceling" } },
+    where: { ...held(lease), state: neitherEndedNorCanceling },
     data: { ...scheduledAgain, leaseUntil: new Date(Date.now() + lease.waitMs) },
   });
 }
@@ -131,7 +155,7 @@ export async function retry(lease: Lease & { waitMs: number }): Promise<void> {
 /** Gives a job back untouched, to be claimed again after `waitMs`; the attempt does not count. */
 export async function release(lease: Lease & { waitMs: number }): Promise<void> {
   await db().job.updateMany({
-    where: held(lease),
+    where: { ...held(lease), state: notEnded },
     data: { leaseOwner: null, leaseUntil: new Date(Date.now() + lease.waitMs), attempts: { decrement: 1 } },
   });
 }

@@ -25,6 +25,7 @@ import * as locators from "./streaming-locators";
 import * as transforms from "./transforms";
 import * as jobs from "./jobs";
 import * as runner from "./job-runner";
+import * as jobStore from "./job-store";
 import * as delivery from "./key-delivery";
 
 process.env.JOB_POLL_INTERVAL_SECONDS = "0.2";
@@ -52,6 +53,7 @@ const lib = {
   transforms,
   jobs,
   runner,
+  jobStore,
   delivery,
 };
 let env: AppEnvironment;
@@ -468,6 +470,22 @@ describe("secrets under the account key", () => {
     );
   });
 
+  it("cancels a job claimed by a worker and not yet started: the worker never runs it, and it ends Canceled", async () => {
+    const jobScope = { ...scope, parent: "copy" };
+    await lib.jobs.putJobFor(jobScope, "claimedthencanceled", jobBody);
+    const owner = "test-worker";
+    const claimed = await lib.jobStore.claim({ owner, leaseMs: 60_000 });
+    assert.ok(claimed, "claimed");
+    // Between the claim and the start, while the worker unwraps the input's key.
+    await lib.jobs.cancelJobFor(jobScope, "claimedthencanceled");
+    assert.equal((await lib.jobs.getJobFor(jobScope, "claimedthencanceled")).properties.state, "Canceling");
+    const outcome = await lib.runner.runJob(claimed, owner, 60_000);
+    assert.equal(outcome.state, "Canceled", JSON.stringify(outcome));
+    const job = await lib.jobs.getJobFor(jobScope, "claimedthencanceled");
+    assert.equal(job.properties.state, "Canceled");
+    assert.equal(job.properties.startTime, undefined, "never started");
+  });
+
   it("stops a running job within seconds on cancelJob, and hands it back, scheduled, when the worker stops", async () => {
     const jobScope = { ...scope, parent: "copy" };
     const endless = {
@@ -545,7 +563,7 @@ describe("secrets under the account key", () => {
     const sealed = await env.database.db.accountSecret.groupBy({ by: ["kind"], _count: { _all: true } });
     assert.deepEqual(
       Object.fromEntries(sealed.map((g) => [g.kind, g._count._all])),
-      { contentKey: 3, tokenKey: 1, jobInputUrl: 6 },
+      { contentKey: 3, tokenKey: 1, jobInputUrl: 7 },
       "the secrets are there, sealed",
     );
   });
