@@ -20,7 +20,9 @@ import { openSecret } from "./secrets";
  * Key delivery: a player asks for a content key (AES-128 clear key, as HLS does) by key id,
  * with a JWT that the content key policy's restriction verifies. It reads the account's state
  * on every request (so streaming stops the moment the account's customer key is inaccessible),
- * and costs no Key Vault call while the account key is cached.
+ * and costs no Key Vault call while the account key is cached. Until the token verifies, every
+ * refusal is the same 401, so that the account's existence, keys and state are told to its
+ * players only.
  */
 const Ids = z.object({ mediaServiceId: z.uuid(), kid: z.uuid() });
 
@@ -50,6 +52,12 @@ function bearerTokenOf(authorization: string | null): string | null {
   return /^Bearer\s+(\S+)$/i.exec(authorization ?? "")?.[1] ?? null;
 }
 
+interface Token {
+  jwt: string;
+  /** As its header claims, not yet verified: picks the keys worth trying. */
+  alg: string;
+}
+
 /**
  * The token if it is a well-formed JWT, with the algorithm its header names, else `notAccepted`: checked before any
  * database or Key Vault work, so that such a request costs nothing and learns nothing, not even
@@ -64,11 +72,6 @@ function wellFormed(jwt: string): Token {
   } catch {
     throw notAccepted();
   }
-}
-interface Token {
-  jwt: string;
-  /** As its header claims, not yet verified: picks the keys worth trying. */
-  alg: string;
 }
 
 /** The account key for delivery, to a verified caller: a definitive refusal from Key Vault reaches the player as `unavailable`, a Key Vault outage as 503. */
@@ -240,7 +243,7 @@ async function contentKey(mediaServiceId: string, kid: string, token: Token): Pr
   if (!facts?.sealed || !facts.ownerId || !facts.policyId || !facts.options) throw notAccepted();
   const keyOf = () =>
     accountKeyForDelivery(
-      { ...facts, id: mediaServiceId },
+      { ...facts, id: facts.accountId },
       facts.wrapped && facts.wrappedBy ? { wrapped: facts.wrapped, wrappedBy: facts.wrappedBy } : null,
     );
   const options = facts.options.filter((o) => o.configuration["@odata.type"] === odata.clearKey);
