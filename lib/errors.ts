@@ -49,9 +49,7 @@ const statusOf = {
   // Key delivery, answered to players (not ARM callers): what a player developer can act on.
   InvalidRequest: 400,
   InvalidToken: 401,
-  ContentKeyNotFound: 404,
   StreamingLocatorNotActive: 403,
-  NoClearKeyOption: 403,
   // The account cannot serve keys now; why (its state, vault and key) is told to its owners only.
   ContentKeyUnavailable: 403,
 } as const;

@@ -20,7 +20,9 @@ import { openSecret } from "./secrets";
  * Key delivery: a player asks for a content key (AES-128 clear key, as HLS does) by key id,
  * with a JWT that the content key policy's restriction verifies. It reads the account's state
  * on every request (so streaming stops the moment the account's customer key is inaccessible),
- * and costs no Key Vault call while the account key is cached.
+ * and costs no Key Vault call while the account key is cached. Until the token verifies, every
+ * refusal is the same 401, so that the account's existence, keys and state are told to its
+ * players only.
  */
 const Ids = z.object({ mediaServiceId: z.uuid(), kid: z.uuid() });
 
@@ -32,7 +34,12 @@ export const corsHeaders = {
   "Access-Control-Max-Age": "600",
 };
 
-const unauthorized = (message: string) => new DomainError("InvalidToken", message);
+/**
+ * The one refusal for a token that was sent but is not verified: an unknown account or key id, a
+ * bad signature, issuer, audience or expiry, and an account that cannot verify it now all read
+ * the same, so that only a caller with a valid token learns anything about the account.
+ */
+const notAccepted = () => new DomainError("InvalidToken", "The token is not accepted for this content key.");
 
 /**
  * A player is told that a key cannot be delivered now, never why: the account's state, its vault
@@ -40,25 +47,34 @@ const unauthorized = (message: string) => new DomainError("InvalidToken", messag
  */
 const unavailable = () => new DomainError("ContentKeyUnavailable", "The content key cannot be delivered now.");
 
+/** The bearer token of the request, or null when there is none (then the challenge carries no error code, RFC 6750 §3.1). */
+function bearerTokenOf(authorization: string | null): string | null {
+  return /^Bearer\s+(\S+)$/i.exec(authorization ?? "")?.[1] ?? null;
+}
+
+interface Token {
+  jwt: string;
+  /** As its header claims, not yet verified: picks the keys worth trying. */
+  alg: string;
+}
+
 /**
- * The request's bearer token, if it is a well-formed JWT, else 401. Checked before any database or
- * Key Vault work, so that a request without one costs nothing and learns nothing, not even
+ * The token if it is a well-formed JWT, with the algorithm its header names, else `notAccepted`: checked before any
+ * database or Key Vault work, so that such a request costs nothing and learns nothing, not even
  * whether the account exists. Every request needs one, even where the policy has an open
  * restriction (which then does not verify it).
  */
-function bearerToken(authorization: string | null): string {
-  const token = /^Bearer\s+(\S+)$/i.exec(authorization ?? "")?.[1];
-  if (!token) throw unauthorized("Send the token as Authorization: Bearer <jwt>.");
+function wellFormed(jwt: string): Token {
   try {
-    decodeProtectedHeader(token);
-    decodeJwt(token);
+    const { alg } = decodeProtectedHeader(jwt);
+    decodeJwt(jwt);
+    return { jwt, alg: alg ?? "" };
   } catch {
-    throw unauthorized("The token is not a valid JWT.");
+    throw notAccepted();
   }
-  return token;
 }
 
-/** The account key for delivery: a definitive refusal from Key Vault reaches the player as `unavailable`, a Key Vault outage as 503. */
+/** The account key for delivery, to a verified caller: a definitive refusal from Key Vault reaches the player as `unavailable`, a Key Vault outage as 503. */
 async function accountKeyForDelivery(...args: Parameters<typeof accountKey>): Promise<Buffer> {
   try {
     return await accountKey(...args);
@@ -69,74 +85,74 @@ async function accountKeyForDelivery(...args: Parameters<typeof accountKey>): Pr
 }
 
 /** A refusal as the player sees it: the error JSON, a Bearer challenge on 401, Retry-After when Key Vault did not answer. */
-function refusalResponse(err: DomainError) {
+function refusalResponse(err: DomainError, tokenSent: boolean) {
   const headers: Record<string, string> = { ...corsHeaders };
-  if (err.status === 401) headers["WWW-Authenticate"] = 'Bearer error="invalid_token"';
+  if (err.status === 401) headers["WWW-Authenticate"] = tokenSent ? 'Bearer error="invalid_token"' : "Bearer";
   if (err.code === "KeyVaultUnavailable") headers["Retry-After"] = String(err.retryAfterSeconds ?? 10);
   return json(err.status, armErrorBody(err), headers);
 }
 
-/** How to verify with one stored key; null for a weak key saved before such keys were refused, which verifies nothing. */
-function verificationKey(
-  key: StoredTokenKey,
-  secrets: Map<string, Buffer>,
-): { key: Uint8Array | KeyObject; algorithms: string[] } | null {
-  if (key["@odata.type"] === odata.symmetric)
-    return { key: new Uint8Array(secrets.get(key.slot)!), algorithms: ["HS256", "HS384", "HS512"] };
-  const publicKey = tokenPublicKey(key);
-  if (rsaKeyWeakness(publicKey)) return null;
-  return {
-    key: publicKey,
-    algorithms: key["@odata.type"] === odata.rsa ? ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512"] : ["RS256"],
-  };
-}
 type TokenRestriction = Extract<StoredOption["restriction"], { keys: unknown }>;
 type StoredTokenKey = TokenRestriction["keys"][number];
 
-/** Verifies the token against one token restriction: a key that signed it, issuer, audience, expiry, required claims. */
-async function verifyToken(
+/** The signing algorithms a stored key verifies. */
+function algorithmsOf(key: StoredTokenKey): string[] {
+  if (key["@odata.type"] === odata.symmetric) return ["HS256", "HS384", "HS512"];
+  if (key["@odata.type"] === odata.rsa) return ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512"];
+  return ["RS256"];
+}
+
+/** How to verify with one stored key; null for a weak key saved before such keys were refused, which verifies nothing. */
+function verificationKey(key: StoredTokenKey, secrets: Map<string, Buffer>): Uint8Array | KeyObject | null {
+  if (key["@odata.type"] === odata.symmetric) return new Uint8Array(secrets.get(key.slot)!);
+  const publicKey = tokenPublicKey(key);
+  return rsaKeyWeakness(publicKey) ? null : publicKey;
+}
+
+/** The token's claims if one of `keys` signed it, for the restriction's issuer and audience, with an unexpired `exp`; else null. */
+async function verifiedClaims(
   token: string,
   restriction: TokenRestriction,
+  keys: StoredTokenKey[],
   secrets: Map<string, Buffer>,
-  kid: string,
-): Promise<void> {
-  let payload: JWTPayload | undefined;
-  for (const stored of restriction.keys) {
-    const verifier = verificationKey(stored, secrets);
-    if (!verifier) continue;
-    const { key, algorithms } = verifier;
+): Promise<JWTPayload | null> {
+  for (const stored of keys) {
+    const key = verificationKey(stored, secrets);
+    if (!key) continue;
     try {
-      ({ payload } = await jwtVerify(token, key, {
-        algorithms,
+      const { payload } = await jwtVerify(token, key, {
+        algorithms: algorithmsOf(stored),
         issuer: restriction.issuer,
         audience: restriction.audience,
         requiredClaims: ["exp"],
         clockTolerance: 60,
-      }));
-      break;
+      });
+      return payload;
     } catch (err) {
-      if (err instanceof errors.JWSSignatureVerificationFailed || err instanceof errors.JOSEAlgNotAllowed) continue;
-      if (err instanceof errors.JWTExpired) throw unauthorized("The token has expired.");
-      if (err instanceof errors.JWTClaimValidationFailed)
-        throw unauthorized(`The token's ${err.claim} claim does not match the content key policy.`);
-      throw unauthorized("The token is not a valid JWT.");
+      if (!(err instanceof errors.JOSEError)) throw err;
     }
   }
-  if (!payload) throw unauthorized("The token's signature does not verify with the content key policy's keys.");
+  return null;
+}
+
+/** Why a verified token's claims do not meet the restriction's required claims, or null when they do. */
+function claimRefusal(payload: JWTPayload, restriction: TokenRestriction, kid: string): DomainError | null {
   for (const claim of restriction.requiredClaims) {
     const actual = payload[claim.claimType];
     if (claim.claimType === CONTENT_KEY_ID_CLAIM) {
       const expected = claim.claimValue ?? kid;
       if (typeof actual !== "string" || actual.toLowerCase() !== expected.toLowerCase())
-        throw unauthorized("The token is not for this content key.");
+        return new DomainError("InvalidToken", "The token is not for this content key.");
     } else if (actual === undefined || (claim.claimValue != null && String(actual) !== claim.claimValue)) {
-      throw unauthorized(`The token lacks the required claim ${claim.claimType}.`);
+      return new DomainError("InvalidToken", `The token lacks the required claim ${claim.claimType}.`);
     }
   }
+  return null;
 }
 
 /** Everything one key request needs, in one round trip: the account's state and wrapped key, the content key, its locator and policy. */
 interface DeliveryFacts {
+  accountId: string;
   encryptionType: "SystemKey" | "CustomerKey";
   keyStatus: "Active" | "Inaccessible";
   keyStatusReason: string | null;
@@ -158,7 +174,7 @@ interface DeliveryFacts {
 
 function readFacts(mediaServiceId: string, kid: string): Promise<DeliveryFacts[]> {
   return db().$queryRaw<DeliveryFacts[]>`
-    SELECT a."encryptionType", a."keyStatus", a."keyStatusReason", a."keyStatusMessage", a."keyIdentifier", a."clientId", a."encryptionIdentity", a."userAssignedIdentities",
+    SELECT a.id::text AS "accountId", a."encryptionType", a."keyStatus", a."keyStatusReason", a."keyStatusMessage", a."keyIdentifier", a."clientId", a."encryptionIdentity", a."userAssignedIdentities",
            k.wrapped, k."wrappedBy", s."ownerId", s.sealed, l."startTime", l."endTime", p.id AS "policyId", p.options,
            (SELECT json_agg(json_build_object('name', t.name, 'sealed', encode(t.sealed, 'base64')))
               FROM "AccountSecret" t WHERE t."accountId" = a.id AND t."ownerId" = p.id AND t.kind = 'tokenKey') AS "tokenKeys"
@@ -170,12 +186,72 @@ function readFacts(mediaServiceId: string, kid: string): Promise<DeliveryFacts[]
     WHERE a.id = ${mediaServiceId}::uuid`;
 }
 
-async function contentKey(mediaServiceId: string, kid: string, token: string): Promise<Buffer> {
+/**
+ * Verifies the token against the clear-key options' token restrictions, telling the caller nothing
+ * (`notAccepted`) until it verifies. Only the keys that take the token's algorithm are tried, so
+ * an `alg: none` or an RS256 token costs no account key. Symmetric keys are sealed under the
+ * account key: while the account cannot use it (inaccessible, or Key Vault refuses or does not
+ * answer and the key is not cached) such a token cannot be verified, and is not accepted either.
+ * Returns the account key when verification needed it.
+ */
+async function verifyPlayer(
+  token: Token,
+  kid: string,
+  facts: DeliveryFacts,
+  keyOf: () => Promise<Buffer>,
+  options: StoredOption[],
+): Promise<{ accountKey?: Buffer }> {
+  const candidates = options
+    .map((o) => o.restriction as TokenRestriction)
+    .map((restriction) => ({ restriction, keys: restriction.keys.filter((k) => algorithmsOf(k).includes(token.alg)) }))
+    .filter((c) => c.keys.length);
+  let key: Buffer | undefined;
+  const secrets = new Map<string, Buffer>();
+  if (candidates.some((c) => c.keys.some((k) => k["@odata.type"] === odata.symmetric))) {
+    if (!decide(facts, "keyDelivery").allowed) throw notAccepted();
+    try {
+      key = await keyOf();
+    } catch (err) {
+      if (err instanceof DomainError) throw notAccepted();
+      throw err;
+    }
+    for (const t of facts.tokenKeys ?? [])
+      secrets.set(
+        t.name,
+        openSecret(facts.accountId, key, {
+          kind: "tokenKey",
+          ownerId: facts.policyId!,
+          name: t.name,
+          sealed: Buffer.from(t.sealed, "base64"),
+        }),
+      );
+  }
+  let refusal = notAccepted();
+  for (const { restriction, keys } of candidates) {
+    const payload = await verifiedClaims(token.jwt, restriction, keys, secrets);
+    if (!payload) continue;
+    const refused = claimRefusal(payload, restriction, kid);
+    if (!refused) return { accountKey: key };
+    refusal = refused;
+  }
+  throw refusal;
+}
+
+async function contentKey(mediaServiceId: string, kid: string, token: Token): Promise<Buffer> {
   const [facts] = await readFacts(mediaServiceId, kid);
-  const contentKeyNotFound = new DomainError("ContentKeyNotFound", "No such content key.");
-  if (!facts) throw contentKeyNotFound;
-  if (!decide(facts, "keyDelivery").allowed) throw unavailable();
-  if (!facts.sealed || !facts.ownerId || !facts.policyId || !facts.options) throw contentKeyNotFound;
+  // An unknown account, key id, locator or policy reads as a token that is not accepted.
+  if (!facts?.sealed || !facts.ownerId || !facts.policyId || !facts.options) throw notAccepted();
+  const keyOf = () =>
+    accountKeyForDelivery(
+      { ...facts, id: facts.accountId },
+      facts.wrapped && facts.wrappedBy ? { wrapped: facts.wrapped, wrappedBy: facts.wrappedBy } : null,
+    );
+  const options = facts.options.filter((o) => o.configuration["@odata.type"] === odata.clearKey);
+  let key: Buffer | undefined;
+  if (!options.some((o) => o.restriction["@odata.type"] === odata.open))
+    ({ accountKey: key } = await verifyPlayer(token, kid, facts, keyOf, options));
+
+  // The caller is authorized from here on: it may learn why the key cannot be delivered now.
   const now = Date.now();
   if ((facts.startTime && facts.startTime.getTime() > now) || (facts.endTime && facts.endTime.getTime() < now)) {
     throw new DomainError(
@@ -183,37 +259,8 @@ async function contentKey(mediaServiceId: string, kid: string, token: string): P
       "The streaming locator of this key is outside its start and end time.",
     );
   }
-  const key = await accountKeyForDelivery(
-    { ...facts, id: mediaServiceId },
-    facts.wrapped && facts.wrappedBy ? { wrapped: facts.wrapped, wrappedBy: facts.wrappedBy } : null,
-  );
-  const options = facts.options.filter((o) => o.configuration["@odata.type"] === odata.clearKey);
-  if (!options.some((o) => o.restriction["@odata.type"] === odata.open)) {
-    const secrets = new Map(
-      (facts.tokenKeys ?? []).map((t) => [
-        t.name,
-        openSecret(mediaServiceId, key, {
-          kind: "tokenKey",
-          ownerId: facts.policyId!,
-          name: t.name,
-          sealed: Buffer.from(t.sealed, "base64"),
-        }),
-      ]),
-    );
-    let refusal: DomainError | undefined;
-    for (const option of options) {
-      try {
-        await verifyToken(token, option.restriction as TokenRestriction, secrets, kid);
-        refusal = undefined;
-        break;
-      } catch (err) {
-        if (!(err instanceof DomainError)) throw err;
-        refusal ??= err;
-      }
-    }
-    if (refusal || !options.length)
-      throw refusal ?? new DomainError("NoClearKeyOption", "The content key policy has no clear key option.");
-  }
+  if (!decide(facts, "keyDelivery").allowed) throw unavailable();
+  key ??= await keyOf();
   return openSecret(mediaServiceId, key, {
     kind: "contentKey",
     ownerId: facts.ownerId,
@@ -224,6 +271,7 @@ async function contentKey(mediaServiceId: string, kid: string, token: string): P
 
 /** GET /keydelivery/{mediaServiceId}?kid={key id}: the 16 key bytes, or an error a player developer can act on. */
 export async function deliverContentKey(request: Request, mediaServiceId: string): Promise<Response> {
+  const token = bearerTokenOf(request.headers.get("authorization"));
   const ids = Ids.safeParse({ mediaServiceId, kid: new URL(request.url).searchParams.get("kid") });
   if (!ids.success)
     return refusalResponse(
@@ -231,16 +279,21 @@ export async function deliverContentKey(request: Request, mediaServiceId: string
         "InvalidRequest",
         "Ask for a key as /keydelivery/{mediaServiceId}?kid={content key id} (both GUIDs).",
       ),
+      token !== null,
     );
   try {
-    const token = bearerToken(request.headers.get("authorization"));
-    const key = await contentKey(ids.data.mediaServiceId.toLowerCase(), ids.data.kid.toLowerCase(), token);
+    if (!token) throw new DomainError("InvalidToken", "Send a token as Authorization: Bearer <jwt>.");
+    const key = await contentKey(
+      ids.data.mediaServiceId.toLowerCase(),
+      ids.data.kid.toLowerCase(),
+      wellFormed(token), // before any database or Key Vault work
+    );
     return new Response(new Uint8Array(key), {
       status: 200,
       headers: { ...corsHeaders, "Content-Type": "application/octet-stream", "Cache-Control": "no-store" },
     });
   } catch (err) {
-    if (err instanceof DomainError) return refusalResponse(err);
+    if (err instanceof DomainError) return refusalResponse(err, token !== null);
     throw err;
   }
 }
