@@ -15,7 +15,7 @@ import { after, before, describe, it } from "node:test";
 import { demoUsers } from "@/lib/demo/directory";
 import { contosoAccount, principalOf, startAppEnvironment, type AppEnvironment } from "@/test/support/app-environment";
 import { findInDatabase } from "@/test/support/database-scan";
-import { transformBody } from "@/test/support/media-fixtures";
+import { jobBody, transformBody } from "@/test/support/media-fixtures";
 import { createAccountFor } from "@/lib/accounts/service";
 import { putAssetFor } from "@/lib/media/assets";
 import * as jobs from "@/lib/media/jobs";
@@ -61,12 +61,6 @@ after(async () => {
   await env?.dispose();
 });
 
-const jobBody = (input: { baseUri?: string; files: string[] }) => ({
-  properties: {
-    input: { "@odata.type": "#Microsoft.Media.JobInputHttp", ...input },
-    outputs: [{ "@odata.type": "#Microsoft.Media.JobOutputAsset", assetName: "out" }],
-  },
-});
 const withCredentials = (url: string) => url.replace("//", `//${USER}:${PASSWORD}@`);
 const refusedAt = (field: string) => (err: Error & { code?: string; field?: string; status?: number }) =>
   err.code === "InvalidRequestContent" &&
@@ -88,12 +82,12 @@ describe("attack: credentials in a job's input", () => {
     ];
     for (const file of spellings)
       await assert.rejects(
-        jobs.putJobFor(jobScope, "smuggled", jobBody({ baseUri: `${origin}/dir/`, files: ["b.mp4", file] })),
+        jobs.putJobFor(jobScope, "smuggled", jobBody("out", { baseUri: `${origin}/dir/`, files: ["b.mp4", file] })),
         refusedAt("body.properties.input.files.1"),
         file,
       );
     await assert.rejects(
-      jobs.putJobFor(jobScope, "smuggled", jobBody({ files: [withCredentials(`${origin}/dir/a.mp4`)] })),
+      jobs.putJobFor(jobScope, "smuggled", jobBody("out", { files: [withCredentials(`${origin}/dir/a.mp4`)] })),
       refusedAt("body.properties.input.files.0"),
     );
     assert.equal(await env.database.db.job.count({ where: { accountId } }), 0, "no job was stored");
@@ -104,7 +98,7 @@ describe("attack: credentials in a job's input", () => {
     const created = await jobs.putJobFor(
       jobScope,
       "withcredentials",
-      jobBody({ baseUri: withCredentials(`${origin}/dir/`), files: [`a.mp4?${FILE_SAS}`] }),
+      jobBody("out", { baseUri: withCredentials(`${origin}/dir/`), files: [`a.mp4?${FILE_SAS}`] }),
     );
     const expectedInput = {
       "@odata.type": "#Microsoft.Media.JobInputHttp",

@@ -13,6 +13,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { demoUsers } from "@/lib/demo/directory";
+import { jobBody } from "@/test/support/media-fixtures";
 import { contosoAccount, principalOf, startAppEnvironment, type AppEnvironment } from "@/test/support/app-environment";
 import { createAccountFor } from "@/lib/accounts/service";
 import { putAssetFor } from "@/lib/media/assets";
@@ -75,12 +76,6 @@ after(async () => {
   await env?.dispose();
 });
 
-const jobBody = (input: { baseUri?: string; files: string[] }) => ({
-  properties: {
-    input: { "@odata.type": "#Microsoft.Media.JobInputHttp", ...input },
-    outputs: [{ "@odata.type": "#Microsoft.Media.JobOutputAsset", assetName: "out" }],
-  },
-});
 const jobRow = (name: string) => env.database.db.job.findFirstOrThrow({ where: { accountId, name } });
 /** Lets the time a job waits (its backoff, or its dead worker's lease) pass at once. */
 const letWaitPass = (name: string) =>
@@ -121,11 +116,15 @@ function startWorkerProcess() {
 describe("attack: a poison job", () => {
   it("refuses, at creation, a file name that cannot be decoded (x%E0.mp4), naming the field", async () => {
     await assert.rejects(
-      lib.jobs.putJobFor(jobScope, "undecodable", jobBody({ baseUri: `${base}?sig=S`, files: ["ok.mp4", "x%E0.mp4"] })),
+      lib.jobs.putJobFor(
+        jobScope,
+        "undecodable",
+        jobBody("out", { baseUri: `${base}?sig=S`, files: ["ok.mp4", "x%E0.mp4"] }),
+      ),
       refusedAt("body.properties.input.files.1"),
     );
     await assert.rejects(
-      lib.jobs.putJobFor(jobScope, "undecodable", jobBody({ files: [`${base}/x%E0.mp4?sig=S`] })),
+      lib.jobs.putJobFor(jobScope, "undecodable", jobBody("out", { files: [`${base}/x%E0.mp4?sig=S`] })),
       refusedAt("body.properties.input.files.0"),
     );
     assert.equal(
@@ -148,25 +147,36 @@ describe("attack: a poison job", () => {
     ];
     for (const file of escapes)
       await assert.rejects(
-        lib.jobs.putJobFor(jobScope, "escape", jobBody({ baseUri: `${base}/dir?sig=S`, files: [file] })),
+        lib.jobs.putJobFor(jobScope, "escape", jobBody("out", { baseUri: `${base}/dir?sig=S`, files: [file] })),
         refusedAt("body.properties.input.files.0"),
         file,
       );
     await assert.rejects(
-      lib.jobs.putJobFor(jobScope, "escape", jobBody({ baseUri: "ftp://elsewhere.example/dir", files: ["a.mp4"] })),
+      lib.jobs.putJobFor(
+        jobScope,
+        "escape",
+        jobBody("out", { baseUri: "ftp://elsewhere.example/dir", files: ["a.mp4"] }),
+      ),
       refusedAt("body.properties.input.baseUri"),
     );
     const inside = await lib.jobs.putJobFor(
       jobScope,
       "inside",
-      jobBody({ baseUri: `${base}/dir?sig=S`, files: ["sub/b.mp4", "a b.mp4", "caf%C3%A9.mp4", "sub/../c.mp4"] }),
+      jobBody("out", {
+        baseUri: `${base}/dir?sig=S`,
+        files: ["sub/b.mp4", "a b.mp4", "caf%C3%A9.mp4", "sub/../c.mp4"],
+      }),
     );
     assert.equal(inside.created, true);
     await lib.jobs.cancelJobFor(jobScope, "inside");
   });
 
   it("ends a poison job stored before that check (x%E0.mp4) in Error at once, without downloading, instead of retrying it forever", async () => {
-    await lib.jobs.putJobFor(jobScope, "stored-poison", jobBody({ baseUri: `${base}?sig=S`, files: ["fine.mp4"] }));
+    await lib.jobs.putJobFor(
+      jobScope,
+      "stored-poison",
+      jobBody("out", { baseUri: `${base}?sig=S`, files: ["fine.mp4"] }),
+    );
     await storeSealedInput("stored-poison", JSON.stringify({ baseUri: `${base}?sig=S`, files: ["x%E0.mp4"] }));
     const runner = lib.runner.startJobRunner({ loop: false });
     try {
@@ -187,7 +197,7 @@ describe("attack: a poison job", () => {
   });
 
   it("tries a job that fails unexpectedly 3 times, waiting longer each time, then ends it in Error (ServiceError)", async () => {
-    await lib.jobs.putJobFor(jobScope, "throws", jobBody({ baseUri: `${base}?sig=S`, files: ["fine.mp4"] }));
+    await lib.jobs.putJobFor(jobScope, "throws", jobBody("out", { baseUri: `${base}?sig=S`, files: ["fine.mp4"] }));
     await storeSealedInput("throws", "not the JSON of an input");
     const runner = lib.runner.startJobRunner({ loop: false });
     const waits: number[] = [];
@@ -214,7 +224,7 @@ describe("attack: a poison job", () => {
   });
 
   it("counts a worker killed mid-download as an attempt: after 3 killed workers the next one ends the job in Error without downloading again", async () => {
-    await lib.jobs.putJobFor(jobScope, "crashes", jobBody({ baseUri: `${base}?sig=S`, files: ["endless.mp4"] }));
+    await lib.jobs.putJobFor(jobScope, "crashes", jobBody("out", { baseUri: `${base}?sig=S`, files: ["endless.mp4"] }));
     const seen = () => downloads.get("/container/endless.mp4") ?? 0;
     for (let killed = 1; killed <= 3; killed++) {
       const worker = startWorkerProcess();

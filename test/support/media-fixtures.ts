@@ -47,14 +47,16 @@ export const transformBody = {
   },
 };
 
-/** A JobInputHttp job (never run by these tests) writing into `assetName`. */
-export const jobBody = (assetName: string) => ({
+/** A JobInputHttp job writing into `assetName`; by default an input that these tests never run. */
+export const jobBody = (
+  assetName: string,
+  input: { baseUri?: string; files: string[] } = {
+    baseUri: `https://media.example/in?sig=${crypto.randomUUID()}`,
+    files: ["a.mp4"],
+  },
+) => ({
   properties: {
-    input: {
-      "@odata.type": "#Microsoft.Media.JobInputHttp",
-      baseUri: `https://media.example/in?sig=${crypto.randomUUID()}`,
-      files: ["a.mp4"],
-    },
+    input: { "@odata.type": "#Microsoft.Media.JobInputHttp", ...input },
     outputs: [{ "@odata.type": "#Microsoft.Media.JobOutputAsset", assetName }],
   },
 });
