@@ -6,11 +6,11 @@
  * which would be loopback where it does). No request leaves the machine.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { freePort } from "@/test/support/ports";
+import { spawnScript } from "@/test/support/scripts";
 
 /** Well above the checks' worst case (two 4 s probes in a row) and the process's own start-up. */
 const BOUND_MS = 15_000;
@@ -36,24 +36,11 @@ async function run(
   env: Record<string, string>,
 ): Promise<{ code: number | null; output: string; ms: number }> {
   const started = Date.now();
-  const child = spawn(process.execPath, ["--conditions=react-server", "--import", "tsx", script], {
-    // A developer's .env must not leak into these runs.
-    env: {
-      NODE_ENV: "production",
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      DOTENV_CONFIG_PATH: "/dev/null",
-      ...env,
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout.on("data", (d) => (output += d));
-  child.stderr.on("data", (d) => (output += d));
+  const { child, output: printed, exited } = spawnScript(script, env);
   const timer = setTimeout(() => child.kill("SIGKILL"), BOUND_MS + 5_000);
-  const code = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
+  const code = await exited;
   clearTimeout(timer);
-  return { code, output, ms: Date.now() - started };
+  return { code, output: printed(), ms: Date.now() - started };
 }
 
 describe("APP_PROFILE=azure against unreachable or wrong endpoints", () => {

@@ -3,40 +3,17 @@
  * production build (`npm run build`), which `npm test` makes first.
  */
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createDb } from "@/lib/db/client";
 import { freePort } from "@/test/support/ports";
+import { spawnScript, type ScriptRun } from "@/test/support/scripts";
 
-interface Run {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-}
+const launch = (env: Record<string, string>): ScriptRun => spawnScript("scripts/launch.ts", env);
 
-function launch(env: Record<string, string>): Run {
-  const child = spawn(process.execPath, ["--conditions=react-server", "--import", "tsx", "scripts/launch.ts"], {
-    // A developer's .env must not leak into these runs.
-    env: {
-      NODE_ENV: "production",
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      DOTENV_CONFIG_PATH: "/dev/null",
-      ...env,
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  child.stdout!.on("data", (d) => (out += d));
-  child.stderr!.on("data", (d) => (out += d));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  return { child, output: () => out, exited };
-}
-
-async function waitFor(run: Run, text: string, timeoutMs = 60_000) {
+async function waitFor(run: ScriptRun, text: string, timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs;
   while (!run.output().includes(text)) {
     if (run.child.exitCode !== null || Date.now() > deadline) {
