@@ -108,3 +108,37 @@ function accessPolicy(
     { properties: { accessPolicies: [policy] } },
   );
 }
+
+type ContentKeyPolicyBody = Parameters<AzureMediaServices["contentKeyPolicies"]["createOrUpdate"]>[3];
+
+/** A content key policy: the AES-128 clear key, to holders of a JWT for `issuer` and `audience` signed (HS256) with `keyValue`. */
+export function symmetricTokenPolicy(p: {
+  issuer: string;
+  audience: string;
+  keyValue: Buffer;
+  requiredClaims?: { claimType: string }[];
+  name?: string;
+  description?: string;
+}): ContentKeyPolicyBody {
+  return {
+    ...(p.description ? { description: p.description } : {}),
+    options: [
+      {
+        ...(p.name ? { name: p.name } : {}),
+        configuration: { odataType: "#Microsoft.Media.ContentKeyPolicyClearKeyConfiguration" },
+        restriction: {
+          odataType: "#Microsoft.Media.ContentKeyPolicyTokenRestriction",
+          issuer: p.issuer,
+          audience: p.audience,
+          primaryVerificationKey: {
+            odataType: "#Microsoft.Media.ContentKeyPolicySymmetricTokenKey",
+            keyValue: p.keyValue,
+          },
+          alternateVerificationKeys: [],
+          requiredClaims: p.requiredClaims ?? [],
+          restrictionTokenType: "Jwt",
+        },
+      },
+    ],
+  } as ContentKeyPolicyBody;
+}

@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { demoResourceGroup, demoSubscriptions, demoTenants, demoUsers } from "../lib/demo/directory";
-import { automationClients } from "./arm";
+import { automationClients, symmetricTokenPolicy } from "./arm";
 import { expect, test } from "./fixtures";
 import { AccountPage, AccountsPage } from "./pages/account-page";
 import { MediaPage } from "./pages/media-page";
@@ -104,25 +104,16 @@ test("key delivery takes no Entra token: a Fabrikam user's token gets no Contoso
   const media = automationClients().media;
   const name = uniqueName("xt");
   await media.assets.createOrUpdate(demoResourceGroup, "contosomedia", name, {});
-  await media.contentKeyPolicies.createOrUpdate(demoResourceGroup, "contosomedia", name, {
-    options: [
-      {
-        configuration: { odataType: "#Microsoft.Media.ContentKeyPolicyClearKeyConfiguration" },
-        restriction: {
-          odataType: "#Microsoft.Media.ContentKeyPolicyTokenRestriction",
-          issuer: "https://sts.contoso.localhost",
-          audience: "urn:contoso",
-          primaryVerificationKey: {
-            odataType: "#Microsoft.Media.ContentKeyPolicySymmetricTokenKey",
-            keyValue: randomBytes(32),
-          },
-          alternateVerificationKeys: [],
-          requiredClaims: [],
-          restrictionTokenType: "Jwt",
-        } as never,
-      },
-    ],
-  });
+  await media.contentKeyPolicies.createOrUpdate(
+    demoResourceGroup,
+    "contosomedia",
+    name,
+    symmetricTokenPolicy({
+      issuer: "https://sts.contoso.localhost",
+      audience: "urn:contoso",
+      keyValue: randomBytes(32),
+    }),
+  );
   await media.streamingLocators.create(demoResourceGroup, "contosomedia", name, {
     assetName: name,
     streamingPolicyName: "Predefined_ClearKey",

@@ -8,7 +8,7 @@ import { createHash, randomBytes } from "node:crypto";
 import type { AzureMediaServices } from "@azure/arm-mediaservices";
 import { SignJWT } from "jose";
 import { demoResourceGroup, demoTenants, demoUsers, demoVaults } from "../lib/demo/directory";
-import { armCall, automationClients, grantKeyAccess, revokeKeyAccess } from "./arm";
+import { armCall, automationClients, grantKeyAccess, revokeKeyAccess, symmetricTokenPolicy } from "./arm";
 import { findInDatabase, encodingsOf } from "../test/support/database-scan";
 import { query } from "./db";
 import { expect, test } from "./fixtures";
@@ -85,27 +85,19 @@ test.afterAll(async () => {
 
 test("the official client: a content key policy with a symmetric key, a streaming locator with content keys, a JobInputHttp job to Finished", async () => {
   test.setTimeout(90_000);
-  const policy = await client.contentKeyPolicies.createOrUpdate(rg, account, "signed", {
-    description: "clear key for signed-in players",
-    options: [
-      {
-        name: "clearkey",
-        configuration: { odataType: "#Microsoft.Media.ContentKeyPolicyClearKeyConfiguration" },
-        restriction: {
-          odataType: "#Microsoft.Media.ContentKeyPolicyTokenRestriction",
-          issuer,
-          audience,
-          primaryVerificationKey: {
-            odataType: "#Microsoft.Media.ContentKeyPolicySymmetricTokenKey",
-            keyValue: tokenKey,
-          },
-          alternateVerificationKeys: [],
-          requiredClaims: [{ claimType: KID_CLAIM }],
-          restrictionTokenType: "Jwt",
-        },
-      },
-    ],
-  } as Parameters<AzureMediaServices["contentKeyPolicies"]["createOrUpdate"]>[3]);
+  const policy = await client.contentKeyPolicies.createOrUpdate(
+    rg,
+    account,
+    "signed",
+    symmetricTokenPolicy({
+      issuer,
+      audience,
+      keyValue: tokenKey,
+      requiredClaims: [{ claimType: KID_CLAIM }],
+      name: "clearkey",
+      description: "clear key for signed-in players",
+    }),
+  );
   expect(policy.policyId).toMatch(/^[0-9a-f-]{36}$/);
   const read = await client.contentKeyPolicies.get(rg, account, "signed");
   expect(JSON.stringify(read)).not.toContain(tokenKey.toString("base64"));

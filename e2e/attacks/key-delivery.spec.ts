@@ -7,7 +7,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import type { APIRequestContext } from "@playwright/test";
 import { demoResourceGroup } from "../../lib/demo/directory";
-import { automationClients } from "../arm";
+import { automationClients, symmetricTokenPolicy } from "../arm";
 import { expect, test } from "../fixtures";
 
 /** An answer as a caller can compare it: status, challenge, CORS and body. */
@@ -59,25 +59,12 @@ test("a well-formed token that no key signed gets one answer for an existing key
   const issuer = "https://sts.contoso.localhost";
   const audience = "urn:contoso";
   await media.assets.createOrUpdate(demoResourceGroup, "contosomedia", name, {});
-  await media.contentKeyPolicies.createOrUpdate(demoResourceGroup, "contosomedia", name, {
-    options: [
-      {
-        configuration: { odataType: "#Microsoft.Media.ContentKeyPolicyClearKeyConfiguration" },
-        restriction: {
-          odataType: "#Microsoft.Media.ContentKeyPolicyTokenRestriction",
-          issuer,
-          audience,
-          primaryVerificationKey: {
-            odataType: "#Microsoft.Media.ContentKeyPolicySymmetricTokenKey",
-            keyValue: randomBytes(32),
-          },
-          alternateVerificationKeys: [],
-          requiredClaims: [],
-          restrictionTokenType: "Jwt",
-        } as never,
-      },
-    ],
-  });
+  await media.contentKeyPolicies.createOrUpdate(
+    demoResourceGroup,
+    "contosomedia",
+    name,
+    symmetricTokenPolicy({ issuer, audience, keyValue: randomBytes(32) }),
+  );
   const kids: string[] = [];
   for (const [locator, endTime] of [
     [`${name}live`, undefined],
