@@ -5,19 +5,19 @@
  *      DATABASE_URL names a server;
  *   2. migrations, then the idempotent demo seed (local profile);
  *   3. the local Azure emulator (local profile), before anything that calls Azure;
- *   4. the long-running processes, under `concurrently`: the portal's production server and
- *      the key monitor worker. They get IDENTITY_ENDPOINT and
+ *   4. the long-running processes, under a supervisor that restarts one that crashes (with
+ *      backoff) while the others keep serving: the portal's production server (`scripts/portal.ts`)
+ *      and the worker (key monitor and jobs); `--portals N --workers M` runs more of each. They get IDENTITY_ENDPOINT and
  *      IDENTITY_HEADER for the emulator's managed identity endpoint, the variables Azure App
  *      Service sets, so the same code finds its managed identities in Azure.
  *
- * Ctrl-C stops every process and then the database; a second start reuses the data.
+ * Ctrl-C or SIGTERM stops every process (each drains or hands its work back) and then the database; a second start reuses the data.
  * `--reset-data` deletes DATA_DIR first (the e2e suite starts from nothing that way).
  */
 import "dotenv/config";
 import { randomBytes } from "node:crypto";
 import { rm, mkdir } from "node:fs/promises";
-import { createRequire } from "node:module";
-import concurrently from "concurrently";
+import { parseArgs } from "node:util";
 import { ConfigError, loadConfig, type AppConfig } from "@/lib/config";
 import { createDb } from "@/lib/db/client";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "@/lib/db/embedded-postgres";
@@ -25,12 +25,34 @@ import { assertAzureReachable } from "@/lib/health/startup-checks";
 import { applyMigrations } from "@/lib/db/schema-engine";
 import { seedDemo } from "@/lib/db/seed";
 import { startEmulatorFor } from "@/emulator/for-config";
+import { supervise } from "./supervisor";
 import type { RunningEmulator } from "@/emulator/server";
 
-// Resolved from this project, so the launcher works outside `npm run` (no node_modules/.bin on PATH).
-const nextBin = JSON.stringify(createRequire(import.meta.url).resolve("next/dist/bin/next"));
-
 const log = (message: string) => console.log(`[start] ${message}`);
+
+/**
+ * `--portals N --workers M` (default 1 and 1): several portals (on PORT, PORT+1, ...) and workers
+ * on one database, as a deployment with more than one instance runs them.
+ */
+function processCounts(): { portals: number; workers: number } {
+  const { values } = parseArgs({
+    options: {
+      portals: { type: "string", default: "1" },
+      workers: { type: "string", default: "1" },
+      "reset-data": { type: "boolean" },
+    },
+  });
+  const count = (name: "portals" | "workers", max: number) => {
+    const n = Number(values[name]);
+    if (!Number.isInteger(n) || n < (name === "portals" ? 1 : 0) || n > max) {
+      throw new ConfigError(
+        `--${name} must be a whole number from ${name === "portals" ? 1 : 0} to ${max}, not "${values[name]}".`,
+      );
+    }
+    return n;
+  };
+  return { portals: count("portals", 16), workers: count("workers", 16) };
+}
 
 async function startDatabase(config: AppConfig): Promise<EmbeddedPostgres | null> {
   const embedded = config.database.embedded;
@@ -79,6 +101,7 @@ async function waitForHealth(url: string, timeoutMs: number, signal: AbortSignal
 
 async function main() {
   const config = loadConfig();
+  const { portals, workers } = processCounts();
   if (config.profile === "azure") {
     await assertAzureReachable(config);
     log("azure: Entra ID, ARM, the managed identity, the system key and the database answer");
@@ -116,24 +139,44 @@ async function main() {
 
     // Locally nothing listens beyond loopback; behind a load balancer the portal must.
     const host = config.profile === "local" ? "127.0.0.1" : "0.0.0.0";
-    const node = JSON.stringify(process.execPath);
-    const { result } = concurrently(
+    const portalPorts = Array.from({ length: portals }, (_, i) => config.port + i);
+    const tsx = [process.execPath, "--import", "tsx"] as const;
+    const numbered = (name: string, i: number) => (i === 0 ? name : `${name}-${i + 1}`);
+    const supervisor = supervise(
       [
-        { name: "portal", command: `${node} ${nextBin} start --hostname ${host} --port ${config.port}`, env: childEnv },
-        { name: "worker", command: `${node} --conditions=react-server --import tsx scripts/worker.ts`, env: childEnv },
+        ...portalPorts.map((port, i) => ({
+          name: numbered("portal", i),
+          command: tsx[0],
+          args: [...tsx.slice(1), "scripts/portal.ts", "--hostname", host, "--port", String(port)],
+          env: childEnv,
+        })),
+        ...Array.from({ length: workers }, (_, i) => ({
+          name: numbered("worker", i),
+          command: tsx[0],
+          args: ["--conditions=react-server", ...tsx.slice(1), "scripts/worker.ts"],
+          env: childEnv,
+        })),
       ],
-      { prefix: "[{name}]", killOthersOn: ["failure", "success"], prefixColors: ["cyan", "magenta", "yellow"] },
+      { log: (line) => console.log(line) },
     );
-    const healthUrl = `http://127.0.0.1:${config.port}/api/health`;
     const stopped = new AbortController();
-    waitForHealth(healthUrl, 60_000, stopped.signal).then(
-      (healthy) => healthy && log(`ready: portal at http://localhost:${config.port}  (Ctrl-C stops everything)`),
+    Promise.all(
+      portalPorts.map((port) => waitForHealth(`http://127.0.0.1:${port}/api/health`, 60_000, stopped.signal)),
+    ).then(
+      (healthy) =>
+        healthy.every(Boolean) &&
+        log(
+          `ready: portal at ${portalPorts.map((port) => `http://localhost:${port}`).join(", ")}, ${workers} worker(s)  (Ctrl-C stops everything)`,
+        ),
       (err: Error) => log(err.message),
     );
-    await result.catch(() => {
-      // concurrently rejects when a process exits non-zero; its own log already said which.
-      process.exitCode = 1;
+    // Only Ctrl-C or SIGTERM ends the processes; a crashed one is restarted by the supervisor.
+    const signal = await new Promise<NodeJS.Signals>((resolve) => {
+      process.once("SIGINT", () => resolve("SIGINT"));
+      process.once("SIGTERM", () => resolve("SIGTERM"));
     });
+    log(`${signal}: stopping`);
+    await supervisor.stop();
     stopped.abort();
   } finally {
     await emulator?.stop();

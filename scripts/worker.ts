@@ -42,9 +42,17 @@ const jobs = startJobRunner({
 console.log(`[monitor] ${monitor.owner} checks customer keys every ${config.monitorIntervalMs / 1000} s`);
 console.log(`[jobs] ${jobs.owner} looks for scheduled jobs every ${config.jobs.pollIntervalMs / 1000} s`);
 
+// SIGTERM (the launcher stopping, a deployment) ends the worker within STOP_BOUND_MS: the monitor
+// finishes the check in progress and hands back the rest of its batch, the job runner hands its
+// running jobs back, scheduled; whatever is still held after the bound comes back when its lease ends.
+const STOP_BOUND_MS = 10_000;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, async () => {
-    await Promise.all([monitor.stop(), jobs.stop()]);
+    const bound = new Promise<"timeout">((resolve) => setTimeout(resolve, STOP_BOUND_MS, "timeout").unref());
+    const stopped = Promise.all([monitor.stop(), jobs.stop()]).then(() => "stopped" as const);
+    if ((await Promise.race([stopped, bound])) === "timeout") {
+      console.error(`[worker] did not stop within ${STOP_BOUND_MS / 1000} s; leases held now end on their own`);
+    }
     await disconnectDb();
     process.exit(0);
   });

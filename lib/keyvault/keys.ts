@@ -3,10 +3,9 @@ import type { TokenCredential } from "@azure/core-auth";
 import { CryptographyClient, KeyClient, parseKeyVaultKeyIdentifier, type KeyVaultKey } from "@azure/keyvault-keys";
 import { managedIdentityCredential } from "@/lib/azure/managed-identities";
 import { azureAgent } from "@/lib/azure/transport";
-import { getConfig } from "@/lib/config";
 import { keyVaultError } from "./errors";
 import type { KeyIdentifier } from "./key-id";
-import { perVaultLimiter } from "./rate-limit";
+import { vaultBudgetPolicy } from "./budget";
 
 /** A Key Vault key as this service sees it (no SDK type leaves this module). */
 export interface KeyInfo {
@@ -40,14 +39,12 @@ export const WRAP_ALGORITHM = "RSA-OAEP-256";
 // Clients are created lazily, once per identity and per key or vault.
 const keyClients = new Map<string, KeyClient>();
 const cryptoClients = new Map<string, CryptographyClient>();
-let limiter: ReturnType<typeof perVaultLimiter> | undefined;
-// Read at the first Key Vault call, not at import: importing this module never reads the configuration.
-const limit: ReturnType<typeof perVaultLimiter> = (vaultUrl, work) =>
-  (limiter ??= perVaultLimiter(getConfig().keyVaultOperationsPer10s, 10_000))(vaultUrl, work);
-// Bounded retries with backoff (Retry-After honored by the SDK): the caller is waiting.
+// Bounded retries with backoff (Retry-After honored by the SDK): the caller is waiting. Every
+// request, retries included, takes its vault's shared budget first (./budget.ts).
 const clientOptions = () => ({
   agent: azureAgent(),
   retryOptions: { maxRetries: 2, retryDelayInMs: 250, maxRetryDelayInMs: 2000 },
+  additionalPolicies: [{ policy: vaultBudgetPolicy, position: "perRetry" as const }],
 });
 
 // @azure/keyvault-common's challenge policy sends a client's first request without its body, to be
@@ -134,10 +131,8 @@ function cryptoClient(identityClientId: string, keyId: string): CryptographyClie
 export async function getKey(identityClientId: string, key: KeyIdentifier): Promise<KeyInfo> {
   try {
     return keyInfoOf(
-      await limit(key.vaultUrl, () =>
-        withKeyClient(identityClientId, key.vaultUrl, (client) =>
-          client.getKey(key.keyName, key.version ? { version: key.version } : undefined),
-        ),
+      await withKeyClient(identityClientId, key.vaultUrl, (client) =>
+        client.getKey(key.keyName, key.version ? { version: key.version } : undefined),
       ),
     );
   } catch (err) {
@@ -149,8 +144,7 @@ export async function getKey(identityClientId: string, key: KeyIdentifier): Prom
 export async function wrapKey(identityClientId: string, keyId: string, plaintext: Buffer): Promise<Buffer> {
   try {
     const client = cryptoClient(identityClientId, keyId);
-    const wrap = () => afterFirstCall(client, () => client.wrapKey(WRAP_ALGORITHM, plaintext));
-    return Buffer.from((await limit(client.vaultUrl, wrap)).result);
+    return Buffer.from((await afterFirstCall(client, () => client.wrapKey(WRAP_ALGORITHM, plaintext))).result);
   } catch (err) {
     throw keyVaultError(err, { operation: "wrapKey", keyId });
   }
@@ -159,8 +153,7 @@ export async function wrapKey(identityClientId: string, keyId: string, plaintext
 export async function unwrapKey(identityClientId: string, keyId: string, wrapped: Buffer): Promise<Buffer> {
   try {
     const client = cryptoClient(identityClientId, keyId);
-    const unwrap = () => afterFirstCall(client, () => client.unwrapKey(WRAP_ALGORITHM, wrapped));
-    return Buffer.from((await limit(client.vaultUrl, unwrap)).result);
+    return Buffer.from((await afterFirstCall(client, () => client.unwrapKey(WRAP_ALGORITHM, wrapped))).result);
   } catch (err) {
     throw keyVaultError(err, { operation: "unwrapKey", keyId });
   }

@@ -20,6 +20,18 @@ export async function claimDueAccounts(owner: string, limit: number, leaseMs: nu
   return rows.map((r) => r.id);
 }
 
+/**
+ * Hands back the accounts `owner` claimed and has not checked yet (a worker stopping mid-batch),
+ * so another worker takes them now rather than when the lease ends. A check clears its own lease.
+ */
+export async function releaseLeases(owner: string): Promise<number> {
+  const { count } = await db().mediaAccount.updateMany({
+    where: { leaseOwner: owner },
+    data: { leaseOwner: null, leaseUntil: null },
+  });
+  return count;
+}
+
 /** Claims one account now (check now), unless a worker holds it. */
 export async function claimAccount(owner: string, accountId: string, leaseMs: number): Promise<boolean> {
   const claimed = await db().$executeRaw`

@@ -2,7 +2,7 @@ import "server-only";
 import { getConfig } from "@/lib/config";
 import { runLoop, workerName } from "@/lib/workers/loop";
 import { checkAccount, type CheckOutcome, type KeyReads } from "./check";
-import { claimDueAccounts, nextDue } from "./store";
+import { claimDueAccounts, nextDue, releaseLeases } from "./store";
 
 export interface Monitor {
   owner: string;
@@ -22,11 +22,15 @@ export function startMonitor(
   // A lease outlives a slow cycle, and a crashed worker's accounts come back when it ends.
   const leaseMs = Math.max(30_000, 2 * interval);
 
+  let stopping = false;
+
   async function runOnce(): Promise<CheckOutcome[]> {
     const ids = await claimDueAccounts(owner, BATCH, leaseMs);
     const reads: KeyReads = new Map();
     const outcomes: CheckOutcome[] = [];
     for (const id of ids) {
+      // Stopping: the check in progress finishes, the rest of the batch is handed back below.
+      if (stopping) break;
       const outcome = await checkAccount(id, owner, reads).catch((err: Error & { code?: string }) => {
         // One account's failure must not hold back the rest of the batch: its lease lapses and
         // it is checked again. An account deleted during its check (P2025) just disappears.
@@ -47,5 +51,13 @@ export function startMonitor(
       })
     : null;
 
-  return { owner, runOnce, stop: async () => loop?.stop() };
+  return {
+    owner,
+    runOnce,
+    async stop() {
+      stopping = true;
+      await loop?.stop();
+      await releaseLeases(owner);
+    },
+  };
 }

@@ -1,0 +1,115 @@
+import "server-only";
+import type { PipelinePolicy } from "@azure/core-rest-pipeline";
+import { getConfig } from "@/lib/config";
+import { backOff, takeBudget } from "./budget-store";
+
+/**
+ * Key Vault's service limit is per vault (4,000 RSA-2048 operations per 10 s for software keys),
+ * so the budget that keeps this service under it is per vault too, shared by every portal and
+ * worker through the database. Each process takes slices of the budget sized to the requests it
+ * has waiting, spends a slice within SLICE_VALIDITY_MS, and asks again. A slice counts against
+ * WINDOW_MS, longer than Key Vault's 10 s by the slice's validity and a margin for the round
+ * trip, so that requests sent under slices granted in any 10 s window never exceed the budget.
+ * A 429 makes every process hold that vault's requests for its Retry-After.
+ */
+const SLICE_VALIDITY_MS = 250;
+const WINDOW_MS = 10_000 + SLICE_VALIDITY_MS + 500;
+/** Without Retry-After, Key Vault's guidance is to back off; a few seconds, as its SDK's default retry does. */
+const DEFAULT_RETRY_AFTER_MS = 4000;
+
+interface Waiter {
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+class VaultBudget {
+  private tokens = 0;
+  private validUntil = 0;
+  private readonly waiters: Waiter[] = [];
+  private pumping = false;
+
+  constructor(
+    private readonly vault: string,
+    private readonly limit: number,
+  ) {}
+
+  take(): Promise<void> {
+    if (this.tokens > 0 && performance.now() < this.validUntil) {
+      this.tokens--;
+      return Promise.resolve();
+    }
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ resolve, reject });
+      void this.pump();
+    });
+  }
+
+  /** A 429 here means this process's slice is spent too: ask the database (and its backoff) next time. */
+  drop() {
+    this.tokens = 0;
+  }
+
+  private async pump() {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (this.waiters.length) {
+        if (this.tokens > 0 && performance.now() < this.validUntil) {
+          this.tokens--;
+          this.waiters.shift()!.resolve();
+          continue;
+        }
+        const askedAt = performance.now();
+        const { granted, waitMs } = await takeBudget({
+          vault: this.vault,
+          want: Math.min(this.waiters.length, Math.max(1, Math.ceil(this.limit / 20))),
+          limit: this.limit,
+          windowMs: WINDOW_MS,
+        });
+        if (granted) {
+          this.tokens = granted;
+          this.validUntil = askedAt + SLICE_VALIDITY_MS;
+        } else {
+          await new Promise((r) => setTimeout(r, Math.min(waitMs, 1000)));
+        }
+      }
+    } catch (err) {
+      for (const waiter of this.waiters.splice(0)) waiter.reject(err);
+    } finally {
+      this.pumping = false;
+    }
+  }
+}
+
+const budgets = new Map<string, VaultBudget>();
+function budgetOf(vault: string): VaultBudget {
+  let budget = budgets.get(vault);
+  if (!budget) budgets.set(vault, (budget = new VaultBudget(vault, getConfig().keyVaultOperationsPer10s)));
+  return budget;
+}
+
+function retryAfterMs(header: string | undefined): number {
+  const seconds = Number(header);
+  if (header && Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = header ? Date.parse(header) : NaN;
+  return Number.isNaN(date) ? DEFAULT_RETRY_AFTER_MS : Math.max(0, date - Date.now());
+}
+
+/**
+ * A pipeline policy for every Key Vault client, placed per retry so that each HTTP request (the
+ * SDK's own retries and the challenge handshake included) takes a unit of its vault's budget.
+ */
+export const vaultBudgetPolicy: PipelinePolicy = {
+  name: "sharedVaultBudget",
+  async sendRequest(request, next) {
+    const vault = new URL(request.url).hostname.toLowerCase();
+    const budget = budgetOf(vault);
+    await budget.take();
+    const response = await next(request);
+    if (response.status === 429) {
+      budget.drop();
+      await backOff(vault, retryAfterMs(response.headers.get("retry-after")));
+    }
+    return response;
+  },
+};
