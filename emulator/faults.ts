@@ -31,9 +31,19 @@ export interface Call {
   operation: string;
 }
 
+/** One request as the timeline keeps it: when it arrived, what it was, and the status a fault answered instead (if any). */
+export interface TimelineEntry extends Call {
+  at: number;
+  faultStatus?: number;
+}
+
+/** The timeline keeps the most recent requests only: a benchmark reads windows of seconds, not hours. */
+const TIMELINE_LIMIT = 200_000;
+
 export class Faults {
   private rules: Fault[] = [];
   private counts = new Map<string, number>();
+  private timeline: TimelineEntry[] = [];
 
   add(input: z.infer<typeof FaultInput>): Fault {
     const fault = { ...input, id: randomUUID(), hits: 0 };
@@ -52,6 +62,12 @@ export class Faults {
   reset() {
     this.rules = [];
     this.counts.clear();
+    this.timeline = [];
+  }
+
+  /** The requests of a surface (and vault), oldest first: per-window rates that counters cannot tell. */
+  requests(target: Call["target"], vault?: string): TimelineEntry[] {
+    return this.timeline.filter((e) => e.target === target && (!vault || e.vault === vault.toLowerCase()));
   }
 
   /** Counts the call, and returns the faults it triggers (at most one of each kind). */
@@ -70,6 +86,14 @@ export class Faults {
       rule.hits++;
       fired.push(rule);
     }
+    const faultStatus = fired.find((f) => f.kind === "status")?.status;
+    this.timeline.push({
+      ...call,
+      vault: call.vault?.toLowerCase(),
+      at: Date.now(),
+      ...(faultStatus ? { faultStatus } : {}),
+    });
+    if (this.timeline.length > TIMELINE_LIMIT) this.timeline.splice(0, this.timeline.length - TIMELINE_LIMIT);
     return fired;
   }
 

@@ -148,6 +148,11 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     if (req.method === "GET" && sub === "/ca.pem")
       return { status: 200, html: tls.caPem, headers: { "Content-Type": "application/x-pem-file" } };
     if (req.method === "GET" && sub === "/counters") return reply(200, faults.counters());
+    if (req.method === "GET" && sub === "/requests") {
+      const target = FaultInput.shape.target.safeParse(req.url.searchParams.get("target") ?? undefined);
+      if (!target.success) return reply(400, { error: { code: "BadParameter", message: "target: unknown surface" } });
+      return reply(200, { value: faults.requests(target.data, req.url.searchParams.get("vault") ?? undefined) });
+    }
     if (req.method === "GET" && sub === "/faults") return reply(200, { value: faults.list() });
     if (req.method === "POST" && sub === "/faults") {
       const parsed = FaultInput.safeParse(req.body);

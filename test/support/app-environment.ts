@@ -14,7 +14,7 @@ import type { AccountRecord, AccountRef } from "@/lib/accounts/store";
 import { vaultLookupAs } from "@/lib/azure/arm-vaults";
 import { createTestDatabase, type TestDatabase } from "@/lib/db/test-database";
 import { seedDemo } from "@/lib/db/seed";
-import { demoResourceGroup, demoSubscriptions } from "@/lib/demo/directory";
+import { demoAutomationApp, demoResourceGroup, demoSubscriptions, demoUsers, demoVaults } from "@/lib/demo/directory";
 import type { Principal } from "@/lib/auth/principal";
 import type { VaultLookup } from "@/lib/keys/binding";
 
@@ -95,4 +95,23 @@ export async function startAppEnvironment(): Promise<AppEnvironment> {
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * `count` Contoso customer-key accounts on `vault`, each with a key of its own (a worker reads a
+ * key once per cycle however many accounts share it), all due for a check now. Returns their ids.
+ */
+export async function accountsWithOwnKeys(env: AppEnvironment, prefix: string, count: number): Promise<string[]> {
+  const vault = demoVaults.compliant.name;
+  await env.emu.grantKeys(vault, demoAutomationApp.objectId, ["get", "create"]);
+  const ids: string[] = [];
+  for (let i = 0; i < count; i++) {
+    await env.emu.keyClient(vault).createRsaKey(`${prefix}-${i}`, { keySize: 2048 });
+    const keyIdentifier = `${env.emu.vaultUrl(vault)}/keys/${prefix}-${i}`;
+    ids.push(
+      (await env.createCustomerKeyAccount(principalOf(demoUsers.owner), `${prefix}${i}`, vault, keyIdentifier)).id,
+    );
+  }
+  await env.database.db.mediaAccount.updateMany({ where: { id: { in: ids } }, data: { nextCheckAt: new Date() } });
+  return ids;
 }
