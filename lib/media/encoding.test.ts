@@ -39,6 +39,7 @@ const media: Record<string, Buffer> = {};
 /** The slow input's body is held until the test lets it go. */
 let releaseSlow: () => void = () => {};
 let slowRequested: Promise<void>;
+let slowHeld = false;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const transformBody = (presetName: string) => ({
@@ -88,15 +89,17 @@ before(async () => {
   env = await startAppEnvironment();
   media["clip.mp4"] = await makeClip({ width: 640, height: 360, rate: 24, seconds: 4 });
   media["notes.mp4"] = Buffer.from("These are meeting notes, not a video.\n");
+  media["slow.mp4"] = media["clip.mp4"];
   let requested = () => {};
   slowRequested = new Promise((r) => (requested = r));
   server = http.createServer((req, res) => {
     const url = new URL(req.url!, "http://x");
     const name = url.pathname.replace(/^\/media\//, "");
     if (url.search !== `?${SAS}`) return void res.writeHead(403).end();
-    if (name === "slow.mp4") {
-      // Half now, the rest once the test has made the account's key inaccessible.
-      const body = media["clip.mp4"]!;
+    if (name === "slow.mp4" && !slowHeld) {
+      // The first time, a little now and the rest once the test has made the account's key inaccessible.
+      slowHeld = true;
+      const body = media["slow.mp4"]!;
       res.writeHead(200, { "content-length": body.length }).write(body.subarray(0, 1000));
       requested();
       return void new Promise<void>((r) => (releaseSlow = r)).then(() => res.end(body.subarray(1000)));
