@@ -48,12 +48,11 @@ interface Run {
  */
 export function runFfmpeg(
   args: string[],
-  options: { signal?: AbortSignal; onProgress?: (seconds: number) => void; onSpawn?: (pid: number) => void } = {},
+  options: { signal?: AbortSignal; onProgress?: (seconds: number) => void } = {},
 ): Promise<Run> {
   return new Promise((resolve, reject) => {
     if (options.signal?.aborted) return reject(new EncoderFailed("stopped before it started"));
     const child = spawn(ffmpegPath(), ["-hide_banner", "-nostdin", ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    if (child.pid) options.onSpawn?.(child.pid);
     const kill = () => child.kill("SIGKILL");
     options.signal?.addEventListener("abort", kill, { once: true });
     let stderr = "";
