@@ -64,6 +64,11 @@ export class AccountPage extends PortalPage {
     super(page, `/accounts/${subscriptionId}/${demoResourceGroup}/${name}`);
   }
 
+  /** The account's identities (type, principal id, copy), and a way to add one. */
+  get identity() {
+    return this.page.getByTestId("account-identity");
+  }
+
   get deleteButton() {
     return this.page.getByRole("button", { name: `Delete ${this.name}` });
   }

@@ -10,6 +10,10 @@ export class EncryptionPage extends PortalPage {
   readonly checks: Locator;
   /** The customer key's versions and the accounts each wraps now. */
   readonly keyVersions: Locator;
+  /** The account's identities (type, principal id, copy), and a way to add one. */
+  readonly identity: Locator;
+  /** Whether the identity chosen in the form may use the chosen key, with Grant access or the CLI command. */
+  readonly keyAccess: Locator;
 
   constructor(page: Page, name: string) {
     super(page, `/accounts/${demoSubscriptions.contosoMedia.id}/${demoResourceGroup}/${name}/encryption`);
@@ -18,6 +22,8 @@ export class EncryptionPage extends PortalPage {
     this.form = page.getByTestId("encryption-form");
     this.checks = this.form.getByTestId("validation-checks");
     this.keyVersions = page.getByTestId("key-version-usage");
+    this.identity = page.getByTestId("account-identity");
+    this.keyAccess = page.getByTestId("key-access");
   }
 
   /** Picks the vault; the page reloads with that vault's keys. */
@@ -40,6 +46,14 @@ export class EncryptionPage extends PortalPage {
 
   switchToSystemKey() {
     return this.page.getByRole("button", { name: "Switch back to the system key" }).click();
+  }
+
+  grantAccess() {
+    return this.keyAccess.getByRole("button", { name: "Grant access" }).click();
+  }
+
+  get grantCommand() {
+    return this.keyAccess.getByTestId("grant-command").locator("code");
   }
 
   /** The row of one version (its 32 hex digits). */

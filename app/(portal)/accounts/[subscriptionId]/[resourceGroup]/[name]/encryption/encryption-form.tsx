@@ -1,9 +1,10 @@
 "use client";
 import { useRouter } from "next/navigation";
-import { useActionState, useState, useTransition, type FormEvent } from "react";
+import { useActionState, useState, useTransition, type FormEvent, type ReactNode } from "react";
 import type { ActionResult } from "@/lib/actions/authenticated-action";
 import { saveEncryptionAction, switchToSystemKeyAction, validateEncryptionAction } from "./actions";
 import { AccountRefFields, type AccountRef } from "@/components/account-ref-fields";
+import { KeyAccessPanel, type KeyAccessView } from "./key-access-panel";
 
 interface Hint {
   ok: boolean;
@@ -36,6 +37,22 @@ export function VaultPicker({ vaults, selected }: { vaults: { name: string; hint
   );
 }
 
+function Radio(props: {
+  name: string;
+  value: string;
+  checked: boolean;
+  onChange: () => void;
+  disabled?: boolean;
+  children: ReactNode;
+}) {
+  const { children, ...input } = props;
+  return (
+    <label style={{ display: "inline-flex", gap: "0.4rem", fontWeight: 400 }}>
+      <input type="radio" {...input} /> {children}
+    </label>
+  );
+}
+
 function Checks({ result }: { result: ActionResult | null }) {
   if (!result?.checks) return null;
   return (
@@ -56,10 +73,13 @@ export function EncryptionForm({
   vaultUri,
   keys,
   identities,
+  access,
 }: {
   account: AccountRef;
   canWrite: boolean;
   vaultUri?: string;
+  /** The selected vault: whether each identity may use its keys (absent when it cannot be read). */
+  access?: KeyAccessView;
   keys: { name: string; hint: Hint; versions: { version: string; enabled: boolean }[] }[];
   /** The account's identities that can read a key: value "system" or a user-assigned identity's ARM id. */
   identities: { value: string; label: string }[];
@@ -72,6 +92,7 @@ export function EncryptionForm({
   const [source, setSource] = useState<"pick" | "uri">(keys.length ? "pick" : "uri");
   const [keyName, setKeyName] = useState(keys.find((k) => k.hint.ok)?.name ?? keys[0]?.name ?? "");
   const [mode, setMode] = useState<"latest" | "pinned">("latest");
+  const [identity, setIdentity] = useState(identities[0]?.value ?? "system");
   const versions = keys.find((k) => k.name === keyName)?.versions ?? [];
   const [lastIntent, setLastIntent] = useState<"validate" | "save">("validate");
   const [, startTransition] = useTransition();
@@ -88,121 +109,109 @@ export function EncryptionForm({
     startTransition(() => (intent === "save" ? save(data) : validate(data)));
   };
   return (
-    <form className="stack" data-testid="encryption-form" aria-busy={pending} onSubmit={submit}>
-      <AccountRefFields account={account} />
-      <input type="hidden" name="vaultUri" value={vaultUri ?? ""} />
-      <fieldset
-        disabled={!canWrite || pending}
-        style={{ border: 0, padding: 0, margin: 0, display: "grid", gap: "0.75rem" }}
-      >
-        <label htmlFor="identity-select">Identity that reads the key</label>
-        <select id="identity-select" name="identity">
-          {identities.map((i) => (
-            <option key={i.value} value={i.value}>
-              {i.label}
-            </option>
-          ))}
-        </select>
-        <div role="radiogroup" aria-label="Key source">
-          <label style={{ display: "inline-flex", gap: "0.4rem", fontWeight: 400 }}>
-            <input
-              type="radio"
+    <>
+      <form className="stack" data-testid="encryption-form" aria-busy={pending} onSubmit={submit}>
+        <AccountRefFields account={account} />
+        <input type="hidden" name="vaultUri" value={vaultUri ?? ""} />
+        <fieldset
+          disabled={!canWrite || pending}
+          style={{ border: 0, padding: 0, margin: 0, display: "grid", gap: "0.75rem" }}
+        >
+          <label htmlFor="identity-select">Identity that reads the key</label>
+          <select id="identity-select" name="identity" value={identity} onChange={(e) => setIdentity(e.target.value)}>
+            {identities.map((i) => (
+              <option key={i.value} value={i.value}>
+                {i.label}
+              </option>
+            ))}
+          </select>
+          <div role="radiogroup" aria-label="Key source">
+            <Radio
               name="keySource"
               value="pick"
               checked={source === "pick"}
               onChange={() => setSource("pick")}
               disabled={!keys.length}
-            />{" "}
-            Select from the vault
-          </label>{" "}
-          <label style={{ display: "inline-flex", gap: "0.4rem", fontWeight: 400 }}>
-            <input
-              type="radio"
-              name="keySource"
-              value="uri"
-              checked={source === "uri"}
-              onChange={() => setSource("uri")}
-            />{" "}
-            Enter a key URI
-          </label>
+            >
+              Select from the vault
+            </Radio>{" "}
+            <Radio name="keySource" value="uri" checked={source === "uri"} onChange={() => setSource("uri")}>
+              Enter a key URI
+            </Radio>
+          </div>
+          {source === "pick" ? (
+            <>
+              <label htmlFor="key-select">Key</label>
+              <select id="key-select" name="keyName" value={keyName} onChange={(e) => setKeyName(e.target.value)}>
+                {keys.map((k) => (
+                  <option key={k.name} value={k.name}>
+                    {k.name} — {k.hint.text}
+                  </option>
+                ))}
+              </select>
+              <div role="radiogroup" aria-label="Version">
+                <Radio name="versionMode" value="latest" checked={mode === "latest"} onChange={() => setMode("latest")}>
+                  Latest version, rotate automatically
+                </Radio>{" "}
+                <Radio name="versionMode" value="pinned" checked={mode === "pinned"} onChange={() => setMode("pinned")}>
+                  A specific version
+                </Radio>
+              </div>
+              {mode === "pinned" && (
+                <label>
+                  Version
+                  <select name="version" aria-label="Version to pin">
+                    {versions.map((v) => (
+                      <option key={v.version} value={v.version}>
+                        {v.version}
+                        {v.enabled ? "" : " (disabled)"}
+                      </option>
+                    ))}
+                  </select>
+                </label>
+              )}
+            </>
+          ) : (
+            <label>
+              Key identifier
+              <input
+                name="keyUri"
+                placeholder="https://<vault>.vault.azure.net/keys/<name>[/<version>]"
+                aria-describedby="key-error"
+                style={{ fontFamily: "monospace" }}
+              />
+            </label>
+          )}
+          {last && !last.ok && (
+            <span className="field-error" id="key-error" role="alert">
+              {last.message}
+            </span>
+          )}
+          <div style={{ display: "flex", gap: "0.5rem" }}>
+            <button type="submit" name="intent" value="validate" className="secondary" formAction={validate}>
+              {validating ? "Validating…" : "Validate"}
+            </button>
+            <button type="submit" name="intent" value="save" formAction={save}>
+              {saving ? "Saving…" : "Save"}
+            </button>
+          </div>
+        </fieldset>
+        <div aria-live="polite">
+          {pending && <p className="muted">Calling Key Vault…</p>}
+          {last?.ok && <p className="notice ok">{last.message}</p>}
+          <Checks result={last} />
         </div>
-        {source === "pick" ? (
-          <>
-            <label htmlFor="key-select">Key</label>
-            <select id="key-select" name="keyName" value={keyName} onChange={(e) => setKeyName(e.target.value)}>
-              {keys.map((k) => (
-                <option key={k.name} value={k.name}>
-                  {k.name} — {k.hint.text}
-                </option>
-              ))}
-            </select>
-            <div role="radiogroup" aria-label="Version">
-              <label style={{ display: "inline-flex", gap: "0.4rem", fontWeight: 400 }}>
-                <input
-                  type="radio"
-                  name="versionMode"
-                  value="latest"
-                  checked={mode === "latest"}
-                  onChange={() => setMode("latest")}
-                />{" "}
-                Latest version, rotate automatically
-              </label>{" "}
-              <label style={{ display: "inline-flex", gap: "0.4rem", fontWeight: 400 }}>
-                <input
-                  type="radio"
-                  name="versionMode"
-                  value="pinned"
-                  checked={mode === "pinned"}
-                  onChange={() => setMode("pinned")}
-                />{" "}
-                A specific version
-              </label>
-            </div>
-            {mode === "pinned" && (
-              <label>
-                Version
-                <select name="version" aria-label="Version to pin">
-                  {versions.map((v) => (
-                    <option key={v.version} value={v.version}>
-                      {v.version}
-                      {v.enabled ? "" : " (disabled)"}
-                    </option>
-                  ))}
-                </select>
-              </label>
-            )}
-          </>
-        ) : (
-          <label>
-            Key identifier
-            <input
-              name="keyUri"
-              placeholder="https://<vault>.vault.azure.net/keys/<name>[/<version>]"
-              aria-describedby="key-error"
-              style={{ fontFamily: "monospace" }}
-            />
-          </label>
-        )}
-        {last && !last.ok && (
-          <span className="field-error" id="key-error" role="alert">
-            {last.message}
-          </span>
-        )}
-        <div style={{ display: "flex", gap: "0.5rem" }}>
-          <button type="submit" name="intent" value="validate" className="secondary" formAction={validate}>
-            {validating ? "Validating…" : "Validate"}
-          </button>
-          <button type="submit" name="intent" value="save" formAction={save}>
-            {saving ? "Saving…" : "Save"}
-          </button>
-        </div>
-      </fieldset>
-      <div aria-live="polite">
-        {pending && <p className="muted">Calling Key Vault…</p>}
-        {last?.ok && <p className="notice ok">{last.message}</p>}
-        <Checks result={last} />
-      </div>
-    </form>
+      </form>
+      {access && (
+        <KeyAccessPanel
+          account={account}
+          view={access}
+          identity={identity}
+          identityLabel={identities.find((i) => i.value === identity)?.label ?? identity}
+          keyName={keyName}
+        />
+      )}
+    </>
   );
 }
 
