@@ -15,7 +15,10 @@ export class EncryptionPage extends PortalPage {
   /** Whether the identity chosen in the form may use the chosen key, with Grant access or the CLI command. */
   readonly keyAccess: Locator;
 
-  constructor(page: Page, name: string) {
+  constructor(
+    page: Page,
+    readonly name: string,
+  ) {
     super(page, `/accounts/${demoSubscriptions.contosoMedia.id}/${demoResourceGroup}/${name}/encryption`);
     this.type = page.getByTestId("encryption-type");
     this.currentKeyIdentifier = page.getByTestId("current-key-identifier");
@@ -44,8 +47,19 @@ export class EncryptionPage extends PortalPage {
     return this.form.getByRole("button", { name: "Save" }).click();
   }
 
-  switchToSystemKey() {
-    return this.page.getByRole("button", { name: "Switch back to the system key" }).click();
+  /** Asks, and confirms in the dialog that names the account. */
+  async switchToSystemKey() {
+    await this.page.getByRole("button", { name: "Switch back to the system key" }).click();
+    await this.systemKeyDialog.getByRole("button", { name: `Switch ${this.name} to the system key` }).click();
+  }
+
+  get systemKeyDialog() {
+    return this.page.getByRole("dialog", { name: `Switch ${this.name} back to the system key?` });
+  }
+
+  /** The account's key state badge (Active, Inaccessible with its reason, Key Vault unreachable) and Check now. */
+  get keyState() {
+    return this.main.getByTestId("key-state");
   }
 
   grantAccess() {

@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
 import Link from "next/link";
+import { KeyStateBadge } from "@/components/key-state-badge";
 import { AccountIdentity, identitiesOf } from "./account-identity";
 import { DeleteAccountForm } from "./delete-account-form";
 import { loadAccountPage, type AccountParams } from "./load-account";
@@ -32,7 +33,7 @@ export default async function AccountPage({ params }: { params: AccountParams })
           </dd>
           <dt>Encryption</dt>
           <dd>
-            {account.encryptionType === "CustomerKey" ? "Customer key" : "System key"} ·{" "}
+            <KeyStateBadge account={account} /> ·{" "}
             <Link href={`/accounts/${account.subscriptionId}/${account.resourceGroup}/${account.name}/encryption`}>
               Manage encryption
             </Link>

@@ -6,8 +6,9 @@ import { vaultsVisibleTo, type VaultSummary } from "@/lib/azure/arm-vaults";
 import { grantCommand, keyAccessOf } from "@/lib/azure/key-access";
 import { keysVisibleTo, type KeyChoice } from "@/lib/keyvault/user-keys";
 import { AccountIdentity, identitiesOf, type AccountIdentityView } from "../account-identity";
+import { KeyStateBadge } from "@/components/key-state-badge";
 import { loadAccountPage, type AccountParams } from "../load-account";
-import { EncryptionForm, SystemKeyForm, VaultPicker } from "./encryption-form";
+import { EncryptionForm, SystemKeyForm, VaultPicker, VaultSwitch } from "./encryption-form";
 import type { KeyAccessView } from "./key-access-panel";
 import { KeyVersionUsageSection } from "./key-version-usage";
 
@@ -78,8 +79,15 @@ export default async function EncryptionPage({
   const armToken = await delegatedToken(session, "arm");
   const vaults = armToken ? await vaultsVisibleTo(armToken).catch(() => []) : [];
   const wanted = (await searchParams).vault;
+  // The saved key, when there is one: its vault, key and version are what the form starts from.
+  const saved = account.keyIdentifier ? new URL(account.keyIdentifier) : null;
+  const [savedKey, savedVersion] = saved?.pathname.split("/").slice(2) ?? [];
+  const savedVault = saved && vaults.find((v) => new URL(v.vaultUri).host === saved.host);
   const selected =
-    vaults.find((v) => v.name === wanted) ?? vaults.find((v) => vaultHint(v, account.location).ok) ?? vaults[0];
+    vaults.find((v) => v.name === wanted) ??
+    savedVault ??
+    vaults.find((v) => vaultHint(v, account.location).ok) ??
+    vaults[0];
   const kvToken =
     selected || account.encryptionType === "CustomerKey" ? await delegatedToken(session, "keyVault") : null;
   const keys = selected && kvToken ? await keysVisibleTo(kvToken, selected.vaultUri).catch(() => null) : null;
@@ -106,6 +114,10 @@ export default async function EncryptionPage({
         <dl className="facts" data-testid="current-encryption">
           <dt>Type</dt>
           <dd data-testid="encryption-type">{account.encryptionType}</dd>
+          <dt>Key state</dt>
+          <dd>
+            <KeyStateBadge account={account} />
+          </dd>
           {account.keyIdentifier && (
             <>
               <dt>Key identifier</dt>
@@ -137,24 +149,30 @@ export default async function EncryptionPage({
             Your sign-in has no access to Azure Resource Manager: sign in again to list your vaults.
           </p>
         )}
-        <VaultPicker
-          vaults={vaults.map((v) => ({ name: v.name, hint: vaultHint(v, account.location) }))}
-          selected={selected?.name}
-        />
-        {selected && keys === null && (
-          <p className="notice bad">
-            You cannot list the keys of {selected.name}: you need the list and get key permissions. You can still paste
-            a key identifier.
-          </p>
-        )}
-        <EncryptionForm
-          account={ref}
-          canWrite={canWrite && identities.length > 0}
-          identities={identities}
-          vaultUri={selected?.vaultUri}
-          keys={(keys ?? []).map((k) => ({ name: k.name, hint: keyHint(k), versions: k.versions }))}
-          access={access}
-        />
+        <VaultSwitch>
+          <VaultPicker
+            vaults={vaults.map((v) => ({ name: v.name, hint: vaultHint(v, account.location) }))}
+            selected={selected?.name}
+          />
+          {selected && keys === null && (
+            <p className="notice bad">
+              You cannot list the keys of {selected.name}: you need the list and get key permissions. You can still
+              paste a key identifier.
+            </p>
+          )}
+          <EncryptionForm
+            key={selected?.name ?? ""}
+            account={ref}
+            canWrite={canWrite && identities.length > 0}
+            identities={identities}
+            vaultUri={selected?.vaultUri}
+            keys={(keys ?? []).map((k) => ({ name: k.name, hint: keyHint(k), versions: k.versions }))}
+            access={access}
+            savedKey={
+              selected && selected === savedVault && savedKey ? { keyName: savedKey, version: savedVersion } : undefined
+            }
+          />
+        </VaultSwitch>
       </section>
     </>
   );
