@@ -39,11 +39,20 @@ test("a revoked key shows on the dashboard by itself, blocks operations with a c
   await keys(demoVaults.compliant.name).updateKeyProperties(keyName, key.properties.version!, { enabled: false });
   // No reload: the monitor sees it within its interval and the dashboard refreshes itself.
   await expect(row.locator).toHaveAttribute("data-state", "CustomerKeyInaccessible", { timeout: 20_000 });
-  await expect(row.stateReason).toContainText("KeyDisabled");
+  await expect(row.stateReason).toHaveAttribute("data-reason", "KeyDisabled");
+  await expect(row.stateReason).toContainText("is disabled");
+  await expect(row.locator.getByText("is disabled"), "the reason once per row").toHaveCount(1);
   await row.showBlocked();
   await expect(row.blockedOperations).toContainText("Deliver content keys to players (streaming)");
   await expect(row.blockedOperations).not.toContainText("Delete the account");
-  await expect(dashboard.timeline).toContainText(`${name}: CustomerKey → CustomerKeyInaccessible (KeyDisabled)`);
+  await expect(dashboard.timeline).toContainText(`${name}: The key became inaccessible: The key version`);
+  await expect(
+    page.getByTestId("transitions-chart").getByRole("img", { name: /[1-9]\d* became inaccessible/ }),
+    "the chart counts it",
+  ).toBeVisible();
+  await expect(row.locator.getByTestId("last-failure"), "the last failed check next to the last success").toContainText(
+    /\d{4}-\d\d-\d\d/,
+  );
   await dashboard.filter("CustomerKeyInaccessible");
   await expect(dashboard.row(name).locator).toBeVisible();
   await expect(dashboard.rowsInState("SystemKey")).toHaveCount(0);
@@ -70,6 +79,6 @@ test("a revoked key shows on the dashboard by itself, blocks operations with a c
   await keys(demoVaults.compliant.name).updateKeyProperties(keyName, key.properties.version!, { enabled: true });
   await dashboard.filter("CustomerKey");
   await expect(dashboard.row(name).locator).toHaveAttribute("data-state", "CustomerKey", { timeout: 20_000 });
-  await expect(dashboard.timeline).toContainText(`${name}: CustomerKeyInaccessible → CustomerKey (AccessRestored)`);
+  await expect(dashboard.timeline).toContainText(`${name}: The key is accessible again`);
   expect((await request.patch(url, { headers: auth, data: {} })).status(), "changes work again").toBe(200);
 });

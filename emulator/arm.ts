@@ -353,6 +353,29 @@ export function armRoutes(store: StateStore, tokens: TokenService, port: () => n
         });
       },
     )
+    // Role assignments that apply at a scope or below it (as Azure lists them without atScope()),
+    // optionally for one principal: `$filter=principalId eq '{id}'`.
+    .on(
+      "GET",
+      /^(?<scope>\/subscriptions\/[^/]+(?:\/.+?)?)\/providers\/Microsoft\.Authorization\/roleAssignments\/?$/i,
+      async (req, p) => {
+        const claims = await caller(req);
+        const subscriptionId = p.scope!.split("/")[2]!;
+        subscriptionOf(subscriptionId, claims);
+        authorizeScope(p.scope!, claims, "Microsoft.Authorization/roleAssignments/read", false);
+        const principal = /principalId eq '([^']+)'/i.exec(req.url.searchParams.get("$filter") ?? "")?.[1];
+        const value = state.roleAssignments
+          .filter((a) => scopeIncludes(a.scope, p.scope!) || scopeIncludes(p.scope!, a.scope))
+          .filter((a) => !principal || a.principalId === principal.toLowerCase())
+          .map((a) =>
+            roleAssignmentJson(
+              a,
+              `/subscriptions/${subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${roleDefinitions[a.roleName]?.id ?? a.roleName}`,
+            ),
+          );
+        return reply(200, { value, nextLink: null });
+      },
+    )
     .on("PUT", re(rg), async (req, p) => {
       const claims = await caller(req);
       const s = subscriptionOf(p.sub!, claims);

@@ -499,10 +499,12 @@ export function keyVaultDataPlane(store: StateStore, tokens: TokenService, port:
     return claims;
   }
 
-  function authorize(vault: Vault, claims: TokenClaims, permission: Permission) {
+  /** With RBAC, a role assigned on one key (its scope `{vault id}/keys/{name}`) covers that key only, as in Azure. */
+  function authorize(vault: Vault, claims: TokenClaims, permission: Permission, keyName?: string) {
     const caller = `appid=${claims.appid ?? "-"};oid=${claims.oid};iss=${claims.iss}`;
     if (vault.properties.enableRbacAuthorization) {
-      const id = vaultResourceId(vault).toLowerCase();
+      const vaultId = vaultResourceId(vault).toLowerCase();
+      const id = keyName ? `${vaultId}/keys/${keyName.toLowerCase()}` : vaultId;
       const allowed = state.roleAssignments.some((a) => {
         if (a.principalId !== claims.oid || !scopeIncludes(a.scope, id)) return false;
         const perms = rolePermissions[a.roleName];
@@ -559,7 +561,7 @@ export function keyVaultDataPlane(store: StateStore, tokens: TokenService, port:
       for (const route of routes) {
         const match = route.pattern.exec(req.url.pathname);
         if (!match || route.method !== req.method) continue;
-        authorize(vault, claims, route.permission);
+        authorize(vault, claims, route.permission, match.groups?.name);
         const params = Object.fromEntries(Object.entries(match.groups ?? {}).map(([k, v]) => [k, v ?? ""]));
         return route.run({ req, vault, params, claims });
       }

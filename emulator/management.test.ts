@@ -220,6 +220,41 @@ describe("management plane: vaults", () => {
     await assert.rejects(emu.keyClient("rbac-vault", mi).createRsaKey("nope"), rejectsWith(403), "but not create");
   });
 
+  it("honours a role assigned on one key for that key only, and lists role assignments at a scope for a principal", async () => {
+    await createVault("rbac-keys", { enableRbacAuthorization: true, enablePurgeProtection: true });
+    const vaultId = `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.KeyVault/vaults/rbac-keys`;
+    await emu.assignRole(vaultId, "Key Vault Crypto Officer", demoAutomationApp.objectId);
+    const officer = emu.keyClient("rbac-keys");
+    const granted = await officer.createRsaKey("granted", { keySize: 2048 });
+    const other = await officer.createRsaKey("other", { keySize: 2048 });
+    const identity = await userAssignedIdentity("rbac-one-key");
+    await emu.assignRole(`${vaultId}/keys/granted`, "Key Vault Crypto Service Encryption User", identity.principalId);
+
+    const mi = emu.managedIdentity(identity.clientId);
+    const wrapped = await emu.cryptoClient(granted.id!, mi).wrapKey("RSA-OAEP-256", randomBytes(32));
+    assert.ok(wrapped.result.length > 0, "the role on the key lets the identity wrap with it");
+    await assert.rejects(
+      emu.cryptoClient(other.id!, mi).wrapKey("RSA-OAEP-256", randomBytes(32)),
+      rejectsWith(403, /not authorized/),
+      "but not with another key of the same vault",
+    );
+    await assert.rejects(emu.keyClient("rbac-keys", mi).listPropertiesOfKeys().next(), rejectsWith(403));
+
+    const list = await emu.armFetch(
+      "GET",
+      `${vaultId}/providers/Microsoft.Authorization/roleAssignments?$filter=${encodeURIComponent(`principalId eq '${identity.principalId}'`)}`,
+      undefined,
+      "2022-04-01",
+    );
+    assert.equal(list.status, 200);
+    const value = (
+      list.json as { value: { properties: { scope: string; principalId: string; roleDefinitionId: string } }[] }
+    ).value;
+    assert.equal(value.length, 1, "only the principal's assignment, found below the vault's scope");
+    assert.equal(value[0]!.properties.scope.toLowerCase(), `${vaultId}/keys/granted`.toLowerCase());
+    assert.match(value[0]!.properties.roleDefinitionId, /e147488a-f6f5-4113-8e2d-b22465e65bf6$/);
+  });
+
   it("answers ARM's errors: no token, another tenant's token, no role, unknown resource group", async () => {
     const path = `${emu.url}/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.KeyVault/vaults?api-version=2023-01-31`;
     const none = await httpsJson(emu.agent, "GET", path);

@@ -16,6 +16,12 @@ export class AccountsPage extends PortalPage {
     this.createForm = page.getByTestId("create-account-form");
   }
 
+  /** The key state badge on an account's row. */
+  keyState(name: string) {
+    const link = this.page.getByRole("link", { name, exact: true });
+    return this.table.locator("tr", { has: link }).getByTestId("key-state");
+  }
+
   accountLink(name: string) {
     return this.table.getByRole("link", { name, exact: true });
   }
@@ -64,6 +70,16 @@ export class AccountPage extends PortalPage {
     super(page, `/accounts/${subscriptionId}/${demoResourceGroup}/${name}`);
   }
 
+  /** The account's key state badge and Check now. */
+  get keyState() {
+    return this.main.getByTestId("key-state");
+  }
+
+  /** The account's identities (type, principal id, copy), and a way to add one. */
+  get identity() {
+    return this.page.getByTestId("account-identity");
+  }
+
   get deleteButton() {
     return this.page.getByRole("button", { name: `Delete ${this.name}` });
   }
@@ -74,6 +90,8 @@ export class AccountPage extends PortalPage {
 
   async openEncryption() {
     await this.page.getByRole("link", { name: "Manage encryption" }).click();
+    // The encryption page reads vaults, keys and the identity's access as the user before it shows.
+    await this.page.waitForURL((url) => url.pathname.endsWith("/encryption"));
     return new EncryptionPage(this.page, this.name);
   }
 }

@@ -10,14 +10,23 @@ export class EncryptionPage extends PortalPage {
   readonly checks: Locator;
   /** The customer key's versions and the accounts each wraps now. */
   readonly keyVersions: Locator;
+  /** The account's identities (type, principal id, copy), and a way to add one. */
+  readonly identity: Locator;
+  /** Whether the identity chosen in the form may use the chosen key, with Grant access or the CLI command. */
+  readonly keyAccess: Locator;
 
-  constructor(page: Page, name: string) {
+  constructor(
+    page: Page,
+    readonly name: string,
+  ) {
     super(page, `/accounts/${demoSubscriptions.contosoMedia.id}/${demoResourceGroup}/${name}/encryption`);
     this.type = page.getByTestId("encryption-type");
     this.currentKeyIdentifier = page.getByTestId("current-key-identifier");
     this.form = page.getByTestId("encryption-form");
     this.checks = this.form.getByTestId("validation-checks");
     this.keyVersions = page.getByTestId("key-version-usage");
+    this.identity = page.getByTestId("account-identity");
+    this.keyAccess = page.getByTestId("key-access");
   }
 
   /** Picks the vault; the page reloads with that vault's keys. */
@@ -38,8 +47,27 @@ export class EncryptionPage extends PortalPage {
     return this.form.getByRole("button", { name: "Save" }).click();
   }
 
-  switchToSystemKey() {
-    return this.page.getByRole("button", { name: "Switch back to the system key" }).click();
+  /** Asks, and confirms in the dialog that names the account. */
+  async switchToSystemKey() {
+    await this.page.getByRole("button", { name: "Switch back to the system key" }).click();
+    await this.systemKeyDialog.getByRole("button", { name: `Switch ${this.name} to the system key` }).click();
+  }
+
+  get systemKeyDialog() {
+    return this.page.getByRole("dialog", { name: `Switch ${this.name} back to the system key?` });
+  }
+
+  /** The account's key state badge (Active, Inaccessible with its reason, Key Vault unreachable) and Check now. */
+  get keyState() {
+    return this.main.getByTestId("key-state");
+  }
+
+  grantAccess() {
+    return this.keyAccess.getByRole("button", { name: "Grant access" }).click();
+  }
+
+  get grantCommand() {
+    return this.keyAccess.getByTestId("grant-command").locator("code");
   }
 
   /** The row of one version (its 32 hex digits). */

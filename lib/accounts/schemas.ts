@@ -62,3 +62,22 @@ export const EncryptionInput = z
     const base = `${(vaultUri ?? "").replace(/\/$/, "")}/keys/${keyName ?? ""}`;
     return { ...ref, keyIdentifier: versionMode === "pinned" ? `${base}/${version}` : base };
   });
+
+/** Grant an account's identity the use of a key: the vault by name (looked up as the user), the key, which identity. */
+export const GrantKeyAccessInput = AccountRefInput.extend({
+  vault: z
+    .string()
+    .trim()
+    .regex(/^[a-zA-Z0-9-]{3,24}$/, "Pick a key vault."),
+  keyName: z
+    .string()
+    .trim()
+    .regex(/^[a-zA-Z0-9-]{1,127}$/, "Pick a key."),
+  /** "system", or the ARM id of one of the account's user-assigned identities. */
+  identity: z.string().trim().default("system"),
+});
+
+/** Attach a user-assigned identity by its ARM id. */
+export const AttachIdentityInput = AccountRefInput.extend({
+  identityId: z.string().trim().min(1, "Paste the ARM id of a user-assigned identity."),
+});

@@ -194,6 +194,16 @@ export async function recentTransitions({ subscriptionIds, take }: { subscriptio
   });
 }
 
+/** When and to what the accounts of these subscriptions changed state since a time: what the dashboard's chart counts. */
+export async function transitionsSince({ subscriptionIds, since }: { subscriptionIds: string[]; since: Date }) {
+  return db().keyTransition.findMany({
+    where: { account: { subscriptionId: { in: subscriptionIds } }, at: { gte: since } },
+    orderBy: { id: "desc" },
+    take: 10_000,
+    select: { at: true, toState: true, reason: true },
+  });
+}
+
 /**
  * The accounts, of the given subscriptions (which the caller has checked it may read), whose
  * account key a version of this key wraps now: `keyId` is the versionless key id.

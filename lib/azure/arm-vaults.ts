@@ -9,13 +9,20 @@ import { managedIdentityCredential } from "./managed-identities";
 import { azureAgent } from "./transport";
 
 export interface VaultSummary {
+  /** The vault's ARM resource id. */
+  id: string;
   name: string;
+  tenantId: string;
   subscriptionId: string;
   resourceGroup: string;
   location: string;
   vaultUri: string;
   enableSoftDelete: boolean;
   enablePurgeProtection: boolean;
+  /** Data-plane authorization by Azure RBAC role assignments instead of the access policies. */
+  enableRbacAuthorization: boolean;
+  /** Key permissions per object id (access-policy vaults). */
+  accessPolicies: { objectId: string; keys: string[] }[];
 }
 
 /** A credential that only holds a token someone already has (the caller's, delegated). */
@@ -52,13 +59,20 @@ export async function vaultsVisibleTo(armToken: string): Promise<VaultSummary[]>
       const vaults: VaultSummary[] = [];
       for await (const v of client.vaults.listBySubscription()) {
         vaults.push({
+          id: v.id!,
           name: v.name!,
+          tenantId: v.properties.tenantId,
           subscriptionId,
           resourceGroup: v.id!.split("/")[4]!,
           location: v.location!,
           vaultUri: v.properties.vaultUri!,
           enableSoftDelete: v.properties.enableSoftDelete !== false,
           enablePurgeProtection: v.properties.enablePurgeProtection === true,
+          enableRbacAuthorization: v.properties.enableRbacAuthorization === true,
+          accessPolicies: (v.properties.accessPolicies ?? []).map((p) => ({
+            objectId: p.objectId,
+            keys: p.permissions.keys ?? [],
+          })),
         });
       }
       return vaults;

@@ -26,6 +26,7 @@ before(async () => {
     identityType: "SystemAssigned",
   });
   await createAccountFor(owner, { ...ref("noidentity"), location: "westus2", identityType: "None" });
+  await createAccountFor(owner, { ...ref("noaccess"), location: "westus2", identityType: "SystemAssigned" });
   const arm = env.emu.arm();
   await arm.vaults.beginCreateOrUpdateAndWait(demoVaults.resourceGroup, "nosoftdelete", {
     location: "westus2",
@@ -127,6 +128,33 @@ describe("customer key validation", () => {
       (await outcome(keyUrl(demoVaults.compliant.name, "rsa-3072"), "noidentity")).code,
       "IdentityNotConfigured",
     );
+  });
+
+  it("tells what the vault's metadata says before, and without, access to the key", async () => {
+    const nopurge = await outcome(keyUrl(demoVaults.noPurgeProtection.name, "rsa-2048"), "noaccess");
+    assert.equal(nopurge.code, "PurgeProtectionNotEnabled", "the vault can never be used: said first");
+    const byId = (r: typeof nopurge, id: string) => r.checks.find((c) => c.id === id)!;
+    assert.equal(byId(nopurge, "recovery").ok, false);
+    assert.equal(byId(nopurge, "region").ok, true);
+    assert.equal(byId(nopurge, "key").ok, false, "and the missing access, too");
+    const eastus = await outcome(keyUrl(demoVaults.otherRegion.name, "rsa-2048"), "noaccess");
+    assert.equal(eastus.code, "VaultRegionMismatch");
+    assert.equal(byId(eastus, "region").ok, false);
+    assert.deepEqual(
+      eastus.checks.map((c) => c.id),
+      ["identity", "identifier", "recovery", "region", "key", "enabled", "type", "operations", "access"],
+    );
+  });
+
+  it("does not advise wrapKey and unwrapKey for a key type that cannot wrap", async () => {
+    const ec = await outcome(keyUrl(demoVaults.compliant.name, "ec-p256"));
+    assert.equal(ec.code, "KeyTypeNotSupported");
+    assert.deepEqual(
+      ec.checks.filter((c) => c.ok === false).map((c) => c.id),
+      ["type"],
+      JSON.stringify(ec.checks),
+    );
+    assert.doesNotMatch(JSON.stringify(ec.checks), /add them to its permitted operations/);
   });
 
   it("changes nothing when a switch fails validation", async () => {

@@ -46,15 +46,16 @@ export type BindingValidation =
       failure: DomainError;
     };
 
+// In the order shown: what the vault's metadata tells comes before anything that needs the key.
 const labels: Record<CheckId, string> = {
   identity: "The account has a managed identity for the key",
   identifier: "Key identifier points to an allowed Key Vault",
+  recovery: "Soft delete and purge protection are on",
+  region: "The vault is in the account's region",
   key: "The identity can read the key",
   enabled: "The key is enabled and within its validity dates",
   type: "RSA key of 2048, 3072 or 4096 bits",
   operations: "The key permits wrapKey and unwrapKey",
-  recovery: "Soft delete and purge protection are on",
-  region: "The vault is in the account's region",
   access: "Live wrap and unwrap as the account's identity",
 };
 
@@ -83,6 +84,8 @@ export async function validateBinding(input: {
     if (!(err instanceof DomainError)) throw err;
     return result(id, false, err.message, err.code);
   };
+  /** The first failure as it happened: a vault that can never be used is told before a key it cannot read. */
+  const firstFailure = () => checks.find((c) => c.ok === false)!;
   /** Every check in order, those not run marked so. */
   const allChecks = () => {
     for (const id of Object.keys(labels) as CheckId[]) {
@@ -124,13 +127,49 @@ export async function validateBinding(input: {
     return refused(failed("identifier", err));
   }
 
+  // The vault's metadata first, read without any key access: a vault without purge protection or
+  // in another region can never be used, whatever the identity is granted.
+  let vault: VaultFacts | null = null;
+  let lookupError: unknown = null;
+  try {
+    vault = await input.lookupVault(id.vaultName, input.identityClientId);
+  } catch (err) {
+    lookupError = err;
+  }
+  if (vault) {
+    if (!vault.enableSoftDelete)
+      result(
+        "recovery",
+        false,
+        "The vault has no soft delete: a deleted key could not be recovered. Enable soft delete and purge protection.",
+        "SoftDeleteNotEnabled",
+      );
+    else if (!vault.enablePurgeProtection)
+      result(
+        "recovery",
+        false,
+        "The vault has no purge protection: a deleted key could be purged for good, and the account's data with it. Enable purge protection on the vault.",
+        "PurgeProtectionNotEnabled",
+      );
+    else result("recovery", true, "The vault has soft delete and purge protection.");
+    if (vault.location !== input.accountLocation)
+      result(
+        "region",
+        false,
+        `The vault is in ${vault.location}, the account in ${input.accountLocation}: use a vault in ${input.accountLocation}.`,
+        "VaultRegionMismatch",
+      );
+    else result("region", true, `Both in ${vault.location}.`);
+  }
+
   let key: KeyInfo;
   try {
     key = await getKey(input.identityClientId, id);
     result("key", true, `Found ${key.name}, version ${key.version}.`);
   } catch (err) {
     if (err instanceof DomainError && err.code === "KeyVaultUnavailable") throw err; // not the owner's to fix: try again
-    return refused(failed("key", err));
+    failed("key", err);
+    return refused(firstFailure());
   }
 
   const now = Date.now();
@@ -147,7 +186,8 @@ export async function validateBinding(input: {
     result("enabled", false, `The key is not valid before ${key.notBefore.toISOString()}.`, "KeyNotYetValid");
   else result("enabled", true, "Enabled, and within its activation and expiry dates.");
 
-  if (key.kty !== "RSA" && key.kty !== "RSA-HSM") {
+  const rsa = key.kty === "RSA" || key.kty === "RSA-HSM";
+  if (!rsa) {
     result(
       "type",
       false,
@@ -158,8 +198,11 @@ export async function validateBinding(input: {
     result("type", false, `The key is ${key.size} bits: use 2048, 3072 or 4096.`, "KeySizeNotSupported");
   } else result("type", true, `${key.kty} ${key.size} bits.`);
 
+  // Only an RSA key can wrap at all: advising other operations for an EC or oct key would mislead.
   const missing = ["wrapKey", "unwrapKey"].filter((op) => !key.keyOps.includes(op));
-  if (missing.length)
+  if (!rsa) {
+    // left "Not checked"
+  } else if (missing.length)
     result(
       "operations",
       false,
@@ -169,7 +212,9 @@ export async function validateBinding(input: {
   else result("operations", true, "wrapKey and unwrapKey are permitted.");
 
   const level = key.recoveryLevel ?? "";
-  if (!level.includes("Recoverable"))
+  if (vault) {
+    // told by the vault's metadata above
+  } else if (!level.includes("Recoverable"))
     result(
       "recovery",
       false,
@@ -185,29 +230,17 @@ export async function validateBinding(input: {
     );
   else result("recovery", true, `Recovery level ${level}.`);
 
-  try {
-    const vault = await input.lookupVault(id.vaultName, input.identityClientId);
-    if (!vault)
-      result(
-        "region",
-        false,
-        `You cannot see the vault '${id.vaultName}' in Azure Resource Manager, so its region cannot be checked. You need read access to the vault.`,
-        "VaultNotVisible",
-      );
-    else if (vault.location !== input.accountLocation) {
-      result(
-        "region",
-        false,
-        `The vault is in ${vault.location}, the account in ${input.accountLocation}: use a vault in ${input.accountLocation}.`,
-        "VaultRegionMismatch",
-      );
-    } else result("region", true, `Both in ${vault.location}.`);
-  } catch (err) {
-    failed("region", err); // the lookup says why the vault cannot be seen, and what to grant
-  }
+  if (lookupError)
+    failed("region", lookupError); // the lookup says why the vault cannot be seen, and what to grant
+  else if (!vault)
+    result(
+      "region",
+      false,
+      `You cannot see the vault '${id.vaultName}' in Azure Resource Manager, so its region cannot be checked. You need read access to the vault.`,
+      "VaultNotVisible",
+    );
 
-  const first = checks.find((c) => c.ok === false);
-  if (first) return refused(first, key);
+  if (checks.some((c) => c.ok === false)) return refused(firstFailure(), key);
 
   const payload = input.payload ?? randomBytes(32);
   try {

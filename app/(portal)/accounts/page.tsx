@@ -5,6 +5,7 @@ import { accessOf } from "@/lib/auth/authorize";
 import { currentPrincipal } from "@/lib/auth/current";
 import { subscriptionNames } from "@/lib/accounts/subscriptions";
 import { CreateAccountForm } from "./create-account-form";
+import { KeyStateBadge } from "@/components/key-state-badge";
 
 export const metadata: Metadata = { title: "Accounts" };
 
@@ -39,6 +40,7 @@ export default async function AccountsPage() {
                 <th scope="col">Resource group</th>
                 <th scope="col">Region</th>
                 <th scope="col">Subscription</th>
+                <th scope="col">Key state</th>
               </tr>
             </thead>
             <tbody>
@@ -50,6 +52,9 @@ export default async function AccountsPage() {
                   <td>{a.resourceGroup}</td>
                   <td>{a.location}</td>
                   <td>{names.get(a.subscriptionId) ?? a.subscriptionId}</td>
+                  <td>
+                    <KeyStateBadge account={a} />
+                  </td>
                 </tr>
               ))}
             </tbody>

@@ -1,11 +1,14 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { blockedOperations, keyStateOf, type KeyState } from "@/lib/accounts/policy";
-import { dashboardPage, recentTransitions, type KeyStateFilter } from "@/lib/accounts/store";
+import { dashboardPage, recentTransitions, transitionsSince, type KeyStateFilter } from "@/lib/accounts/store";
 import { accessOf } from "@/lib/auth/authorize";
 import { currentPrincipal } from "@/lib/auth/current";
 import { AutoRefresh } from "@/components/auto-refresh";
-import { CheckNowButton } from "./dashboard-controls";
+import { CheckNowButton } from "@/components/check-now-button";
+import { KeyStateBadge } from "@/components/key-state-badge";
+import { describeTransition } from "@/lib/accounts/key-state-words";
+import { TransitionsChart } from "./transitions-chart";
 
 export const metadata: Metadata = { title: "Dashboard" };
 
@@ -15,7 +18,6 @@ const stateLabels: Record<KeyState, string> = {
   CustomerKey: "Customer key, active",
   CustomerKeyInaccessible: "Customer key inaccessible",
 };
-const stateClass: Record<KeyState, string> = { SystemKey: "ok", CustomerKey: "ok", CustomerKeyInaccessible: "bad" };
 const stateColor: Record<KeyState, string> = {
   SystemKey: "var(--muted)",
   CustomerKey: "var(--ok)",
@@ -71,9 +73,11 @@ export default async function DashboardPage({
     KeyStateFilter | undefined;
   const page = Math.max(0, Number.parseInt(params.page ?? "0", 10) || 0);
   const { readable } = await accessOf(principal);
-  const [{ accounts, total, counts }, transitions] = await Promise.all([
+  const now = new Date();
+  const [{ accounts, total, counts }, transitions, lastDay] = await Promise.all([
     dashboardPage({ subscriptionIds: readable, state, page, pageSize: PAGE_SIZE }),
     recentTransitions({ subscriptionIds: readable, take: 20 }),
+    transitionsSince({ subscriptionIds: readable, since: new Date(now.getTime() - 24 * 3_600_000) }),
   ]);
   const link = (changes: { state?: string; page?: number }) => {
     const q = new URLSearchParams();
@@ -134,15 +138,7 @@ export default async function DashboardPage({
                     <Link href={`/accounts/${a.subscriptionId}/${a.resourceGroup}/${a.name}/encryption`}>{a.name}</Link>
                   </td>
                   <td>
-                    <span className={`badge ${stateClass[s]}`}>{stateLabels[s]}</span>
-                    {a.keyStatusReason && (
-                      <div data-testid="state-reason">
-                        {a.keyStatusReason}: {a.keyStatusMessage}
-                      </div>
-                    )}
-                    {a.unreachableSince && (
-                      <div className="badge warn">Key Vault unreachable since {time(a.unreachableSince)}</div>
-                    )}
+                    <KeyStateBadge account={a} checkNow={false} />
                   </td>
                   <td>
                     {a.encryptionType === "CustomerKey" ? <code>{a.keyIdentifier}</code> : "System key"}
@@ -155,6 +151,12 @@ export default async function DashboardPage({
                     {a.encryptionType === "CustomerKey" ? (
                       <>
                         <div>last success: {time(a.lastSuccessAt)}</div>
+                        <div data-testid="last-failure">
+                          last failure:{" "}
+                          {a.lastCheckAt && (!a.lastSuccessAt || a.lastCheckAt > a.lastSuccessAt)
+                            ? time(a.lastCheckAt)
+                            : "—"}
+                        </div>
                         <div>next: {time(a.nextCheckAt)}</div>
                         <CheckNowButton account={a} />
                       </>
@@ -166,12 +168,18 @@ export default async function DashboardPage({
                     {blocked.length ? (
                       <details>
                         <summary>{blocked.length} blocked</summary>
-                        <ul data-testid="blocked-operations">
+                        <ul
+                          data-testid="blocked-operations"
+                          style={{ overflowWrap: "anywhere", paddingLeft: "1.2rem" }}
+                        >
                           {blocked.map((b) => (
                             <li key={b.operation}>{b.label}</li>
                           ))}
                         </ul>
-                        <p className="muted">{blocked[0]!.reason}</p>
+                        <p className="muted" style={{ overflowWrap: "anywhere" }}>
+                          Why: the customer key is inaccessible (see State). Reading, listing and deleting the account,
+                          and Check now, still work.
+                        </p>
                       </details>
                     ) : (
                       "none"
@@ -193,13 +201,13 @@ export default async function DashboardPage({
 
       <section aria-labelledby="timeline-h">
         <h2 id="timeline-h">Timeline</h2>
+        <TransitionsChart transitions={lastDay} now={now} />
         {transitions.length === 0 && <p className="muted">No state changes or re-wraps yet.</p>}
         <ol data-testid="timeline" className="timeline">
           {transitions.map((t) => (
             <li key={String(t.id)}>
               <time dateTime={t.at.toISOString()}>{time(t.at)}</time> <strong>{t.account.name}</strong>:{" "}
-              {t.reason === "Rewrap" ? "account key re-wrapped" : `${t.fromState} → ${t.toState}`} ({t.reason})
-              {t.detail ? ` — ${t.detail}` : ""}
+              <span data-reason={t.reason}>{describeTransition(t)}</span>
             </li>
           ))}
         </ol>

@@ -1,5 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
+import { KeyStateBadge } from "@/components/key-state-badge";
+import { AccountIdentity, identitiesOf } from "./account-identity";
 import { DeleteAccountForm } from "./delete-account-form";
 import { loadAccountPage, type AccountParams } from "./load-account";
 
@@ -8,7 +10,7 @@ export async function generateMetadata({ params }: { params: AccountParams }): P
 }
 
 export default async function AccountPage({ params }: { params: AccountParams }) {
-  const { account, canWrite } = await loadAccountPage(params);
+  const { account, canWrite, ref } = await loadAccountPage(params);
   return (
     <>
       <h1>{account.name}</h1>
@@ -26,10 +28,12 @@ export default async function AccountPage({ params }: { params: AccountParams })
             <code>{account.subscriptionId}</code>
           </dd>
           <dt>Identity</dt>
-          <dd>{account.identityType}</dd>
+          <dd>
+            <AccountIdentity account={ref} identities={identitiesOf(account)} canWrite={canWrite} />
+          </dd>
           <dt>Encryption</dt>
           <dd>
-            {account.encryptionType === "CustomerKey" ? "Customer key" : "System key"} ·{" "}
+            <KeyStateBadge account={account} /> ·{" "}
             <Link href={`/accounts/${account.subscriptionId}/${account.resourceGroup}/${account.name}/encryption`}>
               Manage encryption
             </Link>

@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { AutoRefresh } from "@/components/auto-refresh";
+import { KeyStateBadge } from "@/components/key-state-badge";
 import { DataTable, Section } from "@/components/data-table";
 import { jobsRunning, mediaOverview } from "@/lib/media/overview";
 import { streamingPolicyNames } from "@/lib/media/streaming-policies";
@@ -38,6 +39,9 @@ export default async function MediaPage({ params }: { params: AccountParams }) {
         <Link href={accountPath}>← {account.name}</Link>
       </p>
       <h1>Media resources</h1>
+      <p>
+        Key state: <KeyStateBadge account={account} />
+      </p>
       <p className="muted">
         Content keys, symmetric token keys and job input URLs are stored encrypted under the account key and never shown
         here. Use the REST API&apos;s <code>listContentKeys</code> and <code>getPolicyPropertiesWithSecrets</code> to

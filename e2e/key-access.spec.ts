@@ -1,0 +1,125 @@
+/**
+ * Issue 13, "Granting the key to the account's identity": the portal shows the identity and
+ * whether it may use the selected key, grants it as the signed-in user (an access policy, or the
+ * role on the key of an RBAC vault), shows the Azure CLI command to a user who may not, and gives
+ * an account without an identity one.
+ */
+import { randomUUID } from "node:crypto";
+import { demoAutomationApp, demoSubscriptions, demoTenants, demoUsers, demoVaults } from "../lib/demo/directory";
+import { armCall, automationClients } from "./arm";
+import { expect, test } from "./fixtures";
+import { AccountPage } from "./pages/account-page";
+import { EncryptionPage } from "./pages/encryption-page";
+
+// The first test of a worker also waits for the stack's first compilations and lib/ process.
+test.describe.configure({ timeout: 90_000 });
+
+const vaultsPath = `/subscriptions/${demoSubscriptions.contosoMedia.id}/resourceGroups/${demoVaults.resourceGroup}/providers/Microsoft.KeyVault/vaults`;
+
+async function assignRole(scope: string, roleDefinitionId: string, principalId: string) {
+  await armCall(
+    "PUT",
+    `${scope}/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}`,
+    {
+      properties: {
+        roleDefinitionId: `/providers/Microsoft.Authorization/roleDefinitions/${roleDefinitionId}`,
+        principalId,
+      },
+    },
+    "2022-04-01",
+  );
+}
+
+test("the account page shows the identity's type and principal id, with a copy button", async ({ page, accounts }) => {
+  const { name, principalId } = await accounts.create("idshow");
+  const account = new AccountPage(page, name);
+  await account.signIn(demoUsers.owner.upn);
+  await expect(account.identity.getByTestId("identity-type")).toHaveText("System-assigned");
+  await expect(account.identity.getByTestId("principal-id")).toHaveText(principalId!);
+  await expect(account.identity.getByRole("button", { name: /^Copy principal id/ })).toBeVisible();
+});
+
+test("the owner grants the identity an access policy from the encryption page, and the key then validates", async ({
+  page,
+  accounts,
+}) => {
+  const { name, principalId } = await accounts.create("grantap");
+  const encryption = new EncryptionPage(page, name);
+  await encryption.signIn(demoUsers.owner.upn);
+  await expect(encryption.identity.getByTestId("principal-id")).toHaveText(principalId!);
+  await encryption.pickVault(demoVaults.compliant.name);
+  await encryption.pickKey("rsa-3072");
+  await expect(encryption.keyAccess).toHaveAttribute("data-ok", "false");
+  await expect(encryption.keyAccess).toContainText("lacks get, wrapKey, unwrapKey on the keys of contoso-byok");
+
+  await encryption.grantAccess();
+  await expect(encryption.keyAccess).toContainText("Granted: the identity may get, wrap and unwrap");
+  await expect(encryption.keyAccess).toHaveAttribute("data-ok", "true");
+  await encryption.validate();
+  await expect(encryption.passedChecks()).toHaveCount(9);
+});
+
+test("on an RBAC vault the owner assigns Key Vault Crypto Service Encryption User on the key, and only that key", async ({
+  page,
+  accounts,
+  uniqueName,
+}) => {
+  const vault = uniqueName("rbac");
+  await armCall("PUT", `${vaultsPath}/${vault}`, {
+    location: "westus2",
+    properties: {
+      tenantId: demoTenants.contoso.id,
+      sku: { family: "A", name: "standard" },
+      accessPolicies: [],
+      enableSoftDelete: true,
+      enablePurgeProtection: true,
+      enableRbacAuthorization: true,
+    },
+  });
+  // Crypto Officer, to create the keys.
+  await assignRole(`${vaultsPath}/${vault}`, "14b46e9e-c2b7-41b4-b07b-48a6ebf60603", demoAutomationApp.objectId);
+  // The owner lists the vault's keys as themself (Key Vault Reader), as they would in Azure.
+  await assignRole(`${vaultsPath}/${vault}`, "21090545-7ca7-4776-b22c-e363652d74d2", demoUsers.owner.objectId);
+  const keys = automationClients().keys(vault);
+  await keys.createRsaKey("cmk", { keySize: 3072 });
+  await keys.createRsaKey("other", { keySize: 3072 });
+
+  const { name } = await accounts.create("grantrbac");
+  const encryption = new EncryptionPage(page, name);
+  await encryption.signIn(demoUsers.owner.upn);
+  await encryption.pickVault(vault);
+  await encryption.pickKey("cmk");
+  await expect(encryption.keyAccess).toContainText("has no role on the key cmk");
+  await encryption.grantAccess();
+  await expect(encryption.keyAccess).toContainText(
+    "Granted: the identity has Key Vault Crypto Service Encryption User on cmk",
+  );
+  await expect(encryption.keyAccess).toHaveAttribute("data-ok", "true");
+  await encryption.validate();
+  await expect(encryption.passedChecks()).toHaveCount(9);
+
+  await encryption.pickKey("other");
+  await expect(encryption.keyAccess, "the role is on cmk, not on the vault").toHaveAttribute("data-ok", "false");
+});
+
+test("a reader, who may not grant, gets the exact Azure CLI command to send", async ({ page, accounts }) => {
+  const { name, principalId } = await accounts.create("grantcli");
+  const encryption = new EncryptionPage(page, name);
+  await encryption.signIn(demoUsers.reader.upn);
+  await encryption.pickVault(demoVaults.compliant.name);
+  await expect(encryption.keyAccess.getByRole("button", { name: "Grant access" })).toHaveCount(0);
+  await expect(encryption.grantCommand).toHaveText(
+    `az keyvault set-policy --subscription ${demoSubscriptions.contosoMedia.id} --resource-group ${demoVaults.resourceGroup} --name ${demoVaults.compliant.name} --object-id ${principalId} --key-permissions get wrapKey unwrapKey`,
+  );
+  await expect(encryption.keyAccess.getByRole("button", { name: /^Copy the Azure CLI command/ })).toBeVisible();
+});
+
+test("an account without an identity gets a system-assigned one from the portal", async ({ page, accounts }) => {
+  const { name } = await accounts.create("noid", { identityType: "None" });
+  const account = new AccountPage(page, name);
+  await account.signIn(demoUsers.owner.upn);
+  await expect(account.identity).toContainText("None");
+  await account.identity.getByRole("button", { name: "Add a system-assigned identity" }).click();
+  await expect(account.identity.getByTestId("identity-type")).toHaveText("System-assigned");
+  await expect(account.identity.getByTestId("principal-id")).toHaveText(/^[0-9a-f-]{36}$/);
+});
