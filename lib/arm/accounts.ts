@@ -20,6 +20,7 @@ import { keyIdentifierOf } from "@/lib/keys/hierarchy";
 import type { Principal } from "@/lib/auth/principal";
 import { DomainError, parseOrInvalid } from "@/lib/errors";
 import { accountRefOf, json, readBody } from "./http";
+import { pageOf } from "./paging";
 import { armPath, type ArmRequest, type ArmRoute, type ArmToken } from "./router";
 
 /** The api-versions of Microsoft.Media/mediaservices this API speaks (those @azure/arm-mediaservices 13.x sends, and older). */
@@ -196,17 +197,19 @@ export const accountPath = `${rg}${provider}/{accountName}`;
 const refOf = ({ params }: ArmRequest) =>
   accountRefOf(params.subscriptionId!, params.resourceGroupName!, params.accountName!);
 
-async function listBySubscription({ principal, params }: ArmRequest) {
+/** Account lists page (`@odata.nextLink`) but take no `$filter`, `$orderby` or `$top`, as the spec defines them. */
+const byName = { key: (a: { name: string }) => a.name };
+
+async function listBySubscription({ principal, params, url }: ArmRequest) {
   const subscriptionId = parseOrInvalid(SubscriptionId, params.subscriptionId, "subscriptionId");
-  return json(200, { value: (await listAccountsFor(principal, { subscriptionId })).map(mediaServiceJson) });
+  return json(200, pageOf((await listAccountsFor(principal, { subscriptionId })).map(mediaServiceJson), url, byName));
 }
 
-async function listByResourceGroup({ principal, params }: ArmRequest) {
+async function listByResourceGroup({ principal, params, url }: ArmRequest) {
   const subscriptionId = parseOrInvalid(SubscriptionId, params.subscriptionId, "subscriptionId");
   const resourceGroup = parseOrInvalid(ResourceGroupName, params.resourceGroupName, "resourceGroupName");
-  return json(200, {
-    value: (await listAccountsFor(principal, { subscriptionId, resourceGroup })).map(mediaServiceJson),
-  });
+  const accounts = await listAccountsFor(principal, { subscriptionId, resourceGroup });
+  return json(200, pageOf(accounts.map(mediaServiceJson), url, byName));
 }
 
 async function getAccount(req: ArmRequest) {

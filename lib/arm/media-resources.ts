@@ -1,7 +1,7 @@
 import "server-only";
 import { DomainError } from "@/lib/errors";
 import { resourceNamePattern } from "@/lib/media/names";
-import { deleteAssetFor, getAssetFor, listAssetsFor, putAssetFor } from "@/lib/media/assets";
+import { deleteAssetFor, getAssetFor, listAssetsFor, patchAssetFor, putAssetFor } from "@/lib/media/assets";
 import {
   deleteContentKeyPolicyFor,
   getContentKeyPolicyFor,
@@ -23,14 +23,21 @@ import {
 import { deleteTransformFor, getTransformFor, listTransformsFor, putTransformFor } from "@/lib/media/transforms";
 import { accountPath } from "./accounts";
 import { accountRefOf, json, readBody } from "./http";
+import { pageOf, type ListField, type ListSpec } from "./paging";
 import { armPath, type ArmRequest, type ArmRoute } from "./router";
+import { getStreamingPolicyFor, listStreamingPoliciesFor, writeStreamingPolicyFor } from "./streaming-policies";
 
 /**
  * The account's sub-resources that hold secrets, at the api-versions @azure/arm-mediaservices
  * 13.x sends for them (and the earlier GA ones with the same shapes).
  */
+/** A media resource as its serializer writes it: what `$filter` and `$orderby` read. */
+type ResourceItem = { name: string; properties: Record<string, unknown> };
+
 interface ResourceType {
   apiVersions: string[];
+  /** What its list takes besides paging: the spec's `$filter`/`$orderby` fields, and whether `$top`. */
+  listing: Omit<ListSpec<ResourceItem>, "key">;
   list(scope: MediaScope): Promise<unknown[]>;
   get(scope: MediaScope, name: string): Promise<unknown>;
   put(scope: MediaScope, name: string, body: unknown): Promise<{ json: unknown; created: boolean }>;
@@ -42,20 +49,38 @@ interface ResourceType {
   actions: Record<string, (scope: MediaScope, name: string) => Promise<unknown>>;
 }
 
+const name: ListField<ResourceItem> = { type: "string", get: (r) => r.name };
+const property = (type: ListField<ResourceItem>["type"], key: string): ListField<ResourceItem> => ({
+  type,
+  get: (r) => r.properties[key] as string | undefined,
+});
+const created = property("date", "created");
+const lastModified = property("date", "lastModified");
+
 const mediaVersions = ["2021-06-01", "2021-11-01", "2022-08-01", "2023-01-01"];
 const encodingVersions = ["2021-06-01", "2021-11-01", "2022-05-01-preview", "2022-07-01"];
 
 const types = {
   assets: {
+    listing: {
+      top: true,
+      fields: {
+        name,
+        "properties/created": created,
+        "properties/alternateId": property("string", "alternateId"),
+        "properties/assetId": property("string", "assetId"),
+      },
+    },
     apiVersions: mediaVersions,
     list: listAssetsFor,
     get: getAssetFor,
     put: putAssetFor,
-    updatable: true,
+    patch: patchAssetFor,
     remove: deleteAssetFor,
     actions: { listStreamingLocators: listAssetStreamingLocatorsFor },
   },
   contentkeypolicies: {
+    listing: { top: true, fields: { name, "properties/created": created, "properties/lastModified": lastModified } },
     apiVersions: mediaVersions,
     list: listContentKeyPoliciesFor,
     get: getContentKeyPolicyFor,
@@ -65,6 +90,10 @@ const types = {
     actions: { getPolicyPropertiesWithSecrets: getPolicyPropertiesWithSecretsFor },
   },
   streaminglocators: {
+    listing: {
+      top: true,
+      fields: { name, "properties/created": created, "properties/endTime": property("date", "endTime") },
+    },
     apiVersions: mediaVersions,
     list: listStreamingLocatorsFor,
     get: getStreamingLocatorFor,
@@ -73,6 +102,7 @@ const types = {
     actions: { listContentKeys: listContentKeysFor, listPaths: listPathsFor },
   },
   transforms: {
+    listing: { fields: { name, "properties/created": created, "properties/lastModified": lastModified } },
     apiVersions: encodingVersions,
     list: listTransformsFor,
     get: getTransformFor,
@@ -82,6 +112,14 @@ const types = {
     actions: {},
   },
   jobs: {
+    listing: {
+      fields: {
+        name,
+        "properties/state": property("string", "state"),
+        "properties/created": created,
+        "properties/lastModified": lastModified,
+      },
+    },
     apiVersions: encodingVersions,
     list: listJobsFor,
     get: getJobFor,
@@ -89,6 +127,15 @@ const types = {
     patch: patchJobFor,
     remove: deleteJobFor,
     actions: { cancelJob: cancelJobFor },
+  },
+  streamingpolicies: {
+    listing: { top: true, fields: { name, "properties/created": created } },
+    apiVersions: mediaVersions,
+    list: listStreamingPoliciesFor,
+    get: getStreamingPolicyFor,
+    put: writeStreamingPolicyFor,
+    remove: writeStreamingPolicyFor,
+    actions: {},
   },
 } satisfies Record<string, ResourceType>;
 
@@ -122,7 +169,14 @@ function resourceRoutes(collection: string, what: string, type: ResourceType): A
       method: "GET",
       pattern: armPath(path),
       apiVersions,
-      handler: async (req) => json(200, { value: await type.list(scopeOf(req)) }),
+      handler: async (req) =>
+        json(
+          200,
+          pageOf((await type.list(scopeOf(req))) as ResourceItem[], req.url, {
+            ...type.listing,
+            key: (r) => r.name.toLowerCase(),
+          }),
+        ),
     },
     {
       method: "GET",
@@ -185,6 +239,7 @@ export const mediaResourceRoutes: ArmRoute[] = [
   ...resourceRoutes("assets", "asset", types.assets),
   ...resourceRoutes("contentKeyPolicies", "content key policy", types.contentkeypolicies),
   ...resourceRoutes("streamingLocators", "streaming locator", types.streaminglocators),
+  ...resourceRoutes("streamingPolicies", "streaming policy", types.streamingpolicies),
   ...resourceRoutes("transforms", "transform", types.transforms),
   ...resourceRoutes("transforms/{transformName}/jobs", "job", types.jobs),
 ];

@@ -4,21 +4,13 @@
  * one in the log line, never Next's error page.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, it, mock } from "node:test";
+import { describe, it, mock } from "node:test";
 import { demoResourceGroup, demoSubscriptions, demoUsers } from "@/lib/demo/directory";
-import { startAppEnvironment, type AppEnvironment } from "@/test/support/app-environment";
-import { armClient, type ArmCall } from "@/test/support/arm-client";
+import { armClient, armApiPerFile } from "@/test/support/arm-client";
 
 const account = `/subscriptions/${demoSubscriptions.contosoMedia.id}/resourceGroups/${demoResourceGroup}/providers/Microsoft.Media/mediaservices`;
 
-let env: AppEnvironment;
-let call: ArmCall;
-
-before(async () => {
-  env = await startAppEnvironment();
-  call = await armClient(env, demoUsers.owner);
-});
-after(async () => env?.dispose());
+const { env, call } = armApiPerFile();
 
 type ArmError = { error: { code: string; message: string } };
 
@@ -76,7 +68,7 @@ describe("an unexpected failure", () => {
     const errors = mock.method(console, "error", () => {});
     try {
       const res = await (
-        await armClient(env, demoUsers.owner, failing)
+        await armClient(env(), demoUsers.owner, failing)
       )(
         "GET",
         `/subscriptions/${demoSubscriptions.contosoMedia.id}/providers/Microsoft.Media/boom?api-version=2021-11-01`,

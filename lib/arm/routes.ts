@@ -1,7 +1,10 @@
 import "server-only";
 import { accountPath, accountRoutes, mediaServicesApiVersions } from "./accounts";
 import { listKeyVersionUsage } from "./key-version-usage";
+import { json } from "./http";
 import { mediaResourceRoutes } from "./media-resources";
+import { checkNameAvailability } from "./name-availability";
+import { operationsJson } from "./operations";
 import { armPath, type ArmRoute } from "./router";
 
 /**
@@ -17,4 +20,18 @@ export const armRoutes: readonly ArmRoute[] = [
     handler: listKeyVersionUsage,
   },
   ...mediaResourceRoutes,
+  {
+    method: "POST",
+    pattern: armPath(
+      "/subscriptions/{subscriptionId}/providers/Microsoft.Media/locations/{locationName}/checkNameAvailability",
+    ),
+    apiVersions: mediaServicesApiVersions,
+    handler: checkNameAvailability,
+  },
+  {
+    method: "GET",
+    pattern: armPath("/providers/Microsoft.Media/operations"),
+    apiVersions: mediaServicesApiVersions,
+    handler: async () => json(200, operationsJson(armRoutes)),
+  },
 ];
