@@ -25,6 +25,8 @@ const statusOf = {
   PreconditionFailed: 412,
   // A transform names an encoder preset this service does not run (the message lists those it does).
   PresetNotSupported: 400,
+  // A feature of Azure Media Services this service refuses by design (custom streaming policies).
+  StreamingPolicyNotSupported: 400,
   // Binding a customer key: each is something the owner can fix, said in the message.
   InvalidKeyIdentifier: 400,
   KeyVaultHostNotAllowed: 400,
@@ -67,6 +69,8 @@ export class DomainError extends Error {
     readonly field?: string,
     /** For KeyVaultUnavailable and ServiceUnavailable: when to try again. */
     readonly retryAfterSeconds?: number,
+    /** Each problem of a request, as ARM lists them under `error.details` (a validation error names every bad field). */
+    readonly details?: { code: ErrorCode; message: string; target?: string }[],
   ) {
     super(message);
   }
@@ -77,14 +81,27 @@ export class DomainError extends Error {
 }
 
 export function armErrorBody(err: DomainError) {
-  return { error: { code: err.code, message: err.message, ...(err.field ? { target: err.field } : {}) } };
+  return {
+    error: {
+      code: err.code,
+      message: err.message,
+      ...(err.field ? { target: err.field } : {}),
+      ...(err.details?.length ? { details: err.details } : {}),
+    },
+  };
 }
 
-/** Parses input against a schema or throws InvalidRequestContent naming the first bad field ("body.properties.x"), as ARM does. */
+/**
+ * Parses input against a schema or throws InvalidRequestContent naming the first bad field
+ * ("body.properties.x") in its message and target, and every bad field in its details, as ARM does.
+ */
 export function parseOrInvalid<T>(schema: z.ZodType<T>, value: unknown, target: string): T {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  const field = [target, ...issue.path].join(".");
-  throw new DomainError("InvalidRequestContent", `${field}: ${issue.message}`, field);
+  const details = result.error.issues.map((issue) => {
+    const field = [target, ...issue.path.map(String)].join(".");
+    return { code: "InvalidRequestContent" as const, message: `${field}: ${issue.message}`, target: field };
+  });
+  const first = details[0]!;
+  throw new DomainError("InvalidRequestContent", first.message, first.target, undefined, details);
 }

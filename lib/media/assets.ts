@@ -117,3 +117,15 @@ export async function deleteAssetFor(scope: MediaScope, name: string): Promise<b
     return true;
   });
 }
+
+/** ARM's PATCH of an asset: the properties it gives over the asset's own (one it leaves out is kept, not cleared). */
+export async function patchAssetFor(scope: MediaScope, name: string, body: unknown) {
+  const { properties } = parseOrInvalid(AssetBody, body, "body");
+  const existing = (await getAssetFor(scope, name)).properties as { alternateId?: string; description?: string };
+  const merged = {
+    ...(existing.alternateId !== undefined ? { alternateId: existing.alternateId } : {}),
+    ...(existing.description !== undefined ? { description: existing.description } : {}),
+    ...properties,
+  };
+  return (await putAssetFor(scope, name, { properties: merged })).json;
+}

@@ -198,8 +198,8 @@ function optionsJson(options: StoredOption[], secrets?: Map<string, Buffer>) {
     const shown = keys.map((k) => {
       if (k["@odata.type"] !== odata.symmetric) return k;
       const value = secrets?.get(k.slot);
-      // GET never carries the value; getPolicyPropertiesWithSecrets does.
-      return { "@odata.type": k["@odata.type"], ...(value ? { keyValue: value.toString("base64") } : {}) };
+      // GET carries the value empty (present, as Azure Media Services answered); getPolicyPropertiesWithSecrets fills it.
+      return { "@odata.type": k["@odata.type"], keyValue: value ? value.toString("base64") : "" };
     });
     return {
       ...o,

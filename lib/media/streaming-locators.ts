@@ -15,6 +15,11 @@ import { streamingPolicies, streamingPolicyNames, type StreamingPolicyName } fro
 
 const policyNames: string[] = streamingPolicyNames;
 
+/** A GUID in any hex form (the spec's examples use 60000000-0000-0000-0000-000000000001, no RFC variant), lower-cased as Azure writes it. */
+const Guid = z.guid("A GUID is 32 hex digits in 8-4-4-4-12 groups.").transform((s) => s.toLowerCase());
+/** A locator without an end time never ends: Azure Media Services shows that as its largest date. */
+const noEndTime = "9999-12-31T23:59:59.9999999Z";
+
 /** The contentKeys column: a locator's keys as stored; each value is a secret, named by the key id. */
 export const StoredContentKeys = z.array(
   z.object({
@@ -35,13 +40,13 @@ const LocatorBody = z.object({
     defaultContentKeyPolicyName: z.string().min(1).optional(),
     startTime: z.iso.datetime({ offset: true }).optional(),
     endTime: z.iso.datetime({ offset: true }).optional(),
-    streamingLocatorId: z.uuid().optional(),
+    streamingLocatorId: Guid.optional(),
     alternativeMediaId: z.string().max(1024).optional(),
     filters: z.array(z.string()).max(10).default([]),
     contentKeys: z
       .array(
         z.object({
-          id: z.uuid(),
+          id: Guid,
           labelReferenceInStreamingPolicy: z.string().optional(),
           value: z
             .base64("value must be base64.")
@@ -61,7 +66,7 @@ const summaryOf = (l: store.LocatorRow) => ({
   assetName: l.assetName,
   created: l.createdAt.toISOString(),
   ...(l.startTime ? { startTime: l.startTime.toISOString() } : {}),
-  ...(l.endTime ? { endTime: l.endTime.toISOString() } : {}),
+  endTime: l.endTime ? l.endTime.toISOString() : noEndTime,
   streamingLocatorId: l.streamingLocatorId,
   streamingPolicyName: l.streamingPolicyName,
   ...(l.defaultContentKeyPolicyName ? { defaultContentKeyPolicyName: l.defaultContentKeyPolicyName } : {}),
