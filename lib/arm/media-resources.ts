@@ -21,6 +21,14 @@ import {
   listStreamingLocatorsFor,
   putStreamingLocatorFor,
 } from "@/lib/media/streaming-locators";
+import {
+  deleteStreamingEndpointFor,
+  getStreamingEndpointFor,
+  listStreamingEndpointsFor,
+  putStreamingEndpointFor,
+  startStreamingEndpointFor,
+  stopStreamingEndpointFor,
+} from "@/lib/media/streaming-endpoints";
 import { deleteTransformFor, getTransformFor, listTransformsFor, putTransformFor } from "@/lib/media/transforms";
 import { accountRefOf, json, readBody } from "./http";
 
@@ -71,6 +79,15 @@ const types: Record<string, ResourceType> = {
     remove: deleteStreamingLocatorFor,
     actions: { listcontentkeys: listContentKeysFor, listpaths: listPathsFor },
   },
+  streamingendpoints: {
+    apiVersions: mediaVersions,
+    list: listStreamingEndpointsFor,
+    get: getStreamingEndpointFor,
+    put: putStreamingEndpointFor,
+    updatable: true,
+    remove: deleteStreamingEndpointFor,
+    actions: { start: startStreamingEndpointFor, stop: stopStreamingEndpointFor },
+  },
   transforms: {
     apiVersions: encodingVersions,
     list: listTransformsFor,
@@ -93,7 +110,7 @@ const types: Record<string, ResourceType> = {
 
 const pattern = new RegExp(
   "^/subscriptions/(?<subscriptionId>[^/]+)/resourceGroups/(?<resourceGroup>[^/]+)/providers/Microsoft\\.Media/mediaservices/(?<account>[^/]+)" +
-    "/(?:transforms/(?<transform>[^/]+)/(?<jobs>jobs)|(?<type>assets|contentKeyPolicies|streamingLocators|transforms))(?:/(?<name>[^/]+)(?:/(?<action>[^/]+))?)?/?$",
+    "/(?:transforms/(?<transform>[^/]+)/(?<jobs>jobs)|(?<type>assets|contentKeyPolicies|streamingLocators|streamingEndpoints|transforms))(?:/(?<name>[^/]+)(?:/(?<action>[^/]+))?)?/?$",
   "i",
 );
 
