@@ -1,7 +1,6 @@
 import "server-only";
 import { spawn } from "node:child_process";
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
-import { createRequire } from "node:module";
 import path from "node:path";
 import { getConfig } from "@/lib/config";
 import { SEGMENT_SECONDS, type EncodedAssetManifest } from "./encoded-asset";
@@ -26,9 +25,12 @@ export interface PackagedRendition {
   segments: number;
 }
 
+/**
+ * The static ffmpeg that `@ffmpeg-installer/linux-x64` carries, found in the project's node_modules
+ * from the working directory: a module resolution here would be rewritten by the bundler.
+ */
 export function ffmpegBinary(): string {
-  const require = createRequire(import.meta.url);
-  return path.join(path.dirname(require.resolve("@ffmpeg-installer/linux-x64/package.json")), "ffmpeg");
+  return path.join(process.cwd(), "node_modules", "@ffmpeg-installer", "linux-x64", "ffmpeg");
 }
 
 function run(args: string[]): Promise<void> {
