@@ -126,7 +126,7 @@ test("the official client: a content key policy with a symmetric key, a streamin
       {
         preset: {
           odataType: "#Microsoft.Media.BuiltInStandardEncoderPreset",
-          presetName: "AdaptiveStreaming",
+          presetName: "CopyAllBitrateNonInterleaved",
         } as never,
       },
     ],
@@ -139,7 +139,7 @@ test("the official client: a content key policy with a symmetric key, a streamin
           {
             preset: {
               odataType: "#Microsoft.Media.BuiltInStandardEncoderPreset",
-              presetName: "AdaptiveStreaming",
+              presetName: "CopyAllBitrateNonInterleaved",
             } as never,
           },
         ],

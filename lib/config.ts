@@ -52,6 +52,8 @@ const common = {
     .min(1)
     .default(256 * 1024 * 1024),
   JOB_INPUT_TIMEOUT_SECONDS: z.coerce.number().min(1).max(3600).default(300),
+  /** The ffmpeg that encoding jobs run; unset: the static build that npm installs (@ffmpeg-installer). */
+  FFMPEG_PATH: z.string().min(1).optional(),
   /** A portal session ends after this long without a request, and this long after sign-in whatever happens. */
   SESSION_IDLE_MINUTES: z.coerce
     .number()
@@ -219,6 +221,7 @@ function toConfig(env: z.infer<typeof Env>) {
       concurrency: env.JOB_CONCURRENCY,
       inputMaxBytes: env.JOB_INPUT_MAX_BYTES,
       inputTimeoutMs: env.JOB_INPUT_TIMEOUT_SECONDS * 1000,
+      ffmpegPath: env.FFMPEG_PATH ?? null,
       // Never in the azure profile: a job's URL must not reach the service's own network (SSRF).
       allowPrivateNetworks: env.APP_PROFILE === "local" && env.JOB_INPUT_ALLOW_PRIVATE_NETWORKS,
     },

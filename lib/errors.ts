@@ -23,6 +23,8 @@ const statusOf = {
   InvalidApiVersionParameter: 400,
   Conflict: 409,
   PreconditionFailed: 412,
+  // A transform names an encoder preset this service does not run (the message lists those it does).
+  PresetNotSupported: 400,
   // Binding a customer key: each is something the owner can fix, said in the message.
   InvalidKeyIdentifier: 400,
   KeyVaultHostNotAllowed: 400,

@@ -26,11 +26,14 @@ export interface PackagedRendition {
 }
 
 /**
- * The static ffmpeg that `@ffmpeg-installer/linux-x64` carries, found in the project's node_modules
- * from the working directory: a module resolution here would be rewritten by the bundler.
+ * FFMPEG_PATH when configured, else the static ffmpeg that `@ffmpeg-installer/linux-x64` carries,
+ * found in the project's node_modules from the working directory: this runs inside the Next
+ * bundle, where a module resolution would be rewritten into a module id.
  */
 export function ffmpegBinary(): string {
-  return path.join(process.cwd(), "node_modules", "@ffmpeg-installer", "linux-x64", "ffmpeg");
+  return (
+    getConfig().jobs.ffmpegPath ?? path.join(process.cwd(), "node_modules", "@ffmpeg-installer", "linux-x64", "ffmpeg")
+  );
 }
 
 function run(args: string[]): Promise<void> {

@@ -15,8 +15,10 @@ import {
   type Downloaded,
   type JobInputUrls,
 } from "./job-input";
+import { EncoderFailed, NotMedia } from "./ffmpeg";
 import * as store from "./job-store";
-import { StoredJobOutputs, type StoredJobError } from "./jobs";
+import { planOutputs, produceOutputs, type AssetWrite } from "./job-outputs";
+import type { StoredJobError } from "./jobs";
 import { openSecretsOf } from "./secrets";
 import { writeAssetFiles } from "./store";
 
@@ -48,21 +50,33 @@ const storedError = (err: JobInputError): StoredJobError => ({
 
 type InputFile = Downloaded & { name: string };
 
+/** Content errors of an encode, in Azure's JobErrorCode vocabulary. */
+const contentError = (code: "ContentUnsupported" | "ContentMalformed", message: string): StoredJobError => ({
+  code,
+  message,
+  category: "Content",
+  retry: "DoNotRetry",
+});
+
+/** The account's key became inaccessible while the job ran: it stops and waits, scheduled. */
+class AccountBlocked extends Error {
+  override name = "AccountBlocked";
+}
+
 /** Ends a job, with the files of its output assets when Finished, and its audit event, in one transaction. */
 async function endJob(
   lease: store.Lease,
   state: "Finished" | "Error",
   error?: StoredJobError,
-  files: InputFile[] = [],
+  writes: AssetWrite[] = [],
 ): Promise<JobOutcome> {
+  const files = writes.reduce((n, w) => n + w.files.length, 0);
   await db().$transaction(async (tx) => {
     const job = await store.endingJob(lease.jobId, tx);
     if (!job) return;
     if (state === "Finished")
-      await writeAssetFiles(
-        { accountId: job.account.id, assetNames: StoredJobOutputs.parse(job.outputs).map((o) => o.assetName), files },
-        tx,
-      );
+      for (const { assetNames, files } of writes)
+        await writeAssetFiles({ accountId: job.account.id, assetNames, files }, tx);
     await store.finish({ ...lease, state, error }, tx);
     await audit(
       {
@@ -71,7 +85,7 @@ async function endJob(
         outcome: state === "Finished" ? "success" : "failure",
         subscriptionId: job.account.subscriptionId,
         accountId: job.account.id,
-        detail: { job: job.name, state, ...(error ? { code: error.code } : {}), files: files.length },
+        detail: { job: job.name, state, ...(error ? { code: error.code } : {}), files },
       },
       tx,
     );
@@ -80,8 +94,10 @@ async function endJob(
 }
 
 /**
- * Runs one claimed job: opens its input URLs in memory, downloads each file into every output
- * asset. `shutdown` (the worker stopping) hands the job back, scheduled, for another worker.
+ * Runs one claimed job: opens its input URLs in memory, downloads each file, then makes each
+ * output asset's files with its preset (ffmpeg encodes, or a copy). `shutdown` (the worker
+ * stopping) hands the job back, scheduled, for another worker; an account whose key becomes
+ * inaccessible stops it at the next step (before the encode, and before each rendition), scheduled.
  * A job claimed once more than it has attempts (its worker died each time) ends in Error.
  */
 export async function runJob(
@@ -122,11 +138,14 @@ export async function runJob(
     if (!(err instanceof InvalidJobInput)) throw err;
     return endJob(lease, "Error", storedError(new JobInputError("DownloadNotAccessible", err.message, "DoNotRetry")));
   }
+  const planned = planOutputs(job);
+  if (!("groups" in planned)) return endJob(lease, "Error", planned);
   // Canceled since the claim (the Key Vault unwrap above takes a while): it never runs. (Had the
   // lease ended instead, another worker holds the job and this finish does nothing.)
   if (!(await store.start(lease))) return canceled();
   const files: InputFile[] = [];
-  // cancelJob marks the job Canceling; the watch sees it within a second and stops the download.
+  // cancelJob marks the job Canceling; the watch sees it within a second and stops the download
+  // or kills the encoder.
   const cancel = new AbortController();
   const stopping = () => cancel.abort("shutdown");
   shutdown?.addEventListener("abort", stopping);
@@ -138,7 +157,19 @@ export async function runJob(
       ),
     CANCEL_CHECK_MS,
   );
+  // Downloads take the whole bar of a copy, a tenth of it before an encode.
+  const downloadShare = planned.encodes ? 0.1 : 0.99;
   let lastReport = 0;
+  const report = (share: number) => {
+    const now = Date.now();
+    if (now - lastReport < PROGRESS_EVERY_MS) return;
+    lastReport = now;
+    void store.progress({ ...lease, progress: Math.floor(Math.min(share, 0.99) * 100), leaseMs });
+  };
+  const checkpoint = async () => {
+    if (!decide((await store.claimedJob(jobId)).account, "jobs.run").allowed) throw new AccountBlocked();
+  };
+  let writes: AssetWrite[] = [];
   try {
     for (const [i, url] of urls.entries()) {
       const limits = {
@@ -150,19 +181,29 @@ export async function runJob(
         url,
         limits,
         (received, total) => {
-          const now = Date.now();
-          if (now - lastReport < PROGRESS_EVERY_MS) return;
-          lastReport = now;
           const share = total ? Math.min(1, received / total) : 0.5;
-          void store.progress({ ...lease, progress: Math.floor(((i + share) / urls.length) * 99), leaseMs });
+          report(((i + share) / urls.length) * downloadShare);
         },
         cancel.signal,
       );
       files.push({ ...downloaded, name: inputFileName(url, i) });
     }
+    writes = await produceOutputs(files, planned, {
+      signal: cancel.signal,
+      checkpoint,
+      onProgress: (share) => report(downloadShare + share * (0.99 - downloadShare)),
+    });
   } catch (err) {
-    // Once canceled, whatever the download threw on its way out (or just before the watch saw it) is moot.
+    // Once canceled, whatever the download or the encoder threw on its way out (or just before the watch saw it) is moot.
     if (!cancel.signal.aborted && !(await isCanceling())) {
+      if (err instanceof AccountBlocked) {
+        await store.requeue(lease);
+        return { jobId, state: "Deferred" };
+      }
+      if (err instanceof NotMedia)
+        return endJob(lease, "Error", contentError("ContentUnsupported", `The input is not media: ${err.message}.`));
+      if (err instanceof EncoderFailed)
+        return endJob(lease, "Error", contentError("ContentMalformed", `The input did not decode: ${err.message}.`));
       if (!(err instanceof JobInputError)) throw err;
       return endJob(lease, "Error", storedError(err));
     }
@@ -175,7 +216,7 @@ export async function runJob(
     return { jobId, state: "Deferred" };
   }
   if (cancel.signal.aborted || (await isCanceling())) return canceled();
-  return endJob(lease, "Finished", undefined, files);
+  return endJob(lease, "Finished", undefined, writes);
 }
 
 /** Gives a job back untouched, its attempt not counted, to be tried again after a short wait. */

@@ -85,9 +85,12 @@ export async function stateOf(jobId: string): Promise<JobState | null> {
   return (await db().job.findUnique({ where: { id: jobId }, select: { state: true } }))?.state ?? null;
 }
 
-/** What a worker needs of a job it claimed: its state, and its account with the key state and key. */
+/** What a worker needs of a job it claimed: its state, its account with the key state and key, and its outputs with their transform's. */
 export async function claimedJob(jobId: string) {
-  return db().job.findUniqueOrThrow({ where: { id: jobId }, select: { state: true, account: true } });
+  return db().job.findUniqueOrThrow({
+    where: { id: jobId },
+    select: { state: true, account: true, outputs: true, transform: { select: { outputs: true } } },
+  });
 }
 
 /** What ending a job records, read inside its transaction: its name, output assets and account. */

@@ -72,6 +72,22 @@ export const assetFiles = ({ accountId, assetName }: InAccount & { assetName: st
     orderBy: { name: "asc" },
   });
 
+/** One file of an asset with its content (an encoded rendition, a manifest), or null when there is none. */
+export const readAssetFile = ({
+  accountId,
+  assetName,
+  fileName,
+}: InAccount & { assetName: string; fileName: string }): Promise<{
+  name: string;
+  size: bigint;
+  sha256: string;
+  content: Uint8Array;
+} | null> =>
+  db().assetFile.findFirst({
+    where: { name: fileName, asset: { accountId, nameKey: nameKey(assetName) } },
+    select: { name: true, size: true, sha256: true, content: true },
+  });
+
 /** Writes the files into each of these assets (by name, in any case), replacing files of the same name. */
 export async function writeAssetFiles(
   {

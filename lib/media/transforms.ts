@@ -4,14 +4,15 @@ import { putOnce } from "@/lib/accounts/names";
 import type { AccountRef } from "@/lib/accounts/store";
 import { audit } from "@/lib/audit";
 import { db } from "@/lib/db/client";
-import { parseOrInvalid } from "@/lib/errors";
+import { DomainError, parseOrInvalid } from "@/lib/errors";
 import { mediaAccountFor, resourceNotFound } from "./access";
+import { BUILT_IN_PRESET, planOf, SUPPORTED_PRESETS } from "./encoding-presets";
 import { resourceJson, type MediaScope } from "./resource";
 import * as store from "./store";
 
 /**
- * A transform's outputs keep their presets as given: this service's jobs copy the input into
- * the output asset (the "encoding" is a download with its size and SHA-256), whatever the preset.
+ * A transform's outputs keep their presets as given; each must be a preset this service runs
+ * (lib/media/encoding-presets.ts): ffmpeg encodes to H.264/AAC, or the input is copied as it is.
  */
 const TransformBody = z.object({
   properties: z.object({
@@ -83,6 +84,14 @@ export async function putTransformFor(scope: MediaScope, name: string, body: unk
     policy: "media.write",
   });
   const { properties } = parseOrInvalid(TransformBody, body, "body");
+  properties.outputs.forEach(({ preset }, i) => {
+    if (!planOf(preset))
+      throw new DomainError(
+        "PresetNotSupported",
+        `${String(preset.presetName ?? preset["@odata.type"])} is not a preset this service runs; use ${BUILT_IN_PRESET} with presetName ${SUPPORTED_PRESETS.join(", ")}.`,
+        `body.properties.outputs.${i}.preset`,
+      );
+  });
   const fields = { description: properties.description ?? null, outputs: properties.outputs as object[] };
   return putOnce(async () => {
     const { row: transform, created } = await store.putTransform({ accountId: account.id, name, fields });

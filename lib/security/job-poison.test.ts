@@ -65,7 +65,12 @@ before(async () => {
   await putTransformFor({ principal: owner, ref }, "copy", {
     properties: {
       outputs: [
-        { preset: { "@odata.type": "#Microsoft.Media.BuiltInStandardEncoderPreset", presetName: "AdaptiveStreaming" } },
+        {
+          preset: {
+            "@odata.type": "#Microsoft.Media.BuiltInStandardEncoderPreset",
+            presetName: "CopyAllBitrateNonInterleaved",
+          },
+        },
       ],
     },
   });

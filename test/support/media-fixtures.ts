@@ -42,7 +42,12 @@ export const tokenPolicyBody = (tokenKey: Buffer) => ({
 export const transformBody = {
   properties: {
     outputs: [
-      { preset: { "@odata.type": "#Microsoft.Media.BuiltInStandardEncoderPreset", presetName: "AdaptiveStreaming" } },
+      {
+        preset: {
+          "@odata.type": "#Microsoft.Media.BuiltInStandardEncoderPreset",
+          presetName: "CopyAllBitrateNonInterleaved",
+        },
+      },
     ],
   },
 };
