@@ -28,8 +28,6 @@ export interface Accounts {
   create(prefix: string, options?: { identityType?: "None" | "SystemAssigned" }): Promise<CreatedAccount>;
   /** The same with a system-assigned identity, granted get/wrapKey/unwrapKey on the vault, and switched to the key. */
   createWithCustomerKey(prefix: string, key: { vault: string; keyIdentifier: string }): Promise<CreatedAccount>;
-  /** An asset in the account holding an encoded output (test/support/encoded-fixture.ts). */
-  createEncodedAsset(account: string, asset: string): Promise<void>;
 }
 
 /** lib/ in a process started as the app's worker is (see e2e/lib-process.ts), with the e2e stack's configuration. */
@@ -120,7 +118,6 @@ export const test = base.extend<
           });
           return account;
         },
-        createEncodedAsset: (account, asset) => lib.call("createEncodedAsset", { account, asset }),
       });
       await lib.stop();
     },

@@ -6,14 +6,11 @@
  * message per call, and gets the answer or the error's message back.
  */
 import { switchToCustomerKeyFor } from "@/lib/accounts/encryption";
-import { createAccountFor, getAccountFor } from "@/lib/accounts/service";
+import { createAccountFor } from "@/lib/accounts/service";
 import { vaultLookupAs } from "@/lib/azure/arm-vaults";
-import { db, disconnectDb } from "@/lib/db/client";
-import { writeAssetFiles } from "@/lib/media/store";
+import { disconnectDb } from "@/lib/db/client";
 import { demoUsers } from "@/lib/demo/directory";
-import { putAssetFor } from "@/lib/media/assets";
 import { contosoAccount, principalOf } from "@/test/support/app-environment";
-import { encodedAssetFiles } from "@/test/support/encoded-fixture";
 
 const owner = principalOf(demoUsers.owner);
 
@@ -54,15 +51,6 @@ export const operations = {
       throw new Error(
         `binding ${name} to ${keyIdentifier} was refused: ${JSON.stringify(result.checks.filter((c) => c.ok === false))}`,
       );
-  },
-  /** An asset holding what an encoding job leaves (test/support/encoded-fixture.ts), written as a job writes its output. */
-  async createEncodedAsset({ account, asset }: { account: string; asset: string }): Promise<void> {
-    const ref = contosoAccount(account);
-    await putAssetFor({ principal: owner, ref }, asset, { properties: {} });
-    const accountId = (await getAccountFor(owner, ref)).id;
-    await db().$transaction((tx) =>
-      writeAssetFiles({ accountId, assetNames: [asset], files: encodedAssetFiles("clip", 12) }, tx),
-    );
   },
 };
 

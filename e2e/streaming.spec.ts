@@ -1,5 +1,5 @@
 /**
- * Streaming, end to end in Chromium: an encoded asset published with Predefined_ClearKey and a
+ * Streaming, end to end in Chromium: a clip encoded by a real job (AdaptiveStreaming, ffmpeg in the worker), published with Predefined_ClearKey and a
  * token-restricted content key policy, the default streaming endpoint started through the official
  * client, and the portal's player (hls.js) playing it with a token the portal mints; the segments
  * on the wire are ciphertext and key delivery is asked for the locator's kid only. Then the
@@ -7,12 +7,14 @@
  * the player's token, the endpoint refuses the manifest with the reason, and a fresh player cannot
  * start; access restored, the same content key plays again.
  */
-import { createDecipheriv } from "node:crypto";
+import { createDecipheriv, randomBytes } from "node:crypto";
 import type { AzureMediaServices } from "@azure/arm-mediaservices";
 import type { Page } from "@playwright/test";
 import { demoResourceGroup, demoTenants, demoUsers, demoVaults } from "../lib/demo/directory";
 import { automationClients, grantKeyAccess, revokeKeyAccess, symmetricTokenPolicy } from "./arm";
+import { makeClip } from "../test/support/media-clips";
 import { expect, test } from "./fixtures";
+import { startInputServer } from "./input-server";
 import { PlayerPage } from "./pages/player-page";
 import { e2eStack } from "./stack";
 
@@ -28,6 +30,8 @@ let content: { kid: string; key: Buffer };
 /** What the playing page asked key delivery, with the token it sent: "the player's next key request" replays it. */
 let keyRequest: { url: string; authorization: string } | null = null;
 let manifestUrl: string;
+let server: Awaited<ReturnType<typeof startInputServer>> | undefined;
+const sas = `sv=2024-11-04&sig=${randomBytes(24).toString("base64url")}`;
 
 /** Every 188th byte is MPEG-TS's sync byte in a clear segment. */
 const looksLikeTs = (bytes: Buffer) =>
@@ -67,7 +71,7 @@ async function playsFor(player: PlayerPage, seconds: number) {
 }
 
 test.beforeAll(async ({ accounts }) => {
-  test.setTimeout(120_000);
+  test.setTimeout(240_000);
   client = automationClients().media;
   const created = await accounts.createWithCustomerKey("stream", {
     vault: demoVaults.compliant.name,
@@ -75,7 +79,33 @@ test.beforeAll(async ({ accounts }) => {
   });
   account = created.name;
   principalId = created.principalId!;
-  await accounts.createEncodedAsset(account, "encoded");
+  // A real encoding job: the worker runs ffmpeg (AdaptiveStreaming) on a clip from a loopback input server.
+  server = await startInputServer({ sas, body: await makeClip({ width: 320, height: 180, seconds: 8 }) });
+  await client.transforms.createOrUpdate(rg, account, "adaptive", {
+    outputs: [
+      {
+        preset: {
+          odataType: "#Microsoft.Media.BuiltInStandardEncoderPreset",
+          presetName: "AdaptiveStreaming",
+        } as never,
+      },
+    ],
+  });
+  await client.assets.createOrUpdate(rg, account, "encoded", {});
+  await client.jobs.create(rg, account, "adaptive", "encode", {
+    input: {
+      odataType: "#Microsoft.Media.JobInputHttp",
+      baseUri: `${server.origin}/media?${sas}`,
+      files: ["input.mp4"],
+    } as never,
+    outputs: [{ odataType: "#Microsoft.Media.JobOutputAsset", assetName: "encoded" } as never],
+  });
+  await expect
+    .poll(async () => (await client.jobs.get(rg, account, "adaptive", "encode")).state, {
+      timeout: 150_000,
+      message: "the encoding job finishes",
+    })
+    .toBe("Finished");
   await client.contentKeyPolicies.createOrUpdate(
     rg,
     account,
@@ -102,7 +132,11 @@ test.beforeAll(async ({ accounts }) => {
   expect(running.resourceState).toBe("Running");
   const { streamingPaths } = await client.streamingLocators.listPaths(rg, account, "published");
   manifestUrl = `http://${running.hostName}${streamingPaths![0]!.paths![0]}`;
-  expect(manifestUrl).toMatch(/\/clip\.ism\/manifest\(format=m3u8-cmaf,encryption=cbc\)$/);
+  expect(manifestUrl).toMatch(/\/input\.ism\/manifest\(format=m3u8-cmaf,encryption=cbc\)$/);
+});
+
+test.afterAll(async () => {
+  await server?.close();
 });
 
 test("the player plays the ClearKey stream: ciphertext on the wire, key delivery asked for the locator's kid only", async ({
