@@ -21,6 +21,7 @@ export const operations = {
   "jobs.create": "Create encoding jobs",
   "jobs.run": "Run scheduled jobs (they wait, and resume when the key is back)",
   keyDelivery: "Deliver content keys to players (streaming)",
+  streaming: "Serve published assets from streaming endpoints",
 } as const;
 
 export type Operation = keyof typeof operations;

@@ -5,6 +5,7 @@ import { issueSystemAssignedIdentity } from "@/lib/azure/managed-identities";
 import { cacheAccountKey, createAccountKey, dropAccountKey, systemRoot } from "@/lib/keys/hierarchy";
 import { accessOf, authorize, type Action } from "@/lib/auth/authorize";
 import type { Principal } from "@/lib/auth/principal";
+import { insertDefaultStreamingEndpoint } from "@/lib/media/streaming-endpoint-store";
 import { db } from "@/lib/db/client";
 import { DomainError } from "@/lib/errors";
 import { isUniqueViolation, putOnce } from "./names";
@@ -215,6 +216,7 @@ async function insertAudited(principal: Principal, input: NewAccountInput): Prom
   const { plaintext, ...accountKey } = await createAccountKey(systemRoot());
   const created = await db().$transaction(async (tx) => {
     const account = await insertAccount({ ...input, id, identity, accountKey }, tx);
+    await insertDefaultStreamingEndpoint(account, tx);
     await audit(
       {
         actor: principal.objectId,

@@ -20,6 +20,14 @@ import {
   listStreamingLocatorsFor,
   putStreamingLocatorFor,
 } from "@/lib/media/streaming-locators";
+import {
+  deleteStreamingEndpointFor,
+  getStreamingEndpointFor,
+  listStreamingEndpointsFor,
+  putStreamingEndpointFor,
+  startStreamingEndpointFor,
+  stopStreamingEndpointFor,
+} from "@/lib/media/streaming-endpoints";
 import { deleteTransformFor, getTransformFor, listTransformsFor, putTransformFor } from "@/lib/media/transforms";
 import { accountPath } from "./accounts";
 import { accountRefOf, json, readBody } from "./http";
@@ -100,6 +108,16 @@ const types = {
     put: putStreamingLocatorFor,
     remove: deleteStreamingLocatorFor,
     actions: { listContentKeys: listContentKeysFor, listPaths: listPathsFor },
+  },
+  streamingendpoints: {
+    listing: { fields: { name, "properties/created": created } },
+    apiVersions: mediaVersions,
+    list: listStreamingEndpointsFor,
+    get: getStreamingEndpointFor,
+    put: putStreamingEndpointFor,
+    updatable: true,
+    remove: deleteStreamingEndpointFor,
+    actions: { start: startStreamingEndpointFor, stop: stopStreamingEndpointFor },
   },
   transforms: {
     listing: { fields: { name, "properties/created": created, "properties/lastModified": lastModified } },
@@ -240,6 +258,7 @@ export const mediaResourceRoutes: ArmRoute[] = [
   ...resourceRoutes("contentKeyPolicies", "content key policy", types.contentkeypolicies),
   ...resourceRoutes("streamingLocators", "streaming locator", types.streaminglocators),
   ...resourceRoutes("streamingPolicies", "streaming policy", types.streamingpolicies),
+  ...resourceRoutes("streamingEndpoints", "streaming endpoint", types.streamingendpoints),
   ...resourceRoutes("transforms", "transform", types.transforms),
   ...resourceRoutes("transforms/{transformName}/jobs", "job", types.jobs),
 ];

@@ -8,6 +8,7 @@ import { accountKey } from "@/lib/keys/hierarchy";
 import { db } from "@/lib/db/client";
 import { DomainError, parseOrInvalid } from "@/lib/errors";
 import { mediaAccountFor, resourceNotFound } from "./access";
+import { manifestFilesOf } from "./encoded-asset";
 import { resourceJson, type MediaScope } from "./resource";
 import { insertSecrets, openSecretsOf, sealSecrets } from "./secrets";
 import * as store from "./store";
@@ -158,20 +159,24 @@ export async function listPathsFor(scope: MediaScope, name: string) {
   const locator = await findLocator(account.id, name);
   const policy = streamingPolicies[locator.streamingPolicyName as StreamingPolicyName];
   const files = await store.assetFiles({ accountId: account.id, assetName: locator.assetName });
-  const manifest = `/${locator.streamingLocatorId}/${(files[0]?.name ?? locator.assetName).replace(/\.[^.]*$/, "")}.ism/manifest`;
+  // The .ism is named after the encoded output's manifest ({inputBase}_manifest.json), which the origin serves.
+  const manifests = manifestFilesOf(files);
+  const ism = manifests[0]?.slice(0, -"_manifest.json".length);
+  const manifest = ism ? `/${locator.streamingLocatorId}/${ism}.ism/manifest` : null;
   const scheme = policy.keys.length ? "EnvelopeEncryption" : "NoEncryption";
   const encryption = policy.keys.length ? ",encryption=cbc" : "";
   return {
-    streamingPaths: policy.streaming
-      ? [
-          { streamingProtocol: "Hls", encryptionScheme: scheme, paths: [`${manifest}(format=m3u8-cmaf${encryption})`] },
-          {
-            streamingProtocol: "Dash",
-            encryptionScheme: scheme,
-            paths: [`${manifest}(format=mpd-time-cmaf${encryption})`],
-          },
-        ]
-      : [],
+    // HLS only: the streaming endpoints serve no DASH (lib/media/streaming-origin.ts); nothing until an encoding wrote a manifest.
+    streamingPaths:
+      policy.streaming && manifest
+        ? [
+            {
+              streamingProtocol: "Hls",
+              encryptionScheme: scheme,
+              paths: [`${manifest}(format=m3u8-cmaf${encryption})`],
+            },
+          ]
+        : [],
     downloadPaths: policy.download ? files.map((f) => `/${locator.streamingLocatorId}/${f.name}`) : [],
   };
 }

@@ -135,7 +135,9 @@ export default async function MediaPage({ params }: { params: AccountParams }) {
             >
               {media.locators.map((l) => (
                 <tr key={l.name}>
-                  <td>{l.name}</td>
+                  <td>
+                    <Link href={`${accountPath}/media/player/${encodeURIComponent(l.name)}`}>{l.name}</Link>
+                  </td>
                   <td>{l.assetName}</td>
                   <td>
                     {l.streamingPolicyName}

@@ -1,0 +1,171 @@
+import "server-only";
+import { z } from "zod";
+import { putOnce } from "@/lib/accounts/names";
+import type { AccountRef } from "@/lib/accounts/store";
+import { audit } from "@/lib/audit";
+import { getConfig } from "@/lib/config";
+import { DomainError, parseOrInvalid } from "@/lib/errors";
+import { mediaAccountFor, resourceNotFound } from "./access";
+import { resourceJson, type MediaScope } from "./resource";
+import * as store from "./streaming-endpoint-store";
+
+const EndpointBody = z.object({
+  location: z.string().min(1).optional(),
+  tags: z.record(z.string(), z.string()).optional(),
+  properties: z
+    .object({
+      description: z.string().max(1024).optional(),
+      scaleUnits: z.number().int().min(0).max(10).optional(),
+      cdnEnabled: z.boolean().optional(),
+    })
+    .default({}),
+});
+
+/**
+ * Where the endpoint serves: the portal's own origin under /streaming/{endpoint id}. Azure's is a
+ * host of its own; a player builds `{scheme}://{hostName}{path}` from listPaths either way, so the
+ * prefix travels in hostName, and the origin needs no listener or DNS name of its own.
+ */
+export function streamingHostName(endpointId: string): string {
+  return `${new URL(getConfig().publicUrl).host}/streaming/${endpointId}`;
+}
+
+/** The base URL of an endpoint's streams, with the portal's scheme. */
+export const streamingBaseUrl = (endpointId: string) =>
+  `${new URL(getConfig().publicUrl).protocol}//${streamingHostName(endpointId)}`;
+
+function endpointJson(account: AccountRef, e: store.StreamingEndpointRow) {
+  const json = resourceJson(
+    account,
+    "streamingEndpoints",
+    e.name,
+    {
+      ...(e.description ? { description: e.description } : {}),
+      scaleUnits: e.scaleUnits,
+      cdnEnabled: e.cdnEnabled,
+      customHostNames: [],
+      hostName: streamingHostName(e.id),
+      provisioningState: "Succeeded",
+      resourceState: e.resourceState,
+      created: e.createdAt.toISOString(),
+      lastModified: e.updatedAt.toISOString(),
+    },
+    e,
+  );
+  return { ...json, location: e.location, tags: {} };
+}
+
+const accountFor = (scope: MediaScope, name: string, verb: "read" | "write" | "delete" | "start" | "stop") =>
+  mediaAccountFor(
+    scope.principal,
+    { ...scope.ref, path: `streamingEndpoints/${name}` },
+    verb === "read"
+      ? { action: "read", armOperation: "streamingEndpoints/read", policy: "media.read" }
+      : {
+          action: "write",
+          armOperation: `streamingEndpoints/${verb}${verb === "start" || verb === "stop" ? "/action" : ""}`,
+          policy: "media.write",
+        },
+  );
+
+async function findEndpoint(accountId: string, name: string) {
+  const endpoint = await store.findStreamingEndpoint({ accountId, name });
+  if (!endpoint) throw resourceNotFound("streaming endpoint", name);
+  return endpoint;
+}
+
+export async function listStreamingEndpointsFor(scope: MediaScope) {
+  const account = await accountFor(scope, "", "read");
+  return (await store.listStreamingEndpoints({ accountId: account.id })).map((e) => endpointJson(account, e));
+}
+
+export async function getStreamingEndpointFor(scope: MediaScope, name: string) {
+  const account = await accountFor(scope, name, "read");
+  return endpointJson(account, await findEndpoint(account.id, name));
+}
+
+/** Creates a Stopped endpoint, or changes an existing one's settings (never its state). */
+export async function putStreamingEndpointFor(scope: MediaScope, name: string, body: unknown) {
+  const account = await accountFor(scope, name, "write");
+  const { location, properties: p } = parseOrInvalid(EndpointBody, body, "body");
+  if (location && location.replace(/\s/g, "").toLowerCase() !== account.location.replace(/\s/g, "").toLowerCase())
+    throw new DomainError(
+      "InvalidRequestContent",
+      `A streaming endpoint is in its account's region, ${account.location}.`,
+      "body.location",
+    );
+  const fields = {
+    description: p.description ?? null,
+    scaleUnits: p.scaleUnits ?? 0,
+    cdnEnabled: p.cdnEnabled ?? false,
+  };
+  return putOnce(async () => {
+    const existing = await store.findStreamingEndpoint({ accountId: account.id, name });
+    const row = existing
+      ? await store.updateStreamingEndpoint({ id: existing.id, fields })
+      : await store.insertStreamingEndpoint({ accountId: account.id, name, location: account.location, fields });
+    await audit({
+      actor: scope.principal.objectId,
+      action: "streamingEndpoint.write",
+      outcome: "success",
+      subscriptionId: account.subscriptionId,
+      accountId: account.id,
+      detail: { name: row.name },
+    });
+    return { json: endpointJson(account, row), created: !existing };
+  });
+}
+
+const conflict = (name: string, state: string, wanted: string) =>
+  new DomainError("Conflict", `The streaming endpoint '${name}' is ${state}: it cannot ${wanted} now.`);
+
+/** The two-step transitions of start and stop, and the state that means there is nothing to do. */
+const stateChanges = {
+  start: { done: "Running", begin: store.beginStart, finish: store.finishStart },
+  stop: { done: "Stopped", begin: store.beginStop, finish: store.finishStop },
+} as const;
+
+/**
+ * Start (Stopped → Starting → Running) or stop (Running → Stopping → Stopped; from then on the
+ * endpoint serves nothing). Nothing is provisioned here, so the change completes in the request
+ * (ARM's 200 for a long-running operation that finished); already there, nothing to do.
+ */
+async function changeState(scope: MediaScope, name: string, verb: keyof typeof stateChanges): Promise<null> {
+  const account = await accountFor(scope, name, verb);
+  const endpoint = await findEndpoint(account.id, name);
+  const change = stateChanges[verb];
+  if (endpoint.resourceState === change.done) return null;
+  if (!(await change.begin(endpoint.id))) throw conflict(name, endpoint.resourceState, verb);
+  await change.finish(endpoint.id);
+  await audit({
+    actor: scope.principal.objectId,
+    action: `streamingEndpoint.${verb}`,
+    outcome: "success",
+    subscriptionId: account.subscriptionId,
+    accountId: account.id,
+    detail: { name: endpoint.name },
+  });
+  return null;
+}
+
+export const startStreamingEndpointFor = (scope: MediaScope, name: string) => changeState(scope, name, "start");
+export const stopStreamingEndpointFor = (scope: MediaScope, name: string) => changeState(scope, name, "stop");
+
+/** Deletes the endpoint, stopping it first when it runs; false when there was none. */
+export async function deleteStreamingEndpointFor(scope: MediaScope, name: string): Promise<boolean> {
+  const account = await accountFor(scope, name, "delete");
+  const endpoint = await store.findStreamingEndpoint({ accountId: account.id, name });
+  if (!endpoint) return false;
+  if (endpoint.resourceState === "Running" && (await store.beginStop(endpoint.id))) await store.finishStop(endpoint.id);
+  if (!(await store.deleteStoppedStreamingEndpoint(endpoint.id)))
+    throw conflict(name, (await findEndpoint(account.id, name)).resourceState, "be deleted");
+  await audit({
+    actor: scope.principal.objectId,
+    action: "streamingEndpoint.delete",
+    outcome: "success",
+    subscriptionId: account.subscriptionId,
+    accountId: account.id,
+    detail: { name: endpoint.name },
+  });
+  return true;
+}
