@@ -153,7 +153,9 @@ export async function runJob(
           const now = Date.now();
           if (now - lastReport < PROGRESS_EVERY_MS) return;
           lastReport = now;
-          const share = total ? Math.min(1, received / total) : 0.5;
+          // Without a content-length the share is unknown: only finished files count (the portal then shows an
+          // indeterminate bar), rather than a made-up half. Each report renews the lease either way.
+          const share = total ? Math.min(1, received / total) : 0;
           void store.progress({ ...lease, progress: Math.floor(((i + share) / urls.length) * 99), leaseMs });
         },
         cancel.signal,
