@@ -227,7 +227,7 @@ test("pages and server actions: a Fabrikam user sees none of Contoso's accounts 
   const own = await accounts.openAccount("fabrikammedia");
   await page.locator("input[name=subscriptionId]").evaluate((el, id) => ((el as HTMLInputElement).value = id), contoso);
   await page.locator("input[name=name]").evaluate((el) => ((el as HTMLInputElement).value = "contosomedia"));
-  await own.deleteButton.click();
+  await own.deleteAccount();
   await expect(own.alert).toContainText("does not have authorization");
 
   // signOutAction ends only the caller's own session.

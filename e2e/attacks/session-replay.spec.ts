@@ -22,7 +22,8 @@ test("a session cookie copied before sign-out is refused after it, for pages and
   await expect(thiefAccounts.signedInUser).toHaveText(demoUsers.owner.name);
   const before = uniqueName("rb");
   await thiefAccounts.createAccount(before, { region: "westus2" });
-  await expect(thiefAccounts.createdMessage(`Account ${before} created in westus2.`)).toBeVisible();
+  await expect(thiefAccounts.heading(before), "the created account opens").toBeVisible();
+  await thiefAccounts.goto();
 
   await owner.signOut();
 
