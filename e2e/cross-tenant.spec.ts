@@ -13,6 +13,7 @@ import { AccountPage, AccountsPage } from "./pages/account-page";
 import { MediaPage } from "./pages/media-page";
 import { startInputServer } from "./input-server";
 import { mintToken } from "./tokens";
+import { query } from "./db";
 
 const contoso = demoSubscriptions.contosoMedia.id;
 const fabrikam = demoSubscriptions.fabrikamMedia.id;
@@ -31,6 +32,9 @@ const covered = {
     "cancelJobAction",
     "checkKeyNowAction",
     "createAccountAction",
+    "createAssetAction",
+    "createContentKeyPolicyAction",
+    "createJobAction",
     "createStreamingLocatorAction",
     "deleteAccountAction",
     "saveEncryptionAction",
@@ -134,6 +138,7 @@ test("media page actions: a Fabrikam user can neither create a streaming locator
   request,
   uniqueName,
 }) => {
+  test.setTimeout(90_000);
   const inputs = await startInputServer({ sas: "unused", body: Buffer.alloc(0) });
   const auth = { authorization: `Bearer ${await mintToken(outsider)}` };
   const fabrikamAccount = `/subscriptions/${fabrikam}/resourceGroups/${demoResourceGroup}/providers/Microsoft.Media/mediaservices/fabrikammedia`;
@@ -178,6 +183,19 @@ test("media page actions: a Fabrikam user can neither create a streaming locator
     await aimAtContoso(create);
     await mediaPage.createLocator({ name: "planted", streamingPolicy: "Predefined_ClearStreamingOnly" });
     await expect(create.getByRole("alert")).toContainText("does not have authorization");
+    // The other create forms of the page, aimed the same way.
+    await aimAtContoso(mediaPage.form("asset"));
+    await mediaPage.createAsset("planted");
+    await expect(mediaPage.form("asset").getByRole("alert")).toContainText("does not have authorization");
+    await aimAtContoso(mediaPage.form("policy"));
+    await mediaPage.createPolicy("planted", "open");
+    await expect(mediaPage.form("policy").getByRole("alert")).toContainText("does not have authorization");
+    await aimAtContoso(mediaPage.form("job"));
+    await mediaPage.createJob({ name: "planted", url: `${inputs.origin}/media/endless.mp4`, transform: "xt" });
+    await expect(mediaPage.form("job").getByRole("alert")).toContainText("does not have authorization");
+    const planted = `SELECT count(*)::int AS n FROM "Asset" a JOIN "MediaAccount" m ON m.id = a."accountId"
+      WHERE a.name LIKE 'planted%' AND m.name = 'contosomedia'`;
+    expect(await query(planted), "no asset was planted in Contoso's account").toEqual([{ n: 0 }]);
 
     const cancel = mediaPage.cancelJobForm(job);
     await aimAtContoso(cancel);

@@ -31,7 +31,7 @@ test("a refused create keeps every typed value; a created account opens; delete 
   await form.getByLabel("Resource group", { exact: true }).fill("media-rg");
   await accounts.createAccount(name);
   const account = new AccountPage(page, name);
-  await page.waitForURL((url) => url.pathname === account.path);
+  await page.waitForURL((url) => url.pathname === account.path, { timeout: 30_000 });
   await expect(account.heading(name)).toBeVisible();
 
   await account.deleteButton.click();
