@@ -4,7 +4,7 @@ export type AccountRef = { subscriptionId: string; resourceGroup: string; name: 
 export function AccountRefFields({ account }: { account: AccountRef }) {
   return (
     <>
-      {/* Uncontrolled: a re-render (a form's own state, the page's auto-refresh) leaves the DOM as it is. */}
+      {/* Uncontrolled (defaultValue): nothing edits these fields, so React need not manage their value. */}
       <input type="hidden" name="subscriptionId" defaultValue={account.subscriptionId} />
       <input type="hidden" name="resourceGroup" defaultValue={account.resourceGroup} />
       <input type="hidden" name="name" defaultValue={account.name} />

@@ -172,12 +172,15 @@ test("media page actions: a Fabrikam user can neither create a streaming locator
     });
     const mediaPage = new MediaPage(page, "fabrikammedia", fabrikam);
     await mediaPage.signIn(demoUsers.outsider.upn);
-    const aimAtContoso = async (form: import("@playwright/test").Locator) => {
-      await form
-        .locator("input[name=subscriptionId]")
-        .evaluate((el, id) => ((el as HTMLInputElement).value = id), contoso);
-      await form.locator("input[name=name]").evaluate((el) => ((el as HTMLInputElement).value = "contosomedia"));
-    };
+    // Rewrites the form's account fields as it is submitted (a listener on the form runs before React's
+    // at the root), so no re-render in between can write them back.
+    const aimAtContoso = (form: import("@playwright/test").Locator) =>
+      form.evaluate((el, id) => {
+        el.addEventListener("submit", () => {
+          el.querySelector<HTMLInputElement>("input[name=subscriptionId]")!.value = id;
+          el.querySelector<HTMLInputElement>("input[name=name]")!.value = "contosomedia";
+        });
+      }, contoso);
 
     const create = mediaPage.createLocatorForm;
     await aimAtContoso(create);
