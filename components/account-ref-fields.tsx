@@ -4,9 +4,10 @@ export type AccountRef = { subscriptionId: string; resourceGroup: string; name: 
 export function AccountRefFields({ account }: { account: AccountRef }) {
   return (
     <>
-      <input type="hidden" name="subscriptionId" value={account.subscriptionId} />
-      <input type="hidden" name="resourceGroup" value={account.resourceGroup} />
-      <input type="hidden" name="name" value={account.name} />
+      {/* Uncontrolled (defaultValue): nothing edits these fields, so React need not manage their value. */}
+      <input type="hidden" name="subscriptionId" defaultValue={account.subscriptionId} />
+      <input type="hidden" name="resourceGroup" defaultValue={account.resourceGroup} />
+      <input type="hidden" name="name" defaultValue={account.name} />
     </>
   );
 }

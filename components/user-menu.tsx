@@ -1,4 +1,3 @@
-import Link from "next/link";
 import { signOutAction } from "@/app/(auth)/auth/actions";
 import { readSession } from "@/lib/auth/session";
 
@@ -6,9 +5,11 @@ export async function UserMenu() {
   const session = await readSession();
   if (!session) {
     return (
-      <Link className="button" href="/auth/sign-in">
+      // A plain link, never prefetched: the sign-in route redirects to Entra ID, and a prefetch of
+      // that cross-origin redirect is refused by CORS (an error in every signed-out page's console).
+      <a className="button" href="/auth/sign-in">
         Sign in
-      </Link>
+      </a>
     );
   }
   return (

@@ -13,6 +13,7 @@ import { AccountPage, AccountsPage } from "./pages/account-page";
 import { MediaPage } from "./pages/media-page";
 import { startInputServer } from "./input-server";
 import { mintToken } from "./tokens";
+import { query } from "./db";
 
 const contoso = demoSubscriptions.contosoMedia.id;
 const fabrikam = demoSubscriptions.fabrikamMedia.id;
@@ -31,6 +32,9 @@ const covered = {
     "cancelJobAction",
     "checkKeyNowAction",
     "createAccountAction",
+    "createAssetAction",
+    "createContentKeyPolicyAction",
+    "createJobAction",
     "createStreamingLocatorAction",
     "deleteAccountAction",
     "saveEncryptionAction",
@@ -134,6 +138,7 @@ test("media page actions: a Fabrikam user can neither create a streaming locator
   request,
   uniqueName,
 }) => {
+  test.setTimeout(90_000);
   const inputs = await startInputServer({ sas: "unused", body: Buffer.alloc(0) });
   const auth = { authorization: `Bearer ${await mintToken(outsider)}` };
   const fabrikamAccount = `/subscriptions/${fabrikam}/resourceGroups/${demoResourceGroup}/providers/Microsoft.Media/mediaservices/fabrikammedia`;
@@ -167,17 +172,33 @@ test("media page actions: a Fabrikam user can neither create a streaming locator
     });
     const mediaPage = new MediaPage(page, "fabrikammedia", fabrikam);
     await mediaPage.signIn(demoUsers.outsider.upn);
-    const aimAtContoso = async (form: import("@playwright/test").Locator) => {
-      await form
-        .locator("input[name=subscriptionId]")
-        .evaluate((el, id) => ((el as HTMLInputElement).value = id), contoso);
-      await form.locator("input[name=name]").evaluate((el) => ((el as HTMLInputElement).value = "contosomedia"));
-    };
+    // Rewrites the form's account fields as it is submitted (a listener on the form runs before React's
+    // at the root), so no re-render in between can write them back.
+    const aimAtContoso = (form: import("@playwright/test").Locator) =>
+      form.evaluate((el, id) => {
+        el.addEventListener("submit", () => {
+          el.querySelector<HTMLInputElement>("input[name=subscriptionId]")!.value = id;
+          el.querySelector<HTMLInputElement>("input[name=name]")!.value = "contosomedia";
+        });
+      }, contoso);
 
     const create = mediaPage.createLocatorForm;
     await aimAtContoso(create);
     await mediaPage.createLocator({ name: "planted", streamingPolicy: "Predefined_ClearStreamingOnly" });
     await expect(create.getByRole("alert")).toContainText("does not have authorization");
+    // The other create forms of the page, aimed the same way.
+    await aimAtContoso(mediaPage.form("asset"));
+    await mediaPage.createAsset("planted");
+    await expect(mediaPage.form("asset").getByRole("alert")).toContainText("does not have authorization");
+    await aimAtContoso(mediaPage.form("policy"));
+    await mediaPage.createPolicy("planted", "open");
+    await expect(mediaPage.form("policy").getByRole("alert")).toContainText("does not have authorization");
+    await aimAtContoso(mediaPage.form("job"));
+    await mediaPage.createJob({ name: "planted", url: `${inputs.origin}/media/endless.mp4`, transform: "xt" });
+    await expect(mediaPage.form("job").getByRole("alert")).toContainText("does not have authorization");
+    const planted = `SELECT count(*)::int AS n FROM "Asset" a JOIN "MediaAccount" m ON m.id = a."accountId"
+      WHERE a.name LIKE 'planted%' AND m.name = 'contosomedia'`;
+    expect(await query(planted), "no asset was planted in Contoso's account").toEqual([{ n: 0 }]);
 
     const cancel = mediaPage.cancelJobForm(job);
     await aimAtContoso(cancel);
@@ -227,7 +248,7 @@ test("pages and server actions: a Fabrikam user sees none of Contoso's accounts 
   const own = await accounts.openAccount("fabrikammedia");
   await page.locator("input[name=subscriptionId]").evaluate((el, id) => ((el as HTMLInputElement).value = id), contoso);
   await page.locator("input[name=name]").evaluate((el) => ((el as HTMLInputElement).value = "contosomedia"));
-  await own.deleteButton.click();
+  await own.deleteAccount();
   await expect(own.alert).toContainText("does not have authorization");
 
   // signOutAction ends only the caller's own session.

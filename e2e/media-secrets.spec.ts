@@ -307,6 +307,11 @@ test("revoked customer key: key delivery, listContentKeys, secrets and job creat
   const media = new MediaPage(page, account);
   await media.signIn(demoUsers.owner.upn);
   await expect(media.blocked).toContainText("inaccessible");
+  // Worded from the policy table: what still works (not reading media), and no button this page lacks.
+  await expect(media.blocked).toContainText(
+    "Until then only these work: read the account, list accounts, delete the account, check the customer key now.",
+  );
+  await expect(media.blocked).not.toContainText("Check now");
   await page.goto(`${origin}/player.html`);
   await expect(client.mediaservices.get(rg, doomed)).rejects.toMatchObject({ statusCode: 404 });
 

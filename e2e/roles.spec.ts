@@ -21,8 +21,10 @@ test("a reader sees the accounts but every change control is disabled, and a for
   const account = await accounts.openAccount("contosomedia");
   const del = account.deleteButton;
   await expect(del).toBeDisabled();
-  await del.evaluate((el) => el.removeAttribute("disabled"));
-  await del.click();
+  await expect(account.readOnlyNotice).toContainText("Read-only: you have Reader on this subscription");
+  // Open the confirmation anyway, as someone editing the DOM would, and confirm.
+  await page.locator("dialog").evaluate((el) => (el as HTMLDialogElement).showModal());
+  await account.deleteDialog.getByRole("button", { name: "Yes, delete contosomedia" }).click();
   await expect(account.alert).toContainText("does not have authorization");
   await accounts.goto();
   await expect(accounts.accountLink("contosomedia")).toBeVisible();

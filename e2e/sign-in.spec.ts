@@ -12,7 +12,8 @@ test("the owner signs in, sees the owner's accounts, creates one, and signs out"
 
   const name = uniqueName("e2e");
   await accounts.createAccount(name, { region: "westus2", identity: "SystemAssigned" });
-  await expect(accounts.createdMessage(`Account ${name} created in westus2.`)).toBeVisible();
+  await expect(accounts.heading(name), "a created account opens").toBeVisible({ timeout: 30_000 });
+  await accounts.goto();
   await expect(accounts.accountLink(name)).toBeVisible();
 
   await accounts.createAccount(name);

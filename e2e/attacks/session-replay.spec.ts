@@ -9,6 +9,8 @@ test("a session cookie copied before sign-out is refused after it, for pages and
   page,
   uniqueName,
 }) => {
+  // Creating an account opens it: one more page to render than before.
+  test.setTimeout(90_000);
   const owner = new AccountsPage(page);
   await owner.signIn(demoUsers.owner.upn);
   const stolen = (await page.context().cookies()).filter((c) => c.name === "session");
@@ -22,7 +24,8 @@ test("a session cookie copied before sign-out is refused after it, for pages and
   await expect(thiefAccounts.signedInUser).toHaveText(demoUsers.owner.name);
   const before = uniqueName("rb");
   await thiefAccounts.createAccount(before, { region: "westus2" });
-  await expect(thiefAccounts.createdMessage(`Account ${before} created in westus2.`)).toBeVisible();
+  await expect(thiefAccounts.heading(before), "the created account opens").toBeVisible({ timeout: 30_000 });
+  await thiefAccounts.goto();
 
   await owner.signOut();
 

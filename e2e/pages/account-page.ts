@@ -54,6 +54,10 @@ export class AccountsPage extends PortalPage {
     return this.createForm.getByRole("alert");
   }
 
+  get deletedNotice() {
+    return this.page.getByTestId("deleted-notice");
+  }
+
   async openAccount(name: string) {
     await this.accountLink(name).click();
     return new AccountPage(this.page, name);
@@ -81,7 +85,22 @@ export class AccountPage extends PortalPage {
   }
 
   get deleteButton() {
-    return this.page.getByRole("button", { name: `Delete ${this.name}` });
+    return this.page.getByRole("button", { name: `Delete ${this.name}`, exact: true });
+  }
+
+  /** The confirmation dialog that Delete opens, naming the account. */
+  get deleteDialog() {
+    return this.page.getByRole("dialog", { name: `Delete the account ${this.name}?` });
+  }
+
+  /** Delete, then Yes in the dialog. */
+  async deleteAccount() {
+    await this.deleteButton.click();
+    await this.deleteDialog.getByRole("button", { name: `Yes, delete ${this.name}` }).click();
+  }
+
+  get readOnlyNotice() {
+    return this.page.getByTestId("read-only-notice");
   }
 
   get alert() {

@@ -19,6 +19,48 @@ export class MediaPage extends PortalPage {
     this.blocked = page.getByTestId("media-blocked");
   }
 
+  /** The empty state of a section: "jobs", "assets", "policies" or "locators". */
+  empty(section: "jobs" | "assets" | "policies" | "locators") {
+    return this.page.getByTestId(`${section}-empty`);
+  }
+
+  form(name: "asset" | "policy" | "job" | "locator") {
+    return this.page.getByTestId(`create-${name}-form`);
+  }
+
+  async createAsset(name: string) {
+    const form = this.form("asset");
+    await form.getByLabel("Asset name").fill(name);
+    await form.getByRole("button", { name: "Create asset" }).click();
+  }
+
+  /** An open policy, or a token policy; returns the form (its one-time key shows in it). */
+  async createPolicy(name: string, restriction: { issuer: string; audience: string } | "open") {
+    const form = this.form("policy");
+    await form.getByLabel("Policy name").fill(name);
+    if (restriction === "open") await form.getByLabel(/Anyone, without a token/).check();
+    else {
+      await form.getByLabel(/Players with a token/).check();
+      await form.getByLabel("Token issuer").fill(restriction.issuer);
+      await form.getByLabel("Token audience").fill(restriction.audience);
+    }
+    await form.getByRole("button", { name: "Create content key policy" }).click();
+    return form;
+  }
+
+  /** A job from a URL, into an existing transform or (with a preset) a new one. */
+  async createJob(input: { name: string; url: string; transform: string; newTransformPreset?: string }) {
+    const form = this.form("job");
+    await form.getByLabel("Job name").fill(input.name);
+    await form.getByLabel(/Input file URL/).fill(input.url);
+    if (input.newTransformPreset) {
+      await form.getByLabel(/^Transform/).selectOption({ label: "A new transform…" });
+      await form.getByLabel("New transform name").fill(input.transform);
+      await form.getByLabel("Preset").selectOption(input.newTransformPreset);
+    } else await form.getByLabel(/^Transform/).selectOption(input.transform);
+    await form.getByRole("button", { name: "Create job" }).click();
+  }
+
   jobs(transform: string) {
     return this.page.getByTestId(`jobs-${transform}`);
   }

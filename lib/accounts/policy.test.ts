@@ -51,4 +51,19 @@ describe("operation policy: every operation in every state", () => {
     );
     assert.deepEqual(blockedOperations(states.CustomerKey), []);
   });
+
+  it("words the blocked message from the table: it lists what still works, names no button, and never says a blocked operation works", () => {
+    for (const operation of Object.keys(operations) as Operation[]) {
+      const decision = decide(states.CustomerKeyInaccessible, operation);
+      if (decision.allowed) continue;
+      const stillWorks = decision.message.split("Until then only these work: ")[1] ?? "";
+      assert.deepEqual(
+        stillWorks.replace(/\.$/, "").split(", "),
+        allowedWhenInaccessible.map((o) => operations[o].toLowerCase()),
+        operation,
+      );
+      assert.doesNotMatch(decision.message, /Check now/i, operation);
+      assert.ok(!stillWorks.includes(operations[operation].toLowerCase()), `${operation} is not said to work`);
+    }
+  });
 });

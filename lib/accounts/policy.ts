@@ -33,6 +33,9 @@ const allowedWhileInaccessible: ReadonlySet<Operation> = new Set([
   "key.check",
 ]);
 
+/** What still works while the key is inaccessible, in the table's own words: the blocked message quotes it. */
+const stillAllowed = [...allowedWhileInaccessible].map((o) => operations[o].toLowerCase()).join(", ");
+
 export interface AccountKeyFacts {
   encryptionType: "SystemKey" | "CustomerKey";
   keyStatus: "Active" | "Inaccessible";
@@ -58,7 +61,7 @@ export function decide(account: AccountKeyFacts, operation: Operation): Decision
       `${operations[operation]} is not possible: the account's customer key ${account.keyIdentifier ?? ""} is inaccessible ` +
       `(${account.keyStatusReason ?? "unknown"}: ${account.keyStatusMessage ?? "no detail"}). Restore the account identity's ` +
       "access to the key (re-grant get, wrapKey and unwrapKey; enable or recover the key or vault); the account recovers " +
-      "by itself at its next key check, or use Check now. Only reading, listing and deleting the account work meanwhile.",
+      `by itself at its next key check. Until then only these work: ${stillAllowed}.`,
   };
 }
 

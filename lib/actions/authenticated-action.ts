@@ -15,7 +15,13 @@ export interface CheckView {
 
 /** What a server action returns to its form (read with useActionState): expected failures are values. */
 export type ActionResult =
-  | { ok: true; message?: string; checks?: CheckView[] }
+  | {
+      ok: true;
+      message?: string;
+      checks?: CheckView[];
+      /** A secret the service generated for the user, shown once by the form (never one the user submitted). */
+      oneTimeSecret?: { label: string; value: string };
+    }
   | { ok: false; code: ErrorCode | "InternalError"; message: string; field?: string; checks?: CheckView[] };
 
 /**

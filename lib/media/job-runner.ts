@@ -181,7 +181,9 @@ export async function runJob(
         url,
         limits,
         (received, total) => {
-          const share = total ? Math.min(1, received / total) : 0.5;
+          // Without a content-length the share is unknown: only finished files count (the portal then shows an
+          // indeterminate bar), rather than a made-up half.
+          const share = total ? Math.min(1, received / total) : 0;
           report(((i + share) / urls.length) * downloadShare);
         },
         cancel.signal,

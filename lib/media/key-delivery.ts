@@ -61,8 +61,8 @@ interface Token {
 /**
  * The token if it is a well-formed JWT, with the algorithm its header names, else `notAccepted`: checked before any
  * database or Key Vault work, so that such a request costs nothing and learns nothing, not even
- * whether the account exists. Every request needs one, even where the policy has an open
- * restriction (which then does not verify it).
+ * whether the account exists. A request without a token is looked up: only a key whose policy has
+ * an open restriction is delivered to it, as in Azure; every other key answers it with the challenge.
  */
 function wellFormed(jwt: string): Token {
   try {
@@ -237,10 +237,14 @@ async function verifyPlayer(
   throw refusal;
 }
 
-async function contentKey(mediaServiceId: string, kid: string, token: Token): Promise<Buffer> {
+/** A request without a token, refused the same whether or not the key exists. */
+const tokenNeeded = () => new DomainError("InvalidToken", "Send a token as Authorization: Bearer <jwt>.");
+
+async function contentKey(mediaServiceId: string, kid: string, token: Token | null): Promise<Buffer> {
   const [facts] = await readFacts(mediaServiceId, kid);
-  // An unknown account, key id, locator or policy reads as a token that is not accepted.
-  if (!facts?.sealed || !facts.ownerId || !facts.policyId || !facts.options) throw notAccepted();
+  // An unknown account, key id, locator or policy reads as a token that is not accepted (or not sent).
+  if (!facts?.sealed || !facts.ownerId || !facts.policyId || !facts.options)
+    throw token ? notAccepted() : tokenNeeded();
   const keyOf = () =>
     accountKeyForDelivery(
       { ...facts, id: facts.accountId },
@@ -248,8 +252,10 @@ async function contentKey(mediaServiceId: string, kid: string, token: Token): Pr
     );
   const options = facts.options.filter((o) => o.configuration["@odata.type"] === odata.clearKey);
   let key: Buffer | undefined;
-  if (!options.some((o) => o.restriction["@odata.type"] === odata.open))
+  if (!options.some((o) => o.restriction["@odata.type"] === odata.open)) {
+    if (!token) throw tokenNeeded();
     ({ accountKey: key } = await verifyPlayer(token, kid, facts, keyOf, options));
+  }
 
   // The caller is authorized from here on: it may learn why the key cannot be delivered now.
   const now = Date.now();
@@ -282,11 +288,10 @@ export async function deliverContentKey(request: Request, mediaServiceId: string
       token !== null,
     );
   try {
-    if (!token) throw new DomainError("InvalidToken", "Send a token as Authorization: Bearer <jwt>.");
     const key = await contentKey(
       ids.data.mediaServiceId.toLowerCase(),
       ids.data.kid.toLowerCase(),
-      wellFormed(token), // before any database or Key Vault work
+      token === null ? null : wellFormed(token), // before any database or Key Vault work
     );
     return new Response(new Uint8Array(key), {
       status: 200,

@@ -306,6 +306,41 @@ describe("secrets under the account key", () => {
     );
   });
 
+  it("delivers the key of an open-restriction policy without a token (as Azure does); a token-restricted key still needs one", async () => {
+    await lib.policies.putContentKeyPolicyFor(scope, "open", {
+      properties: {
+        options: [
+          {
+            configuration: { "@odata.type": "#Microsoft.Media.ContentKeyPolicyClearKeyConfiguration" },
+            restriction: { "@odata.type": "#Microsoft.Media.ContentKeyPolicyOpenRestriction" },
+          },
+        ],
+      },
+    });
+    await lib.locators.putStreamingLocatorFor(scope, "openlocator", {
+      properties: {
+        assetName: "movie",
+        streamingPolicyName: "Predefined_ClearKey",
+        defaultContentKeyPolicyName: "open",
+      },
+    });
+    const [openKey] = (await lib.locators.listContentKeysFor(scope, "openlocator")).contentKeys;
+    const delivered = await deliver(openKey!.id);
+    assert.equal(delivered.status, 200, "no token needed for an open policy");
+    assert.ok(delivered.bytes.equals(Buffer.from(openKey!.value!, "base64")));
+    const tokenless = await deliver(generatedKid, undefined, ["www-authenticate"]);
+    assert.deepEqual(
+      [tokenless.status, tokenless.headers],
+      [401, ["Bearer"]],
+      "the signed policy's key still needs a token",
+    );
+    assert.deepEqual(
+      (await deliver(randomUUID(), undefined, ["www-authenticate"])).headers,
+      ["Bearer"],
+      "an unknown key reads the same",
+    );
+  });
+
   it("verifies RS256 tokens with an RSA or an X.509 verification key", async () => {
     x509.cryptoProvider.set(webcrypto as unknown as Crypto);
     const rsaAlgorithm = {
@@ -572,7 +607,7 @@ describe("secrets under the account key", () => {
     const sealed = await env.database.db.accountSecret.groupBy({ by: ["kind"], _count: { _all: true } });
     assert.deepEqual(
       Object.fromEntries(sealed.map((g) => [g.kind, g._count._all])),
-      { contentKey: 3, tokenKey: 1, jobInputUrl: 7 },
+      { contentKey: 4, tokenKey: 1, jobInputUrl: 7 },
       "the secrets are there, sealed",
     );
   });

@@ -1,6 +1,5 @@
 "use client";
-import { useActionState } from "react";
-import type { ActionResult } from "@/lib/actions/authenticated-action";
+import { useKeptFormAction } from "@/components/use-kept-form-action";
 import { createAccountAction } from "./actions";
 
 const regions = ["westus2", "eastus", "eastus2", "westeurope", "northeurope", "uksouth", "australiaeast", "japaneast"];
@@ -12,7 +11,8 @@ export function CreateAccountForm({
   subscriptions: { id: string; name: string }[];
   canWrite: boolean;
 }) {
-  const [result, action, pending] = useActionState<ActionResult | null, FormData>(createAccountAction, null);
+  // Fields keep what was typed after a refusal; a created account is opened by the action.
+  const { result, onSubmit, pending } = useKeptFormAction(createAccountAction);
   const errorFor = (field: string) =>
     result && !result.ok && result.field === field ? (
       <span className="field-error" id={`${field}-error`}>
@@ -20,7 +20,7 @@ export function CreateAccountForm({
       </span>
     ) : null;
   return (
-    <form action={action} className="stack" aria-labelledby="create-h" data-testid="create-account-form">
+    <form onSubmit={onSubmit} className="stack" aria-labelledby="create-h" data-testid="create-account-form">
       <h2 id="create-h">Create an account</h2>
       {!canWrite && (
         <p className="muted">

@@ -3,21 +3,27 @@ import Link from "next/link";
 import { listAccountsFor } from "@/lib/accounts/service";
 import { accessOf } from "@/lib/auth/authorize";
 import { currentPrincipal } from "@/lib/auth/current";
+import { AccountName } from "@/lib/accounts/schemas";
 import { subscriptionNames } from "@/lib/accounts/subscriptions";
 import { CreateAccountForm } from "./create-account-form";
 import { KeyStateBadge } from "@/components/key-state-badge";
 
 export const metadata: Metadata = { title: "Accounts" };
 
-export default async function AccountsPage() {
+/** The notice after a delete: only an account name (letters and digits) is shown back. */
+const DeletedNotice = AccountName.optional().catch(undefined);
+
+export default async function AccountsPage({ searchParams }: { searchParams: Promise<{ deleted?: string }> }) {
+  const deleted = DeletedNotice.parse((await searchParams).deleted);
   const principal = await currentPrincipal();
   if (!principal) {
     return (
       <>
         <h1>Accounts</h1>
         <p className="muted" data-testid="accounts-empty">
-          <Link href="/auth/sign-in?returnTo=/accounts">Sign in</Link> to see the media accounts of the subscriptions
-          you hold a role on.
+          {/* A plain link: prefetching the sign-in route follows its redirect to Entra ID, which CORS refuses. */}
+          <a href="/auth/sign-in?returnTo=/accounts">Sign in</a> to see the media accounts of the subscriptions you hold
+          a role on.
         </p>
       </>
     );
@@ -27,6 +33,11 @@ export default async function AccountsPage() {
   return (
     <>
       <h1>Accounts</h1>
+      {deleted && (
+        <p className="notice ok" role="status" data-testid="deleted-notice">
+          Account {deleted} was deleted, with everything encrypted under its account key.
+        </p>
+      )}
       <section aria-labelledby="list-h">
         <h2 id="list-h" className="muted" style={{ fontSize: "1rem" }}>
           {accounts.length} account{accounts.length === 1 ? "" : "s"} in {access.readable.length} subscription

@@ -62,8 +62,7 @@ export default async function DashboardPage({
       <>
         <h1>Key status dashboard</h1>
         <p className="muted">
-          <Link href="/auth/sign-in?returnTo=/dashboard">Sign in</Link> to see the key state of the accounts you may
-          read.
+          <a href="/auth/sign-in?returnTo=/dashboard">Sign in</a> to see the key state of the accounts you may read.
         </p>
       </>
     );

@@ -1,5 +1,4 @@
 import type { Metadata } from "next";
-import Link from "next/link";
 
 export const metadata: Metadata = { title: "Sign-in did not complete" };
 
@@ -17,7 +16,7 @@ export default async function SignInErrorPage({ searchParams }: { searchParams: 
       <h1>Sign-in did not complete</h1>
       <p role="alert">{reasons[reason ?? ""] ?? reasons.failed}</p>
       <p>
-        <Link href="/auth/sign-in">Sign in again</Link>
+        <a href="/auth/sign-in">Sign in again</a>
       </p>
     </>
   );

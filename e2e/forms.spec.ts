@@ -1,0 +1,87 @@
+/**
+ * Issue 13, "forms that keep the user's input and intent": a refusal keeps every typed value,
+ * create opens the new account, delete asks first (naming the account) and lands on the list with
+ * a notice, Readers are told why the page is read-only, and a signed-out page makes no
+ * cross-origin prefetch of the sign-in redirect and has a favicon.
+ */
+import { demoUsers } from "../lib/demo/directory";
+import { expect, test } from "./fixtures";
+import { AccountPage, AccountsPage } from "./pages/account-page";
+import { MediaPage } from "./pages/media-page";
+
+test("a refused create keeps every typed value; a created account opens; delete confirms, then lists with a notice", async ({
+  page,
+  uniqueName,
+}) => {
+  const accounts = new AccountsPage(page);
+  await accounts.signIn(demoUsers.owner.upn);
+  const form = accounts.createForm;
+  // contosomedia exists in media-rg (resource groups compare case-insensitively): the server refuses.
+  await form.getByLabel("Resource group", { exact: true }).fill("MEDIA-RG");
+  await form.getByLabel("Region").selectOption("eastus");
+  await form.getByLabel("Managed identity").selectOption("None");
+  await accounts.createAccount("contosomedia");
+  await expect(accounts.nameError).toContainText("already exists");
+  await expect(form.getByLabel("Account name")).toHaveValue("contosomedia");
+  await expect(form.getByLabel("Resource group", { exact: true })).toHaveValue("MEDIA-RG");
+  await expect(form.getByLabel("Region")).toHaveValue("eastus");
+  await expect(form.getByLabel("Managed identity")).toHaveValue("None");
+
+  const name = uniqueName("formsdel");
+  await form.getByLabel("Resource group", { exact: true }).fill("media-rg");
+  await accounts.createAccount(name);
+  const account = new AccountPage(page, name);
+  await page.waitForURL((url) => url.pathname === account.path, { timeout: 30_000 });
+  await expect(account.heading(name)).toBeVisible();
+
+  await account.deleteButton.click();
+  await expect(account.deleteDialog).toContainText(`Delete the account ${name}?`);
+  await account.deleteDialog.getByRole("button", { name: "Keep it" }).click();
+  await expect(account.deleteDialog).toBeHidden();
+  await page.reload();
+  await expect(account.heading(name), "kept: nothing was deleted").toBeVisible();
+
+  await account.deleteAccount();
+  await page.waitForURL((url) => url.pathname === "/accounts");
+  await expect(accounts.deletedNotice).toContainText(`Account ${name} was deleted`);
+  await expect(accounts.accountLink(name)).toHaveCount(0);
+  await expect(accounts.heading("Accounts")).toBeVisible();
+});
+
+test("a Reader is told the pages are read-only, and why", async ({ page, browser }) => {
+  const account = new AccountPage(page, "contosomedia");
+  await account.signIn(demoUsers.reader.upn);
+  await expect(account.readOnlyNotice).toContainText("Read-only: you have Reader on this subscription");
+  const media = new MediaPage(page, "contosomedia");
+  await media.goto();
+  await expect(account.readOnlyNotice).toContainText("you have Reader on this subscription");
+  await expect(media.form("asset").getByRole("button", { name: "Create asset" })).toBeDisabled();
+
+  const owner = new AccountPage(await (await browser.newContext()).newPage(), "contosomedia");
+  await owner.signIn(demoUsers.owner.upn);
+  await expect(owner.heading("contosomedia")).toBeVisible();
+  await expect(owner.readOnlyNotice).toHaveCount(0);
+});
+
+test("signed out: the sign-in link is not prefetched (no CORS error), and the favicon is a local file", async ({
+  page,
+}) => {
+  const errors: string[] = [];
+  page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+  const signInRequests: string[] = [];
+  page.on("request", (r) => new URL(r.url()).pathname.startsWith("/auth/sign-in") && signInRequests.push(r.url()));
+  const home = new AccountsPage(page);
+  await home.goto();
+  const signIn = page.getByRole("banner").getByRole("link", { name: "Sign in" });
+  await expect(signIn).toBeVisible();
+  await signIn.hover();
+  await page.waitForTimeout(1500);
+  expect(signInRequests, "nothing fetched the sign-in route before a click").toEqual([]);
+  expect(errors.filter((e) => /CORS|Access to fetch/i.test(e))).toEqual([]);
+
+  const icon = await page.locator("link[rel=icon]").first().getAttribute("href");
+  expect(icon).toBeTruthy();
+  const answer = await page.request.get(icon!);
+  expect(answer.status()).toBe(200);
+  expect(answer.headers()["content-type"]).toContain("image/svg+xml");
+});

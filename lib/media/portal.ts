@@ -1,0 +1,135 @@
+import "server-only";
+import { randomBytes } from "node:crypto";
+import type { z } from "zod";
+import { DomainError } from "@/lib/errors";
+import { mediaAccountFor } from "./access";
+import { putAssetFor } from "./assets";
+import { CONTENT_KEY_ID_CLAIM, contentKeyPolicyTypes as odata, putContentKeyPolicyFor } from "./content-key-policies";
+import { InvalidJobInput, inputUrls } from "./job-input";
+import { putJobFor } from "./jobs";
+import type { MediaScope } from "./resource";
+import type { CreateContentKeyPolicyInput, CreateJobInput, CreateStreamingLocatorInput } from "./schemas";
+import { putStreamingLocatorFor } from "./streaming-locators";
+import * as store from "./store";
+import { putTransformFor } from "./transforms";
+
+/**
+ * The media page's forms, in the portal's words: each builds the ARM body the REST API takes and
+ * calls the same lib/ operation (so the same authorization, key-state policy and audit), and an
+ * error about a body field is told against the form's field, without the API's property path.
+ */
+type Scope = Omit<MediaScope, "parent">;
+
+async function withFormFields<T>(fields: Record<string, string>, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (!(err instanceof DomainError) || !err.field?.startsWith("body.")) throw err;
+    const apiField = err.field;
+    const formField = Object.entries(fields).find(([api]) => apiField.startsWith(api))?.[1];
+    const message = err.message.replace(`${apiField}: `, "");
+    throw new DomainError(err.code, message, formField);
+  }
+}
+
+export async function createAsset(scope: Scope, input: { assetName: string; description?: string }) {
+  const { created } = await putAssetFor(scope, input.assetName, {
+    properties: input.description ? { description: input.description } : {},
+  });
+  if (!created) throw new DomainError("Conflict", `The asset '${input.assetName}' exists already.`, "assetName");
+}
+
+/**
+ * An open policy, or a token policy verified with a 256-bit symmetric key generated here: the key
+ * is returned once, for the owner to give their token issuer, and kept only sealed.
+ */
+export async function createContentKeyPolicy(
+  scope: Scope,
+  input: z.output<typeof CreateContentKeyPolicyInput>,
+): Promise<{ generatedKey?: string }> {
+  if (await store.contentKeyPolicyNameOf({ accountId: await accountIdOf(scope), name: input.policyName }))
+    throw new DomainError("Conflict", `The content key policy '${input.policyName}' exists already.`, "policyName");
+  const key = input.restriction === "token" ? randomBytes(32).toString("base64") : undefined;
+  const restriction = key
+    ? {
+        "@odata.type": odata.token,
+        issuer: input.issuer,
+        audience: input.audience,
+        primaryVerificationKey: { "@odata.type": odata.symmetric, keyValue: key },
+        requiredClaims: input.requireKeyIdClaim ? [{ claimType: CONTENT_KEY_ID_CLAIM }] : [],
+        restrictionTokenType: "Jwt",
+      }
+    : { "@odata.type": odata.open };
+  await putContentKeyPolicyFor(scope, input.policyName, {
+    properties: {
+      options: [{ name: input.restriction, configuration: { "@odata.type": odata.clearKey }, restriction }],
+    },
+  });
+  return key ? { generatedKey: key } : {};
+}
+
+/** The account, authorized for writing policies: a portal form must not overwrite one that exists. */
+async function accountIdOf(scope: Scope): Promise<string> {
+  const account = await mediaAccountFor(
+    scope.principal,
+    { ...scope.ref, path: "contentKeyPolicies" },
+    { action: "write", armOperation: "contentKeyPolicies/write", policy: "secrets.write" },
+  );
+  return account.id;
+}
+
+export async function createStreamingLocator(scope: Scope, input: z.output<typeof CreateStreamingLocatorInput>) {
+  await withFormFields(
+    {
+      "body.properties.assetName": "assetName",
+      "body.properties.defaultContentKeyPolicyName": "contentKeyPolicyName",
+    },
+    () =>
+      putStreamingLocatorFor(scope, input.locatorName, {
+        properties: {
+          assetName: input.assetName,
+          streamingPolicyName: input.streamingPolicyName,
+          ...(input.contentKeyPolicyName ? { defaultContentKeyPolicyName: input.contentKeyPolicyName } : {}),
+        },
+      }),
+  );
+}
+
+/**
+ * A job from one URL: into an existing transform or a new one with the chosen preset, writing to
+ * an existing asset or a new "<job>-output". Returns the names used.
+ */
+export async function createJobFromUrl(scope: Scope, input: z.output<typeof CreateJobInput>) {
+  const transformName = input.transformName ?? input.newTransformName!;
+  // Before anything is created, so that a mistyped URL leaves no transform or asset behind.
+  try {
+    inputUrls({ files: [input.inputUrl] });
+  } catch (err) {
+    if (err instanceof InvalidJobInput) throw new DomainError("InvalidRequestContent", err.message, "inputUrl");
+    throw err;
+  }
+  if (!input.transformName)
+    await withFormFields({ body: "newTransformName" }, async () => {
+      const { created } = await putTransformFor(scope, transformName, {
+        properties: {
+          outputs: [
+            { preset: { "@odata.type": "#Microsoft.Media.BuiltInStandardEncoderPreset", presetName: input.preset } },
+          ],
+        },
+      });
+      if (!created)
+        throw new DomainError("Conflict", `The transform '${transformName}' exists already: pick it instead.`, "body");
+    });
+  const assetName = input.outputAssetName ?? `${input.jobName}-output`;
+  if (!input.outputAssetName)
+    await putAssetFor(scope, assetName, { properties: { description: `Output of ${input.jobName}` } });
+  await withFormFields({ "body.properties.input": "inputUrl", "body.properties.outputs": "outputAssetName" }, () =>
+    putJobFor({ ...scope, parent: transformName }, input.jobName, {
+      properties: {
+        input: { "@odata.type": "#Microsoft.Media.JobInputHttp", files: [input.inputUrl] },
+        outputs: [{ "@odata.type": "#Microsoft.Media.JobOutputAsset", assetName }],
+      },
+    }),
+  );
+  return { transformName, assetName };
+}
