@@ -5,8 +5,8 @@
  *      DATABASE_URL names a server;
  *   2. migrations, then the idempotent demo seed (local profile);
  *   3. the local Azure emulator (local profile), before anything that calls Azure;
- *   4. the long-running processes, under `concurrently`: the portal's production server and
- *      the key monitor worker. They get IDENTITY_ENDPOINT and
+ *   4. the long-running processes, under `concurrently`: the portal's production server, the
+ *      key-delivery listener (KEY_DELIVERY_PORT) and the key monitor worker. They get IDENTITY_ENDPOINT and
  *      IDENTITY_HEADER for the emulator's managed identity endpoint, the variables Azure App
  *      Service sets, so the same code finds its managed identities in Azure.
  *
@@ -120,9 +120,18 @@ async function main() {
     const { result } = concurrently(
       [
         { name: "portal", command: `${node} ${nextBin} start --hostname ${host} --port ${config.port}`, env: childEnv },
+        {
+          name: "keys",
+          command: `${node} --conditions=react-server --import tsx scripts/key-delivery.ts`,
+          env: childEnv,
+        },
         { name: "worker", command: `${node} --conditions=react-server --import tsx scripts/worker.ts`, env: childEnv },
       ],
-      { prefix: "[{name}]", killOthersOn: ["failure", "success"], prefixColors: ["cyan", "magenta", "yellow"] },
+      {
+        prefix: "[{name}]",
+        killOthersOn: ["failure", "success"],
+        prefixColors: ["cyan", "green", "magenta", "yellow"],
+      },
     );
     const healthUrl = `http://127.0.0.1:${config.port}/api/health`;
     const stopped = new AbortController();
