@@ -49,6 +49,7 @@ export default defineConfig({
       PORT: String(e2eStack.port),
       DATA_DIR: e2eStack.dataDir,
       EMBEDDED_DB_PORT: String(e2eStack.embeddedDbPort),
+      KEY_DELIVERY_PORT: String(e2eStack.keyDeliveryPort),
       EMULATOR_PORT: String(e2eStack.emulatorPort),
       EMULATOR_IDENTITY_PORT: String(e2eStack.emulatorIdentityPort),
       // Key checks every second, so tests see the monitor react quickly.

@@ -10,6 +10,7 @@ export const e2eStack = {
   baseURL: `http://localhost:${port}`,
   dataDir: ".data/e2e",
   embeddedDbPort: port + 20_000,
+  keyDeliveryPort: port + 1_000,
   emulatorPort: port + 5_443,
   emulatorIdentityPort: port + 5_444,
   emulatorUrl: `https://localhost:${port + 5_443}`,

@@ -36,6 +36,21 @@ const csv = z
 
 const common = {
   PORT: port.default(3000),
+  /** Key delivery's own listener (`npm start` runs it beside the portal); the portal's /keydelivery route serves the same. */
+  KEY_DELIVERY_PORT: port.default(3001),
+  /**
+   * The base URL players get for key delivery (`{url}/keydelivery/{account id}?kid=...`): the
+   * listener's public address. Default: http://localhost:KEY_DELIVERY_PORT locally, PUBLIC_URL
+   * (the portal's route) in Azure until the listener has a host name of its own.
+   */
+  KEY_DELIVERY_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /**
+   * How often each process polls the account change table, the fallback of LISTEN/NOTIFY; a
+   * process serves cached account state only while a poll succeeded within max(1 s, 4 polls).
+   */
+  ACCOUNT_CHANGE_POLL_MS: z.coerce.number().int().min(50).max(2000).default(250),
+  /** LISTEN for account changes (off: the poll alone carries them; tests of the fallback). */
+  ACCOUNT_CHANGE_NOTIFICATIONS: z.stringbool().default(true),
   ACCOUNT_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(300),
   /** Client-side limit of Key Vault operations per vault per 10 s (the published limit for RSA-2048 software keys). */
   KEYVAULT_OPERATIONS_PER_10S: z.coerce.number().int().min(1).default(4000),
@@ -186,6 +201,12 @@ function toConfig(env: z.infer<typeof Env>) {
   return {
     profile: env.APP_PROFILE,
     port: env.PORT,
+    keyDelivery: {
+      port: env.KEY_DELIVERY_PORT,
+      publicUrl: (
+        env.KEY_DELIVERY_URL ?? (env.APP_PROFILE === "azure" ? publicUrl : `http://localhost:${env.KEY_DELIVERY_PORT}`)
+      ).replace(/\/$/, ""),
+    },
     /** The portal's address as browsers see it (redirect URIs, cookies). */
     publicUrl,
     /** The portal's app registration (multi-tenant sign-in) and the REST API's token audiences. */
@@ -213,6 +234,8 @@ function toConfig(env: z.infer<typeof Env>) {
         : null,
     /** Unwrapped account keys stay in memory this long at most (and leave at once when an account stops being usable). */
     accountKeyCacheSeconds: env.ACCOUNT_KEY_CACHE_SECONDS,
+    accountChangePollMs: env.ACCOUNT_CHANGE_POLL_MS,
+    accountChangeNotifications: env.ACCOUNT_CHANGE_NOTIFICATIONS,
     monitorIntervalMs: env.MONITOR_INTERVAL_SECONDS * 1000,
     keyVaultOperationsPer10s: env.KEYVAULT_OPERATIONS_PER_10S,
     apiMaxBodyBytes: env.API_MAX_BODY_BYTES,

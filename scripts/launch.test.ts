@@ -34,6 +34,7 @@ describe(
       env = {
         DATA_DIR: dataDir,
         PORT: String(await freePort()),
+        KEY_DELIVERY_PORT: String(await freePort()),
         EMBEDDED_DB_PORT: String(await freePort()),
         EMULATOR_PORT: String(await freePort()),
         EMULATOR_IDENTITY_PORT: String(await freePort()),

@@ -6,8 +6,9 @@
  *   2. migrations, then the idempotent demo seed (local profile);
  *   3. the local Azure emulator (local profile), before anything that calls Azure;
  *   4. the long-running processes, under a supervisor that restarts one that crashes (with
- *      backoff) while the others keep serving: the portal's production server (`scripts/portal.ts`)
- *      and the worker (key monitor and jobs); `--portals N --workers M` runs more of each. They get IDENTITY_ENDPOINT and
+ *      backoff) while the others keep serving: the portal's production server (`scripts/portal.ts`),
+ *      the key-delivery listener (KEY_DELIVERY_PORT) and the worker (key monitor and jobs);
+ *      `--portals N --workers M` runs more portals and workers. They get IDENTITY_ENDPOINT and
  *      IDENTITY_HEADER for the emulator's managed identity endpoint, the variables Azure App
  *      Service sets, so the same code finds its managed identities in Azure.
  *
@@ -150,6 +151,12 @@ async function main() {
           args: [...tsx.slice(1), "scripts/portal.ts", "--hostname", host, "--port", String(port)],
           env: childEnv,
         })),
+        {
+          name: "keys",
+          command: tsx[0],
+          args: ["--conditions=react-server", ...tsx.slice(1), "scripts/key-delivery.ts"],
+          env: childEnv,
+        },
         ...Array.from({ length: workers }, (_, i) => ({
           name: numbered("worker", i),
           command: tsx[0],

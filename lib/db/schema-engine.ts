@@ -79,6 +79,20 @@ function poolFor(url: string): pg.Pool {
 }
 
 /**
+ * adapter-pg runs a migration script statement by statement, split at every ';', which cuts a
+ * dollar-quoted function body (a trigger's) apart. A script with one is sent whole instead, as one
+ * simple query, which PostgreSQL and PGlite run in one implicit transaction.
+ */
+function withWholeScripts<A extends { executeScript(script: string): Promise<void> }>(adapter: A, pool: pg.Pool): A {
+  const split = adapter.executeScript.bind(adapter);
+  adapter.executeScript = async (script) => {
+    if (!script.includes("$$")) return split(script);
+    await pool.query(script);
+  };
+  return adapter;
+}
+
+/**
  * PrismaPg's own connectToShadowDb cannot be used: it builds the shadow pool as
  * { ...pool.options, database }, where pg lets the connectionString override `database` (so the
  * "shadow" replay would run in the real database), and it drops the shadow database before
@@ -92,13 +106,17 @@ class ShadowDatabaseFactory extends PrismaPg {
     super(mainPool);
   }
 
+  override async connect() {
+    return withWholeScripts(await super.connect(), this.mainPool);
+  }
+
   override async connectToShadowDb() {
     const name = `prisma_shadow_${randomUUID().replace(/-/g, "")}`;
     await this.mainPool.query(`CREATE DATABASE "${name}"`);
     const shadowUrl = new URL(this.url);
     shadowUrl.pathname = `/${name}`;
     const shadowPool = poolFor(shadowUrl.href);
-    const adapter = await new PrismaPg(shadowPool).connect();
+    const adapter = withWholeScripts(await new PrismaPg(shadowPool).connect(), shadowPool);
     const dispose = adapter.dispose.bind(adapter);
     adapter.dispose = async () => {
       await dispose();

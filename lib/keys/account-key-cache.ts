@@ -65,7 +65,13 @@ export class AccountKeyCache {
     while (this.entries.size > this.maxEntries) this.drop(this.entries.keys().next().value!);
   }
 
-  drop(accountId: string): void {
+  /** Forgets one account's key, or (null) every key. */
+  drop(accountId: string | null): void {
+    if (accountId === null) {
+      for (const id of [...this.entries.keys()]) this.drop(id);
+      this.loading.clear();
+      return;
+    }
     this.loading.delete(accountId);
     const entry = this.entries.get(accountId);
     if (!entry) return;

@@ -2,6 +2,7 @@ import "server-only";
 import { randomBytes } from "node:crypto";
 import { audit, type AuditEntry } from "@/lib/audit";
 import { getConfig } from "@/lib/config";
+import { accountChangeFeed, onAccountChange } from "@/lib/db/account-changes";
 import { db } from "@/lib/db/client";
 import type { Prisma } from "@/lib/db/generated/client";
 import { DomainError } from "@/lib/errors";
@@ -26,8 +27,20 @@ export interface AccountForKeys {
 }
 
 const holder = globalThis as unknown as { byokAccountKeys?: AccountKeyCache };
+/**
+ * The process's unwrapped account keys. An account that another process makes unusable
+ * (inaccessible, deleted) leaves this cache when the account change feed tells (at once, or within
+ * its poll); this process's own transitions drop it where they happen.
+ */
 function cache(): AccountKeyCache {
-  holder.byokAccountKeys ??= new AccountKeyCache(getConfig().accountKeyCacheSeconds * 1000, 10_000);
+  if (!holder.byokAccountKeys) {
+    const keys = new AccountKeyCache(getConfig().accountKeyCacheSeconds * 1000, 10_000);
+    onAccountChange(({ accountId, revoked }) => {
+      if (revoked) keys.drop(accountId);
+    });
+    accountChangeFeed();
+    holder.byokAccountKeys = keys;
+  }
   return holder.byokAccountKeys;
 }
 

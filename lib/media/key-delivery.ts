@@ -1,10 +1,10 @@
 import "server-only";
-import type { KeyObject } from "node:crypto";
+import { randomUUID, type KeyObject } from "node:crypto";
 import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from "jose";
 import { z } from "zod";
 import { decide } from "@/lib/accounts/policy";
-import { json } from "@/lib/arm/http";
-import { db } from "@/lib/db/client";
+import { accountChangeFeed, onAccountChange } from "@/lib/db/account-changes";
+import { db, onLocalWrite } from "@/lib/db/client";
 import { armErrorBody, DomainError } from "@/lib/errors";
 import { accountKey } from "@/lib/keys/hierarchy";
 import {
@@ -14,13 +14,16 @@ import {
   tokenPublicKey,
   type StoredOption,
 } from "./content-key-policies";
+import { DeliveryCache } from "./delivery-cache";
 import { openSecret } from "./secrets";
 
 /**
  * Key delivery: a player asks for a content key (AES-128 clear key, as HLS does) by key id,
- * with a JWT that the content key policy's restriction verifies. It reads the account's state
- * on every request (so streaming stops the moment the account's customer key is inaccessible),
- * and costs no Key Vault call while the account key is cached. Until the token verifies, every
+ * with a JWT that the content key policy's restriction verifies. What it reads of the account (its
+ * state and settings, wrapped key, the locator, policy and sealed content key) is kept in memory
+ * and dropped the moment any process changes the account (lib/db/account-changes.ts), so a warm
+ * request costs no database query and, while the account key is cached, no Key Vault call, and
+ * streaming stops within the fan-out's bound of the account's customer key becoming inaccessible. Until the token verifies, every
  * refusal is the same 401, so that the account's existence, keys and state are told to its
  * players only.
  */
@@ -82,14 +85,6 @@ async function accountKeyForDelivery(...args: Parameters<typeof accountKey>): Pr
     if (err instanceof DomainError && err.code !== "KeyVaultUnavailable") throw unavailable();
     throw err;
   }
-}
-
-/** A refusal as the player sees it: the error JSON, a Bearer challenge on 401, Retry-After when Key Vault did not answer. */
-function refusalResponse(err: DomainError, tokenSent: boolean) {
-  const headers: Record<string, string> = { ...corsHeaders };
-  if (err.status === 401) headers["WWW-Authenticate"] = tokenSent ? 'Bearer error="invalid_token"' : "Bearer";
-  if (err.code === "KeyVaultUnavailable") headers["Retry-After"] = String(err.retryAfterSeconds ?? 10);
-  return json(err.status, armErrorBody(err), headers);
 }
 
 type TokenRestriction = Extract<StoredOption["restriction"], { keys: unknown }>;
@@ -172,6 +167,38 @@ interface DeliveryFacts {
   tokenKeys: { name: string; sealed: string }[] | null;
 }
 
+const holder = globalThis as unknown as { byokDeliveryCache?: DeliveryCache<DeliveryFacts> };
+
+/** The process's cache of delivery facts, subscribed to account changes (other processes') and local writes (its own). */
+export function deliveryCache(): DeliveryCache<DeliveryFacts> {
+  if (!holder.byokDeliveryCache) {
+    const cache = new DeliveryCache<DeliveryFacts>(10_000);
+    onAccountChange(({ accountId }) => cache.drop(accountId));
+    onLocalWrite(() => cache.drop(null));
+    holder.byokDeliveryCache = cache;
+  }
+  return holder.byokDeliveryCache;
+}
+
+/**
+ * The facts of one key request: from memory while the account change feed is fresh, else (and on
+ * a miss) from the database, kept when complete and no change raced the read. An unknown account
+ * or key id is not kept: it costs its query every time, as before.
+ */
+async function factsOf(mediaServiceId: string, kid: string): Promise<DeliveryFacts | undefined> {
+  const feed = accountChangeFeed();
+  const cache = deliveryCache();
+  if (feed.fresh()) {
+    const hit = cache.get(mediaServiceId, kid);
+    if (hit) return hit;
+  }
+  const stamp = cache.stamp();
+  const [facts] = await readFacts(mediaServiceId, kid);
+  if (facts?.sealed && facts.ownerId && facts.policyId && facts.options && feed.fresh())
+    cache.set(mediaServiceId, kid, facts, stamp);
+  return facts;
+}
+
 function readFacts(mediaServiceId: string, kid: string): Promise<DeliveryFacts[]> {
   return db().$queryRaw<DeliveryFacts[]>`
     SELECT a.id::text AS "accountId", a."encryptionType", a."keyStatus", a."keyStatusReason", a."keyStatusMessage", a."keyIdentifier", a."clientId", a."encryptionIdentity", a."userAssignedIdentities",
@@ -241,7 +268,7 @@ async function verifyPlayer(
 const tokenNeeded = () => new DomainError("InvalidToken", "Send a token as Authorization: Bearer <jwt>.");
 
 async function contentKey(mediaServiceId: string, kid: string, token: Token | null): Promise<Buffer> {
-  const [facts] = await readFacts(mediaServiceId, kid);
+  const facts = await factsOf(mediaServiceId, kid);
   // An unknown account, key id, locator or policy reads as a token that is not accepted (or not sent).
   if (!facts?.sealed || !facts.ownerId || !facts.policyId || !facts.options)
     throw token ? notAccepted() : tokenNeeded();
@@ -275,12 +302,38 @@ async function contentKey(mediaServiceId: string, kid: string, token: Token | nu
   });
 }
 
+/** A key-delivery answer, for any transport: the Next.js route (as a Response) or the listener (written to node:http). */
+export interface DeliveryAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: Uint8Array<ArrayBuffer> | string;
+}
+
+const keyHeaders = { ...corsHeaders, "Content-Type": "application/octet-stream", "Cache-Control": "no-store" };
+
+/** A refusal as the player sees it: the error JSON, a Bearer challenge on 401, Retry-After when Key Vault did not answer. */
+function refusal(err: DomainError, tokenSent: boolean): DeliveryAnswer {
+  const headers: Record<string, string> = {
+    ...corsHeaders,
+    "Content-Type": "application/json",
+    "Cache-Control": "no-store",
+    "x-ms-request-id": randomUUID(),
+  };
+  if (err.status === 401) headers["WWW-Authenticate"] = tokenSent ? 'Bearer error="invalid_token"' : "Bearer";
+  if (err.code === "KeyVaultUnavailable") headers["Retry-After"] = String(err.retryAfterSeconds ?? 10);
+  return { status: err.status, headers, body: JSON.stringify(armErrorBody(err)) };
+}
+
 /** GET /keydelivery/{mediaServiceId}?kid={key id}: the 16 key bytes, or an error a player developer can act on. */
-export async function deliverContentKey(request: Request, mediaServiceId: string): Promise<Response> {
-  const token = bearerTokenOf(request.headers.get("authorization"));
-  const ids = Ids.safeParse({ mediaServiceId, kid: new URL(request.url).searchParams.get("kid") });
+export async function deliverKey(request: {
+  authorization: string | null | undefined;
+  mediaServiceId: string;
+  kid: string | null;
+}): Promise<DeliveryAnswer> {
+  const token = bearerTokenOf(request.authorization ?? null);
+  const ids = Ids.safeParse({ mediaServiceId: request.mediaServiceId, kid: request.kid });
   if (!ids.success)
-    return refusalResponse(
+    return refusal(
       new DomainError(
         "InvalidRequest",
         "Ask for a key as /keydelivery/{mediaServiceId}?kid={content key id} (both GUIDs).",
@@ -293,12 +346,19 @@ export async function deliverContentKey(request: Request, mediaServiceId: string
       ids.data.kid.toLowerCase(),
       token === null ? null : wellFormed(token), // before any database or Key Vault work
     );
-    return new Response(new Uint8Array(key), {
-      status: 200,
-      headers: { ...corsHeaders, "Content-Type": "application/octet-stream", "Cache-Control": "no-store" },
-    });
+    return { status: 200, headers: keyHeaders, body: new Uint8Array(key) };
   } catch (err) {
-    if (err instanceof DomainError) return refusalResponse(err, token !== null);
+    if (err instanceof DomainError) return refusal(err, token !== null);
     throw err;
   }
+}
+
+/** The route's form of deliverKey: a fetch Request in, a Response out. */
+export async function deliverContentKey(request: Request, mediaServiceId: string): Promise<Response> {
+  const answer = await deliverKey({
+    authorization: request.headers.get("authorization"),
+    mediaServiceId,
+    kid: new URL(request.url).searchParams.get("kid"),
+  });
+  return new Response(answer.body, { status: answer.status, headers: answer.headers });
 }

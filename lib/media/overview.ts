@@ -68,7 +68,7 @@ export async function mediaOverview(account: AccountRecord) {
       },
     }),
   ]);
-  const keyDelivery = `${getConfig().publicUrl}/keydelivery/${account.id}`;
+  const keyDelivery = `${getConfig().keyDelivery.publicUrl}/keydelivery/${account.id}`;
   return {
     blocked: null,
     assets: assets.map((a) => ({ ...a, files: a.files.map((f) => ({ ...f, size: Number(f.size) })) })),
