@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from "jose";
 import { demoAutomationApp, demoSubscriptions, demoTenants, demoVaults } from "@/lib/demo/directory";
-import { eventGridAppId } from "./event-grid";
+import { eventGridAppId } from "@/lib/events/key-vault-event-types";
 import { httpsJson, startTestEmulator, type TestEmulator } from "./test-support";
 
 const sub = demoSubscriptions.contosoMedia.id;

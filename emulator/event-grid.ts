@@ -17,24 +17,15 @@
  */
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
+import { eventGridAppId, keyVaultEventTypes, type KeyVaultEventType } from "@/lib/events/key-vault-event-types";
 import type { Call, Faults } from "./faults";
 import { reply, ReplyError, Router, type EmuRequest, type Reply } from "./http";
 import type { StateStore, Vault } from "./state";
 import type { TokenClaims, TokenService } from "./tokens";
 import { vaultResourceId } from "./vault-ids";
 
-/** Microsoft.EventGrid's first-party app: the `appid` of the tokens Event Grid's AAD delivery sends. */
-export const eventGridAppId = "4962773b-9cdb-44cf-a8bf-237846a00ab7";
 /** Its service principal's object id in every tenant of the emulator. */
 export const eventGridPrincipalId = "c8a9a2b1-6d3e-4f5a-9b7c-2e1d0f3a4b5c";
-
-export const keyVaultEventTypes = [
-  "Microsoft.KeyVault.KeyNewVersionCreated",
-  "Microsoft.KeyVault.KeyNearExpiry",
-  "Microsoft.KeyVault.KeyExpired",
-  "Microsoft.KeyVault.VaultAccessPolicyChanged",
-] as const;
-export type KeyVaultEventType = (typeof keyVaultEventTypes)[number];
 
 /** Event Grid's published retry schedule, then every 12 hours. */
 export const retryScheduleMs = [10, 30, 60, 300, 600, 1800, 3600, 10_800, 21_600].map((s) => s * 1000);
