@@ -6,6 +6,7 @@ import { vaultsVisibleTo, type VaultSummary } from "@/lib/azure/arm-vaults";
 import { keysVisibleTo, type KeyChoice } from "@/lib/keyvault/user-keys";
 import { loadAccountPage, type AccountParams } from "../load-account";
 import { EncryptionForm, SystemKeyForm, VaultPicker } from "./encryption-form";
+import { InstantDetectionSection } from "./instant-detection";
 import { KeyVersionUsageSection } from "./key-version-usage";
 
 export const metadata: Metadata = { title: "Encryption" };
@@ -92,6 +93,9 @@ export default async function EncryptionPage({
 
       {account.encryptionType === "CustomerKey" && (
         <KeyVersionUsageSection principal={principal} account={ref} keyVaultToken={kvToken} />
+      )}
+      {account.encryptionType === "CustomerKey" && (
+        <InstantDetectionSection principal={principal} account={ref} canWrite={canWrite} />
       )}
 
       <section aria-labelledby="pick-h">
