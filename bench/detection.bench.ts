@@ -59,7 +59,15 @@ try {
     reached: (a: Awaited<ReturnType<typeof read>>) => boolean,
     limitSeconds: number,
   ) {
-    await change();
+    // A keep-alive socket the emulator closes as it is reused (ECONNRESET) is tried again, twice at most.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await change();
+        break;
+      } catch (err) {
+        if ((err as { code?: string }).code !== "ECONNRESET" || attempt === 3) throw err;
+      }
+    }
     const started = performance.now();
     for (;;) {
       const elapsed = (performance.now() - started) / 1000;
