@@ -49,7 +49,7 @@ export function e2eWebServer(env: Record<string, string>) {
   return {
     command: "npm run serve -- --reset-data",
     url: `${e2eStack.baseURL}/api/health`,
-    timeout: 120_000,
+    timeout: 300_000,
     reuseExistingServer: false,
     stdout: "pipe" as const,
     env: {
