@@ -64,7 +64,9 @@ test("with events and a 60 s interval, a removed access policy shows on the dash
   const section = page.getByRole("region", { name: "Instant detection" });
   await expect(section.getByTestId("instant-detection-status")).toContainText("no events yet");
   await section.getByRole("button", { name: "Turn on instant detection" }).click();
-  await expect(section.getByTestId("instant-detection-result")).toContainText("Instant detection is on");
+  await expect(section.getByTestId("instant-detection-result")).toContainText("Instant detection is on", {
+    timeout: 60_000,
+  });
   await expect(section.getByTestId("instant-detection-commands")).toContainText("az eventgrid system-topic");
 
   const dashboard = new DashboardPage(page);
