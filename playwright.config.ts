@@ -1,5 +1,5 @@
 import { defineConfig, devices } from "@playwright/test";
-import { chromiumLaunch, e2eStack } from "./e2e/stack";
+import { chromiumLaunch, e2eStack, e2eWebServer } from "./e2e/stack";
 
 // The e2e stack runs on its own ports and data folder, so it never touches a developer's
 // `npm start` data; `--reset-data` starts it from nothing each run.
@@ -7,6 +7,8 @@ const { baseURL } = e2eStack;
 
 export default defineConfig({
   testDir: "e2e",
+  // Needs the monitor's 60 s interval: its own stack, playwright.detection.config.ts.
+  testIgnore: "detection/**",
   fullyParallel: true,
   forbidOnly: !!process.env.CI,
   retries: 0,
@@ -38,23 +40,5 @@ export default defineConfig({
       },
     },
   ],
-  webServer: {
-    command: "npm run serve -- --reset-data",
-    url: `${baseURL}/api/health`,
-    timeout: 120_000,
-    reuseExistingServer: false,
-    stdout: "pipe",
-    env: {
-      APP_PROFILE: "local",
-      PORT: String(e2eStack.port),
-      DATA_DIR: e2eStack.dataDir,
-      EMBEDDED_DB_PORT: String(e2eStack.embeddedDbPort),
-      KEY_DELIVERY_PORT: String(e2eStack.keyDeliveryPort),
-      EMULATOR_PORT: String(e2eStack.emulatorPort),
-      EMULATOR_IDENTITY_PORT: String(e2eStack.emulatorIdentityPort),
-      // Key checks every second, so tests see the monitor react quickly.
-      MONITOR_INTERVAL_SECONDS: "1",
-      JOB_POLL_INTERVAL_SECONDS: "0.5",
-    },
-  },
+  webServer: e2eWebServer({ MONITOR_INTERVAL_SECONDS: "1" }),
 });

@@ -14,6 +14,7 @@ import type { AccessPolicy, Identity, StateStore, Vault } from "./state";
 import { TokenError, type TokenClaims, type TokenService } from "./tokens";
 import { builtInRoles, roleDefinitions, scopeIncludes } from "./roles";
 import { vaultResourceId } from "./vault-ids";
+import type { ArmAuth, EventGrid } from "./event-grid";
 
 const armError = (status: number, code: string, message: string) =>
   new ReplyError(reply(status, { error: { code, message } }));
@@ -23,7 +24,7 @@ const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 type Body = Record<string, unknown>;
 const asObject = (x: unknown): Body => (x && typeof x === "object" && !Array.isArray(x) ? (x as Body) : {});
 
-export function armRoutes(store: StateStore, tokens: TokenService, port: () => number) {
+export function armRoutes(store: StateStore, tokens: TokenService, port: () => number, grid?: EventGrid) {
   const { state } = store;
   const endpoint = () => `https://localhost:${port()}`;
 
@@ -93,6 +94,19 @@ export function armRoutes(store: StateStore, tokens: TokenService, port: () => n
     const group = state.resourceGroups[`${sub}/${rg}`.toLowerCase()];
     if (!group) throw armError(404, "ResourceGroupNotFound", `Resource group '${rg}' could not be found.`);
     return group;
+  }
+
+  /** Key Vault's VaultAccessPolicyChanged, when a write changed the vault's access policies. */
+  function announcePolicies(v: Vault, before: string) {
+    if (JSON.stringify(v.properties.accessPolicies) === before) return;
+    grid?.publish(v, "Microsoft.KeyVault.VaultAccessPolicyChanged", v.name, {
+      Id: `https://${v.name}.vault.localhost:${port()}`,
+      ObjectType: "Vault",
+      ObjectName: v.name,
+      Version: null,
+      NBF: null,
+      EXP: null,
+    });
   }
 
   function vaultJson(v: Vault) {
@@ -283,6 +297,7 @@ export function armRoutes(store: StateStore, tokens: TokenService, port: () => n
     };
     state.vaults[id] = vault;
     await store.save();
+    if (existing) announcePolicies(vault, JSON.stringify(existing.properties.accessPolicies));
     return reply(existing ? 200 : 201, vaultJson(vault));
   }
 
@@ -456,6 +471,7 @@ export function armRoutes(store: StateStore, tokens: TokenService, port: () => n
       );
       const same = (a: AccessPolicy, b: AccessPolicy) => a.objectId === b.objectId && a.tenantId === b.tenantId;
       const kind = p.kind!.toLowerCase();
+      const before = JSON.stringify(v.properties.accessPolicies);
       for (const change of changes) {
         const current = v.properties.accessPolicies.find((a) => same(a, change));
         const keys = change.permissions.keys ?? [];
@@ -472,6 +488,7 @@ export function armRoutes(store: StateStore, tokens: TokenService, port: () => n
         }
       }
       await store.save();
+      announcePolicies(v, before);
       return reply(200, {
         id: `${vaultResourceId(v)}/accessPolicies/${kind}`,
         type: "Microsoft.KeyVault/vaults/accessPolicies",
@@ -730,8 +747,11 @@ export function armRoutes(store: StateStore, tokens: TokenService, port: () => n
     return { status: 200 };
   }
 
+  const auth: ArmAuth = { caller, subscriptionOf, resourceGroupOf, authorizeScope };
+
   return {
     router,
+    auth,
     async handle(req: EmuRequest): Promise<Reply | null> {
       if (!req.url.searchParams.get("api-version")) {
         return reply(400, {

@@ -1,6 +1,6 @@
 /**
  * Test and benchmark controls: injected faults and request counters. Faults match a surface
- * (Key Vault or the managed identity endpoint) and optionally a vault, key and operation; each
+ * (Key Vault, the managed identity endpoint, Entra ID, or Event Grid's deliveries to webhooks) and optionally a vault, key and operation; each
  * fires for a number of requests, for a ratio of them, or until cleared.
  */
 import { randomUUID } from "node:crypto";
@@ -8,7 +8,7 @@ import { z } from "zod";
 
 export const FaultInput = z
   .object({
-    target: z.enum(["keyvault", "managed-identity", "entra"]).default("keyvault"),
+    target: z.enum(["keyvault", "managed-identity", "entra", "eventgrid"]).default("keyvault"),
     vault: z.string().toLowerCase().optional(),
     key: z.string().toLowerCase().optional(),
     operation: z.string().optional(),
@@ -68,6 +68,12 @@ export class Faults {
   /** The requests of a surface (and vault), oldest first: per-window rates that counters cannot tell. */
   requests(target: Call["target"], vault?: string): TimelineEntry[] {
     return this.timeline.filter((e) => e.target === target && (!vault || e.vault === vault.toLowerCase()));
+  }
+
+  /** Counts an outcome that is not a request (an event delivered, retried, dead-lettered). */
+  tally(call: Call) {
+    const counter = [call.target, call.vault ?? "-", call.operation].join("|");
+    this.counts.set(counter, (this.counts.get(counter) ?? 0) + 1);
   }
 
   /** Counts the call, and returns the faults it triggers (at most one of each kind). */

@@ -8,6 +8,7 @@
  * answers 404 VaultNotFound here, where in Azure its DNS name would not resolve.
  */
 import { randomBytes } from "node:crypto";
+import { keyEventData, type EventGrid } from "./event-grid";
 import { reply, ReplyError, type EmuRequest, type Reply } from "./http";
 import {
   generateKey,
@@ -79,9 +80,17 @@ const seconds = (ms: number) => Math.floor(ms / 1000);
 const now = () => seconds(Date.now());
 const newVersion = () => randomBytes(16).toString("hex");
 
-export function keyVaultDataPlane(store: StateStore, tokens: TokenService, port: () => number) {
+export function keyVaultDataPlane(store: StateStore, tokens: TokenService, port: () => number, grid?: EventGrid) {
   const { state } = store;
   const vaultUrl = (vault: Vault) => `https://${vault.name}.vault.localhost:${port()}`;
+  /** Key Vault's KeyNewVersionCreated: a key's first version counts, as in Azure. */
+  const announceVersion = (vault: Vault, rec: KeyRecord, v: KeyVersion) =>
+    grid?.publish(
+      vault,
+      "Microsoft.KeyVault.KeyNewVersionCreated",
+      rec.name,
+      keyEventData(vault, rec.name, v.version, v.attributes, vaultUrl(vault)),
+    );
 
   function recovery(vault: Vault) {
     const p = vault.properties;
@@ -187,6 +196,7 @@ export function keyVaultDataPlane(store: StateStore, tokens: TokenService, port:
     const id = name.toLowerCase();
     vault.keys[id] ??= { name, versions: [] };
     vault.keys[id].versions.push(v);
+    announceVersion(vault, vault.keys[id], v);
     return vault.keys[id];
   }
 
@@ -355,6 +365,7 @@ export function keyVaultDataPlane(store: StateStore, tokens: TokenService, port:
           tags: current.tags,
         };
         rec.versions.push(v);
+        announceVersion(vault, rec, v);
         return persist(reply(200, bundle(vault, rec, v)));
       },
     },

@@ -13,6 +13,7 @@ import path from "node:path";
 import { z } from "zod";
 import { armRoutes } from "./arm";
 import { entraRoutes, jwtBearerGrant } from "./entra";
+import { EventGrid, eventGridRoutes } from "./event-grid";
 import { FaultInput, Faults, type Call, type Fault } from "./faults";
 import { parseBody, reply, ReplyError, type EmuRequest, type Reply } from "./http";
 import { keyVaultDataPlane } from "./key-vault";
@@ -42,6 +43,8 @@ export interface EmulatorOptions {
   admin?: boolean;
   /** The managed identity endpoint's shared secret; kept from the last start when omitted. */
   identityHeader?: string;
+  /** Multiplies Event Grid's retry delays (1: Azure's schedule; tests use a small fraction). */
+  eventGridTimeScale?: number;
 }
 
 export interface RunningEmulator {
@@ -137,9 +140,12 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
   port = await listen(httpsServer, options.port ?? 0);
   const url = `https://localhost:${port}`;
   const tokens = new TokenService(store.state.signingKey, url);
-  const keyVault = keyVaultDataPlane(store, tokens, currentPort);
+  const grid = new EventGrid(store, tokens, faults, () => url, { timeScale: options.eventGridTimeScale });
+  grid.startExpirySweep();
+  const keyVault = keyVaultDataPlane(store, tokens, currentPort, grid);
   const entra = entraRoutes(store, tokens);
-  const arm = armRoutes(store, tokens, currentPort);
+  const arm = armRoutes(store, tokens, currentPort, grid);
+  const eventGrid = eventGridRoutes(store, grid, arm.auth);
   const identity = managedIdentityRoutes(store.state, tokens);
 
   async function admin(req: EmuRequest): Promise<Reply> {
@@ -153,6 +159,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       if (!target.success) return reply(400, { error: { code: "BadParameter", message: "target: unknown surface" } });
       return reply(200, { value: faults.requests(target.data, req.url.searchParams.get("vault") ?? undefined) });
     }
+    if (req.method === "GET" && sub === "/eventgrid/deadletters") return reply(200, { value: grid.deadLettered });
     if (req.method === "GET" && sub === "/faults") return reply(200, { value: faults.list() });
     if (req.method === "POST" && sub === "/faults") {
       const parsed = FaultInput.safeParse(req.body);
@@ -255,8 +262,10 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     }
     if (/\/providers\/Microsoft\.Media(\/|$)/i.test(p) && !/\/providers\/Microsoft\.ManagedIdentity\//i.test(p))
       return forwardToResourceProvider(req);
+    if (/^\/eventsubscriptions\/[^/]+\/validate$/i.test(p) && req.method === "GET") return grid.manualValidation(req);
     if (/^\/(subscriptions|providers)(\/|$)/i.test(p)) {
       return (
+        (await eventGrid.handle(req)) ??
         (await arm.handle(req)) ??
         reply(404, {
           error: { code: "InvalidResourceType", message: `The resource type for '${p}' could not be found.` },
@@ -310,6 +319,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     caPem: tls.caPem,
     vaultUrl: (name) => `https://${name}.vault.localhost:${port}`,
     async stop() {
+      grid.stop();
       httpsServer.closeAllConnections();
       identityServer.closeAllConnections();
       await Promise.all([new Promise((r) => httpsServer.close(r)), new Promise((r) => identityServer.close(r))]);

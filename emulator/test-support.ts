@@ -17,7 +17,7 @@ import { demoAutomationApp, demoSubscriptions, demoTenants, demoVaults } from "@
 import type { JWK } from "jose";
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from "./server";
 import { roleDefinitions } from "./roles";
-import { TokenService } from "./tokens";
+import { TokenService, type IssuedClaims } from "./tokens";
 
 export interface TestEmulator extends RunningEmulator {
   dataDir: string;
@@ -46,6 +46,8 @@ export interface TestEmulator extends RunningEmulator {
   admin(method: string, control: string, body?: unknown): Promise<{ status: number; json: unknown }>;
   /** Key Vault operations counted since the last reset, all vaults; the SDK's 401 challenge handshake is not an operation. */
   keyVaultCalls(): Promise<number>;
+  /** A token with exactly these claims, signed by the emulator's Entra ID (for tokens no flow issues, like Event Grid's). */
+  issueToken(claims: IssuedClaims): Promise<string>;
   /** A token of a demo user for `audience` (default ARM's), as the emulator's sign-in issues it. */
   userToken(user: { objectId: string; tenant: string; name: string }, audience?: string): Promise<string>;
   /** Assigns a built-in role to a principal at an ARM scope, as the automation principal (Owner of Contoso). */
@@ -129,21 +131,21 @@ export async function startTestEmulator(options: Partial<EmulatorOptions> = {}):
       if (res.status !== 201)
         throw new Error(`assigning ${roleName} at ${scope}: HTTP ${res.status} ${JSON.stringify(res.json)}`);
     },
-    async userToken(user, audience = running.url) {
+    async issueToken(claims) {
       const { signingKey } = JSON.parse(await readFile(path.join(dataDir, "state.json"), "utf8")) as {
         signingKey: JWK;
       };
-      return (
-        await new TokenService(signingKey, running.url).issue({
-          tid: user.tenant,
-          oid: user.objectId,
-          aud: audience,
-          name: user.name,
-          idtyp: "user",
-          ...userGrant,
-        })
-      ).token;
+      return (await new TokenService(signingKey, running.url).issue(claims)).token;
     },
+    userToken: (user, audience = running.url) =>
+      t.issueToken({
+        tid: user.tenant,
+        oid: user.objectId,
+        aud: audience,
+        name: user.name,
+        idtyp: "user",
+        ...userGrant,
+      }),
     async grantKeys(vault, objectId, keys = ["get", "wrapKey", "unwrapKey"]) {
       await t.arm().vaults.updateAccessPolicy(demoVaults.resourceGroup, vault, "add", {
         properties: { accessPolicies: [{ tenantId: demoTenants.contoso.id, objectId, permissions: { keys } }] },

@@ -13,3 +13,5 @@ echo "== unit and integration tests on PostgreSQL ($pg_url)"
 TEST_DATABASE="$pg_url" npm run --silent test:unit
 echo "== end-to-end tests in Chromium"
 npm run --silent test:e2e
+echo "== end-to-end: instant detection at the monitor's 60 s interval (its own stack)"
+E2E_STACK=detection npx playwright test -c playwright.detection.config.ts

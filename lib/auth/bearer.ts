@@ -70,7 +70,7 @@ async function signingKeys(kid: string | undefined) {
 
 const invalid = (message: string) => new DomainError("InvalidAuthenticationToken", message);
 
-type Claims = JWTPayload & {
+export type EntraClaims = JWTPayload & {
   tid?: string;
   oid?: string;
   idtyp?: string;
@@ -88,7 +88,7 @@ type Claims = JWTPayload & {
  * exception: ARM grants apps nothing in the token and authorizes them by role assignment, which
  * is what this API does (RoleAssignment) where it stands behind ARM with ARM's audience (locally).
  */
-function isAccessToken(payload: Claims, armEndpoint: string): boolean {
+function isAccessToken(payload: EntraClaims, armEndpoint: string): boolean {
   if (!payload.azp && !payload.appid) return false;
   if (typeof payload.scp === "string" && payload.scp.trim()) return true;
   if (Array.isArray(payload.roles) && payload.roles.length > 0) return true;
@@ -99,24 +99,18 @@ function isAccessToken(payload: Claims, armEndpoint: string): boolean {
 }
 
 /**
- * The caller of a REST request, from `Authorization: Bearer`: signature (Entra ID's keys, RS256
- * only), audience (this API), expiry, issuer (Entra ID, for the token's own tenant), an access
- * token with scopes or roles, and a tenant this service knows. Throws DomainError with ARM's codes otherwise.
+ * An Entra ID token's signature (Entra ID's keys, RS256 only), audience (one of `audiences`),
+ * expiry, and issuer (Entra ID, for the token's own tenant, which it must name with its object
+ * id). Throws DomainError with ARM's codes otherwise. What the token may do is the caller's to decide.
  */
-export async function principalFromBearer(authorization: string | null): Promise<Principal> {
-  const token = /^Bearer\s+(\S+)$/i.exec(authorization ?? "")?.[1];
-  if (!token)
-    throw new DomainError(
-      "AuthenticationFailed",
-      "Authentication failed. The 'Authorization' header is missing or is not a Bearer token.",
-    );
+export async function verifyEntraToken(token: string, audiences: string[]): Promise<EntraClaims> {
   const config = getConfig();
-  let payload: Claims;
+  let payload: EntraClaims;
   try {
     const { kid } = decodeProtectedHeader(token);
     ({ payload } = await jwtVerify(token, await signingKeys(kid), {
       algorithms: ["RS256"],
-      audience: config.auth.apiAudiences,
+      audience: audiences,
       clockTolerance: 60,
     }));
   } catch (err) {
@@ -126,7 +120,7 @@ export async function principalFromBearer(authorization: string | null): Promise
         "The access token has expired. Get a new token and try again.",
       );
     if (err instanceof errors.JWTClaimValidationFailed && err.claim === "aud")
-      throw invalid(`The access token's audience is not this API (expected ${config.auth.apiAudiences.join(" or ")}).`);
+      throw invalid(`The access token's audience is not this API (expected ${audiences.join(" or ")}).`);
     if (err instanceof errors.JOSEError || err instanceof TypeError)
       throw invalid("The access token is invalid: its signature, format or claims do not verify.");
     throw err;
@@ -136,6 +130,25 @@ export async function principalFromBearer(authorization: string | null): Promise
   const issuers = [`${config.endpoints.authorityHost}/${tid}/v2.0`, `https://sts.windows.net/${tid}/`];
   if (!issuers.includes(String(payload.iss)))
     throw invalid(`The access token's issuer '${payload.iss}' is not Entra ID for tenant ${tid}.`);
+  return payload;
+}
+
+/**
+ * The caller of a REST request, from `Authorization: Bearer`: an Entra ID token for this API
+ * (verifyEntraToken), an access token with scopes or roles, and a tenant this service knows.
+ * Throws DomainError with ARM's codes otherwise.
+ */
+export async function principalFromBearer(authorization: string | null): Promise<Principal> {
+  const token = /^Bearer\s+(\S+)$/i.exec(authorization ?? "")?.[1];
+  if (!token)
+    throw new DomainError(
+      "AuthenticationFailed",
+      "Authentication failed. The 'Authorization' header is missing or is not a Bearer token.",
+    );
+  const config = getConfig();
+  const payload = await verifyEntraToken(token, config.auth.apiAudiences);
+  const tid = payload.tid!;
+  const oid = payload.oid!;
   if (!isAccessToken(payload, config.endpoints.armEndpoint)) {
     throw invalid(
       "The token is not an access token for this API: it grants no scope (scp) or app role (roles) to a client. ID tokens are not accepted.",

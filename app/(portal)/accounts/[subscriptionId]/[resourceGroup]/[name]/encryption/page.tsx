@@ -10,6 +10,7 @@ import { KeyStateBadge } from "@/components/key-state-badge";
 import { loadAccountPage, type AccountParams } from "../load-account";
 import { EncryptionForm, SystemKeyForm, VaultPicker, VaultSwitch } from "./encryption-form";
 import type { KeyAccessView } from "./key-access-panel";
+import { InstantDetectionSection } from "./instant-detection";
 import { KeyVersionUsageSection } from "./key-version-usage";
 
 export const metadata: Metadata = { title: "Encryption" };
@@ -140,6 +141,9 @@ export default async function EncryptionPage({
 
       {account.encryptionType === "CustomerKey" && (
         <KeyVersionUsageSection principal={principal} account={ref} keyVaultToken={kvToken} />
+      )}
+      {account.encryptionType === "CustomerKey" && (
+        <InstantDetectionSection principal={principal} account={ref} canWrite={canWrite} />
       )}
 
       <section aria-labelledby="pick-h">
