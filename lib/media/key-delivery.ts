@@ -7,6 +7,7 @@ import { json } from "@/lib/arm/http";
 import { db } from "@/lib/db/client";
 import { armErrorBody, DomainError } from "@/lib/errors";
 import { accountKey } from "@/lib/keys/hierarchy";
+import { clientAddressOf } from "@/lib/net/client-address";
 import {
   CONTENT_KEY_ID_CLAIM,
   contentKeyPolicyTypes as odata,
@@ -14,6 +15,7 @@ import {
   tokenPublicKey,
   type StoredOption,
 } from "./content-key-policies";
+import { keyDeliveryDecision, type KeyDeliveryAccess } from "./key-delivery-access";
 import { openSecret } from "./secrets";
 
 /**
@@ -151,7 +153,7 @@ function claimRefusal(payload: JWTPayload, restriction: TokenRestriction, kid: s
 }
 
 /** Everything one key request needs, in one round trip: the account's state and wrapped key, the content key, its locator and policy. */
-interface DeliveryFacts {
+interface DeliveryFacts extends KeyDeliveryAccess {
   accountId: string;
   encryptionType: "SystemKey" | "CustomerKey";
   keyStatus: "Active" | "Inaccessible";
@@ -175,6 +177,7 @@ interface DeliveryFacts {
 function readFacts(mediaServiceId: string, kid: string): Promise<DeliveryFacts[]> {
   return db().$queryRaw<DeliveryFacts[]>`
     SELECT a.id::text AS "accountId", a."encryptionType", a."keyStatus", a."keyStatusReason", a."keyStatusMessage", a."keyIdentifier", a."clientId", a."encryptionIdentity", a."userAssignedIdentities",
+           a."keyDeliveryDefaultAction" AS "defaultAction", a."keyDeliveryIpAllowList" AS "ipAllowList", a."publicNetworkAccess",
            k.wrapped, k."wrappedBy", s."ownerId", s.sealed, l."startTime", l."endTime", p.id AS "policyId", p.options,
            (SELECT json_agg(json_build_object('name', t.name, 'sealed', encode(t.sealed, 'base64')))
               FROM "AccountSecret" t WHERE t."accountId" = a.id AND t."ownerId" = p.id AND t.kind = 'tokenKey') AS "tokenKeys"
@@ -237,7 +240,12 @@ async function verifyPlayer(
   throw refusal;
 }
 
-async function contentKey(mediaServiceId: string, kid: string, token: Token): Promise<Buffer> {
+async function contentKey(
+  mediaServiceId: string,
+  kid: string,
+  token: Token,
+  clientAddress: string | null,
+): Promise<Buffer> {
   const [facts] = await readFacts(mediaServiceId, kid);
   // An unknown account, key id, locator or policy reads as a token that is not accepted.
   if (!facts?.sealed || !facts.ownerId || !facts.policyId || !facts.options) throw notAccepted();
@@ -252,6 +260,8 @@ async function contentKey(mediaServiceId: string, kid: string, token: Token): Pr
     ({ accountKey: key } = await verifyPlayer(token, kid, facts, keyOf, options));
 
   // The caller is authorized from here on: it may learn why the key cannot be delivered now.
+  const network = keyDeliveryDecision(facts, clientAddress);
+  if (!network.allowed) throw new DomainError("KeyDeliveryAccessDenied", network.message);
   const now = Date.now();
   if ((facts.startTime && facts.startTime.getTime() > now) || (facts.endTime && facts.endTime.getTime() < now)) {
     throw new DomainError(
@@ -287,6 +297,7 @@ export async function deliverContentKey(request: Request, mediaServiceId: string
       ids.data.mediaServiceId.toLowerCase(),
       ids.data.kid.toLowerCase(),
       wellFormed(token), // before any database or Key Vault work
+      clientAddressOf(request),
     );
     return new Response(new Uint8Array(key), {
       status: 200,
