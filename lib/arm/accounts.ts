@@ -16,8 +16,9 @@ import {
 } from "@/lib/accounts/operations";
 import { processOwner, runOperation } from "@/lib/accounts/operation-runner";
 import { keyStateOf } from "@/lib/accounts/policy";
-import { Location, SubscriptionId } from "@/lib/accounts/schemas";
-import { accountResourceId, getAccountFor, listAccountsFor } from "@/lib/accounts/service";
+import { Location, ResourceGroupName, SubscriptionId } from "@/lib/accounts/schemas";
+import { checkKeyNowFor } from "@/lib/accounts/encryption";
+import { accountResourceId, deleteAccountFor, getAccountFor, listAccountsFor } from "@/lib/accounts/service";
 import {
   defaultActions,
   minimumTlsVersions,
@@ -36,7 +37,8 @@ import { resolveUserAssignedIdentity } from "@/lib/azure/user-identities";
 import { DomainError, isErrorCode, parseOrInvalid } from "@/lib/errors";
 import { encryptionIdentityOf, keyIdentifierOf } from "@/lib/keys/hierarchy";
 import { parseRange } from "@/lib/net/addresses";
-import { json, readBody } from "./http";
+import { accountRefOf, json, readBody } from "./http";
+import { armPath, type ArmRequest, type ArmRoute, type ArmToken } from "./router";
 
 /**
  * Microsoft.Media/mediaservices on the wire, per api-version: the bodies each version accepts
@@ -45,6 +47,9 @@ import { json, readBody } from "./http";
  * Retry-After, then .../mediaServicesOperationStatuses/{id} and .../mediaServicesOperationResults/{id}).
  * Older versions answer PUT and PATCH when the work is done, as those versions did.
  */
+
+/** The api-versions of Microsoft.Media/mediaservices this API speaks (those @azure/arm-mediaservices 13.x sends, and older). */
+export const mediaServicesApiVersions = ["2020-05-01", "2021-05-01", "2021-06-01", "2021-11-01", "2023-01-01"];
 
 export interface AccountShape {
   apiVersion: string;
@@ -286,9 +291,6 @@ export async function accountJson(a: AccountRecord, shape: AccountShape) {
   const pending = a.provisioningState === "InProgress" ? await operationInProgress(a.id) : null;
   return mediaServiceJson(a, shape, (pending?.input as OperationInput | undefined) ?? null);
 }
-
-/** The caller's ARM token, fetched only by the requests that need it (lib/azure/on-behalf-of.ts). */
-export type ArmToken = () => Promise<string | null>;
 
 /**
  * How the operation will read the key's vault: as the caller sees it, read now (the operation
@@ -584,3 +586,100 @@ export async function listEdgePolicies(request: Request, principal: Principal, r
   await getAccountFor(principal, ref);
   return json(200, {});
 }
+
+const sub = "/subscriptions/{subscriptionId}";
+const provider = "/providers/Microsoft.Media/mediaservices";
+const rg = `${sub}/resourceGroups/{resourceGroupName}`;
+/** The account's path, the prefix of every sub-resource's. */
+export const accountPath = `${rg}${provider}/{accountName}`;
+const operationsPath = `${sub}/providers/Microsoft.Media/locations/{location}`;
+
+const refOf = ({ params }: ArmRequest) =>
+  accountRefOf(params.subscriptionId!, params.resourceGroupName!, params.accountName!);
+
+async function listBySubscription({ principal, params, apiVersion }: ArmRequest) {
+  const subscriptionId = parseOrInvalid(SubscriptionId, params.subscriptionId, "subscriptionId");
+  const accounts = await listAccountsFor(principal, { subscriptionId });
+  return json(200, { value: await Promise.all(accounts.map((a) => accountJson(a, accountShape(apiVersion)))) });
+}
+
+async function listByResourceGroup({ principal, params, apiVersion }: ArmRequest) {
+  const subscriptionId = parseOrInvalid(SubscriptionId, params.subscriptionId, "subscriptionId");
+  const resourceGroup = parseOrInvalid(ResourceGroupName, params.resourceGroupName, "resourceGroupName");
+  const accounts = await listAccountsFor(principal, { subscriptionId, resourceGroup });
+  return json(200, { value: await Promise.all(accounts.map((a) => accountJson(a, accountShape(apiVersion)))) });
+}
+
+async function deleteAccount(req: ArmRequest) {
+  return new Response(null, { status: (await deleteAccountFor(req.principal, refOf(req))) ? 200 : 204 });
+}
+
+/** "Check now": an action on the account, as ARM names actions. */
+async function checkCustomerKey(req: ArmRequest) {
+  const account = await checkKeyNowFor(req.principal, refOf(req));
+  return json(200, await accountJson(account, accountShape(req.apiVersion)), { ETag: etagOf(account) });
+}
+
+async function getBySubscription({ principal, params, apiVersion }: ArmRequest) {
+  const subscriptionId = parseOrInvalid(SubscriptionId, params.subscriptionId, "subscriptionId");
+  return readAccountBySubscription(principal, subscriptionId, params.accountName!, apiVersion);
+}
+
+const v = mediaServicesApiVersions;
+/** Versions whose PUT and PATCH are long-running operations, and that have the operation endpoints. */
+const lroVersions = v.filter((version) => accountShape(version).modern);
+/** Microsoft.Media/mediaservices itself. */
+export const accountRoutes: ArmRoute[] = [
+  { method: "GET", pattern: armPath(`${sub}${provider}`), apiVersions: v, handler: listBySubscription },
+  { method: "GET", pattern: armPath(`${rg}${provider}`), apiVersions: v, handler: listByResourceGroup },
+  {
+    method: "GET",
+    pattern: armPath(accountPath),
+    apiVersions: v,
+    handler: (req) => readAccount(req.principal, refOf(req), req.apiVersion),
+  },
+  {
+    method: "PUT",
+    pattern: armPath(accountPath),
+    apiVersions: v,
+    handler: (req) => writeAccount(req.request, req.principal, refOf(req), req.apiVersion, req.armToken),
+  },
+  {
+    method: "PATCH",
+    pattern: armPath(accountPath),
+    apiVersions: v,
+    handler: (req) => writeAccount(req.request, req.principal, refOf(req), req.apiVersion, req.armToken),
+  },
+  { method: "DELETE", pattern: armPath(accountPath), apiVersions: v, handler: deleteAccount },
+  { method: "POST", pattern: armPath(`${accountPath}/checkCustomerKey`), apiVersions: v, handler: checkCustomerKey },
+  {
+    method: "POST",
+    pattern: armPath(`${accountPath}/syncStorageKeys`),
+    apiVersions: v,
+    handler: (req) => syncStorageKeys(req.request, req.principal, refOf(req)),
+  },
+  {
+    method: "POST",
+    pattern: armPath(`${accountPath}/listEdgePolicies`),
+    apiVersions: v,
+    handler: (req) => listEdgePolicies(req.request, req.principal, refOf(req)),
+  },
+  {
+    method: "GET",
+    pattern: armPath(`${operationsPath}/mediaServicesOperationStatuses/{operationId}`),
+    apiVersions: lroVersions,
+    handler: (req) => operationStatus(req.principal, req.params),
+  },
+  {
+    method: "GET",
+    pattern: armPath(`${operationsPath}/mediaServicesOperationResults/{operationId}`),
+    apiVersions: lroVersions,
+    handler: (req) => operationResult(req.request, req.principal, req.params, req.apiVersion),
+  },
+  {
+    method: "GET",
+    pattern: armPath(`${sub}${provider}/{accountName}`),
+    apiVersions: bySubscriptionApiVersions,
+    handler: getBySubscription,
+  },
+];

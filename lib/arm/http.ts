@@ -44,11 +44,11 @@ export async function readBody(request: Request): Promise<unknown> {
   }
 }
 
-/** The account a request path names, each segment validated. */
+/** The account a request path names (its segments already URL-decoded by the router), each validated. */
 export function accountRefOf(subscriptionId: string, resourceGroup: string, name: string): AccountRef {
   return {
     subscriptionId: parseOrInvalid(SubscriptionId, subscriptionId, "subscriptionId"),
     resourceGroup: parseOrInvalid(ResourceGroupName, resourceGroup, "resourceGroupName"),
-    name: parseOrInvalid(AccountName, decodeURIComponent(name), "accountName"),
+    name: parseOrInvalid(AccountName, name, "accountName"),
   };
 }

@@ -1,14 +1,7 @@
 import "server-only";
 import { keyVersionUsageFor, type KeyVersionUsage } from "@/lib/accounts/key-version-usage";
-import type { Principal } from "@/lib/auth/principal";
 import { accountRefOf, json } from "./http";
-
-/**
- * This service's own action, not one of Azure Media Services: ARM-shaped (a POST list* action on
- * the account, as listKeys or listContentKeys are), at the account's api-versions.
- */
-const pattern =
-  /^\/subscriptions\/(?<subscriptionId>[^/]+)\/resourceGroups\/(?<resourceGroup>[^/]+)\/providers\/Microsoft\.Media\/mediaservices\/(?<name>[^/]+)\/listKeyVersionUsage\/?$/i;
+import type { ArmRequest } from "./router";
 
 export const keyVersionUsageJson = (usage: KeyVersionUsage) => ({
   keyIdentifier: usage.keyIdentifier,
@@ -16,14 +9,12 @@ export const keyVersionUsageJson = (usage: KeyVersionUsage) => ({
   versions: usage.versions.map((v) => ({ ...v, created: v.created?.toISOString() ?? null })),
 });
 
-/** `POST .../mediaservices/{name}/listKeyVersionUsage`, or null when the request is not that action. */
-export async function routeKeyVersionUsage(
-  method: string,
-  path: string,
-  principal: Principal,
-): Promise<Response | null> {
-  const m = pattern.exec(path);
-  if (!m || method !== "POST") return null;
-  const ref = accountRefOf(m.groups!.subscriptionId!, m.groups!.resourceGroup!, m.groups!.name!);
+/**
+ * `POST .../mediaservices/{name}/listKeyVersionUsage`: this service's own action, not one of Azure
+ * Media Services; ARM-shaped (a POST list* action on the account, as listKeys or listContentKeys
+ * are), at the account's api-versions.
+ */
+export async function listKeyVersionUsage({ principal, params }: ArmRequest): Promise<Response> {
+  const ref = accountRefOf(params.subscriptionId!, params.resourceGroupName!, params.accountName!);
   return json(200, keyVersionUsageJson(await keyVersionUsageFor(principal, ref)));
 }

@@ -1,113 +1,16 @@
 import "server-only";
-import { ResourceGroupName, SubscriptionId } from "@/lib/accounts/schemas";
-import { etagOf } from "@/lib/accounts/changes";
-import { checkKeyNowFor } from "@/lib/accounts/encryption";
-import { deleteAccountFor, listAccountsFor } from "@/lib/accounts/service";
+import { randomUUID } from "node:crypto";
+import { SubscriptionId } from "@/lib/accounts/schemas";
 import { callerArmToken } from "@/lib/azure/on-behalf-of";
-import {
-  accountJson,
-  accountShape,
-  bySubscriptionApiVersions,
-  listEdgePolicies,
-  operationResult,
-  operationStatus,
-  readAccount,
-  readAccountBySubscription,
-  syncStorageKeys,
-  writeAccount,
-} from "./accounts";
 import { countAnonymousRefusal, sourceOf } from "@/lib/auth/anonymous-refusals";
 import { authorize } from "@/lib/auth/authorize";
 import { principalFromBearer } from "@/lib/auth/bearer";
 import type { Principal } from "@/lib/auth/principal";
 import { getConfig } from "@/lib/config";
 import { armErrorBody, DomainError, parseOrInvalid } from "@/lib/errors";
-import { accountRefOf, json } from "./http";
-import { routeKeyVersionUsage } from "./key-version-usage";
-import { mediaResourcePath, routeMediaResource } from "./media-resources";
-
-/** The api-versions of Microsoft.Media/mediaservices this API speaks (those @azure/arm-mediaservices 13.x sends, and older). */
-export const mediaServicesApiVersions = ["2020-05-01", "2021-05-01", "2021-06-01", "2021-11-01", "2023-01-01"];
-
-const sub = "/subscriptions/(?<subscriptionId>[^/]+)";
-const rg = `${sub}/resourceGroups/(?<resourceGroup>[^/]+)`;
-const provider = "/providers/Microsoft\\.Media/mediaservices";
-const routes = {
-  listBySubscription: new RegExp(`^${sub}${provider}/?$`, "i"),
-  listByResourceGroup: new RegExp(`^${rg}${provider}/?$`, "i"),
-  account: new RegExp(`^${rg}${provider}/(?<name>[^/]+)/?$`, "i"),
-  /** "Check now": an action on the account, as ARM names actions. */
-  checkKey: new RegExp(`^${rg}${provider}/(?<name>[^/]+)/checkCustomerKey/?$`, "i"),
-  accountAction: new RegExp(`^${rg}${provider}/(?<name>[^/]+)/(?<action>syncStorageKeys|listEdgePolicies)/?$`, "i"),
-  operation: new RegExp(
-    `^${sub}/providers/Microsoft\\.Media/locations/(?<location>[^/]+)/(?<kind>mediaServicesOperationStatuses|mediaServicesOperationResults)/(?<operationId>[^/]+)/?$`,
-    "i",
-  ),
-  bySubscription: new RegExp(`^${sub}${provider}/(?<name>[^/]+)/?$`, "i"),
-};
-
-/** The caller's ARM token, fetched only by the requests that need it (lib/azure/on-behalf-of.ts). */
-type ArmToken = () => Promise<string | null>;
-
-async function route(
-  request: Request,
-  principal: Principal,
-  path: string,
-  armToken: ArmToken,
-  apiVersion: string,
-): Promise<Response> {
-  const method = request.method;
-  const shape = accountShape(apiVersion);
-  let m = routes.listBySubscription.exec(path);
-  if (m && method === "GET") {
-    const subscriptionId = parseOrInvalid(SubscriptionId, m.groups!.subscriptionId, "subscriptionId");
-    const accounts = await listAccountsFor(principal, { subscriptionId });
-    return json(200, { value: await Promise.all(accounts.map((a) => accountJson(a, shape))) });
-  }
-  m = routes.listByResourceGroup.exec(path);
-  if (m && method === "GET") {
-    const subscriptionId = parseOrInvalid(SubscriptionId, m.groups!.subscriptionId, "subscriptionId");
-    const resourceGroup = parseOrInvalid(ResourceGroupName, m.groups!.resourceGroup, "resourceGroupName");
-    const accounts = await listAccountsFor(principal, { subscriptionId, resourceGroup });
-    return json(200, { value: await Promise.all(accounts.map((a) => accountJson(a, shape))) });
-  }
-  m = routes.account.exec(path);
-  if (m) {
-    const ref = accountRefOf(m.groups!.subscriptionId!, m.groups!.resourceGroup!, m.groups!.name!);
-    if (method === "GET") return readAccount(principal, ref, apiVersion);
-    if (method === "DELETE")
-      return (await deleteAccountFor(principal, ref))
-        ? new Response(null, { status: 200 })
-        : new Response(null, { status: 204 });
-    if (method === "PUT" || method === "PATCH") return writeAccount(request, principal, ref, apiVersion, armToken);
-  }
-  m = routes.checkKey.exec(path);
-  if (m && method === "POST") {
-    const ref = accountRefOf(m.groups!.subscriptionId!, m.groups!.resourceGroup!, m.groups!.name!);
-    const account = await checkKeyNowFor(principal, ref);
-    return json(200, await accountJson(account, accountShape(apiVersion)), { ETag: etagOf(account) });
-  }
-  m = routes.accountAction.exec(path);
-  if (m && method === "POST") {
-    const ref = accountRefOf(m.groups!.subscriptionId!, m.groups!.resourceGroup!, m.groups!.name!);
-    if (m.groups!.action!.toLowerCase() === "syncstoragekeys") return syncStorageKeys(request, principal, ref);
-    return listEdgePolicies(request, principal, ref);
-  }
-  m = routes.operation.exec(path);
-  if (m && method === "GET") {
-    if (m.groups!.kind!.toLowerCase() === "mediaservicesoperationstatuses")
-      return operationStatus(principal, m.groups!);
-    return operationResult(request, principal, m.groups!, apiVersion);
-  }
-  m = routes.bySubscription.exec(path);
-  if (m && method === "GET" && bySubscriptionApiVersions.includes(apiVersion)) {
-    const subscriptionId = parseOrInvalid(SubscriptionId, m.groups!.subscriptionId, "subscriptionId");
-    return readAccountBySubscription(principal, subscriptionId, decodeURIComponent(m.groups!.name!), apiVersion);
-  }
-  const keyVersionUsage = await routeKeyVersionUsage(method, path, principal);
-  if (keyVersionUsage) return keyVersionUsage;
-  return json(404, { error: { code: "InvalidResourceType", message: `No ${method} operation exists at '${path}'.` } });
-}
+import { json } from "./http";
+import { matchRoute, type ArmRoute } from "./router";
+import { armRoutes } from "./routes";
 
 /**
  * Every PUT and PATCH writes under one subscription: a caller who may not write there is refused
@@ -126,45 +29,93 @@ async function authorizeWriteBeforeBody(principal: Principal, path: string): Pro
   });
 }
 
-/** Every request of the REST API: authenticate, check the api-version, route, and map errors to ARM's shape. */
-export async function handleMediaApi(request: Request): Promise<Response> {
-  const url = new URL(request.url);
-  try {
-    const authorization = request.headers.get("authorization");
-    const principal = await principalFromBearer(authorization);
+/** Authenticates, checks the api-version against the route's, and runs the route's handler. */
+async function dispatch(routes: readonly ArmRoute[], request: Request, url: URL): Promise<Response> {
+  const authorization = request.headers.get("authorization");
+  const principal = await principalFromBearer(authorization);
+  const apiVersion = url.searchParams.get("api-version");
+  if (!apiVersion)
+    throw new DomainError(
+      "MissingApiVersionParameter",
+      "The api-version query parameter (?api-version=) is required for all requests.",
+    );
+  const match = matchRoute(routes, request.method, url.pathname);
+  if (match.kind === "none")
+    return json(404, {
+      error: { code: "InvalidResourceType", message: `No ${request.method} operation exists at '${url.pathname}'.` },
+    });
+  const supported = match.kind === "route" ? match.route.apiVersions : match.apiVersions;
+  if (!supported.includes(apiVersion)) {
+    throw new DomainError(
+      "InvalidApiVersionParameter",
+      `The api-version '${apiVersion}' is invalid. The supported versions are '${supported.join(",")}'.`,
+    );
+  }
+  if (match.kind === "method")
+    return json(
+      405,
+      {
+        error: {
+          code: "MethodNotAllowed",
+          message: `${request.method} is not an operation at '${url.pathname}'; it allows ${match.allowed.join(", ")}.`,
+        },
+      },
+      { Allow: match.allowed.join(", ") },
+    );
+  if (request.method === "PUT" || request.method === "PATCH") await authorizeWriteBeforeBody(principal, url.pathname);
+  return match.route.handler({
+    request,
+    url,
+    principal,
+    params: match.params,
+    apiVersion,
     // The vault's facts and the identities a request links are read from ARM as the caller: the
     // service sees only what they see.
-    const armToken = callerArmToken(principal, authorization!.replace(/^Bearer\s+/i, ""));
-    const apiVersion = url.searchParams.get("api-version");
-    const resource = mediaResourcePath(url.pathname);
-    const supported = resource?.type.apiVersions ?? mediaServicesApiVersions;
-    if (!apiVersion)
-      throw new DomainError(
-        "MissingApiVersionParameter",
-        "The api-version query parameter (?api-version=) is required for all requests.",
-      );
-    if (!supported.includes(apiVersion)) {
-      throw new DomainError(
-        "InvalidApiVersionParameter",
-        `The api-version '${apiVersion}' is invalid. The supported versions are '${supported.join(",")}'.`,
-      );
-    }
-    if (request.method === "PUT" || request.method === "PATCH") await authorizeWriteBeforeBody(principal, url.pathname);
-    return resource
-      ? await routeMediaResource(request, principal, resource)
-      : await route(request, principal, url.pathname, armToken, apiVersion);
-  } catch (err) {
-    if (!(err instanceof DomainError)) throw err;
-    // Denied before anyone is known: counted per source, audited once a minute (not a row per request).
-    if (err.status === 401)
-      countAnonymousRefusal(sourceOf(request), { path: `${request.method} ${url.pathname}`, reason: err.code });
-    const challenge: Record<string, string> =
-      err.status === 401
-        ? {
-            "WWW-Authenticate": `Bearer authorization_uri="${getConfig().endpoints.authorityHost}/common", error="invalid_token", error_description="${err.code}"`,
-          }
-        : {};
-    if (err.retryAfterSeconds) challenge["Retry-After"] = String(err.retryAfterSeconds);
-    return json(err.status, armErrorBody(err), challenge);
-  }
+    armToken: callerArmToken(principal, authorization!.replace(/^Bearer\s+/i, "")),
+  });
 }
+
+function domainErrorResponse(request: Request, url: URL, err: DomainError): Response {
+  // Denied before anyone is known: counted per source, audited once a minute (not a row per request).
+  if (err.status === 401)
+    countAnonymousRefusal(sourceOf(request), { path: `${request.method} ${url.pathname}`, reason: err.code });
+  const headers: Record<string, string> =
+    err.status === 401
+      ? {
+          "WWW-Authenticate": `Bearer authorization_uri="${getConfig().endpoints.authorityHost}/common", error="invalid_token", error_description="${err.code}"`,
+        }
+      : {};
+  if (err.retryAfterSeconds) headers["Retry-After"] = String(err.retryAfterSeconds);
+  return json(err.status, armErrorBody(err), headers);
+}
+
+/**
+ * Every request of the REST API: route it, map domain errors to ARM's shape, and answer anything
+ * unexpected with ARM's 500 (never Next's error page). The request id of the answer is the one in
+ * the log line, so a caller's report finds it.
+ */
+export function armApi(routes: readonly ArmRoute[]) {
+  return async (request: Request): Promise<Response> => {
+    const url = new URL(request.url);
+    const requestId = randomUUID();
+    let response: Response;
+    try {
+      response = await dispatch(routes, request, url);
+    } catch (err) {
+      if (err instanceof DomainError) response = domainErrorResponse(request, url, err);
+      else {
+        console.error(`[arm] request ${requestId} ${request.method} ${url.pathname} failed:`, err);
+        response = json(500, {
+          error: {
+            code: "InternalServerError",
+            message: `The service could not complete the request (request ${requestId}). Try again, or report this id.`,
+          },
+        });
+      }
+    }
+    response.headers.set("x-ms-request-id", requestId);
+    return response;
+  };
+}
+
+export const handleMediaApi = armApi(armRoutes);

@@ -1,5 +1,4 @@
 import "server-only";
-import type { Principal } from "@/lib/auth/principal";
 import { DomainError } from "@/lib/errors";
 import { resourceNamePattern } from "@/lib/media/names";
 import { deleteAssetFor, getAssetFor, listAssetsFor, putAssetFor } from "@/lib/media/assets";
@@ -22,7 +21,9 @@ import {
   putStreamingLocatorFor,
 } from "@/lib/media/streaming-locators";
 import { deleteTransformFor, getTransformFor, listTransformsFor, putTransformFor } from "@/lib/media/transforms";
+import { accountPath } from "./accounts";
 import { accountRefOf, json, readBody } from "./http";
+import { armPath, type ArmRequest, type ArmRoute } from "./router";
 
 /**
  * The account's sub-resources that hold secrets, at the api-versions @azure/arm-mediaservices
@@ -37,14 +38,14 @@ interface ResourceType {
   /** PATCH replaces what PUT would (only on an existing resource). */
   updatable?: boolean;
   remove(scope: MediaScope, name: string): Promise<boolean>;
-  /** POST actions on one resource, by lower-case name. */
+  /** POST actions on one resource, by name. */
   actions: Record<string, (scope: MediaScope, name: string) => Promise<unknown>>;
 }
 
 const mediaVersions = ["2021-06-01", "2021-11-01", "2022-08-01", "2023-01-01"];
 const encodingVersions = ["2021-06-01", "2021-11-01", "2022-05-01-preview", "2022-07-01"];
 
-const types: Record<string, ResourceType> = {
+const types = {
   assets: {
     apiVersions: mediaVersions,
     list: listAssetsFor,
@@ -52,7 +53,7 @@ const types: Record<string, ResourceType> = {
     put: putAssetFor,
     updatable: true,
     remove: deleteAssetFor,
-    actions: { liststreaminglocators: listAssetStreamingLocatorsFor },
+    actions: { listStreamingLocators: listAssetStreamingLocatorsFor },
   },
   contentkeypolicies: {
     apiVersions: mediaVersions,
@@ -61,7 +62,7 @@ const types: Record<string, ResourceType> = {
     put: putContentKeyPolicyFor,
     updatable: true,
     remove: deleteContentKeyPolicyFor,
-    actions: { getpolicypropertieswithsecrets: getPolicyPropertiesWithSecretsFor },
+    actions: { getPolicyPropertiesWithSecrets: getPolicyPropertiesWithSecretsFor },
   },
   streaminglocators: {
     apiVersions: mediaVersions,
@@ -69,7 +70,7 @@ const types: Record<string, ResourceType> = {
     get: getStreamingLocatorFor,
     put: putStreamingLocatorFor,
     remove: deleteStreamingLocatorFor,
-    actions: { listcontentkeys: listContentKeysFor, listpaths: listPathsFor },
+    actions: { listContentKeys: listContentKeysFor, listPaths: listPathsFor },
   },
   transforms: {
     apiVersions: encodingVersions,
@@ -87,32 +88,12 @@ const types: Record<string, ResourceType> = {
     put: putJobFor,
     patch: patchJobFor,
     remove: deleteJobFor,
-    actions: { canceljob: cancelJobFor },
+    actions: { cancelJob: cancelJobFor },
   },
-};
-
-const pattern = new RegExp(
-  "^/subscriptions/(?<subscriptionId>[^/]+)/resourceGroups/(?<resourceGroup>[^/]+)/providers/Microsoft\\.Media/mediaservices/(?<account>[^/]+)" +
-    "/(?:transforms/(?<transform>[^/]+)/(?<jobs>jobs)|(?<type>assets|contentKeyPolicies|streamingLocators|transforms))(?:/(?<name>[^/]+)(?:/(?<action>[^/]+))?)?/?$",
-  "i",
-);
-
-export interface MediaResourcePath {
-  type: ResourceType;
-  typeName: string;
-  groups: Record<string, string | undefined>;
-}
-
-/** The sub-resource a path names, if it names one. */
-export function mediaResourcePath(path: string): MediaResourcePath | null {
-  const m = pattern.exec(path);
-  if (!m) return null;
-  const typeName = (m.groups!.jobs ?? m.groups!.type!).toLowerCase();
-  return { type: types[typeName]!, typeName, groups: m.groups! };
-}
+} satisfies Record<string, ResourceType>;
 
 function validName(value: string | undefined, what: string): string {
-  const name = decodeURIComponent(value ?? "");
+  const name = value ?? "";
   if (!resourceNamePattern.test(name))
     throw new DomainError(
       "InvalidResourceName",
@@ -121,45 +102,89 @@ function validName(value: string | undefined, what: string): string {
   return name;
 }
 
-/** Serves one request on a media sub-resource (the api-version already checked against its type). */
-export async function routeMediaResource(
-  request: Request,
-  principal: Principal,
-  { type, typeName, groups }: MediaResourcePath,
-): Promise<Response> {
-  const scope: MediaScope = {
-    principal,
-    ref: accountRefOf(groups.subscriptionId!, groups.resourceGroup!, groups.account!),
-    ...(groups.transform ? { parent: validName(groups.transform, "transform") } : {}),
-  };
-  const method = request.method;
-  if (!groups.name) {
-    if (method === "GET") return json(200, { value: await type.list(scope) });
-  } else if (!groups.action) {
-    const name = validName(groups.name, typeName.replace(/s$/, ""));
-    if (method === "GET") return json(200, await type.get(scope, name));
-    if (method === "PUT") {
-      const result = await type.put(scope, name, await readBody(request));
-      return json(result.created ? 201 : 200, result.json);
-    }
-    if (method === "PATCH" && type.patch) return json(200, await type.patch(scope, name, await readBody(request)));
-    // ARM's update of assets, transforms and content key policies: the same body as PUT, on one that exists.
-    if (method === "PATCH" && type.updatable) {
-      await type.get(scope, name);
-      return json(200, (await type.put(scope, name, await readBody(request))).json);
-    }
-    if (method === "DELETE") return new Response(null, { status: (await type.remove(scope, name)) ? 200 : 204 });
-  } else {
-    const action = type.actions[groups.action.toLowerCase()];
-    if (action && method === "POST") {
-      const result = await action(scope, validName(groups.name, typeName.replace(/s$/, "")));
-      return result === null ? new Response(null, { status: 200 }) : json(200, result);
-    }
-  }
-  return json(405, {
-    error: {
-      code: "MethodNotAllowed",
-      message: `${method} is not an operation of Microsoft.Media/mediaservices/${typeName}${groups.action ? `/${groups.action}` : ""}.`,
+const scopeOf = ({ principal, params }: ArmRequest): MediaScope => ({
+  principal,
+  ref: accountRefOf(params.subscriptionId!, params.resourceGroupName!, params.accountName!),
+  ...(params.transformName !== undefined ? { parent: validName(params.transformName, "transform") } : {}),
+});
+
+/**
+ * The routes of one sub-resource type: list and CRUD under `collection` (a path below the account,
+ * as the spec writes it), and its POST actions.
+ */
+function resourceRoutes(collection: string, what: string, type: ResourceType): ArmRoute[] {
+  const path = `${accountPath}/${collection}`;
+  const one = armPath(`${path}/{name}`);
+  const apiVersions = type.apiVersions;
+  const nameOf = (req: ArmRequest) => validName(req.params.name, what);
+  const routes: ArmRoute[] = [
+    {
+      method: "GET",
+      pattern: armPath(path),
+      apiVersions,
+      handler: async (req) => json(200, { value: await type.list(scopeOf(req)) }),
     },
-  });
+    {
+      method: "GET",
+      pattern: one,
+      apiVersions,
+      handler: async (req) => json(200, await type.get(scopeOf(req), nameOf(req))),
+    },
+    {
+      method: "PUT",
+      pattern: one,
+      apiVersions,
+      handler: async (req) => {
+        const result = await type.put(scopeOf(req), nameOf(req), await readBody(req.request));
+        return json(result.created ? 201 : 200, result.json);
+      },
+    },
+    {
+      method: "DELETE",
+      pattern: one,
+      apiVersions,
+      handler: async (req) =>
+        new Response(null, { status: (await type.remove(scopeOf(req), nameOf(req))) ? 200 : 204 }),
+    },
+  ];
+  const patch = type.patch;
+  if (patch)
+    routes.push({
+      method: "PATCH",
+      pattern: one,
+      apiVersions,
+      handler: async (req) => json(200, await patch(scopeOf(req), nameOf(req), await readBody(req.request))),
+    });
+  // ARM's update of assets, transforms and content key policies: the same body as PUT, on one that exists.
+  else if (type.updatable)
+    routes.push({
+      method: "PATCH",
+      pattern: one,
+      apiVersions,
+      handler: async (req) => {
+        const scope = scopeOf(req);
+        await type.get(scope, nameOf(req));
+        return json(200, (await type.put(scope, nameOf(req), await readBody(req.request))).json);
+      },
+    });
+  for (const [action, run] of Object.entries(type.actions))
+    routes.push({
+      method: "POST",
+      pattern: armPath(`${path}/{name}/${action}`),
+      apiVersions,
+      handler: async (req) => {
+        const result = await run(scopeOf(req), nameOf(req));
+        return result === null ? new Response(null, { status: 200 }) : json(200, result);
+      },
+    });
+  return routes;
 }
+
+/** The account's sub-resources. */
+export const mediaResourceRoutes: ArmRoute[] = [
+  ...resourceRoutes("assets", "asset", types.assets),
+  ...resourceRoutes("contentKeyPolicies", "content key policy", types.contentkeypolicies),
+  ...resourceRoutes("streamingLocators", "streaming locator", types.streaminglocators),
+  ...resourceRoutes("transforms", "transform", types.transforms),
+  ...resourceRoutes("transforms/{transformName}/jobs", "job", types.jobs),
+];
