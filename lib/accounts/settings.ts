@@ -116,12 +116,8 @@ export function checkResourceIdentity(
   }
 }
 
-/** The rules between settings: one Primary storage account, identities the account has, an allow list only with Deny. */
-export function checkSettings(
-  settings: AccountSettings,
-  account: { hasSystemIdentity: boolean; userAssignedIdentities: string[] },
-): void {
-  const storage = settings.storageAccounts;
+/** Exactly one Primary storage account when there are any, each listed once. */
+export function checkStorageAccounts(storage: StorageAccountLink[]): void {
   const primaries = storage.filter((s) => s.type === "Primary").length;
   if (storage.length && primaries !== 1)
     throw invalid(
@@ -136,6 +132,17 @@ export function checkSettings(
         `properties.storageAccounts[${i}].id`,
       );
     ids.add(s.id.toLowerCase());
+  });
+}
+
+/** The rules between settings: one Primary storage account, identities the account has, an allow list only with Deny. */
+export function checkSettings(
+  settings: AccountSettings,
+  account: { hasSystemIdentity: boolean; userAssignedIdentities: string[] },
+): void {
+  const storage = settings.storageAccounts;
+  checkStorageAccounts(storage);
+  storage.forEach((s, i) => {
     if (s.identity) checkResourceIdentity(s.identity, account, `properties.storageAccounts[${i}].identity`);
     else if (settings.storageAuthentication === "ManagedIdentity")
       throw invalid(

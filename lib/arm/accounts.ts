@@ -20,6 +20,7 @@ import { Location, ResourceGroupName, SubscriptionId } from "@/lib/accounts/sche
 import { checkKeyNowFor } from "@/lib/accounts/encryption";
 import { accountResourceId, deleteAccountFor, getAccountFor, listAccountsFor } from "@/lib/accounts/service";
 import {
+  checkStorageAccounts,
   defaultActions,
   minimumTlsVersions,
   publicNetworkAccesses,
@@ -378,6 +379,7 @@ async function changesFrom(
   const userAssignedIdentities = await userAssignedFrom(body, armToken);
   const settings = settingsChange(body, existing ? settingsOf(existing) : null, put);
   if (settings.storageAccounts?.length) {
+    checkStorageAccounts(settings.storageAccounts); // before asking ARM about any of them
     const identityClientId = existing ? encryptionIdentityOf({ ...existing, encryptionIdentity: null }) : null;
     await assertStorageAccountsExist(
       settings.storageAccounts.map((s) => s.id),
