@@ -183,6 +183,46 @@ describe("long-running PUT and PATCH", () => {
   });
 });
 
+describe("an operation whose process died", () => {
+  it("is taken over by a worker once its lease expires, and ends Succeeded", async () => {
+    const { db } = await import("@/lib/db/client");
+    const { startOperation } = await import("@/lib/accounts/operations");
+    const { startOperationRunner } = await import("@/lib/accounts/operation-runner");
+    const created = (
+      await arm("PUT", accountPath("orphan"), { location: "westus2", identity: { type: "SystemAssigned" } })
+    ).json as Account & { properties: { mediaServiceId: string } };
+    await env.emu.grantKeys(demoVaults.compliant.name, created.identity!.principalId!);
+    const keyIdentifier = `${env.emu.vaultUrl(demoVaults.compliant.name)}/keys/rsa-2048`;
+    // As a portal process leaves it when it dies after answering: InProgress, leased to it.
+    const op = await db().$transaction((tx) =>
+      startOperation(
+        tx,
+        {
+          accountId: created.properties.mediaServiceId,
+          subscriptionId: sub,
+          location: "westus2",
+          input: { kind: "customerKey", keyIdentifier, userAssignedIdentity: null, vault: { from: "keyIdentity" } },
+          actor: demoUsers.owner.objectId,
+        },
+        "dead-process",
+      ),
+    );
+    await env.emu.assignRole(
+      `/subscriptions/${sub}/resourceGroups/${demoVaults.resourceGroup}/providers/Microsoft.KeyVault/vaults/${demoVaults.compliant.name}`,
+      "Reader",
+      created.identity!.principalId!,
+    );
+    const worker = startOperationRunner({ loop: false, intervalMs: 1000 });
+    assert.deepEqual(await worker.runOnce(), [], "the lease still holds");
+    await db().accountOperation.update({ where: { id: op.id }, data: { leaseUntil: new Date(Date.now() - 1000) } });
+    const [outcome] = await worker.runOnce();
+    assert.equal(outcome?.status, "Succeeded", JSON.stringify(outcome));
+    const account = (await arm("GET", accountPath("orphan"))).json as Account;
+    assert.equal(account.properties.provisioningState, "Succeeded");
+    assert.equal(account.properties.encryption.type, "CustomerKey");
+  });
+});
+
 describe("every setting stored and returned, or refused", () => {
   it("stores tags (a tags-only PATCH too), storage accounts, key delivery, public network access and TLS", async () => {
     const created = await arm("PUT", accountPath("settings"), {
