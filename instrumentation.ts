@@ -5,5 +5,8 @@ export async function register() {
     const { getConfig } = await import("@/lib/config");
     const { applyLogLevel } = await import("@/lib/log-level");
     applyLogLevel(getConfig().logLevel);
+    // Key delivery's IP rules read the client address: from the socket, not a header a client wrote.
+    const { installClientAddress } = await import("@/lib/net/client-address");
+    installClientAddress(getConfig().trustedProxies);
   }
 }

@@ -10,6 +10,7 @@ import {
   demoPortalApp,
   demoRegion,
   demoResourceGroup,
+  demoStorageAccount,
   demoSubscriptions,
   demoTenants,
   demoUsers,
@@ -210,7 +211,11 @@ export async function demoState(): Promise<State> {
     ],
     vaults: Object.fromEntries(vaults.map((v) => [v.name, v])),
     deletedVaults: {},
-    storageAccounts: {},
+    storageAccounts: Object.fromEntries(
+      [
+        `/subscriptions/${contoso.id}/resourceGroups/${demoResourceGroup}/providers/Microsoft.Storage/storageAccounts/${demoStorageAccount}`,
+      ].map((id) => [id.toLowerCase(), { id, name: demoStorageAccount, location: demoRegion, kind: "StorageV2" }]),
+    ),
     resourceProviderApps: [demoPortalApp.clientId],
     // The API (the portal's app registration) reads vaults as its callers: admin consent to ARM's
     // user_impersonation in each customer tenant, which on-behalf-of needs.

@@ -13,6 +13,7 @@ import path from "node:path";
 import { z } from "zod";
 import { demoPlatform, demoPortalApp } from "@/lib/demo/directory";
 import { logLevels } from "@/lib/log-level";
+import { parseRange } from "@/lib/net/addresses";
 
 const port = z.coerce.number().int().min(0).max(65535);
 
@@ -86,6 +87,17 @@ const common = {
     .int()
     .min(1024)
     .default(4 * 1024 * 1024),
+  /** Proxies (addresses or CIDR ranges) whose x-forwarded-for hops name the client; none by default: the socket's peer is the client. */
+  TRUSTED_PROXIES: z
+    .string()
+    .default("")
+    .transform((value) =>
+      value
+        .split(",")
+        .map((item) => item.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string().refine((entry) => parseRange(entry) !== null, "must be addresses or CIDR ranges"))),
   DATA_DIR: z.string().min(1).default(".data"),
   LOG_LEVEL: z.enum(logLevels).default("info"),
 };
@@ -239,6 +251,7 @@ function toConfig(env: z.infer<typeof Env>) {
     monitorIntervalMs: env.MONITOR_INTERVAL_SECONDS * 1000,
     keyVaultOperationsPer10s: env.KEYVAULT_OPERATIONS_PER_10S,
     apiMaxBodyBytes: env.API_MAX_BODY_BYTES,
+    trustedProxies: env.TRUSTED_PROXIES,
     jobs: {
       pollIntervalMs: env.JOB_POLL_INTERVAL_SECONDS * 1000,
       concurrency: env.JOB_CONCURRENCY,

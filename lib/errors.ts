@@ -46,6 +46,8 @@ const statusOf = {
   IdentityNotConfigured: 400,
   // The account's customer key cannot be used: only GET, LIST and DELETE work until access returns.
   CustomerKeyInaccessible: 403,
+  // A new account on a customer key needs an identity that exists before it (user-assigned) to read the key.
+  CustomerKeyNeedsUserAssignedIdentity: 400,
   // Key Vault did not answer definitively (throttled, 5xx, timeout): try again later.
   KeyVaultUnavailable: 503,
   // A service this one depends on (Entra ID's signing keys) did not answer: try again later.
@@ -54,11 +56,17 @@ const statusOf = {
   InvalidRequest: 400,
   InvalidToken: 401,
   StreamingLocatorNotActive: 403,
+  // The account's key delivery access control (IP allow list, public network access) refuses the caller's address.
+  KeyDeliveryAccessDenied: 403,
   // The account cannot serve keys now; why (its state, vault and key) is told to its owners only.
   ContentKeyUnavailable: 403,
 } as const;
 
 export type ErrorCode = keyof typeof statusOf;
+
+/** Whether a stored code (an operation's error) is one of this vocabulary's. */
+export const isErrorCode = (code: string | null | undefined): code is ErrorCode =>
+  code != null && Object.hasOwn(statusOf, code);
 
 export class DomainError extends Error {
   override name = "DomainError";

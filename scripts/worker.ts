@@ -1,6 +1,7 @@
 /**
- * `npm run worker`: the key monitor and the job runner. Safe to run several: accounts and jobs
- * are claimed with leases. `npm start` runs one.
+ * `npm run worker`: the key monitor, the job runner, and the REST API's long-running operations
+ * that no live process holds (the portal runs each at once; a worker takes over after a crash).
+ * Safe to run several: accounts, jobs and operations are claimed with leases. `npm start` runs one.
  */
 import "dotenv/config";
 import { ConfigError, loadConfig, type AppConfig } from "@/lib/config";
@@ -9,6 +10,7 @@ import { applyLogLevel } from "@/lib/log-level";
 import { assertAzureReachable } from "@/lib/health/startup-checks";
 import { startJobRunner } from "@/lib/media/job-runner";
 import { startMonitor } from "@/lib/monitor/worker";
+import { startOperationRunner } from "@/lib/accounts/operation-runner";
 
 /** The configuration, once it is valid and (azure profile) every endpoint answers; otherwise every problem, named, and exit 1. */
 async function checkedConfig(): Promise<AppConfig> {
@@ -39,6 +41,11 @@ const jobs = startJobRunner({
     if (o.state !== "Deferred") console.log(`[jobs] ${o.jobId}: ${o.state}${o.error ? ` (${o.error.code})` : ""}`);
   },
 });
+const operations = startOperationRunner({
+  loop: true,
+  intervalMs: 1000,
+  onOutcome: (o) => console.log(`[operations] ${o.id}: ${o.status}${o.code ? ` (${o.code})` : ""}`),
+});
 console.log(`[monitor] ${monitor.owner} checks customer keys every ${config.monitorIntervalMs / 1000} s`);
 console.log(`[jobs] ${jobs.owner} looks for scheduled jobs every ${config.jobs.pollIntervalMs / 1000} s`);
 
@@ -49,7 +56,7 @@ const STOP_BOUND_MS = 10_000;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, async () => {
     const bound = new Promise<"timeout">((resolve) => setTimeout(resolve, STOP_BOUND_MS, "timeout").unref());
-    const stopped = Promise.all([monitor.stop(), jobs.stop()]).then(() => "stopped" as const);
+    const stopped = Promise.all([monitor.stop(), jobs.stop(), operations.stop()]).then(() => "stopped" as const);
     if ((await Promise.race([stopped, bound])) === "timeout") {
       console.error(`[worker] did not stop within ${STOP_BOUND_MS / 1000} s; leases held now end on their own`);
     }

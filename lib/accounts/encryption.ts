@@ -83,12 +83,7 @@ export async function validateCustomerKeyFor(
   });
 }
 
-/**
- * Switches the account to a customer key, or to another customer key or version: validates it,
- * and the validation's round-trip wraps the account key itself, so the new wrapping is proven
- * before it is stored. Key Vault calls: get, wrap, unwrap, plus one unwrap of the old root when
- * the account key is not cached. Nothing changes when a check fails.
- */
+/** Switches the account to a customer key once the caller may (see switchToCustomerKey). */
 export async function switchToCustomerKeyFor(
   principal: Principal,
   ref: AccountRef,
@@ -96,6 +91,22 @@ export async function switchToCustomerKeyFor(
   lookupVault: VaultLookup,
 ): Promise<BindingValidation> {
   const account = await writableAccount(principal, ref, "Microsoft.Media/mediaservices/encryption/write");
+  return switchToCustomerKey(account, request, lookupVault, principal.objectId);
+}
+
+/**
+ * Switches the account to a customer key, or to another customer key or version: validates it,
+ * and the validation's round-trip wraps the account key itself, so the new wrapping is proven
+ * before it is stored. Key Vault calls: get, wrap, unwrap, plus one unwrap of the old root when
+ * the account key is not cached. Nothing changes when a check fails. The caller has authorized
+ * `actor` (the REST API's long-running operations run this after the request).
+ */
+export async function switchToCustomerKey(
+  account: AccountRecord,
+  request: CustomerKeyRequest,
+  lookupVault: VaultLookup,
+  actor: string,
+): Promise<BindingValidation> {
   const plaintext = await accountKey(account);
   const validation = await validateBinding({
     keyIdentifier: request.keyIdentifier,
@@ -106,7 +117,7 @@ export async function switchToCustomerKeyFor(
   });
   if (!validation.ok) {
     await audit({
-      actor: principal.objectId,
+      actor,
       action: "encryption.customerKey",
       outcome: "failure",
       subscriptionId: account.subscriptionId,
@@ -140,7 +151,7 @@ export async function switchToCustomerKeyFor(
       });
     },
     {
-      actor: principal.objectId,
+      actor,
       action: "encryption.customerKey",
       outcome: "success",
       subscriptionId: account.subscriptionId,
@@ -155,9 +166,14 @@ export async function switchToCustomerKeyFor(
   return validation;
 }
 
-/** Switches back to the service's system key (its latest version): 2 Key Vault calls, plus an unwrap if not cached. */
+/** Switches back to the system key once the caller may (see switchToSystemKey). */
 export async function switchToSystemKeyFor(principal: Principal, ref: AccountRef): Promise<string> {
   const account = await writableAccount(principal, ref, "Microsoft.Media/mediaservices/encryption/write");
+  return switchToSystemKey(account, principal.objectId);
+}
+
+/** Switches back to the service's system key (its latest version): 2 Key Vault calls, plus an unwrap if not cached. */
+export async function switchToSystemKey(account: AccountRecord, actor: string): Promise<string> {
   const plaintext = await accountKey(account);
   const root = systemRoot();
   const wrappedBy = await resolveVersion(root);
@@ -186,7 +202,7 @@ export async function switchToSystemKeyFor(principal: Principal, ref: AccountRef
       });
     },
     {
-      actor: principal.objectId,
+      actor,
       action: "encryption.systemKey",
       outcome: "success",
       subscriptionId: account.subscriptionId,

@@ -8,23 +8,15 @@ import type { Principal } from "@/lib/auth/principal";
 import { insertDefaultStreamingEndpoint } from "@/lib/media/streaming-endpoint-store";
 import { db } from "@/lib/db/client";
 import { DomainError } from "@/lib/errors";
-import { isUniqueViolation, putOnce } from "./names";
+import { isUniqueViolation } from "./names";
 import { assertAllowed, type Operation } from "./policy";
-import {
-  findAccount,
-  insertAccount,
-  listAccounts,
-  removeAccount,
-  setSystemIdentity,
-  setUserAssignedIdentities,
-  type AccountRecord,
-  type AccountRef,
-} from "./store";
+import { modifiedBy, type AccountSettings } from "./settings";
+import { findAccount, insertAccount, listAccounts, removeAccount, type AccountRecord, type AccountRef } from "./store";
 
 export const accountResourceId = (ref: AccountRef) =>
   `/subscriptions/${ref.subscriptionId}/resourceGroups/${ref.resourceGroup}/providers/Microsoft.Media/mediaservices/${ref.name}`;
 
-const accountNotFound = (ref: AccountRef) =>
+export const accountNotFound = (ref: AccountRef) =>
   new DomainError(
     "ResourceNotFound",
     `The Resource 'Microsoft.Media/mediaservices/${ref.name}' under resource group '${ref.resourceGroup}' was not found.`,
@@ -79,7 +71,16 @@ export async function accountFor(
   return account;
 }
 
-const authorizeWrite = (principal: Principal, ref: AccountRef) =>
+/** The account, once the caller may change it (and its key state allows a change). */
+export const writableAccountFor = (principal: Principal, ref: AccountRef): Promise<AccountRecord> =>
+  accountFor(principal, ref, {
+    action: "write",
+    operation: "Microsoft.Media/mediaservices/write",
+    target: accountResourceId(ref),
+    policy: "account.update",
+  });
+
+export const authorizeWrite = (principal: Principal, ref: AccountRef) =>
   authorize(principal, {
     subscriptionId: ref.subscriptionId,
     action: "write",
@@ -107,115 +108,21 @@ export async function createAccountFor(principal: Principal, input: NewAccountIn
   });
 }
 
-/**
- * ARM's PUT: creates the account, or returns the existing one for the caller to change (its
- * location cannot). A write either way. A new account starts on the system key: its identity
- * does not exist before it, so it cannot have been granted a customer key yet.
- */
-export async function putAccountFor(
+/** Issues the identity (if asked) and the account key under the system key, then inserts both with the account. */
+export async function insertAudited(
   principal: Principal,
   input: NewAccountInput,
-  encryptionType?: "SystemKey" | "CustomerKey",
-): Promise<{ account: AccountRecord; created: boolean }> {
-  await authorizeWrite(principal, input);
-  return putOnce(async () => {
-    const existing = await findAccount(input);
-    if (!existing && encryptionType === "CustomerKey") {
-      throw new DomainError(
-        "InvalidRequestContent",
-        "Create the account with the system key first: its managed identity is issued at creation and must be granted access to your key before the account can switch to it.",
-        "properties.encryption.type",
-      );
-    }
-    if (!existing) return { account: await insertAudited(principal, input), created: true };
-    if (existing.location !== input.location)
-      throw new DomainError(
-        "InvalidRequestContent",
-        `The account is in '${existing.location}'; its location cannot change.`,
-        "location",
-      );
-    return { account: existing, created: false };
-  });
-}
-
-/** ARM's PATCH: changes what the body names on an existing account. A write. */
-export async function updateAccountFor(principal: Principal, ref: AccountRef): Promise<AccountRecord> {
-  await authorizeWrite(principal, ref);
-  const account = await findAccount(ref);
-  if (!account) throw accountNotFound(ref);
-  return account;
-}
-
-/** Issues the identity (if asked) and the account key under the system key, then inserts both with the account. */
-/** Gives an existing account a system-assigned identity. */
-export async function addSystemIdentityFor(principal: Principal, ref: AccountRef): Promise<AccountRecord> {
-  await authorizeWrite(principal, ref);
-  const account = await findAccount(ref);
-  if (!account) throw accountNotFound(ref);
-  const identity = await issueSystemAssignedIdentity(accountResourceId(account));
-  return db().$transaction(async (tx) => {
-    const updated = await setSystemIdentity(account.id, identity, account.identityType === "UserAssigned", tx);
-    await audit(
-      {
-        actor: principal.objectId,
-        action: "account.identity",
-        outcome: "success",
-        subscriptionId: account.subscriptionId,
-        accountId: account.id,
-        detail: { principalId: identity.principalId },
-      },
-      tx,
-    );
-    return updated;
-  });
-}
-
-/** Attaches user-assigned identities (already resolved) to an account, keeping its system-assigned one. */
-export async function setUserAssignedIdentitiesFor(
-  principal: Principal,
-  ref: AccountRef,
-  identities: Record<string, { principalId: string; clientId: string }>,
+  settings: Partial<AccountSettings> = {},
 ): Promise<AccountRecord> {
-  await authorizeWrite(principal, ref);
-  const account = await findAccount(ref);
-  if (!account) throw accountNotFound(ref);
-  const inUse =
-    account.encryptionIdentity &&
-    !Object.keys(identities).some((id) => id.toLowerCase() === account.encryptionIdentity!.toLowerCase());
-  if (inUse)
-    throw new DomainError(
-      "InvalidRequestContent",
-      `The identity ${account.encryptionIdentity} reads the account's customer key: switch the key's identity before removing it.`,
-      "identity.userAssignedIdentities",
-    );
-  const type =
-    account.identityType === "SystemAssigned" || account.identityType === "SystemAssignedUserAssigned"
-      ? "SystemAssignedUserAssigned"
-      : "UserAssigned";
-  return db().$transaction(async (tx) => {
-    const updated = await setUserAssignedIdentities(account.id, type, identities, tx);
-    await audit(
-      {
-        actor: principal.objectId,
-        action: "account.identity",
-        outcome: "success",
-        subscriptionId: account.subscriptionId,
-        accountId: account.id,
-        detail: { userAssignedIdentities: Object.keys(identities).join(", ") },
-      },
-      tx,
-    );
-    return updated;
-  });
-}
-
-async function insertAudited(principal: Principal, input: NewAccountInput): Promise<AccountRecord> {
   const id = randomUUID();
   const identity =
     input.identityType === "SystemAssigned" ? await issueSystemAssignedIdentity(accountResourceId(input)) : null;
   const { plaintext, ...accountKey } = await createAccountKey(systemRoot());
   const created = await db().$transaction(async (tx) => {
-    const account = await insertAccount({ ...input, id, identity, accountKey }, tx);
+    const account = await insertAccount(
+      { ...input, id, identity, accountKey, settings, actor: modifiedBy(principal) },
+      tx,
+    );
     await insertDefaultStreamingEndpoint(account, tx);
     await audit(
       {

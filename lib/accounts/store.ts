@@ -2,8 +2,9 @@ import "server-only";
 import { db } from "@/lib/db/client";
 import type { Prisma } from "@/lib/db/generated/client";
 import { nameKey } from "./names";
+import { settingsColumns, type AccountSettings } from "./settings";
 
-const summary = {
+export const summarySelect = {
   id: true,
   subscriptionId: true,
   resourceGroup: true,
@@ -28,10 +29,22 @@ const summary = {
   nextCheckAt: true,
   createdAt: true,
   updatedAt: true,
+  provisioningState: true,
+  tags: true,
+  storageAccounts: true,
+  storageAuthentication: true,
+  keyDeliveryDefaultAction: true,
+  keyDeliveryIpAllowList: true,
+  publicNetworkAccess: true,
+  minimumTlsVersion: true,
+  createdBy: true,
+  createdByType: true,
+  lastModifiedBy: true,
+  lastModifiedByType: true,
   accountKey: { select: { wrappedBy: true } },
 } satisfies Prisma.MediaAccountSelect;
 
-export type AccountRecord = Prisma.MediaAccountGetPayload<{ select: typeof summary }>;
+export type AccountRecord = Prisma.MediaAccountGetPayload<{ select: typeof summarySelect }>;
 
 export interface AccountRef {
   subscriptionId: string;
@@ -61,13 +74,13 @@ export async function listAccounts({
       subscriptionId: { in: subscriptionIds.map((s) => s.toLowerCase()) },
       ...(resourceGroup ? { resourceGroupKey: nameKey(resourceGroup) } : {}),
     },
-    select: summary,
+    select: summarySelect,
     orderBy: [{ name: "asc" }],
   });
 }
 
 export async function findAccount(ref: AccountRef): Promise<AccountRecord | null> {
-  return db().mediaAccount.findUnique({ where: where(ref), select: summary });
+  return db().mediaAccount.findUnique({ where: where(ref), select: summarySelect });
 }
 
 export type NewAccount = AccountRef & {
@@ -75,6 +88,9 @@ export type NewAccount = AccountRef & {
   location: string;
   identity: { principalId: string; clientId: string; tenantId: string } | null;
   accountKey: Prisma.AccountKeyCreateWithoutAccountInput;
+  settings?: Partial<AccountSettings>;
+  /** systemData: who creates it. */
+  actor?: { by: string; byType: string };
 };
 
 export async function insertAccount(data: NewAccount, tx?: Prisma.TransactionClient): Promise<AccountRecord> {
@@ -89,9 +105,18 @@ export async function insertAccount(data: NewAccount, tx?: Prisma.TransactionCli
       location: data.location,
       identityType: data.identity ? "SystemAssigned" : "None",
       ...(data.identity ?? {}),
+      ...settingsColumns(data.settings ?? {}),
+      ...(data.actor
+        ? {
+            createdBy: data.actor.by,
+            createdByType: data.actor.byType,
+            lastModifiedBy: data.actor.by,
+            lastModifiedByType: data.actor.byType,
+          }
+        : {}),
       accountKey: { create: data.accountKey },
     },
-    select: summary,
+    select: summarySelect,
   });
 }
 
@@ -105,7 +130,7 @@ export async function setUserAssignedIdentities(
   return (tx ?? db()).mediaAccount.update({
     where: { id },
     data: { identityType, userAssignedIdentities: identities, version: { increment: 1 } },
-    select: summary,
+    select: summarySelect,
   });
 }
 
@@ -120,7 +145,26 @@ export async function setSystemIdentity(
   return (tx ?? db()).mediaAccount.update({
     where: { id },
     data: { identityType, ...identity, version: { increment: 1 } },
-    select: summary,
+    select: summarySelect,
+  });
+}
+
+/** Writes the settings given (the others stay) and who changed the account. */
+export async function setSettings(
+  id: string,
+  settings: Partial<AccountSettings>,
+  actor: { by: string; byType: string },
+  tx?: Prisma.TransactionClient,
+): Promise<AccountRecord> {
+  return (tx ?? db()).mediaAccount.update({
+    where: { id },
+    data: {
+      ...settingsColumns(settings),
+      lastModifiedBy: actor.by,
+      lastModifiedByType: actor.byType,
+      version: { increment: 1 },
+    },
+    select: summarySelect,
   });
 }
 
@@ -155,7 +199,7 @@ export async function dashboardPage({
   const [accounts, total, groups] = await Promise.all([
     db().mediaAccount.findMany({
       where: { ...scope, ...stateWhere(state) },
-      select: summary,
+      select: summarySelect,
       orderBy: [{ keyStatus: "desc" }, { name: "asc" }],
       skip: page * pageSize,
       take: pageSize,

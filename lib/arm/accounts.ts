@@ -1,88 +1,194 @@
 import "server-only";
 import { z } from "zod";
-import { Location, ResourceGroupName, SubscriptionId } from "@/lib/accounts/schemas";
-import { checkKeyNowFor, switchToCustomerKeyFor, switchToSystemKeyFor } from "@/lib/accounts/encryption";
-import { assertAllowed, keyStateOf } from "@/lib/accounts/policy";
 import {
-  accountResourceId,
-  addSystemIdentityFor,
-  deleteAccountFor,
-  getAccountFor,
-  listAccountsFor,
+  etagOf,
   putAccountFor,
-  setUserAssignedIdentitiesFor,
   updateAccountFor,
-} from "@/lib/accounts/service";
+  type AccountChanges,
+  type EncryptionChange,
+} from "@/lib/accounts/changes";
+import {
+  findOperation,
+  operationInProgress,
+  type OperationInput,
+  type OperationRecord,
+  type VaultSource,
+} from "@/lib/accounts/operations";
+import { processOwner, runOperation } from "@/lib/accounts/operation-runner";
+import { keyStateOf } from "@/lib/accounts/policy";
+import { Location, ResourceGroupName, SubscriptionId } from "@/lib/accounts/schemas";
+import { checkKeyNowFor } from "@/lib/accounts/encryption";
+import { accountResourceId, deleteAccountFor, getAccountFor, listAccountsFor } from "@/lib/accounts/service";
+import {
+  checkStorageAccounts,
+  defaultActions,
+  minimumTlsVersions,
+  publicNetworkAccesses,
+  settingsOf,
+  storageAccountTypes,
+  storageAuthentications,
+  type AccountSettings,
+} from "@/lib/accounts/settings";
 import type { AccountRecord, AccountRef } from "@/lib/accounts/store";
-import { vaultLookupAs, vaultLookupAsKeyIdentity } from "@/lib/azure/arm-vaults";
-import { resolveUserAssignedIdentity, type UserAssignedIdentity } from "@/lib/azure/user-identities";
-import { keyIdentifierOf } from "@/lib/keys/hierarchy";
+import { authorize } from "@/lib/auth/authorize";
 import type { Principal } from "@/lib/auth/principal";
-import { DomainError, parseOrInvalid } from "@/lib/errors";
+import { vaultLookupAs } from "@/lib/azure/arm-vaults";
+import { assertStorageAccountsExist, isStorageAccountId } from "@/lib/azure/storage-accounts";
+import { resolveUserAssignedIdentity } from "@/lib/azure/user-identities";
+import { DomainError, isErrorCode, parseOrInvalid } from "@/lib/errors";
+import { encryptionIdentityOf, keyIdentifierOf } from "@/lib/keys/hierarchy";
+import { parseRange } from "@/lib/net/addresses";
 import { accountRefOf, json, readBody } from "./http";
 import { pageOf } from "./paging";
 import { armPath, type ArmRequest, type ArmRoute, type ArmToken } from "./router";
 
+/**
+ * Microsoft.Media/mediaservices on the wire, per api-version: the bodies each version accepts
+ * (what a version does not define is refused, never dropped), the account as each version shows
+ * it, and the long-running operations of 2021-06-01 and later (Azure-AsyncOperation, Location,
+ * Retry-After, then .../mediaServicesOperationStatuses/{id} and .../mediaServicesOperationResults/{id}).
+ * Older versions answer PUT and PATCH when the work is done, as those versions did.
+ */
+
 /** The api-versions of Microsoft.Media/mediaservices this API speaks (those @azure/arm-mediaservices 13.x sends, and older). */
 export const mediaServicesApiVersions = ["2020-05-01", "2021-05-01", "2021-06-01", "2021-11-01", "2023-01-01"];
 
-const AccountBody = z.object({
-  location: Location,
-  tags: z.record(z.string(), z.string()).optional(),
-  identity: z
-    .object({
-      type: z.enum(["None", "SystemAssigned", "UserAssigned", "SystemAssigned,UserAssigned"]),
-      userAssignedIdentities: z.record(z.string(), z.object({}).passthrough().nullable()).optional(),
-    })
-    .optional(),
-  properties: z
-    .object({
-      encryption: z
-        .object({
-          type: z.enum(["SystemKey", "CustomerKey"]),
-          keyVaultProperties: z.object({ keyIdentifier: z.string().min(1).optional() }).optional(),
-          identity: z
-            .object({ useSystemAssignedIdentity: z.boolean().optional(), userAssignedIdentity: z.string().optional() })
-            .optional(),
-        })
-        .optional(),
-    })
-    .optional(),
-});
-type AccountBody = z.infer<typeof AccountBody>;
+export interface AccountShape {
+  apiVersion: string;
+  /** UserAssigned identities, encryption.identity and storageAccounts[].identity (2021-06-01+). */
+  userAssigned: boolean;
+  /** keyDelivery and systemData (2021-05-01+). */
+  keyDelivery: boolean;
+  /** publicNetworkAccess and long-running PUT/PATCH (2021-06-01+). */
+  modern: boolean;
+  /** minimumTlsVersion (2023-01-01). */
+  minimumTlsVersion: boolean;
+}
 
-function mediaServiceJson(a: AccountRecord) {
-  const encryption =
-    a.encryptionType === "CustomerKey"
-      ? {
-          type: "CustomerKey",
-          keyVaultProperties: { keyIdentifier: a.keyIdentifier, currentKeyIdentifier: a.accountKey?.wrappedBy },
-          identity: {
-            useSystemAssignedIdentity: !a.encryptionIdentity,
-            ...(a.encryptionIdentity ? { userAssignedIdentity: a.encryptionIdentity } : {}),
-          },
-          status: keyStateOf(a) === "CustomerKeyInaccessible" ? "CustomerKeyInaccessible" : "Active",
-        }
-      : { type: "SystemKey" };
+export function accountShape(apiVersion: string): AccountShape {
+  const at = (since: string) => apiVersion >= since;
   return {
-    id: accountResourceId(a),
-    name: a.name,
-    type: "Microsoft.Media/mediaservices",
-    location: a.location,
-    tags: {},
-    identity: identityJson(a),
-    properties: {
-      mediaServiceId: a.id,
-      provisioningState: "Succeeded",
-      storageAccounts: [],
-      storageAuthentication: "System",
-      encryption,
-      keyDelivery: { accessControl: { defaultAction: "Allow" } },
-      publicNetworkAccess: "Enabled",
-    },
-    systemData: { createdAt: a.createdAt.toISOString(), lastModifiedAt: a.updatedAt.toISOString() },
+    apiVersion,
+    userAssigned: at("2021-06-01"),
+    keyDelivery: at("2021-05-01"),
+    modern: at("2021-06-01"),
+    minimumTlsVersion: at("2023-01-01"),
   };
 }
+
+/** Seconds a client waits between polls of an operation. */
+const RETRY_AFTER_SECONDS = 1;
+
+const ResourceIdentityBody = z
+  .object({ useSystemAssignedIdentity: z.boolean(), userAssignedIdentity: z.string().min(1).optional() })
+  .strict();
+
+/** Read-only fields a client may send back as it read them (Terraform-style tools PUT what they GET); ignored. */
+const readOnly = z.unknown().optional();
+
+const IdentityBody = z
+  .object({
+    type: z.enum(["None", "SystemAssigned", "UserAssigned", "SystemAssigned,UserAssigned"]),
+    principalId: readOnly,
+    tenantId: readOnly,
+    userAssignedIdentities: z.record(z.string(), z.object({}).passthrough().nullable()).optional(),
+  })
+  .strict();
+
+const StorageAccountBody = z
+  .object({
+    id: z.string().refine(isStorageAccountId, "must be the ARM id of a storage account"),
+    type: z.enum(storageAccountTypes),
+    status: readOnly,
+    identity: ResourceIdentityBody.optional(),
+  })
+  .strict();
+
+const EncryptionBody = z
+  .object({
+    type: z.enum(["SystemKey", "CustomerKey"]),
+    keyVaultProperties: z
+      .object({ keyIdentifier: z.string().min(1).optional(), currentKeyIdentifier: readOnly })
+      .strict()
+      .optional(),
+    identity: ResourceIdentityBody.optional(),
+    status: readOnly,
+  })
+  .strict();
+
+const KeyDeliveryBody = z
+  .object({
+    accessControl: z
+      .object({
+        defaultAction: z.enum(defaultActions).optional(),
+        ipAllowList: z
+          .array(z.string().refine((e) => parseRange(e) !== null, "must be an IP address or CIDR range"))
+          .optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+const PropertiesBody = z
+  .object({
+    mediaServiceId: readOnly,
+    provisioningState: readOnly,
+    privateEndpointConnections: readOnly,
+    storageAccounts: z.array(StorageAccountBody).optional(),
+    storageAuthentication: z.enum(storageAuthentications).nullable().optional(),
+    encryption: EncryptionBody.optional(),
+    keyDelivery: KeyDeliveryBody.optional(),
+    publicNetworkAccess: z.enum(publicNetworkAccesses).nullable().optional(),
+    minimumTlsVersion: z.enum(minimumTlsVersions).optional(),
+  })
+  .strict();
+
+/** The body of the latest version; older versions refuse what they do not define (refuseUndefined). */
+function accountBody(patch: boolean) {
+  return z
+    .object({
+      location: patch ? Location.optional() : Location,
+      tags: z.record(z.string(), z.string()).optional(),
+      identity: IdentityBody.optional(),
+      properties: PropertiesBody.optional(),
+      id: readOnly,
+      name: readOnly,
+      type: readOnly,
+      systemData: readOnly,
+    })
+    .strict();
+}
+
+/** What the body sets that the api-version does not define: refused, naming the field and the version that has it. */
+function refuseUndefined(body: AccountBody, shape: AccountShape): void {
+  const p = body.properties;
+  const since = (field: string, version: string) =>
+    new DomainError(
+      "InvalidRequestContent",
+      `${field} is not defined at api-version ${shape.apiVersion}: use api-version ${version} or later.`,
+      field,
+    );
+  if (!shape.userAssigned) {
+    if (body.identity && !["None", "SystemAssigned"].includes(body.identity.type))
+      throw new DomainError(
+        "InvalidRequestContent",
+        `identity.type '${body.identity.type}' is not defined at api-version ${shape.apiVersion} (None or SystemAssigned): use api-version 2021-06-01 or later for user-assigned identities.`,
+        "identity.type",
+      );
+    if (body.identity?.userAssignedIdentities) throw since("identity.userAssignedIdentities", "2021-06-01");
+    if (p?.encryption?.identity) throw since("properties.encryption.identity", "2021-06-01");
+    p?.storageAccounts?.forEach((s, i) => {
+      if (s.identity) throw since(`properties.storageAccounts[${i}].identity`, "2021-06-01");
+    });
+  }
+  if (!shape.keyDelivery && p?.keyDelivery) throw since("properties.keyDelivery", "2021-05-01");
+  if (!shape.modern && p?.publicNetworkAccess !== undefined)
+    throw since("properties.publicNetworkAccess", "2021-06-01");
+  if (!shape.minimumTlsVersion && p?.minimumTlsVersion !== undefined)
+    throw since("properties.minimumTlsVersion", "2023-01-01");
+}
+type AccountBody = z.infer<ReturnType<typeof accountBody>>;
 
 const identityTypes = {
   None: "None",
@@ -91,27 +197,166 @@ const identityTypes = {
   SystemAssignedUserAssigned: "SystemAssigned,UserAssigned",
 } as const;
 
-function identityJson(a: AccountRecord) {
+function identityJson(a: AccountRecord, shape: AccountShape) {
   const userAssigned = (a.userAssignedIdentities ?? {}) as Record<string, { principalId: string; clientId: string }>;
+  const type = shape.userAssigned
+    ? identityTypes[a.identityType]
+    : a.identityType === "SystemAssigned" || a.identityType === "SystemAssignedUserAssigned"
+      ? "SystemAssigned"
+      : "None";
   return {
-    type: identityTypes[a.identityType],
-    ...(a.principalId ? { principalId: a.principalId, tenantId: a.tenantId } : {}),
-    ...(Object.keys(userAssigned).length ? { userAssignedIdentities: userAssigned } : {}),
+    type,
+    ...(a.principalId && type.startsWith("SystemAssigned") ? { principalId: a.principalId, tenantId: a.tenantId } : {}),
+    ...(shape.userAssigned && Object.keys(userAssigned).length ? { userAssignedIdentities: userAssigned } : {}),
   };
 }
 
-const etagOf = (a: AccountRecord) => `"${a.version}"`;
+/** The encryption the account has, or, while an operation switches it, the one it is switching to (ARM shows the goal). */
+function encryptionJson(a: AccountRecord, shape: AccountShape, pending: OperationInput | null) {
+  const current = a.accountKey?.wrappedBy;
+  const status = keyStateOf(a) === "CustomerKeyInaccessible" ? "CustomerKeyInaccessible" : "Active";
+  const goal =
+    pending?.kind === "customerKey"
+      ? { keyIdentifier: pending.keyIdentifier, identity: pending.userAssignedIdentity }
+      : pending?.kind === "systemKey" || a.encryptionType !== "CustomerKey"
+        ? null
+        : { keyIdentifier: a.keyIdentifier, identity: a.encryptionIdentity };
+  if (!goal) return { type: "SystemKey" };
+  return {
+    type: "CustomerKey",
+    keyVaultProperties: {
+      keyIdentifier: goal.keyIdentifier,
+      ...(a.encryptionType === "CustomerKey" ? { currentKeyIdentifier: current } : {}),
+    },
+    ...(shape.userAssigned
+      ? {
+          identity: {
+            useSystemAssignedIdentity: !goal.identity,
+            ...(goal.identity ? { userAssignedIdentity: goal.identity } : {}),
+          },
+          status,
+        }
+      : {}),
+  };
+}
+
+export function mediaServiceJson(a: AccountRecord, shape: AccountShape, pending: OperationInput | null = null) {
+  const settings = settingsOf(a);
+  return {
+    id: accountResourceId(a),
+    name: a.name,
+    type: "Microsoft.Media/mediaservices",
+    location: a.location,
+    tags: settings.tags,
+    identity: identityJson(a, shape),
+    properties: {
+      mediaServiceId: a.id,
+      ...(shape.modern ? { provisioningState: a.provisioningState } : {}),
+      storageAccounts: settings.storageAccounts.map((s) => ({
+        id: s.id,
+        type: s.type,
+        ...(shape.userAssigned && s.identity ? { identity: s.identity } : {}),
+        ...(shape.userAssigned ? { status: "Ok" } : {}),
+      })),
+      ...(settings.storageAuthentication ? { storageAuthentication: settings.storageAuthentication } : {}),
+      encryption: encryptionJson(a, shape, pending),
+      ...(shape.keyDelivery
+        ? {
+            keyDelivery: {
+              accessControl: {
+                defaultAction: settings.keyDelivery.defaultAction,
+                ...(settings.keyDelivery.defaultAction === "Deny"
+                  ? { ipAllowList: settings.keyDelivery.ipAllowList }
+                  : {}),
+              },
+            },
+          }
+        : {}),
+      ...(shape.modern ? { publicNetworkAccess: settings.publicNetworkAccess, privateEndpointConnections: [] } : {}),
+      ...(shape.minimumTlsVersion ? { minimumTlsVersion: settings.minimumTlsVersion } : {}),
+    },
+    ...(shape.keyDelivery
+      ? {
+          systemData: {
+            ...(a.createdBy ? { createdBy: a.createdBy, createdByType: a.createdByType } : {}),
+            createdAt: a.createdAt.toISOString(),
+            ...(a.lastModifiedBy ? { lastModifiedBy: a.lastModifiedBy, lastModifiedByType: a.lastModifiedByType } : {}),
+            lastModifiedAt: a.updatedAt.toISOString(),
+          },
+        }
+      : {}),
+  };
+}
+
+/** The account as the api-version shows it, with the goal of an operation in progress. */
+export async function accountJson(a: AccountRecord, shape: AccountShape) {
+  const pending = a.provisioningState === "InProgress" ? await operationInProgress(a.id) : null;
+  return mediaServiceJson(a, shape, (pending?.input as OperationInput | undefined) ?? null);
+}
 
 /**
- * The user-assigned identities a body asks for, resolved as the caller, and so with the caller's
- * right to assign each checked, before anything is written.
+ * How the operation will read the key's vault: as the caller sees it, read now (the operation
+ * has no token of the caller's), or, for a caller with no user to act for, as the key's identity.
  */
-async function requestedUserIdentities(
-  body: Partial<AccountBody>,
-  armToken: ArmToken,
-): Promise<Record<string, UserAssignedIdentity> | null> {
-  if (!body.identity?.type.includes("UserAssigned")) return null;
-  const requested = Object.entries(body.identity.userAssignedIdentities ?? {})
+async function vaultSourceFor(keyIdentifier: string, armToken: ArmToken): Promise<VaultSource> {
+  const token = await armToken();
+  if (!token) return { from: "keyIdentity" };
+  const { vaultName } = keyIdentifierOf(keyIdentifier);
+  try {
+    return { from: "caller", facts: await vaultLookupAs(token)(vaultName, "") };
+  } catch (err) {
+    if (!(err instanceof DomainError)) throw err;
+    return { from: "caller", facts: null, error: { code: err.code, message: err.message } };
+  }
+}
+
+async function encryptionChange(body: AccountBody, armToken: ArmToken): Promise<EncryptionChange | undefined> {
+  const encryption = body.properties?.encryption;
+  if (!encryption) return undefined;
+  if (encryption.type === "SystemKey") return { type: "SystemKey" };
+  const keyIdentifier = encryption.keyVaultProperties?.keyIdentifier;
+  if (!keyIdentifier)
+    throw new DomainError(
+      "InvalidRequestContent",
+      "properties.encryption.keyVaultProperties.keyIdentifier is required for CustomerKey.",
+      "properties.encryption.keyVaultProperties.keyIdentifier",
+    );
+  keyIdentifierOf(keyIdentifier); // an identifier this service may call, before anything else
+  const identity = encryption.identity ?? { useSystemAssignedIdentity: true };
+  return { type: "CustomerKey", keyIdentifier, identity, vault: await vaultSourceFor(keyIdentifier, armToken) };
+}
+
+function settingsChange(body: AccountBody, current: AccountSettings | null, put: boolean): Partial<AccountSettings> {
+  const p = body.properties ?? {};
+  const settings: Partial<AccountSettings> = {};
+  // PUT replaces what the version defines; PATCH changes what the body names.
+  if (body.tags !== undefined || put) settings.tags = body.tags ?? {};
+  if (p.storageAccounts !== undefined || put)
+    settings.storageAccounts = (p.storageAccounts ?? []).map(({ id, type, identity }) => ({
+      id,
+      type,
+      ...(identity ? { identity } : {}),
+    }));
+  if (p.storageAuthentication !== undefined || put) settings.storageAuthentication = p.storageAuthentication ?? null;
+  const access = p.keyDelivery?.accessControl;
+  if (access) {
+    const defaultAction = access?.defaultAction ?? current?.keyDelivery.defaultAction ?? "Allow";
+    settings.keyDelivery = {
+      defaultAction,
+      ipAllowList: access?.ipAllowList ?? (defaultAction === "Deny" ? (current?.keyDelivery.ipAllowList ?? []) : []),
+    };
+  }
+  if (p.publicNetworkAccess !== undefined) settings.publicNetworkAccess = p.publicNetworkAccess ?? "Enabled";
+  if (p.minimumTlsVersion !== undefined) settings.minimumTlsVersion = p.minimumTlsVersion;
+  return settings;
+}
+
+/** The user-assigned identities a body asks for, resolved as the caller (so with its right to assign each checked). */
+async function userAssignedFrom(body: AccountBody, armToken: ArmToken) {
+  const identity = body.identity;
+  if (!identity?.type.includes("UserAssigned")) return null;
+  const entries = identity.userAssignedIdentities ?? {};
+  const requested = Object.entries(entries)
     .filter(([, v]) => v !== null)
     .map(([id]) => id);
   if (!requested.length)
@@ -126,66 +371,223 @@ async function requestedUserIdentities(
   );
 }
 
-/** The account after applying what a PUT or PATCH body asks of identity and encryption. */
-async function applyChanges(
-  principal: Principal,
-  ref: AccountRef,
-  account: AccountRecord,
-  body: Partial<AccountBody>,
-  userAssigned: Record<string, UserAssignedIdentity> | null,
+async function changesFrom(
+  body: AccountBody,
+  existing: AccountRecord | null,
+  put: boolean,
   armToken: ArmToken,
-): Promise<AccountRecord> {
-  assertAllowed(account, "account.update");
-  const type = body.identity?.type;
-  const hasSystem = account.identityType === "SystemAssigned" || account.identityType === "SystemAssignedUserAssigned";
-  if (type && !type.includes("SystemAssigned") && hasSystem) {
-    throw new DomainError(
-      "InvalidRequestContent",
-      "An account's system-assigned identity cannot be removed while the account exists.",
-      "identity.type",
+): Promise<AccountChanges> {
+  const userAssignedIdentities = await userAssignedFrom(body, armToken);
+  const settings = settingsChange(body, existing ? settingsOf(existing) : null, put);
+  if (settings.storageAccounts?.length) {
+    checkStorageAccounts(settings.storageAccounts); // before asking ARM about any of them
+    const identityClientId = existing ? encryptionIdentityOf({ ...existing, encryptionIdentity: null }) : null;
+    await assertStorageAccountsExist(
+      settings.storageAccounts.map((s) => s.id),
+      { armToken: await armToken(), identityClientId },
     );
   }
-  if (type?.includes("SystemAssigned") && !hasSystem) account = await addSystemIdentityFor(principal, ref);
-  if (userAssigned) account = await setUserAssignedIdentitiesFor(principal, ref, userAssigned);
-  const encryption = body.properties?.encryption;
-  if (encryption?.type === "CustomerKey") {
-    const keyIdentifier = encryption.keyVaultProperties?.keyIdentifier;
-    if (!keyIdentifier)
-      throw new DomainError(
-        "InvalidRequestContent",
-        "properties.encryption.keyVaultProperties.keyIdentifier is required for CustomerKey.",
-        "properties.encryption.keyVaultProperties.keyIdentifier",
-      );
-    const userAssignedIdentity = encryption.identity?.useSystemAssignedIdentity
-      ? null
-      : (encryption.identity?.userAssignedIdentity ?? null);
-    const assigned = Object.keys((account.userAssignedIdentities ?? {}) as object);
-    if (userAssignedIdentity && !assigned.some((id) => id.toLowerCase() === userAssignedIdentity.toLowerCase())) {
-      throw new DomainError(
-        "InvalidRequestContent",
-        `The identity ${userAssignedIdentity} is not one of the account's user-assigned identities: add it to identity.userAssignedIdentities first.`,
-        "properties.encryption.identity.userAssignedIdentity",
-      );
-    }
-    const changed =
-      account.encryptionType !== "CustomerKey" ||
-      account.keyIdentifier !== keyIdentifierOf(keyIdentifier).id ||
-      (account.encryptionIdentity ?? null) !== userAssignedIdentity;
-    if (changed) {
-      // The vault as the caller sees it; a daemon has no user to act for, so as the key's identity sees it.
-      const token = await armToken();
-      const validation = await switchToCustomerKeyFor(
-        principal,
-        ref,
-        { keyIdentifier, userAssignedIdentity },
-        token ? vaultLookupAs(token) : vaultLookupAsKeyIdentity(),
-      );
-      if (!validation.ok) throw validation.failure;
-    }
-  } else if (encryption?.type === "SystemKey" && account.encryptionType === "CustomerKey") {
-    await switchToSystemKeyFor(principal, ref);
-  }
-  return getAccountFor(principal, ref);
+  return {
+    identityType: body.identity
+      ? body.identity.type.includes("SystemAssigned")
+        ? "SystemAssigned"
+        : "None"
+      : put
+        ? "None"
+        : undefined,
+    userAssignedIdentities,
+    settings,
+    encryption: await encryptionChange(body, armToken),
+  };
+}
+
+/** Where a client polls an operation: the status (Azure-AsyncOperation) and the result (Location), on the host it called. */
+function operationHeaders(request: Request, op: OperationRecord, apiVersion: string): Record<string, string> {
+  const proto = request.headers.get("x-forwarded-proto") ?? new URL(request.url).protocol.replace(":", "");
+  const host = request.headers.get("x-forwarded-host") ?? new URL(request.url).host;
+  const base = `${proto}://${host}/subscriptions/${op.subscriptionId}/providers/Microsoft.Media/locations/${op.location}`;
+  return {
+    "Azure-AsyncOperation": `${base}/mediaServicesOperationStatuses/${op.id}?api-version=${apiVersion}`,
+    Location: `${base}/mediaServicesOperationResults/${op.id}?api-version=${apiVersion}`,
+    "Retry-After": String(RETRY_AFTER_SECONDS),
+  };
+}
+
+/** The error an operation ended with, in this service's vocabulary. */
+const operationError = (op: { errorCode: string | null; errorMessage: string | null }) =>
+  new DomainError(
+    isErrorCode(op.errorCode) ? op.errorCode : "InvalidRequestContent",
+    op.errorMessage ?? "The operation failed.",
+    "properties.encryption",
+  );
+
+/**
+ * Versions before 2021-06-01 have no long-running PUT or PATCH: the request runs the operation
+ * itself (this process already holds it) and answers with its outcome.
+ */
+async function awaitOperation(op: OperationRecord): Promise<void> {
+  const outcome = await runOperation(op.id, processOwner);
+  if (outcome.status === "Succeeded") return;
+  const ended = await findOperation(op.subscriptionId, op.id);
+  if (ended?.status === "Failed") throw operationError(ended);
+  throw new DomainError(
+    "KeyVaultUnavailable",
+    "Key Vault did not answer; the change of key is retried shortly: read the account to see its encryption.",
+    undefined,
+    5,
+  );
+}
+
+/**
+ * PUT or PATCH of an account. From 2021-06-01 a change of root key answers at once (PUT 201/200,
+ * PATCH 202) with the operation to poll; older versions wait for it and answer with the outcome.
+ */
+export async function writeAccount(
+  request: Request,
+  principal: Principal,
+  ref: AccountRef,
+  apiVersion: string,
+  armToken: ArmToken,
+): Promise<Response> {
+  const shape = accountShape(apiVersion);
+  const put = request.method === "PUT";
+  const body = parseOrInvalid(accountBody(!put), await readBody(request), "body");
+  refuseUndefined(body, shape);
+  const existing = await getAccountFor(principal, ref).catch((err: unknown) => {
+    if (err instanceof DomainError && err.code === "ResourceNotFound") return null;
+    throw err;
+  });
+  if (!put && !existing) await getAccountFor(principal, ref); // PATCH of nothing: 404
+  const changes = await changesFrom(body, existing, put, armToken);
+  changes.ifMatch = request.headers.get("if-match");
+  const result = put
+    ? await putAccountFor(principal, { ...ref, ...changes, location: body.location! })
+    : await updateAccountFor(principal, ref, changes);
+  if (result.operation && !shape.modern) await awaitOperation(result.operation);
+  const account = (await getAccountFor(principal, ref)) as AccountRecord;
+  const status = put ? (result.created ? 201 : 200) : shape.modern && result.operation ? 202 : 200;
+  const headers: Record<string, string> = { ETag: etagOf(account) };
+  if (shape.modern && result.operation) Object.assign(headers, operationHeaders(request, result.operation, apiVersion));
+  return json(status, await accountJson(account, shape), headers);
+}
+
+export async function readAccount(principal: Principal, ref: AccountRef, apiVersion: string): Promise<Response> {
+  const account = await getAccountFor(principal, ref);
+  return json(200, await accountJson(account, accountShape(apiVersion)), { ETag: etagOf(account) });
+}
+
+/** 2020-05-01 and 2021-05-01 define GET /subscriptions/{id}/providers/Microsoft.Media/mediaservices/{name}. */
+export async function readAccountBySubscription(
+  principal: Principal,
+  subscriptionId: string,
+  name: string,
+  apiVersion: string,
+): Promise<Response> {
+  const matches = (await listAccountsFor(principal, { subscriptionId })).filter(
+    (a) => a.name.toLowerCase() === name.toLowerCase(),
+  );
+  if (matches.length !== 1)
+    throw new DomainError(
+      "ResourceNotFound",
+      matches.length
+        ? `More than one account named '${name}' exists in the subscription: read it by its resource group.`
+        : `The Resource 'Microsoft.Media/mediaservices/${name}' was not found in the subscription.`,
+    );
+  const { identity: _identity, ...account } = await accountJson(matches[0]!, accountShape(apiVersion));
+  return json(200, account);
+}
+
+/** The operations of 2020-05-01 and 2021-05-01 only (later versions dropped the subscription-level GET). */
+export const bySubscriptionApiVersions = ["2020-05-01", "2021-05-01"];
+
+const OperationPath = z.object({ subscriptionId: SubscriptionId, location: Location, operationId: z.string() });
+
+async function authorizedOperation(principal: Principal, params: Record<string, string>): Promise<OperationRecord> {
+  const { subscriptionId, location, operationId } = parseOrInvalid(OperationPath, params, "path");
+  await authorize(principal, {
+    subscriptionId,
+    action: "read",
+    operation: "Microsoft.Media/locations/mediaServicesOperationStatuses/read",
+    target: `/subscriptions/${subscriptionId}`,
+  });
+  const op = await findOperation(subscriptionId, operationId);
+  if (!op || op.location !== location)
+    throw new DomainError("ResourceNotFound", `The operation '${operationId}' was not found in ${location}.`);
+  return op;
+}
+
+/** GET .../locations/{location}/mediaServicesOperationStatuses/{id}: InProgress, Succeeded, or Failed with the error. */
+export async function operationStatus(principal: Principal, params: Record<string, string>): Promise<Response> {
+  const op = await authorizedOperation(principal, params);
+  const body = {
+    id: `/subscriptions/${op.subscriptionId}/providers/Microsoft.Media/locations/${op.location}/mediaServicesOperationStatuses/${op.id}`,
+    name: op.id,
+    status: op.status,
+    startTime: op.startTime.toISOString(),
+    ...(op.endTime ? { endTime: op.endTime.toISOString() } : {}),
+    ...(op.status === "Failed" ? { error: { code: op.errorCode, message: op.errorMessage } } : {}),
+  };
+  return json(200, body, op.status === "InProgress" ? { "Retry-After": String(RETRY_AFTER_SECONDS) } : {});
+}
+
+/** GET .../locations/{location}/mediaServicesOperationResults/{id}: 202 while it runs, then the account (or the error). */
+export async function operationResult(
+  request: Request,
+  principal: Principal,
+  params: Record<string, string>,
+  apiVersion: string,
+): Promise<Response> {
+  const op = await authorizedOperation(principal, params);
+  if (op.status === "InProgress")
+    return new Response(null, { status: 202, headers: operationHeaders(request, op, apiVersion) });
+  if (op.status === "Failed") throw operationError(op);
+  const account = await findAccountOf(principal, op);
+  return json(200, await accountJson(account, accountShape(apiVersion)), { ETag: etagOf(account) });
+}
+
+async function findAccountOf(principal: Principal, op: OperationRecord): Promise<AccountRecord> {
+  const accounts = await listAccountsFor(principal, { subscriptionId: op.subscriptionId });
+  const account = accounts.find((a) => a.id === op.accountId);
+  if (!account) throw new DomainError("ResourceNotFound", "The account of this operation no longer exists.");
+  return account;
+}
+
+const SyncStorageKeysBody = z.object({ id: z.string().optional() }).strict();
+
+/**
+ * POST .../syncStorageKeys: Azure re-reads a storage account's keys. This service reaches storage
+ * with identities, never with keys, so there is nothing to re-read: it checks that the storage
+ * account is one of the account's and answers 200, as Azure does.
+ */
+export async function syncStorageKeys(request: Request, principal: Principal, ref: AccountRef): Promise<Response> {
+  const { id } = parseOrInvalid(SyncStorageKeysBody, await readBody(request), "body");
+  await authorize(principal, {
+    subscriptionId: ref.subscriptionId,
+    action: "write",
+    operation: "Microsoft.Media/mediaservices/syncStorageKeys/action",
+    target: accountResourceId(ref),
+  });
+  const account = await getAccountFor(principal, ref);
+  const linked = settingsOf(account).storageAccounts;
+  if (!id || !linked.some((s) => s.id.toLowerCase() === id.toLowerCase()))
+    throw new DomainError(
+      "InvalidRequestContent",
+      `body.id: name one of the account's storage accounts (${linked.map((s) => s.id).join(", ") || "it has none"}).`,
+      "body.id",
+    );
+  return json(200, {});
+}
+
+const ListEdgePoliciesBody = z.object({ deviceId: z.string().optional() }).strict();
+
+/**
+ * POST .../listEdgePolicies: Azure's media edge devices report usage to an Event Hub it names.
+ * This service has no edge devices, so no device has a policy: an empty EdgePolicies.
+ */
+export async function listEdgePolicies(request: Request, principal: Principal, ref: AccountRef): Promise<Response> {
+  parseOrInvalid(ListEdgePoliciesBody, await readBody(request), "body");
+  await getAccountFor(principal, ref);
+  return json(200, {});
 }
 
 const sub = "/subscriptions/{subscriptionId}";
@@ -193,6 +595,7 @@ const provider = "/providers/Microsoft.Media/mediaservices";
 const rg = `${sub}/resourceGroups/{resourceGroupName}`;
 /** The account's path, the prefix of every sub-resource's. */
 export const accountPath = `${rg}${provider}/{accountName}`;
+const operationsPath = `${sub}/providers/Microsoft.Media/locations/{location}`;
 
 const refOf = ({ params }: ArmRequest) =>
   accountRefOf(params.subscriptionId!, params.resourceGroupName!, params.accountName!);
@@ -200,71 +603,95 @@ const refOf = ({ params }: ArmRequest) =>
 /** Account lists page (`@odata.nextLink`) but take no `$filter`, `$orderby` or `$top`, as the spec defines them. */
 const byName = { key: (a: { name: string }) => a.name };
 
-async function listBySubscription({ principal, params, url }: ArmRequest) {
+async function listBySubscription({ principal, params, apiVersion, url }: ArmRequest) {
   const subscriptionId = parseOrInvalid(SubscriptionId, params.subscriptionId, "subscriptionId");
-  return json(200, pageOf((await listAccountsFor(principal, { subscriptionId })).map(mediaServiceJson), url, byName));
+  const accounts = await listAccountsFor(principal, { subscriptionId });
+  return json(
+    200,
+    pageOf(await Promise.all(accounts.map((a) => accountJson(a, accountShape(apiVersion)))), url, byName),
+  );
 }
 
-async function listByResourceGroup({ principal, params, url }: ArmRequest) {
+async function listByResourceGroup({ principal, params, apiVersion, url }: ArmRequest) {
   const subscriptionId = parseOrInvalid(SubscriptionId, params.subscriptionId, "subscriptionId");
   const resourceGroup = parseOrInvalid(ResourceGroupName, params.resourceGroupName, "resourceGroupName");
   const accounts = await listAccountsFor(principal, { subscriptionId, resourceGroup });
-  return json(200, pageOf(accounts.map(mediaServiceJson), url, byName));
-}
-
-async function getAccount(req: ArmRequest) {
-  const account = await getAccountFor(req.principal, refOf(req));
-  return json(200, mediaServiceJson(account), { ETag: etagOf(account) });
+  return json(
+    200,
+    pageOf(await Promise.all(accounts.map((a) => accountJson(a, accountShape(apiVersion)))), url, byName),
+  );
 }
 
 async function deleteAccount(req: ArmRequest) {
   return new Response(null, { status: (await deleteAccountFor(req.principal, refOf(req))) ? 200 : 204 });
 }
 
-async function putOrPatchAccount(req: ArmRequest) {
-  const { request, principal, armToken } = req;
-  const ref = refOf(req);
-  const method = request.method;
-  const body = parseOrInvalid(method === "PUT" ? AccountBody : AccountBody.partial(), await readBody(request), "body");
-  const userAssigned = await requestedUserIdentities(body, armToken);
-  const existing =
-    method === "PUT"
-      ? await putAccountFor(
-          principal,
-          {
-            ...ref,
-            location: body.location!,
-            identityType: body.identity?.type.includes("SystemAssigned") ? "SystemAssigned" : "None",
-          },
-          body.properties?.encryption?.type,
-        )
-      : { account: await updateAccountFor(principal, ref), created: false };
-  const ifMatch = request.headers.get("if-match");
-  if (!existing.created && ifMatch && ifMatch !== "*" && ifMatch !== etagOf(existing.account)) {
-    throw new DomainError(
-      "PreconditionFailed",
-      `The account changed since ETag ${ifMatch}; its ETag is now ${etagOf(existing.account)}. Read it again and retry.`,
-    );
-  }
-  // A new account was created with its system-assigned identity; user-assigned ones attach now.
-  const account = await applyChanges(principal, ref, existing.account, body, userAssigned, armToken);
-  return json(existing.created ? 201 : 200, mediaServiceJson(account), { ETag: etagOf(account) });
-}
-
 /** "Check now": an action on the account, as ARM names actions. */
 async function checkCustomerKey(req: ArmRequest) {
   const account = await checkKeyNowFor(req.principal, refOf(req));
-  return json(200, mediaServiceJson(account), { ETag: etagOf(account) });
+  return json(200, await accountJson(account, accountShape(req.apiVersion)), { ETag: etagOf(account) });
+}
+
+async function getBySubscription({ principal, params, apiVersion }: ArmRequest) {
+  const subscriptionId = parseOrInvalid(SubscriptionId, params.subscriptionId, "subscriptionId");
+  return readAccountBySubscription(principal, subscriptionId, params.accountName!, apiVersion);
 }
 
 const v = mediaServicesApiVersions;
+/** Versions whose PUT and PATCH are long-running operations, and that have the operation endpoints. */
+const lroVersions = v.filter((version) => accountShape(version).modern);
 /** Microsoft.Media/mediaservices itself. */
 export const accountRoutes: ArmRoute[] = [
   { method: "GET", pattern: armPath(`${sub}${provider}`), apiVersions: v, handler: listBySubscription },
   { method: "GET", pattern: armPath(`${rg}${provider}`), apiVersions: v, handler: listByResourceGroup },
-  { method: "GET", pattern: armPath(accountPath), apiVersions: v, handler: getAccount },
-  { method: "PUT", pattern: armPath(accountPath), apiVersions: v, handler: putOrPatchAccount },
-  { method: "PATCH", pattern: armPath(accountPath), apiVersions: v, handler: putOrPatchAccount },
+  {
+    method: "GET",
+    pattern: armPath(accountPath),
+    apiVersions: v,
+    handler: (req) => readAccount(req.principal, refOf(req), req.apiVersion),
+  },
+  {
+    method: "PUT",
+    pattern: armPath(accountPath),
+    apiVersions: v,
+    handler: (req) => writeAccount(req.request, req.principal, refOf(req), req.apiVersion, req.armToken),
+  },
+  {
+    method: "PATCH",
+    pattern: armPath(accountPath),
+    apiVersions: v,
+    handler: (req) => writeAccount(req.request, req.principal, refOf(req), req.apiVersion, req.armToken),
+  },
   { method: "DELETE", pattern: armPath(accountPath), apiVersions: v, handler: deleteAccount },
   { method: "POST", pattern: armPath(`${accountPath}/checkCustomerKey`), apiVersions: v, handler: checkCustomerKey },
+  {
+    method: "POST",
+    pattern: armPath(`${accountPath}/syncStorageKeys`),
+    apiVersions: v,
+    handler: (req) => syncStorageKeys(req.request, req.principal, refOf(req)),
+  },
+  {
+    method: "POST",
+    pattern: armPath(`${accountPath}/listEdgePolicies`),
+    apiVersions: v,
+    handler: (req) => listEdgePolicies(req.request, req.principal, refOf(req)),
+  },
+  {
+    method: "GET",
+    pattern: armPath(`${operationsPath}/mediaServicesOperationStatuses/{operationId}`),
+    apiVersions: lroVersions,
+    handler: (req) => operationStatus(req.principal, req.params),
+  },
+  {
+    method: "GET",
+    pattern: armPath(`${operationsPath}/mediaServicesOperationResults/{operationId}`),
+    apiVersions: lroVersions,
+    handler: (req) => operationResult(req.request, req.principal, req.params, req.apiVersion),
+  },
+  {
+    method: "GET",
+    pattern: armPath(`${sub}${provider}/{accountName}`),
+    apiVersions: bySubscriptionApiVersions,
+    handler: getBySubscription,
+  },
 ];

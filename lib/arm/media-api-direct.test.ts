@@ -38,6 +38,7 @@ async function call(token: string, method: string, name: string, body?: unknown)
   );
   return {
     status: res.status,
+    asyncOperation: res.headers.get("azure-asyncoperation"),
     json: (await res.json()) as {
       error?: { code: string; message: string };
       identity?: {
@@ -47,6 +48,20 @@ async function call(token: string, method: string, name: string, body?: unknown)
       properties?: { encryption?: { type: string; keyVaultProperties?: { currentKeyIdentifier?: string } } };
     },
   };
+}
+
+/** Polls a long-running operation's Azure-AsyncOperation URL, as the SDK's poller does, until it ends. */
+async function settle(token: string, started: Awaited<ReturnType<typeof call>>) {
+  assert.ok(started.asyncOperation, `an operation to poll: ${started.status} ${JSON.stringify(started.json)}`);
+  for (;;) {
+    const res = await handleMediaApi(
+      new Request(started.asyncOperation, { headers: { authorization: `Bearer ${token}` } }),
+    );
+    const body = (await res.json()) as { status: string; error?: { code: string; message: string } };
+    assert.equal(res.status, 200, JSON.stringify(body));
+    if (body.status !== "InProgress") return body;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 const exchanges = async () =>
@@ -89,11 +104,14 @@ describe("a user calling the API directly (on-behalf-of)", () => {
     const start = await exchanges();
     await accountWithKeyAccess(ownerToken, "oboowner");
     const elsewhere = await call(ownerToken, "PATCH", "oboowner", customerKey(demoVaults.otherRegion.name, "rsa-2048"));
-    assert.equal(elsewhere.status, 400);
-    assert.equal(elsewhere.json.error?.code, "VaultRegionMismatch", "the region was read from ARM as the owner");
+    assert.equal(elsewhere.status, 202);
+    const refused = await settle(ownerToken, elsewhere);
+    assert.equal(refused.status, "Failed");
+    assert.equal(refused.error?.code, "VaultRegionMismatch", "the region was read from ARM as the owner");
     const bound = await call(ownerToken, "PATCH", "oboowner", customerKey(demoVaults.compliant.name, "rsa-2048"));
-    assert.equal(bound.status, 200, JSON.stringify(bound.json));
-    assert.equal(bound.json.properties?.encryption?.type, "CustomerKey");
+    assert.equal(bound.status, 202, JSON.stringify(bound.json));
+    assert.equal((await settle(ownerToken, bound)).status, "Succeeded");
+    assert.equal((await call(ownerToken, "GET", "oboowner")).json.properties?.encryption?.type, "CustomerKey");
     assert.equal(await exchanges(), start + 1, "one on-behalf-of exchange, then its cached token");
   });
 
@@ -156,10 +174,13 @@ describe("a daemon calling the API directly (client credentials)", () => {
   it("is refused with what to grant while the account's identity cannot read the vault, and binds once it has Reader", async () => {
     const start = await exchanges();
     const principalId = await accountWithKeyAccess(daemonToken, "obodaemon");
-    const refused = await call(daemonToken, "PATCH", "obodaemon", customerKey(demoVaults.compliant.name, "rsa-2048"));
-    assert.equal(refused.status, 400);
-    assert.equal(refused.json.error?.code, "VaultNotVisible");
-    assert.match(refused.json.error!.message, /Grant Reader on the vault to the account's identity, or call as a user/);
+    const refused = await settle(
+      daemonToken,
+      await call(daemonToken, "PATCH", "obodaemon", customerKey(demoVaults.compliant.name, "rsa-2048")),
+    );
+    assert.equal(refused.status, "Failed");
+    assert.equal(refused.error?.code, "VaultNotVisible");
+    assert.match(refused.error!.message, /Grant Reader on the vault to the account's identity, or call as a user/);
     assert.equal(
       (await call(daemonToken, "GET", "obodaemon")).json.properties?.encryption?.type,
       "SystemKey",
@@ -168,8 +189,8 @@ describe("a daemon calling the API directly (client credentials)", () => {
 
     await env.emu.assignRole(vaultScope, "Reader", principalId);
     const bound = await call(daemonToken, "PATCH", "obodaemon", customerKey(demoVaults.compliant.name, "rsa-2048"));
-    assert.equal(bound.status, 200, JSON.stringify(bound.json));
-    assert.equal(bound.json.properties?.encryption?.type, "CustomerKey");
+    assert.equal((await settle(daemonToken, bound)).status, "Succeeded");
+    assert.equal((await call(daemonToken, "GET", "obodaemon")).json.properties?.encryption?.type, "CustomerKey");
     assert.equal(await exchanges(), start, "a daemon has no user: no on-behalf-of exchange");
   });
 

@@ -46,6 +46,8 @@ export const demoSubscriptions = {
 } as const;
 
 export const demoResourceGroup = "media-rg";
+/** A storage account in the Contoso media resource group, for accounts' storageAccounts. */
+export const demoStorageAccount = "contosomediastore";
 
 /** The service operator's own tenant: its vault holds the system key that wraps system-key accounts. */
 export const demoPlatform = {

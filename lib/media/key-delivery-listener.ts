@@ -1,7 +1,11 @@
 import "server-only";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { getConfig } from "@/lib/config";
+import { resolveClientAddress } from "@/lib/net/client-address";
 import { corsHeaders, deliverKey } from "./key-delivery";
+
+const trustedProxies = () => getConfig().trustedProxies;
 
 /**
  * Key delivery on a listener of its own (Azure gives key delivery its own host name): a bare
@@ -25,6 +29,7 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse): Prom
     authorization: req.headers.authorization,
     mediaServiceId: match[1]!,
     kid: query.get("kid"),
+    clientAddress: resolveClientAddress(req.socket.remoteAddress, req.headers["x-forwarded-for"], trustedProxies()),
   });
   res.writeHead(answer.status, answer.headers).end(answer.body);
 }

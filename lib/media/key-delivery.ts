@@ -7,6 +7,7 @@ import { accountChangeFeed, onAccountChange } from "@/lib/db/account-changes";
 import { db, onLocalWrite } from "@/lib/db/client";
 import { armErrorBody, DomainError } from "@/lib/errors";
 import { accountKey } from "@/lib/keys/hierarchy";
+import { clientAddressOf } from "@/lib/net/client-address";
 import {
   CONTENT_KEY_ID_CLAIM,
   contentKeyPolicyTypes as odata,
@@ -15,6 +16,7 @@ import {
   type StoredOption,
 } from "./content-key-policies";
 import { DeliveryCache } from "./delivery-cache";
+import { keyDeliveryDecision, type KeyDeliveryAccess } from "./key-delivery-access";
 import { openSecret } from "./secrets";
 
 /**
@@ -146,7 +148,7 @@ function claimRefusal(payload: JWTPayload, restriction: TokenRestriction, kid: s
 }
 
 /** Everything one key request needs, in one round trip: the account's state and wrapped key, the content key, its locator and policy. */
-interface DeliveryFacts {
+interface DeliveryFacts extends KeyDeliveryAccess {
   accountId: string;
   encryptionType: "SystemKey" | "CustomerKey";
   keyStatus: "Active" | "Inaccessible";
@@ -202,6 +204,7 @@ async function factsOf(mediaServiceId: string, kid: string): Promise<DeliveryFac
 function readFacts(mediaServiceId: string, kid: string): Promise<DeliveryFacts[]> {
   return db().$queryRaw<DeliveryFacts[]>`
     SELECT a.id::text AS "accountId", a."encryptionType", a."keyStatus", a."keyStatusReason", a."keyStatusMessage", a."keyIdentifier", a."clientId", a."encryptionIdentity", a."userAssignedIdentities",
+           a."keyDeliveryDefaultAction" AS "defaultAction", a."keyDeliveryIpAllowList" AS "ipAllowList", a."publicNetworkAccess",
            k.wrapped, k."wrappedBy", s."ownerId", s.sealed, l."startTime", l."endTime", p.id AS "policyId", p.options,
            (SELECT json_agg(json_build_object('name', t.name, 'sealed', encode(t.sealed, 'base64')))
               FROM "AccountSecret" t WHERE t."accountId" = a.id AND t."ownerId" = p.id AND t.kind = 'tokenKey') AS "tokenKeys"
@@ -267,7 +270,12 @@ async function verifyPlayer(
 /** A request without a token, refused the same whether or not the key exists. */
 const tokenNeeded = () => new DomainError("InvalidToken", "Send a token as Authorization: Bearer <jwt>.");
 
-async function contentKey(mediaServiceId: string, kid: string, token: Token | null): Promise<Buffer> {
+async function contentKey(
+  mediaServiceId: string,
+  kid: string,
+  token: Token | null,
+  clientAddress: string | null,
+): Promise<Buffer> {
   const facts = await factsOf(mediaServiceId, kid);
   // An unknown account, key id, locator or policy reads as a token that is not accepted (or not sent).
   if (!facts?.sealed || !facts.ownerId || !facts.policyId || !facts.options)
@@ -285,6 +293,8 @@ async function contentKey(mediaServiceId: string, kid: string, token: Token | nu
   }
 
   // The caller is authorized from here on: it may learn why the key cannot be delivered now.
+  const network = keyDeliveryDecision(facts, clientAddress);
+  if (!network.allowed) throw new DomainError("KeyDeliveryAccessDenied", network.message);
   const now = Date.now();
   if ((facts.startTime && facts.startTime.getTime() > now) || (facts.endTime && facts.endTime.getTime() < now)) {
     throw new DomainError(
@@ -329,6 +339,8 @@ export async function deliverKey(request: {
   authorization: string | null | undefined;
   mediaServiceId: string;
   kid: string | null;
+  /** The client's address as resolved from the socket (and trusted proxies), for keyDelivery.accessControl. */
+  clientAddress: string | null;
 }): Promise<DeliveryAnswer> {
   const token = bearerTokenOf(request.authorization ?? null);
   const ids = Ids.safeParse({ mediaServiceId: request.mediaServiceId, kid: request.kid });
@@ -345,6 +357,7 @@ export async function deliverKey(request: {
       ids.data.mediaServiceId.toLowerCase(),
       ids.data.kid.toLowerCase(),
       token === null ? null : wellFormed(token), // before any database or Key Vault work
+      request.clientAddress,
     );
     return { status: 200, headers: keyHeaders, body: new Uint8Array(key) };
   } catch (err) {
@@ -359,6 +372,7 @@ export async function deliverContentKey(request: Request, mediaServiceId: string
     authorization: request.headers.get("authorization"),
     mediaServiceId,
     kid: new URL(request.url).searchParams.get("kid"),
+    clientAddress: clientAddressOf(request),
   });
   return new Response(answer.body, { status: answer.status, headers: answer.headers });
 }

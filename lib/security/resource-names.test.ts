@@ -66,7 +66,7 @@ after(() => env?.dispose());
 describe("attack: names that differ only in case, or that read as a pattern", () => {
   it("two concurrent account PUTs for Dup-RG/…/dupacct and dup-rg/…/dupacct create one account (one 201, one 200); a GET in another case shows the first create's case", async () => {
     const results = await Promise.all(
-      ["Dup-RG", "dup-rg"].map((rg) => lib.service.putAccountFor(owner, newAccount(rg, "dupacct"))),
+      ["Dup-RG", "dup-rg"].map((rg) => lib.changes.putAccountFor(owner, newAccount(rg, "dupacct"))),
     );
     assert.deepEqual(results.map((r) => r.created).sort(), [false, true]);
     assert.equal(results[0]!.account.id, results[1]!.account.id, "both answers are the same account");
@@ -74,7 +74,7 @@ describe("attack: names that differ only in case, or that read as a pattern", ()
     const first = results.find((r) => r.created)!.account;
     const found = await lib.service.getAccountFor(owner, { subscriptionId, resourceGroup: "DUP-rg", name: "DupAcct" });
     assert.deepEqual([found.id, found.resourceGroup, found.name], [first.id, first.resourceGroup, "dupacct"]);
-    const again = await lib.service.putAccountFor(owner, newAccount("DUP-RG", "DUPACCT"));
+    const again = await lib.changes.putAccountFor(owner, newAccount("DUP-RG", "DUPACCT"));
     assert.deepEqual(
       [again.created, again.account.resourceGroup],
       [false, first.resourceGroup],
@@ -97,7 +97,7 @@ describe("attack: names that differ only in case, or that read as a pattern", ()
       false,
       "deleting media_rg/names leaves media-rg/names",
     );
-    const other = await lib.service.putAccountFor(owner, newAccount("media_rg", "names"));
+    const other = await lib.changes.putAccountFor(owner, newAccount("media_rg", "names"));
     assert.equal(other.created, true, "media_rg/names is another account");
     assert.notEqual(other.account.id, (await lib.service.getAccountFor(owner, scope.ref)).id);
   });

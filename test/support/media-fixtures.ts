@@ -3,6 +3,7 @@
  * use, so startAppEnvironment configures the app before any call), and request bodies for a
  * token-restricted clear key policy and a transform.
  */
+import * as changes from "@/lib/accounts/changes";
 import * as service from "@/lib/accounts/service";
 import * as assets from "@/lib/media/assets";
 import * as policies from "@/lib/media/content-key-policies";
@@ -11,7 +12,7 @@ import * as delivery from "@/lib/media/key-delivery";
 import * as locators from "@/lib/media/streaming-locators";
 import * as transforms from "@/lib/media/transforms";
 
-export const mediaLib = { service, policies, assets, locators, transforms, jobs, delivery };
+export const mediaLib = { service, changes, policies, assets, locators, transforms, jobs, delivery };
 
 export const tokenIssuer = "https://issuer.localhost";
 export const tokenAudience = "urn:player";

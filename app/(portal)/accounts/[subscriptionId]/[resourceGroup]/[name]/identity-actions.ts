@@ -1,7 +1,8 @@
 "use server";
 import { revalidatePath } from "next/cache";
 import { audit } from "@/lib/audit";
-import { addSystemIdentityFor, setUserAssignedIdentitiesFor, updateAccountFor } from "@/lib/accounts/service";
+import { updateAccountFor } from "@/lib/accounts/changes";
+import { writableAccountFor } from "@/lib/accounts/service";
 import { AccountRefInput, AttachIdentityInput, GrantKeyAccessInput } from "@/lib/accounts/schemas";
 import { authenticatedAction } from "@/lib/actions/authenticated-action";
 import { delegatedToken } from "@/lib/auth/delegated";
@@ -27,18 +28,18 @@ async function userArmToken() {
 }
 
 export const addSystemIdentityAction = authenticatedAction(AccountRefInput, async ({ principal, input }) => {
-  const account = await addSystemIdentityFor(principal, input);
+  const { account } = await updateAccountFor(principal, input, { identityType: "SystemAssigned" });
   revalidatePath(accountPath(input), "layout");
   return { ok: true, message: `The account has a system-assigned identity: principal id ${account.principalId}.` };
 });
 
 export const attachUserIdentityAction = authenticatedAction(AttachIdentityInput, async ({ principal, input }) => {
   const { identityId, ...ref } = input;
-  const account = await updateAccountFor(principal, ref);
+  const account = await writableAccountFor(principal, ref);
   // Asked of ARM as the user: attaching needs the identity's assign action, not just read.
   const resolved = await resolveUserAssignedIdentity(identityId, await userArmToken());
   const current = (account.userAssignedIdentities ?? {}) as Record<string, { principalId: string; clientId: string }>;
-  await setUserAssignedIdentitiesFor(principal, ref, { ...current, [identityId]: resolved });
+  await updateAccountFor(principal, ref, { userAssignedIdentities: { ...current, [identityId]: resolved } });
   revalidatePath(accountPath(ref), "layout");
   return { ok: true, message: `Attached ${identityId.split("/").pop()}: principal id ${resolved.principalId}.` };
 });
@@ -46,7 +47,7 @@ export const attachUserIdentityAction = authenticatedAction(AttachIdentityInput,
 export const grantKeyAccessAction = authenticatedAction(GrantKeyAccessInput, async ({ principal, input }) => {
   const { vault: vaultName, keyName, identity, ...ref } = input;
   // The principal id comes from the account (which the user may change), never from the form.
-  const account = await updateAccountFor(principal, ref);
+  const account = await writableAccountFor(principal, ref);
   const userAssigned = (account.userAssignedIdentities ?? {}) as Record<string, { principalId: string }>;
   const principalId =
     identity === "system"

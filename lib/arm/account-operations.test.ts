@@ -1,0 +1,352 @@
+/**
+ * Microsoft.Media/mediaservices as the spec has it, through the route handler in-process against
+ * the emulator: PUT and PATCH as long-running operations (the Key Vault work runs after the
+ * answer, and the operation is polled), the one-shot create on a customer key, every setting
+ * stored and returned or refused, and the shapes of older api-versions.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { demoResourceGroup, demoStorageAccount, demoSubscriptions, demoUsers, demoVaults } from "@/lib/demo/directory";
+import { armClient, type ArmCall } from "@/test/support/arm-client";
+import { startAppEnvironment, type AppEnvironment } from "@/test/support/app-environment";
+
+const sub = demoSubscriptions.contosoMedia.id;
+const accountPath = (name: string, apiVersion = "2023-01-01") =>
+  `/subscriptions/${sub}/resourceGroups/${demoResourceGroup}/providers/Microsoft.Media/mediaservices/${name}?api-version=${apiVersion}`;
+const storageId = `/subscriptions/${sub}/resourceGroups/${demoResourceGroup}/providers/Microsoft.Storage/storageAccounts/${demoStorageAccount}`;
+const identityPath = (name: string) =>
+  `/subscriptions/${sub}/resourceGroups/${demoResourceGroup}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${name}`;
+
+type Account = {
+  identity?: { type: string; principalId?: string; userAssignedIdentities?: Record<string, unknown> };
+  tags?: Record<string, string>;
+  properties: {
+    provisioningState?: string;
+    encryption: {
+      type: string;
+      keyVaultProperties?: { keyIdentifier?: string; currentKeyIdentifier?: string };
+      identity?: { useSystemAssignedIdentity: boolean; userAssignedIdentity?: string };
+    };
+    storageAccounts: { id: string; type: string; status?: string }[];
+    keyDelivery?: { accessControl: { defaultAction: string; ipAllowList?: string[] } };
+    publicNetworkAccess?: string;
+    minimumTlsVersion?: string;
+  };
+  systemData?: Record<string, string>;
+  error?: { code: string; message: string; target?: string };
+};
+
+let env: AppEnvironment;
+let arm: ArmCall;
+
+/** Polls an answer's Azure-AsyncOperation until the operation ends; returns every status seen. */
+async function poll(started: { headers: Headers }) {
+  const url = started.headers.get("azure-asyncoperation");
+  assert.ok(url, "Azure-AsyncOperation");
+  const seen: { status: string; error?: { code: string; message: string } }[] = [];
+  for (;;) {
+    const res = await arm("GET", new URL(url).pathname + new URL(url).search);
+    assert.equal(res.status, 200, JSON.stringify(res.json));
+    const body = res.json as { status: string; error?: { code: string; message: string } };
+    seen.push(body);
+    if (body.status !== "InProgress") return seen;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function userAssignedIdentity(name: string) {
+  const identity = (await env.emu.armFetch("PUT", identityPath(name), { location: "westus2" })).json as {
+    properties: { principalId: string };
+  };
+  await env.emu.grantKeys(demoVaults.compliant.name, identity.properties.principalId);
+  return identityPath(name);
+}
+
+before(async () => {
+  env = await startAppEnvironment();
+  arm = await armClient(env, demoUsers.owner);
+});
+after(async () => env?.dispose());
+
+describe("long-running PUT and PATCH", () => {
+  it("creates an account on a customer key read by a user-assigned identity in one call: 201 InProgress, polled to Succeeded", async () => {
+    const identity = await userAssignedIdentity("id-oneshot");
+    const keyIdentifier = `${env.emu.vaultUrl(demoVaults.compliant.name)}/keys/rsa-2048`;
+    const created = await arm("PUT", accountPath("oneshot"), {
+      location: "westus2",
+      tags: { team: "media" },
+      identity: { type: "UserAssigned", userAssignedIdentities: { [identity]: {} } },
+      properties: {
+        encryption: {
+          type: "CustomerKey",
+          keyVaultProperties: { keyIdentifier },
+          identity: { useSystemAssignedIdentity: false, userAssignedIdentity: identity },
+        },
+      },
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.json));
+    const body = created.json as Account;
+    assert.equal(body.properties.provisioningState, "InProgress");
+    assert.equal(body.properties.encryption.type, "CustomerKey", "the goal is shown while the operation runs");
+    assert.match(
+      created.headers.get("azure-asyncoperation")!,
+      /\/providers\/Microsoft\.Media\/locations\/westus2\/mediaServicesOperationStatuses\/[0-9a-f-]{36}\?api-version=2023-01-01$/,
+    );
+    assert.match(
+      created.headers.get("location")!,
+      /\/mediaServicesOperationResults\/[0-9a-f-]{36}\?api-version=2023-01-01$/,
+    );
+    assert.equal(created.headers.get("retry-after"), "1");
+
+    const seen = await poll(created);
+    assert.equal(seen.at(-1)!.status, "Succeeded", JSON.stringify(seen));
+    const result = await arm("GET", new URL(created.headers.get("location")!).pathname + "?api-version=2023-01-01");
+    assert.equal(result.status, 200);
+    const account = result.json as Account;
+    assert.equal(account.properties.provisioningState, "Succeeded");
+    assert.equal(account.properties.encryption.type, "CustomerKey");
+    assert.match(
+      account.properties.encryption.keyVaultProperties!.currentKeyIdentifier!,
+      /\/keys\/rsa-2048\/[0-9a-f]{32}$/,
+    );
+    assert.deepEqual(account.properties.encryption.identity, {
+      useSystemAssignedIdentity: false,
+      userAssignedIdentity: identity,
+    });
+    assert.deepEqual(account.tags, { team: "media" });
+    assert.equal(account.systemData?.createdByType, "User");
+    assert.equal(account.systemData?.createdBy, demoUsers.owner.name);
+    assert.equal(account.systemData?.lastModifiedByType, "User");
+  });
+
+  it("refuses a one-shot customer-key create read by the system-assigned identity, saying what to do instead", async () => {
+    const res = await arm("PUT", accountPath("oneshotsys"), {
+      location: "westus2",
+      identity: { type: "SystemAssigned" },
+      properties: {
+        encryption: {
+          type: "CustomerKey",
+          keyVaultProperties: { keyIdentifier: `${env.emu.vaultUrl(demoVaults.compliant.name)}/keys/rsa-2048` },
+          identity: { useSystemAssignedIdentity: true },
+        },
+      },
+    });
+    assert.equal(res.status, 400);
+    const error = (res.json as Account).error!;
+    assert.equal(error.code, "CustomerKeyNeedsUserAssignedIdentity");
+    assert.match(error.message, /create the account with encryption type SystemKey/i);
+    assert.match(error.message, /user-assigned identity/);
+    assert.equal((await arm("GET", accountPath("oneshotsys"))).status, 404, "nothing was created");
+  });
+
+  it("ends a refused binding Failed with the binding's code, and the account Failed on its old key", async () => {
+    const created = await arm("PUT", accountPath("lrofail"), {
+      location: "westus2",
+      identity: { type: "SystemAssigned" },
+    });
+    assert.equal(created.status, 201);
+    const patched = await arm("PATCH", accountPath("lrofail"), {
+      properties: {
+        encryption: {
+          type: "CustomerKey",
+          keyVaultProperties: { keyIdentifier: `${env.emu.vaultUrl(demoVaults.compliant.name)}/keys/rsa-2048` },
+        },
+      },
+    });
+    assert.equal(patched.status, 202);
+    const seen = await poll(patched);
+    assert.equal(seen.at(-1)!.status, "Failed");
+    assert.equal(seen.at(-1)!.error?.code, "KeyVaultAccessDenied", "the account's identity was never granted the key");
+    const account = (await arm("GET", accountPath("lrofail"))).json as Account;
+    assert.equal(account.properties.provisioningState, "Failed");
+    assert.equal(account.properties.encryption.type, "SystemKey");
+  });
+
+  it("refuses encryption.identity naming both the system-assigned and a user-assigned identity", async () => {
+    const identity = await userAssignedIdentity("id-both");
+    await arm("PUT", accountPath("bothids"), {
+      location: "westus2",
+      identity: { type: "SystemAssigned,UserAssigned", userAssignedIdentities: { [identity]: {} } },
+    });
+    const res = await arm("PATCH", accountPath("bothids"), {
+      properties: {
+        encryption: {
+          type: "CustomerKey",
+          keyVaultProperties: { keyIdentifier: `${env.emu.vaultUrl(demoVaults.compliant.name)}/keys/rsa-2048` },
+          identity: { useSystemAssignedIdentity: true, userAssignedIdentity: identity },
+        },
+      },
+    });
+    assert.equal(res.status, 400);
+    assert.equal((res.json as Account).error?.code, "InvalidRequestContent");
+    assert.match((res.json as Account).error!.message, /mutually exclusive/);
+  });
+});
+
+describe("an operation whose process died", () => {
+  it("is taken over by a worker once its lease expires, and ends Succeeded", async () => {
+    const { db } = await import("@/lib/db/client");
+    const { startOperation } = await import("@/lib/accounts/operations");
+    const { startOperationRunner } = await import("@/lib/accounts/operation-runner");
+    const created = (
+      await arm("PUT", accountPath("orphan"), { location: "westus2", identity: { type: "SystemAssigned" } })
+    ).json as Account & { properties: { mediaServiceId: string } };
+    await env.emu.grantKeys(demoVaults.compliant.name, created.identity!.principalId!);
+    const keyIdentifier = `${env.emu.vaultUrl(demoVaults.compliant.name)}/keys/rsa-2048`;
+    // As a portal process leaves it when it dies after answering: InProgress, leased to it.
+    const op = await db().$transaction((tx) =>
+      startOperation(
+        tx,
+        {
+          accountId: created.properties.mediaServiceId,
+          subscriptionId: sub,
+          location: "westus2",
+          input: { kind: "customerKey", keyIdentifier, userAssignedIdentity: null, vault: { from: "keyIdentity" } },
+          actor: demoUsers.owner.objectId,
+        },
+        "dead-process",
+      ),
+    );
+    await env.emu.assignRole(
+      `/subscriptions/${sub}/resourceGroups/${demoVaults.resourceGroup}/providers/Microsoft.KeyVault/vaults/${demoVaults.compliant.name}`,
+      "Reader",
+      created.identity!.principalId!,
+    );
+    const worker = startOperationRunner({ loop: false, intervalMs: 1000 });
+    assert.deepEqual(await worker.runOnce(), [], "the lease still holds");
+    await db().accountOperation.update({ where: { id: op.id }, data: { leaseUntil: new Date(Date.now() - 1000) } });
+    const [outcome] = await worker.runOnce();
+    assert.equal(outcome?.status, "Succeeded", JSON.stringify(outcome));
+    const account = (await arm("GET", accountPath("orphan"))).json as Account;
+    assert.equal(account.properties.provisioningState, "Succeeded");
+    assert.equal(account.properties.encryption.type, "CustomerKey");
+  });
+});
+
+describe("every setting stored and returned, or refused", () => {
+  it("stores tags (a tags-only PATCH too), storage accounts, key delivery, public network access and TLS", async () => {
+    const created = await arm("PUT", accountPath("settings"), {
+      location: "westus2",
+      tags: { a: "1" },
+      properties: {
+        storageAccounts: [{ id: storageId, type: "Primary" }],
+        storageAuthentication: "System",
+        keyDelivery: { accessControl: { defaultAction: "Deny", ipAllowList: ["203.0.113.0/24", "127.0.0.1"] } },
+        publicNetworkAccess: "Disabled",
+        minimumTlsVersion: "Tls13",
+      },
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.json));
+    const tagged = await arm("PATCH", accountPath("settings"), { tags: { b: "2" } });
+    assert.equal(tagged.status, 200, "nothing asynchronous to do");
+    const account = (await arm("GET", accountPath("settings"))).json as Account;
+    assert.deepEqual(account.tags, { b: "2" });
+    assert.deepEqual(account.properties.storageAccounts, [{ id: storageId, type: "Primary", status: "Ok" }]);
+    assert.deepEqual(account.properties.keyDelivery, {
+      accessControl: { defaultAction: "Deny", ipAllowList: ["203.0.113.0/24", "127.0.0.1"] },
+    });
+    assert.equal(account.properties.publicNetworkAccess, "Disabled");
+    assert.equal(account.properties.minimumTlsVersion, "Tls13");
+    assert.equal(account.properties.provisioningState, "Succeeded");
+  });
+
+  for (const [why, properties, field] of [
+    [
+      "a storage account that does not exist",
+      { storageAccounts: [{ id: storageId.replace(demoStorageAccount, "nosuchstore"), type: "Primary" }] },
+      "properties.storageAccounts[0].id",
+    ],
+    [
+      "two Primary storage accounts",
+      {
+        storageAccounts: [
+          { id: storageId, type: "Primary" },
+          { id: storageId.replace(demoStorageAccount, "other"), type: "Primary" },
+        ],
+      },
+      "properties.storageAccounts",
+    ],
+    [
+      "an allow list with defaultAction Allow",
+      { keyDelivery: { accessControl: { defaultAction: "Allow", ipAllowList: ["10.0.0.1"] } } },
+      "properties.keyDelivery.accessControl.ipAllowList",
+    ],
+    [
+      "an allow list entry that is no address",
+      { keyDelivery: { accessControl: { defaultAction: "Deny", ipAllowList: ["example.com"] } } },
+      "body.properties.keyDelivery.accessControl.ipAllowList.0",
+    ],
+    ["a property the spec does not define", { privateLinks: true }, "body.properties"],
+  ] as const)
+    it(`refuses ${why} with 400 naming the field`, async () => {
+      const res = await arm("PUT", accountPath("refused"), { location: "westus2", properties });
+      assert.equal(res.status, 400, JSON.stringify(res.json));
+      assert.equal((res.json as Account).error?.target, field);
+    });
+});
+
+describe("older api-versions", () => {
+  it("2020-05-01 and 2021-05-01 accept and return only what they define", async () => {
+    const identity = await userAssignedIdentity("id-old");
+    const old = await arm("PUT", accountPath("oldshape", "2020-05-01"), {
+      location: "westus2",
+      identity: { type: "UserAssigned", userAssignedIdentities: { [identity]: {} } },
+    });
+    assert.equal(old.status, 400);
+    assert.equal((old.json as Account).error?.target, "identity.type");
+    const keyDelivery = await arm("PUT", accountPath("oldshape", "2020-05-01"), {
+      location: "westus2",
+      properties: { keyDelivery: { accessControl: { defaultAction: "Allow" } } },
+    });
+    assert.equal(keyDelivery.status, 400);
+    const tls = await arm("PUT", accountPath("oldshape", "2021-11-01"), {
+      location: "westus2",
+      properties: { minimumTlsVersion: "Tls12" },
+    });
+    assert.equal((tls.json as Account).error?.target, "properties.minimumTlsVersion");
+
+    await arm("PUT", accountPath("oldshape"), {
+      location: "westus2",
+      identity: { type: "SystemAssigned,UserAssigned", userAssignedIdentities: { [identity]: {} } },
+    });
+    const at2020 = (await arm("GET", accountPath("oldshape", "2020-05-01"))).json as Account;
+    assert.equal(at2020.identity?.type, "SystemAssigned");
+    assert.equal(at2020.identity?.userAssignedIdentities, undefined);
+    assert.equal(at2020.properties.keyDelivery, undefined);
+    assert.equal(at2020.systemData, undefined);
+    assert.equal(at2020.properties.provisioningState, undefined);
+    const at2021 = (await arm("GET", accountPath("oldshape", "2021-05-01"))).json as Account;
+    assert.ok(at2021.properties.keyDelivery);
+    assert.equal(at2021.properties.publicNetworkAccess, undefined);
+
+    const bySubscription = await arm(
+      "GET",
+      `/subscriptions/${sub}/providers/Microsoft.Media/mediaservices/oldshape?api-version=2021-05-01`,
+    );
+    assert.equal(bySubscription.status, 200);
+    assert.equal((bySubscription.json as { name: string }).name, "oldshape");
+    const notAtNewer = await arm(
+      "GET",
+      `/subscriptions/${sub}/providers/Microsoft.Media/mediaservices/oldshape?api-version=2023-01-01`,
+    );
+    assert.equal(notAtNewer.status, 400, "later versions do not define it");
+  });
+});
+
+describe("account actions", () => {
+  it("syncStorageKeys takes one of the account's storage accounts, listEdgePolicies answers an empty policy", async () => {
+    await arm("PUT", accountPath("actions"), {
+      location: "westus2",
+      properties: { storageAccounts: [{ id: storageId, type: "Primary" }] },
+    });
+    const path = (action: string) => accountPath("actions").replace("?", `/${action}?`);
+    assert.equal((await arm("POST", path("syncStorageKeys"), { id: storageId })).status, 200);
+    assert.equal(
+      (await arm("POST", path("syncStorageKeys"), { id: storageId.replace(demoStorageAccount, "x") })).status,
+      400,
+    );
+    const edge = await arm("POST", path("listEdgePolicies"), { deviceId: "edge-1" });
+    assert.equal(edge.status, 200);
+    assert.deepEqual(edge.json, {});
+  });
+});
