@@ -39,6 +39,7 @@ describe("loadConfig", () => {
       inputMaxBytes: 1024,
       inputTimeoutMs: 2000,
       allowPrivateNetworks: true,
+      ffmpegPath: null,
     });
     assert.match(errorOf({ JOB_INPUT_MAX_BYTES: "lots" }), /JOB_INPUT_MAX_BYTES/);
   });
