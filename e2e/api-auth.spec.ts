@@ -142,7 +142,13 @@ test("ETag and If-Match make concurrent updates safe: a stale ETag gets 412 and 
   expect(await stale.json()).toMatchObject({ error: { code: "PreconditionFailed" } });
   expect((await request.get(url, { headers: auth })).headers().etag).toBe(next);
   expect(
-    (await request.put(url, { headers: { ...auth, "if-match": "*" }, data: { location: "westus2" } })).status(),
+    // A PUT replaces the account: it names the system-assigned identity, which cannot be removed.
+    (
+      await request.put(url, {
+        headers: { ...auth, "if-match": "*" },
+        data: { location: "westus2", identity: { type: "SystemAssigned" } },
+      })
+    ).status(),
   ).toBe(200);
   expect((await request.delete(url, { headers: auth })).status()).toBe(200);
 });

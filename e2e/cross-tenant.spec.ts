@@ -3,7 +3,7 @@
  * action and page. The first test enumerates the app's route handlers and server actions and
  * fails on any that this file does not cover: add a test here with each new one.
  */
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { demoResourceGroup, demoSubscriptions, demoTenants, demoUsers } from "../lib/demo/directory";
@@ -24,11 +24,19 @@ const covered = {
   routes: [
     "app/(auth)/auth/callback/route.ts",
     "app/(auth)/auth/sign-in/route.ts",
+    "app/api/events/keyvault/route.ts",
     "app/api/health/route.ts",
     "app/keydelivery/[mediaServiceId]/route.ts",
+    "app/providers/[...path]/route.ts",
+    "app/streaming/[endpointId]/[...path]/route.ts",
     "app/subscriptions/[...path]/route.ts",
   ],
   actions: [
+    // Held by lib/security/cross-tenant-actions.test.ts (their lib/ operations refuse a Fabrikam user):
+    // addSystemIdentityAction, attachUserIdentityAction, enableInstantDetectionAction,
+    // grantKeyAccessAction, mintPlayerTokenAction.
+    "addSystemIdentityAction",
+    "attachUserIdentityAction",
     "cancelJobAction",
     "checkKeyNowAction",
     "createAccountAction",
@@ -37,6 +45,9 @@ const covered = {
     "createJobAction",
     "createStreamingLocatorAction",
     "deleteAccountAction",
+    "enableInstantDetectionAction",
+    "grantKeyAccessAction",
+    "mintPlayerTokenAction",
     "saveEncryptionAction",
     "signOutAction",
     "switchToSystemKeyAction",
@@ -44,16 +55,19 @@ const covered = {
   ],
 };
 
-function files(dir: string, name: string): string[] {
+function files(dir: string, name: string | RegExp): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
     const full = path.join(dir, e.name);
-    return e.isDirectory() ? files(full, name) : e.name === name ? [full] : [];
+    if (e.isDirectory()) return files(full, name);
+    return (typeof name === "string" ? e.name === name : name.test(e.name)) ? [full] : [];
   });
 }
 
 test("every route handler and server action of the app is covered here", () => {
   expect(files("app", "route.ts").sort()).toEqual(covered.routes);
-  const actions = files("app", "actions.ts").flatMap((f) =>
+  // Every server action file: actions.ts, and the ones named for what they do (identity-actions.ts, ...).
+  const actionFiles = files("app", /actions\.ts$/);
+  const actions = actionFiles.flatMap((f) =>
     [...readFileSync(f, "utf8").matchAll(/export (?:const|async function) (\w+)/g)].map((m) => m[1]),
   );
   expect(actions.sort()).toEqual(covered.actions);
@@ -212,6 +226,35 @@ test("media page actions: a Fabrikam user can neither create a streaming locator
   }
 });
 
+test("Key Vault events, the operations list and streaming endpoints take no user's token as a key to Contoso", async ({
+  request,
+  accounts,
+}) => {
+  const auth = { authorization: `Bearer ${await mintToken(outsider)}` };
+  // The webhook takes only Event Grid's own deliveries: a user's token is refused before anything is read.
+  const events = await request.post("/api/events/keyvault", { headers: auth, data: [] });
+  expect(events.status()).toBe(401);
+  // The operations list is the same for everyone and names no account.
+  const operations = await request.get("/providers/Microsoft.Media/operations?api-version=2023-01-01", {
+    headers: auth,
+  });
+  expect(operations.status()).toBe(200);
+  expect(await operations.text()).not.toContain("contoso");
+  // A Contoso endpoint serves only what Contoso published, to anyone (as a CDN origin does; envelope
+  // content needs a key that key delivery does not give a Fabrikam token): an unknown locator is 404.
+  const { name } = await accounts.create("xtstream");
+  const [endpoint] = await query<{ id: string }>(
+    `SELECT e.id FROM "StreamingEndpoint" e JOIN "MediaAccount" a ON a.id = e."accountId" WHERE a."nameKey" = $1`,
+    [name.toLowerCase()],
+  );
+  expect(endpoint, "an account gets its default streaming endpoint").toBeTruthy();
+  const stream = await request.get(`/streaming/${endpoint!.id}/${randomUUID()}/video.ism/manifest(format=m3u8-cmaf)`, {
+    headers: auth,
+  });
+  expect([403, 404]).toContain(stream.status());
+  expect(await stream.text()).not.toMatch(/contoso/i);
+});
+
 test("health, sign-in and callback reveal no tenant's data", async ({ request }) => {
   const health = await (await request.get("/api/health")).text();
   expect(health).not.toMatch(/contoso|fabrikam/i);
@@ -246,8 +289,12 @@ test("pages and server actions: a Fabrikam user sees none of Contoso's accounts 
 
   // deleteAccountAction, aimed at Contoso's account from the user's own account page.
   const own = await accounts.openAccount("fabrikammedia");
-  await page.locator("input[name=subscriptionId]").evaluate((el, id) => ((el as HTMLInputElement).value = id), contoso);
-  await page.locator("input[name=name]").evaluate((el) => ((el as HTMLInputElement).value = "contosomedia"));
+  // The delete form's own fields (in its confirmation dialog): the page has identity forms too.
+  const deleteForm = page.locator("dialog.confirm form");
+  await deleteForm
+    .locator("input[name=subscriptionId]")
+    .evaluate((el, id) => ((el as HTMLInputElement).value = id), contoso);
+  await deleteForm.locator("input[name=name]").evaluate((el) => ((el as HTMLInputElement).value = "contosomedia"));
   await own.deleteAccount();
   await expect(own.alert).toContainText("does not have authorization");
 

@@ -134,7 +134,7 @@ test("a job from a URL, with a new transform: progress moves during the download
       name: "lengthknown",
       url: `${server.origin}/media/slow.mp4`,
       transform: "copy",
-      newTransformPreset: "AdaptiveStreaming",
+      newTransformPreset: "CopyAllBitrateNonInterleaved",
     });
     const progress = media.jobProgress("copy", "lengthknown");
     const seen = new Set<number>();
