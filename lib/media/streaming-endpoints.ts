@@ -9,14 +9,25 @@ import { mediaAccountFor, resourceNotFound } from "./access";
 import { resourceJson, type MediaScope } from "./resource";
 import * as store from "./streaming-endpoint-store";
 
+/**
+ * What this origin honours, and nothing else: a setting it would store and then ignore (a CDN,
+ * tags it has no column for, access control, cross-site policies, custom host names) is refused
+ * with 400 naming the field, rather than accepted.
+ */
 const EndpointBody = z.object({
   location: z.string().min(1).optional(),
-  tags: z.record(z.string(), z.string()).optional(),
+  tags: z
+    .record(z.string(), z.string())
+    .refine((tags) => Object.keys(tags).length === 0, "Tags on streaming endpoints are not supported.")
+    .optional(),
   properties: z
-    .object({
+    .strictObject({
       description: z.string().max(1024).optional(),
       scaleUnits: z.number().int().min(0).max(10).optional(),
-      cdnEnabled: z.boolean().optional(),
+      cdnEnabled: z
+        .boolean()
+        .refine((enabled) => !enabled, "This service has no CDN: cdnEnabled must be false.")
+        .optional(),
     })
     .default({}),
 });

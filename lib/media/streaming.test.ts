@@ -128,6 +128,17 @@ describe("streaming endpoints", () => {
     );
     assert.equal(await endpoints.deleteStreamingEndpointFor(scope, "second"), false);
     await assert.rejects(endpoints.putStreamingEndpointFor(scope, "far", { location: "East US" }), /region/);
+    // Settings the origin cannot honour are refused, naming the field, not stored and ignored.
+    for (const [body, field] of [
+      [{ properties: { cdnEnabled: true } }, "cdnEnabled"],
+      [{ properties: { accessControl: { akamai: null } } }, "accessControl"],
+      [{ tags: { team: "media" } }, "tags"],
+    ] as const)
+      await assert.rejects(endpoints.putStreamingEndpointFor(scope, "unhonoured", body), (err: Error) => {
+        assert.match(`${err.message} ${JSON.stringify(err)}`, new RegExp(field));
+        return true;
+      });
+    assert.equal(await endpoints.deleteStreamingEndpointFor(scope, "unhonoured"), false, "nothing was created");
   });
 
   it("serves nothing while Stopped", async () => {
