@@ -1,7 +1,8 @@
 /**
  * The key-delivery baseline, in a process of its own: a bare node:http server doing the work one
- * key request must do, with everything already in memory: verify the HS256 token (issuer,
- * audience, exp, the key id claim) and open the sealed content key with AES-256-GCM.
+ * key request must do, with everything already in memory (the HMAC key imported once, as key
+ * delivery keeps its verifiers): verify the HS256 token (issuer, audience, exp, the key id claim)
+ * and open the sealed content key with AES-256-GCM.
  * Reads its material as JSON from BASELINE_MATERIAL; prints `listening <port>` when ready.
  */
 import http from "node:http";
@@ -21,7 +22,13 @@ const material = JSON.parse(process.env.BASELINE_MATERIAL!) as {
 };
 const accountKey = Buffer.from(material.accountKey, "base64");
 const sealed = Buffer.from(material.sealed, "base64");
-const tokenKey = new Uint8Array(Buffer.from(material.tokenKey, "base64"));
+const tokenKey = await crypto.subtle.importKey(
+  "raw",
+  new Uint8Array(Buffer.from(material.tokenKey, "base64")),
+  { name: "HMAC", hash: "SHA-256" },
+  false,
+  ["verify"],
+);
 
 const server = http.createServer((req, res) => {
   jwtVerify(req.headers.authorization?.slice(7) ?? "", tokenKey, {

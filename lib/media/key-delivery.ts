@@ -99,25 +99,46 @@ function algorithmsOf(key: StoredTokenKey): string[] {
   return ["RS256"];
 }
 
-/** How to verify with one stored key; null for a weak key saved before such keys were refused, which verifies nothing. */
-function verificationKey(key: StoredTokenKey, secrets: Map<string, Buffer>): Uint8Array | KeyObject | null {
-  if (key["@odata.type"] === odata.symmetric) return new Uint8Array(secrets.get(key.slot)!);
-  const publicKey = tokenPublicKey(key);
-  return rsaKeyWeakness(publicKey) ? null : publicKey;
+/**
+ * How to verify with one stored key for one algorithm; null for a weak key saved before such keys
+ * were refused, which verifies nothing. Made once per stored key and algorithm: the stored keys are
+ * part of the cached delivery facts, so this lives exactly as long as they do and goes with them
+ * when the account changes.
+ */
+const verifiers = new WeakMap<StoredTokenKey, Map<string, Promise<CryptoKey | KeyObject | null>>>();
+function verificationKey(
+  key: StoredTokenKey,
+  alg: string,
+  secretOf: (slot: string) => Buffer,
+): Promise<CryptoKey | KeyObject | null> {
+  let byAlgorithm = verifiers.get(key);
+  if (!byAlgorithm) verifiers.set(key, (byAlgorithm = new Map()));
+  let made = byAlgorithm.get(alg);
+  if (!made) {
+    if (key["@odata.type"] === odata.symmetric) {
+      const hash = { name: "HMAC", hash: `SHA-${alg.slice(2)}` };
+      made = crypto.subtle.importKey("raw", new Uint8Array(secretOf(key.slot)), hash, false, ["verify"]);
+    } else {
+      const publicKey = tokenPublicKey(key);
+      made = Promise.resolve(rsaKeyWeakness(publicKey) ? null : publicKey);
+    }
+    byAlgorithm.set(alg, made);
+  }
+  return made;
 }
 
 /** The token's claims if one of `keys` signed it, for the restriction's issuer and audience, with an unexpired `exp`; else null. */
 async function verifiedClaims(
-  token: string,
+  token: Token,
   restriction: TokenRestriction,
   keys: StoredTokenKey[],
-  secrets: Map<string, Buffer>,
+  secretOf: (slot: string) => Buffer,
 ): Promise<JWTPayload | null> {
   for (const stored of keys) {
-    const key = verificationKey(stored, secrets);
+    const key = await verificationKey(stored, token.alg, secretOf);
     if (!key) continue;
     try {
-      const { payload } = await jwtVerify(token, key, {
+      const { payload } = await jwtVerify(token.jwt, key, {
         algorithms: algorithmsOf(stored),
         issuer: restriction.issuer,
         audience: restriction.audience,
@@ -236,7 +257,6 @@ async function verifyPlayer(
     .map((restriction) => ({ restriction, keys: restriction.keys.filter((k) => algorithmsOf(k).includes(token.alg)) }))
     .filter((c) => c.keys.length);
   let key: Buffer | undefined;
-  const secrets = new Map<string, Buffer>();
   if (candidates.some((c) => c.keys.some((k) => k["@odata.type"] === odata.symmetric))) {
     if (!decide(facts, "keyDelivery").allowed) throw notAccepted();
     try {
@@ -245,26 +265,32 @@ async function verifyPlayer(
       if (err instanceof DomainError) throw notAccepted();
       throw err;
     }
-    for (const t of facts.tokenKeys ?? [])
-      secrets.set(
+  }
+  // Symmetric keys are opened only when a verifier for them is first made (once per cached facts).
+  let secrets: Map<string, Buffer> | undefined;
+  const secretOf = (slot: string) => {
+    secrets ??= new Map(
+      (facts.tokenKeys ?? []).map((t) => [
         t.name,
-        openSecret(facts.accountId, key, {
+        openSecret(facts.accountId, key!, {
           kind: "tokenKey",
           ownerId: facts.policyId!,
           name: t.name,
           sealed: Buffer.from(t.sealed, "base64"),
         }),
-      );
-  }
-  let refusal = notAccepted();
+      ]),
+    );
+    return secrets.get(slot)!;
+  };
+  let refusal: DomainError | null = null; // made only when needed: an Error's stack costs more than a verification
   for (const { restriction, keys } of candidates) {
-    const payload = await verifiedClaims(token.jwt, restriction, keys, secrets);
+    const payload = await verifiedClaims(token, restriction, keys, secretOf);
     if (!payload) continue;
     const refused = claimRefusal(payload, restriction, kid);
     if (!refused) return { accountKey: key };
     refusal = refused;
   }
-  throw refusal;
+  throw refusal ?? notAccepted();
 }
 
 /** A request without a token, refused the same whether or not the key exists. */

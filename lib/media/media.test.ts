@@ -306,6 +306,24 @@ describe("secrets under the account key", () => {
     );
   });
 
+  it("a replaced token key takes effect at the next request: the old key's tokens are refused, the new key's accepted", async () => {
+    const jwt = await token({ [KID_CLAIM]: generatedKid });
+    assert.equal((await deliver(generatedKid, jwt)).status, 200, "warm: its verifier is made and kept");
+    const withKey = (key: Buffer) => {
+      const body = structuredClone(policyBody);
+      body.properties.options[0]!.restriction.primaryVerificationKey.keyValue = key.toString("base64");
+      return body;
+    };
+    const newKey = randomBytes(40);
+    await lib.policies.putContentKeyPolicyFor(scope, "signed", withKey(newKey));
+    assert.equal((await deliver(generatedKid, jwt)).status, 401, "the old key's token no longer verifies");
+    const fresh = await token({ [KID_CLAIM]: generatedKid }, newKey);
+    assert.equal((await deliver(generatedKid, fresh)).status, 200, "the new key's token does");
+    await lib.policies.putContentKeyPolicyFor(scope, "signed", policyBody);
+    assert.equal((await deliver(generatedKid, fresh)).status, 401, "and back");
+    assert.equal((await deliver(generatedKid, jwt)).status, 200);
+  });
+
   it("delivers the key of an open-restriction policy without a token (as Azure does); a token-restricted key still needs one", async () => {
     await lib.policies.putContentKeyPolicyFor(scope, "open", {
       properties: {
