@@ -18,7 +18,11 @@ export interface CheckOutcome {
   reason?: string;
 }
 
-/** Key reads shared by the accounts of one cycle that use the same key (one Key Vault call each). */
+/**
+ * Key reads shared by the accounts of one cycle that read the same key through the same identity
+ * (one Key Vault call each). Keyed by identity too: what one identity may read says nothing of
+ * another's, so one account's 403 must never become its neighbour's.
+ */
 export type KeyReads = Map<string, Promise<KeyInfo>>;
 
 /**
@@ -48,8 +52,9 @@ export async function checkAccount(
   try {
     const root = rootOf(account);
     const id = keyIdentifierOf(root.keyId);
-    const readKey = reads.get(id.id) ?? getKey(root.identityClientId, id);
-    reads.set(id.id, readKey);
+    const readOf = `${root.identityClientId} ${id.id}`;
+    const readKey = reads.get(readOf) ?? getKey(root.identityClientId, id);
+    reads.set(readOf, readKey);
     const key = await readKey;
     if (!key.enabled) throw new DomainError("KeyDisabled", `The key version ${key.version} is disabled.`);
     if (key.expiresOn && key.expiresOn.getTime() <= now.getTime())

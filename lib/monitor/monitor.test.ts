@@ -12,6 +12,8 @@ import { open, seal } from "@/lib/crypto/envelope";
 import { demoTenants, demoUsers, demoVaults, demoAutomationApp } from "@/lib/demo/directory";
 import { accountKey, dropAccountKey } from "@/lib/keys/hierarchy";
 import { contosoAccount, principalOf, startAppEnvironment, type AppEnvironment } from "@/test/support/app-environment";
+import { checkAccount, type KeyReads } from "./check";
+import { claimAccount } from "./store";
 import { startMonitor } from "./worker";
 
 process.env.MONITOR_INTERVAL_SECONDS = "0.3";
@@ -223,6 +225,22 @@ describe("key monitor", () => {
       ["Active", "active", false],
     );
     assert.deepEqual([healed.revoked!.state, healed.revoked!.result], ["Active", "recovered"]);
+  });
+
+  it("judges each account by its own identity's read of a shared key: one identity's 403 does not make another account inaccessible", async () => {
+    const vault = demoVaults.compliant.name;
+    const keyId = `${env.emu.vaultUrl(vault)}/keys/rsa-2048`;
+    const denied = await bind("deniedreader", vault, keyId);
+    const allowed = await bind("allowedreader", vault, keyId);
+    await env.emu.revokeKeys(vault, principals.get("deniedreader")!);
+    const reads: KeyReads = new Map(); // one cycle's batch, the denied account first
+    for (const id of [denied, allowed]) assert.ok(await claimAccount("test", id, 60_000));
+    const outcomes = [await checkAccount(denied, "test", reads), await checkAccount(allowed, "test", reads)];
+    assert.deepEqual(
+      outcomes.map((o) => o.result),
+      ["inaccessible", "active"],
+    );
+    await grant(vault, principals.get("deniedreader")!);
   });
 
   it("checks the rest of a batch when one account is deleted during its check", async () => {
