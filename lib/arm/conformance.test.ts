@@ -1,36 +1,60 @@
 /**
  * The specification's own examples as the conformance suite. Each folder of
  * test/conformance/examples holds examples copied from Azure/azure-rest-api-specs (provenance in its
- * replay.json) and the replay: for each example, the operation's method and path as the spec
- * defines them, what must exist first (`given`), or the refusal it gets by design (`refused`).
- * The example's request is sent with this suite's subscription, resource group and account
- * substituted; the answer must have one of the example's status codes, and every property of the
- * example's body with its type and value, generated values (GUIDs, dates, names built on them)
- * matched by shape. Add a folder with examples and a replay.json to extend it.
+ * replay.json: the folder, and the commit of each file) and the replay, one step per example:
+ *
+ * - replayed: the operation's method and path as the spec defines them, and what must exist first
+ *   (`given`, built from the folder's other examples). The example's request is sent with this
+ *   suite's subscription, resource group and account substituted, with its `$filter`/`$orderby`/
+ *   `$top`; the answer must have one of the example's status codes, the headers that matter
+ *   (Azure-AsyncOperation, Location) when the example has them, and every property of the
+ *   example's body with its type and value, generated values (GUIDs, dates, names built on them)
+ *   matched by shape. `except` names a property that cannot match, and why; `query` replaces a
+ *   query parameter whose literal dates are the example's history (`{created:<path>}` is the
+ *   `created` of a resource the step made).
+ * - `refused`: a feature this service refuses by design: the request (or the given at index `at`)
+ *   gets that status and code.
+ * - `notRouted`: an operation this service does not offer: the answer is ARM's JSON error (404, or
+ *   405 with Allow).
+ *
+ * Every example runs against an account of its own, so lists see what their step made and nothing
+ * else. A file left `trimmed` in replay.json keeps the example's request and status codes only: its
+ * response is never compared (the example is refused or not routed).
  */
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { before, describe, it } from "node:test";
 import { demoResourceGroup, demoSubscriptions } from "@/lib/demo/directory";
-import { armApiPerFile } from "@/test/support/arm-client";
+import { armApiPerFile, type ArmReply } from "@/test/support/arm-client";
 
 const root = path.join(process.cwd(), "test/conformance/examples");
 const sub = demoSubscriptions.contosoMedia.id;
 
+interface Given {
+  method: string;
+  /** Relative to the account, or from the subscription when it starts with "/". */
+  path: string;
+  body?: unknown;
+  apiVersion?: string;
+}
 interface Step {
   example: string;
   method: string;
   /** The spec's path template, `{name}` filled from the example's parameters. */
   path: string;
-  /** Requests that make the state the example assumes, relative to the account. */
-  given?: { method: string; path: string; body?: unknown }[];
-  refused?: { status: number; code: string; target?: string; why: string };
+  given?: Given[];
+  query?: Record<string, string>;
+  except?: Record<string, string>;
+  refused?: { status: number; code: string; target?: string; why: string; at?: number };
+  notRouted?: { why: string };
 }
 interface Replay {
-  source: { repo: string; folder: string; commits: Record<string, string> };
-  /** Whether the suite creates the account first (not for the account's own examples). */
-  createAccount?: boolean;
+  source: { repo: string; folder: string; commits: Record<string, string>; trimmed?: string[] };
+  /** The body each step's account is created with (false: the steps make their own). */
+  account?: Record<string, unknown> | false;
+  /** ARM resources the folder's accounts need, created once in the emulator. */
+  arm?: { path: string; body: unknown }[];
   replay: Step[];
 }
 interface Example {
@@ -44,7 +68,7 @@ const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /** Where `actual` departs from `expected`: each missing property, wrong type or different value, by its path. */
 export function differences(expected: unknown, actual: unknown, at = "body"): string[] {
-  if (expected === null) return actual === null ? [] : [`${at}: expected null`];
+  if (expected === null) return actual === null ? [] : [`${at}: expected null, got ${JSON.stringify(actual)}`];
   if (Array.isArray(expected)) {
     if (!Array.isArray(actual)) return [`${at}: expected an array`];
     if (actual.length !== expected.length) return [`${at}: expected ${expected.length} items, got ${actual.length}`];
@@ -57,6 +81,8 @@ export function differences(expected: unknown, actual: unknown, at = "body"): st
     );
   }
   if (typeof actual !== typeof expected) return [`${at}: expected a ${typeof expected}, got ${JSON.stringify(actual)}`];
+  // Who made or changed a resource is the caller (here a demo user), not the example's.
+  if (/\.(createdBy|lastModifiedBy)$/.test(at)) return actual ? [] : [`${at}: expected the caller, got ""`];
   if (typeof expected !== "string")
     return actual === expected ? [] : [`${at}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`];
   const value = actual as string;
@@ -66,6 +92,7 @@ export function differences(expected: unknown, actual: unknown, at = "body"): st
   return shape.test(value) ? [] : [`${at}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(value)}`];
 }
 
+/** The example's subscription, resource group and account, as path segments, replaced by ours. */
 function substitute(value: unknown, from: string[], to: string[]): unknown {
   let text = JSON.stringify(value);
   from.forEach(
@@ -74,56 +101,107 @@ function substitute(value: unknown, from: string[], to: string[]): unknown {
   return JSON.parse(text);
 }
 
+const isArmError = (json: unknown) => {
+  const error = (json as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+  return typeof error?.code === "string" && typeof error.message === "string";
+};
+
+/** replay.json's `{subscriptionId}` and `{resourceGroupName}` as this suite's. */
+const ours = <T>(value: T): T =>
+  JSON.parse(
+    JSON.stringify(value).replaceAll("{subscriptionId}", sub).replaceAll("{resourceGroupName}", demoResourceGroup),
+  ) as T;
+
 const folders = readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory());
 
-const { call } = armApiPerFile();
+const { call, env } = armApiPerFile();
 
 for (const folder of folders) {
   const dir = path.join(root, folder.name);
   const replay = JSON.parse(readFileSync(path.join(dir, "replay.json"), "utf8")) as Replay;
-  const account = `conf${folder.name.replace(/[^a-z0-9]/g, "")}`.slice(0, 24);
-  const accountPath = `/subscriptions/${sub}/resourceGroups/${demoResourceGroup}/providers/Microsoft.Media/mediaservices/${account}`;
+  const prefix = `c${folder.name.replace(/[^a-z0-9]/g, "")}`.slice(0, 18);
+  const count = (kind: (s: Step) => boolean) => replay.replay.filter(kind).length;
+  const replayed = count((s) => !s.refused && !s.notRouted);
+  const title = `the spec's examples: ${replay.source.folder} (${replayed} replayed, ${count((s) => !!s.refused)} refused by design, ${count((s) => !!s.notRouted)} not routed)`;
 
-  describe(`the spec's examples: ${replay.source.folder}`, () => {
+  describe(title, () => {
     before(async () => {
-      if (replay.createAccount === false) return;
-      const created = await call("PUT", `${accountPath}?api-version=2021-11-01`, { location: "westus2" });
-      assert.ok([200, 201].includes(created.status), JSON.stringify(created.json));
+      for (const resource of replay.arm ?? []) {
+        const res = await env().emu.armFetch("PUT", ours(resource.path), resource.body);
+        assert.ok(res.status < 300, `ARM PUT ${resource.path}: ${JSON.stringify(res.json)}`);
+      }
     });
 
-    it("keeps where each example came from", () => {
+    it("keeps where each example came from, and replays or lists every one once", () => {
       const files = readdirSync(dir).filter((f) => f !== "replay.json");
       assert.deepEqual(files.sort(), Object.keys(replay.source.commits).sort());
-      assert.deepEqual(replay.replay.map((s) => s.example).sort(), files.sort(), "every example is replayed");
+      assert.deepEqual(replay.replay.map((s) => s.example).sort(), files.sort(), "every example is in the replay once");
+      for (const f of replay.source.trimmed ?? []) {
+        const step = replay.replay.find((s) => s.example === f)!;
+        assert.ok(step.refused || step.notRouted, `${f} is trimmed, so it must be refused or not routed`);
+      }
     });
 
-    for (const step of replay.replay) {
-      const title = step.refused ? `${step.example}: refused by design (${step.refused.why})` : step.example;
-      it(title, async () => {
+    replay.replay.forEach((step, index) => {
+      const kind = step.refused
+        ? `refused by design: ${step.refused.why}`
+        : step.notRouted
+          ? `not routed: ${step.notRouted.why}`
+          : "replayed";
+      it(`${step.example} (${kind})`, async () => {
         const example = JSON.parse(readFileSync(path.join(dir, step.example), "utf8")) as Example;
         const p = example.parameters;
-        const ours: Record<string, string> = {
+        const account = `${prefix}${index}`;
+        const accountPath = `/subscriptions/${sub}/resourceGroups/${demoResourceGroup}/providers/Microsoft.Media/mediaservices/${account}`;
+        if (replay.account !== false) {
+          const created = await call("PUT", `${accountPath}?api-version=2023-01-01`, {
+            location: "westus2",
+            ...ours(replay.account ?? {}),
+          });
+          assert.ok([200, 201].includes(created.status), JSON.stringify(created.json));
+        }
+        const names: Record<string, string> = {
           subscriptionId: sub,
           resourceGroupName: demoResourceGroup,
           accountName: account,
         };
-        const from = ["subscriptionId", "resourceGroupName", "accountName"].map((k) => String(p[k]));
-        const to = from.map((_, i) => Object.values(ours)[i]!);
-        for (const g of step.given ?? []) {
-          const res = await call(g.method, `${accountPath}/${g.path}?api-version=${String(p["api-version"])}`, g.body);
-          assert.ok(res.status < 300, `given ${g.method} ${g.path}: ${JSON.stringify(res.json)}`);
+        const keys = Object.keys(names);
+        const from = keys.map((k) => String(p[k]));
+        const to = keys.map((k) => names[k]!);
+        const version = String(p["api-version"]);
+
+        const createdOf: Record<string, string> = {};
+        for (const [i, g] of (step.given ?? []).entries()) {
+          const target = g.path.startsWith("/") ? `/subscriptions/${sub}${g.path}` : `${accountPath}/${g.path}`;
+          const res = await call(g.method, `${target}?api-version=${g.apiVersion ?? version}`, g.body);
+          if (step.refused?.at === i) return assertRefused(res, step.refused);
+          assert.ok(res.status < 300, `given ${g.method} ${g.path}: ${res.status} ${JSON.stringify(res.json)}`);
+          const created = (res.json as { properties?: { created?: string } } | undefined)?.properties?.created;
+          if (created) createdOf[g.path] = created;
         }
+        assert.equal(step.refused?.at, undefined, "the refused given was not refused");
+
+        const query = new URLSearchParams({ "api-version": version });
+        for (const [k, v] of Object.entries(p)) if (k.startsWith("$")) query.set(k, String(v));
+        for (const [k, v] of Object.entries(step.query ?? {}))
+          query.set(
+            k,
+            v.replace(
+              /\{created:([^}]+)\}/g,
+              (_, at: string) => createdOf[at] ?? assert.fail(`nothing created at ${at}`),
+            ),
+          );
         const url =
-          step.path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(ours[name] ?? String(p[name]))) +
-          `?api-version=${String(p["api-version"])}`;
+          step.path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(names[name] ?? String(p[name]))) +
+          `?${query}`;
         const bodyParam = Object.entries(p).find(([, v]) => typeof v === "object" && v !== null)?.[1];
         const res = await call(step.method, url, bodyParam);
 
-        if (step.refused) {
-          const error = (res.json as { error?: { code: string; target?: string } }).error;
-          assert.equal(res.status, step.refused.status, JSON.stringify(res.json));
-          assert.equal(error?.code, step.refused.code);
-          if (step.refused.target) assert.equal(error?.target, step.refused.target);
+        if (step.refused) return assertRefused(res, step.refused);
+        if (step.notRouted) {
+          assert.ok([404, 405].includes(res.status), `${res.status}: ${JSON.stringify(res.json)}`);
+          assert.ok(isArmError(res.json), `ARM's error JSON: ${JSON.stringify(res.json)}`);
+          if (res.status === 405) assert.ok(res.headers.get("Allow"), "405 names what is allowed");
           return;
         }
         const statuses = Object.keys(example.responses);
@@ -132,11 +210,27 @@ for (const folder of folders) {
           `status ${res.status} not in ${statuses.join(", ")}: ${JSON.stringify(res.json)}`,
         );
         const expected = example.responses[String(res.status)]!;
-        for (const header of ["Azure-AsyncOperation", "Location"])
-          if (expected.headers?.[header]) assert.ok(res.headers.get(header), `${header} header`);
-        if (expected.body !== undefined)
-          assert.deepEqual(differences(substitute(expected.body, from, to), res.json), []);
+        for (const header of Object.keys(expected.headers ?? {}))
+          if (["azure-asyncoperation", "location"].includes(header.toLowerCase()))
+            assert.ok(res.headers.get(header), `${header} header`);
+        if (expected.body !== undefined) {
+          // An `except` path may write [*] for every item of a list.
+          const excepted = (d: string) =>
+            Object.keys(step.except ?? {}).some((at) => {
+              const path = d.replace(/\[\d+\]/g, (i) => (at.includes("[*]") ? "[*]" : i));
+              return path.startsWith(`${at}:`) || path.startsWith(`${at}.`);
+            });
+          const found = differences(substitute(expected.body, from, to), res.json).filter((d) => !excepted(d));
+          assert.deepEqual(found, []);
+        }
       });
-    }
+    });
   });
+}
+
+function assertRefused(res: ArmReply, refused: NonNullable<Step["refused"]>) {
+  const error = (res.json as { error?: { code: string; target?: string } } | undefined)?.error;
+  assert.equal(res.status, refused.status, JSON.stringify(res.json));
+  assert.equal(error?.code, refused.code, JSON.stringify(res.json));
+  if (refused.target) assert.equal(error?.target, refused.target, JSON.stringify(res.json));
 }

@@ -182,6 +182,20 @@ describe("shapes", () => {
     assert.deepEqual([props.alternateId, props.description], ["alt", "after"]);
   });
 
+  it("names the storage account an asset is kept in, and refuses another rather than ignoring it", async () => {
+    // This account links no storage account: its assets are kept locally, and say so.
+    const plain = await call("PUT", `${account}/assets/stored?${v}`, { properties: {} });
+    assert.equal((plain.json as { properties: { storageAccountName: string } }).properties.storageAccountName, "local");
+    const named = await call("PUT", `${account}/assets/stored?${v}`, { properties: { storageAccountName: "LOCAL" } });
+    assert.equal(named.status, 200, JSON.stringify(named.json));
+    const other = await call("PUT", `${account}/assets/elsewhere?${v}`, {
+      properties: { storageAccountName: "storage0" },
+    });
+    assert.equal(other.status, 400, JSON.stringify(other.json));
+    assert.equal((other.json as ArmError).error.target, "body.properties.storageAccountName");
+    assert.equal((await call("GET", `${account}/assets/elsewhere?${v}`)).status, 404, "nothing was created");
+  });
+
   it("shows a symmetric token key's keyValue empty on GET, and takes GUIDs in any hex form, lower-cased", async () => {
     const policy = await call("PUT", `${account}/contentKeyPolicies/sym?${v}`, {
       properties: {

@@ -2,10 +2,11 @@ import "server-only";
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { putOnce } from "@/lib/accounts/names";
-import type { AccountRef } from "@/lib/accounts/store";
+import { settingsOf } from "@/lib/accounts/settings";
+import type { AccountRecord } from "@/lib/accounts/store";
 import { audit } from "@/lib/audit";
 import { db } from "@/lib/db/client";
-import { parseOrInvalid } from "@/lib/errors";
+import { DomainError, parseOrInvalid } from "@/lib/errors";
 import { mediaAccountFor, resourceNotFound } from "./access";
 import { resourceJson, type MediaScope } from "./resource";
 import * as store from "./store";
@@ -27,7 +28,28 @@ const AssetBody = z.object({
     .default({}),
 });
 
-function assetJson(account: AccountRef, a: store.AssetRow) {
+/**
+ * The storage account an account's assets are kept in, by name as ARM's storageAccountName gives
+ * it: the account's Primary, or "local" for an account that links none (its content is then on
+ * this service's own disk).
+ */
+function assetStorageOf(account: AccountRecord): string {
+  const primary = settingsOf(account).storageAccounts.find((s) => s.type === "Primary");
+  return primary ? primary.id.split("/").at(-1)! : "local";
+}
+
+/** An asset names the storage account it is kept in; only the account's primary one is offered, so another is refused rather than ignored. */
+function checkStorageAccountName(account: AccountRecord, requested: string | undefined): void {
+  const storage = assetStorageOf(account);
+  if (requested === undefined || requested.toLowerCase() === storage.toLowerCase()) return;
+  throw new DomainError(
+    "InvalidRequestContent",
+    `body.properties.storageAccountName: assets are kept in the account's primary storage account ('${storage}'); '${requested}' is not it (secondary storage accounts do not hold assets here). Leave it out, or give '${storage}'.`,
+    "body.properties.storageAccountName",
+  );
+}
+
+function assetJson(account: AccountRecord, a: store.AssetRow) {
   return resourceJson(
     account,
     "assets",
@@ -39,7 +61,7 @@ function assetJson(account: AccountRef, a: store.AssetRow) {
       ...(a.alternateId ? { alternateId: a.alternateId } : {}),
       ...(a.description ? { description: a.description } : {}),
       container: a.container,
-      storageAccountName: "local",
+      storageAccountName: assetStorageOf(account),
       storageEncryptionFormat: "None",
       // Not in Azure's model (its content lives in Blob storage): what jobs wrote, for checking.
       files: a.files.map((f) => ({ name: f.name, size: Number(f.size), sha256: f.sha256 })),
@@ -77,6 +99,7 @@ export async function getAssetFor(scope: MediaScope, name: string) {
 export async function putAssetFor(scope: MediaScope, name: string, body: unknown) {
   const account = await write(scope, name, "write");
   const { properties } = parseOrInvalid(AssetBody, body, "body");
+  checkStorageAccountName(account, properties.storageAccountName);
   const id = randomUUID();
   const fields = {
     alternateId: properties.alternateId ?? null,

@@ -81,6 +81,17 @@ describe("the presets a transform may name", () => {
         [720, 540],
       ],
     );
+    // The multiple-bitrate presets ladder every rung down from their top height.
+    assert.deepEqual(
+      renditionsFor(ladderOf("H264MultipleBitrate720p"), { width: 1920, height: 1080 }).map((r) => r.height),
+      [720, 540, 360, 270, 180],
+    );
+    assert.deepEqual(renditionsFor(ladderOf("H264MultipleBitrate1080p"), { width: 1920, height: 1080 })[0], {
+      width: 1920,
+      height: 1080,
+      videoKbps: 6750,
+    });
+    assert.equal(renditionsFor(ladderOf("H264MultipleBitrateSD"), { width: 1920, height: 1080 })[0]!.height, 480);
     const small = renditionsFor(ladderOf("ContentAwareEncoding"), { width: 640, height: 360 });
     assert.deepEqual(
       small.map((r) => [r.width, r.height]),

@@ -7,6 +7,9 @@ import "server-only";
  *
  * - H264SingleBitrate720p / 1080p: one rendition, downscaled to that height, never upscaled,
  *   aspect kept; Azure's bitrates (4500 / 6750 kb/s) at the full size, less in proportion below it.
+ * - H264MultipleBitrate1080p / 720p / SD: a ladder from 1080 / 720 / 480 lines down, every rung
+ *   of RUNG_HEIGHTS below the top (at most 6 renditions where Azure makes 8, 6 and 5); Azure's top
+ *   bitrates (6750 / 3400 / 2200 kb/s).
  * - AdaptiveStreaming (and ContentAwareEncoding, which Azure tunes per title; here the same
  *   ladder): up to 3 renditions from the input's height (at most 1080) down.
  * - CopyAllBitrateNonInterleaved: the input files are copied into the output asset as they are
@@ -39,6 +42,21 @@ const PLANS: Record<string, EncodingPlan> = {
   AdaptiveStreaming: { kind: "encode", presetName: "AdaptiveStreaming", ladder: adaptive },
   ContentAwareEncoding: { kind: "encode", presetName: "ContentAwareEncoding", ladder: adaptive },
   CopyAllBitrateNonInterleaved: { kind: "copy" },
+  H264MultipleBitrate1080p: {
+    kind: "encode",
+    presetName: "H264MultipleBitrate1080p",
+    ladder: { maxHeight: 1080, rungs: 8, topKbps: 6750 },
+  },
+  H264MultipleBitrate720p: {
+    kind: "encode",
+    presetName: "H264MultipleBitrate720p",
+    ladder: { maxHeight: 720, rungs: 6, topKbps: 3400 },
+  },
+  H264MultipleBitrateSD: {
+    kind: "encode",
+    presetName: "H264MultipleBitrateSD",
+    ladder: { maxHeight: 480, rungs: 5, topKbps: 2200 },
+  },
 };
 
 export const SUPPORTED_PRESETS = Object.keys(PLANS);
