@@ -1,6 +1,7 @@
 import "server-only";
 import { db } from "@/lib/db/client";
 import type { Prisma } from "@/lib/db/generated/client";
+import { pageArgs, type RowPage } from "@/lib/db/row-page";
 import { nameKey } from "./names";
 import { settingsColumns, type AccountSettings } from "./settings";
 
@@ -61,22 +62,25 @@ const where = (ref: AccountRef) => ({
   },
 });
 
-/** Accounts of the given subscriptions (which the caller has checked it may read). */
+/**
+ * Accounts of the given subscriptions (which the caller has checked it may read): all of them, by
+ * name, or one page of them (at most `page.take` rows read, by the index on subscription and name).
+ */
 export async function listAccounts({
   subscriptionIds,
   resourceGroup,
+  page,
 }: {
   subscriptionIds: string[];
   resourceGroup?: string;
+  page?: RowPage;
 }): Promise<AccountRecord[]> {
-  return db().mediaAccount.findMany({
-    where: {
-      subscriptionId: { in: subscriptionIds.map((s) => s.toLowerCase()) },
-      ...(resourceGroup ? { resourceGroupKey: nameKey(resourceGroup) } : {}),
-    },
-    select: summarySelect,
-    orderBy: [{ name: "asc" }],
-  });
+  const scope: Prisma.MediaAccountWhereInput = {
+    subscriptionId: { in: subscriptionIds.map((s) => s.toLowerCase()) },
+    ...(resourceGroup ? { resourceGroupKey: nameKey(resourceGroup) } : {}),
+  };
+  const order: Prisma.MediaAccountOrderByWithRelationInput[] = [{ name: "asc" }];
+  return db().mediaAccount.findMany({ ...pageArgs(scope, page, order), select: summarySelect });
 }
 
 export async function findAccount(ref: AccountRef): Promise<AccountRecord | null> {
