@@ -21,3 +21,16 @@ export function pageArgs<Where, Order>(
   if (!page) return { where: scope, orderBy: order };
   return { where: { AND: [scope, page.where] } as Where, orderBy: page.orderBy as Order, take: page.take };
 }
+
+/**
+ * The keyset condition "after these values" (or before them, for a previous page) over columns
+ * that are never null, compared in order: (a > x) or (a = x and b > y) or ...
+ */
+export function afterKeys(columns: readonly string[], values: readonly string[], direction: "after" | "before") {
+  const beyond = direction === "after" ? "gt" : "lt";
+  return {
+    OR: columns.map((column, i) => ({
+      AND: [...columns.slice(0, i).map((c, j) => ({ [c]: values[j] })), { [column]: { [beyond]: values[i] } }],
+    })),
+  };
+}
