@@ -12,6 +12,7 @@ import { isUniqueViolation } from "./names";
 import { assertAllowed, type Operation } from "./policy";
 import { modifiedBy, type AccountSettings } from "./settings";
 import { findAccount, insertAccount, listAccounts, removeAccount, type AccountRecord, type AccountRef } from "./store";
+import type { RowPage } from "@/lib/db/row-page";
 
 export const accountResourceId = (ref: AccountRef) =>
   `/subscriptions/${ref.subscriptionId}/resourceGroups/${ref.resourceGroup}/providers/Microsoft.Media/mediaservices/${ref.name}`;
@@ -26,8 +27,9 @@ export const accountNotFound = (ref: AccountRef) =>
 export async function listAccountsFor(
   principal: Principal,
   scope: { subscriptionId?: string; resourceGroup?: string } = {},
+  page?: RowPage,
 ): Promise<AccountRecord[]> {
-  if (!scope.subscriptionId) return listAccounts({ subscriptionIds: (await accessOf(principal)).readable });
+  if (!scope.subscriptionId) return listAccounts({ subscriptionIds: (await accessOf(principal)).readable, page });
   const target = scope.resourceGroup
     ? `/subscriptions/${scope.subscriptionId}/resourceGroups/${scope.resourceGroup}`
     : `/subscriptions/${scope.subscriptionId}`;
@@ -37,7 +39,7 @@ export async function listAccountsFor(
     operation: "Microsoft.Media/mediaservices/read",
     target,
   });
-  return listAccounts({ subscriptionIds: [scope.subscriptionId], resourceGroup: scope.resourceGroup });
+  return listAccounts({ subscriptionIds: [scope.subscriptionId], resourceGroup: scope.resourceGroup, page });
 }
 
 export const getAccountFor = (principal: Principal, ref: AccountRef): Promise<AccountRecord> =>

@@ -1,6 +1,7 @@
 import "server-only";
 import { db } from "@/lib/db/client";
 import type { Prisma } from "@/lib/db/generated/client";
+import { afterKeys, pageArgs, type RowPage } from "@/lib/db/row-page";
 import { nameKey } from "./names";
 import { settingsColumns, type AccountSettings } from "./settings";
 
@@ -61,22 +62,25 @@ const where = (ref: AccountRef) => ({
   },
 });
 
-/** Accounts of the given subscriptions (which the caller has checked it may read). */
+/**
+ * Accounts of the given subscriptions (which the caller has checked it may read): all of them, by
+ * name, or one page of them (at most `page.take` rows read, by the index on subscription and name).
+ */
 export async function listAccounts({
   subscriptionIds,
   resourceGroup,
+  page,
 }: {
   subscriptionIds: string[];
   resourceGroup?: string;
+  page?: RowPage;
 }): Promise<AccountRecord[]> {
-  return db().mediaAccount.findMany({
-    where: {
-      subscriptionId: { in: subscriptionIds.map((s) => s.toLowerCase()) },
-      ...(resourceGroup ? { resourceGroupKey: nameKey(resourceGroup) } : {}),
-    },
-    select: summarySelect,
-    orderBy: [{ name: "asc" }],
-  });
+  const scope: Prisma.MediaAccountWhereInput = {
+    subscriptionId: { in: subscriptionIds.map((s) => s.toLowerCase()) },
+    ...(resourceGroup ? { resourceGroupKey: nameKey(resourceGroup) } : {}),
+  };
+  const order: Prisma.MediaAccountOrderByWithRelationInput[] = [{ name: "asc" }];
+  return db().mediaAccount.findMany({ ...pageArgs(scope, page, order), select: summarySelect });
 }
 
 export async function findAccount(ref: AccountRef): Promise<AccountRecord | null> {
@@ -208,17 +212,85 @@ export async function dashboardPage({
     db().mediaAccount.groupBy({ by: ["encryptionType", "keyStatus"], where: scope, _count: { _all: true } }),
   ]);
   const counts: Record<KeyStateFilter, number> = { SystemKey: 0, CustomerKey: 0, CustomerKeyInaccessible: 0 };
-  for (const g of groups) {
-    const key: KeyStateFilter =
-      g.encryptionType === "SystemKey"
-        ? "SystemKey"
-        : g.keyStatus === "Inaccessible"
-          ? "CustomerKeyInaccessible"
-          : "CustomerKey";
-    counts[key] += g._count._all;
-  }
+  for (const g of groups) counts[stateFilterOf(g)] += g._count._all;
   return { accounts, total, counts };
 }
+
+/** Where a page of the accounts list starts: the first row after (or before) this account in the list's order. */
+export interface AccountsCursor {
+  direction: "after" | "before";
+  /** nameKey, resourceGroupKey, subscriptionId: the list's order, which is unique. */
+  at: [string, string, string];
+}
+
+const accountsOrder = ["nameKey", "resourceGroupKey", "subscriptionId"] as const;
+
+/**
+ * One page of the portal's accounts list over subscriptions the caller may read: a name prefix (case-
+ * insensitive: names are lower-case), a key state and a subscription, and a keyset page of at most
+ * `pageSize` rows (read: `pageSize + 1`), with the counts per state and per subscription of that search,
+ * each an index read (subscriptionId, nameKey / encryptionType, keyStatus), never the rows themselves.
+ */
+export async function accountsPage({
+  subscriptionIds,
+  prefix,
+  state,
+  cursor,
+  pageSize,
+}: {
+  subscriptionIds: string[];
+  prefix?: string;
+  state?: KeyStateFilter;
+  cursor?: AccountsCursor;
+  pageSize: number;
+}) {
+  const search: Prisma.MediaAccountWhereInput = {
+    subscriptionId: { in: subscriptionIds.map((s) => s.toLowerCase()) },
+    // gte as well as LIKE: the index on (subscriptionId, nameKey) starts there under any collation.
+    ...(prefix ? { nameKey: { startsWith: prefix.toLowerCase(), gte: prefix.toLowerCase() } } : {}),
+  };
+  const filtered = { AND: [search, stateWhere(state)] };
+  const backwards = cursor?.direction === "before";
+  const [rows, byState, bySubscription] = await Promise.all([
+    db().mediaAccount.findMany({
+      where: cursor ? { AND: [filtered, afterKeys(accountsOrder, cursor.at, cursor.direction)] } : filtered,
+      orderBy: accountsOrder.map((c) => ({ [c]: backwards ? "desc" : "asc" })),
+      take: pageSize + 1,
+      select: { ...summarySelect, nameKey: true, resourceGroupKey: true },
+    }),
+    db().mediaAccount.groupBy({ by: ["encryptionType", "keyStatus"], where: search, _count: { _all: true } }),
+    db().mediaAccount.groupBy({
+      by: ["subscriptionId"],
+      where: { AND: [search, stateWhere(state)] },
+      _count: { _all: true },
+    }),
+  ]);
+  const more = rows.length > pageSize;
+  const page = rows.slice(0, pageSize);
+  if (backwards) page.reverse();
+  const counts: Record<KeyStateFilter, number> = { SystemKey: 0, CustomerKey: 0, CustomerKeyInaccessible: 0 };
+  for (const g of byState) counts[stateFilterOf(g)] += g._count._all;
+  const keyOf = (a: (typeof page)[number]): [string, string, string] => [
+    a.nameKey,
+    a.resourceGroupKey,
+    a.subscriptionId,
+  ];
+  return {
+    accounts: page,
+    counts,
+    perSubscription: new Map(bySubscription.map((g) => [g.subscriptionId, g._count._all])),
+    /** Where the next and previous pages start, when there are such pages. */
+    next: page.length && (backwards || more) ? keyOf(page.at(-1)!) : null,
+    previous: page.length && (backwards ? more : cursor !== undefined) ? keyOf(page[0]!) : null,
+  };
+}
+
+const stateFilterOf = (g: { encryptionType: string; keyStatus: string }): KeyStateFilter =>
+  g.encryptionType === "SystemKey"
+    ? "SystemKey"
+    : g.keyStatus === "Inaccessible"
+      ? "CustomerKeyInaccessible"
+      : "CustomerKey";
 
 /** The latest state changes and re-wraps of the caller's accounts. */
 export async function recentTransitions({ subscriptionIds, take }: { subscriptionIds: string[]; take: number }) {

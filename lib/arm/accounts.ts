@@ -38,8 +38,8 @@ import { resolveUserAssignedIdentity } from "@/lib/azure/user-identities";
 import { DomainError, isErrorCode, parseOrInvalid } from "@/lib/errors";
 import { encryptionIdentityOf, keyIdentifierOf } from "@/lib/keys/hierarchy";
 import { parseRange } from "@/lib/net/addresses";
-import { accountRefOf, json, readBody } from "./http";
-import { pageOf } from "./paging";
+import { accountRefOf, json, publicUrlOf, readBody } from "./http";
+import { listQueryOf, pageFrom, sqlPageOf, type ListSpec } from "./paging";
 import { armPath, type ArmRequest, type ArmRoute, type ArmToken } from "./router";
 
 /**
@@ -403,9 +403,7 @@ async function changesFrom(
 
 /** Where a client polls an operation: the status (Azure-AsyncOperation) and the result (Location), on the host it called. */
 function operationHeaders(request: Request, op: OperationRecord, apiVersion: string): Record<string, string> {
-  const proto = request.headers.get("x-forwarded-proto") ?? new URL(request.url).protocol.replace(":", "");
-  const host = request.headers.get("x-forwarded-host") ?? new URL(request.url).host;
-  const base = `${proto}://${host}/subscriptions/${op.subscriptionId}/providers/Microsoft.Media/locations/${op.location}`;
+  const base = `${publicUrlOf(request).origin}/subscriptions/${op.subscriptionId}/providers/Microsoft.Media/locations/${op.location}`;
   return {
     "Azure-AsyncOperation": `${base}/mediaServicesOperationStatuses/${op.id}?api-version=${apiVersion}`,
     Location: `${base}/mediaServicesOperationResults/${op.id}?api-version=${apiVersion}`,
@@ -600,27 +598,33 @@ const operationsPath = `${sub}/providers/Microsoft.Media/locations/{location}`;
 const refOf = ({ params }: ArmRequest) =>
   accountRefOf(params.subscriptionId!, params.resourceGroupName!, params.accountName!);
 
-/** Account lists page (`@odata.nextLink`) but take no `$filter`, `$orderby` or `$top`, as the spec defines them. */
-const byName = { key: (a: { name: string }) => a.name };
+/**
+ * Account lists page (`@odata.nextLink`) but take no `$filter`, `$orderby` or `$top`, as the spec
+ * defines them: by name, then resource group (names repeat across groups), in the database.
+ */
+const accountList: ListSpec<AccountRecord> = {
+  keys: [
+    { column: "nameKey", get: (a) => a.name.toLowerCase() },
+    { column: "resourceGroupKey", get: (a) => a.resourceGroup.toLowerCase() },
+  ],
+};
 
-async function listBySubscription({ principal, params, apiVersion, url }: ArmRequest) {
-  const subscriptionId = parseOrInvalid(SubscriptionId, params.subscriptionId, "subscriptionId");
-  const accounts = await listAccountsFor(principal, { subscriptionId });
-  return json(
-    200,
-    pageOf(await Promise.all(accounts.map((a) => accountJson(a, accountShape(apiVersion)))), url, byName),
-  );
+async function listPage(req: ArmRequest, scope: { subscriptionId: string; resourceGroup?: string }) {
+  const q = listQueryOf(req.url, accountList);
+  const rows = await listAccountsFor(req.principal, scope, sqlPageOf(q, accountList));
+  const page = pageFrom(rows, q, publicUrlOf(req.request), accountList, { inDatabase: true });
+  const shape = accountShape(req.apiVersion);
+  return json(200, { ...page, value: await Promise.all(page.value.map((a) => accountJson(a, shape))) });
 }
 
-async function listByResourceGroup({ principal, params, apiVersion, url }: ArmRequest) {
-  const subscriptionId = parseOrInvalid(SubscriptionId, params.subscriptionId, "subscriptionId");
-  const resourceGroup = parseOrInvalid(ResourceGroupName, params.resourceGroupName, "resourceGroupName");
-  const accounts = await listAccountsFor(principal, { subscriptionId, resourceGroup });
-  return json(
-    200,
-    pageOf(await Promise.all(accounts.map((a) => accountJson(a, accountShape(apiVersion)))), url, byName),
-  );
-}
+const listBySubscription = (req: ArmRequest) =>
+  listPage(req, { subscriptionId: parseOrInvalid(SubscriptionId, req.params.subscriptionId, "subscriptionId") });
+
+const listByResourceGroup = (req: ArmRequest) =>
+  listPage(req, {
+    subscriptionId: parseOrInvalid(SubscriptionId, req.params.subscriptionId, "subscriptionId"),
+    resourceGroup: parseOrInvalid(ResourceGroupName, req.params.resourceGroupName, "resourceGroupName"),
+  });
 
 async function deleteAccount(req: ArmRequest) {
   return new Response(null, { status: (await deleteAccountFor(req.principal, refOf(req))) ? 200 : 204 });

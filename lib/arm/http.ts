@@ -52,3 +52,17 @@ export function accountRefOf(subscriptionId: string, resourceGroup: string, name
     name: parseOrInvalid(AccountName, name, "accountName"),
   };
 }
+
+/**
+ * The request's URL as the caller sent it: behind the ARM front door (the emulator's, locally), on
+ * the front door's host (X-Forwarded-Host and -Proto, which it sets), so the links an answer gives
+ * (an operation to poll, a list's next page) lead back through it.
+ */
+export function publicUrlOf(request: Request): URL {
+  const url = new URL(request.url);
+  const proto = request.headers.get("x-forwarded-proto");
+  const host = request.headers.get("x-forwarded-host");
+  if (proto === "http" || proto === "https") url.protocol = `${proto}:`;
+  if (host) url.host = host;
+  return url;
+}

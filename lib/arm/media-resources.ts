@@ -1,4 +1,5 @@
 import "server-only";
+import type { RowPage } from "@/lib/db/row-page";
 import { DomainError } from "@/lib/errors";
 import { resourceNamePattern } from "@/lib/media/names";
 import { deleteAssetFor, getAssetFor, listAssetsFor, patchAssetFor, putAssetFor } from "@/lib/media/assets";
@@ -30,8 +31,8 @@ import {
 } from "@/lib/media/streaming-endpoints";
 import { deleteTransformFor, getTransformFor, listTransformsFor, putTransformFor } from "@/lib/media/transforms";
 import { accountPath } from "./accounts";
-import { accountRefOf, json, readBody } from "./http";
-import { pageOf, type ListField, type ListSpec } from "./paging";
+import { accountRefOf, json, publicUrlOf, readBody } from "./http";
+import { listQueryOf, pageFrom, pageOf, sqlPageOf, type ListField, type ListSpec } from "./paging";
 import { armPath, type ArmRequest, type ArmRoute } from "./router";
 import { getStreamingPolicyFor, listStreamingPoliciesFor, writeStreamingPolicyFor } from "./streaming-policies";
 
@@ -44,9 +45,12 @@ type ResourceItem = { name: string; properties: Record<string, unknown> };
 
 interface ResourceType {
   apiVersions: string[];
-  /** What its list takes besides paging: the spec's `$filter`/`$orderby` fields, and whether `$top`. */
-  listing: Omit<ListSpec<ResourceItem>, "key">;
-  list(scope: MediaScope): Promise<unknown[]>;
+  /** What its list takes besides paging: the spec's `$filter`/`$orderby` fields (and their columns), and whether `$top`. */
+  listing: Omit<ListSpec<ResourceItem>, "keys">;
+  /** Lists one page, read by the database (`page` given), or, for a list of a few fixed items, all of them. */
+  list(scope: MediaScope, page?: RowPage): Promise<unknown[]>;
+  /** The list is a few fixed items, paged in memory. */
+  fixed?: boolean;
   get(scope: MediaScope, name: string): Promise<unknown>;
   put(scope: MediaScope, name: string, body: unknown): Promise<{ json: unknown; created: boolean }>;
   patch?(scope: MediaScope, name: string, body: unknown): Promise<unknown>;
@@ -57,13 +61,22 @@ interface ResourceType {
   actions: Record<string, (scope: MediaScope, name: string) => Promise<unknown>>;
 }
 
-const name: ListField<ResourceItem> = { type: "string", get: (r) => r.name };
-const property = (type: ListField<ResourceItem>["type"], key: string): ListField<ResourceItem> => ({
-  type,
-  get: (r) => r.properties[key] as string | undefined,
-});
-const created = property("date", "created");
-const lastModified = property("date", "lastModified");
+/** Each field names its column: the database filters, orders and continues the keyset. */
+const name: ListField<ResourceItem> = {
+  type: "string",
+  column: "nameKey",
+  text: "key",
+  get: (r) => r.name.toLowerCase(),
+};
+const property = (
+  type: ListField<ResourceItem>["type"],
+  key: string,
+  column: Pick<ListField<ResourceItem>, "column" | "nullable" | "text">,
+): ListField<ResourceItem> => ({ type, ...column, get: (r) => r.properties[key] as string | undefined });
+const created = property("date", "created", { column: "createdAt" });
+const lastModified = property("date", "lastModified", { column: "updatedAt" });
+const byNameKey: ListSpec<ResourceItem>["keys"] = [{ column: "nameKey", get: (r) => r.name.toLowerCase() }];
+const jobStates = ["Scheduled", "Queued", "Processing", "Finished", "Error", "Canceling", "Canceled"] as const;
 
 const mediaVersions = ["2021-06-01", "2021-11-01", "2022-08-01", "2023-01-01"];
 const encodingVersions = ["2021-06-01", "2021-11-01", "2022-05-01-preview", "2022-07-01"];
@@ -75,8 +88,12 @@ const types = {
       fields: {
         name,
         "properties/created": created,
-        "properties/alternateId": property("string", "alternateId"),
-        "properties/assetId": property("string", "assetId"),
+        "properties/alternateId": property("string", "alternateId", {
+          column: "alternateId",
+          nullable: true,
+          text: "text",
+        }),
+        "properties/assetId": property("string", "assetId", { column: "id", text: "key" }),
       },
     },
     apiVersions: mediaVersions,
@@ -100,7 +117,11 @@ const types = {
   streaminglocators: {
     listing: {
       top: true,
-      fields: { name, "properties/created": created, "properties/endTime": property("date", "endTime") },
+      fields: {
+        name,
+        "properties/created": created,
+        "properties/endTime": property("date", "endTime", { column: "endTime", nullable: true }),
+      },
     },
     apiVersions: mediaVersions,
     list: listStreamingLocatorsFor,
@@ -133,7 +154,7 @@ const types = {
     listing: {
       fields: {
         name,
-        "properties/state": property("string", "state"),
+        "properties/state": property("string", "state", { column: "state", text: jobStates }),
         "properties/created": created,
         "properties/lastModified": lastModified,
       },
@@ -150,6 +171,7 @@ const types = {
     listing: { top: true, fields: { name, "properties/created": created } },
     apiVersions: mediaVersions,
     list: listStreamingPoliciesFor,
+    fixed: true,
     get: getStreamingPolicyFor,
     put: writeStreamingPolicyFor,
     remove: writeStreamingPolicyFor,
@@ -187,14 +209,14 @@ function resourceRoutes(collection: string, what: string, type: ResourceType): A
       method: "GET",
       pattern: armPath(path),
       apiVersions,
-      handler: async (req) =>
-        json(
-          200,
-          pageOf((await type.list(scopeOf(req))) as ResourceItem[], req.url, {
-            ...type.listing,
-            key: (r) => r.name.toLowerCase(),
-          }),
-        ),
+      handler: async (req) => {
+        const spec = { ...type.listing, keys: byNameKey };
+        if (type.fixed)
+          return json(200, pageOf((await type.list(scopeOf(req))) as ResourceItem[], publicUrlOf(req.request), spec));
+        const q = listQueryOf(req.url, spec);
+        const items = (await type.list(scopeOf(req), sqlPageOf(q, spec))) as ResourceItem[];
+        return json(200, pageFrom(items, q, publicUrlOf(req.request), spec, { inDatabase: true }));
+      },
     },
     {
       method: "GET",

@@ -7,12 +7,22 @@ import { PrismaClient } from "./generated/client";
 
 export type Db = PrismaClient;
 
-const counters = { queries: 0 };
+const counters = { queries: 0, rows: 0 };
 
 /** Statements sent by this process's database clients so far (benches and tests compare two readings). */
 export function databaseQueryCount(): number {
   return counters.queries;
 }
+
+/** Rows the database returned to this process's clients so far: what a bounded read is measured by. */
+export function databaseRowsRead(): number {
+  return counters.rows;
+}
+
+const countRows = (result: unknown) => {
+  const rows = (result as { rows?: unknown } | null)?.rows;
+  if (Array.isArray(rows)) counters.rows += rows.length;
+};
 
 const localWriteListeners = new Set<() => void>();
 
@@ -53,13 +63,17 @@ class CountingClient extends pg.Client {
       // The callback form (pg.Pool's own query uses it): run after the statement completes.
       const callback = args[index] as (...r: unknown[]) => void;
       args[index] = (...r: unknown[]) => {
+        countRows(r[1]);
         after();
         callback(...r);
       };
     }
     const result = (super.query as (...a: unknown[]) => unknown)(...args);
     if (index < 0 && result && typeof (result as Promise<unknown>).then === "function")
-      (result as Promise<unknown>).then(after, after);
+      (result as Promise<unknown>).then((r) => {
+        countRows(r);
+        after();
+      }, after);
     return result as never;
   }
 }

@@ -1,4 +1,5 @@
 import "server-only";
+import type { RowPage } from "@/lib/db/row-page";
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { putOnce } from "@/lib/accounts/names";
@@ -83,9 +84,9 @@ const write = (scope: MediaScope, name: string, verb: "write" | "delete") =>
     { action: "write", armOperation: `assets/${verb}`, policy: "media.write" },
   );
 
-export async function listAssetsFor(scope: MediaScope) {
+export async function listAssetsFor(scope: MediaScope, page?: RowPage) {
   const account = await read(scope, "");
-  const rows = await store.listAssets({ accountId: account.id });
+  const rows = await store.listAssets({ accountId: account.id, page });
   return rows.map((a) => assetJson(account, a));
 }
 

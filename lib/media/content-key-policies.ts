@@ -1,4 +1,5 @@
 import "server-only";
+import type { RowPage } from "@/lib/db/row-page";
 import { createPublicKey, randomUUID, X509Certificate, type KeyObject } from "node:crypto";
 import { z } from "zod";
 import { putOnce } from "@/lib/accounts/names";
@@ -230,13 +231,13 @@ async function findPolicy(accountId: string, name: string): Promise<store.Policy
   return policy;
 }
 
-export async function listContentKeyPoliciesFor(scope: MediaScope) {
+export async function listContentKeyPoliciesFor(scope: MediaScope, page?: RowPage) {
   const account = await access(scope, "", {
     action: "read",
     armOperation: "contentKeyPolicies/read",
     policy: "media.read",
   });
-  const rows = await store.listContentKeyPolicies({ accountId: account.id });
+  const rows = await store.listContentKeyPolicies({ accountId: account.id, page });
   return rows.map((p) => policyJson(account, p));
 }
 

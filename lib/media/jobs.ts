@@ -1,4 +1,5 @@
 import "server-only";
+import type { RowPage } from "@/lib/db/row-page";
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { isUniqueViolation, nameKey } from "@/lib/accounts/names";
@@ -111,10 +112,10 @@ async function findJob(accountId: string, transformName: string, name: string): 
   return job;
 }
 
-export async function listJobsFor(scope: MediaScope) {
+export async function listJobsFor(scope: MediaScope, page?: RowPage) {
   const account = await readAccess(scope, "");
   const transform = await findTransform(account.id, scope.parent!);
-  return (await store.listJobs({ transformId: transform.id })).map((j) => jobJson(account, j));
+  return (await store.listJobs({ transformId: transform.id, page })).map((j) => jobJson(account, j));
 }
 
 export async function getJobFor(scope: MediaScope, name: string) {

@@ -2,6 +2,7 @@ import "server-only";
 import { nameKey } from "@/lib/accounts/names";
 import { db } from "@/lib/db/client";
 import type { Prisma } from "@/lib/db/generated/client";
+import { pageArgs, type RowPage } from "@/lib/db/row-page";
 import { deleteSecretsOf, replaceSecrets } from "./secrets";
 
 /**
@@ -14,6 +15,8 @@ type Tx = Prisma.TransactionClient;
 
 export interface InAccount {
   accountId: string;
+  /** One page of the list (lib/arm/paging.ts); without it, the whole list by name. */
+  page?: RowPage;
 }
 export interface Named extends InAccount {
   name: string;
@@ -44,8 +47,8 @@ const assetSelect = {
 } satisfies Prisma.AssetSelect;
 export type AssetRow = Prisma.AssetGetPayload<{ select: typeof assetSelect }>;
 
-export const listAssets = ({ accountId }: InAccount): Promise<AssetRow[]> =>
-  db().asset.findMany({ where: { accountId }, select: assetSelect, orderBy: { name: "asc" } });
+export const listAssets = ({ accountId, page }: InAccount): Promise<AssetRow[]> =>
+  db().asset.findMany({ ...pageArgs({ accountId }, page, { name: "asc" as const }), select: assetSelect });
 
 export const findAsset = (where: Named): Promise<AssetRow | null> =>
   db().asset.findUnique({ where: byName(where), select: assetSelect });
@@ -166,8 +169,8 @@ const transformSelect = {
 } satisfies Prisma.TransformSelect;
 export type TransformRow = Prisma.TransformGetPayload<{ select: typeof transformSelect }>;
 
-export const listTransforms = ({ accountId }: InAccount): Promise<TransformRow[]> =>
-  db().transform.findMany({ where: { accountId }, select: transformSelect, orderBy: { name: "asc" } });
+export const listTransforms = ({ accountId, page }: InAccount): Promise<TransformRow[]> =>
+  db().transform.findMany({ ...pageArgs({ accountId }, page, { name: "asc" as const }), select: transformSelect });
 
 export const findTransform = (where: Named): Promise<TransformRow | null> =>
   db().transform.findUnique({ where: byName(where), select: transformSelect });
@@ -218,8 +221,8 @@ const policySelect = {
 } satisfies Prisma.ContentKeyPolicySelect;
 export type PolicyRow = Prisma.ContentKeyPolicyGetPayload<{ select: typeof policySelect }>;
 
-export const listContentKeyPolicies = ({ accountId }: InAccount): Promise<PolicyRow[]> =>
-  db().contentKeyPolicy.findMany({ where: { accountId }, select: policySelect, orderBy: { name: "asc" } });
+export const listContentKeyPolicies = ({ accountId, page }: InAccount): Promise<PolicyRow[]> =>
+  db().contentKeyPolicy.findMany({ ...pageArgs({ accountId }, page, { name: "asc" as const }), select: policySelect });
 
 export const findContentKeyPolicy = (where: Named): Promise<PolicyRow | null> =>
   db().contentKeyPolicy.findUnique({ where: byName(where), select: policySelect });
@@ -293,11 +296,11 @@ export type LocatorRow = Prisma.StreamingLocatorGetPayload<{ select: typeof loca
 export const listStreamingLocators = ({
   accountId,
   assetName,
+  page,
 }: InAccount & { assetName?: string }): Promise<LocatorRow[]> =>
   db().streamingLocator.findMany({
-    where: { accountId, ...(assetName !== undefined ? { assetName } : {}) },
+    ...pageArgs({ accountId, ...(assetName !== undefined ? { assetName } : {}) }, page, { name: "asc" as const }),
     select: locatorSelect,
-    orderBy: { name: "asc" },
   });
 
 export const findStreamingLocator = (where: Named): Promise<LocatorRow | null> =>
@@ -343,8 +346,8 @@ const jobSelect = {
 } satisfies Prisma.JobSelect;
 export type JobRow = Prisma.JobGetPayload<{ select: typeof jobSelect }>;
 
-export const listJobs = ({ transformId }: { transformId: string }): Promise<JobRow[]> =>
-  db().job.findMany({ where: { transformId }, select: jobSelect, orderBy: { createdAt: "desc" } });
+export const listJobs = ({ transformId, page }: { transformId: string; page?: RowPage }): Promise<JobRow[]> =>
+  db().job.findMany({ ...pageArgs({ transformId }, page, { createdAt: "desc" as const }), select: jobSelect });
 
 /** A transform's job by name (case-insensitive, exact). */
 export const findJob = ({ transformId, name }: { transformId: string; name: string }): Promise<JobRow | null> =>

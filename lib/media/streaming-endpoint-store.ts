@@ -1,6 +1,7 @@
 import "server-only";
 import { nameKey } from "@/lib/accounts/names";
 import { db } from "@/lib/db/client";
+import { pageArgs, type RowPage } from "@/lib/db/row-page";
 import type { Prisma, StreamingEndpointState } from "@/lib/db/generated/client";
 
 /**
@@ -34,8 +35,18 @@ interface Named {
 }
 const byName = ({ accountId, name }: Named) => ({ accountId_nameKey: { accountId, nameKey: nameKey(name) } });
 
-export const listStreamingEndpoints = ({ accountId }: { accountId: string }): Promise<StreamingEndpointRow[]> =>
-  db().streamingEndpoint.findMany({ where: { accountId }, select: endpointSelect, orderBy: { name: "asc" } });
+export const listStreamingEndpoints = ({
+  accountId,
+  page,
+}: {
+  accountId: string;
+  /** One page of the list (lib/arm/paging.ts); without it, every endpoint by name. */
+  page?: RowPage;
+}): Promise<StreamingEndpointRow[]> =>
+  db().streamingEndpoint.findMany({
+    ...pageArgs({ accountId }, page, { name: "asc" as const }),
+    select: endpointSelect,
+  });
 
 export const findStreamingEndpoint = (where: Named): Promise<StreamingEndpointRow | null> =>
   db().streamingEndpoint.findUnique({ where: byName(where), select: endpointSelect });

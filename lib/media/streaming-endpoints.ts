@@ -1,4 +1,5 @@
 import "server-only";
+import type { RowPage } from "@/lib/db/row-page";
 import { z } from "zod";
 import { putOnce } from "@/lib/accounts/names";
 import type { AccountRef } from "@/lib/accounts/store";
@@ -85,9 +86,9 @@ async function findEndpoint(accountId: string, name: string) {
   return endpoint;
 }
 
-export async function listStreamingEndpointsFor(scope: MediaScope) {
+export async function listStreamingEndpointsFor(scope: MediaScope, page?: RowPage) {
   const account = await accountFor(scope, "", "read");
-  return (await store.listStreamingEndpoints({ accountId: account.id })).map((e) => endpointJson(account, e));
+  return (await store.listStreamingEndpoints({ accountId: account.id, page })).map((e) => endpointJson(account, e));
 }
 
 export async function getStreamingEndpointFor(scope: MediaScope, name: string) {

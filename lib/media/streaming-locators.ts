@@ -1,4 +1,5 @@
 import "server-only";
+import type { RowPage } from "@/lib/db/row-page";
 import { randomBytes, randomUUID } from "node:crypto";
 import { z } from "zod";
 import { isUniqueViolation } from "@/lib/accounts/names";
@@ -97,13 +98,13 @@ async function findLocator(accountId: string, name: string): Promise<store.Locat
   return locator;
 }
 
-export async function listStreamingLocatorsFor(scope: MediaScope) {
+export async function listStreamingLocatorsFor(scope: MediaScope, page?: RowPage) {
   const account = await access(scope, "", {
     action: "read",
     armOperation: "streamingLocators/read",
     policy: "media.read",
   });
-  return (await store.listStreamingLocators({ accountId: account.id })).map((l) => locatorJson(account, l));
+  return (await store.listStreamingLocators({ accountId: account.id, page })).map((l) => locatorJson(account, l));
 }
 
 export async function getStreamingLocatorFor(scope: MediaScope, name: string) {

@@ -1,4 +1,5 @@
 import "server-only";
+import type { RowPage } from "@/lib/db/row-page";
 import { z } from "zod";
 import { putOnce } from "@/lib/accounts/names";
 import type { AccountRef } from "@/lib/accounts/store";
@@ -67,9 +68,9 @@ export async function findTransform(accountId: string, name: string): Promise<st
   return transform;
 }
 
-export async function listTransformsFor(scope: MediaScope) {
+export async function listTransformsFor(scope: MediaScope, page?: RowPage) {
   const account = await readAccess(scope, "");
-  return (await store.listTransforms({ accountId: account.id })).map((t) => transformJson(account, t));
+  return (await store.listTransforms({ accountId: account.id, page })).map((t) => transformJson(account, t));
 }
 
 export async function getTransformFor(scope: MediaScope, name: string) {
