@@ -134,12 +134,13 @@ async function stopWorkers(started: ChildProcess[]) {
 const plans: Record<string, string> = {
   claim: `SELECT id FROM "MediaAccount" WHERE "encryptionType" = 'CustomerKey' AND "nextCheckAt" <= now()
     AND ("leaseUntil" IS NULL OR "leaseUntil" < now()) ORDER BY "nextCheckAt" LIMIT 50 FOR UPDATE SKIP LOCKED`,
-  "dashboard page (all)": `SELECT id FROM "MediaAccount" WHERE "subscriptionId" = ANY($1::uuid[])
+  // Prisma sends `IN ($1)` for one subscription (the planner reads it as `=`), so these plans use it.
+  "dashboard page (all)": `SELECT id FROM "MediaAccount" WHERE "subscriptionId" IN ($1::uuid)
     ORDER BY "keyStatus" DESC, name ASC LIMIT 50 OFFSET 0`,
-  "dashboard page (inaccessible)": `SELECT id FROM "MediaAccount" WHERE "subscriptionId" = ANY($1::uuid[])
+  "dashboard page (inaccessible)": `SELECT id FROM "MediaAccount" WHERE "subscriptionId" IN ($1::uuid)
     AND "encryptionType" = 'CustomerKey' AND "keyStatus" = 'Inaccessible' ORDER BY "keyStatus" DESC, name ASC LIMIT 50`,
   "dashboard counts": `SELECT "encryptionType", "keyStatus", count(*) FROM "MediaAccount"
-    WHERE "subscriptionId" = ANY($1::uuid[]) GROUP BY 1, 2`,
+    WHERE "subscriptionId" IN ($1::uuid) GROUP BY 1, 2`,
 };
 
 try {
@@ -231,7 +232,7 @@ try {
     for (const [name, query] of Object.entries(plans)) {
       const { rows: plan } = await sql.query<{ "QUERY PLAN": string }>(
         `EXPLAIN ${query}`,
-        query.includes("$1") ? [subscriptionIds] : [],
+        query.includes("$1") ? [subscriptionIds[0]] : [],
       );
       const text = plan.map((p) => p["QUERY PLAN"]).join("\n");
       if (/Seq Scan on "MediaAccount"/.test(text)) row.scans.push(name);
