@@ -25,10 +25,7 @@ it("seeds accounts, identities and grants that the monitor finds accessible, exc
     });
   assert.equal((await seed(150)).added, 150);
   // A second run tops up to the count: the first accounts are kept, the rest added.
-  assert.deepEqual(
-    { ...(await seed(250)), ms: 0 },
-    { added: 100, total: 250, ms: 0 },
-  );
+  assert.deepEqual({ ...(await seed(250)), ms: 0 }, { added: 100, total: 250, ms: 0 });
   const scale = { resourceGroupKey: SCALE_RESOURCE_GROUP };
   assert.equal(await env.database.db.mediaAccount.count({ where: scale }), 250);
   assert.equal(await env.database.db.mediaAccount.count({ where: { ...scale, keyStatus: "Inaccessible" } }), 2);

@@ -33,7 +33,8 @@ const result = await seedScale({
   spreadMs: config.monitorIntervalMs,
   onProgress: ({ phase, done, total }) => {
     const line = `[seed:scale] ${phase} ${done}/${total}`;
-    if (line !== last) process.stdout.write(`${process.stdout.isTTY ? "\r" : ""}${line}${process.stdout.isTTY ? "" : "\n"}`);
+    if (line !== last)
+      process.stdout.write(`${process.stdout.isTTY ? "\r" : ""}${line}${process.stdout.isTTY ? "" : "\n"}`);
     last = line;
   },
 });
