@@ -12,15 +12,32 @@ import type { TokenService } from "./tokens";
 const miError = (status: number, message: string): Reply =>
   reply(status, { statusCode: status, message, correlationId: randomUUID() });
 
+// Identities are stored by principal id; a token request names one by client id. At 100,000
+// identities a scan per request would cost more than the request, so client ids are indexed, and
+// the index is rebuilt only when it misses (an identity added since, or one that does not exist).
+const clientIdIndex = new WeakMap<State["identities"], Map<string, string>>();
+
+function byClientId(state: State, clientId: string): Identity | undefined {
+  const hit = clientIdIndex.get(state.identities)?.get(clientId);
+  const found = hit ? state.identities[hit] : undefined;
+  if (found?.clientId === clientId) return found;
+  const index = new Map(Object.values(state.identities).map((i) => [i.clientId, i.principalId]));
+  clientIdIndex.set(state.identities, index);
+  const principalId = index.get(clientId);
+  return principalId ? state.identities[principalId] : undefined;
+}
+
 export function findIdentity(
   state: State,
   by: { clientId?: string | null; principalId?: string | null; resourceId?: string | null },
 ): Identity | undefined {
-  return Object.values(state.identities).find(
-    (i) =>
-      (by.clientId && i.clientId === by.clientId.toLowerCase()) ||
-      (by.principalId && i.principalId === by.principalId.toLowerCase()) ||
-      (by.resourceId && i.resourceId.toLowerCase() === by.resourceId.toLowerCase()),
+  const byPrincipal = by.principalId ? state.identities[by.principalId.toLowerCase()] : undefined;
+  return (
+    (by.clientId ? byClientId(state, by.clientId.toLowerCase()) : undefined) ??
+    (byPrincipal?.principalId === by.principalId?.toLowerCase() ? byPrincipal : undefined) ??
+    (by.resourceId
+      ? Object.values(state.identities).find((i) => i.resourceId.toLowerCase() === by.resourceId!.toLowerCase())
+      : undefined)
   );
 }
 

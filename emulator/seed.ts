@@ -53,7 +53,8 @@ async function keyVersion(kty: KeyVersion["kty"], options: { size?: number; curv
   };
 }
 
-async function vault(
+/** A new vault with its access policies and keys (each one version), as the demo seeds and bulk seeding create them. */
+export async function vault(
   base: {
     name: string;
     subscriptionId: string;

@@ -12,6 +12,7 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { z } from "zod";
 import { armRoutes } from "./arm";
+import { bulkIdentities, bulkVault } from "./bulk";
 import { entraRoutes, jwtBearerGrant } from "./entra";
 import { EventGrid, eventGridRoutes } from "./event-grid";
 import { FaultInput, Faults, type Call, type Fault } from "./faults";
@@ -193,6 +194,9 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       await store.save();
       return { status: 204 };
     }
+    if (req.method === "POST" && sub === "/bulk/vault")
+      return bulkVault(store, req.body, (name) => `https://${name}.vault.localhost:${port}`);
+    if (req.method === "POST" && sub === "/bulk/identities") return bulkIdentities(store, req.body);
     if (req.method === "POST" && sub === "/reset") {
       faults.reset();
       return { status: 204 };
