@@ -1,0 +1,2 @@
+-- DropIndex
+DROP INDEX "MediaAccount_subscriptionId_encryptionType_keyStatus_idx";
