@@ -193,7 +193,7 @@ for (const identityChoice of ["System-assigned", "None"] as const) {
     await step("Save", async (say) => {
       await form.getByRole("button", { name: say("Save") }).click();
       await expect(form.getByText(/^Saved: the account key is now wrapped by .*\/keys\/rsa-3072\//)).toBeVisible({
-        timeout: 20_000,
+        timeout: actionTimeout,
       });
       await expect(page.getByRole("term").filter({ hasText: exactly(say("Key state")) })).toBeVisible();
       await keyStateIsActive(page, say);
