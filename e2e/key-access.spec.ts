@@ -5,7 +5,14 @@
  * an account without an identity one.
  */
 import { randomUUID } from "node:crypto";
-import { demoAutomationApp, demoSubscriptions, demoTenants, demoUsers, demoVaults } from "../lib/demo/directory";
+import {
+  demoAutomationApp,
+  demoResourceGroup,
+  demoSubscriptions,
+  demoTenants,
+  demoUsers,
+  demoVaults,
+} from "../lib/demo/directory";
 import { armCall, automationClients } from "./arm";
 import { expect, test } from "./fixtures";
 import { AccountPage } from "./pages/account-page";
@@ -122,4 +129,39 @@ test("an account without an identity gets a system-assigned one from the portal"
   await account.identity.getByRole("button", { name: "Add a system-assigned identity" }).click();
   await expect(account.identity.getByTestId("identity-type")).toHaveText("System-assigned");
   await expect(account.identity.getByTestId("principal-id")).toHaveText(/^[0-9a-f-]{36}$/);
+});
+
+test("an account without an identity gets a user-assigned one attached from the portal; an unknown one is refused, the id kept", async ({
+  page,
+  accounts,
+  uniqueName,
+}) => {
+  // Two attach attempts, each asking ARM as the user; seen above 90 s on a loaded 2-core machine.
+  test.setTimeout(150_000);
+  const identityId = `/subscriptions/${demoSubscriptions.contosoMedia.id}/resourceGroups/${demoResourceGroup}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${uniqueName("uami")}`;
+  const created = (await armCall("PUT", identityId, { location: "westus2" })) as {
+    properties: { principalId: string };
+  };
+  const { name } = await accounts.create("attach", { identityType: "None" });
+  const account = new AccountPage(page, name);
+  await account.signIn(demoUsers.owner.upn);
+  const field = account.identity.getByLabel(/^User-assigned identity \(ARM id/);
+  const attach = account.identity.getByRole("button", { name: "Attach identity" });
+
+  const unknown = identityId.replace(/[^/]+$/, "nosuchidentity");
+  await field.fill(unknown);
+  await attach.click();
+  await expect(account.identity.getByRole("alert")).toContainText("nosuchidentity", { timeout: 30_000 });
+  await expect(field, "the refused id stays typed").toHaveValue(unknown);
+
+  await field.fill(identityId);
+  await attach.click();
+  const attached = account.identity.locator(`li[data-identity="${identityId}"]`);
+  await expect(attached.getByTestId("identity-type")).toHaveText(`User-assigned ${identityId.split("/").pop()}`, {
+    timeout: 30_000,
+  });
+  await expect(attached.getByTestId("principal-id")).toHaveText(created.properties.principalId);
+
+  const encryption = await account.openEncryption();
+  await expect(encryption.form.getByLabel("Identity that reads the key")).toHaveValue(identityId);
 });

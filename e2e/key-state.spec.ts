@@ -8,8 +8,10 @@ import { demoAutomationApp, demoTenants, demoUsers, demoVaults } from "../lib/de
 import { automationClients, grantKeyAccess } from "./arm";
 import { expect, test } from "./fixtures";
 import { AccountPage, AccountsPage } from "./pages/account-page";
+import { httpsJson } from "../emulator/test-support";
+import { DashboardPage } from "./pages/dashboard-page";
 import { EncryptionPage } from "./pages/encryption-page";
-import { e2eStack } from "./stack";
+import { e2eStack, emulatorAgent } from "./stack";
 
 test.describe.configure({ timeout: 120_000 });
 
@@ -78,4 +80,63 @@ test("switching back to the system key asks first in a dialog that names the acc
   await expect(page.getByText("The account is back on the system key")).toBeVisible({ timeout: 20_000 });
   await page.reload();
   await expect(encryption.type).toHaveText("SystemKey");
+});
+
+test("a pinned key's version is preselected; Key Vault unreachable shows as such with the state kept; the timeline speaks plain words", async ({
+  page,
+  accounts,
+  uniqueName,
+}) => {
+  const vault = demoVaults.compliant.name;
+  const keys = automationClients().keys(vault);
+  const keyName = uniqueName("pin-key");
+  await grantKeyAccess(demoAutomationApp.objectId, [vault], demoTenants.contoso.id, ["get", "create", "update"]);
+  const first = await keys.createRsaKey(keyName, { keySize: 2048 });
+  await keys.createRsaKey(keyName, { keySize: 2048 }); // a newer version, so the pinned one is not simply the latest
+  const keyIdentifier = `https://${vault}.vault.localhost:${e2eStack.emulatorPort}/keys/${keyName}/${first.properties.version}`;
+  const { name } = await accounts.createWithCustomerKey("pinned", { vault, keyIdentifier });
+
+  const encryption = new EncryptionPage(page, name);
+  await encryption.signIn(demoUsers.owner.upn);
+  await expect(encryption.form.getByLabel("Key", { exact: true })).toHaveValue(keyName);
+  await expect(encryption.form.getByRole("radio", { name: "A specific version" })).toBeChecked();
+  await expect(encryption.form.getByLabel("Version to pin"), "the saved version").toHaveValue(
+    first.properties.version!,
+  );
+
+  // Every Key Vault call for this key answers 503 until the fault is cleared: the monitor keeps the state.
+  const fault = (
+    await httpsJson(emulatorAgent(), "POST", `${e2eStack.emulatorUrl}/_emulator/faults`, {
+      target: "keyvault",
+      vault,
+      key: keyName,
+      kind: "status",
+      status: 503,
+    })
+  ).json as { id: string };
+  const account = new AccountPage(page, name);
+  try {
+    await expect(async () => {
+      await account.goto();
+      await expect(account.keyState).toHaveAttribute("data-unreachable", "true", { timeout: 1_000 });
+    }).toPass({ timeout: 30_000 });
+    await expect(account.keyState).toHaveAttribute("data-state", "CustomerKey");
+    await expect(account.keyState.locator(".badge")).toHaveText("Key Vault unreachable");
+    await expect(account.keyState.getByTestId("state-reason")).toContainText("the account keeps its state meanwhile");
+  } finally {
+    await httpsJson(emulatorAgent(), "DELETE", `${e2eStack.emulatorUrl}/_emulator/faults/${fault.id}`);
+  }
+  await expect(async () => {
+    await account.goto();
+    await expect(account.keyState.locator(".badge")).toHaveText("Active", { timeout: 1_000 });
+  }).toPass({ timeout: 30_000 });
+
+  const dashboard = new DashboardPage(page);
+  await dashboard.goto();
+  const switched = dashboard.timeline
+    .getByRole("listitem")
+    .filter({ has: page.locator('[data-reason="CustomerKeyConfigured"]') })
+    .filter({ hasText: `${name}:` });
+  await expect(switched).toContainText(`${name}: Switched to the customer key ${keyName}`);
+  await expect(switched, "no raw codes").not.toContainText(/CustomerKeyConfigured|SystemKey|→/);
 });

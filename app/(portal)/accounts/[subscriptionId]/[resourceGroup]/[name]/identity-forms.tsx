@@ -1,6 +1,7 @@
 "use client";
 import { useActionState } from "react";
 import { AccountRefFields, type AccountRef } from "@/components/account-ref-fields";
+import { useKeptFormAction } from "@/components/use-kept-form-action";
 import type { ActionResult } from "@/lib/actions/authenticated-action";
 import { addSystemIdentityAction, attachUserIdentityAction } from "./identity-actions";
 
@@ -16,7 +17,8 @@ function Outcome({ result }: { result: ActionResult | null }) {
 /** For an account without the identity a customer key needs: issue a system-assigned one, or attach a user-assigned one. */
 export function AddIdentityForms({ account }: { account: AccountRef }) {
   const [added, add, adding] = useActionState<ActionResult | null, FormData>(addSystemIdentityAction, null);
-  const [attached, attach, attaching] = useActionState<ActionResult | null, FormData>(attachUserIdentityAction, null);
+  // The typed ARM id survives a refusal (the message quotes it).
+  const { result: attached, onSubmit: attach, pending: attaching } = useKeptFormAction(attachUserIdentityAction);
   return (
     <div className="stack" data-testid="add-identity">
       <form action={add}>
@@ -26,7 +28,7 @@ export function AddIdentityForms({ account }: { account: AccountRef }) {
         </button>
         <Outcome result={added} />
       </form>
-      <form action={attach} className="stack">
+      <form onSubmit={attach} className="stack">
         <AccountRefFields account={account} />
         <label htmlFor="identity-id">User-assigned identity (ARM id; you need Managed Identity Operator on it)</label>
         <input
