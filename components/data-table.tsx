@@ -1,20 +1,46 @@
 import type { ReactNode } from "react";
 
-/** A table with a header row of column names; rows come as children. */
-export function DataTable({ testId, columns, children }: { testId: string; columns: string[]; children: ReactNode }) {
+/**
+ * A wide table scrolls inside its own box instead of widening the page (a phone at 390 px). The box
+ * is a named region that takes focus, so keyboard users can scroll it too (axe's
+ * scrollable-region-focusable).
+ */
+export function TableScroll({ label, children }: { label: string; children: ReactNode }) {
   return (
-    <table data-testid={testId}>
-      <thead>
-        <tr>
-          {columns.map((c) => (
-            <th scope="col" key={c}>
-              {c}
-            </th>
-          ))}
-        </tr>
-      </thead>
-      <tbody>{children}</tbody>
-    </table>
+    <div className="table-scroll" role="region" aria-label={label} tabIndex={0}>
+      {children}
+    </div>
+  );
+}
+
+/** A table with a header row of column names, in its own scrolling box; rows come as children. */
+export function DataTable({
+  testId,
+  label,
+  columns,
+  children,
+}: {
+  testId: string;
+  /** The name of its scrolling region, e.g. "Assets". */
+  label: string;
+  columns: string[];
+  children: ReactNode;
+}) {
+  return (
+    <TableScroll label={label}>
+      <table data-testid={testId}>
+        <thead>
+          <tr>
+            {columns.map((c) => (
+              <th scope="col" key={c}>
+                {c}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>{children}</tbody>
+      </table>
+    </TableScroll>
   );
 }
 

@@ -7,6 +7,7 @@ import { currentPrincipal } from "@/lib/auth/current";
 import { subscriptionNames } from "@/lib/accounts/subscriptions";
 import { CreateAccountForm } from "./create-account-form";
 import { KeyStateBadge } from "@/components/key-state-badge";
+import { TableScroll } from "@/components/data-table";
 
 export const metadata: Metadata = { title: "Accounts" };
 
@@ -117,32 +118,34 @@ export default async function AccountsPage({
           </p>
         )}
         {page.accounts.length > 0 && (
-          <table data-testid="accounts-table">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Resource group</th>
-                <th scope="col">Region</th>
-                <th scope="col">Subscription</th>
-                <th scope="col">Key state</th>
-              </tr>
-            </thead>
-            <tbody>
-              {page.accounts.map((a) => (
-                <tr key={a.id}>
-                  <td>
-                    <Link href={`/accounts/${a.subscriptionId}/${a.resourceGroup}/${a.name}`}>{a.name}</Link>
-                  </td>
-                  <td>{a.resourceGroup}</td>
-                  <td>{a.location}</td>
-                  <td>{names.get(a.subscriptionId) ?? a.subscriptionId}</td>
-                  <td>
-                    <KeyStateBadge account={a} />
-                  </td>
+          <TableScroll label="Accounts">
+            <table data-testid="accounts-table">
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">Resource group</th>
+                  <th scope="col">Region</th>
+                  <th scope="col">Subscription</th>
+                  <th scope="col">Key state</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {page.accounts.map((a) => (
+                  <tr key={a.id}>
+                    <td>
+                      <Link href={`/accounts/${a.subscriptionId}/${a.resourceGroup}/${a.name}`}>{a.name}</Link>
+                    </td>
+                    <td>{a.resourceGroup}</td>
+                    <td>{a.location}</td>
+                    <td>{names.get(a.subscriptionId) ?? a.subscriptionId}</td>
+                    <td>
+                      <KeyStateBadge account={a} />
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </TableScroll>
         )}
         {(page.previous || page.next) && (
           <nav aria-label="Pages of accounts" style={row}>

@@ -7,6 +7,7 @@ import { currentPrincipal } from "@/lib/auth/current";
 import { AutoRefresh } from "@/components/auto-refresh";
 import { CheckNowButton } from "@/components/check-now-button";
 import { KeyStateBadge } from "@/components/key-state-badge";
+import { TableScroll } from "@/components/data-table";
 import { describeTransition } from "@/lib/accounts/key-state-words";
 import { TransitionsChart } from "./transitions-chart";
 
@@ -117,78 +118,82 @@ export default async function DashboardPage({
 
       <section aria-labelledby="accounts-h">
         <h2 id="accounts-h">Accounts</h2>
-        <table data-testid="dashboard-table">
-          <thead>
-            <tr>
-              <th scope="col">Account</th>
-              <th scope="col">State</th>
-              <th scope="col">Key</th>
-              <th scope="col">Checks</th>
-              <th scope="col">Blocked operations</th>
-            </tr>
-          </thead>
-          <tbody>
-            {accounts.map((a) => {
-              const s = keyStateOf(a);
-              const blocked = blockedOperations(a);
-              return (
-                <tr key={a.id} data-account={a.name} data-state={s}>
-                  <td>
-                    <Link href={`/accounts/${a.subscriptionId}/${a.resourceGroup}/${a.name}/encryption`}>{a.name}</Link>
-                  </td>
-                  <td>
-                    <KeyStateBadge account={a} checkNow={false} />
-                  </td>
-                  <td>
-                    {a.encryptionType === "CustomerKey" ? <code>{a.keyIdentifier}</code> : "System key"}
-                    <div className="muted">
-                      current:{" "}
-                      <code data-testid="current-version">{a.accountKey?.wrappedBy.split("/").pop() ?? "—"}</code>
-                    </div>
-                  </td>
-                  <td>
-                    {a.encryptionType === "CustomerKey" ? (
-                      <>
-                        <div>last success: {time(a.lastSuccessAt)}</div>
-                        <div data-testid="last-failure">
-                          last failure:{" "}
-                          {a.lastCheckAt && (!a.lastSuccessAt || a.lastCheckAt > a.lastSuccessAt)
-                            ? time(a.lastCheckAt)
-                            : "—"}
-                        </div>
-                        <div>next: {time(a.nextCheckAt)}</div>
-                        <CheckNowButton account={a} />
-                      </>
-                    ) : (
-                      "—"
-                    )}
-                  </td>
-                  <td>
-                    {blocked.length ? (
-                      <details>
-                        <summary>{blocked.length} blocked</summary>
-                        <ul
-                          data-testid="blocked-operations"
-                          style={{ overflowWrap: "anywhere", paddingLeft: "1.2rem" }}
-                        >
-                          {blocked.map((b) => (
-                            <li key={b.operation}>{b.label}</li>
-                          ))}
-                        </ul>
-                        <p className="muted" style={{ overflowWrap: "anywhere" }}>
-                          Why: the customer key is inaccessible (see State). Reading, listing and deleting the account,
-                          and Check now, still work.
-                        </p>
-                      </details>
-                    ) : (
-                      "none"
-                    )}
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
+        <TableScroll label="Accounts and their keys">
+          <table data-testid="dashboard-table">
+            <thead>
+              <tr>
+                <th scope="col">Account</th>
+                <th scope="col">State</th>
+                <th scope="col">Key</th>
+                <th scope="col">Checks</th>
+                <th scope="col">Blocked operations</th>
+              </tr>
+            </thead>
+            <tbody>
+              {accounts.map((a) => {
+                const s = keyStateOf(a);
+                const blocked = blockedOperations(a);
+                return (
+                  <tr key={a.id} data-account={a.name} data-state={s}>
+                    <td>
+                      <Link href={`/accounts/${a.subscriptionId}/${a.resourceGroup}/${a.name}/encryption`}>
+                        {a.name}
+                      </Link>
+                    </td>
+                    <td>
+                      <KeyStateBadge account={a} checkNow={false} />
+                    </td>
+                    <td>
+                      {a.encryptionType === "CustomerKey" ? <code>{a.keyIdentifier}</code> : "System key"}
+                      <div className="muted">
+                        current:{" "}
+                        <code data-testid="current-version">{a.accountKey?.wrappedBy.split("/").pop() ?? "—"}</code>
+                      </div>
+                    </td>
+                    <td>
+                      {a.encryptionType === "CustomerKey" ? (
+                        <>
+                          <div>last success: {time(a.lastSuccessAt)}</div>
+                          <div data-testid="last-failure">
+                            last failure:{" "}
+                            {a.lastCheckAt && (!a.lastSuccessAt || a.lastCheckAt > a.lastSuccessAt)
+                              ? time(a.lastCheckAt)
+                              : "—"}
+                          </div>
+                          <div>next: {time(a.nextCheckAt)}</div>
+                          <CheckNowButton account={a} />
+                        </>
+                      ) : (
+                        "—"
+                      )}
+                    </td>
+                    <td>
+                      {blocked.length ? (
+                        <details>
+                          <summary>{blocked.length} blocked</summary>
+                          <ul
+                            data-testid="blocked-operations"
+                            style={{ overflowWrap: "anywhere", paddingLeft: "1.2rem" }}
+                          >
+                            {blocked.map((b) => (
+                              <li key={b.operation}>{b.label}</li>
+                            ))}
+                          </ul>
+                          <p className="muted" style={{ overflowWrap: "anywhere" }}>
+                            Why: the customer key is inaccessible (see State). Reading, listing and deleting the
+                            account, and Check now, still work.
+                          </p>
+                        </details>
+                      ) : (
+                        "none"
+                      )}
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </TableScroll>
         <p className="muted">
           {total === 0
             ? "No accounts."

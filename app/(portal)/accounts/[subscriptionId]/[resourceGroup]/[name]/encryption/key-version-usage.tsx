@@ -45,7 +45,11 @@ export async function KeyVersionUsageSection({
             {usage.versionsFrom === "AccountKeys" &&
               " You cannot list the key's versions, so only the latest and those in use are shown."}
           </p>
-          <DataTable testId="key-version-usage" columns={["Version", "Created", "Enabled", "Wraps the account key of"]}>
+          <DataTable
+            testId="key-version-usage"
+            label="Key versions"
+            columns={["Version", "Created", "Enabled", "Wraps the account key of"]}
+          >
             {usage.versions.map((v) => (
               <tr key={v.kid} data-version={v.kid.split("/").pop()}>
                 <td>

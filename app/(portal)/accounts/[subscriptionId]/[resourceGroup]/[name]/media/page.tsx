@@ -95,37 +95,36 @@ export default async function MediaPage({ params }: { params: AccountParams }) {
                 {t.jobs.length === 0 ? (
                   <p className="muted">No jobs in this transform yet: pick it in the form below.</p>
                 ) : (
-                  <div className="table-scroll">
-                    <DataTable
-                      testId={`jobs-${t.name}`}
-                      columns={["Job", "Input (query strings hidden)", "Output", "State", "Progress"]}
-                    >
-                      {t.jobs.map((j) => (
-                        <tr key={j.name}>
-                          <td>{j.name}</td>
-                          <td>
-                            <code>{j.input.baseUri ?? ""}</code> {j.input.files.join(", ")}
-                          </td>
-                          <td>{j.outputs.map((o) => o.assetName).join(", ")}</td>
-                          <td>
-                            <span className={`badge ${stateBadge[j.state] ?? ""}`}>{j.state}</span>
-                            {j.error && <div className="field-error">{`${j.error.code}: ${j.error.message}`}</div>}
-                          </td>
-                          <td>
-                            <JobProgress state={j.state} progress={j.progress} name={j.name} />
-                            {running.includes(j.state) && (
-                              <CancelJobButton
-                                account={ref}
-                                transformName={t.name}
-                                jobName={j.name}
-                                canWrite={canWrite}
-                              />
-                            )}
-                          </td>
-                        </tr>
-                      ))}
-                    </DataTable>
-                  </div>
+                  <DataTable
+                    testId={`jobs-${t.name}`}
+                    label={`Jobs of ${t.name}`}
+                    columns={["Job", "Input (query strings hidden)", "Output", "State", "Progress"]}
+                  >
+                    {t.jobs.map((j) => (
+                      <tr key={j.name}>
+                        <td>{j.name}</td>
+                        <td>
+                          <code>{j.input.baseUri ?? ""}</code> {j.input.files.join(", ")}
+                        </td>
+                        <td>{j.outputs.map((o) => o.assetName).join(", ")}</td>
+                        <td>
+                          <span className={`badge ${stateBadge[j.state] ?? ""}`}>{j.state}</span>
+                          {j.error && <div className="field-error">{`${j.error.code}: ${j.error.message}`}</div>}
+                        </td>
+                        <td>
+                          <JobProgress state={j.state} progress={j.progress} name={j.name} />
+                          {running.includes(j.state) && (
+                            <CancelJobButton
+                              account={ref}
+                              transformName={t.name}
+                              jobName={j.name}
+                              canWrite={canWrite}
+                            />
+                          )}
+                        </td>
+                      </tr>
+                    ))}
+                  </DataTable>
                 )}
               </div>
             ))}
@@ -144,26 +143,24 @@ export default async function MediaPage({ params }: { params: AccountParams }) {
                 files, or create one below.
               </p>
             ) : (
-              <div className="table-scroll">
-                <DataTable testId="assets-table" columns={["Asset", "Files"]}>
-                  {media.assets.map((a) => (
-                    <tr key={a.name}>
-                      <td>{a.name}</td>
-                      <td>
-                        {a.files.length === 0 ? (
-                          <span className="muted">empty</span>
-                        ) : (
-                          a.files.map((f) => (
-                            <div key={f.name}>
-                              {f.name} · {size(f.size)} · SHA-256 <code>{f.sha256}</code>
-                            </div>
-                          ))
-                        )}
-                      </td>
-                    </tr>
-                  ))}
-                </DataTable>
-              </div>
+              <DataTable testId="assets-table" label="Assets" columns={["Asset", "Files"]}>
+                {media.assets.map((a) => (
+                  <tr key={a.name}>
+                    <td>{a.name}</td>
+                    <td>
+                      {a.files.length === 0 ? (
+                        <span className="muted">empty</span>
+                      ) : (
+                        a.files.map((f) => (
+                          <div key={f.name}>
+                            {f.name} · {size(f.size)} · SHA-256 <code>{f.sha256}</code>
+                          </div>
+                        ))
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </DataTable>
             )}
             <CreateAssetForm account={ref} canWrite={canWrite} />
           </Section>
@@ -174,26 +171,24 @@ export default async function MediaPage({ params }: { params: AccountParams }) {
                 or players with a token you sign. Create one below.
               </p>
             ) : (
-              <div className="table-scroll">
-                <DataTable testId="policies-table" columns={["Policy", "Options"]}>
-                  {media.policies.map((p) => (
-                    <tr key={p.name}>
-                      <td>{p.name}</td>
-                      <td>
-                        {p.options.map((o, i) => (
-                          <div key={i}>
-                            {o.name && <strong>{o.name}: </strong>}
-                            {o.restriction}
-                            {o.keys.length > 0 && (
-                              <span className="muted"> · verified with {o.keys.join(", ")} (value hidden)</span>
-                            )}
-                          </div>
-                        ))}
-                      </td>
-                    </tr>
-                  ))}
-                </DataTable>
-              </div>
+              <DataTable testId="policies-table" label="Content key policies" columns={["Policy", "Options"]}>
+                {media.policies.map((p) => (
+                  <tr key={p.name}>
+                    <td>{p.name}</td>
+                    <td>
+                      {p.options.map((o, i) => (
+                        <div key={i}>
+                          {o.name && <strong>{o.name}: </strong>}
+                          {o.restriction}
+                          {o.keys.length > 0 && (
+                            <span className="muted"> · verified with {o.keys.join(", ")} (value hidden)</span>
+                          )}
+                        </div>
+                      ))}
+                    </td>
+                  </tr>
+                ))}
+              </DataTable>
             )}
             <CreateContentKeyPolicyForm account={ref} canWrite={canWrite} />
           </Section>
@@ -204,40 +199,39 @@ export default async function MediaPage({ params }: { params: AccountParams }) {
                 key that a content key policy guards. Create one below.
               </p>
             ) : (
-              <div className="table-scroll">
-                <DataTable
-                  testId="locators-table"
-                  columns={["Locator", "Asset", "Streaming policy", "Content keys and key delivery"]}
-                >
-                  {media.locators.map((l) => (
-                    <tr key={l.name}>
-                      <td>
-                        <Link href={`${accountPath}/media/player/${encodeURIComponent(l.name)}`}>{l.name}</Link>
-                      </td>
-                      <td>{l.assetName}</td>
-                      <td>
-                        {l.streamingPolicyName}
-                        {l.defaultContentKeyPolicyName && (
-                          <div className="muted">policy {l.defaultContentKeyPolicyName}</div>
-                        )}
-                      </td>
-                      <td>
-                        {l.contentKeys.length === 0 && <span className="muted">none (not encrypted)</span>}
-                        {l.contentKeys.map((k) => (
-                          <div key={k.id}>
-                            {k.type} <code>{k.id}</code>
-                            {k.deliveryUrl && (
-                              <div>
-                                <code>{k.deliveryUrl}</code>
-                              </div>
-                            )}
-                          </div>
-                        ))}
-                      </td>
-                    </tr>
-                  ))}
-                </DataTable>
-              </div>
+              <DataTable
+                testId="locators-table"
+                label="Streaming locators"
+                columns={["Locator", "Asset", "Streaming policy", "Content keys and key delivery"]}
+              >
+                {media.locators.map((l) => (
+                  <tr key={l.name}>
+                    <td>
+                      <Link href={`${accountPath}/media/player/${encodeURIComponent(l.name)}`}>{l.name}</Link>
+                    </td>
+                    <td>{l.assetName}</td>
+                    <td>
+                      {l.streamingPolicyName}
+                      {l.defaultContentKeyPolicyName && (
+                        <div className="muted">policy {l.defaultContentKeyPolicyName}</div>
+                      )}
+                    </td>
+                    <td>
+                      {l.contentKeys.length === 0 && <span className="muted">none (not encrypted)</span>}
+                      {l.contentKeys.map((k) => (
+                        <div key={k.id}>
+                          {k.type} <code>{k.id}</code>
+                          {k.deliveryUrl && (
+                            <div>
+                              <code>{k.deliveryUrl}</code>
+                            </div>
+                          )}
+                        </div>
+                      ))}
+                    </td>
+                  </tr>
+                ))}
+              </DataTable>
             )}
             <CreateLocatorForm
               account={ref}
