@@ -56,13 +56,17 @@ export function accountRefOf(subscriptionId: string, resourceGroup: string, name
 /**
  * The request's URL as the caller sent it: behind the ARM front door (the emulator's, locally), on
  * the front door's host (X-Forwarded-Host and -Proto, which it sets), so the links an answer gives
- * (an operation to poll, a list's next page) lead back through it.
+ * (an operation to poll, a list's next page) lead back through it. Only the configured ARM
+ * endpoint is believed: a client that writes another host there would get links (which its SDK
+ * follows with its token) to a host of its choosing, so any other value is ignored.
  */
 export function publicUrlOf(request: Request): URL {
   const url = new URL(request.url);
-  const proto = request.headers.get("x-forwarded-proto");
+  const arm = new URL(getConfig().endpoints.armEndpoint);
   const host = request.headers.get("x-forwarded-host");
-  if (proto === "http" || proto === "https") url.protocol = `${proto}:`;
-  if (host) url.host = host;
+  if (host?.toLowerCase() === arm.host.toLowerCase()) {
+    url.protocol = arm.protocol;
+    url.host = arm.host;
+  }
   return url;
 }

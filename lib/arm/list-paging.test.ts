@@ -5,6 +5,7 @@
  * list's length (counted by the database client: rows returned to this process).
  */
 import assert from "node:assert/strict";
+import { getConfig } from "@/lib/config";
 import { randomUUID } from "node:crypto";
 import { describe, it } from "node:test";
 import { demoResourceGroup, demoSubscriptions, demoUsers } from "@/lib/demo/directory";
@@ -162,17 +163,19 @@ describe("lists page in the database", () => {
     assert.deepEqual(got.sizes, [10, 10, 5]);
   });
 
-  it("links the next page on the host the request came in on: the ARM front door's", async () => {
+  it("links the next page on the host the request came in on: the ARM front door's, never a host the client names", async () => {
     const { handleMediaApi } = await import("@/lib/arm/media-api");
-    const frontDoor = await armClient(env(), demoUsers.owner, (request) => {
-      const headers = new Headers(request.headers);
-      headers.set("x-forwarded-host", "localhost:8443");
-      headers.set("x-forwarded-proto", "https");
-      return handleMediaApi(new Request(request, { headers }));
-    });
-    const page = (await frontDoor("GET", `${account}/assets?${v}&$top=3`)).json as List;
+    const arm = new URL(getConfig().endpoints.armEndpoint);
+    const through = (host: string) =>
+      armClient(env(), demoUsers.owner, (request) => {
+        const headers = new Headers(request.headers);
+        headers.set("x-forwarded-host", host);
+        headers.set("x-forwarded-proto", "https");
+        return handleMediaApi(new Request(request, { headers }));
+      });
+    const page = (await (await through(arm.host))("GET", `${account}/assets?${v}&$top=3`)).json as List;
     const next = new URL(page["@odata.nextLink"]!);
-    assert.equal(next.origin, "https://localhost:8443");
+    assert.equal(next.origin, arm.origin);
     assert.equal(next.pathname.toLowerCase(), `${account}/assets`.toLowerCase());
     assert.equal(next.searchParams.get("$top"), "3");
     const second = (await call("GET", `${next.pathname}${next.search}`)).json as List;
@@ -180,5 +183,7 @@ describe("lists page in the database", () => {
       second.value.map((a) => a.name),
       [assetName(3), assetName(4), assetName(5)],
     );
+    const forged = (await (await through("attacker.example"))("GET", `${account}/assets?${v}&$top=3`)).json as List;
+    assert.notEqual(new URL(forged["@odata.nextLink"]!).host, "attacker.example", "a forged forwarded host is ignored");
   });
 });
