@@ -89,26 +89,42 @@ const TokenKey = z.discriminatedUnion(
 );
 type TokenKey = z.infer<typeof TokenKey>;
 
+/**
+ * A token restriction: a JWT (HS*, RS*, PS*) or a Simple Web Token (SWT: form-encoded claims
+ * signed with HMACSHA256), which Azure Media Services accepts with symmetric keys only.
+ */
+const TokenRestriction = z
+  .object({
+    "@odata.type": z.literal(odata.token),
+    issuer: z.string().min(1),
+    audience: z.string().min(1),
+    primaryVerificationKey: TokenKey,
+    alternateVerificationKeys: z.array(TokenKey).max(10).default([]),
+    requiredClaims: z
+      .array(z.object({ claimType: z.string().min(1), claimValue: z.string().nullish() }))
+      .max(20)
+      .default([]),
+    restrictionTokenType: z.enum(["Jwt", "Swt"], "restrictionTokenType is Jwt or Swt."),
+    openIdConnectDiscoveryDocument: z
+      .undefined({ error: "openIdConnectDiscoveryDocument is not supported here: give the verification keys." })
+      .optional(),
+  })
+  .superRefine((r, ctx) => {
+    if (r.restrictionTokenType !== "Swt") return;
+    const keys = [r.primaryVerificationKey, ...r.alternateVerificationKeys];
+    keys.forEach((k, i) => {
+      if (k["@odata.type"] !== odata.symmetric)
+        ctx.addIssue({
+          code: "custom",
+          path: i === 0 ? ["primaryVerificationKey"] : ["alternateVerificationKeys", i - 1],
+          message: `A Swt token is signed with HMACSHA256: its verification keys are ${odata.symmetric}.`,
+        });
+    });
+  });
+
 const Restriction = z.discriminatedUnion(
   "@odata.type",
-  [
-    z.object({ "@odata.type": z.literal(odata.open) }),
-    z.object({
-      "@odata.type": z.literal(odata.token),
-      issuer: z.string().min(1),
-      audience: z.string().min(1),
-      primaryVerificationKey: TokenKey,
-      alternateVerificationKeys: z.array(TokenKey).max(10).default([]),
-      requiredClaims: z
-        .array(z.object({ claimType: z.string().min(1), claimValue: z.string().nullish() }))
-        .max(20)
-        .default([]),
-      restrictionTokenType: z.literal("Jwt", "Only Jwt tokens are supported (Swt is retired)."),
-      openIdConnectDiscoveryDocument: z
-        .undefined({ error: "openIdConnectDiscoveryDocument is not supported here: give the verification keys." })
-        .optional(),
-    }),
-  ],
+  [z.object({ "@odata.type": z.literal(odata.open) }), TokenRestriction],
   { error: `A restriction is ${odata.token} or ${odata.open}.` },
 );
 
@@ -152,7 +168,7 @@ export const StoredOptions = z.array(
         "@odata.type": z.literal(odata.token),
         issuer: z.string(),
         audience: z.string(),
-        restrictionTokenType: z.literal("Jwt"),
+        restrictionTokenType: z.enum(["Jwt", "Swt"]),
         requiredClaims: z.array(z.object({ claimType: z.string(), claimValue: z.string().nullish() })),
         keys: z.array(StoredKey),
       }),

@@ -57,23 +57,55 @@ function bearerTokenOf(authorization: string | null): string | null {
   return /^Bearer\s+(\S+)$/i.exec(authorization ?? "")?.[1] ?? null;
 }
 
-interface Token {
-  jwt: string;
-  /** As its header claims, not yet verified: picks the keys worth trying. */
-  alg: string;
+/** SWT's one signature algorithm, as the token's last parameter names it. */
+const SWT_ALG = "HMACSHA256";
+
+type Token =
+  /** `alg` as the JWT's header claims it, not yet verified: picks the keys worth trying. */
+  | { type: "Jwt"; jwt: string; alg: string }
+  /** A Simple Web Token: form-encoded claims, then `&HMACSHA256=` and the signature of what precedes it. */
+  | {
+      type: "Swt";
+      alg: typeof SWT_ALG;
+      signed: Uint8Array<ArrayBuffer>;
+      signature: Uint8Array<ArrayBuffer>;
+      claims: JWTPayload;
+    };
+
+/** An SWT's parts, with its Issuer, Audience and ExpiresOn also under the names JWT gives them. */
+function parseSwt(raw: string): Token {
+  const at = raw.lastIndexOf(`&${SWT_ALG}=`);
+  if (at <= 0) throw notAccepted();
+  const claims: JWTPayload = Object.fromEntries(new URLSearchParams(raw.slice(0, at)));
+  const signature = Buffer.from(decodeURIComponent(raw.slice(at + SWT_ALG.length + 2)), "base64");
+  if (signature.length !== 32 || !/^\d+$/.test(String(claims.ExpiresOn ?? ""))) throw notAccepted();
+  return {
+    type: "Swt",
+    alg: SWT_ALG,
+    signed: new Uint8Array(Buffer.from(raw.slice(0, at), "utf8")),
+    signature: new Uint8Array(signature),
+    claims: {
+      ...claims,
+      iss: String(claims.Issuer ?? ""),
+      aud: String(claims.Audience ?? ""),
+      exp: Number(claims.ExpiresOn),
+    },
+  };
 }
 
 /**
- * The token if it is a well-formed JWT, with the algorithm its header names, else `notAccepted`: checked before any
- * database or Key Vault work, so that such a request costs nothing and learns nothing, not even
- * whether the account exists. A request without a token is looked up: only a key whose policy has
- * an open restriction is delivered to it, as in Azure; every other key answers it with the challenge.
+ * The token if it is a well-formed JWT (with the algorithm its header names) or SWT, else
+ * `notAccepted`: checked before any database or Key Vault work, so that such a request costs
+ * nothing and learns nothing, not even whether the account exists. A request without a token is
+ * looked up: only a key whose policy has an open restriction is delivered to it, as in Azure;
+ * every other key answers it with the challenge.
  */
-function wellFormed(jwt: string): Token {
+function wellFormed(raw: string): Token {
+  if (raw.includes(`&${SWT_ALG}=`)) return parseSwt(raw);
   try {
-    const { alg } = decodeProtectedHeader(jwt);
-    decodeJwt(jwt);
-    return { jwt, alg: alg ?? "" };
+    const { alg } = decodeProtectedHeader(raw);
+    decodeJwt(raw);
+    return { type: "Jwt", jwt: raw, alg: alg ?? "" };
   } catch {
     throw notAccepted();
   }
@@ -92,8 +124,9 @@ async function accountKeyForDelivery(...args: Parameters<typeof accountKey>): Pr
 type TokenRestriction = Extract<StoredOption["restriction"], { keys: unknown }>;
 type StoredTokenKey = TokenRestriction["keys"][number];
 
-/** The signing algorithms a stored key verifies. */
-function algorithmsOf(key: StoredTokenKey): string[] {
+/** The signing algorithms a stored key verifies, for its restriction's token type. */
+function algorithmsOf(key: StoredTokenKey, type: TokenRestriction["restrictionTokenType"]): string[] {
+  if (type === "Swt") return key["@odata.type"] === odata.symmetric ? [SWT_ALG] : [];
   if (key["@odata.type"] === odata.symmetric) return ["HS256", "HS384", "HS512"];
   if (key["@odata.type"] === odata.rsa) return ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512"];
   return ["RS256"];
@@ -116,7 +149,7 @@ function verificationKey(
   let made = byAlgorithm.get(alg);
   if (!made) {
     if (key["@odata.type"] === odata.symmetric) {
-      const hash = { name: "HMAC", hash: `SHA-${alg.slice(2)}` };
+      const hash = { name: "HMAC", hash: alg === SWT_ALG ? "SHA-256" : `SHA-${alg.slice(2)}` };
       made = crypto.subtle.importKey("raw", new Uint8Array(secretOf(key.slot)), hash, false, ["verify"]);
     } else {
       const publicKey = tokenPublicKey(key);
@@ -137,9 +170,14 @@ async function verifiedClaims(
   for (const stored of keys) {
     const key = await verificationKey(stored, token.alg, secretOf);
     if (!key) continue;
+    if (token.type === "Swt") {
+      if (await crypto.subtle.verify("HMAC", key as CryptoKey, token.signature, token.signed))
+        return swtClaims(token, restriction);
+      continue;
+    }
     try {
       const { payload } = await jwtVerify(token.jwt, key, {
-        algorithms: algorithmsOf(stored),
+        algorithms: algorithmsOf(stored, restriction.restrictionTokenType),
         issuer: restriction.issuer,
         audience: restriction.audience,
         requiredClaims: ["exp"],
@@ -151,6 +189,13 @@ async function verifiedClaims(
     }
   }
   return null;
+}
+
+/** A signed SWT's claims if they are for the restriction's issuer and audience and unexpired (with JWT's minute of tolerance); else null. */
+function swtClaims(token: Extract<Token, { type: "Swt" }>, restriction: TokenRestriction): JWTPayload | null {
+  const { iss, aud, exp } = token.claims;
+  if (iss !== restriction.issuer || aud !== restriction.audience) return null;
+  return exp !== undefined && exp * 1000 + 60_000 > Date.now() ? token.claims : null;
 }
 
 /** Why a verified token's claims do not meet the restriction's required claims, or null when they do. */
@@ -254,7 +299,10 @@ async function verifyPlayer(
 ): Promise<{ accountKey?: Buffer }> {
   const candidates = options
     .map((o) => o.restriction as TokenRestriction)
-    .map((restriction) => ({ restriction, keys: restriction.keys.filter((k) => algorithmsOf(k).includes(token.alg)) }))
+    .map((restriction) => ({
+      restriction,
+      keys: restriction.keys.filter((k) => algorithmsOf(k, restriction.restrictionTokenType).includes(token.alg)),
+    }))
     .filter((c) => c.keys.length);
   let key: Buffer | undefined;
   if (candidates.some((c) => c.keys.some((k) => k["@odata.type"] === odata.symmetric))) {
@@ -294,7 +342,7 @@ async function verifyPlayer(
 }
 
 /** A request without a token, refused the same whether or not the key exists. */
-const tokenNeeded = () => new DomainError("InvalidToken", "Send a token as Authorization: Bearer <jwt>.");
+const tokenNeeded = () => new DomainError("InvalidToken", "Send a token as Authorization: Bearer <jwt or swt>.");
 
 async function contentKey(
   mediaServiceId: string,

@@ -4,7 +4,7 @@
  * refused while the customer key is inaccessible and back with the same keys when it returns.
  */
 import assert from "node:assert/strict";
-import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { createHash, createHmac, randomBytes, randomUUID } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
@@ -92,6 +92,17 @@ async function deliver(kid: string, jwt?: string, headers?: string[]) {
 }
 
 const check = () => keyAccess.check();
+
+/** A policy whose one option has `restriction`, and a ClearKey locator under it: the policy's PUT and the locator's key. */
+async function lockedStream(policy: string, restriction: Record<string, unknown>, locator: string) {
+  const put = await lib.policies.putContentKeyPolicyFor(scope, policy, {
+    properties: { options: [{ ...policyBody.properties.options[0], restriction }] },
+  });
+  await lib.locators.putStreamingLocatorFor(scope, locator, {
+    properties: { assetName: "movie", streamingPolicyName: "Predefined_ClearKey", defaultContentKeyPolicyName: policy },
+  });
+  return { put, key: (await lib.locators.listContentKeysFor(scope, locator)).contentKeys[0]! };
+}
 
 const refusedInaccessible = (err: Error & { code?: string }) => err.code === "CustomerKeyInaccessible";
 
@@ -393,17 +404,7 @@ describe("secrets under the account key", () => {
         },
       ],
     };
-    await lib.policies.putContentKeyPolicyFor(scope, "rsa", {
-      properties: { options: [{ ...policyBody.properties.options[0], restriction }] },
-    });
-    await lib.locators.putStreamingLocatorFor(scope, "rsastream", {
-      properties: {
-        assetName: "movie",
-        streamingPolicyName: "Predefined_ClearKey",
-        defaultContentKeyPolicyName: "rsa",
-      },
-    });
-    const key = (await lib.locators.listContentKeysFor(scope, "rsastream")).contentKeys[0]!;
+    const { key } = await lockedStream("rsa", restriction, "rsastream");
     const signed = async (pair: CryptoKeyPair, kid: string) => {
       const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey("pkcs8", pair.privateKey)).toString("base64");
       const privateKey = await importPKCS8(`-----BEGIN PRIVATE KEY-----\n${pkcs8}\n-----END PRIVATE KEY-----`, "RS256");
@@ -425,6 +426,76 @@ describe("secrets under the account key", () => {
       401,
       "an HS256 token does not pass an RSA policy",
     );
+  });
+
+  it("verifies Simple Web Tokens (Swt) with a symmetric key: signature, issuer, audience, expiry and the key id claim; refuses Swt with an RSA key", async () => {
+    const swtKey = randomBytes(32);
+    const restriction = {
+      ...policyBody.properties.options[0]!.restriction,
+      primaryVerificationKey: {
+        ...policyBody.properties.options[0]!.restriction.primaryVerificationKey,
+        keyValue: swtKey.toString("base64"),
+      },
+      restrictionTokenType: "Swt",
+    };
+    const { put, key } = await lockedStream("swt", restriction, "swtstream");
+    assert.equal(
+      (put.json as unknown as { properties: { options: { restriction: { restrictionTokenType: string } }[] } })
+        .properties.options[0]!.restriction.restrictionTokenType,
+      "Swt",
+      "stored and returned",
+    );
+    const swt = (claims: Record<string, string>, signWith = swtKey) => {
+      const signed = new URLSearchParams(claims).toString();
+      const mac = createHmac("sha256", signWith).update(signed).digest("base64");
+      return `${signed}&HMACSHA256=${encodeURIComponent(mac)}`;
+    };
+    const expiresOn = String(Math.floor(Date.now() / 1000) + 300);
+    const good = { Issuer: issuer, Audience: audience, ExpiresOn: expiresOn, [KID_CLAIM]: key.id };
+    assert.deepEqual(await deliver(key.id, swt(good)), { status: 200, bytes: Buffer.from(key.value!, "base64") });
+    const refusals = {
+      "another key": swt(good, randomBytes(32)),
+      "wrong issuer": swt({ ...good, Issuer: "https://someone.else" }),
+      "wrong audience": swt({ ...good, Audience: "urn:someone:else" }),
+      expired: swt({ ...good, ExpiresOn: String(Math.floor(Date.now() / 1000) - 600) }),
+      "another key id": swt({ ...good, [KID_CLAIM]: generatedKid }),
+      "claims changed after signing": swt(good).replace(
+        `Audience=${encodeURIComponent(audience)}`,
+        "Audience=urn%3Aother",
+      ),
+      "a JWT for a Swt policy": await token({ [KID_CLAIM]: key.id }, swtKey),
+    };
+    for (const [why, jwtOrSwt] of Object.entries(refusals))
+      assert.equal((await deliver(key.id, jwtOrSwt)).status, 401, why);
+    assert.equal(
+      (await deliver(generatedKid, swt({ ...good, [KID_CLAIM]: generatedKid }, tokenKey))).status,
+      401,
+      "an SWT does not pass a Jwt policy, even signed with its key",
+    );
+    await assert.rejects(
+      lib.policies.putContentKeyPolicyFor(scope, "swtrsa", {
+        properties: {
+          options: [
+            {
+              ...policyBody.properties.options[0],
+              restriction: {
+                ...restriction,
+                primaryVerificationKey: {
+                  "@odata.type": "#Microsoft.Media.ContentKeyPolicyRsaTokenKey",
+                  modulus: Buffer.concat([Buffer.from([0xc1]), randomBytes(255)]).toString("base64"), // 2048 bits
+                  exponent: "AQAB",
+                },
+              },
+            },
+          ],
+        },
+      }),
+      (err: Error & { code?: string; field?: string }) =>
+        err.code === "InvalidRequestContent" && /primaryVerificationKey$/.test(err.field ?? ""),
+    );
+    // Leave the secrets the later tests count as they were.
+    await lib.locators.deleteStreamingLocatorFor(scope, "swtstream");
+    await lib.policies.deleteContentKeyPolicyFor(scope, "swt");
   });
 
   it("answers 503 with Retry-After to a verified token when Key Vault does not answer and the account key is not cached, 401 to a token it cannot verify; the cache serves while it lives", async () => {
