@@ -4,7 +4,14 @@ const nextConfig = {
   poweredByHeader: false,
   // Server-only packages that must run from node_modules rather than be bundled
   // (native-ish code, WebAssembly, or dynamic requires).
-  serverExternalPackages: ["@electric-sql/pglite", "@ffmpeg-installer/ffmpeg", "@prisma/schema-engine-wasm", "pg"],
+  serverExternalPackages: [
+    "@electric-sql/pglite",
+    "@ffmpeg-installer/ffmpeg",
+    "@prisma/schema-engine-wasm",
+    "pg",
+    "pino",
+    "prom-client",
+  ],
   // Server actions refuse a POST whose Origin is not this host (CSRF). Behind a proxy that
   // rewrites Host, the public host must be named to stay allowed.
   // Their bodies are capped far below Next's default of 1 MB: the portal's forms send a few

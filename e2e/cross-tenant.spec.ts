@@ -14,6 +14,7 @@ import { MediaPage } from "./pages/media-page";
 import { startInputServer } from "./input-server";
 import { mintToken } from "./tokens";
 import { query } from "./db";
+import { e2eStack } from "./stack";
 
 const contoso = demoSubscriptions.contosoMedia.id;
 const fabrikam = demoSubscriptions.fabrikamMedia.id;
@@ -26,6 +27,7 @@ const covered = {
     "app/(auth)/auth/sign-in/route.ts",
     "app/api/events/keyvault/route.ts",
     "app/api/health/route.ts",
+    "app/api/metrics/route.ts",
     "app/keydelivery/[mediaServiceId]/route.ts",
     "app/providers/[...path]/route.ts",
     "app/streaming/[endpointId]/[...path]/route.ts",
@@ -253,6 +255,30 @@ test("Key Vault events, the operations list and streaming endpoints take no user
   });
   expect([403, 404]).toContain(stream.status());
   expect(await stream.text()).not.toMatch(/contoso/i);
+});
+
+test("metrics answer the operator's token only: a user's token, even an owner's, gets 401", async ({ request }) => {
+  const attempts: Record<string, string>[] = [
+    {},
+    { authorization: `Bearer ${await mintToken(outsider)}` },
+    {
+      authorization: `Bearer ${await mintToken({ oid: demoUsers.owner.objectId, tid: demoTenants.contoso.id, name: demoUsers.owner.name })}`,
+    },
+  ];
+  for (const headers of attempts) {
+    const res = await request.get("/api/metrics", { headers });
+    expect(res.status()).toBe(401);
+    expect(await res.text()).toBe("");
+  }
+  const scraped = await request.get("/api/metrics", { headers: { authorization: `Bearer ${e2eStack.metricsToken}` } });
+  expect(scraped.status()).toBe(200);
+  expect(await scraped.text()).toContain("# TYPE byok_monitor_checks_total counter");
+  // The key-delivery listener, a process of its own, serves its own counters with the same token.
+  const listener = `http://127.0.0.1:${e2eStack.keyDeliveryPort}/metrics`;
+  expect((await request.get(listener)).status()).toBe(401);
+  const keys = await request.get(listener, { headers: { authorization: `Bearer ${e2eStack.metricsToken}` } });
+  expect(keys.status()).toBe(200);
+  expect(await keys.text()).toContain("# TYPE byok_key_delivery_requests_total counter");
 });
 
 test("health, sign-in and callback reveal no tenant's data", async ({ request }) => {

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { localAzureAgent } from "../lib/azure/local-agent";
@@ -19,7 +20,11 @@ export const e2eStack = {
   emulatorPort: port + 5_443,
   emulatorIdentityPort: port + 5_444,
   emulatorUrl: `https://localhost:${port + 5_443}`,
+  /** The operator's scrape token (METRICS_TOKEN) of the stack: a fresh one each run. */
+  metricsToken: process.env.E2E_METRICS_TOKEN ?? randomBytes(24).toString("base64url"),
 };
+// Playwright loads this file in its runner and in each worker: they must agree on the token.
+process.env.E2E_METRICS_TOKEN = e2eStack.metricsToken;
 
 /** Debian's Chromium (Playwright cannot download its own browser here), with the flags this network needs. */
 export const chromiumLaunch = {
@@ -62,6 +67,7 @@ export function e2eWebServer(env: Record<string, string>) {
       EMULATOR_PORT: String(e2eStack.emulatorPort),
       EMULATOR_IDENTITY_PORT: String(e2eStack.emulatorIdentityPort),
       JOB_POLL_INTERVAL_SECONDS: "0.5",
+      METRICS_TOKEN: e2eStack.metricsToken,
       // Key checks every second by default, so tests see the monitor react quickly.
       ...env,
     },

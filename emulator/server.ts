@@ -22,6 +22,7 @@ import { managedIdentityRoutes } from "./managed-identity";
 import { demoState } from "./seed";
 import { StateStore } from "./state";
 import { loadOrCreateTls } from "./tls";
+import { logger } from "@/lib/observability/logger";
 import { TokenService } from "./tokens";
 
 /** An admin's consent for an app in a tenant, as a test sets it; no scopes revokes it. */
@@ -298,7 +299,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
         send(res, await routeFor(await readRequest(req)));
       } catch (err) {
         if (err instanceof ReplyError) return send(res, err.reply);
-        console.error("[emulator]", err);
+        logger("emulator").error({ err }, "request failed");
         send(res, reply(500, { error: { code: "InternalError", message: "The emulator failed on this request." } }));
       }
     };

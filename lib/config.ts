@@ -100,6 +100,13 @@ const common = {
     .pipe(z.array(z.string().refine((entry) => parseRange(entry) !== null, "must be addresses or CIDR ranges"))),
   DATA_DIR: z.string().min(1).default(".data"),
   LOG_LEVEL: z.enum(logLevels).default("info"),
+  /**
+   * The bearer token a Prometheus scraper sends to /api/metrics (and the listener's and workers'
+   * /metrics); unset: the metrics endpoints answer 404. A secret: at least 32 characters.
+   */
+  METRICS_TOKEN: z.string().min(32, "must be at least 32 characters").optional(),
+  /** A worker serves /metrics on this port (the launcher's worker i on this + i); unset: workers serve none. */
+  WORKER_METRICS_PORT: port.optional(),
 };
 
 const LocalEnv = z.object({
@@ -226,6 +233,7 @@ function toConfig(env: z.infer<typeof Env>) {
     sessions: { idleMs: env.SESSION_IDLE_MINUTES * 60_000, absoluteMs: env.SESSION_ABSOLUTE_HOURS * 3_600_000 },
     dataDir,
     logLevel: env.LOG_LEVEL,
+    metrics: { token: env.METRICS_TOKEN ?? null, workerPort: env.WORKER_METRICS_PORT ?? null },
     database,
     /** Set when the launcher must start the local Azure emulator. */
     emulator,

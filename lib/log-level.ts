@@ -1,6 +1,7 @@
 /**
- * LOG_LEVEL for this process's console: the methods below the level print nothing. The service
- * logs through the console (one line per event, never a secret), so this is where the level holds.
+ * LOG_LEVEL. The service logs through lib/observability/logger.ts (JSON, at this level); what is
+ * still printed through the console (libraries, command-line output) is held to it here too: the
+ * methods below the level print nothing.
  */
 export const logLevels = ["debug", "info", "warn", "error"] as const;
 export type LogLevel = (typeof logLevels)[number];

@@ -117,6 +117,6 @@ describe("APP_PROFILE=azure against unreachable or wrong endpoints", () => {
       /- SYSTEM_KEY_ID \(https:\/\/service\.vault\.localhost\/keys\/system\): 'service\.vault\.localhost' is not a Key Vault this service may call/,
     );
     assert.match(output, /- DATABASE_URL /);
-    assert.doesNotMatch(output, /\[monitor\]|\[jobs\]/, "the worker never starts its loops");
+    assert.doesNotMatch(output, /worker started|\[monitor\]|\[jobs\]/, "the worker never starts its loops");
   });
 });

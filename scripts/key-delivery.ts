@@ -9,6 +9,7 @@ import { accountChangeFeed } from "@/lib/db/account-changes";
 import { databaseQueryCount, disconnectDb } from "@/lib/db/client";
 import { applyLogLevel } from "@/lib/log-level";
 import { startKeyDeliveryListener } from "@/lib/media/key-delivery-listener";
+import { logger } from "@/lib/observability/logger";
 
 let config;
 try {
@@ -22,7 +23,7 @@ const listener = await startKeyDeliveryListener({
   host: config.profile === "local" ? "127.0.0.1" : "0.0.0.0",
   port: config.keyDelivery.port,
 });
-console.log(`[key-delivery] listening on ${listener.url}`);
+logger("key-delivery").info({ url: listener.url, metrics: `${listener.url}/metrics` }, "key delivery listening");
 
 // A parent that started this process with an IPC channel (bench/key-delivery.bench.ts) may read its counters.
 process.on("message", (message: { type?: string }) => {

@@ -161,7 +161,10 @@ async function main() {
           name: numbered("worker", i),
           command: tsx[0],
           args: ["--conditions=react-server", ...tsx.slice(1), "scripts/worker.ts"],
-          env: childEnv,
+          // Each worker serves its own /metrics: the configured port plus its index.
+          env: config.metrics.workerPort
+            ? { ...childEnv, WORKER_METRICS_PORT: String(config.metrics.workerPort + i) }
+            : childEnv,
         })),
       ],
       { log: (line) => console.log(line) },

@@ -9,8 +9,10 @@
 import http from "node:http";
 import { parseArgs } from "node:util";
 import next from "next";
+import { logger } from "@/lib/observability/logger";
 
 const DRAIN_MS = 10_000;
+const log = logger("portal");
 
 const { values } = parseArgs({ options: { hostname: { type: "string" }, port: { type: "string" } } });
 const hostname = values.hostname ?? "127.0.0.1";
@@ -30,11 +32,11 @@ const server = http.createServer((req, res) => {
   });
   void handle(req, res);
 });
-server.listen(port, hostname, () => console.log(`portal listening on http://${hostname}:${port}`));
+server.listen(port, hostname, () => log.info({ url: `http://${hostname}:${port}` }, "portal listening"));
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {
-    console.log(`${signal}: draining ${inFlight} request(s) in flight`);
+    log.info({ signal, inFlight }, "draining requests in flight");
     draining = true;
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();

@@ -32,6 +32,23 @@ export interface Supervisor {
   stop(): Promise<void>;
 }
 
+/**
+ * A child's line as the launcher prints it: a JSON log entry (lib/observability/logger.ts) stays
+ * one JSON object, with the process's name added; any other line gets the name in front.
+ */
+export function tagged(name: string, line: string): string {
+  if (line.startsWith("{")) {
+    try {
+      const entry = JSON.parse(line) as unknown;
+      if (entry && typeof entry === "object" && !Array.isArray(entry))
+        return JSON.stringify({ process: name, ...entry });
+    } catch {
+      // not JSON after all: printed as it is below
+    }
+  }
+  return `[${name}] ${line}`;
+}
+
 function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
   return signal ? `was killed by ${signal}` : `exited with code ${code}`;
 }
@@ -52,7 +69,7 @@ export function supervise(specs: ChildSpec[], options: SupervisorOptions): Super
     });
     running.set(spec.name, child);
     for (const stream of [child.stdout!, child.stderr!]) {
-      createInterface({ input: stream }).on("line", (line) => log(`[${spec.name}] ${line}`));
+      createInterface({ input: stream }).on("line", (line) => log(tagged(spec.name, line)));
     }
     exited.set(
       spec.name,

@@ -11,6 +11,12 @@ import { assertAzureReachable } from "@/lib/health/startup-checks";
 import { startJobRunner } from "@/lib/media/job-runner";
 import { startMonitor } from "@/lib/monitor/worker";
 import { startOperationRunner } from "@/lib/accounts/operation-runner";
+import { pruneAccountChanges } from "@/lib/db/account-changes";
+import { logger } from "@/lib/observability/logger";
+import { startMetricsServer } from "@/lib/observability/metrics-server";
+import { runLoop } from "@/lib/workers/loop";
+
+const PRUNE_INTERVAL_MS = 60_000;
 
 /** The configuration, once it is valid and (azure profile) every endpoint answers; otherwise every problem, named, and exit 1. */
 async function checkedConfig(): Promise<AppConfig> {
@@ -26,28 +32,43 @@ async function checkedConfig(): Promise<AppConfig> {
 
 const config = await checkedConfig();
 applyLogLevel(config.logLevel);
-const monitor = startMonitor({
-  loop: true,
-  onOutcome: (o) => {
-    if (o.result !== "active")
-      console.log(
-        `[monitor] ${o.accountId}: ${o.result}${o.reason ? ` (${o.reason})` : ""}${o.rewrappedTo ? ` → ${o.rewrappedTo}` : ""}`,
-      );
-  },
-});
+const log = logger("worker");
+// The monitor logs each check that finds something other than an active key (lib/monitor/check.ts).
+const monitor = startMonitor({ loop: true });
 const jobs = startJobRunner({
   loop: true,
   onOutcome: (o) => {
-    if (o.state !== "Deferred") console.log(`[jobs] ${o.jobId}: ${o.state}${o.error ? ` (${o.error.code})` : ""}`);
+    if (o.state !== "Deferred")
+      logger("jobs").info({ jobId: o.jobId, state: o.state, code: o.error?.code }, "job attempt ended");
   },
 });
 const operations = startOperationRunner({
   loop: true,
   intervalMs: 1000,
-  onOutcome: (o) => console.log(`[operations] ${o.id}: ${o.status}${o.code ? ` (${o.code})` : ""}`),
+  onOutcome: (o) => logger("operations").info({ operationId: o.id, status: o.status, code: o.code }, "operation ended"),
 });
-console.log(`[monitor] ${monitor.owner} checks customer keys every ${config.monitorIntervalMs / 1000} s`);
-console.log(`[jobs] ${jobs.owner} looks for scheduled jobs every ${config.jobs.pollIntervalMs / 1000} s`);
+// AccountChange keeps one row per account ever changed: rows older than the feeds' retention go.
+const pruning = runLoop("account-changes", async () => {
+  const pruned = await pruneAccountChanges();
+  if (pruned) log.debug({ pruned }, "account changes pruned");
+  return { more: false, waitMs: PRUNE_INTERVAL_MS };
+});
+// Its own counters, on a port of its own (the launcher gives worker i WORKER_METRICS_PORT + i).
+const metricsServer = config.metrics.workerPort
+  ? await startMetricsServer({
+      host: config.profile === "local" ? "127.0.0.1" : "0.0.0.0",
+      port: config.metrics.workerPort,
+    })
+  : null;
+log.info(
+  {
+    owner: monitor.owner,
+    monitorIntervalSeconds: config.monitorIntervalMs / 1000,
+    jobPollSeconds: config.jobs.pollIntervalMs / 1000,
+    metrics: metricsServer?.url ?? null,
+  },
+  "worker started: key monitor, jobs, operations",
+);
 
 // SIGTERM (the launcher stopping, a deployment) ends the worker within STOP_BOUND_MS: the monitor
 // finishes the check in progress and hands back the rest of its batch, the job runner hands its
@@ -56,10 +77,13 @@ const STOP_BOUND_MS = 10_000;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, async () => {
     const bound = new Promise<"timeout">((resolve) => setTimeout(resolve, STOP_BOUND_MS, "timeout").unref());
-    const stopped = Promise.all([monitor.stop(), jobs.stop(), operations.stop()]).then(() => "stopped" as const);
+    const stopped = Promise.all([monitor.stop(), jobs.stop(), operations.stop(), pruning.stop()]).then(
+      () => "stopped" as const,
+    );
     if ((await Promise.race([stopped, bound])) === "timeout") {
-      console.error(`[worker] did not stop within ${STOP_BOUND_MS / 1000} s; leases held now end on their own`);
+      log.error({ boundMs: STOP_BOUND_MS }, "did not stop within the bound; leases held now end on their own");
     }
+    await metricsServer?.close();
     await disconnectDb();
     process.exit(0);
   });

@@ -17,6 +17,7 @@ import {
 } from "./operations";
 import { assertAllowed } from "./policy";
 import { summarySelect, type AccountRecord } from "./store";
+import { logger } from "@/lib/observability/logger";
 
 /**
  * Runs the REST API's long-running operations: the Key Vault work of a switch of root key, after
@@ -69,7 +70,8 @@ export async function runOperation(id: string, owner: string): Promise<Operation
     const transient = !(err instanceof DomainError) || err.code === "KeyVaultUnavailable";
     if (transient && op.attempts < MAX_ATTEMPTS) {
       const seconds = (err instanceof DomainError ? err.retryAfterSeconds : undefined) ?? 5 * op.attempts;
-      if (!(err instanceof DomainError)) console.error(`[operations] ${id} attempt ${op.attempts}:`, err);
+      if (!(err instanceof DomainError))
+        logger("operations").error({ operationId: id, attempt: op.attempts, err }, "operation failed");
       await retryOperationLater(id, owner, new Date(Date.now() + seconds * 1000));
       return { id, status: "Retrying", code: err instanceof DomainError ? err.code : "InternalServerError" };
     }
@@ -92,7 +94,9 @@ export async function runOperation(id: string, owner: string): Promise<Operation
 
 /** Runs, in this process, an operation it already holds (the request that started it answered meanwhile). */
 export function runInBackground(id: string, owner: string): void {
-  void runOperation(id, owner).catch((err: unknown) => console.error(`[operations] ${id}:`, err));
+  void runOperation(id, owner).catch((err: unknown) =>
+    logger("operations").error({ operationId: id, err }, "operation failed"),
+  );
 }
 
 /** A name for this process in operation leases. */

@@ -4,6 +4,7 @@ import type { z } from "zod";
 import { currentPrincipal } from "@/lib/auth/current";
 import type { Principal } from "@/lib/auth/principal";
 import { DomainError, type ErrorCode } from "@/lib/errors";
+import { logger } from "@/lib/observability/logger";
 
 /** One check of a multi-step validation, as a form shows it. */
 export interface CheckView {
@@ -53,7 +54,7 @@ export function authenticatedAction<S extends z.ZodType>(
     } catch (err) {
       if (err instanceof DomainError) return { ok: false, code: err.code, message: err.message, field: err.field };
       const requestId = randomUUID();
-      console.error(`[action] request ${requestId} failed:`, err);
+      logger("action").error({ requestId, err }, "action failed");
       return {
         ok: false,
         code: "InternalError",

@@ -11,6 +11,7 @@ import { armErrorBody, DomainError, parseOrInvalid } from "@/lib/errors";
 import { json } from "./http";
 import { matchRoute, type ArmRoute } from "./router";
 import { armRoutes } from "./routes";
+import { logger } from "@/lib/observability/logger";
 
 /**
  * Every PUT and PATCH writes under one subscription: a caller who may not write there is refused
@@ -98,13 +99,15 @@ export function armApi(routes: readonly ArmRoute[]) {
   return async (request: Request): Promise<Response> => {
     const url = new URL(request.url);
     const requestId = randomUUID();
+    const log = logger("arm").child({ requestId });
+    const started = performance.now();
     let response: Response;
     try {
       response = await dispatch(routes, request, url);
     } catch (err) {
       if (err instanceof DomainError) response = domainErrorResponse(request, url, err);
       else {
-        console.error(`[arm] request ${requestId} ${request.method} ${url.pathname} failed:`, err);
+        log.error({ method: request.method, path: url.pathname, err }, "request failed");
         response = json(500, {
           error: {
             code: "InternalServerError",
@@ -114,6 +117,15 @@ export function armApi(routes: readonly ArmRoute[]) {
       }
     }
     response.headers.set("x-ms-request-id", requestId);
+    log.debug(
+      {
+        method: request.method,
+        path: url.pathname,
+        status: response.status,
+        ms: Math.round(performance.now() - started),
+      },
+      "request",
+    );
     return response;
   };
 }

@@ -4,9 +4,10 @@
  * one in the log line, never Next's error page.
  */
 import assert from "node:assert/strict";
-import { describe, it, mock } from "node:test";
+import { describe, it } from "node:test";
 import { demoResourceGroup, demoSubscriptions, demoUsers } from "@/lib/demo/directory";
 import { armClient, armApiPerFile } from "@/test/support/arm-client";
+import { captureLogs } from "@/test/support/logs";
 
 const account = `/subscriptions/${demoSubscriptions.contosoMedia.id}/resourceGroups/${demoResourceGroup}/providers/Microsoft.Media/mediaservices`;
 
@@ -65,7 +66,7 @@ describe("an unexpected failure", () => {
         handler: () => Promise.reject(new TypeError("cannot read properties of undefined")),
       },
     ]);
-    const errors = mock.method(console, "error", () => {});
+    const logs = captureLogs();
     try {
       const res = await (
         await armClient(env(), demoUsers.owner, failing)
@@ -79,10 +80,13 @@ describe("an unexpected failure", () => {
       assert.equal((res.json as ArmError).error.code, "InternalServerError");
       assert.ok((res.json as ArmError).error.message.includes(requestId));
       assert.doesNotMatch((res.json as ArmError).error.message, /cannot read/, "the cause stays in the log");
-      assert.equal(errors.mock.callCount(), 1);
-      assert.ok(String(errors.mock.calls[0]!.arguments[0]).includes(requestId), "the log line names the request id");
+      const failures = logs.entries.filter((e) => e.level === "error");
+      assert.equal(failures.length, 1);
+      assert.equal(failures[0]!.requestId, requestId, "the log line names the request id");
+      assert.equal(failures[0]!.component, "arm");
+      assert.match(JSON.stringify(failures[0]!.err), /cannot read properties of undefined/, "the cause is in the log");
     } finally {
-      errors.mock.restore();
+      logs.restore();
     }
   });
 });

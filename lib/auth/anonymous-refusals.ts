@@ -1,5 +1,6 @@
 import "server-only";
 import { auditAll } from "@/lib/audit";
+import { logger } from "@/lib/observability/logger";
 
 /**
  * Refused anonymous requests (no token, or one that does not verify) are counted in memory per
@@ -42,7 +43,7 @@ export function countAnonymousRefusal(source: string, refusal: { path: string; r
   timer ??= setInterval(
     () =>
       void flushAnonymousRefusals().catch((err: Error) =>
-        console.error("[audit] anonymous refusals not written:", err.message),
+        logger("audit").error({ err }, "anonymous refusals not written"),
       ),
     WINDOW_MS,
   ).unref();

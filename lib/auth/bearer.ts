@@ -6,6 +6,7 @@ import { getConfig } from "@/lib/config";
 import { DomainError } from "@/lib/errors";
 import { tenantIsKnown } from "./role-store";
 import type { Principal } from "./principal";
+import { logger } from "@/lib/observability/logger";
 
 const JWKS_TTL_MS = 60 * 60 * 1000;
 const JWKS_MIN_REFRESH_MS = 60 * 1000;
@@ -61,7 +62,7 @@ async function signingKeys(kid: string | undefined) {
     try {
       return (await refreshJwks()).set;
     } catch (err) {
-      console.warn("[auth] JWKS fetch failed:", (err as Error).message);
+      logger("auth").warn({ err }, "JWKS fetch failed");
     }
   }
   if (!jwks) throw signingKeysUnavailable();

@@ -2,6 +2,7 @@ import "server-only";
 import { getConfig } from "@/lib/config";
 import { portalMsal } from "./msal";
 import type { Session } from "./session";
+import { logger } from "@/lib/observability/logger";
 
 /**
  * An access token for `resource` as the signed-in user, from the session's MSAL cache (refreshed
@@ -17,7 +18,7 @@ export async function delegatedToken(session: Session, resource: "arm" | "keyVau
   try {
     return (await msal.acquireTokenSilent({ account, scopes: [`${audience}/user_impersonation`] })).accessToken;
   } catch (err) {
-    console.warn("[auth] no delegated token:", (err as { errorCode?: string }).errorCode ?? (err as Error).message);
+    logger("auth").warn({ code: (err as { errorCode?: string }).errorCode, err }, "no delegated token");
     return null;
   }
 }

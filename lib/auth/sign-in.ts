@@ -6,6 +6,7 @@ import { getConfig } from "@/lib/config";
 import { portalMsal, signInScopes } from "./msal";
 import { clearSession, readSession, takeAuthFlow, writeAuthFlow, writeSession } from "./session";
 import { endSession, openSession, purgeEndedSessions } from "./session-store";
+import { logger } from "@/lib/observability/logger";
 
 const redirectUri = () => `${getConfig().publicUrl}/auth/callback`;
 
@@ -76,7 +77,7 @@ export async function completeSignIn(params: URLSearchParams): Promise<SignInOut
     return { ok: true, returnTo: flow.returnTo };
   } catch (err) {
     await endSession(sid);
-    console.error("[auth] sign-in failed:", (err as Error).message);
+    logger("auth").error({ err }, "sign-in failed");
     await audit({
       actor: "anonymous",
       action: "auth.signIn",

@@ -4,9 +4,12 @@ import { ClientSecretCredential, ManagedIdentityCredential } from "@azure/identi
 import { getConfig } from "@/lib/config";
 import { DomainError } from "@/lib/errors";
 import { httpsRequest } from "./https-request";
+import { boundedCache } from "@/lib/observability/bounded-cache";
 import { azureAgent } from "./transport";
 
-const credentials = new Map<string, TokenCredential>();
+/** Credentials (and the tokens each caches) of the most recently used identities: one per account identity would grow with the accounts. */
+export const MAX_CACHED_CREDENTIALS = 10_000;
+const credentials = boundedCache<string, TokenCredential>("managed-identity-credentials", MAX_CACHED_CREDENTIALS);
 
 /** A managed identity's credential (IDENTITY_ENDPOINT), created lazily, once per identity. */
 export function managedIdentityCredential(identityClientId: string): TokenCredential {

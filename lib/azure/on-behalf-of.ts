@@ -4,11 +4,12 @@ import { portalMsal } from "@/lib/auth/msal";
 import type { Principal } from "@/lib/auth/principal";
 import { getConfig } from "@/lib/config";
 import { DomainError } from "@/lib/errors";
+import { boundedCache } from "@/lib/observability/bounded-cache";
 
 /** An on-behalf-of token is exchanged again this long before it expires, so no request carries one that lapses in flight. */
 const REFRESH_MARGIN_MS = 5 * 60_000;
 const MAX_CACHED_CALLERS = 10_000;
-const cache = new Map<string, { token: string; refreshAt: number }>();
+const cache = boundedCache<string, { token: string; refreshAt: number }>("on-behalf-of-tokens", MAX_CACHED_CALLERS);
 const inFlight = new Map<string, Promise<string>>();
 
 type MsalError = { errorCode?: string; subError?: string; errorMessage?: string; message?: string };
@@ -27,7 +28,6 @@ async function exchange(
       skipCache: true,
     });
     if (!result?.accessToken) throw new Error("Entra ID answered the on-behalf-of request without a token");
-    if (cache.size >= MAX_CACHED_CALLERS) for (const [k, v] of cache) if (v.refreshAt <= Date.now()) cache.delete(k);
     cache.set(key, {
       token: result.accessToken,
       refreshAt: (result.expiresOn?.getTime() ?? Date.now()) - REFRESH_MARGIN_MS,

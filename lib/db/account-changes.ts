@@ -1,6 +1,7 @@
 import "server-only";
 import pg from "pg";
 import { getConfig } from "@/lib/config";
+import { db } from "./client";
 
 /**
  * One state, every process: what a process caches of an account (its account key, and key
@@ -36,6 +37,12 @@ export type AccountChangeListener = (change: AccountChange) => void;
 const CHANNEL = "byok_account_changed";
 /** Transactions that commit up to this long after their trigger ran are still seen by the poll. */
 const LOOKBACK_SECONDS = 30;
+/**
+ * A row is kept this long after its last change (the worker prunes older ones): every live feed
+ * has polled it many times over by then. A feed whose last poll is older than that (a process
+ * that stalled) may have missed pruned rows, and drops everything it caches instead.
+ */
+export const ACCOUNT_CHANGE_RETENTION_MS = 10 * 60_000;
 
 export interface AccountChangeFeed {
   /** True while a poll has confirmed, within the staleness bound, that nothing was missed. */
@@ -108,6 +115,8 @@ export function startAccountChangeFeed({ url, pollMs, listen = true }: FeedOptio
     );
     const first = since === null;
     const now = rows[0]!.now;
+    if (since && now.getTime() - since.getTime() > ACCOUNT_CHANGE_RETENTION_MS - LOOKBACK_SECONDS * 1000)
+      accountChanged({ accountId: null, revoked: true });
     const inWindow = new Set<string>();
     for (const { a, s, u } of rows[0]!.changes ?? []) {
       inWindow.add(a);
@@ -162,6 +171,12 @@ export function startAccountChangeFeed({ url, pollMs, listen = true }: FeedOptio
       client = null;
     },
   };
+}
+
+/** Deletes the rows of accounts that have not changed for `olderThanMs`; returns how many (the worker calls it). */
+export async function pruneAccountChanges(olderThanMs = ACCOUNT_CHANGE_RETENTION_MS): Promise<number> {
+  return db()
+    .$executeRaw`DELETE FROM "AccountChange" WHERE "changedAt" < clock_timestamp() - make_interval(secs => ${olderThanMs / 1000})`;
 }
 
 // One feed per process, started by the first cache that needs it.

@@ -1,6 +1,8 @@
 import "server-only";
 import type { PipelinePolicy } from "@azure/core-rest-pipeline";
 import { getConfig } from "@/lib/config";
+import { boundedCache } from "@/lib/observability/bounded-cache";
+import { metrics } from "@/lib/observability/metrics";
 import { backOff, takeBudget } from "./budget-store";
 
 /**
@@ -81,7 +83,8 @@ class VaultBudget {
   }
 }
 
-const budgets = new Map<string, VaultBudget>();
+// Per vault, most recently used: a budget that leaves only loses its unspent slice (the budget itself is in the database).
+const budgets = boundedCache<string, VaultBudget>("keyvault-budgets", 1000);
 function budgetOf(vault: string): VaultBudget {
   let budget = budgets.get(vault);
   if (!budget) budgets.set(vault, (budget = new VaultBudget(vault, getConfig().keyVaultOperationsPer10s)));
@@ -106,7 +109,10 @@ export const vaultBudgetPolicy: PipelinePolicy = {
     const budget = budgetOf(vault);
     await budget.take();
     const response = await next(request);
+    const m = metrics();
+    m.keyVaultRequests.inc({ vault, status: `${Math.floor(response.status / 100)}xx` });
     if (response.status === 429) {
+      m.keyVaultThrottled.inc({ vault });
       budget.drop();
       await backOff(vault, retryAfterMs(response.headers.get("retry-after")));
     }

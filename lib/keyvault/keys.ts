@@ -3,6 +3,7 @@ import type { TokenCredential } from "@azure/core-auth";
 import { CryptographyClient, KeyClient, parseKeyVaultKeyIdentifier, type KeyVaultKey } from "@azure/keyvault-keys";
 import { managedIdentityCredential } from "@/lib/azure/managed-identities";
 import { azureAgent } from "@/lib/azure/transport";
+import { boundedCache } from "@/lib/observability/bounded-cache";
 import { keyVaultError } from "./errors";
 import type { KeyIdentifier } from "./key-id";
 import { vaultBudgetPolicy } from "./budget";
@@ -36,9 +37,11 @@ export interface KeyVersionInfo {
 
 export const WRAP_ALGORITHM = "RSA-OAEP-256";
 
-// Clients are created lazily, once per identity and per key or vault.
-const keyClients = new Map<string, KeyClient>();
-const cryptoClients = new Map<string, CryptographyClient>();
+// Clients are created lazily, once per identity and per key or vault, and kept for the most
+// recently used (one per account identity would grow with the number of accounts).
+export const MAX_CACHED_CLIENTS = 10_000;
+const keyClients = boundedCache<string, KeyClient>("keyvault-key-clients", MAX_CACHED_CLIENTS);
+const cryptoClients = boundedCache<string, CryptographyClient>("keyvault-crypto-clients", MAX_CACHED_CLIENTS);
 // Bounded retries with backoff (Retry-After honored by the SDK): the caller is waiting. Every
 // request, retries included, takes its vault's shared budget first (./budget.ts).
 const clientOptions = () => ({

@@ -21,6 +21,7 @@ import { planOutputs, produceOutputs, type AssetWrite } from "./job-outputs";
 import type { StoredJobError } from "./jobs";
 import { openSecretsOf } from "./secrets";
 import { writeAssetFiles } from "./store";
+import { logger } from "@/lib/observability/logger";
 
 export type JobOutcome = {
   jobId: string;
@@ -229,7 +230,7 @@ async function release(jobId: string, owner: string): Promise<JobOutcome> {
 
 /** After an attempt that threw (a defect, or a job that cannot run): again after a backoff, or Error after the last attempt. */
 async function failed({ id: jobId, attempts }: store.Claimed, owner: string, err: Error): Promise<JobOutcome> {
-  console.error(`[jobs] job ${jobId} failed on attempt ${attempts} of ${MAX_JOB_ATTEMPTS}:`, err.message);
+  logger("jobs").error({ jobId, attempt: attempts, maxAttempts: MAX_JOB_ATTEMPTS, err }, "job attempt failed");
   if (attempts >= MAX_JOB_ATTEMPTS) return endJob({ jobId, owner }, "Error", outOfAttempts);
   await store.retry({ jobId, owner, waitMs: backoffMs(attempts) });
   return { jobId, state: "Deferred" };

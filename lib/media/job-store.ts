@@ -162,3 +162,15 @@ export async function release(lease: Lease & { waitMs: number }): Promise<void> 
     data: { leaseOwner: null, leaseUntil: new Date(Date.now() + lease.waitMs), attempts: { decrement: 1 } },
   });
 }
+
+/** Jobs waiting or running, by state: the queue depth an operator scrapes (lib/observability/metrics.ts). */
+export async function queueDepth(): Promise<Record<"Scheduled" | "Queued" | "Processing", number>> {
+  const rows = await db().job.groupBy({
+    by: ["state"],
+    where: { state: { in: ["Scheduled", "Queued", "Processing"] } },
+    _count: { _all: true },
+  });
+  const depth = { Scheduled: 0, Queued: 0, Processing: 0 };
+  for (const row of rows) depth[row.state as keyof typeof depth] = row._count._all;
+  return depth;
+}

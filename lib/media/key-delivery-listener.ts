@@ -4,13 +4,16 @@ import type { AddressInfo } from "node:net";
 import { getConfig } from "@/lib/config";
 import { resolveClientAddress } from "@/lib/net/client-address";
 import { corsHeaders, deliverKey } from "./key-delivery";
+import { logger } from "@/lib/observability/logger";
+import { serveMetrics } from "@/lib/observability/metrics-server";
 
 const trustedProxies = () => getConfig().trustedProxies;
 
 /**
  * Key delivery on a listener of its own (Azure gives key delivery its own host name): a bare
  * node:http server in front of the same lib/media/key-delivery.ts that the Next.js route
- * `/keydelivery/{mediaServiceId}` serves, without the framework's per-request work.
+ * `/keydelivery/{mediaServiceId}` serves, without the framework's per-request work. Its own
+ * counters are at /metrics (METRICS_TOKEN), as this process is not the portal's.
  */
 export interface KeyDeliveryListener {
   url: string;
@@ -20,6 +23,7 @@ export interface KeyDeliveryListener {
 const PATH = /^\/keydelivery\/([^/?]+)(?:\?|$)/;
 
 async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  if ((req.url ?? "").split("?")[0] === "/metrics") return serveMetrics(req, res);
   const match = PATH.exec(req.url ?? "");
   if (!match) return void res.writeHead(404, corsHeaders).end();
   if (req.method === "OPTIONS") return void res.writeHead(204, corsHeaders).end();
@@ -37,7 +41,7 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse): Prom
 export async function startKeyDeliveryListener(options: { host: string; port: number }): Promise<KeyDeliveryListener> {
   const server = http.createServer((req, res) => {
     handle(req, res).catch((err: Error) => {
-      console.error(`[key-delivery] ${req.method} ${req.url?.split("?")[0]}: ${err.message}`);
+      logger("key-delivery").error({ method: req.method, path: req.url?.split("?")[0], err }, "request failed");
       if (!res.headersSent) res.writeHead(500, corsHeaders);
       res.end();
     });

@@ -8,6 +8,7 @@ import { db, onLocalWrite } from "@/lib/db/client";
 import { armErrorBody, DomainError } from "@/lib/errors";
 import { accountKey } from "@/lib/keys/hierarchy";
 import { clientAddressOf } from "@/lib/net/client-address";
+import { metrics } from "@/lib/observability/metrics";
 import {
   CONTENT_KEY_ID_CLAIM,
   contentKeyPolicyTypes as odata,
@@ -396,7 +397,7 @@ export interface DeliveryAnswer {
 const keyHeaders = { ...corsHeaders, "Content-Type": "application/octet-stream", "Cache-Control": "no-store" };
 
 /** A refusal as the player sees it: the error JSON, a Bearer challenge on 401, Retry-After when Key Vault did not answer. */
-function refusal(err: DomainError, tokenSent: boolean): DeliveryAnswer {
+function refusal(err: DomainError, tokenSent: boolean): DeliveryAnswer & { outcome: string } {
   const headers: Record<string, string> = {
     ...corsHeaders,
     "Content-Type": "application/json",
@@ -405,17 +406,30 @@ function refusal(err: DomainError, tokenSent: boolean): DeliveryAnswer {
   };
   if (err.status === 401) headers["WWW-Authenticate"] = tokenSent ? 'Bearer error="invalid_token"' : "Bearer";
   if (err.code === "KeyVaultUnavailable") headers["Retry-After"] = String(err.retryAfterSeconds ?? 10);
-  return { status: err.status, headers, body: JSON.stringify(armErrorBody(err)) };
+  return { status: err.status, headers, body: JSON.stringify(armErrorBody(err)), outcome: err.code };
 }
 
 /** GET /keydelivery/{mediaServiceId}?kid={key id}: the 16 key bytes, or an error a player developer can act on. */
-export async function deliverKey(request: {
+export async function deliverKey(request: DeliveryRequest): Promise<DeliveryAnswer> {
+  let outcome = "InternalError";
+  try {
+    const answer = await deliver(request);
+    outcome = answer.outcome;
+    return answer;
+  } finally {
+    metrics().keyDeliveries.inc({ outcome });
+  }
+}
+
+interface DeliveryRequest {
   authorization: string | null | undefined;
   mediaServiceId: string;
   kid: string | null;
   /** The client's address as resolved from the socket (and trusted proxies), for keyDelivery.accessControl. */
   clientAddress: string | null;
-}): Promise<DeliveryAnswer> {
+}
+
+async function deliver(request: DeliveryRequest): Promise<DeliveryAnswer & { outcome: string }> {
   const token = bearerTokenOf(request.authorization ?? null);
   const ids = Ids.safeParse({ mediaServiceId: request.mediaServiceId, kid: request.kid });
   if (!ids.success)
@@ -433,7 +447,7 @@ export async function deliverKey(request: {
       token === null ? null : wellFormed(token), // before any database or Key Vault work
       request.clientAddress,
     );
-    return { status: 200, headers: keyHeaders, body: new Uint8Array(key) };
+    return { status: 200, headers: keyHeaders, body: new Uint8Array(key), outcome: "Delivered" };
   } catch (err) {
     if (err instanceof DomainError) return refusal(err, token !== null);
     throw err;

@@ -7,6 +7,7 @@ import { decide } from "@/lib/accounts/policy";
 import { getConfig } from "@/lib/config";
 import { DomainError } from "@/lib/errors";
 import { accountKey } from "@/lib/keys/hierarchy";
+import { boundedCache } from "@/lib/observability/bounded-cache";
 import { bandwidthOf, parseEncodedAssetManifest, type EncodedAssetManifest } from "./encoded-asset";
 import { packagedRenditions } from "./hls-packager";
 import { openSecretsOf } from "./secrets";
@@ -70,7 +71,8 @@ interface Published {
   encrypted: boolean;
 }
 
-const manifests = new Map<string, EncodedAssetManifest>();
+/** Parsed manifests by content hash, of the most recently streamed assets. */
+const manifests = boundedCache<string, EncodedAssetManifest>("streaming-manifests", 1000);
 
 async function published(endpointId: string, locatorId: string, ism: string): Promise<Published> {
   const endpoint = await originEndpoint(endpointId);

@@ -5,7 +5,9 @@ import { db } from "@/lib/db/client";
 import { DomainError } from "@/lib/errors";
 import { dropAccountKey, keyIdentifierOf, rootOf, storeRewrap } from "@/lib/keys/hierarchy";
 import { getKey, unwrapKey, wrapKey, type KeyInfo } from "@/lib/keyvault/keys";
-import { recordTransition } from "./store";
+import { logger } from "@/lib/observability/logger";
+import { metrics } from "@/lib/observability/metrics";
+import { recordTransition as recordTransitionRow, type KeyState } from "./store";
 
 /** skipped: not this worker's, or gone; error: failed unexpectedly, retried when its lease lapses. */
 export type CheckResult = "active" | "recovered" | "inaccessible" | "unreachable" | "skipped" | "error";
@@ -37,11 +39,49 @@ export async function checkAccount(
   owner: string,
   reads: KeyReads = new Map(),
 ): Promise<CheckOutcome> {
+  const transitions: Transition[] = [];
+  const outcome = await check(accountId, owner, reads, transitions).catch((err: unknown) => {
+    metrics().checks.inc({ result: "error" });
+    throw err;
+  });
+  observe(outcome, transitions);
+  return outcome;
+}
+
+type Transition = { from: KeyState; to: KeyState; dueAt: Date };
+
+/** Counts the check and the transitions it committed, and logs a check that found something other than an active key. */
+function observe(outcome: CheckOutcome, transitions: Transition[]) {
+  const m = metrics();
+  m.checks.inc({ result: outcome.result });
+  for (const t of transitions) {
+    m.transitions.inc({ from: t.from, to: t.to });
+    if (t.from !== t.to) m.detectionLatency.observe(Math.max(0, Date.now() - t.dueAt.getTime()) / 1000);
+  }
+  if (outcome.result === "active" && !outcome.rewrappedTo) return;
+  const log = logger("monitor").child({ accountId: outcome.accountId });
+  const fields = { result: outcome.result, reason: outcome.reason, rewrappedTo: outcome.rewrappedTo };
+  if (outcome.result === "skipped") log.debug(fields, "check skipped");
+  else log.info(fields, "check");
+}
+
+async function check(
+  accountId: string,
+  owner: string,
+  reads: KeyReads,
+  transitions: Transition[],
+): Promise<CheckOutcome> {
   const account = await db().mediaAccount.findUnique({ where: { id: accountId }, include: { accountKey: true } });
   if (!account || account.encryptionType !== "CustomerKey" || !account.accountKey || account.leaseOwner !== owner) {
     return { accountId, result: "skipped" };
   }
   const now = new Date();
+  // Detection latency counts from when the account was due: a Key Vault event marks it due on arrival.
+  const dueAt = account.nextCheckAt && account.nextCheckAt < now ? account.nextCheckAt : now;
+  const recordTransition: typeof recordTransitionRow = async (tx, transition) => {
+    await recordTransitionRow(tx, transition);
+    transitions.push({ from: transition.from, to: transition.to, dueAt });
+  };
   const schedule = {
     lastCheckAt: now,
     nextCheckAt: new Date(now.getTime() + getConfig().monitorIntervalMs),

@@ -4,6 +4,7 @@ import { db } from "@/lib/db/client";
 import { workerName } from "@/lib/workers/loop";
 import { checkAccount, type CheckOutcome } from "./check";
 import { claimAccount } from "./store";
+import { logger } from "@/lib/observability/logger";
 
 /** Checks this process runs at once for events; the rest wait their turn (Key Vault's budget is shared). */
 const CONCURRENCY = 4;
@@ -104,7 +105,10 @@ async function runCheckOnce(accountId: string): Promise<CheckOutcome["result"] |
       });
       if (account?.encryptionType !== "CustomerKey") return null;
       if (Date.now() > deadline) {
-        console.warn(`[events] ${accountId} stayed leased for ${CLAIM_PATIENCE_MS / 1000} s; the poll checks it.`);
+        logger("events").warn(
+          { accountId, patienceMs: CLAIM_PATIENCE_MS },
+          "account stayed leased; the poll checks it",
+        );
         return null;
       }
       await new Promise((r) => setTimeout(r, CLAIM_RETRY_MS));
@@ -115,7 +119,7 @@ async function runCheckOnce(accountId: string): Promise<CheckOutcome["result"] |
   } catch (err) {
     const e = err as Error & { code?: string };
     // Deleted meanwhile (P2025): nothing to check. Anything else: the poll checks it again.
-    if (e.code !== "P2025") console.error(`[events] check of ${accountId} failed:`, e.message);
+    if (e.code !== "P2025") logger("events").error({ accountId, err: e }, "event-triggered check failed");
     return null;
   }
 }

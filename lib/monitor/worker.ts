@@ -3,6 +3,7 @@ import { getConfig } from "@/lib/config";
 import { runLoop, workerName } from "@/lib/workers/loop";
 import { checkAccount, type CheckOutcome, type KeyReads } from "./check";
 import { claimDueAccounts, nextDue, releaseLeases } from "./store";
+import { logger } from "@/lib/observability/logger";
 
 export interface Monitor {
   owner: string;
@@ -34,7 +35,7 @@ export function startMonitor(
       const outcome = await checkAccount(id, owner, reads).catch((err: Error & { code?: string }) => {
         // One account's failure must not hold back the rest of the batch: its lease lapses and
         // it is checked again. An account deleted during its check (P2025) just disappears.
-        if (err.code !== "P2025") console.error(`[monitor] check of ${id} failed:`, err.message);
+        if (err.code !== "P2025") logger("monitor").error({ accountId: id, err }, "check failed");
         return { accountId: id, result: err.code === "P2025" ? "skipped" : "error" } satisfies CheckOutcome;
       });
       outcomes.push(outcome);

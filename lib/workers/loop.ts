@@ -1,6 +1,7 @@
 import "server-only";
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
+import { logger } from "@/lib/observability/logger";
 
 /** A worker's name in lease rows: host, process and a random suffix, unique per start. */
 export const workerName = () => `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
@@ -27,7 +28,7 @@ export function runLoop(
         const { more, waitMs } = await cycle();
         if (!more) await sleep(waitMs);
       } catch (err) {
-        console.error(`[${label}] cycle failed:`, (err as Error).message);
+        logger(label).error({ err }, "cycle failed");
         await sleep(1000);
       }
     }

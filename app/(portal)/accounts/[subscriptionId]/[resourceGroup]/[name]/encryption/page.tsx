@@ -12,6 +12,7 @@ import { EncryptionForm, SystemKeyForm, VaultPicker, VaultSwitch } from "./encry
 import type { KeyAccessView } from "./key-access-panel";
 import { InstantDetectionSection } from "./instant-detection";
 import { KeyVersionUsageSection } from "./key-version-usage";
+import { logger } from "@/lib/observability/logger";
 
 export const metadata: Metadata = { title: "Encryption" };
 
@@ -58,7 +59,7 @@ async function keyAccessView(
       byIdentity: Object.fromEntries(entries),
     };
   } catch (err) {
-    console.warn("[encryption] cannot read the identity's access:", (err as Error).message);
+    logger("encryption").warn({ err }, "cannot read the identity's access");
     return undefined;
   }
 }
