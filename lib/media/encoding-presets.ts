@@ -28,35 +28,20 @@ export interface Ladder {
 export type EncodingPlan = { kind: "copy" } | { kind: "encode"; presetName: string; ladder: Ladder };
 
 const adaptive: Ladder = { maxHeight: 1080, rungs: 3, topKbps: 4500 };
+const encode = (presetName: string, maxHeight: number, rungs: number, topKbps: number): EncodingPlan => ({
+  kind: "encode",
+  presetName,
+  ladder: { maxHeight, rungs, topKbps },
+});
 const PLANS: Record<string, EncodingPlan> = {
-  H264SingleBitrate720p: {
-    kind: "encode",
-    presetName: "H264SingleBitrate720p",
-    ladder: { maxHeight: 720, rungs: 1, topKbps: 4500 },
-  },
-  H264SingleBitrate1080p: {
-    kind: "encode",
-    presetName: "H264SingleBitrate1080p",
-    ladder: { maxHeight: 1080, rungs: 1, topKbps: 6750 },
-  },
+  H264SingleBitrate720p: encode("H264SingleBitrate720p", 720, 1, 4500),
+  H264SingleBitrate1080p: encode("H264SingleBitrate1080p", 1080, 1, 6750),
   AdaptiveStreaming: { kind: "encode", presetName: "AdaptiveStreaming", ladder: adaptive },
   ContentAwareEncoding: { kind: "encode", presetName: "ContentAwareEncoding", ladder: adaptive },
   CopyAllBitrateNonInterleaved: { kind: "copy" },
-  H264MultipleBitrate1080p: {
-    kind: "encode",
-    presetName: "H264MultipleBitrate1080p",
-    ladder: { maxHeight: 1080, rungs: 8, topKbps: 6750 },
-  },
-  H264MultipleBitrate720p: {
-    kind: "encode",
-    presetName: "H264MultipleBitrate720p",
-    ladder: { maxHeight: 720, rungs: 6, topKbps: 3400 },
-  },
-  H264MultipleBitrateSD: {
-    kind: "encode",
-    presetName: "H264MultipleBitrateSD",
-    ladder: { maxHeight: 480, rungs: 5, topKbps: 2200 },
-  },
+  H264MultipleBitrate1080p: encode("H264MultipleBitrate1080p", 1080, 8, 6750),
+  H264MultipleBitrate720p: encode("H264MultipleBitrate720p", 720, 6, 3400),
+  H264MultipleBitrateSD: encode("H264MultipleBitrateSD", 480, 5, 2200),
 };
 
 export const SUPPORTED_PRESETS = Object.keys(PLANS);
