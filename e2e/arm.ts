@@ -92,6 +92,23 @@ export async function grantKeyAccess(
     await accessPolicy("add", vault, { tenantId, objectId: principalId, permissions: { keys } });
 }
 
+/**
+ * A new RSA-2048 key in the compliant vault, made by the automation app (granted get, create and
+ * update there for it): the vault's client, the key (its first version) and its versionless id.
+ */
+export async function newCompliantKey(keyName: string) {
+  const vault = demoVaults.compliant.name;
+  const keys = automationClients().keys(vault);
+  await grantKeyAccess(demoAutomationApp.objectId, [vault], demoTenants.contoso.id, ["get", "create", "update"]);
+  const key = await keys.createRsaKey(keyName, { keySize: 2048 });
+  return {
+    vault,
+    keys,
+    key,
+    keyIdentifier: `https://${vault}.vault.localhost:${e2eStack.emulatorPort}/keys/${keyName}`,
+  };
+}
+
 /** Removes a principal's access policy from a vault, as a vault owner revoking a key would. */
 export async function revokeKeyAccess(principalId: string, vault: string, tenantId: string) {
   await accessPolicy("remove", vault, { tenantId, objectId: principalId, permissions: { keys: [] } });

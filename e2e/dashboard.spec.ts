@@ -1,16 +1,8 @@
-import {
-  demoAutomationApp,
-  demoResourceGroup,
-  demoSubscriptions,
-  demoTenants,
-  demoUsers,
-  demoVaults,
-} from "../lib/demo/directory";
-import { automationClients, grantKeyAccess } from "./arm";
+import { demoAutomationApp, demoResourceGroup, demoSubscriptions, demoUsers, demoVaults } from "../lib/demo/directory";
+import { newCompliantKey } from "./arm";
 import { expect, test } from "./fixtures";
 import { DashboardPage } from "./pages/dashboard-page";
 import { clientCredentialsToken } from "./tokens";
-import { e2eStack } from "./stack";
 
 test("a revoked key shows on the dashboard by itself, blocks operations with a clear error, and the account recovers when the key is back", async ({
   page,
@@ -22,15 +14,8 @@ test("a revoked key shows on the dashboard by itself, blocks operations with a c
   test.setTimeout(240_000);
   // A common laptop width: the expanded list of blocked operations must stay inside the table.
   await page.setViewportSize({ width: 1366, height: 900 });
-  const { keys } = automationClients();
   const keyName = uniqueName("dash-key");
-  await grantKeyAccess(demoAutomationApp.objectId, [demoVaults.compliant.name], demoTenants.contoso.id, [
-    "get",
-    "create",
-    "update",
-  ]);
-  const key = await keys(demoVaults.compliant.name).createRsaKey(keyName, { keySize: 2048 });
-  const keyIdentifier = `https://${demoVaults.compliant.name}.vault.localhost:${e2eStack.emulatorPort}/keys/${keyName}`;
+  const { keys, key, keyIdentifier } = await newCompliantKey(keyName);
   const { name } = await accounts.createWithCustomerKey("dash", { vault: demoVaults.compliant.name, keyIdentifier });
 
   const dashboard = new DashboardPage(page);
@@ -39,7 +24,7 @@ test("a revoked key shows on the dashboard by itself, blocks operations with a c
   await expect(row.locator).toHaveAttribute("data-state", "CustomerKey");
   await expect(row.currentVersion).toHaveText(key.properties.version!);
 
-  await keys(demoVaults.compliant.name).updateKeyProperties(keyName, key.properties.version!, { enabled: false });
+  await keys.updateKeyProperties(keyName, key.properties.version!, { enabled: false });
   // No reload: the monitor sees it within its interval and the dashboard refreshes itself.
   // The monitor checks every second, but on a loaded 2-core machine it was seen to take over 20 s.
   await expect(row.locator).toHaveAttribute("data-state", "CustomerKeyInaccessible", { timeout: 60_000 });
@@ -92,7 +77,7 @@ test("a revoked key shows on the dashboard by itself, blocks operations with a c
     },
   });
 
-  await keys(demoVaults.compliant.name).updateKeyProperties(keyName, key.properties.version!, { enabled: true });
+  await keys.updateKeyProperties(keyName, key.properties.version!, { enabled: true });
   await dashboard.filter("CustomerKey");
   await expect(dashboard.row(name).locator).toHaveAttribute("data-state", "CustomerKey", { timeout: 60_000 });
   await expect(dashboard.timeline).toContainText(`${name}: The key is accessible again`);

@@ -4,8 +4,8 @@
  * whose accessible name is its label; the saved key preselected; switching back to the system key
  * asks first, naming the account.
  */
-import { demoAutomationApp, demoTenants, demoUsers, demoVaults } from "../lib/demo/directory";
-import { automationClients, grantKeyAccess } from "./arm";
+import { demoUsers, demoVaults } from "../lib/demo/directory";
+import { newCompliantKey } from "./arm";
 import { expect, test } from "./fixtures";
 import { AccountPage, AccountsPage } from "./pages/account-page";
 import { httpsJson } from "../emulator/test-support";
@@ -20,12 +20,8 @@ test("the key state badge shows Active, then Inaccessible with its reason, on ev
   accounts,
   uniqueName,
 }) => {
-  const vault = demoVaults.compliant.name;
-  const keys = automationClients().keys(vault);
   const keyName = uniqueName("state-key");
-  await grantKeyAccess(demoAutomationApp.objectId, [vault], demoTenants.contoso.id, ["get", "create", "update"]);
-  const key = await keys.createRsaKey(keyName, { keySize: 2048 });
-  const keyIdentifier = `https://${vault}.vault.localhost:${e2eStack.emulatorPort}/keys/${keyName}`;
+  const { vault, keys, key, keyIdentifier } = await newCompliantKey(keyName);
   const { name } = await accounts.createWithCustomerKey("state", { vault, keyIdentifier });
 
   const list = new AccountsPage(page);
@@ -87,13 +83,10 @@ test("a pinned key's version is preselected; Key Vault unreachable shows as such
   accounts,
   uniqueName,
 }) => {
-  const vault = demoVaults.compliant.name;
-  const keys = automationClients().keys(vault);
   const keyName = uniqueName("pin-key");
-  await grantKeyAccess(demoAutomationApp.objectId, [vault], demoTenants.contoso.id, ["get", "create", "update"]);
-  const first = await keys.createRsaKey(keyName, { keySize: 2048 });
+  const { vault, keys, key: first, keyIdentifier: latest } = await newCompliantKey(keyName);
   await keys.createRsaKey(keyName, { keySize: 2048 }); // a newer version, so the pinned one is not simply the latest
-  const keyIdentifier = `https://${vault}.vault.localhost:${e2eStack.emulatorPort}/keys/${keyName}/${first.properties.version}`;
+  const keyIdentifier = `${latest}/${first.properties.version}`;
   const { name } = await accounts.createWithCustomerKey("pinned", { vault, keyIdentifier });
 
   const encryption = new EncryptionPage(page, name);

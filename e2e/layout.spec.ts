@@ -6,9 +6,9 @@
  */
 import AxeBuilder from "@axe-core/playwright";
 import type { Page } from "@playwright/test";
-import { demoAutomationApp, demoTenants, demoUsers, demoVaults } from "../lib/demo/directory";
+import { demoUsers, demoVaults } from "../lib/demo/directory";
 import { demoMedia } from "../lib/demo/media";
-import { automationClients, grantKeyAccess } from "./arm";
+import { newCompliantKey } from "./arm";
 import { expect, test } from "./fixtures";
 import { AccountPage, AccountsPage } from "./pages/account-page";
 import { DashboardPage } from "./pages/dashboard-page";
@@ -16,7 +16,6 @@ import { EncryptionPage } from "./pages/encryption-page";
 import { MediaPage } from "./pages/media-page";
 import { PlayerPage } from "./pages/player-page";
 import { PortalPage } from "./pages/portal-page";
-import { e2eStack } from "./stack";
 
 const widths = [390, 1366] as const;
 
@@ -99,20 +98,13 @@ test.describe("signed in", () => {
   test.beforeAll(async ({ accounts, uniqueName }) => {
     test.setTimeout(240_000);
     // An account on a customer key that is then disabled: the state with the most to say.
-    const { keys } = automationClients();
     const keyName = uniqueName("layout-key");
-    await grantKeyAccess(demoAutomationApp.objectId, [demoVaults.compliant.name], demoTenants.contoso.id, [
-      "get",
-      "create",
-      "update",
-    ]);
-    const key = await keys(demoVaults.compliant.name).createRsaKey(keyName, { keySize: 2048 });
-    const keyIdentifier = `https://${demoVaults.compliant.name}.vault.localhost:${e2eStack.emulatorPort}/keys/${keyName}`;
+    const { keys, key, keyIdentifier } = await newCompliantKey(keyName);
     ({ name: inaccessible } = await accounts.createWithCustomerKey("layout", {
       vault: demoVaults.compliant.name,
       keyIdentifier,
     }));
-    await keys(demoVaults.compliant.name).updateKeyProperties(keyName, key.properties.version!, { enabled: false });
+    await keys.updateKeyProperties(keyName, key.properties.version!, { enabled: false });
   });
 
   for (const role of ["owner", "reader"] as const)
