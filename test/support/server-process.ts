@@ -74,7 +74,8 @@ export function startServer(
 
 /** Key delivery's own listener (scripts/key-delivery.ts, as `npm start` runs it) on a free port. */
 export function keyDeliveryListener(env: Record<string, string> = {}): Promise<ServerProcess> {
-  return startServer([...tsx, "scripts/key-delivery.ts"], /listening on http:\/\/[^:]+:(\d+)/, {
+  // Its JSON log line: {..., "url":"http://127.0.0.1:<port>", ..., "msg":"key delivery listening"}.
+  return startServer([...tsx, "scripts/key-delivery.ts"], /"url":"http:\/\/[^:"]+:(\d+)"[^\n]*key delivery listening/, {
     KEY_DELIVERY_PORT: "0",
     ...env,
   });
