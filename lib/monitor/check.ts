@@ -82,12 +82,14 @@ async function check(
     await recordTransitionRow(tx, transition);
     transitions.push({ from: transition.from, to: transition.to, dueAt });
   };
-  const schedule = {
+  // The next check counts from when this one ends, not from when it began: however long Key Vault
+  // took to answer, two reads of the key are at least an interval apart.
+  const schedule = () => ({
     lastCheckAt: now,
-    nextCheckAt: new Date(now.getTime() + getConfig().monitorIntervalMs),
+    nextCheckAt: new Date(Date.now() + getConfig().monitorIntervalMs),
     leaseOwner: null,
     leaseUntil: null,
-  };
+  });
   const wasInaccessible = account.keyStatus === "Inaccessible";
   try {
     const root = rootOf(account);
@@ -135,7 +137,7 @@ async function check(
       await tx.mediaAccount.update({
         where: { id: account.id },
         data: {
-          ...schedule,
+          ...schedule(),
           lastSuccessAt: now,
           keyStatus: "Active",
           keyStatusReason: null,
@@ -171,7 +173,7 @@ async function check(
     if (err.code === "KeyVaultUnavailable") {
       await db().mediaAccount.update({
         where: { id: account.id },
-        data: { ...schedule, unreachableSince: account.unreachableSince ?? now, unreachableReason: err.message },
+        data: { ...schedule(), unreachableSince: account.unreachableSince ?? now, unreachableReason: err.message },
       });
       return { accountId, result: "unreachable", reason: err.code };
     }
@@ -180,7 +182,7 @@ async function check(
       await tx.mediaAccount.update({
         where: { id: account.id },
         data: {
-          ...schedule,
+          ...schedule(),
           keyStatus: "Inaccessible",
           keyStatusReason: err.code,
           keyStatusMessage: err.message,

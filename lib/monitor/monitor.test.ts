@@ -263,6 +263,34 @@ describe("key monitor", () => {
     await env.emu.admin("DELETE", "faults");
   });
 
+  it("counts the next check from when a check ends, so a slow Key Vault read does not bring the next one closer", async () => {
+    const id = await bind(
+      "slowread",
+      demoVaults.compliant.name,
+      `${env.emu.vaultUrl(demoVaults.compliant.name)}/keys/rsa-2048`,
+    );
+    const latencyMs = 800;
+    await env.emu.admin("POST", "faults", {
+      vault: demoVaults.compliant.name,
+      key: "rsa-2048",
+      operation: "get",
+      kind: "latency",
+      latencyMs,
+      count: 1,
+    });
+    await env.database.db.mediaAccount.update({ where: { id }, data: { nextCheckAt: new Date(0) } });
+    assert.ok(await claimAccount("slow-worker", id, 30_000));
+    const started = Date.now();
+    assert.equal((await checkAccount(id, "slow-worker")).result, "active");
+    const { nextCheckAt } = await env.database.db.mediaAccount.findUniqueOrThrow({ where: { id } });
+    const intervalMs = Number(process.env.MONITOR_INTERVAL_SECONDS) * 1000;
+    assert.ok(
+      nextCheckAt.getTime() - started >= latencyMs + intervalMs,
+      `next check ${nextCheckAt.getTime() - started} ms after the check began; the read alone took ${latencyMs} ms`,
+    );
+    await env.emu.admin("DELETE", "faults");
+  });
+
   it("lets two workers share the accounts for many cycles: never one account twice at once, never a double re-wrap", async () => {
     const keys = env.emu.keyClient(demoVaults.compliant.name);
     await keys.createRsaKey("shared", { keySize: 2048 });
