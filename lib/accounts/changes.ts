@@ -10,6 +10,7 @@ import { putOnce } from "./names";
 import { processOwner, runInBackground } from "./operation-runner";
 import {
   operationInProgress,
+  recordCompletedOperation,
   startOperation,
   type OperationInput,
   type OperationRecord,
@@ -53,6 +54,11 @@ export interface AccountChanges {
   encryption?: EncryptionChange;
   /** ETag the caller last read (If-Match); "*" or undefined: any. */
   ifMatch?: string | null;
+  /**
+   * Every change is an operation (api-versions whose PUT and PATCH are long-running): one with no
+   * Key Vault work is recorded already Succeeded, so the client polls it as it polls any other.
+   */
+  alwaysOperation?: boolean;
 }
 
 export interface AccountPut extends AccountRef, AccountChanges {
@@ -62,7 +68,10 @@ export interface AccountPut extends AccountRef, AccountChanges {
 export interface AccountChangeResult {
   account: AccountRecord;
   created: boolean;
-  /** The long-running operation the change started, or null when everything was done in the request. */
+  /**
+   * The long-running operation of the change: InProgress when it has Key Vault work, Succeeded when
+   * everything was done in the request (only with `alwaysOperation`); null when none was asked for.
+   */
   operation: OperationRecord | null;
 }
 
@@ -235,19 +244,17 @@ async function finishChanges(
         tx,
       );
     if (!created || changes.settings) current = await setSettings(current.id, changes.settings ?? {}, actor, tx);
+    const of = {
+      accountId: current.id,
+      subscriptionId: current.subscriptionId,
+      location: current.location,
+      actor: principal.objectId,
+    };
     const operation = input
-      ? await startOperation(
-          tx,
-          {
-            accountId: current.id,
-            subscriptionId: current.subscriptionId,
-            location: current.location,
-            input,
-            actor: principal.objectId,
-          },
-          processOwner,
-        )
-      : null;
+      ? await startOperation(tx, { ...of, input }, processOwner)
+      : changes.alwaysOperation
+        ? await recordCompletedOperation(tx, of)
+        : null;
     if (systemIdentity || userAssigned)
       await audit(
         {
@@ -265,7 +272,7 @@ async function finishChanges(
       );
     return { operation, current };
   });
-  if (result.operation) runInBackground(result.operation.id, processOwner);
+  if (input && result.operation) runInBackground(result.operation.id, processOwner);
   const fresh = (await findAccount(account))!;
   return { account: fresh, created, operation: result.operation };
 }

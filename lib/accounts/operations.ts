@@ -66,6 +66,29 @@ export async function startOperation(
   });
 }
 
+/**
+ * Records a change that had no Key Vault work as an operation that already Succeeded (from
+ * 2021-06-01 every PUT and PATCH is long-running, as Azure's): nothing runs it, a client polls it.
+ */
+export async function recordCompletedOperation(
+  tx: Prisma.TransactionClient,
+  data: { accountId: string; subscriptionId: string; location: string; actor: string },
+): Promise<OperationRecord> {
+  const now = new Date();
+  return tx.accountOperation.create({
+    data: {
+      id: randomUUID(),
+      ...data,
+      kind: "settings",
+      input: { kind: "settings" },
+      status: "Succeeded",
+      startTime: now,
+      endTime: now,
+    },
+    select: columns,
+  });
+}
+
 /** The operation of a subscription by id (any case), or null. */
 export async function findOperation(subscriptionId: string, id: string): Promise<OperationRecord | null> {
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) return null;

@@ -6,9 +6,17 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { demoResourceGroup, demoStorageAccount, demoSubscriptions, demoUsers, demoVaults } from "@/lib/demo/directory";
+import {
+  demoPortalApp,
+  demoResourceGroup,
+  demoStorageAccount,
+  demoSubscriptions,
+  demoUsers,
+  demoVaults,
+} from "@/lib/demo/directory";
 import { armClient, type ArmCall } from "@/test/support/arm-client";
 import { startAppEnvironment, type AppEnvironment } from "@/test/support/app-environment";
+import { serveRoutes } from "@/test/support/route-server";
 
 const sub = demoSubscriptions.contosoMedia.id;
 const accountPath = (name: string, apiVersion = "2023-01-01") =>
@@ -238,7 +246,12 @@ describe("every setting stored and returned, or refused", () => {
     });
     assert.equal(created.status, 201, JSON.stringify(created.json));
     const tagged = await arm("PATCH", accountPath("settings"), { tags: { b: "2" } });
-    assert.equal(tagged.status, 200, "nothing asynchronous to do");
+    assert.equal(tagged.status, 202, "every PATCH is long-running, as Azure's (the spec's example answers 202)");
+    assert.deepEqual(
+      (await poll(tagged)).map((s) => s.status),
+      ["Succeeded"],
+      "nothing waits for Key Vault: its operation has already Succeeded",
+    );
     const account = (await arm("GET", accountPath("settings"))).json as Account;
     assert.deepEqual(account.tags, { b: "2" });
     assert.deepEqual(account.properties.storageAccounts, [{ id: storageId, type: "Primary", status: "Ok" }]);
@@ -333,6 +346,45 @@ describe("older api-versions", () => {
   });
 });
 
+describe("the SDK's pollers", () => {
+  it("end on a PUT and a PATCH with no Key Vault work (their operations have already Succeeded)", async () => {
+    const { AzureMediaServices } = await import("@azure/arm-mediaservices");
+    const { handleMediaApi } = await import("@/lib/arm/media-api");
+    const server = await serveRoutes({ GET: handleMediaApi, PUT: handleMediaApi, PATCH: handleMediaApi });
+    const token = await env.emu.userToken(demoUsers.owner, `api://${demoPortalApp.clientId}`);
+    const credential = { getToken: async () => ({ token, expiresOnTimestamp: Date.now() + 3_600_000 }) };
+    const client = new AzureMediaServices(credential, sub, { endpoint: server.url, allowInsecureConnection: true });
+    // Loopback is plain HTTP here, and the SDK sends a bearer token over HTTPS only: set it ourselves.
+    client.pipeline.removePolicy({ name: "bearerTokenAuthenticationPolicy" });
+    client.pipeline.addPolicy({
+      name: "demoUserToken",
+      sendRequest: (request, next) => {
+        request.headers.set("authorization", `Bearer ${token}`);
+        return next(request);
+      },
+    });
+    try {
+      const poll = { updateIntervalInMs: 10 };
+      const created = await client.mediaservices.beginCreateOrUpdateAndWait(
+        demoResourceGroup,
+        "sdkplain",
+        { location: "westus2", tags: { a: "1" } },
+        poll,
+      );
+      assert.equal(created.provisioningState, "Succeeded");
+      const updated = await client.mediaservices.beginUpdateAndWait(
+        demoResourceGroup,
+        "sdkplain",
+        { tags: { b: "2" } },
+        poll,
+      );
+      assert.deepEqual(updated.tags, { b: "2" });
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe("account actions", () => {
   it("syncStorageKeys takes one of the account's storage accounts, listEdgePolicies answers an empty policy", async () => {
     await arm("PUT", accountPath("actions"), {
@@ -341,9 +393,16 @@ describe("account actions", () => {
     });
     const path = (action: string) => accountPath("actions").replace("?", `/${action}?`);
     assert.equal((await arm("POST", path("syncStorageKeys"), { id: storageId })).status, 200);
+    assert.equal((await arm("POST", path("syncStorageKeys"), { id: demoStorageAccount })).status, 200, "by name too");
     assert.equal(
       (await arm("POST", path("syncStorageKeys"), { id: storageId.replace(demoStorageAccount, "x") })).status,
       400,
+    );
+    const account = (await arm("GET", accountPath("actions"))).json as Account;
+    assert.deepEqual(
+      account.properties.keyDelivery,
+      { accessControl: { defaultAction: "Allow", ipAllowList: [] } },
+      "an empty allow list is shown, as Azure's examples show it",
     );
     const edge = await arm("POST", path("listEdgePolicies"), { deviceId: "edge-1" });
     assert.equal(edge.status, 200);

@@ -263,11 +263,10 @@ export function mediaServiceJson(a: AccountRecord, shape: AccountShape, pending:
       ...(shape.keyDelivery
         ? {
             keyDelivery: {
+              // ipAllowList is always there, empty with Allow, as Azure shows it.
               accessControl: {
                 defaultAction: settings.keyDelivery.defaultAction,
-                ...(settings.keyDelivery.defaultAction === "Deny"
-                  ? { ipAllowList: settings.keyDelivery.ipAllowList }
-                  : {}),
+                ipAllowList: settings.keyDelivery.ipAllowList,
               },
             },
           }
@@ -458,6 +457,7 @@ export async function writeAccount(
   if (!put && !existing) await getAccountFor(principal, ref); // PATCH of nothing: 404
   const changes = await changesFrom(body, existing, put, armToken);
   changes.ifMatch = request.headers.get("if-match");
+  changes.alwaysOperation = shape.modern;
   const result = put
     ? await putAccountFor(principal, { ...ref, ...changes, location: body.location! })
     : await updateAccountFor(principal, ref, changes);
@@ -555,7 +555,8 @@ const SyncStorageKeysBody = z.object({ id: z.string().optional() }).strict();
 /**
  * POST .../syncStorageKeys: Azure re-reads a storage account's keys. This service reaches storage
  * with identities, never with keys, so there is nothing to re-read: it checks that the storage
- * account is one of the account's and answers 200, as Azure does.
+ * account is one of the account's and answers 200, as Azure does. `id` is the storage account's
+ * ARM id or, as the spec's example sends it, its name.
  */
 export async function syncStorageKeys(request: Request, principal: Principal, ref: AccountRef): Promise<Response> {
   const { id } = parseOrInvalid(SyncStorageKeysBody, await readBody(request), "body");
@@ -567,7 +568,9 @@ export async function syncStorageKeys(request: Request, principal: Principal, re
   });
   const account = await getAccountFor(principal, ref);
   const linked = settingsOf(account).storageAccounts;
-  if (!id || !linked.some((s) => s.id.toLowerCase() === id.toLowerCase()))
+  const named = (s: { id: string }) =>
+    [s.id, s.id.slice(s.id.lastIndexOf("/") + 1)].some((n) => n.toLowerCase() === id?.toLowerCase());
+  if (!id || !linked.some(named))
     throw new DomainError(
       "InvalidRequestContent",
       `body.id: name one of the account's storage accounts (${linked.map((s) => s.id).join(", ") || "it has none"}).`,

@@ -20,7 +20,11 @@ export async function serveRoutes(
     const body = chunks.length ? Buffer.concat(chunks) : undefined;
     try {
       const response = await handler(
-        new Request(`http://127.0.0.1${req.url}`, { method: req.method, headers, body: body && new Uint8Array(body) }),
+        new Request(`http://${req.headers.host ?? "127.0.0.1"}${req.url}`, {
+          method: req.method,
+          headers,
+          body: body && new Uint8Array(body),
+        }),
       );
       res
         .writeHead(response.status, Object.fromEntries(response.headers))
