@@ -8,10 +8,17 @@
  *   suite's subscription, resource group and account substituted, with its `$filter`/`$orderby`/
  *   `$top`; the answer must have one of the example's status codes, the headers that matter
  *   (Azure-AsyncOperation, Location) when the example has them, and every property of the
- *   example's body with its type and value, generated values (GUIDs, dates, names built on them)
- *   matched by shape. `except` names a property that cannot match, and why; `query` replaces a
- *   query parameter whose literal dates are the example's history (`{created:<path>}` is the
- *   `created` of a resource the step made).
+ *   example's body with its type and value, generated values (GUIDs, dates, names built on them,
+ *   the examples' own `$ignored$`) matched by shape. `except` names a property that cannot match,
+ *   and why; `query` replaces a query parameter whose literal dates are the example's history
+ *   (`{created:<path>}` is the `created` of a resource the step made).
+ * - A given with the path "" is the step's account itself; `wait` polls the operation it started
+ *   (Azure-AsyncOperation) until it ends. The last operation a given started fills `{operationId}`
+ *   and `{locationName}` of the step's path. `fault` is injected into the emulator's Key Vault
+ *   before the givens (an operation still running when the step reads it). `rename` maps other
+ *   literal ids of the example (a second subscription) to ours. `among`: a list the whole suite
+ *   shares (the accounts of a subscription), so each of the example's items is found by name in it.
+ *   In replay.json `{vault:<name>}` is the URL of an emulator vault.
  * - `refused`: a feature this service refuses by design: the request (or the given at index `at`)
  *   gets that status and code.
  * - `notRouted`: an operation this service does not offer: the answer is ARM's JSON error (404, or
@@ -33,10 +40,12 @@ const sub = demoSubscriptions.contosoMedia.id;
 
 interface Given {
   method: string;
-  /** Relative to the account, or from the subscription when it starts with "/". */
+  /** Relative to the account ("" is the account), or from the subscription when it starts with "/". */
   path: string;
   body?: unknown;
   apiVersion?: string;
+  /** Poll the operation this given started until it ends. */
+  wait?: boolean;
 }
 interface Step {
   example: string;
@@ -48,13 +57,16 @@ interface Step {
   except?: Record<string, string>;
   refused?: { status: number; code: string; target?: string; why: string; at?: number };
   notRouted?: { why: string };
+  fault?: Record<string, unknown>;
+  rename?: Record<string, string>;
+  among?: string;
 }
 interface Replay {
   source: { repo: string; folder: string; commits: Record<string, string>; trimmed?: string[] };
   /** The body each step's account is created with (false: the steps make their own). */
   account?: Record<string, unknown> | false;
-  /** ARM resources the folder's accounts need, created once in the emulator. */
-  arm?: { path: string; body: unknown }[];
+  /** ARM resources the folder's accounts need, created once in the emulator (an identity granted a vault's keys). */
+  arm?: { path: string; body: unknown; grantKeysIn?: string }[];
   replay: Step[];
 }
 interface Example {
@@ -80,6 +92,7 @@ export function differences(expected: unknown, actual: unknown, at = "body"): st
       k in actual ? differences(v, (actual as Record<string, unknown>)[k], `${at}.${k}`) : [`${at}.${k}: missing`],
     );
   }
+  if (expected === "$ignored$") return [];
   if (typeof actual !== typeof expected) return [`${at}: expected a ${typeof expected}, got ${JSON.stringify(actual)}`];
   // Who made or changed a resource is the caller (here a demo user), not the example's.
   if (/\.(createdBy|lastModifiedBy)$/.test(at)) return actual ? [] : [`${at}: expected the caller, got ""`];
@@ -92,11 +105,15 @@ export function differences(expected: unknown, actual: unknown, at = "body"): st
   return shape.test(value) ? [] : [`${at}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(value)}`];
 }
 
-/** The example's subscription, resource group and account, as path segments, replaced by ours. */
+/** The example's subscription, resource group and account, as path segments or whole values, replaced by ours. */
 function substitute(value: unknown, from: string[], to: string[]): unknown {
   let text = JSON.stringify(value);
   from.forEach(
-    (f, i) => (text = text.replaceAll(`/${f}/`, `/${to[i]}/`).replace(new RegExp(`/${escape(f)}"`, "g"), `/${to[i]}"`)),
+    (f, i) =>
+      (text = text
+        .replaceAll(`/${f}/`, `/${to[i]}/`)
+        .replace(new RegExp(`/${escape(f)}"`, "g"), `/${to[i]}"`)
+        .replaceAll(`"${f}"`, `"${to[i]}"`)),
   );
   return JSON.parse(text);
 }
@@ -106,11 +123,34 @@ const isArmError = (json: unknown) => {
   return typeof error?.code === "string" && typeof error.message === "string";
 };
 
-/** replay.json's `{subscriptionId}` and `{resourceGroupName}` as this suite's. */
+/** replay.json's `{subscriptionId}`, `{resourceGroupName}` and `{vault:<name>}` as this suite's. */
 const ours = <T>(value: T): T =>
   JSON.parse(
-    JSON.stringify(value).replaceAll("{subscriptionId}", sub).replaceAll("{resourceGroupName}", demoResourceGroup),
+    JSON.stringify(value)
+      .replaceAll("{subscriptionId}", sub)
+      .replaceAll("{resourceGroupName}", demoResourceGroup)
+      .replace(/\{vault:([\w-]+)\}/g, (_, name: string) => env().emu.vaultUrl(name)),
   ) as T;
+
+/** The items of the example's list found by name in ours (a list the whole suite shares), in the example's order. */
+function amongOurs(expected: unknown, actual: unknown): unknown {
+  const named = (v: unknown) => ((v as { value?: { name?: string }[] } | undefined)?.value ?? []).map((i) => i.name);
+  const items = (actual as { value?: { name?: string }[] } | undefined)?.value ?? [];
+  return { ...(actual as object), value: named(expected).map((n) => items.find((i) => i.name === n) ?? null) };
+}
+
+/** Until the operation a reply names (Azure-AsyncOperation) has ended. */
+async function ended(res: ArmReply): Promise<void> {
+  const status = res.headers.get("Azure-AsyncOperation");
+  assert.ok(status, "the given started no operation");
+  const url = new URL(status);
+  for (let i = 0; i < 200; i++) {
+    const polled = await call("GET", url.pathname + url.search);
+    if ((polled.json as { status?: string }).status !== "InProgress") return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.fail(`the operation ${url.pathname} did not end`);
+}
 
 const folders = readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory());
 
@@ -129,6 +169,8 @@ for (const folder of folders) {
       for (const resource of replay.arm ?? []) {
         const res = await env().emu.armFetch("PUT", ours(resource.path), resource.body);
         assert.ok(res.status < 300, `ARM PUT ${resource.path}: ${JSON.stringify(res.json)}`);
+        const principalId = (res.json as { properties?: { principalId?: string } }).properties?.principalId;
+        if (resource.grantKeysIn) await env().emu.grantKeys(resource.grantKeysIn, principalId!);
       }
     });
 
@@ -138,7 +180,10 @@ for (const folder of folders) {
       assert.deepEqual(replay.replay.map((s) => s.example).sort(), files.sort(), "every example is in the replay once");
       for (const f of replay.source.trimmed ?? []) {
         const step = replay.replay.find((s) => s.example === f)!;
-        assert.ok(step.refused || step.notRouted, `${f} is trimmed, so it must be refused or not routed`);
+        assert.ok(
+          step.refused || step.notRouted || step.except?.body,
+          `${f} is trimmed, so it must be refused, not routed, or have its whole body excepted`,
+        );
       }
     });
 
@@ -165,20 +210,35 @@ for (const folder of folders) {
           resourceGroupName: demoResourceGroup,
           accountName: account,
         };
-        const keys = Object.keys(names);
-        const from = keys.map((k) => String(p[k]));
-        const to = keys.map((k) => names[k]!);
         const version = String(p["api-version"]);
+        if (step.fault) await env().emu.admin("POST", "faults", step.fault);
 
         const createdOf: Record<string, string> = {};
         for (const [i, g] of (step.given ?? []).entries()) {
-          const target = g.path.startsWith("/") ? `/subscriptions/${sub}${g.path}` : `${accountPath}/${g.path}`;
-          const res = await call(g.method, `${target}?api-version=${g.apiVersion ?? version}`, g.body);
+          const target = g.path.startsWith("/")
+            ? `/subscriptions/${sub}${ours(g.path)}`
+            : `${accountPath}${g.path && `/${g.path}`}`;
+          const res = await call(g.method, `${target}?api-version=${g.apiVersion ?? version}`, ours(g.body));
           if (step.refused?.at === i) return assertRefused(res, step.refused);
           assert.ok(res.status < 300, `given ${g.method} ${g.path}: ${res.status} ${JSON.stringify(res.json)}`);
           const created = (res.json as { properties?: { created?: string } } | undefined)?.properties?.created;
           if (created) createdOf[g.path] = created;
+          const operation = /\/locations\/([^/]+)\/mediaServicesOperationStatuses\/([^/?]+)/.exec(
+            res.headers.get("Azure-AsyncOperation") ?? "",
+          );
+          if (operation) [names.locationName, names.operationId] = [operation[1]!, operation[2]!];
+          if (g.wait) await ended(res);
         }
+        // The example's names (resourceGroup is the older examples' name of the parameter), then `rename`'s.
+        const pairs = [
+          ...Object.entries(names).map(([k, v]) => [
+            p[k] ?? (k === "resourceGroupName" ? p.resourceGroup : undefined),
+            v,
+          ]),
+          ...Object.entries(ours(step.rename ?? {})),
+        ].filter((pair): pair is [string, string] => typeof pair[0] === "string");
+        const from = pairs.map(([f]) => f);
+        const to = pairs.map(([, t]) => t);
         assert.equal(step.refused?.at, undefined, "the refused given was not refused");
 
         const query = new URLSearchParams({ "api-version": version });
@@ -195,7 +255,7 @@ for (const folder of folders) {
           step.path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(names[name] ?? String(p[name]))) +
           `?${query}`;
         const bodyParam = Object.entries(p).find(([, v]) => typeof v === "object" && v !== null)?.[1];
-        const res = await call(step.method, url, bodyParam);
+        const res = await call(step.method, url, bodyParam === undefined ? undefined : substitute(bodyParam, from, to));
 
         if (step.refused) return assertRefused(res, step.refused);
         if (step.notRouted) {
@@ -220,7 +280,10 @@ for (const folder of folders) {
               const path = d.replace(/\[\d+\]/g, (i) => (at.includes("[*]") ? "[*]" : i));
               return path.startsWith(`${at}:`) || path.startsWith(`${at}.`);
             });
-          const found = differences(substitute(expected.body, from, to), res.json).filter((d) => !excepted(d));
+          const body = substitute(expected.body, from, to);
+          const found = differences(body, step.among ? amongOurs(body, res.json) : res.json).filter(
+            (d) => !excepted(d),
+          );
           assert.deepEqual(found, []);
         }
       });
