@@ -11,7 +11,8 @@
  *   3. the plans of the claim and dashboard queries (Seq Scan on MediaAccount named if any);
  *   4. dashboard p95: the server functions the dashboard page awaits (dashboardPage, the timeline
  *      and the chart's transitions) for the first, a middle and the last page, unfiltered and per
- *      state, RENDERS times; not an HTTP render (no Next build and sign-in on this busy machine).
+ *      state (and the active filter's last page), RENDERS times; not an HTTP render (no Next build
+ *      and sign-in on this busy machine).
  *
  *   TEST_DATABASE=postgresql://postgres@127.0.0.1:5432/postgres npm run bench -- scale
  *   (SIZES=1000,10000,100000 PER_VAULT=1000 CHECKS=200 WORKERS=1,2,3 WINDOW=20 RENDERS=40)
@@ -20,7 +21,14 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import os from "node:os";
 import pg from "pg";
-import { dashboardPage, recentTransitions, transitionsSince, type KeyStateFilter } from "@/lib/accounts/store";
+import {
+  dashboardPage,
+  recentTransitions,
+  transitionsSince,
+  type DashboardCursor,
+  type DashboardKey,
+  type KeyStateFilter,
+} from "@/lib/accounts/store";
 import { databaseQueryCount } from "@/lib/db/client";
 import { demoSubscriptions } from "@/lib/demo/directory";
 import { startMonitor } from "@/lib/monitor/worker";
@@ -106,7 +114,7 @@ async function startWorkers(n: number): Promise<ChildProcess[]> {
           let out = "";
           child.stdout!.on("data", (d: Buffer) => {
             out += d;
-            if (out.includes("checks customer keys every")) {
+            if (out.includes("worker started")) {
               clearTimeout(timer);
               resolve();
             }
@@ -134,13 +142,17 @@ async function stopWorkers(started: ChildProcess[]) {
 const plans: Record<string, string> = {
   claim: `SELECT id FROM "MediaAccount" WHERE "encryptionType" = 'CustomerKey' AND "nextCheckAt" <= now()
     AND ("leaseUntil" IS NULL OR "leaseUntil" < now()) ORDER BY "nextCheckAt" LIMIT 50 FOR UPDATE SKIP LOCKED`,
-  // Prisma sends `IN ($1)` for one subscription (the planner reads it as `=`), so these plans use it.
-  "dashboard page (all)": `SELECT id FROM "MediaAccount" WHERE "subscriptionId" IN ($1::uuid)
-    ORDER BY "keyStatus" DESC, name ASC LIMIT 50 OFFSET 0`,
-  "dashboard page (inaccessible)": `SELECT id FROM "MediaAccount" WHERE "subscriptionId" IN ($1::uuid)
-    AND "encryptionType" = 'CustomerKey' AND "keyStatus" = 'Inaccessible' ORDER BY "keyStatus" DESC, name ASC LIMIT 50`,
-  "dashboard counts": `SELECT "encryptionType", "keyStatus", count(*) FROM "MediaAccount"
-    WHERE "subscriptionId" IN ($1::uuid) GROUP BY 1, 2`,
+  // The dashboard's keyset page (lib/accounts/store.ts dashboardRows): one key status at a time, from
+  // a cursor (here a deep one) by a range on nameKey; its last page reads the index backwards.
+  "dashboard page (all, deep)": `SELECT id FROM "MediaAccount" WHERE "subscriptionId" = $1::uuid AND "keyStatus" = 'Active'
+    AND "nameKey" >= 'scale099000' AND ("nameKey" > 'scale099000' OR id > '00000000-0000-4000-8000-000000000000')
+    ORDER BY "nameKey", id LIMIT 51`,
+  "dashboard page (inaccessible)": `SELECT id FROM "MediaAccount" WHERE "subscriptionId" = $1::uuid
+    AND "encryptionType" = 'CustomerKey' AND "keyStatus" = 'Inaccessible' ORDER BY "nameKey", id LIMIT 51`,
+  "dashboard page (active, last)": `SELECT id FROM "MediaAccount" WHERE "subscriptionId" = $1::uuid
+    AND "encryptionType" = 'CustomerKey' AND "keyStatus" = 'Active' ORDER BY "nameKey" DESC, id DESC LIMIT 51`,
+  // The counts are kept in a table by triggers: a few rows per subscription.
+  "dashboard counts": `SELECT "encryptionType", "keyStatus", "count" FROM "AccountStateCount" WHERE "subscriptionId" IN ($1::uuid)`,
 };
 
 try {
@@ -240,15 +252,22 @@ try {
     }
 
     // 4. Dashboard.
-    const total = await env.database.db.mediaAccount.count({ where: { subscriptionId: { in: subscriptionIds } } });
-    const lastPage = Math.floor((total - 1) / 50);
-    const views: { state?: KeyStateFilter; page: number }[] = [
-      { page: 0 },
-      { page: Math.floor(lastPage / 2) },
-      { page: lastPage },
-      { state: "CustomerKeyInaccessible", page: 0 },
-      { state: "CustomerKey", page: 0 },
-      { state: "SystemKey", page: 0 },
+    // The middle page starts after the account half-way down the dashboard's order (what following
+    // Next that far leads to); the last pages read backwards from the end.
+    const { rows: middle } = await sql.query<DashboardKey>(
+      `SELECT "keyStatus", "nameKey", id FROM "MediaAccount" WHERE "subscriptionId" = $1
+       ORDER BY "keyStatus" DESC, "nameKey", id OFFSET $2 LIMIT 1`,
+      [subscriptionIds[0], Math.floor(size / 2)],
+    );
+    const last: DashboardCursor = { direction: "before", at: null };
+    const views: { state?: KeyStateFilter; cursor?: DashboardCursor }[] = [
+      {},
+      { cursor: { direction: "after", at: middle[0]! } },
+      { cursor: last },
+      { state: "CustomerKeyInaccessible" },
+      { state: "CustomerKey" },
+      { state: "CustomerKey", cursor: last },
+      { state: "SystemKey" },
     ];
     const times: number[] = [];
     // The first views.length renders warm the pool and the plans up and are not counted.

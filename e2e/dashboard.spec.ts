@@ -1,5 +1,6 @@
 import { demoAutomationApp, demoResourceGroup, demoSubscriptions, demoUsers, demoVaults } from "../lib/demo/directory";
 import { newCompliantKey } from "./arm";
+import { query } from "./db";
 import { expect, test } from "./fixtures";
 import { DashboardPage } from "./pages/dashboard-page";
 import { clientCredentialsToken } from "./tokens";
@@ -82,4 +83,59 @@ test("a revoked key shows on the dashboard by itself, blocks operations with a c
   await expect(dashboard.row(name).locator).toHaveAttribute("data-state", "CustomerKey", { timeout: 60_000 });
   await expect(dashboard.timeline).toContainText(`${name}: The key is accessible again`);
   expect((await request.patch(url, { headers: auth, data: {} })).status(), "changes work again").toBe(200);
+});
+
+test("pages by keyset links that keep the filter: last, previous, next, first; a malformed cursor is the first page", async ({
+  page,
+}) => {
+  test.setTimeout(120_000);
+  // More system-key accounts than a page, named to sort after every other account, so that they
+  // push no other spec's account off the dashboard's first page while this runs.
+  const seeded = 60;
+  const group = "e2e-dash-pages-rg";
+  const prefix = `zz${Date.now().toString(36).slice(-6)}`;
+  const nameOf = (i: number) => `${prefix}${String(i).padStart(3, "0")}`;
+  await query(
+    `INSERT INTO "MediaAccount" (id, "subscriptionId", "resourceGroup", "resourceGroupKey", name, "nameKey", location, "updatedAt")
+     SELECT gen_random_uuid(), $1::uuid, $2, $2, $3 || lpad(i::text, 3, '0'), $3 || lpad(i::text, 3, '0'), 'westus2', now()
+     FROM generate_series(1, $4::int) AS i`,
+    [demoSubscriptions.contosoMedia.id, group, prefix, seeded],
+  );
+  try {
+    const dashboard = new DashboardPage(page);
+    await dashboard.signIn(demoUsers.owner.upn);
+    const rows = page.getByTestId("dashboard-table").locator("tbody tr");
+    const names = () => rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-account")));
+    await dashboard.filter("SystemKey");
+    await page.waitForURL((url) => url.searchParams.get("state") === "SystemKey");
+    await expect(dashboard.pager("previous")).toHaveCount(0);
+
+    await dashboard.pager("last").click();
+    await page.waitForURL((url) => url.searchParams.get("page") === "last");
+    await expect(rows.last()).toHaveAttribute("data-account", nameOf(seeded));
+    expect(await names()).toEqual(Array.from({ length: 50 }, (_, i) => nameOf(i + 11)));
+    await expect(dashboard.pager("next")).toHaveCount(0);
+    await expect(dashboard.pager("last")).toHaveCount(0);
+
+    await dashboard.pager("previous").click();
+    await expect(rows.last()).toHaveAttribute("data-account", nameOf(10));
+    expect(new URL(page.url()).searchParams.get("state")).toBe("SystemKey");
+    for (const badge of await rows.getByTestId("key-state").all())
+      await expect(badge).toHaveAttribute("data-state", "SystemKey");
+
+    await dashboard.pager("next").click();
+    await expect(rows.first()).toHaveAttribute("data-account", nameOf(11));
+
+    await dashboard.pager("first").click();
+    await expect(dashboard.pager("previous")).toHaveCount(0);
+    const [first] = await names();
+    await page.goto("/dashboard?state=SystemKey&after=not~a~cursor&before=x");
+    await expect(dashboard.pager("previous")).toHaveCount(0);
+    await expect(rows.first()).toHaveAttribute("data-account", first!);
+  } finally {
+    await query(`DELETE FROM "MediaAccount" WHERE "resourceGroupKey" = $1 AND "nameKey" LIKE $2`, [
+      group,
+      `${prefix}%`,
+    ]);
+  }
 });

@@ -21,6 +21,11 @@ export class DashboardPage extends PortalPage {
   filter(state: "SystemKey" | "CustomerKey" | "CustomerKeyInaccessible") {
     return this.page.getByTestId(`filter-${state}`).click();
   }
+
+  /** A link of the pager under the accounts table. */
+  pager(link: "first" | "previous" | "next" | "last") {
+    return this.page.getByTestId(`dashboard-${link}`);
+  }
 }
 
 export class DashboardRow {

@@ -32,3 +32,25 @@ export const AccountsListParams = z.object({
 export type AccountsListParams = z.infer<typeof AccountsListParams>;
 
 export const positionParam = (at: readonly [string, string, string]) => at.join("~");
+
+/** A keyset position on the dashboard, as its links write it: keyStatus~nameKey~id. */
+const DashboardPosition = z
+  .string()
+  .transform((s) => s.split("~"))
+  .pipe(z.tuple([z.enum(["Inaccessible", "Active"]), z.string().regex(/^[a-z0-9]{3,24}$/), z.uuid().toLowerCase()]))
+  .transform(([keyStatus, nameKey, id]) => ({ keyStatus, nameKey, id }));
+
+/**
+ * The dashboard's search parameters: a state filter and where the page starts (after or before an
+ * account, or the last page). Anything malformed is dropped: the unfiltered list, the first page.
+ */
+export const DashboardParams = z.object({
+  state: z.enum(keyStateFilters).optional().catch(undefined),
+  after: DashboardPosition.optional().catch(undefined),
+  before: DashboardPosition.optional().catch(undefined),
+  page: z.literal("last").optional().catch(undefined),
+});
+export type DashboardParams = z.infer<typeof DashboardParams>;
+
+export const dashboardPositionParam = (at: { keyStatus: string; nameKey: string; id: string }) =>
+  `${at.keyStatus}~${at.nameKey}~${at.id}`;

@@ -1,6 +1,6 @@
 import "server-only";
 import { db } from "@/lib/db/client";
-import type { Prisma } from "@/lib/db/generated/client";
+import type { KeyStatus, Prisma } from "@/lib/db/generated/client";
 import { afterKeys, pageArgs, type RowPage } from "@/lib/db/row-page";
 import { nameKey } from "./names";
 import { settingsColumns, type AccountSettings } from "./settings";
@@ -187,35 +187,144 @@ const stateWhere = (state?: KeyStateFilter): Prisma.MediaAccountWhereInput =>
         ? { encryptionType: "CustomerKey", keyStatus: "Inaccessible" }
         : {};
 
-/** One page of the dashboard, and the count per state, over subscriptions the caller may read. */
+/** An account's place in the dashboard's order: inaccessible first, then by name, then by id (names repeat across groups). */
+export interface DashboardKey {
+  keyStatus: KeyStatus;
+  nameKey: string;
+  id: string;
+}
+
+/**
+ * Where a dashboard page starts: the first rows after (or, going back, before) an account in the
+ * dashboard's order; `before` with no account is the last page.
+ */
+export interface DashboardCursor {
+  direction: "after" | "before";
+  at: DashboardKey | null;
+}
+
+/** keyStatus in the dashboard's order (keyStatus DESC: Inaccessible sorts above Active). */
+const statusOrder: readonly KeyStatus[] = ["Inaccessible", "Active"];
+const statusesOf = (state?: KeyStateFilter): readonly KeyStatus[] =>
+  state === "CustomerKey" ? ["Active"] : state === "CustomerKeyInaccessible" ? ["Inaccessible"] : statusOrder;
+
+// nameKey holds [a-z0-9] and ids are lower-case hex: JavaScript compares them as the database's C collation does.
+const compareKeys = (a: DashboardKey, b: DashboardKey) =>
+  statusOrder.indexOf(a.keyStatus) - statusOrder.indexOf(b.keyStatus) ||
+  (a.nameKey < b.nameKey ? -1 : a.nameKey > b.nameKey ? 1 : 0) ||
+  (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+/**
+ * The next `take` rows of one subscription in the dashboard's order from a cursor, one key status at a
+ * time: each query has equality on (subscriptionId[, encryptionType], keyStatus) and a range on
+ * nameKey, so it starts in the dashboard index at the cursor and reads at most `take` entries,
+ * however deep the page is (mixed directions make a row comparison over all three columns unusable).
+ */
+async function dashboardRows(
+  subscriptionId: string,
+  state: KeyStateFilter | undefined,
+  cursor: DashboardCursor | undefined,
+  take: number,
+) {
+  const backwards = cursor?.direction === "before";
+  const from = cursor?.at ?? null;
+  let statuses = statusesOf(state).filter((s) => !from || compareStatus(s, from.keyStatus, backwards) >= 0);
+  if (backwards) statuses = [...statuses].reverse();
+  const dir = backwards ? "desc" : "asc";
+  const rows: (AccountRecord & { nameKey: string })[] = [];
+  for (const keyStatus of statuses) {
+    const beyond: Prisma.MediaAccountWhereInput =
+      from && from.keyStatus === keyStatus
+        ? {
+            nameKey: { [backwards ? "lte" : "gte"]: from.nameKey },
+            OR: [
+              { nameKey: { [backwards ? "lt" : "gt"]: from.nameKey } },
+              { id: { [backwards ? "lt" : "gt"]: from.id } },
+            ],
+          }
+        : {};
+    rows.push(
+      ...(await db().mediaAccount.findMany({
+        where: { AND: [{ subscriptionId, keyStatus }, stateWhere(state), beyond] },
+        orderBy: [{ nameKey: dir }, { id: dir }],
+        take: take - rows.length,
+        select: { ...summarySelect, nameKey: true },
+      })),
+    );
+    if (rows.length >= take) break;
+  }
+  return rows;
+}
+
+/** Whether status `s` comes at or beyond `from` in the direction of travel (0: the same status). */
+const compareStatus = (s: KeyStatus, from: KeyStatus, backwards: boolean) =>
+  (statusOrder.indexOf(s) - statusOrder.indexOf(from)) * (backwards ? -1 : 1);
+
+/**
+ * The accounts of these subscriptions in each state, in all and per subscription, read from
+ * AccountStateCount (kept by triggers in the transaction of every change): a few rows per
+ * subscription, whatever the number of accounts.
+ */
+export async function stateCounts(subscriptionIds: string[]) {
+  const rows = await db().accountStateCount.findMany({
+    where: { subscriptionId: { in: subscriptionIds.map((s) => s.toLowerCase()) } },
+    select: { subscriptionId: true, encryptionType: true, keyStatus: true, count: true },
+  });
+  return countsOf(rows);
+}
+
+type StateCountRow = { subscriptionId: string; encryptionType: string; keyStatus: string; count: number };
+
+/** Rows of (subscription, encryptionType, keyStatus, count) as counts per state, in all and per subscription. */
+function countsOf(rows: StateCountRow[]) {
+  const zero = (): Record<KeyStateFilter, number> => ({ SystemKey: 0, CustomerKey: 0, CustomerKeyInaccessible: 0 });
+  const counts = zero();
+  const perSubscription = new Map<string, Record<KeyStateFilter, number>>();
+  for (const r of rows) {
+    const state = stateFilterOf(r);
+    counts[state] += r.count;
+    const own = perSubscription.get(r.subscriptionId) ?? zero();
+    own[state] += r.count;
+    perSubscription.set(r.subscriptionId, own);
+  }
+  return { counts, perSubscription };
+}
+
+/**
+ * One keyset page of the dashboard (at most `pageSize` accounts, `pageSize + 1` rows read per
+ * subscription), the count per state, and where the pages next to it start, over subscriptions the
+ * caller may read. The accounts of several subscriptions are merged in the same order.
+ */
 export async function dashboardPage({
   subscriptionIds,
   state,
-  page,
+  cursor,
   pageSize,
 }: {
   subscriptionIds: string[];
   state?: KeyStateFilter;
-  page: number;
+  cursor?: DashboardCursor;
   pageSize: number;
 }) {
-  const scope = { subscriptionId: { in: subscriptionIds } };
-  // The page reads 50 index entries (dashboard indexes of MediaAccount); the counts are one
-  // index-only pass, and the filtered total is one of them, so no second pass counts it.
-  const [accounts, groups] = await Promise.all([
-    db().mediaAccount.findMany({
-      where: { ...scope, ...stateWhere(state) },
-      select: summarySelect,
-      orderBy: [{ keyStatus: "desc" }, { name: "asc" }],
-      skip: page * pageSize,
-      take: pageSize,
-    }),
-    db().mediaAccount.groupBy({ by: ["encryptionType", "keyStatus"], where: scope, _count: { _all: true } }),
+  const backwards = cursor?.direction === "before";
+  const [perSubscription, { counts }] = await Promise.all([
+    Promise.all(subscriptionIds.map((s) => dashboardRows(s.toLowerCase(), state, cursor, pageSize + 1))),
+    stateCounts(subscriptionIds),
   ]);
-  const counts: Record<KeyStateFilter, number> = { SystemKey: 0, CustomerKey: 0, CustomerKeyInaccessible: 0 };
-  for (const g of groups) counts[stateFilterOf(g)] += g._count._all;
+  const rows = perSubscription.flat().sort((a, b) => compareKeys(a, b) * (backwards ? -1 : 1));
+  const more = rows.length > pageSize;
+  const accounts = rows.slice(0, pageSize);
+  if (backwards) accounts.reverse();
+  const keyOf = (a: DashboardKey): DashboardKey => ({ keyStatus: a.keyStatus, nameKey: a.nameKey, id: a.id });
   const total = state ? counts[state] : counts.SystemKey + counts.CustomerKey + counts.CustomerKeyInaccessible;
-  return { accounts, total, counts };
+  return {
+    accounts,
+    total,
+    counts,
+    /** Where the next and previous pages start, when there are such pages. */
+    next: accounts.length && (backwards ? cursor?.at != null : more) ? keyOf(accounts.at(-1)!) : null,
+    previous: accounts.length && (backwards ? more : cursor !== undefined) ? keyOf(accounts[0]!) : null,
+  };
 }
 
 /** Where a page of the accounts list starts: the first row after (or before) this account in the list's order. */
@@ -230,8 +339,8 @@ const accountsOrder = ["nameKey", "resourceGroupKey", "subscriptionId"] as const
 /**
  * One page of the portal's accounts list over subscriptions the caller may read: a name prefix (case-
  * insensitive: names are lower-case), a key state and a subscription, and a keyset page of at most
- * `pageSize` rows (read: `pageSize + 1`), with the counts per state and per subscription of that search,
- * each an index read (subscriptionId, nameKey / encryptionType, keyStatus), never the rows themselves.
+ * `pageSize` rows (read: `pageSize + 1`), with the counts per state and per subscription of that search:
+ * kept in AccountStateCount, or for a name search read from the (subscriptionId, nameKey) index.
  */
 export async function accountsPage({
   subscriptionIds,
@@ -253,25 +362,18 @@ export async function accountsPage({
   };
   const filtered = { AND: [search, stateWhere(state)] };
   const backwards = cursor?.direction === "before";
-  const [rows, byState, bySubscription] = await Promise.all([
+  const [rows, counted] = await Promise.all([
     db().mediaAccount.findMany({
       where: cursor ? { AND: [filtered, afterKeys(accountsOrder, cursor.at, cursor.direction)] } : filtered,
       orderBy: accountsOrder.map((c) => ({ [c]: backwards ? "desc" : "asc" })),
       take: pageSize + 1,
       select: { ...summarySelect, nameKey: true, resourceGroupKey: true },
     }),
-    db().mediaAccount.groupBy({ by: ["encryptionType", "keyStatus"], where: search, _count: { _all: true } }),
-    db().mediaAccount.groupBy({
-      by: ["subscriptionId"],
-      where: { AND: [search, stateWhere(state)] },
-      _count: { _all: true },
-    }),
+    prefix ? countsOfSearch(search) : stateCounts(subscriptionIds),
   ]);
   const more = rows.length > pageSize;
   const page = rows.slice(0, pageSize);
   if (backwards) page.reverse();
-  const counts: Record<KeyStateFilter, number> = { SystemKey: 0, CustomerKey: 0, CustomerKeyInaccessible: 0 };
-  for (const g of byState) counts[stateFilterOf(g)] += g._count._all;
   const keyOf = (a: (typeof page)[number]): [string, string, string] => [
     a.nameKey,
     a.resourceGroupKey,
@@ -279,12 +381,28 @@ export async function accountsPage({
   ];
   return {
     accounts: page,
-    counts,
-    perSubscription: new Map(bySubscription.map((g) => [g.subscriptionId, g._count._all])),
+    counts: counted.counts,
+    /** Per subscription, the accounts of the search in the state asked for (all states when none). */
+    perSubscription: new Map(
+      [...counted.perSubscription].map(([id, c]) => [
+        id,
+        state ? c[state] : c.SystemKey + c.CustomerKey + c.CustomerKeyInaccessible,
+      ]),
+    ),
     /** Where the next and previous pages start, when there are such pages. */
     next: page.length && (backwards || more) ? keyOf(page.at(-1)!) : null,
     previous: page.length && (backwards ? more : cursor !== undefined) ? keyOf(page[0]!) : null,
   };
+}
+
+/** The counts of a name search, which the kept counts cannot answer: read from the (subscriptionId, nameKey) index. */
+async function countsOfSearch(search: Prisma.MediaAccountWhereInput) {
+  const groups = await db().mediaAccount.groupBy({
+    by: ["subscriptionId", "encryptionType", "keyStatus"],
+    where: search,
+    _count: { _all: true },
+  });
+  return countsOf(groups.map((g) => ({ ...g, count: g._count._all })));
 }
 
 const stateFilterOf = (g: { encryptionType: string; keyStatus: string }): KeyStateFilter =>

@@ -1,7 +1,15 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { blockedOperations, keyStateOf, type KeyState } from "@/lib/accounts/policy";
-import { dashboardPage, recentTransitions, transitionsSince, type KeyStateFilter } from "@/lib/accounts/store";
+import { DashboardParams, dashboardPositionParam } from "@/lib/accounts/list-params";
+import {
+  dashboardPage,
+  recentTransitions,
+  transitionsSince,
+  type DashboardCursor,
+  type DashboardKey,
+  type KeyStateFilter,
+} from "@/lib/accounts/store";
 import { accessOf } from "@/lib/auth/authorize";
 import { currentPrincipal } from "@/lib/auth/current";
 import { AutoRefresh } from "@/components/auto-refresh";
@@ -55,7 +63,7 @@ function StateBar({ counts }: { counts: Record<KeyState, number> }) {
 export default async function DashboardPage({
   searchParams,
 }: {
-  searchParams: Promise<{ state?: string; page?: string }>;
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
 }) {
   const principal = await currentPrincipal();
   if (!principal) {
@@ -68,22 +76,30 @@ export default async function DashboardPage({
       </>
     );
   }
-  const params = await searchParams;
-  const state = (["SystemKey", "CustomerKey", "CustomerKeyInaccessible"] as const).find((s) => s === params.state) as
-    KeyStateFilter | undefined;
-  const page = Math.max(0, Number.parseInt(params.page ?? "0", 10) || 0);
+  const params = DashboardParams.parse(await searchParams);
+  const state = params.state;
+  const cursor: DashboardCursor | undefined = params.after
+    ? { direction: "after", at: params.after }
+    : params.before
+      ? { direction: "before", at: params.before }
+      : params.page === "last"
+        ? { direction: "before", at: null }
+        : undefined;
   const { readable } = await accessOf(principal);
   const now = new Date();
-  const [{ accounts, total, counts }, transitions, lastDay] = await Promise.all([
-    dashboardPage({ subscriptionIds: readable, state, page, pageSize: PAGE_SIZE }),
+  const [{ accounts, total, counts, next, previous }, transitions, lastDay] = await Promise.all([
+    dashboardPage({ subscriptionIds: readable, state, cursor, pageSize: PAGE_SIZE }),
     recentTransitions({ subscriptionIds: readable, take: 20 }),
     transitionsSince({ subscriptionIds: readable, since: new Date(now.getTime() - 24 * 3_600_000) }),
   ]);
-  const link = (changes: { state?: string; page?: number }) => {
+  // A filter link starts at its first page; a page link keeps the filter.
+  const link = (changes: { state?: KeyStateFilter; after?: DashboardKey; before?: DashboardKey; last?: boolean }) => {
     const q = new URLSearchParams();
     const s = "state" in changes ? changes.state : state;
     if (s) q.set("state", s);
-    if (changes.page) q.set("page", String(changes.page));
+    if (changes.after) q.set("after", dashboardPositionParam(changes.after));
+    if (changes.before) q.set("before", dashboardPositionParam(changes.before));
+    if (changes.last) q.set("page", "last");
     return `/dashboard${q.size ? `?${q}` : ""}`;
   };
 
@@ -195,11 +211,29 @@ export default async function DashboardPage({
           </table>
         </TableScroll>
         <p className="muted">
-          {total === 0
+          {accounts.length === 0
             ? "No accounts."
-            : `Showing ${page * PAGE_SIZE + 1}–${Math.min(total, (page + 1) * PAGE_SIZE)} of ${total}.`}{" "}
-          {page > 0 && <Link href={link({ page: page - 1 })}>Previous</Link>}{" "}
-          {(page + 1) * PAGE_SIZE < total && <Link href={link({ page: page + 1 })}>Next</Link>}
+            : `Showing ${accounts.length} of ${total}: ${accounts[0]!.name} to ${accounts.at(-1)!.name}.`}{" "}
+          {previous && (
+            <>
+              <Link href={link({})} data-testid="dashboard-first">
+                First
+              </Link>{" "}
+              <Link href={link({ before: previous })} rel="prev" data-testid="dashboard-previous">
+                Previous
+              </Link>
+            </>
+          )}{" "}
+          {next && (
+            <>
+              <Link href={link({ after: next })} rel="next" data-testid="dashboard-next">
+                Next
+              </Link>{" "}
+              <Link href={link({ last: true })} data-testid="dashboard-last">
+                Last
+              </Link>
+            </>
+          )}
         </p>
       </section>
 
