@@ -9,9 +9,10 @@
  *
  *   npm run bench -- budget   (WORKERS=3 BUDGET=40 ACCOUNTS=30 SECONDS=30 RETRY_AFTER=10)
  */
-import { spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { demoVaults } from "@/lib/demo/directory";
 import { accountsWithOwnKeys, startAppEnvironment } from "@/test/support/app-environment";
+import { startWorkerProcess } from "./support/processes";
 
 const workers = Number(process.env.WORKERS ?? 3);
 const budget = Number(process.env.BUDGET ?? 40);
@@ -21,7 +22,7 @@ const retryAfter = Number(process.env.RETRY_AFTER ?? 10);
 
 const env = await startAppEnvironment();
 const vault = demoVaults.compliant.name;
-const children: ReturnType<typeof spawn>[] = [];
+const children: ChildProcess[] = [];
 
 interface Request {
   at: number;
@@ -51,32 +52,12 @@ try {
     data: { nextCheckAt: new Date() },
   });
 
-  for (let i = 0; i < workers; i++) {
-    const child = spawn(process.execPath, ["--conditions=react-server", "--import", "tsx", "scripts/worker.ts"], {
-      env: {
-        ...process.env,
-        DOTENV_CONFIG_PATH: "/dev/null",
-        KEYVAULT_OPERATIONS_PER_10S: String(budget),
-        MONITOR_INTERVAL_SECONDS: "1",
-      },
-      stdio: ["ignore", "pipe", "inherit"],
-    });
-    children.push(child);
-  }
-  // Measure from the moment every worker runs (a cold start takes seconds on a busy machine).
-  await Promise.all(
-    children.map(
-      (child) =>
-        new Promise<void>((resolve, reject) => {
-          let out = "";
-          child.stdout!.on("data", (d: Buffer) => {
-            out += d;
-            if (out.includes("checks customer keys every")) resolve();
-          });
-          child.once("exit", (code) => reject(new Error(`a worker exited with code ${code} before it started`)));
-        }),
-    ),
+  const starting = Array.from({ length: workers }, () =>
+    startWorkerProcess({ KEYVAULT_OPERATIONS_PER_10S: String(budget), MONITOR_INTERVAL_SECONDS: "1" }),
   );
+  children.push(...starting.map((w) => w.child));
+  // Measure from the moment every worker runs.
+  await Promise.all(starting.map((w) => w.ready));
   await env.emu.admin("POST", "reset");
   await new Promise((r) => setTimeout(r, seconds * 1000));
   const steady = (await requests()).map((r) => r.at);

@@ -17,7 +17,7 @@
  *   TEST_DATABASE=postgresql://postgres@127.0.0.1:5432/postgres npm run bench -- scale
  *   (SIZES=1000,10000,100000 PER_VAULT=1000 CHECKS=200 WORKERS=1,2,3 WINDOW=20 RENDERS=40)
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import os from "node:os";
 import pg from "pg";
@@ -34,6 +34,7 @@ import { demoSubscriptions } from "@/lib/demo/directory";
 import { startMonitor } from "@/lib/monitor/worker";
 import { startAppEnvironment } from "@/test/support/app-environment";
 import { SCALE_RESOURCE_GROUP, seedScale } from "@/test/support/scale-seed";
+import { startWorkerProcess } from "./support/processes";
 
 const list = (s: string) => s.split(",").map(Number);
 const sizes = list(process.env.SIZES ?? "1000,10000,100000");
@@ -99,31 +100,10 @@ const percentile = (xs: number[], p: number) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
 
 async function startWorkers(n: number): Promise<ChildProcess[]> {
-  const started = Array.from({ length: n }, () =>
-    spawn(process.execPath, ["--conditions=react-server", "--import", "tsx", "scripts/worker.ts"], {
-      env: { ...process.env, DOTENV_CONFIG_PATH: "/dev/null" },
-      stdio: ["ignore", "pipe", "inherit"],
-    }),
-  );
-  children.push(...started);
-  await Promise.all(
-    started.map(
-      (child) =>
-        new Promise<void>((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error("a worker did not start within 120 s")), 120_000);
-          let out = "";
-          child.stdout!.on("data", (d: Buffer) => {
-            out += d;
-            if (out.includes("worker started")) {
-              clearTimeout(timer);
-              resolve();
-            }
-          });
-          child.once("exit", (code) => reject(new Error(`a worker exited with code ${code} before it started`)));
-        }),
-    ),
-  );
-  return started;
+  const starting = Array.from({ length: n }, () => startWorkerProcess({}));
+  children.push(...starting.map((w) => w.child));
+  await Promise.all(starting.map((w) => w.ready));
+  return starting.map((w) => w.child);
 }
 async function stopWorkers(started: ChildProcess[]) {
   for (const child of started) child.kill("SIGTERM");

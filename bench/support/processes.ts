@@ -2,8 +2,9 @@
  * The load generator of a bench: autocannon (npm) in a process of its own, so that no server shares
  * its process with the load it serves (servers: test/support/server-process.ts).
  */
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { createRequire } from "node:module";
+import { tsx } from "@/test/support/server-process";
 
 const require = createRequire(import.meta.url);
 
@@ -54,4 +55,39 @@ export function autocannon(
       }
     });
   });
+}
+
+/**
+ * `scripts/worker.ts` in a process of its own; `ready` resolves once it logs that it started (its
+ * loops run from then on): a cold start takes seconds on a busy machine, and a bench measures from
+ * there. The child is returned at once, so that the caller can stop it whatever happens.
+ */
+export function startWorkerProcess(
+  env: Record<string, string>,
+  timeoutMs = 120_000,
+): { child: ChildProcess; ready: Promise<void> } {
+  const child = spawn(process.execPath, [...tsx, "scripts/worker.ts"], {
+    env: { ...process.env, DOTENV_CONFIG_PATH: "/dev/null", ...env },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const ready = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`a worker did not start within ${timeoutMs / 1000} s`)), timeoutMs);
+    let out = "";
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      if (!out.includes("worker started")) return;
+      clearTimeout(timer);
+      child.stdout!.off("data", onData);
+      child.stdout!.resume();
+      child.off("exit", onExit);
+      resolve();
+    };
+    const onExit = (code: number | null) => {
+      clearTimeout(timer);
+      reject(new Error(`a worker exited with code ${code} before it started`));
+    };
+    child.stdout!.on("data", onData);
+    child.once("exit", onExit);
+  });
+  return { child, ready };
 }
