@@ -4,6 +4,7 @@ import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { isUniqueViolation, nameKey } from "@/lib/accounts/names";
 import type { AccountRef } from "@/lib/accounts/store";
+import { modifiedBy } from "@/lib/accounts/system-data";
 import { audit } from "@/lib/audit";
 import { accountKey } from "@/lib/keys/hierarchy";
 import { db } from "@/lib/db/client";
@@ -184,6 +185,7 @@ export async function putJobFor(scope: MediaScope, name: string, body: unknown) 
           })),
           priority: p.priority,
           correlationData: p.correlationData,
+          actor: modifiedBy(scope.principal),
         },
         tx,
       );
@@ -218,6 +220,7 @@ export async function patchJobFor(scope: MediaScope, name: string, body: unknown
   const job = await findJob(account.id, scope.parent!, name);
   const updated = await store.updateJob({
     id: job.id,
+    actor: modifiedBy(scope.principal),
     ...(properties.description !== undefined ? { description: properties.description } : {}),
     ...(properties.priority ? { priority: properties.priority } : {}),
   });
