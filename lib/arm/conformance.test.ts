@@ -10,7 +10,7 @@
  *   (Azure-AsyncOperation, Location) when the example has them, and every property of the
  *   example's body with its type and value, generated values (GUIDs, dates, names built on them)
  *   matched by shape. `except` names a property that cannot match, and why; `query` replaces a
- *   query parameter whose literal dates are the example's history (`{created:<path>}` is the
+ *   query parameter whose literal dates or job states are the example's history (`{created:<path>}` is the
  *   `created` of a resource the step made).
  * - `refused`: a feature this service refuses by design: the request (or the given at index `at`)
  *   gets that status and code.

@@ -69,11 +69,14 @@ export const assetsNamed = (
     select: { id: true, name: true, nameKey: true },
   });
 
-/** The files of an asset, by name. */
-export const assetFiles = ({ accountId, assetName }: InAccount & { assetName: string }): Promise<{ name: string }[]> =>
+/** The files of an asset, by name, with their sizes (not their content). */
+export const assetFiles = ({
+  accountId,
+  assetName,
+}: InAccount & { assetName: string }): Promise<{ name: string; size: bigint }[]> =>
   db().assetFile.findMany({
     where: { asset: { accountId, nameKey: nameKey(assetName) } },
-    select: { name: true },
+    select: { name: true, size: true },
     orderBy: { name: "asc" },
   });
 
