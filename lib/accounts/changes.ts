@@ -18,7 +18,8 @@ import {
 } from "./operations";
 import { assertAllowed } from "./policy";
 import { accountNotFound, accountResourceId, authorizeWrite, insertAudited } from "./service";
-import { checkResourceIdentity, checkSettings, modifiedBy, settingsOf, type AccountSettings } from "./settings";
+import { checkResourceIdentity, checkSettings, settingsOf, type AccountSettings } from "./settings";
+import { modifiedBy } from "./system-data";
 import {
   findAccount,
   setSettings,

@@ -10,7 +10,8 @@ import { db } from "@/lib/db/client";
 import { DomainError } from "@/lib/errors";
 import { isUniqueViolation } from "./names";
 import { assertAllowed, type Operation } from "./policy";
-import { modifiedBy, type AccountSettings } from "./settings";
+import type { AccountSettings } from "./settings";
+import { modifiedBy } from "./system-data";
 import { findAccount, insertAccount, listAccounts, removeAccount, type AccountRecord, type AccountRef } from "./store";
 import type { RowPage } from "@/lib/db/row-page";
 
@@ -121,11 +122,9 @@ export async function insertAudited(
     input.identityType === "SystemAssigned" ? await issueSystemAssignedIdentity(accountResourceId(input)) : null;
   const { plaintext, ...accountKey } = await createAccountKey(systemRoot());
   const created = await db().$transaction(async (tx) => {
-    const account = await insertAccount(
-      { ...input, id, identity, accountKey, settings, actor: modifiedBy(principal) },
-      tx,
-    );
-    await insertDefaultStreamingEndpoint(account, tx);
+    const actor = modifiedBy(principal);
+    const account = await insertAccount({ ...input, id, identity, accountKey, settings, actor }, tx);
+    await insertDefaultStreamingEndpoint(account, actor, tx);
     await audit(
       {
         actor: principal.objectId,

@@ -1,11 +1,10 @@
 /**
  * The account's own settings, as ARM names them on Microsoft.Media/mediaservices: tags, storage
  * accounts, storage authentication, key delivery's access control, public network access and the
- * minimum TLS version. Typed values (the portal and the REST API both pass these), the rules that
- * hold between them, and who created and last changed the account (ARM's systemData).
+ * minimum TLS version. Typed values (the portal and the REST API both pass these), and the rules that
+ * hold between them.
  */
 import { DomainError } from "@/lib/errors";
-import type { Principal } from "@/lib/auth/principal";
 import { parseRange } from "@/lib/net/addresses";
 
 export const storageAccountTypes = ["Primary", "Secondary"] as const;
@@ -164,9 +163,3 @@ export function checkSettings(
       );
   });
 }
-
-/** ARM's systemData fields for a change by this principal. */
-export const modifiedBy = (principal: Principal) => ({
-  by: principal.kind === "user" ? principal.name : principal.objectId,
-  byType: principal.kind === "user" ? "User" : "Application",
-});

@@ -4,6 +4,7 @@ import type { KeyStatus, Prisma } from "@/lib/db/generated/client";
 import { afterKeys, pageArgs, type RowPage } from "@/lib/db/row-page";
 import { nameKey } from "./names";
 import { settingsColumns, type AccountSettings } from "./settings";
+import { createdByColumns, modifiedByColumns, type Actor } from "./system-data";
 
 export const summarySelect = {
   id: true,
@@ -94,7 +95,7 @@ export type NewAccount = AccountRef & {
   accountKey: Prisma.AccountKeyCreateWithoutAccountInput;
   settings?: Partial<AccountSettings>;
   /** systemData: who creates it. */
-  actor?: { by: string; byType: string };
+  actor?: Actor;
 };
 
 export async function insertAccount(data: NewAccount, tx?: Prisma.TransactionClient): Promise<AccountRecord> {
@@ -110,14 +111,7 @@ export async function insertAccount(data: NewAccount, tx?: Prisma.TransactionCli
       identityType: data.identity ? "SystemAssigned" : "None",
       ...(data.identity ?? {}),
       ...settingsColumns(data.settings ?? {}),
-      ...(data.actor
-        ? {
-            createdBy: data.actor.by,
-            createdByType: data.actor.byType,
-            lastModifiedBy: data.actor.by,
-            lastModifiedByType: data.actor.byType,
-          }
-        : {}),
+      ...(data.actor ? createdByColumns(data.actor) : {}),
       accountKey: { create: data.accountKey },
     },
     select: summarySelect,
@@ -157,15 +151,14 @@ export async function setSystemIdentity(
 export async function setSettings(
   id: string,
   settings: Partial<AccountSettings>,
-  actor: { by: string; byType: string },
+  actor: Actor,
   tx?: Prisma.TransactionClient,
 ): Promise<AccountRecord> {
   return (tx ?? db()).mediaAccount.update({
     where: { id },
     data: {
       ...settingsColumns(settings),
-      lastModifiedBy: actor.by,
-      lastModifiedByType: actor.byType,
+      ...modifiedByColumns(actor),
       version: { increment: 1 },
     },
     select: summarySelect,

@@ -17,6 +17,7 @@ import {
 import { processOwner, runOperation } from "@/lib/accounts/operation-runner";
 import { keyStateOf } from "@/lib/accounts/policy";
 import { Location, ResourceGroupName, SubscriptionId } from "@/lib/accounts/schemas";
+import { systemDataJson } from "@/lib/accounts/system-data";
 import { checkKeyNowFor } from "@/lib/accounts/encryption";
 import { accountResourceId, deleteAccountFor, getAccountFor, listAccountsFor } from "@/lib/accounts/service";
 import {
@@ -276,12 +277,7 @@ export function mediaServiceJson(a: AccountRecord, shape: AccountShape, pending:
     },
     ...(shape.keyDelivery
       ? {
-          systemData: {
-            ...(a.createdBy ? { createdBy: a.createdBy, createdByType: a.createdByType } : {}),
-            createdAt: a.createdAt.toISOString(),
-            ...(a.lastModifiedBy ? { lastModifiedBy: a.lastModifiedBy, lastModifiedByType: a.lastModifiedByType } : {}),
-            lastModifiedAt: a.updatedAt.toISOString(),
-          },
+          systemData: systemDataJson(a),
         }
       : {}),
   };

@@ -10,8 +10,8 @@
  *   (Azure-AsyncOperation, Location) when the example has them, and every property of the
  *   example's body with its type and value, generated values (GUIDs, dates, names built on them,
  *   the examples' own `$ignored$`) matched by shape. `except` names a property that cannot match,
- *   and why; `query` replaces a query parameter whose literal dates are the example's history
- *   (`{created:<path>}` is the `created` of a resource the step made).
+ *   and why; `query` replaces a query parameter whose literal dates or job states are the
+ *   example's history (`{created:<path>}` is the `created` of a resource the step made).
  * - A given with the path "" is the step's account itself; `wait` polls the operation it started
  *   (Azure-AsyncOperation) until it ends. The last operation a given started fills `{operationId}`
  *   and `{locationName}` of the step's path. `fault` is injected into the emulator's Key Vault

@@ -74,7 +74,9 @@ function fieldOf<T>(fields: Record<string, ListField<T>>, name: string) {
 }
 
 function literalOf(literal: string, type: FieldType): Value {
-  const text = /^'.*'$/.test(literal) ? literal.slice(1, -1).replace(/''/g, "'") : literal;
+  // A string, or an OData enum literal as the spec's examples write states: Microsoft.Media.JobState'Processing'.
+  const quoted = /^(?:[A-Za-z_][\w.]*)?'(.*)'$/s.exec(literal);
+  const text = quoted ? quoted[1]!.replace(/''/g, "'") : literal;
   if (type === "string") return text.toLowerCase();
   const time = Date.parse(text);
   if (Number.isNaN(time)) throw invalid("$filter", `'${literal}' is not a date and time (e.g. 2018-01-01T00:00:00Z).`);
@@ -263,7 +265,8 @@ function sqlClause<T>(field: ListField<T>, op: Op, v: Value): Record<string, unk
     const at = values.findIndex((e) => e === enumCanonical(values, v));
     const pick = (keep: (i: number) => boolean) => ({ [c]: { in: values.filter((_, i) => keep(i)) } });
     if (op === "eq") return at < 0 ? pick(() => false) : { [c]: values[at] };
-    if (op === "ne") return withNulls(at < 0 ? { [c]: { not: null } } : { [c]: { not: values[at] } });
+    // Every row differs from a value the enum does not have.
+    if (op === "ne") return at < 0 ? {} : withNulls({ [c]: { not: values[at] } });
     if (at < 0) throw invalid("$filter", `'${String(v)}' is not one of ${values.join(", ")}.`);
     const sqlOrder = { gt: (i: number) => i > at, ge: (i: number) => i >= at, lt: (i: number) => i < at };
     if (op === "le") return withNulls(pick((i) => i <= at));

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { demoResourceGroup, demoSubscriptions, demoUsers } from "@/lib/demo/directory";
 import { armApiPerFile } from "@/test/support/arm-client";
+import { jobBody, transformBody } from "@/test/support/media-fixtures";
 
 const sub = demoSubscriptions.contosoMedia.id;
 const accounts = `/subscriptions/${sub}/resourceGroups/${demoResourceGroup}/providers/Microsoft.Media/mediaservices`;
@@ -140,6 +141,24 @@ describe("lists", () => {
       await call("GET", `${account}/assets?${v}&$filter=${encodeURIComponent("properties/created lt 2012-06-01")}`)
     ).json as List;
     assert.deepEqual(none.value, []);
+  });
+
+  it("filters jobs by state written as the spec's examples write it, an OData enum literal in any case", async () => {
+    const encoding = "api-version=2022-07-01";
+    const transform = `${account}/transforms/bystate`;
+    await call("PUT", `${transform}?${encoding}`, transformBody);
+    await call("PUT", `${account}/assets/bystate-out?${v}`, { properties: {} });
+    assert.equal((await call("PUT", `${transform}/jobs/waiting?${encoding}`, jobBody("bystate-out"))).status, 201);
+    const names = async (filter: string) => {
+      const res = await call("GET", `${transform}/jobs?${encoding}&$filter=${encodeURIComponent(filter)}`);
+      assert.equal(res.status, 200, `${filter}: ${JSON.stringify(res.json)}`);
+      return (res.json as List).value.map((j) => j.name);
+    };
+    assert.deepEqual(await names("properties/state eq Microsoft.Media.JobState'scheduled'"), ["waiting"]);
+    assert.deepEqual(await names("properties/state ne Microsoft.Media.JobState'Processing'"), ["waiting"]);
+    assert.deepEqual(await names("properties/state eq 'Scheduled'"), ["waiting"]);
+    assert.deepEqual(await names("properties/state ne 'NoSuchState'"), ["waiting"], "every job differs from it");
+    assert.deepEqual(await names("properties/state eq 'NoSuchState'"), []);
   });
 
   it("refuses a filter on a field the spec does not define, a bad $top, and a forged token", async () => {

@@ -33,8 +33,13 @@ function streamingPolicyJson(account: AccountRecord, name: StreamingPolicyName) 
     "streamingPolicies",
     name,
     { created: account.createdAt.toISOString(), ...scheme },
+    // Predefined: nobody made them, they are there from the account's creation.
     {
       createdAt: account.createdAt,
+      createdBy: null,
+      createdByType: null,
+      lastModifiedBy: null,
+      lastModifiedByType: null,
     },
   );
 }

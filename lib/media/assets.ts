@@ -4,6 +4,7 @@ import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { putOnce } from "@/lib/accounts/names";
 import { settingsOf } from "@/lib/accounts/settings";
+import { modifiedBy } from "@/lib/accounts/system-data";
 import type { AccountRecord } from "@/lib/accounts/store";
 import { audit } from "@/lib/audit";
 import { db } from "@/lib/db/client";
@@ -108,7 +109,13 @@ export async function putAssetFor(scope: MediaScope, name: string, body: unknown
     ...(properties.container ? { container: properties.container } : {}),
   };
   return putOnce(async () => {
-    const { row: asset, created } = await store.putAsset({ accountId: account.id, name, id, fields });
+    const { row: asset, created } = await store.putAsset({
+      accountId: account.id,
+      name,
+      id,
+      fields,
+      actor: modifiedBy(scope.principal),
+    });
     await audit({
       actor: scope.principal.objectId,
       action: "asset.write",

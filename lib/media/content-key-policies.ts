@@ -4,6 +4,7 @@ import { createPublicKey, randomUUID, X509Certificate, type KeyObject } from "no
 import { z } from "zod";
 import { putOnce } from "@/lib/accounts/names";
 import type { AccountRef } from "@/lib/accounts/store";
+import { modifiedBy } from "@/lib/accounts/system-data";
 import { audit } from "@/lib/audit";
 import { accountKey } from "@/lib/keys/hierarchy";
 import { db } from "@/lib/db/client";
@@ -307,7 +308,7 @@ export async function putContentKeyPolicyFor(scope: MediaScope, name: string, bo
     );
     const policy = await db().$transaction(async (tx) => {
       const row = await store.putContentKeyPolicy(
-        { accountId: account.id, name, id, created: !existing, fields, sealed },
+        { accountId: account.id, name, id, created: !existing, fields, sealed, actor: modifiedBy(scope.principal) },
         tx,
       );
       await audit(

@@ -18,7 +18,8 @@ import {
 import { EncoderFailed, NotMedia } from "./ffmpeg";
 import * as store from "./job-store";
 import { planOutputs, produceOutputs, type AssetWrite } from "./job-outputs";
-import type { StoredJobError } from "./jobs";
+import { readInputAsset } from "./job-input-asset";
+import { StoredJobInput, type StoredJobError } from "./jobs";
 import { openSecretsOf } from "./secrets";
 import { writeAssetFiles } from "./store";
 import { logger } from "@/lib/observability/logger";
@@ -95,7 +96,8 @@ async function endJob(
 }
 
 /**
- * Runs one claimed job: opens its input URLs in memory, downloads each file, then makes each
+ * Runs one claimed job: opens its input URLs in memory and downloads each file (or reads the
+ * files of its input asset), then makes each
  * output asset's files with its preset (ffmpeg encodes, or a copy). `shutdown` (the worker
  * stopping) hands the job back, scheduled, for another worker; an account whose key becomes
  * inaccessible stops it at the next step (before the encode, and before each rendition), scheduled.
@@ -119,25 +121,28 @@ export async function runJob(
   const isCanceling = async () => (await store.stateOf(jobId)) === "Canceling";
 
   if (!decide(job.account, "jobs.run").allowed) return release(jobId, owner);
-  let input: JobInputUrls;
-  try {
-    const secrets = await openSecretsOf(job.account.id, await accountKey(job.account), jobId, "jobInputUrl");
-    input = JSON.parse(secrets.get(jobId)!.toString("utf8")) as JobInputUrls;
-  } catch (err) {
-    // Key Vault not answering definitively: the job waits for a later try, nothing is lost.
-    if (err instanceof DomainError && err.code === "KeyVaultUnavailable") return release(jobId, owner);
-    // JSON.parse quotes what it read, and that is the input URL with its SAS: never into a log.
-    if (err instanceof SyntaxError) throw new Error("the job's sealed input is not the JSON of an input");
-    throw err;
-  }
-
-  let urls: URL[];
-  try {
-    urls = inputUrls(input);
-  } catch (err) {
-    // Stored before inputs were checked this closely: it can never run, so it ends now.
-    if (!(err instanceof InvalidJobInput)) throw err;
-    return endJob(lease, "Error", storedError(new JobInputError("DownloadNotAccessible", err.message, "DoNotRetry")));
+  const stored = StoredJobInput.parse(job.input);
+  // An asset input is read from the account's assets; an HTTP input's URLs are opened with the account key.
+  let urls: URL[] = [];
+  if (!("assetName" in stored)) {
+    let input: JobInputUrls;
+    try {
+      const secrets = await openSecretsOf(job.account.id, await accountKey(job.account), jobId, "jobInputUrl");
+      input = JSON.parse(secrets.get(jobId)!.toString("utf8")) as JobInputUrls;
+    } catch (err) {
+      // Key Vault not answering definitively: the job waits for a later try, nothing is lost.
+      if (err instanceof DomainError && err.code === "KeyVaultUnavailable") return release(jobId, owner);
+      // JSON.parse quotes what it read, and that is the input URL with its SAS: never into a log.
+      if (err instanceof SyntaxError) throw new Error("the job's sealed input is not the JSON of an input");
+      throw err;
+    }
+    try {
+      urls = inputUrls(input);
+    } catch (err) {
+      // Stored before inputs were checked this closely: it can never run, so it ends now.
+      if (!(err instanceof InvalidJobInput)) throw err;
+      return endJob(lease, "Error", storedError(new JobInputError("DownloadNotAccessible", err.message, "DoNotRetry")));
+    }
   }
   const planned = planOutputs(job);
   if (!("groups" in planned)) return endJob(lease, "Error", planned);
@@ -172,6 +177,12 @@ export async function runJob(
   };
   let writes: AssetWrite[] = [];
   try {
+    if ("assetName" in stored)
+      files.push(
+        ...(await readInputAsset(job.account.id, stored, jobs.inputMaxBytes, (i, count) =>
+          report(((i + 1) / count) * downloadShare),
+        )),
+      );
     for (const [i, url] of urls.entries()) {
       const limits = {
         maxBytes: jobs.inputMaxBytes - files.reduce((n, f) => n + f.size, 0),

@@ -89,7 +89,7 @@ export async function stateOf(jobId: string): Promise<JobState | null> {
 export async function claimedJob(jobId: string) {
   return db().job.findUniqueOrThrow({
     where: { id: jobId },
-    select: { state: true, account: true, outputs: true, transform: { select: { outputs: true } } },
+    select: { state: true, account: true, input: true, outputs: true, transform: { select: { outputs: true } } },
   });
 }
 

@@ -4,6 +4,7 @@ import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { isUniqueViolation, nameKey } from "@/lib/accounts/names";
 import type { AccountRef } from "@/lib/accounts/store";
+import { modifiedBy } from "@/lib/accounts/system-data";
 import { audit } from "@/lib/audit";
 import { accountKey } from "@/lib/keys/hierarchy";
 import { db } from "@/lib/db/client";
@@ -17,18 +18,40 @@ import * as store from "./store";
 import { findTransform } from "./transforms";
 
 const JOB_INPUT_HTTP = "#Microsoft.Media.JobInputHttp";
+const JOB_INPUT_ASSET = "#Microsoft.Media.JobInputAsset";
 const JOB_OUTPUT_ASSET = "#Microsoft.Media.JobOutputAsset";
+
+/** A file of an input asset, by the name it has in the asset: one name, no path. */
+const AssetFileName = z
+  .string()
+  .min(1)
+  .max(1024)
+  .regex(/^[^/\\\u0000-\u001f\u007f]+$/, "A file of an asset is named without a path or control characters.");
 
 const Priority = z.enum(["Low", "Normal", "High"]);
 const JobBody = z.object({
   properties: z.object({
     description: z.string().max(1024).optional(),
-    input: z.object({
-      "@odata.type": z.literal(JOB_INPUT_HTTP, `This service runs ${JOB_INPUT_HTTP} inputs only (baseUri and files).`),
-      baseUri: z.string().max(4096).optional(),
-      files: z.array(z.string().min(1).max(4096)).min(1).max(10),
-      label: z.string().max(256).optional(),
-    }),
+    input: z.discriminatedUnion(
+      "@odata.type",
+      [
+        z.object({
+          "@odata.type": z.literal(JOB_INPUT_HTTP),
+          baseUri: z.string().max(4096).optional(),
+          files: z.array(z.string().min(1).max(4096)).min(1).max(10),
+          label: z.string().max(256).optional(),
+        }),
+        // The asset's own files: clips (start, end) and input definitions are not offered, so they are refused, not ignored.
+        z.strictObject({
+          "@odata.type": z.literal(JOB_INPUT_ASSET),
+          assetName: z.string().min(1).max(260),
+          files: z.array(AssetFileName).max(10).optional(),
+          inputDefinitions: z.array(z.never()).max(0, "Input definitions are not offered.").optional(),
+          label: z.string().max(256).optional(),
+        }),
+      ],
+      `This service runs ${JOB_INPUT_HTTP} (baseUri and files) and ${JOB_INPUT_ASSET} (assetName, files) inputs.`,
+    ),
     outputs: z
       .array(
         z.object({
@@ -56,11 +79,26 @@ export const StoredJobError = z.object({
   retry: z.string(),
 });
 export type StoredJobError = z.infer<typeof StoredJobError>;
-export const StoredJobInput = z.object({
-  baseUri: z.string().optional(),
-  files: z.array(z.string()),
-  label: z.string().optional(),
-});
+/** The input column: a JobInputHttp without its query strings, or a JobInputAsset (its asset's name as created). */
+export const StoredJobInput = z.union([
+  z.object({
+    "@odata.type": z.literal(JOB_INPUT_ASSET),
+    assetName: z.string(),
+    /** Empty: every file of the asset. */
+    files: z.array(z.string()),
+    label: z.string().optional(),
+  }),
+  z.object({
+    baseUri: z.string().optional(),
+    files: z.array(z.string()),
+    label: z.string().optional(),
+  }),
+]);
+export type StoredJobInput = z.infer<typeof StoredJobInput>;
+
+/** The input as the API shows it. */
+const inputJson = (input: StoredJobInput) =>
+  "assetName" in input ? { ...input, inputDefinitions: [] } : { "@odata.type": JOB_INPUT_HTTP, ...input };
 
 /** A job as the API shows it (its transform and account in their display case); its input never carries a query string. */
 function jobJson(account: AccountRef, j: store.JobRow) {
@@ -77,7 +115,7 @@ function jobJson(account: AccountRef, j: store.JobRow) {
       created: j.createdAt.toISOString(),
       state: j.state,
       ...(j.description ? { description: j.description } : {}),
-      input: { "@odata.type": JOB_INPUT_HTTP, ...StoredJobInput.parse(j.input) },
+      input: inputJson(StoredJobInput.parse(j.input)),
       lastModified: j.updatedAt.toISOString(),
       outputs: StoredJobOutputs.parse(j.outputs).map((o) => ({
         "@odata.type": JOB_OUTPUT_ASSET,
@@ -93,6 +131,41 @@ function jobJson(account: AccountRef, j: store.JobRow) {
     },
     j,
   );
+}
+
+type JobInputBody = z.infer<typeof JobBody>["properties"]["input"];
+
+/**
+ * What a job's input is stored as: an HTTP input's URLs checked (they are sealed apart, and shown
+ * without query strings), or an asset input's asset, which must be one of the account's (by name,
+ * in any case, stored as created). An asset's files are read when the job runs, as in Azure.
+ */
+async function storedInputOf(
+  accountId: string,
+  input: JobInputBody,
+): Promise<{ stored: StoredJobInput; urls?: JobInputUrls }> {
+  const label = input.label ? { label: input.label } : {};
+  if (input["@odata.type"] === JOB_INPUT_ASSET) {
+    const assetName = await store.assetNameOf({ accountId, name: input.assetName });
+    if (!assetName)
+      throw new DomainError(
+        "InvalidRequestContent",
+        `body.properties.input.assetName: the input asset '${input.assetName}' was not found in this account: create it first (a job reads assets of its own account only).`,
+        "body.properties.input.assetName",
+      );
+    return { stored: { "@odata.type": JOB_INPUT_ASSET, assetName, files: input.files ?? [], ...label } };
+  }
+  const urls: JobInputUrls = { ...(input.baseUri ? { baseUri: input.baseUri } : {}), files: input.files };
+  try {
+    inputUrls(urls);
+  } catch (err) {
+    if (err instanceof InvalidJobInput) {
+      const field = `body.properties.input.${err.field}`;
+      throw new DomainError("InvalidRequestContent", `${field}: ${err.message}`, field);
+    }
+    throw err;
+  }
+  return { stored: { ...redactedInput(urls), ...label }, urls };
 }
 
 const access = (scope: MediaScope, name: string, request: Parameters<typeof mediaAccountFor>[2]) =>
@@ -123,7 +196,7 @@ export async function getJobFor(scope: MediaScope, name: string) {
   return jobJson(account, await findJob(account.id, scope.parent!, name));
 }
 
-/** Creates a job: its input URLs sealed under the account key, then scheduled for a worker. */
+/** Creates a job, scheduled for a worker: an HTTP input with its URLs sealed under the account key, or an asset of the account as its input. */
 export async function putJobFor(scope: MediaScope, name: string, body: unknown) {
   const account = await access(scope, name, {
     action: "write",
@@ -138,16 +211,7 @@ export async function putJobFor(scope: MediaScope, name: string, body: unknown) 
       `The job '${name}' exists: only its description and priority can change (PATCH).`,
     );
   }
-  const input: JobInputUrls = { ...(p.input.baseUri ? { baseUri: p.input.baseUri } : {}), files: p.input.files };
-  try {
-    inputUrls(input);
-  } catch (err) {
-    if (err instanceof InvalidJobInput) {
-      const field = `body.properties.input.${err.field}`;
-      throw new DomainError("InvalidRequestContent", `${field}: ${err.message}`, field);
-    }
-    throw err;
-  }
+  const input = await storedInputOf(account.id, p.input);
   const outputsNeeded = (transform.outputs as unknown[]).length;
   if (p.outputs.length !== outputsNeeded)
     throw new DomainError(
@@ -165,9 +229,12 @@ export async function putJobFor(scope: MediaScope, name: string, body: unknown) 
       "body.properties.outputs",
     );
   const id = randomUUID();
-  const sealed = sealSecrets(account.id, await accountKey(account), [
-    { kind: "jobInputUrl", ownerId: id, name: id, value: Buffer.from(JSON.stringify(input)) },
-  ]);
+  // An HTTP input's URLs (with their SAS) are sealed under the account key; an asset input names no secret.
+  const sealed = input.urls
+    ? sealSecrets(account.id, await accountKey(account), [
+        { kind: "jobInputUrl", ownerId: id, name: id, value: Buffer.from(JSON.stringify(input.urls)) },
+      ])
+    : [];
   try {
     const job = await db().$transaction(async (tx) => {
       const row = await store.insertJob(
@@ -177,13 +244,14 @@ export async function putJobFor(scope: MediaScope, name: string, body: unknown) 
           transformId: transform.id,
           name,
           description: p.description ?? null,
-          input: { ...redactedInput(input), ...(p.input.label ? { label: p.input.label } : {}) },
+          input: input.stored,
           outputs: p.outputs.map(({ assetName, label }) => ({
             assetName: assetNamed(assetName)!,
             ...(label ? { label } : {}),
           })),
           priority: p.priority,
           correlationData: p.correlationData,
+          actor: modifiedBy(scope.principal),
         },
         tx,
       );
@@ -195,7 +263,7 @@ export async function putJobFor(scope: MediaScope, name: string, body: unknown) 
           outcome: "success",
           subscriptionId: account.subscriptionId,
           accountId: account.id,
-          detail: { transform: scope.parent!, name, files: input.files.length },
+          detail: { transform: scope.parent!, name, files: input.stored.files.length },
         },
         tx,
       );
@@ -218,6 +286,7 @@ export async function patchJobFor(scope: MediaScope, name: string, body: unknown
   const job = await findJob(account.id, scope.parent!, name);
   const updated = await store.updateJob({
     id: job.id,
+    actor: modifiedBy(scope.principal),
     ...(properties.description !== undefined ? { description: properties.description } : {}),
     ...(properties.priority ? { priority: properties.priority } : {}),
   });

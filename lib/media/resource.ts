@@ -1,6 +1,7 @@
 import "server-only";
 import { accountResourceId } from "@/lib/accounts/service";
 import type { AccountRef } from "@/lib/accounts/store";
+import { systemDataJson, type SystemDataRow } from "@/lib/accounts/system-data";
 import type { Principal } from "@/lib/auth/principal";
 
 /** Who asks, about which account, and for nested resources (jobs) the parent's name. */
@@ -16,7 +17,7 @@ export function resourceJson(
   typePath: string,
   name: string,
   properties: Record<string, unknown>,
-  times: { createdAt: Date; updatedAt?: Date },
+  row: SystemDataRow,
 ) {
   const type = `Microsoft.Media/mediaservices/${typePath.replace(/\/[^/]+\//g, "/")}`;
   return {
@@ -24,9 +25,6 @@ export function resourceJson(
     name,
     type,
     properties,
-    systemData: {
-      createdAt: times.createdAt.toISOString(),
-      lastModifiedAt: (times.updatedAt ?? times.createdAt).toISOString(),
-    },
+    systemData: systemDataJson(row),
   };
 }

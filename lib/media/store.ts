@@ -3,6 +3,7 @@ import { nameKey } from "@/lib/accounts/names";
 import { db } from "@/lib/db/client";
 import type { Prisma } from "@/lib/db/generated/client";
 import { pageArgs, type RowPage } from "@/lib/db/row-page";
+import { createdByColumns, modifiedByColumns, systemDataSelect, type Actor } from "@/lib/accounts/system-data";
 import { deleteSecretsOf, replaceSecrets } from "./secrets";
 
 /**
@@ -36,6 +37,7 @@ async function putByName<T>(
 // Assets
 
 const assetSelect = {
+  ...systemDataSelect,
   id: true,
   name: true,
   alternateId: true,
@@ -67,11 +69,14 @@ export const assetsNamed = (
     select: { id: true, name: true, nameKey: true },
   });
 
-/** The files of an asset, by name. */
-export const assetFiles = ({ accountId, assetName }: InAccount & { assetName: string }): Promise<{ name: string }[]> =>
+/** The files of an asset, by name, with their sizes (not their content). */
+export const assetFiles = ({
+  accountId,
+  assetName,
+}: InAccount & { assetName: string }): Promise<{ name: string; size: bigint }[]> =>
   db().assetFile.findMany({
     where: { asset: { accountId, nameKey: nameKey(assetName) } },
-    select: { name: true },
+    select: { name: true, size: true },
     orderBy: { name: "asc" },
   });
 
@@ -118,11 +123,17 @@ export type AssetFields = { alternateId: string | null; description: string | nu
 export async function putAsset({
   id,
   fields,
+  actor,
   ...where
-}: Named & { id: string; fields: AssetFields }): Promise<{ row: AssetRow; created: boolean }> {
+}: Named & { id: string; fields: AssetFields; actor: Actor }): Promise<{ row: AssetRow; created: boolean }> {
   return putByName(
     await db().asset.findUnique({ where: byName(where), select: { id: true } }),
-    (existing) => db().asset.update({ where: { id: existing }, data: fields, select: assetSelect }),
+    (existing) =>
+      db().asset.update({
+        where: { id: existing },
+        data: { ...fields, ...modifiedByColumns(actor) },
+        select: assetSelect,
+      }),
     () =>
       db().asset.create({
         data: {
@@ -132,6 +143,7 @@ export async function putAsset({
           nameKey: nameKey(where.name),
           container: `asset-${id}`,
           ...fields,
+          ...createdByColumns(actor),
         },
         select: assetSelect,
       }),
@@ -160,6 +172,7 @@ export async function deleteAsset(where: Named, tx: Tx): Promise<{ streamingLoca
 // Transforms
 
 const transformSelect = {
+  ...systemDataSelect,
   id: true,
   name: true,
   description: true,
@@ -177,17 +190,29 @@ export const findTransform = (where: Named): Promise<TransformRow | null> =>
 
 export async function putTransform({
   fields,
+  actor,
   ...where
-}: Named & { fields: { description: string | null; outputs: object[] } }): Promise<{
+}: Named & { fields: { description: string | null; outputs: object[] }; actor: Actor }): Promise<{
   row: TransformRow;
   created: boolean;
 }> {
   return putByName(
     await db().transform.findUnique({ where: byName(where), select: { id: true } }),
-    (id) => db().transform.update({ where: { id }, data: fields, select: transformSelect }),
+    (id) =>
+      db().transform.update({
+        where: { id },
+        data: { ...fields, ...modifiedByColumns(actor) },
+        select: transformSelect,
+      }),
     () =>
       db().transform.create({
-        data: { accountId: where.accountId, name: where.name, nameKey: nameKey(where.name), ...fields },
+        data: {
+          accountId: where.accountId,
+          name: where.name,
+          nameKey: nameKey(where.name),
+          ...fields,
+          ...createdByColumns(actor),
+        },
         select: transformSelect,
       }),
   );
@@ -212,6 +237,7 @@ export async function deleteTransform(where: Named, tx: Tx): Promise<{ jobs: num
 // Content key policies
 
 const policySelect = {
+  ...systemDataSelect,
   id: true,
   name: true,
   description: true,
@@ -241,21 +267,34 @@ export async function putContentKeyPolicy(
     created,
     fields,
     sealed,
+    actor,
     ...where
   }: Named & {
     id: string;
     created: boolean;
     fields: { description: string | null; options: object[] };
     sealed: Prisma.AccountSecretCreateManyInput[];
+    actor: Actor;
   },
   tx: Tx,
 ): Promise<PolicyRow> {
   const row = created
     ? await tx.contentKeyPolicy.create({
-        data: { id, accountId: where.accountId, name: where.name, nameKey: nameKey(where.name), ...fields },
+        data: {
+          id,
+          accountId: where.accountId,
+          name: where.name,
+          nameKey: nameKey(where.name),
+          ...fields,
+          ...createdByColumns(actor),
+        },
         select: policySelect,
       })
-    : await tx.contentKeyPolicy.update({ where: { id }, data: fields, select: policySelect });
+    : await tx.contentKeyPolicy.update({
+        where: { id },
+        data: { ...fields, ...modifiedByColumns(actor) },
+        select: policySelect,
+      });
   await replaceSecrets(tx, where.accountId, id, sealed);
   return row;
 }
@@ -277,6 +316,7 @@ export async function deleteContentKeyPolicy(where: Named, tx: Tx): Promise<{ us
 // Streaming locators
 
 const locatorSelect = {
+  ...systemDataSelect,
   id: true,
   streamingLocatorId: true,
   name: true,
@@ -309,12 +349,16 @@ export const findStreamingLocator = (where: Named): Promise<LocatorRow | null> =
 export const streamingLocatorExists = async (where: Named): Promise<boolean> =>
   (await db().streamingLocator.findUnique({ where: byName(where), select: { id: true } })) !== null;
 
-export type NewStreamingLocator = Omit<Prisma.StreamingLocatorUncheckedCreateInput, "nameKey" | "contentKeys"> & {
-  contentKeys: object[];
-};
+export type NewStreamingLocator = Omit<
+  Prisma.StreamingLocatorUncheckedCreateInput,
+  "nameKey" | "contentKeys" | keyof ReturnType<typeof createdByColumns>
+> & { contentKeys: object[]; actor: Actor };
 
-export const insertStreamingLocator = (data: NewStreamingLocator, tx: Tx): Promise<LocatorRow> =>
-  tx.streamingLocator.create({ data: { ...data, nameKey: nameKey(data.name) }, select: locatorSelect });
+export const insertStreamingLocator = ({ actor, ...data }: NewStreamingLocator, tx: Tx): Promise<LocatorRow> =>
+  tx.streamingLocator.create({
+    data: { ...data, nameKey: nameKey(data.name), ...createdByColumns(actor) },
+    select: locatorSelect,
+  });
 
 /** Deletes the locator with its content keys; false when there was none. */
 export async function deleteStreamingLocator(where: Named, tx: Tx): Promise<boolean> {
@@ -328,6 +372,7 @@ export async function deleteStreamingLocator(where: Named, tx: Tx): Promise<bool
 // Jobs
 
 const jobSelect = {
+  ...systemDataSelect,
   id: true,
   name: true,
   description: true,
@@ -353,17 +398,30 @@ export const listJobs = ({ transformId, page }: { transformId: string; page?: Ro
 export const findJob = ({ transformId, name }: { transformId: string; name: string }): Promise<JobRow | null> =>
   db().job.findUnique({ where: { transformId_nameKey: { transformId, nameKey: nameKey(name) } }, select: jobSelect });
 
-export type NewJob = Omit<Prisma.JobUncheckedCreateInput, "nameKey" | "input" | "outputs" | "correlationData"> & {
+export type NewJob = Omit<
+  Prisma.JobUncheckedCreateInput,
+  "nameKey" | "input" | "outputs" | "correlationData" | keyof ReturnType<typeof createdByColumns>
+> & {
   input: object;
   outputs: object[];
   correlationData: Record<string, string>;
+  actor: Actor;
 };
 
-export const insertJob = (data: NewJob, tx: Tx): Promise<JobRow> =>
-  tx.job.create({ data: { ...data, nameKey: nameKey(data.name) }, select: jobSelect });
+export const insertJob = ({ actor, ...data }: NewJob, tx: Tx): Promise<JobRow> =>
+  tx.job.create({ data: { ...data, nameKey: nameKey(data.name), ...createdByColumns(actor) }, select: jobSelect });
 
-export const updateJob = ({ id, ...data }: { id: string; description?: string; priority?: string }): Promise<JobRow> =>
-  db().job.update({ where: { id }, data, select: jobSelect });
+export const updateJob = ({
+  id,
+  actor,
+  ...data
+}: {
+  id: string;
+  actor: Actor;
+  description?: string;
+  priority?: string;
+}): Promise<JobRow> =>
+  db().job.update({ where: { id }, data: { ...data, ...modifiedByColumns(actor) }, select: jobSelect });
 
 /** Deletes the job with its sealed input URLs. */
 export async function deleteJob({ accountId, id }: InAccount & { id: string }, tx: Tx): Promise<void> {

@@ -3,6 +3,7 @@ import { nameKey } from "@/lib/accounts/names";
 import { db } from "@/lib/db/client";
 import { pageArgs, type RowPage } from "@/lib/db/row-page";
 import type { Prisma, StreamingEndpointState } from "@/lib/db/generated/client";
+import { createdByColumns, modifiedByColumns, systemDataSelect, type Actor } from "@/lib/accounts/system-data";
 
 /**
  * Streaming endpoints and their state machine (CONVENTIONS §13): every change of `resourceState`
@@ -16,6 +17,7 @@ type Tx = Prisma.TransactionClient;
 export const DEFAULT_STREAMING_ENDPOINT = "default";
 
 const endpointSelect = {
+  ...systemDataSelect,
   id: true,
   accountId: true,
   name: true,
@@ -24,6 +26,7 @@ const endpointSelect = {
   scaleUnits: true,
   cdnEnabled: true,
   resourceState: true,
+  tags: true,
   createdAt: true,
   updatedAt: true,
 } satisfies Prisma.StreamingEndpointSelect;
@@ -51,33 +54,62 @@ export const listStreamingEndpoints = ({
 export const findStreamingEndpoint = (where: Named): Promise<StreamingEndpointRow | null> =>
   db().streamingEndpoint.findUnique({ where: byName(where), select: endpointSelect });
 
-export type EndpointFields = { description: string | null; scaleUnits: number; cdnEnabled: boolean };
+export type EndpointFields = {
+  description: string | null;
+  scaleUnits: number;
+  cdnEnabled: boolean;
+  tags: Record<string, string>;
+};
 
 /** A new endpoint is Stopped. */
 export const insertStreamingEndpoint = (
-  { location, fields, ...where }: Named & { location: string; fields: EndpointFields },
+  { location, fields, actor, ...where }: Named & { location: string; fields: EndpointFields; actor: Actor },
   tx: Tx = db(),
 ): Promise<StreamingEndpointRow> =>
   tx.streamingEndpoint.create({
-    data: { ...where, nameKey: nameKey(where.name), location, ...fields, resourceState: "Stopped" },
+    data: {
+      ...where,
+      nameKey: nameKey(where.name),
+      location,
+      ...fields,
+      resourceState: "Stopped",
+      ...createdByColumns(actor),
+    },
     select: endpointSelect,
   });
 
-/** The account's "default" endpoint, created with the account as Azure does. */
-export const insertDefaultStreamingEndpoint = (account: { id: string; location: string }, tx: Tx): Promise<unknown> =>
+/** The account's "default" endpoint, created with the account (by its creator) as Azure does. */
+export const insertDefaultStreamingEndpoint = (
+  account: { id: string; location: string },
+  actor: Actor,
+  tx: Tx,
+): Promise<unknown> =>
   insertStreamingEndpoint(
     {
       accountId: account.id,
       name: DEFAULT_STREAMING_ENDPOINT,
       location: account.location,
-      fields: { description: null, scaleUnits: 0, cdnEnabled: false },
+      fields: { description: null, scaleUnits: 0, cdnEnabled: false, tags: {} },
+      actor,
     },
     tx,
   );
 
 /** Changes the settings, never the state. */
-export const updateStreamingEndpoint = ({ id, fields }: { id: string; fields: EndpointFields }) =>
-  db().streamingEndpoint.update({ where: { id }, data: fields, select: endpointSelect });
+export const updateStreamingEndpoint = ({
+  id,
+  fields,
+  actor,
+}: {
+  id: string;
+  fields: Partial<EndpointFields>;
+  actor: Actor;
+}) =>
+  db().streamingEndpoint.update({
+    where: { id },
+    data: { ...fields, ...modifiedByColumns(actor) },
+    select: endpointSelect,
+  });
 
 async function transition(id: string, from: StreamingEndpointState, to: StreamingEndpointState): Promise<boolean> {
   const { count } = await db().streamingEndpoint.updateMany({

@@ -3,6 +3,7 @@ import type { RowPage } from "@/lib/db/row-page";
 import { z } from "zod";
 import { putOnce } from "@/lib/accounts/names";
 import type { AccountRef } from "@/lib/accounts/store";
+import { modifiedBy } from "@/lib/accounts/system-data";
 import { audit } from "@/lib/audit";
 import { getConfig } from "@/lib/config";
 import { DomainError, parseOrInvalid } from "@/lib/errors";
@@ -10,17 +11,19 @@ import { mediaAccountFor, resourceNotFound } from "./access";
 import { resourceJson, type MediaScope } from "./resource";
 import * as store from "./streaming-endpoint-store";
 
+/** ARM's tags: at most 50, names of 1 to 512 characters, values of at most 256. */
+const Tags = z
+  .record(z.string().min(1).max(512), z.string().max(256))
+  .refine((tags) => Object.keys(tags).length <= 50, "A resource has at most 50 tags.");
+
 /**
- * What this origin honours, and nothing else: a setting it would store and then ignore (a CDN,
- * tags it has no column for, access control, cross-site policies, custom host names) is refused
- * with 400 naming the field, rather than accepted.
+ * What this origin honours (and tags, stored and returned), and nothing else: a setting it would
+ * store and then ignore (a CDN, access control, cross-site policies, custom host names, an
+ * availability set) is refused with 400 naming the field, rather than accepted.
  */
 const EndpointBody = z.object({
   location: z.string().min(1).optional(),
-  tags: z
-    .record(z.string(), z.string())
-    .refine((tags) => Object.keys(tags).length === 0, "Tags on streaming endpoints are not supported.")
-    .optional(),
+  tags: Tags.optional(),
   properties: z
     .strictObject({
       description: z.string().max(1024).optional(),
@@ -64,7 +67,7 @@ function endpointJson(account: AccountRef, e: store.StreamingEndpointRow) {
     },
     e,
   );
-  return { ...json, location: e.location, tags: {} };
+  return { ...json, location: e.location, tags: Tags.parse(e.tags) };
 }
 
 const accountFor = (scope: MediaScope, name: string, verb: "read" | "write" | "delete" | "start" | "stop") =>
@@ -96,36 +99,73 @@ export async function getStreamingEndpointFor(scope: MediaScope, name: string) {
   return endpointJson(account, await findEndpoint(account.id, name));
 }
 
-/** Creates a Stopped endpoint, or changes an existing one's settings (never its state). */
-export async function putStreamingEndpointFor(scope: MediaScope, name: string, body: unknown) {
-  const account = await accountFor(scope, name, "write");
-  const { location, properties: p } = parseOrInvalid(EndpointBody, body, "body");
-  if (location && location.replace(/\s/g, "").toLowerCase() !== account.location.replace(/\s/g, "").toLowerCase())
+/** The body of a PUT or PATCH, with its location checked against the account's region. */
+function endpointBodyOf(account: { location: string }, body: unknown) {
+  const parsed = parseOrInvalid(EndpointBody, body, "body");
+  const region = (l: string) => l.replace(/\s/g, "").toLowerCase();
+  if (parsed.location && region(parsed.location) !== region(account.location))
     throw new DomainError(
       "InvalidRequestContent",
       `A streaming endpoint is in its account's region, ${account.location}.`,
       "body.location",
     );
+  return parsed;
+}
+
+const auditWrite = (scope: MediaScope, account: { id: string; subscriptionId: string }, name: string) =>
+  audit({
+    actor: scope.principal.objectId,
+    action: "streamingEndpoint.write",
+    outcome: "success",
+    subscriptionId: account.subscriptionId,
+    accountId: account.id,
+    detail: { name },
+  });
+
+/** Creates a Stopped endpoint, or replaces an existing one's settings and tags (never its state). */
+export async function putStreamingEndpointFor(scope: MediaScope, name: string, body: unknown) {
+  const account = await accountFor(scope, name, "write");
+  const { tags, properties: p } = endpointBodyOf(account, body);
   const fields = {
     description: p.description ?? null,
     scaleUnits: p.scaleUnits ?? 0,
     cdnEnabled: p.cdnEnabled ?? false,
+    tags: tags ?? {},
   };
+  const actor = modifiedBy(scope.principal);
   return putOnce(async () => {
     const existing = await store.findStreamingEndpoint({ accountId: account.id, name });
     const row = existing
-      ? await store.updateStreamingEndpoint({ id: existing.id, fields })
-      : await store.insertStreamingEndpoint({ accountId: account.id, name, location: account.location, fields });
-    await audit({
-      actor: scope.principal.objectId,
-      action: "streamingEndpoint.write",
-      outcome: "success",
-      subscriptionId: account.subscriptionId,
-      accountId: account.id,
-      detail: { name: row.name },
-    });
+      ? await store.updateStreamingEndpoint({ id: existing.id, fields, actor })
+      : await store.insertStreamingEndpoint({
+          accountId: account.id,
+          name,
+          location: account.location,
+          fields,
+          actor,
+        });
+    await auditWrite(scope, account, row.name);
     return { json: endpointJson(account, row), created: !existing };
   });
+}
+
+/** ARM's PATCH: what the body gives replaces the endpoint's own (tags as a whole); what it leaves out is kept. */
+export async function patchStreamingEndpointFor(scope: MediaScope, name: string, body: unknown) {
+  const account = await accountFor(scope, name, "write");
+  const { tags, properties: p } = endpointBodyOf(account, body);
+  const endpoint = await findEndpoint(account.id, name);
+  const row = await store.updateStreamingEndpoint({
+    id: endpoint.id,
+    fields: {
+      ...(p.description !== undefined ? { description: p.description } : {}),
+      ...(p.scaleUnits !== undefined ? { scaleUnits: p.scaleUnits } : {}),
+      ...(p.cdnEnabled !== undefined ? { cdnEnabled: p.cdnEnabled } : {}),
+      ...(tags ? { tags } : {}),
+    },
+    actor: modifiedBy(scope.principal),
+  });
+  await auditWrite(scope, account, row.name);
+  return endpointJson(account, row);
 }
 
 const conflict = (name: string, state: string, wanted: string) =>

@@ -4,6 +4,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { z } from "zod";
 import { isUniqueViolation } from "@/lib/accounts/names";
 import type { AccountRef } from "@/lib/accounts/store";
+import { modifiedBy } from "@/lib/accounts/system-data";
 import { audit } from "@/lib/audit";
 import { accountKey } from "@/lib/keys/hierarchy";
 import { db } from "@/lib/db/client";
@@ -271,6 +272,7 @@ export async function putStreamingLocatorFor(scope: MediaScope, name: string, bo
           alternativeMediaId: p.alternativeMediaId ?? null,
           filters: p.filters,
           contentKeys: keys.map((k) => k.stored),
+          actor: modifiedBy(scope.principal),
         },
         tx,
       );

@@ -132,7 +132,6 @@ describe("streaming endpoints", () => {
     for (const [body, field] of [
       [{ properties: { cdnEnabled: true } }, "cdnEnabled"],
       [{ properties: { accessControl: { akamai: null } } }, "accessControl"],
-      [{ tags: { team: "media" } }, "tags"],
     ] as const)
       await assert.rejects(endpoints.putStreamingEndpointFor(scope, "unhonoured", body), (err: Error) => {
         assert.match(`${err.message} ${JSON.stringify(err)}`, new RegExp(field));

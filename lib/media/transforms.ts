@@ -3,6 +3,7 @@ import type { RowPage } from "@/lib/db/row-page";
 import { z } from "zod";
 import { putOnce } from "@/lib/accounts/names";
 import type { AccountRef } from "@/lib/accounts/store";
+import { modifiedBy } from "@/lib/accounts/system-data";
 import { audit } from "@/lib/audit";
 import { db } from "@/lib/db/client";
 import { DomainError, parseOrInvalid } from "@/lib/errors";
@@ -95,7 +96,12 @@ export async function putTransformFor(scope: MediaScope, name: string, body: unk
   });
   const fields = { description: properties.description ?? null, outputs: properties.outputs as object[] };
   return putOnce(async () => {
-    const { row: transform, created } = await store.putTransform({ accountId: account.id, name, fields });
+    const { row: transform, created } = await store.putTransform({
+      accountId: account.id,
+      name,
+      fields,
+      actor: modifiedBy(scope.principal),
+    });
     await audit({
       actor: scope.principal.objectId,
       action: "transform.write",

@@ -104,7 +104,15 @@ export default async function MediaPage({ params }: { params: AccountParams }) {
                       <tr key={j.name}>
                         <td>{j.name}</td>
                         <td>
-                          <code>{j.input.baseUri ?? ""}</code> {j.input.files.join(", ")}
+                          {"assetName" in j.input ? (
+                            <>
+                              asset <code>{j.input.assetName}</code> {j.input.files.join(", ") || "(every file)"}
+                            </>
+                          ) : (
+                            <>
+                              <code>{j.input.baseUri ?? ""}</code> {j.input.files.join(", ")}
+                            </>
+                          )}
                         </td>
                         <td>{j.outputs.map((o) => o.assetName).join(", ")}</td>
                         <td>
