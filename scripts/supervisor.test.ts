@@ -89,25 +89,35 @@ describe("supervised processes", { skip: process.env.TEST_DATABASE ? false : "ru
       }
     })();
 
-    // Kill the first worker while it holds accounts it has not checked yet.
-    const victim = supervisor.pids().worker!;
-    const held = await until(
-      "the first worker to hold a batch",
+    // Kill a worker while it holds accounts it has not checked yet: whichever claims a batch first
+    // (one batch holds all six, so the other may hold none for a while).
+    const workers = ["worker", "worker-2"] as const;
+    const {
+      name: victimName,
+      pid: victim,
+      held,
+    } = await until(
+      "a worker to hold a batch",
       async () => {
-        const rows = await env.database.db.mediaAccount.findMany({
-          where: { id: { in: ids }, leaseOwner: { contains: `:${victim}:` } },
-          select: { id: true },
-        });
-        return rows.length >= 2 ? rows.map((r) => r.id) : undefined;
+        for (const name of workers) {
+          const pid = supervisor!.pids()[name];
+          if (pid === undefined) continue;
+          const rows = await env.database.db.mediaAccount.findMany({
+            where: { id: { in: ids }, leaseOwner: { contains: `:${pid}:` } },
+            select: { id: true },
+          });
+          if (rows.length >= 2) return { name, pid, held: rows.map((r) => r.id) };
+        }
+        return undefined;
       },
-      60_000,
+      90_000,
     );
     const killedAt = new Date();
     process.kill(victim, "SIGKILL");
 
-    await until("the restart", () => (supervisor!.pids().worker !== victim ? true : undefined), 30_000);
+    await until("the restart", () => (supervisor!.pids()[victimName] !== victim ? true : undefined), 30_000);
     assert.ok(
-      lines.some((l) => l === "[start] worker was killed by SIGKILL; restarting it in 0.5 s"),
+      lines.some((l) => l === `[start] ${victimName} was killed by SIGKILL; restarting it in 0.5 s`),
       lines.join("\n"),
     );
     // Its unchecked accounts come back when the lease ends, and are checked then.
