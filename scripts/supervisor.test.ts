@@ -29,11 +29,15 @@ describe("supervised processes", { skip: process.env.TEST_DATABASE ? false : "ru
   let env: AppEnvironment;
   let supervisor: Supervisor | undefined;
   const lines: string[] = [];
+  // The portal's health probe runs until the test ends, pass or fail (a loop left running would keep
+  // this file's process alive after a failure).
+  let probing = false;
   before(async () => {
     process.env.MONITOR_INTERVAL_SECONDS = String(INTERVAL_S);
     env = await startAppEnvironment();
   });
   after(async () => {
+    probing = false;
     await supervisor?.stop();
     await env?.dispose();
   });
@@ -77,7 +81,7 @@ describe("supervised processes", { skip: process.env.TEST_DATABASE ? false : "ru
       120_000,
     );
     const refused: string[] = [];
-    let probing = true;
+    probing = true;
     const prober = (async () => {
       while (probing) {
         const status = await fetch(health).then(
