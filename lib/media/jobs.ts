@@ -15,7 +15,7 @@ import * as jobStore from "./job-store";
 import { resourceJson, type MediaScope } from "./resource";
 import { insertSecrets, sealSecrets } from "./secrets";
 import * as store from "./store";
-import { findTransform } from "./transforms";
+import { findTransform, StoredTransformOutputs } from "./transforms";
 
 const JOB_INPUT_HTTP = "#Microsoft.Media.JobInputHttp";
 const JOB_INPUT_ASSET = "#Microsoft.Media.JobInputAsset";
@@ -95,6 +95,15 @@ export const StoredJobInput = z.union([
   }),
 ]);
 export type StoredJobInput = z.infer<typeof StoredJobInput>;
+
+/**
+ * Azure's label for a job output given none: `{preset}_{index}`, the preset's type name (the
+ * `@odata.type` without its namespace) and the output's index in the job (the same as its transform
+ * output's).
+ */
+function defaultOutputLabel(preset: { "@odata.type": string }, index: number): string {
+  return `${preset["@odata.type"].replace(/^#Microsoft\.Media\./, "")}_${index}`;
+}
 
 /** The input as the API shows it. */
 const inputJson = (input: StoredJobInput) =>
@@ -219,6 +228,7 @@ export async function putJobFor(scope: MediaScope, name: string, body: unknown) 
       `The transform '${scope.parent}' has ${outputsNeeded} output(s); the job gives ${p.outputs.length}.`,
       "body.properties.outputs",
     );
+  const presets = StoredTransformOutputs.parse(transform.outputs).map((o) => o.preset);
   const assets = await store.assetsNamed({ accountId: account.id, names: p.outputs.map((o) => o.assetName) });
   const assetNamed = (name: string) => assets.find((a) => a.nameKey === nameKey(name))?.name;
   const missing = p.outputs.find((o) => !assetNamed(o.assetName));
@@ -245,9 +255,9 @@ export async function putJobFor(scope: MediaScope, name: string, body: unknown) 
           name,
           description: p.description ?? null,
           input: input.stored,
-          outputs: p.outputs.map(({ assetName, label }) => ({
+          outputs: p.outputs.map(({ assetName, label }, i) => ({
             assetName: assetNamed(assetName)!,
-            ...(label ? { label } : {}),
+            label: label ?? defaultOutputLabel(presets[i]!, i),
           })),
           priority: p.priority,
           correlationData: p.correlationData,
