@@ -82,7 +82,8 @@ test("a revoked key shows on the dashboard by itself, blocks operations with a c
   await dashboard.filter("CustomerKey");
   await expect(dashboard.row(name).locator).toHaveAttribute("data-state", "CustomerKey", { timeout: 60_000 });
   await expect(dashboard.timeline).toContainText(`${name}: The key is accessible again`);
-  expect((await request.patch(url, { headers: auth, data: {} })).status(), "changes work again").toBe(200);
+  // A PATCH is a long-running operation from 2021-06-01: 202, its operation already succeeded.
+  expect((await request.patch(url, { headers: auth, data: {} })).status(), "changes work again").toBe(202);
 });
 
 test("pages by keyset links that keep the filter: last, previous, next, first; a malformed cursor is the first page", async ({
