@@ -112,7 +112,7 @@ async function startWorkers(n: number): Promise<ChildProcess[]> {
           let out = "";
           child.stdout!.on("data", (d: Buffer) => {
             out += d;
-            if (out.includes("checks customer keys every")) {
+            if (out.includes("worker started")) {
               clearTimeout(timer);
               resolve();
             }
