@@ -22,9 +22,12 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import os from "node:os";
+import v8 from "node:v8";
+import vm from "node:vm";
 import pg from "pg";
 import { dashboardPage, recentTransitions, transitionsSince, type KeyStateFilter } from "@/lib/accounts/store";
 import { databaseQueryCount } from "@/lib/db/client";
+import { cacheSizes } from "@/lib/observability/bounded-cache";
 import { demoSubscriptions } from "@/lib/demo/directory";
 import { startMonitor } from "@/lib/monitor/worker";
 import { startAppEnvironment } from "@/test/support/app-environment";
@@ -42,6 +45,14 @@ process.env.MONITOR_INTERVAL_SECONDS = "3600";
 // The bench measures what the processes can do; what Key Vault's budget allows is arithmetic (README).
 process.env.KEYVAULT_OPERATIONS_PER_10S = "1000000";
 
+v8.setFlagsFromString("--expose-gc");
+const gc = vm.runInNewContext("gc") as () => void;
+/** Heap in use after a full collection, and the managed identity credentials cached. */
+const heap = () => {
+  gc();
+  return { bytes: process.memoryUsage().heapUsed, identities: cacheSizes()["managed-identity-credentials"]?.size ?? 0 };
+};
+
 const env = await startAppEnvironment();
 const sql = new pg.Client({ connectionString: env.database.url });
 await sql.connect();
@@ -56,6 +67,8 @@ interface Row {
   /** The same accounts checked again by the same process: its tokens, clients and budget warm. */
   warmQueriesPerCheck: number;
   kvPerCheck: number;
+  /** Heap per identity this process newly cached in the cold pass (credential, its token, its clients). */
+  heapPerIdentity: number;
   /** Every HTTP request to a vault, the SDK's 401 challenge of each new client included: what the budget counts. */
   requestsPerCheck: number;
   tokensPerCheck: number;
@@ -172,6 +185,7 @@ try {
       seedSeconds: seeded.ms / 1000,
       queriesPerCheck: 0,
       warmQueriesPerCheck: 0,
+      heapPerIdentity: 0,
       kvPerCheck: 0,
       requestsPerCheck: 0,
       tokensPerCheck: 0,
@@ -197,7 +211,11 @@ try {
       }
       return { checked, queries: databaseQueryCount() - queriesBefore };
     };
+    const heapBefore = heap();
     const cold = await pass();
+    const heapAfter = heap();
+    row.heapPerIdentity =
+      (heapAfter.bytes - heapBefore.bytes) / Math.max(1, heapAfter.identities - heapBefore.identities);
     const after = await counters();
     await allDue("newestFirst");
     const warm = await pass();
@@ -292,11 +310,11 @@ try {
       )}; ${perVault} accounts per vault, 1 % inaccessible; worker window ${windowSeconds} s; Key Vault latency ${latencyMs} ms; MONITOR_CONCURRENCY ${process.env.MONITOR_CONCURRENCY ?? "default"}`,
   );
   console.log(
-    `${"accounts".padStart(8)} ${"seed s".padStart(7)} ${"DB q/check".padStart(10)} ${"warm".padStart(6)} ${"KV/check".padStart(8)} ${"KV req/check".padStart(12)} ${"MI tok/check".padStart(12)}  ${workerCounts.map((n) => `${n}w checks/min (CPU % per worker; bench+emulator %)`).join("  ")}  twice  dash p95 ms  seq scans`,
+    `${"accounts".padStart(8)} ${"seed s".padStart(7)} ${"DB q/check".padStart(10)} ${"warm".padStart(6)} ${"KB/identity".padStart(11)} ${"KV/check".padStart(8)} ${"KV req/check".padStart(12)} ${"MI tok/check".padStart(12)}  ${workerCounts.map((n) => `${n}w checks/min (CPU % per worker; bench+emulator %)`).join("  ")}  twice  dash p95 ms  seq scans`,
   );
   for (const r of rows) {
     console.log(
-      `${String(r.size).padStart(8)} ${r.seedSeconds.toFixed(1).padStart(7)} ${r.queriesPerCheck.toFixed(2).padStart(10)} ${r.warmQueriesPerCheck.toFixed(2).padStart(6)} ${r.kvPerCheck.toFixed(3).padStart(8)} ${r.requestsPerCheck.toFixed(3).padStart(12)} ${r.tokensPerCheck.toFixed(3).padStart(12)}  ${r.throughput
+      `${String(r.size).padStart(8)} ${r.seedSeconds.toFixed(1).padStart(7)} ${r.queriesPerCheck.toFixed(2).padStart(10)} ${r.warmQueriesPerCheck.toFixed(2).padStart(6)} ${(r.heapPerIdentity / 1024).toFixed(1).padStart(11)} ${r.kvPerCheck.toFixed(3).padStart(8)} ${r.requestsPerCheck.toFixed(3).padStart(12)} ${r.tokensPerCheck.toFixed(3).padStart(12)}  ${r.throughput
         .map(
           (t) => `${Math.round(t.perMinute)} (${t.cpu.map((c) => c.toFixed(0)).join("/")}; ${t.benchCpu.toFixed(0)})`,
         )
