@@ -13,7 +13,13 @@ import { deleteAccountFor } from "@/lib/accounts/service";
 import { open, seal } from "@/lib/crypto/envelope";
 import { demoTenants, demoUsers, demoVaults, demoAutomationApp } from "@/lib/demo/directory";
 import { accountKey, dropAccountKey } from "@/lib/keys/hierarchy";
-import { contosoAccount, principalOf, startAppEnvironment, type AppEnvironment } from "@/test/support/app-environment";
+import {
+  accountsWithOwnKeys,
+  contosoAccount,
+  principalOf,
+  startAppEnvironment,
+  type AppEnvironment,
+} from "@/test/support/app-environment";
 import { checkAccount, type KeyReads } from "./check";
 import { claimAccount } from "./store";
 import { startMonitor } from "./worker";
@@ -336,28 +342,18 @@ describe("key monitor", () => {
     assert.equal(rewrapAudits, names.length);
   });
 
-  /** Accounts each bound to a key of its own (named after it), so that the emulator's requests tell them apart. */
-  const ownKeyAccounts: { name: string; id: string }[] = [];
-  async function accountsWithOwnKeys(count: number) {
-    const keys = env.emu.keyClient(demoVaults.compliant.name);
-    for (let i = ownKeyAccounts.length; i < count; i++) {
-      const name = `ownkey${i}`;
-      await keys.createRsaKey(name, { keySize: 2048 });
-      ownKeyAccounts.push({
-        name,
-        id: await bind(name, demoVaults.compliant.name, `${env.emu.vaultUrl(demoVaults.compliant.name)}/keys/${name}`),
-      });
-    }
-    return ownKeyAccounts.slice(0, count);
-  }
+  /** Accounts each bound to a key of its own (`ownkey-<i>`), so that the emulator's requests tell them apart; made once. */
+  let ownKeys: Promise<{ id: string; key: string }[]> | undefined;
+  const accountsWithOwnKey = () =>
+    (ownKeys ??= accountsWithOwnKeys(env, "ownkey", 8).then((ids) => ids.map((id, i) => ({ id, key: `ownkey-${i}` }))));
   const unwrapsByKey = async () => {
     const { value } = (await env.emu.admin("GET", `requests?target=keyvault&vault=${demoVaults.compliant.name}`))
       .json as { value: { key?: string; operation: string; at: number }[] };
-    return value.filter((r) => r.operation === "unwrapKey" && r.key?.startsWith("ownkey"));
+    return value.filter((r) => r.operation === "unwrapKey" && r.key?.startsWith("ownkey-"));
   };
 
   it("checks a batch's accounts concurrently, up to MONITOR_CONCURRENCY at once, and never one account twice at once across two workers", async () => {
-    const accounts = await accountsWithOwnKeys(8);
+    const accounts = await accountsWithOwnKey();
     const latencyMs = 400;
     await env.emu.admin("POST", "reset");
     await env.emu.admin("POST", "faults", {
@@ -380,11 +376,11 @@ describe("key monitor", () => {
     assert.ok(results.length >= ids.length * 3, `every account checked several times (${results.length} checks)`);
     assert.deepEqual(new Set(results), new Set(["active"]), "none skipped, none failed");
     const unwraps = await unwrapsByKey();
-    for (const { name } of accounts) {
-      const at = unwraps.filter((u) => u.key === name).map((u) => u.at);
+    for (const { key } of accounts) {
+      const at = unwraps.filter((u) => u.key === key).map((u) => u.at);
       // A check of one account lasts at least its unwrap's latency, and the next is due an interval after it ends.
       for (let i = 1; i < at.length; i++)
-        assert.ok(at[i]! - at[i - 1]! >= latencyMs, `${name}: two checks ${at[i]! - at[i - 1]!} ms apart`);
+        assert.ok(at[i]! - at[i - 1]! >= latencyMs, `${key}: two checks ${at[i]! - at[i - 1]!} ms apart`);
     }
     // An unwrap holds its check for the latency: two workers checking one account at a time each
     // would start at most 2 within any latency, and 2 workers of MONITOR_CONCURRENCY 4 at most 8.
@@ -394,19 +390,19 @@ describe("key monitor", () => {
   });
 
   it("does not let one slow or failing account hold back the rest of its batch", async () => {
-    const accounts = await accountsWithOwnKeys(8);
+    const accounts = await accountsWithOwnKey();
     const slow = accounts[0]!;
     await env.emu.admin("POST", "reset");
     // The slow account's Key Vault answers 500 after a second, every time (retried, then unreachable).
     await env.emu.admin("POST", "faults", {
       vault: demoVaults.compliant.name,
-      key: slow.name,
+      key: slow.key,
       kind: "latency",
       latencyMs: 1000,
     });
     await env.emu.admin("POST", "faults", {
       vault: demoVaults.compliant.name,
-      key: slow.name,
+      key: slow.key,
       operation: "unwrapKey",
       kind: "status",
       status: 500,
@@ -433,7 +429,7 @@ describe("key monitor", () => {
   });
 
   it("stopping mid-batch lets the checks in progress finish and hands back the rest unchecked", async () => {
-    const accounts = await accountsWithOwnKeys(8);
+    const accounts = await accountsWithOwnKey();
     const ids = accounts.map((a) => a.id);
     await env.emu.admin("POST", "reset");
     await env.emu.admin("POST", "faults", {
@@ -469,12 +465,12 @@ describe("key monitor", () => {
   });
 
   it("writes nothing when the account is no longer leased to the checking worker", async () => {
-    const [account] = await accountsWithOwnKeys(1);
+    const [account] = await accountsWithOwnKey();
     await env.database.db.mediaAccount.update({ where: { id: account!.id }, data: { nextCheckAt: new Date(0) } });
     assert.ok(await claimAccount("first", account!.id, 60_000));
     await env.emu.admin("POST", "faults", {
       vault: demoVaults.compliant.name,
-      key: account!.name,
+      key: account!.key,
       operation: "unwrapKey",
       kind: "latency",
       latencyMs: 500,
