@@ -71,7 +71,7 @@ try {
           let out = "";
           child.stdout!.on("data", (d: Buffer) => {
             out += d;
-            if (out.includes("checks customer keys every")) resolve();
+            if (out.includes("worker started")) resolve();
           });
           child.once("exit", (code) => reject(new Error(`a worker exited with code ${code} before it started`)));
         }),
