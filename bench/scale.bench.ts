@@ -14,12 +14,17 @@
  *      state (and the active filter's last page), RENDERS times; not an HTTP render (no Next build
  *      and sign-in on this busy machine).
  *
+ * LATENCY_MS adds that much latency to every Key Vault request (the emulator's fault), as a real
+ * vault's round trip would: a worker that checks one account at a time is then bound by it.
+ *
  *   TEST_DATABASE=postgresql://postgres@127.0.0.1:5432/postgres npm run bench -- scale
- *   (SIZES=1000,10000,100000 PER_VAULT=1000 CHECKS=200 WORKERS=1,2,3 WINDOW=20 RENDERS=40)
+ *   (SIZES=1000,10000,100000 PER_VAULT=1000 CHECKS=200 WORKERS=1,2,3 WINDOW=20 RENDERS=40 LATENCY_MS=0)
  */
 import type { ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import os from "node:os";
+import v8 from "node:v8";
+import vm from "node:vm";
 import pg from "pg";
 import {
   dashboardPage,
@@ -30,6 +35,7 @@ import {
   type KeyStateFilter,
 } from "@/lib/accounts/store";
 import { databaseQueryCount } from "@/lib/db/client";
+import { cacheSizes } from "@/lib/observability/bounded-cache";
 import { demoSubscriptions } from "@/lib/demo/directory";
 import { startMonitor } from "@/lib/monitor/worker";
 import { startAppEnvironment } from "@/test/support/app-environment";
@@ -43,9 +49,18 @@ const checks = Number(process.env.CHECKS ?? 200);
 const workerCounts = list(process.env.WORKERS ?? "1,2,3");
 const windowSeconds = Number(process.env.WINDOW ?? 20);
 const renders = Number(process.env.RENDERS ?? 40);
+const latencyMs = Number(process.env.LATENCY_MS ?? 0);
 process.env.MONITOR_INTERVAL_SECONDS = "3600";
 // The bench measures what the processes can do; what Key Vault's budget allows is arithmetic (README).
 process.env.KEYVAULT_OPERATIONS_PER_10S = "1000000";
+
+v8.setFlagsFromString("--expose-gc");
+const gc = vm.runInNewContext("gc") as () => void;
+/** Heap in use after a full collection, and the managed identity credentials cached. */
+const heap = () => {
+  gc();
+  return { bytes: process.memoryUsage().heapUsed, identities: cacheSizes()["managed-identity-credentials"]?.size ?? 0 };
+};
 
 const env = await startAppEnvironment();
 const sql = new pg.Client({ connectionString: env.database.url });
@@ -58,7 +73,11 @@ interface Row {
   size: number;
   seedSeconds: number;
   queriesPerCheck: number;
+  /** The same accounts checked again by the same process: its tokens, clients and budget warm. */
+  warmQueriesPerCheck: number;
   kvPerCheck: number;
+  /** Heap per identity this process newly cached in the cold pass (credential, its token, its clients). */
+  heapPerIdentity: number;
   /** Every HTTP request to a vault, the SDK's 401 challenge of each new client included: what the budget counts. */
   requestsPerCheck: number;
   tokensPerCheck: number;
@@ -157,6 +176,8 @@ try {
       size,
       seedSeconds: seeded.ms / 1000,
       queriesPerCheck: 0,
+      warmQueriesPerCheck: 0,
+      heapPerIdentity: 0,
       kvPerCheck: 0,
       requestsPerCheck: 0,
       tokensPerCheck: 0,
@@ -166,24 +187,36 @@ try {
       scans: [],
     };
 
-    // 1. Cost per check, in this process.
+    // 1. Cost per check, in this process: on accounts it never checked, then on the same ones again.
     await allDue("newestFirst");
-    const monitor = startMonitor({ loop: false });
     await env.emu.admin("POST", "reset");
-    const queriesBefore = databaseQueryCount();
-    let checked = 0;
-    // Bounded: CHECKS / 50 batches, and never more than that many cycles.
-    for (let cycle = 0; cycle < Math.ceil(checks / 50) && checked < checks; cycle++) {
-      const outcomes = await monitor.runOnce();
-      if (!outcomes.length) break;
-      checked += outcomes.length;
-    }
-    await monitor.stop();
+    if (latencyMs) await env.emu.admin("POST", "faults", { target: "keyvault", kind: "latency", latencyMs });
+    const monitor = startMonitor({ loop: false });
+    const pass = async () => {
+      const queriesBefore = databaseQueryCount();
+      let checked = 0;
+      // Bounded: CHECKS / 50 batches, and never more than that many cycles.
+      for (let cycle = 0; cycle < Math.ceil(checks / 50) && checked < checks; cycle++) {
+        const outcomes = await monitor.runOnce();
+        if (!outcomes.length) break;
+        checked += outcomes.length;
+      }
+      return { checked, queries: databaseQueryCount() - queriesBefore };
+    };
+    const heapBefore = heap();
+    const cold = await pass();
+    const heapAfter = heap();
+    row.heapPerIdentity =
+      (heapAfter.bytes - heapBefore.bytes) / Math.max(1, heapAfter.identities - heapBefore.identities);
     const after = await counters();
-    row.queriesPerCheck = (databaseQueryCount() - queriesBefore) / checked;
-    row.kvPerCheck = after.kv / checked;
-    row.requestsPerCheck = after.all / checked;
-    row.tokensPerCheck = after.tokens / checked;
+    await allDue("newestFirst");
+    const warm = await pass();
+    await monitor.stop();
+    row.queriesPerCheck = cold.queries / cold.checked;
+    row.warmQueriesPerCheck = warm.queries / warm.checked;
+    row.kvPerCheck = after.kv / cold.checked;
+    row.requestsPerCheck = after.all / cold.checked;
+    row.tokensPerCheck = after.tokens / cold.checked;
 
     // 2. Throughput of worker processes.
     for (const n of workerCounts) {
@@ -271,14 +304,16 @@ try {
     `\nScale on ${env.database.engine}, ${os.cpus().length} cores, load average ${os
       .loadavg()
       .map((l) => l.toFixed(1))
-      .join(" ")}; ${perVault} accounts per vault, 1 % inaccessible; worker window ${windowSeconds} s`,
+      .join(
+        " ",
+      )}; ${perVault} accounts per vault, 1 % inaccessible; worker window ${windowSeconds} s; Key Vault latency ${latencyMs} ms; MONITOR_CONCURRENCY ${process.env.MONITOR_CONCURRENCY ?? "default"}`,
   );
   console.log(
-    `${"accounts".padStart(8)} ${"seed s".padStart(7)} ${"DB q/check".padStart(10)} ${"KV/check".padStart(8)} ${"KV req/check".padStart(12)} ${"MI tok/check".padStart(12)}  ${workerCounts.map((n) => `${n}w checks/min (CPU % per worker; bench+emulator %)`).join("  ")}  twice  dash p95 ms  seq scans`,
+    `${"accounts".padStart(8)} ${"seed s".padStart(7)} ${"DB q/check".padStart(10)} ${"warm".padStart(6)} ${"KB/identity".padStart(11)} ${"KV/check".padStart(8)} ${"KV req/check".padStart(12)} ${"MI tok/check".padStart(12)}  ${workerCounts.map((n) => `${n}w checks/min (CPU % per worker; bench+emulator %)`).join("  ")}  twice  dash p95 ms  seq scans`,
   );
   for (const r of rows) {
     console.log(
-      `${String(r.size).padStart(8)} ${r.seedSeconds.toFixed(1).padStart(7)} ${r.queriesPerCheck.toFixed(2).padStart(10)} ${r.kvPerCheck.toFixed(3).padStart(8)} ${r.requestsPerCheck.toFixed(3).padStart(12)} ${r.tokensPerCheck.toFixed(3).padStart(12)}  ${r.throughput
+      `${String(r.size).padStart(8)} ${r.seedSeconds.toFixed(1).padStart(7)} ${r.queriesPerCheck.toFixed(2).padStart(10)} ${r.warmQueriesPerCheck.toFixed(2).padStart(6)} ${(r.heapPerIdentity / 1024).toFixed(1).padStart(11)} ${r.kvPerCheck.toFixed(3).padStart(8)} ${r.requestsPerCheck.toFixed(3).padStart(12)} ${r.tokensPerCheck.toFixed(3).padStart(12)}  ${r.throughput
         .map(
           (t) => `${Math.round(t.perMinute)} (${t.cpu.map((c) => c.toFixed(0)).join("/")}; ${t.benchCpu.toFixed(0)})`,
         )

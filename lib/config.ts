@@ -57,6 +57,13 @@ const common = {
   KEYVAULT_OPERATIONS_PER_10S: z.coerce.number().int().min(1).default(4000),
   /** How often the key monitor checks each customer key. */
   MONITOR_INTERVAL_SECONDS: z.coerce.number().min(0.2).max(86_400).default(60),
+  /** Accounts one worker checks at once (of a batch of 50): a check mostly waits on Key Vault. */
+  MONITOR_CONCURRENCY: z.coerce.number().int().min(1).max(50).default(16),
+  /**
+   * Managed identity credentials (each with its cached token) and Key Vault clients one process
+   * keeps, most recently used: size it at the identities one worker checks in an interval.
+   */
+  IDENTITY_CACHE_ENTRIES: z.coerce.number().int().min(100).max(1_000_000).default(10_000),
   /** How often an idle job worker looks for scheduled jobs. */
   JOB_POLL_INTERVAL_SECONDS: z.coerce.number().min(0.2).max(3600).default(2),
   /** Jobs one worker runs at once. */
@@ -257,6 +264,8 @@ function toConfig(env: z.infer<typeof Env>) {
     accountChangePollMs: env.ACCOUNT_CHANGE_POLL_MS,
     accountChangeNotifications: env.ACCOUNT_CHANGE_NOTIFICATIONS,
     monitorIntervalMs: env.MONITOR_INTERVAL_SECONDS * 1000,
+    monitorConcurrency: env.MONITOR_CONCURRENCY,
+    identityCacheEntries: env.IDENTITY_CACHE_ENTRIES,
     keyVaultOperationsPer10s: env.KEYVAULT_OPERATIONS_PER_10S,
     apiMaxBodyBytes: env.API_MAX_BODY_BYTES,
     trustedProxies: env.TRUSTED_PROXIES,

@@ -1,18 +1,22 @@
 import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
 import { ClientSecretCredential, ManagedIdentityCredential } from "@azure/identity";
+import type { LRUCache } from "lru-cache";
 import { getConfig } from "@/lib/config";
 import { DomainError } from "@/lib/errors";
 import { httpsRequest } from "./https-request";
 import { boundedCache } from "@/lib/observability/bounded-cache";
 import { azureAgent } from "./transport";
 
-/** Credentials (and the tokens each caches) of the most recently used identities: one per account identity would grow with the accounts. */
-export const MAX_CACHED_CREDENTIALS = 10_000;
-const credentials = boundedCache<string, TokenCredential>("managed-identity-credentials", MAX_CACHED_CREDENTIALS);
+/**
+ * Credentials (and the tokens each caches) of the most recently used identities, IDENTITY_CACHE_ENTRIES
+ * of them: one per account identity would grow with the accounts.
+ */
+let credentials: LRUCache<string, TokenCredential> | undefined;
 
 /** A managed identity's credential (IDENTITY_ENDPOINT), created lazily, once per identity. */
 export function managedIdentityCredential(identityClientId: string): TokenCredential {
+  credentials ??= boundedCache("managed-identity-credentials", getConfig().identityCacheEntries);
   let credential = credentials.get(identityClientId);
   if (!credential)
     credentials.set(identityClientId, (credential = new ManagedIdentityCredential({ clientId: identityClientId })));

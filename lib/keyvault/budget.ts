@@ -9,7 +9,8 @@ import { backOff, takeBudget } from "./budget-store";
  * Key Vault's service limit is per vault (4,000 RSA-2048 operations per 10 s for software keys),
  * so the budget that keeps this service under it is per vault too, shared by every portal and
  * worker through the database. Each process takes slices of the budget sized to the requests it
- * has waiting, spends a slice within SLICE_VALIDITY_MS, and asks again. A slice counts against
+ * has waiting and to the rate it spent its last slice at, spends a slice within SLICE_VALIDITY_MS,
+ * and asks again. A slice counts against
  * WINDOW_MS, longer than Key Vault's 10 s by the slice's validity and a margin for the round
  * trip, so that requests sent under slices granted in any 10 s window never exceed the budget.
  * A 429 makes every process hold that vault's requests for its Retry-After.
@@ -27,6 +28,9 @@ interface Waiter {
 class VaultBudget {
   private tokens = 0;
   private validUntil = 0;
+  /** The last slice: when it was granted, how large, and how much of it was spent. */
+  private grantedAt = 0;
+  private granted = 0;
   private readonly waiters: Waiter[] = [];
   private pumping = false;
 
@@ -51,6 +55,19 @@ class VaultBudget {
     this.tokens = 0;
   }
 
+  /**
+   * What this process will spend in the next slice at the rate it spent the last one: a worker
+   * checking a batch asks once for many requests, not once for each (each ask is a transaction).
+   * Unspent units count against the shared window, so the ask follows the rate measured, and at
+   * most doubles it.
+   */
+  private expected(now: number): number {
+    const spent = this.granted - this.tokens;
+    if (!spent || now - this.grantedAt > 2 * SLICE_VALIDITY_MS) return 1;
+    const elapsed = Math.min(SLICE_VALIDITY_MS, now - this.grantedAt);
+    return Math.min(2 * spent, Math.ceil((spent * SLICE_VALIDITY_MS) / Math.max(elapsed, SLICE_VALIDITY_MS / 2)));
+  }
+
   private async pump() {
     if (this.pumping) return;
     this.pumping = true;
@@ -64,12 +81,16 @@ class VaultBudget {
         const askedAt = performance.now();
         const { granted, waitMs } = await takeBudget({
           vault: this.vault,
-          want: Math.min(this.waiters.length, Math.max(1, Math.ceil(this.limit / 20))),
+          want: Math.min(
+            Math.max(this.waiters.length, this.expected(askedAt)),
+            Math.max(1, Math.ceil(this.limit / 20)),
+          ),
           limit: this.limit,
           windowMs: WINDOW_MS,
         });
         if (granted) {
-          this.tokens = granted;
+          this.tokens = this.granted = granted;
+          this.grantedAt = askedAt;
           this.validUntil = askedAt + SLICE_VALIDITY_MS;
         } else {
           await new Promise((r) => setTimeout(r, Math.min(waitMs, 1000)));

@@ -1,7 +1,9 @@
 import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
 import { CryptographyClient, KeyClient, parseKeyVaultKeyIdentifier, type KeyVaultKey } from "@azure/keyvault-keys";
+import type { LRUCache } from "lru-cache";
 import { managedIdentityCredential } from "@/lib/azure/managed-identities";
+import { getConfig } from "@/lib/config";
 import { azureAgent } from "@/lib/azure/transport";
 import { boundedCache } from "@/lib/observability/bounded-cache";
 import { keyVaultError } from "./errors";
@@ -38,10 +40,13 @@ export interface KeyVersionInfo {
 export const WRAP_ALGORITHM = "RSA-OAEP-256";
 
 // Clients are created lazily, once per identity and per key or vault, and kept for the most
-// recently used (one per account identity would grow with the number of accounts).
-export const MAX_CACHED_CLIENTS = 10_000;
-const keyClients = boundedCache<string, KeyClient>("keyvault-key-clients", MAX_CACHED_CLIENTS);
-const cryptoClients = boundedCache<string, CryptographyClient>("keyvault-crypto-clients", MAX_CACHED_CLIENTS);
+// recently used, IDENTITY_CACHE_ENTRIES of each (one per account identity would grow with the number of accounts).
+let clients: { key: LRUCache<string, KeyClient>; crypto: LRUCache<string, CryptographyClient> } | undefined;
+const cachedClients = () =>
+  (clients ??= {
+    key: boundedCache("keyvault-key-clients", getConfig().identityCacheEntries),
+    crypto: boundedCache("keyvault-crypto-clients", getConfig().identityCacheEntries),
+  });
 // Bounded retries with backoff (Retry-After honored by the SDK): the caller is waiting. Every
 // request, retries included, takes its vault's shared budget first (./budget.ts).
 const clientOptions = () => ({
@@ -73,6 +78,7 @@ export const newKeyClient = (vaultUrl: string, credential: TokenCredential) =>
 
 function withKeyClient<T>(identityClientId: string, vaultUrl: string, call: (client: KeyClient) => Promise<T>) {
   const id = `${identityClientId}|${vaultUrl}`;
+  const keyClients = cachedClients().key;
   let client = keyClients.get(id);
   if (!client) keyClients.set(id, (client = newKeyClient(vaultUrl, managedIdentityCredential(identityClientId))));
   return afterFirstCall(client, () => call(client));
@@ -117,6 +123,7 @@ function remoteOnly(keyId: string): KeyVaultKey {
 
 function cryptoClient(identityClientId: string, keyId: string): CryptographyClient {
   const id = `${identityClientId}|${keyId}`;
+  const cryptoClients = cachedClients().crypto;
   let client = cryptoClients.get(id);
   if (!client)
     cryptoClients.set(

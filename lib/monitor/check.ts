@@ -7,7 +7,8 @@ import { dropAccountKey, keyIdentifierOf, rootOf, storeRewrap } from "@/lib/keys
 import { getKey, unwrapKey, wrapKey, type KeyInfo } from "@/lib/keyvault/keys";
 import { logger } from "@/lib/observability/logger";
 import { metrics } from "@/lib/observability/metrics";
-import { recordTransition as recordTransitionRow, type KeyState } from "./store";
+import type { Prisma } from "@/lib/db/generated/client";
+import { accountForCheck, recordTransition as recordTransitionRow, type AccountForCheck, type KeyState } from "./store";
 
 /** skipped: not this worker's, or gone; error: failed unexpectedly, retried when its lease lapses. */
 export type CheckResult = "active" | "recovered" | "inaccessible" | "unreachable" | "skipped" | "error";
@@ -39,14 +40,38 @@ export async function checkAccount(
   owner: string,
   reads: KeyReads = new Map(),
 ): Promise<CheckOutcome> {
+  const account = await db().mediaAccount.findUnique({ where: { id: accountId }, include: accountForCheck });
+  return checkLoaded(accountId, account, owner, reads);
+}
+
+/** The check of an account the caller read already (a claimed batch is read in one query). */
+export async function checkClaimedAccount(
+  account: AccountForCheck,
+  owner: string,
+  reads: KeyReads = new Map(),
+): Promise<CheckOutcome> {
+  return checkLoaded(account.id, account, owner, reads);
+}
+
+async function checkLoaded(
+  accountId: string,
+  account: AccountForCheck | null,
+  owner: string,
+  reads: KeyReads,
+): Promise<CheckOutcome> {
   const transitions: Transition[] = [];
-  const outcome = await check(accountId, owner, reads, transitions).catch((err: unknown) => {
+  const outcome = await check(accountId, account, owner, reads, transitions).catch((err: unknown) => {
+    // Deleted meanwhile, or taken by another worker once its lease ended (that worker's check stands).
+    if (err instanceof LeaseLost) return { accountId, result: "skipped", reason: "LeaseLost" } satisfies CheckOutcome;
     metrics().checks.inc({ result: "error" });
     throw err;
   });
   observe(outcome, transitions);
   return outcome;
 }
+
+/** A check's write found the account no longer leased to its worker, and wrote nothing. */
+class LeaseLost extends Error {}
 
 type Transition = { from: KeyState; to: KeyState; dueAt: Date };
 
@@ -67,11 +92,11 @@ function observe(outcome: CheckOutcome, transitions: Transition[]) {
 
 async function check(
   accountId: string,
+  account: AccountForCheck | null,
   owner: string,
   reads: KeyReads,
   transitions: Transition[],
 ): Promise<CheckOutcome> {
-  const account = await db().mediaAccount.findUnique({ where: { id: accountId }, include: { accountKey: true } });
   if (!account || account.encryptionType !== "CustomerKey" || !account.accountKey || account.leaseOwner !== owner) {
     return { accountId, result: "skipped" };
   }
@@ -90,6 +115,12 @@ async function check(
     leaseOwner: null,
     leaseUntil: null,
   });
+  // Every write of a check is one statement that holds only while the account is still leased to
+  // this worker; in a transaction, a lost lease rolls back the transition with it.
+  const write = async (tx: Prisma.TransactionClient, data: Prisma.MediaAccountUpdateManyMutationInput) => {
+    const { count } = await tx.mediaAccount.updateMany({ where: { id: account.id, leaseOwner: owner }, data });
+    if (count !== 1) throw new LeaseLost();
+  };
   const wasInaccessible = account.keyStatus === "Inaccessible";
   try {
     const root = rootOf(account);
@@ -114,6 +145,7 @@ async function check(
         plaintext,
         { wrapped, wrappedBy: key.id },
         async (tx) => {
+          await write(tx, { lastCheckAt: now });
           await recordTransition(tx, {
             accountId: account.id,
             from: "CustomerKey",
@@ -133,20 +165,20 @@ async function check(
       );
       rewrappedTo = key.id;
     }
-    await db().$transaction(async (tx) => {
-      await tx.mediaAccount.update({
-        where: { id: account.id },
-        data: {
-          ...schedule(),
-          lastSuccessAt: now,
-          keyStatus: "Active",
-          keyStatusReason: null,
-          keyStatusMessage: null,
-          unreachableSince: null,
-          unreachableReason: null,
-        },
-      });
-      if (wasInaccessible) {
+    const active = {
+      ...schedule(),
+      lastSuccessAt: now,
+      keyStatus: "Active",
+      keyStatusReason: null,
+      keyStatusMessage: null,
+      unreachableSince: null,
+      unreachableReason: null,
+    } as const;
+    // Still active, the common case: one statement, no transaction.
+    if (!wasInaccessible) await write(db(), active);
+    else
+      await db().$transaction(async (tx) => {
+        await write(tx, active);
         await recordTransition(tx, {
           accountId: account.id,
           from: "CustomerKeyInaccessible",
@@ -165,32 +197,32 @@ async function check(
           },
           tx,
         );
-      }
-    });
+      });
     return { accountId, result: wasInaccessible ? "recovered" : "active", ...(rewrappedTo ? { rewrappedTo } : {}) };
   } catch (err) {
     if (!(err instanceof DomainError)) throw err;
     if (err.code === "KeyVaultUnavailable") {
-      await db().mediaAccount.update({
-        where: { id: account.id },
-        data: { ...schedule(), unreachableSince: account.unreachableSince ?? now, unreachableReason: err.message },
+      await write(db(), {
+        ...schedule(),
+        unreachableSince: account.unreachableSince ?? now,
+        unreachableReason: err.message,
       });
       return { accountId, result: "unreachable", reason: err.code };
     }
     dropAccountKey(account.id);
-    await db().$transaction(async (tx) => {
-      await tx.mediaAccount.update({
-        where: { id: account.id },
-        data: {
-          ...schedule(),
-          keyStatus: "Inaccessible",
-          keyStatusReason: err.code,
-          keyStatusMessage: err.message,
-          unreachableSince: null,
-          unreachableReason: null,
-        },
-      });
-      if (!wasInaccessible || account.keyStatusReason !== err.code) {
+    const inaccessible = {
+      ...schedule(),
+      keyStatus: "Inaccessible",
+      keyStatusReason: err.code,
+      keyStatusMessage: err.message,
+      unreachableSince: null,
+      unreachableReason: null,
+    } as const;
+    // Inaccessible for the same reason as before: no transition, one statement.
+    if (wasInaccessible && account.keyStatusReason === err.code) await write(db(), inaccessible);
+    else
+      await db().$transaction(async (tx) => {
+        await write(tx, inaccessible);
         await recordTransition(tx, {
           accountId: account.id,
           from: wasInaccessible ? "CustomerKeyInaccessible" : "CustomerKey",
@@ -209,8 +241,7 @@ async function check(
           },
           tx,
         );
-      }
-    });
+      });
     return { accountId, result: "inaccessible", reason: err.code };
   }
 }

@@ -1,7 +1,9 @@
 /**
  * The key monitor against real changes in the emulator: new versions adopted (pinned ones not),
  * every kind of revocation seen with its reason, recovery without user action, transient faults
- * never changing a state, and two workers never checking one account at once.
+ * never changing a state, a worker checking a batch's accounts concurrently (one slow or failing
+ * account holding back none, stopping handing back the rest), and two workers never checking one
+ * account at once.
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
@@ -11,12 +13,19 @@ import { deleteAccountFor } from "@/lib/accounts/service";
 import { open, seal } from "@/lib/crypto/envelope";
 import { demoTenants, demoUsers, demoVaults, demoAutomationApp } from "@/lib/demo/directory";
 import { accountKey, dropAccountKey } from "@/lib/keys/hierarchy";
-import { contosoAccount, principalOf, startAppEnvironment, type AppEnvironment } from "@/test/support/app-environment";
+import {
+  accountsWithOwnKeys,
+  contosoAccount,
+  principalOf,
+  startAppEnvironment,
+  type AppEnvironment,
+} from "@/test/support/app-environment";
 import { checkAccount, type KeyReads } from "./check";
 import { claimAccount } from "./store";
 import { startMonitor } from "./worker";
 
 process.env.MONITOR_INTERVAL_SECONDS = "0.3";
+process.env.MONITOR_CONCURRENCY = "4";
 const owner = principalOf(demoUsers.owner);
 const tenantId = demoTenants.contoso.id;
 const ref = contosoAccount;
@@ -331,5 +340,156 @@ describe("key monitor", () => {
       where: { action: "encryption.rewrap", accountId: { in: ids } },
     });
     assert.equal(rewrapAudits, names.length);
+  });
+
+  /** Accounts each bound to a key of its own (`ownkey-<i>`), so that the emulator's requests tell them apart; made once. */
+  let ownKeys: Promise<{ id: string; key: string }[]> | undefined;
+  const accountsWithOwnKey = () =>
+    (ownKeys ??= accountsWithOwnKeys(env, "ownkey", 8).then((ids) => ids.map((id, i) => ({ id, key: `ownkey-${i}` }))));
+  const unwrapsByKey = async () => {
+    const { value } = (await env.emu.admin("GET", `requests?target=keyvault&vault=${demoVaults.compliant.name}`))
+      .json as { value: { key?: string; operation: string; at: number }[] };
+    return value.filter((r) => r.operation === "unwrapKey" && r.key?.startsWith("ownkey-"));
+  };
+
+  it("checks a batch's accounts concurrently, up to MONITOR_CONCURRENCY at once, and never one account twice at once across two workers", async () => {
+    const accounts = await accountsWithOwnKey();
+    const latencyMs = 400;
+    await env.emu.admin("POST", "reset");
+    await env.emu.admin("POST", "faults", {
+      vault: demoVaults.compliant.name,
+      operation: "unwrapKey",
+      kind: "latency",
+      latencyMs,
+    });
+    const ids = accounts.map((a) => a.id);
+    const results: string[] = [];
+    await env.database.db.mediaAccount.updateMany({ where: { id: { in: ids } }, data: { nextCheckAt: new Date(0) } });
+    const monitors = [0, 1].map(() =>
+      startMonitor({ loop: true, onOutcome: (o) => void (ids.includes(o.accountId) && results.push(o.result)) }),
+    );
+    const until = Date.now() + 20_000;
+    await new Promise((r) => setTimeout(r, 2000));
+    while (results.length < ids.length * 3 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+    await Promise.all(monitors.map((m) => m.stop()));
+    await env.emu.admin("DELETE", "faults");
+    assert.ok(results.length >= ids.length * 3, `every account checked several times (${results.length} checks)`);
+    assert.deepEqual(new Set(results), new Set(["active"]), "none skipped, none failed");
+    const unwraps = await unwrapsByKey();
+    for (const { key } of accounts) {
+      const at = unwraps.filter((u) => u.key === key).map((u) => u.at);
+      // A check of one account lasts at least its unwrap's latency, and the next is due an interval after it ends.
+      for (let i = 1; i < at.length; i++)
+        assert.ok(at[i]! - at[i - 1]! >= latencyMs, `${key}: two checks ${at[i]! - at[i - 1]!} ms apart`);
+    }
+    // An unwrap holds its check for the latency: two workers checking one account at a time each
+    // would start at most 2 within any latency, and 2 workers of MONITOR_CONCURRENCY 4 at most 8.
+    const starts = unwraps.map((u) => u.at).sort((a, b) => a - b);
+    const busiest = Math.max(...starts.map((t) => starts.filter((u) => u >= t && u < t + latencyMs).length));
+    assert.ok(busiest > 2 && busiest <= 8, `unwraps started within ${latencyMs} ms: ${busiest}`);
+  });
+
+  it("does not let one slow or failing account hold back the rest of its batch", async () => {
+    const accounts = await accountsWithOwnKey();
+    const slow = accounts[0]!;
+    await env.emu.admin("POST", "reset");
+    // The slow account's Key Vault answers 500 after a second, every time (retried, then unreachable).
+    await env.emu.admin("POST", "faults", {
+      vault: demoVaults.compliant.name,
+      key: slow.key,
+      kind: "latency",
+      latencyMs: 1000,
+    });
+    await env.emu.admin("POST", "faults", {
+      vault: demoVaults.compliant.name,
+      key: slow.key,
+      operation: "unwrapKey",
+      kind: "status",
+      status: 500,
+    });
+    const order: string[] = [];
+    await env.database.db.mediaAccount.updateMany({
+      where: { id: { in: accounts.map((a) => a.id) } },
+      data: { nextCheckAt: new Date(0) },
+    });
+    await env.database.db.mediaAccount.update({ where: { id: slow.id }, data: { nextCheckAt: new Date(-1000) } });
+    const monitor = startMonitor({
+      loop: false,
+      onOutcome: (o) => order.push(`${o.accountId === slow.id ? "slow" : "other"}:${o.result}`),
+    });
+    const outcomes = await monitor.runOnce();
+    await env.emu.admin("DELETE", "faults");
+    const ours = order.filter((_, i) => accounts.some((a) => a.id === outcomes[i]!.accountId));
+    assert.deepEqual(
+      ours.slice(0, 7),
+      Array(7).fill("other:active"),
+      "the others finished first, though the slow one was claimed first",
+    );
+    assert.equal(ours[7], "slow:unreachable");
+  });
+
+  it("stopping mid-batch lets the checks in progress finish and hands back the rest unchecked", async () => {
+    const accounts = await accountsWithOwnKey();
+    const ids = accounts.map((a) => a.id);
+    await env.emu.admin("POST", "reset");
+    await env.emu.admin("POST", "faults", {
+      vault: demoVaults.compliant.name,
+      operation: "unwrapKey",
+      kind: "latency",
+      latencyMs: 1000,
+    });
+    await env.database.db.mediaAccount.updateMany({
+      where: { id: { in: ids } },
+      data: { nextCheckAt: new Date(0), lastCheckAt: null },
+    });
+    const checked: string[] = [];
+    const monitor = startMonitor({
+      loop: true,
+      onOutcome: (o) => void (ids.includes(o.accountId) && checked.push(o.result)),
+    });
+    // Stop once the first checks are in Key Vault (their unwraps answered only after a second).
+    const until = Date.now() + 10_000;
+    while ((await unwrapsByKey()).length < 4 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    await monitor.stop();
+    await env.emu.admin("DELETE", "faults");
+    assert.deepEqual(checked, Array(4).fill("active"), "the 4 checks in progress (MONITOR_CONCURRENCY) finished");
+    const rows = await env.database.db.mediaAccount.findMany({
+      where: { id: { in: ids } },
+      select: { lastCheckAt: true, leaseOwner: true },
+    });
+    assert.equal(rows.filter((r) => r.lastCheckAt === null).length, 4, "the rest were not checked");
+    assert.ok(
+      rows.every((r) => r.leaseOwner === null),
+      "and were handed back",
+    );
+  });
+
+  it("writes nothing when the account is no longer leased to the checking worker", async () => {
+    const [account] = await accountsWithOwnKey();
+    await env.database.db.mediaAccount.update({ where: { id: account!.id }, data: { nextCheckAt: new Date(0) } });
+    assert.ok(await claimAccount("first", account!.id, 60_000));
+    await env.emu.admin("POST", "faults", {
+      vault: demoVaults.compliant.name,
+      key: account!.key,
+      operation: "unwrapKey",
+      kind: "latency",
+      latencyMs: 500,
+      count: 1,
+    });
+    const running = checkAccount(account!.id, "first");
+    await new Promise((r) => setTimeout(r, 250));
+    // Its lease ended during the check and another worker took the account.
+    await env.database.db.mediaAccount.update({ where: { id: account!.id }, data: { leaseOwner: "second" } });
+    assert.deepEqual(await running, { accountId: account!.id, result: "skipped", reason: "LeaseLost" });
+    const row = await env.database.db.mediaAccount.findUniqueOrThrow({ where: { id: account!.id } });
+    assert.deepEqual(
+      [row.leaseOwner, row.nextCheckAt.getTime()],
+      ["second", 0],
+      "the second worker's lease and schedule stand",
+    );
+    await env.database.db.mediaAccount.update({
+      where: { id: account!.id },
+      data: { leaseOwner: null, leaseUntil: null },
+    });
   });
 });

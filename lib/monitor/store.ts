@@ -2,12 +2,17 @@ import "server-only";
 import { db } from "@/lib/db/client";
 import type { Prisma } from "@/lib/db/generated/client";
 
+/** What a check reads of an account: the row and its wrapped account key. */
+export const accountForCheck = { accountKey: true } as const;
+export type AccountForCheck = Prisma.MediaAccountGetPayload<{ include: typeof accountForCheck }>;
+
 /**
  * Claims up to `limit` customer-key accounts whose check is due, for `owner`, until `leaseMs`
- * from now. SKIP LOCKED and the lease make it safe for several workers: an account is checked
- * by one worker at a time, and a worker that dies releases its accounts when the lease ends.
+ * from now, and reads them (with their keys) in one more query: a batch costs two queries, not
+ * one per account. SKIP LOCKED and the lease make it safe for several workers: an account is
+ * checked by one worker at a time, and a worker that dies releases its accounts when the lease ends.
  */
-export async function claimDueAccounts(owner: string, limit: number, leaseMs: number): Promise<string[]> {
+export async function claimDueAccounts(owner: string, limit: number, leaseMs: number): Promise<AccountForCheck[]> {
   const rows = await db().$queryRaw<{ id: string }[]>`
     UPDATE "MediaAccount" SET "leaseOwner" = ${owner}, "leaseUntil" = now() + make_interval(secs => ${leaseMs / 1000})
     WHERE id IN (
@@ -17,7 +22,12 @@ export async function claimDueAccounts(owner: string, limit: number, leaseMs: nu
       FOR UPDATE SKIP LOCKED
     )
     RETURNING id`;
-  return rows.map((r) => r.id);
+  if (!rows.length) return [];
+  return db().mediaAccount.findMany({
+    where: { id: { in: rows.map((r) => r.id) }, leaseOwner: owner },
+    include: accountForCheck,
+    orderBy: { nextCheckAt: "asc" },
+  });
 }
 
 /**

@@ -1,7 +1,7 @@
 import "server-only";
 import { getConfig } from "@/lib/config";
 import { runLoop, workerName } from "@/lib/workers/loop";
-import { checkAccount, type CheckOutcome, type KeyReads } from "./check";
+import { checkClaimedAccount, type CheckOutcome, type KeyReads } from "./check";
 import { claimDueAccounts, nextDue, releaseLeases } from "./store";
 import { logger } from "@/lib/observability/logger";
 
@@ -19,28 +19,37 @@ export function startMonitor(
   options: { loop: boolean; onOutcome?: (o: CheckOutcome) => void } = { loop: true },
 ): Monitor {
   const owner = workerName();
-  const interval = getConfig().monitorIntervalMs;
+  const { monitorIntervalMs: interval, monitorConcurrency: concurrency } = getConfig();
   // A lease outlives a slow cycle, and a crashed worker's accounts come back when it ends.
   const leaseMs = Math.max(30_000, 2 * interval);
 
   let stopping = false;
 
+  /**
+   * Checks a claimed batch, up to MONITOR_CONCURRENCY accounts at once: a check mostly waits on Key
+   * Vault, so one at a time would leave a worker bound by Key Vault's latency. Each account of the
+   * batch is checked once, by one lane; the lanes share the batch's key reads.
+   */
   async function runOnce(): Promise<CheckOutcome[]> {
-    const ids = await claimDueAccounts(owner, BATCH, leaseMs);
+    const accounts = await claimDueAccounts(owner, BATCH, leaseMs);
     const reads: KeyReads = new Map();
     const outcomes: CheckOutcome[] = [];
-    for (const id of ids) {
-      // Stopping: the check in progress finishes, the rest of the batch is handed back below.
-      if (stopping) break;
-      const outcome = await checkAccount(id, owner, reads).catch((err: Error & { code?: string }) => {
-        // One account's failure must not hold back the rest of the batch: its lease lapses and
-        // it is checked again. An account deleted during its check (P2025) just disappears.
-        if (err.code !== "P2025") logger("monitor").error({ accountId: id, err }, "check failed");
-        return { accountId: id, result: err.code === "P2025" ? "skipped" : "error" } satisfies CheckOutcome;
-      });
-      outcomes.push(outcome);
-      options.onOutcome?.(outcome);
-    }
+    let next = 0;
+    const lane = async () => {
+      // Stopping: the checks in progress finish, the rest of the batch is handed back by stop().
+      while (!stopping && next < accounts.length) {
+        const account = accounts[next++]!;
+        const outcome = await checkClaimedAccount(account, owner, reads).catch((err: Error & { code?: string }) => {
+          // One account's failure must not hold back the rest of the batch: its lease lapses and
+          // it is checked again. An account deleted during its check (P2025) just disappears.
+          if (err.code !== "P2025") logger("monitor").error({ accountId: account.id, err }, "check failed");
+          return { accountId: account.id, result: err.code === "P2025" ? "skipped" : "error" } satisfies CheckOutcome;
+        });
+        outcomes.push(outcome);
+        options.onOutcome?.(outcome);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, accounts.length) }, lane));
     return outcomes;
   }
 

@@ -5,11 +5,15 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { describe, it } from "node:test";
-import { managedIdentityCredential, MAX_CACHED_CREDENTIALS } from "@/lib/azure/managed-identities";
+import { managedIdentityCredential } from "@/lib/azure/managed-identities";
 import { boundedCache, cacheSizes } from "./bounded-cache";
 
+// The bound is a setting (read at the cache's first use): a smaller one than the default holds too.
+const MAX_CACHED_CREDENTIALS = 1000;
+process.env.IDENTITY_CACHE_ENTRIES = String(MAX_CACHED_CREDENTIALS);
+
 describe("bounded caches", () => {
-  it("managed identity credentials: more identities than the bound leave the cache at the bound, least recently used out", () => {
+  it("managed identity credentials: more identities than the bound (IDENTITY_CACHE_ENTRIES) leave the cache at the bound, least recently used out", () => {
     const ids = Array.from({ length: MAX_CACHED_CREDENTIALS + 500 }, () => randomUUID());
     const first = managedIdentityCredential(ids[0]!);
     const kept = managedIdentityCredential(ids[1]!);
