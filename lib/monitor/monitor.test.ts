@@ -464,47 +464,6 @@ describe("key monitor", () => {
     );
   });
 
-  it("writes nothing when the account changed during its check (switched to the system key), and hands it back", async () => {
-    const [id] = await accountsWithOwnKeys(env, "switched", 1);
-    const vault = demoVaults.compliant.name;
-    const keys = env.emu.keyClient(vault);
-    const key = await keys.getKey("switched-0");
-    // The check will find the key disabled, after a read slow enough to switch the account meanwhile.
-    await keys.updateKeyProperties("switched-0", key.properties.version!, { enabled: false });
-    await env.emu.admin("POST", "faults", {
-      vault,
-      key: "switched-0",
-      operation: "get",
-      kind: "latency",
-      latencyMs: 500,
-      count: 1,
-    });
-    await env.database.db.mediaAccount.update({ where: { id: id! }, data: { nextCheckAt: new Date(0) } });
-    assert.ok(await claimAccount("first", id!, 60_000));
-    const running = checkAccount(id!, "first");
-    await new Promise((r) => setTimeout(r, 250));
-    // The owner's switch commits while the check waits on Key Vault (as a switch does, it bumps the version).
-    await env.database.db.mediaAccount.update({
-      where: { id: id! },
-      data: { encryptionType: "SystemKey", keyIdentifier: null, version: { increment: 1 } },
-    });
-    assert.deepEqual(await running, { accountId: id!, result: "skipped", reason: "AccountChanged" });
-    const row = await env.database.db.mediaAccount.findUniqueOrThrow({ where: { id: id! } });
-    assert.deepEqual(
-      [row.encryptionType, row.keyStatus, row.leaseOwner],
-      ["SystemKey", "Active", null],
-      "the system-key account is not made inaccessible by a verdict on its old key, and its lease is handed back",
-    );
-    assert.deepEqual(
-      (await env.database.db.keyTransition.findMany({ where: { accountId: id! } })).filter(
-        (t) => t.toState === "CustomerKeyInaccessible",
-      ),
-      [],
-    );
-    await keys.updateKeyProperties("switched-0", key.properties.version!, { enabled: true });
-    await env.emu.admin("DELETE", "faults");
-  });
-
   it("writes nothing when the account is no longer leased to the checking worker", async () => {
     const [account] = await accountsWithOwnKey();
     await env.database.db.mediaAccount.update({ where: { id: account!.id }, data: { nextCheckAt: new Date(0) } });
