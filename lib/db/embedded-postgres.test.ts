@@ -42,3 +42,27 @@ it("keeps each connection's query sequences and transactions whole when several 
   assert.equal(rows[0].n, 30, "every read-modify-write transaction ran alone");
   await Promise.all(pools.map((p) => p.end()));
 });
+
+it("a connection that closes while it waits for the database never holds it afterwards", async () => {
+  // A process killed (or a client dropped) while its query waited behind another connection's
+  // transaction: its queued messages must not take the database once the transaction ends.
+  const holder = new pg.Client({ connectionString: server.url });
+  const dropped = new pg.Client({ connectionString: server.url });
+  const later = new pg.Client({ connectionString: server.url });
+  for (const client of [holder, dropped, later]) await client.connect();
+  dropped.on("error", () => undefined);
+  await holder.query("BEGIN");
+  await holder.query("SELECT $1::int AS one", [1]);
+  const waiting = dropped.query("SELECT $1::int AS two", [2]).catch(() => "dropped");
+  await new Promise((resolve) => setTimeout(resolve, 100)); // its Parse is queued behind the transaction
+  (dropped as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+  assert.equal(await waiting, "dropped");
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  await holder.query("COMMIT");
+  const answer = await Promise.race([
+    later.query("SELECT $1::int AS three", [3]).then((r) => r.rows[0].three as number),
+    new Promise((resolve) => setTimeout(() => resolve("still waiting after 3 s"), 3000)),
+  ]);
+  assert.equal(answer, 3);
+  await Promise.all([holder.end(), later.end().catch(() => undefined)]);
+});

@@ -27,16 +27,40 @@ const PROTOCOL_3 = 196608;
 const isStartup = (message: Uint8Array) =>
   message.length >= 8 && new DataView(message.buffer, message.byteOffset).getInt32(4) === PROTOCOL_3;
 
-/** The queue interface pglite-socket's handler calls, with sequences kept whole per connection. */
+/**
+ * The queue interface pglite-socket's handler calls, with sequences kept whole per connection.
+ *
+ * A connection that closes while its messages wait (a killed process, a dropped client) must not
+ * take the database when they wake: a message of a sequence that can never end would hold it
+ * forever, and every other connection of every process would wait behind it.
+ */
 class ConnectionExclusiveQueue {
   private owner: number | null = null;
   private waiting: (() => void)[] = [];
+  /** Calls in enqueue() per connection, and the closed connections that still have some. */
+  private pending = new Map<number, number>();
+  private closed = new Set<number>();
 
   constructor(private readonly db: PGlite) {}
 
   async enqueue(handlerId: number, message: Uint8Array, onData: (data: Uint8Array) => void): Promise<number> {
-    while (this.owner !== null && this.owner !== handlerId)
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.pending.set(handlerId, (this.pending.get(handlerId) ?? 0) + 1);
+    try {
+      while (this.owner !== null && this.owner !== handlerId)
+        await new Promise<void>((resolve) => this.waiting.push(resolve));
+      if (this.closed.has(handlerId)) return 0;
+      return await this.run(handlerId, message, onData);
+    } finally {
+      const left = this.pending.get(handlerId)! - 1;
+      if (left > 0) this.pending.set(handlerId, left);
+      else {
+        this.pending.delete(handlerId);
+        this.closed.delete(handlerId);
+      }
+    }
+  }
+
+  private async run(handlerId: number, message: Uint8Array, onData: (data: Uint8Array) => void): Promise<number> {
     this.owner = handlerId;
     let bytes = 0;
     try {
@@ -51,7 +75,8 @@ class ConnectionExclusiveQueue {
     } finally {
       const type = message[0];
       const sequenceEnded = type === SYNC || type === QUERY || type === TERMINATE || isStartup(message);
-      if (sequenceEnded && !this.db.isInTransaction()) this.release();
+      // Not when the connection closed meanwhile: its close already let the others in.
+      if (this.owner === handlerId && sequenceEnded && !this.db.isInTransaction()) this.release();
     }
     return bytes;
   }
@@ -65,8 +90,9 @@ class ConnectionExclusiveQueue {
     return this.waiting.length;
   }
 
-  clearQueueForHandler(): void {
-    // Waiting calls of a closed connection run and write nowhere: the handler drops output then.
+  /** The handler calls this first when its connection goes away: its waiting messages will not run. */
+  clearQueueForHandler(handlerId: number): void {
+    if (this.pending.has(handlerId)) this.closed.add(handlerId);
   }
 
   /** A connection went away: roll back what it left open, and let the others in. */
