@@ -13,7 +13,8 @@ import {
 } from "@/lib/keys/hierarchy";
 import { wrapKey } from "@/lib/keyvault/keys";
 import { checkAccount } from "@/lib/monitor/check";
-import { claimAccount, recordTransition } from "@/lib/monitor/store";
+import { recordTransition } from "@/lib/monitor/store";
+import { claimForCheck } from "@/lib/monitor/trigger";
 import { accountFor, accountResourceId } from "./service";
 import { findAccount, type AccountRecord, type AccountRef } from "./store";
 
@@ -43,8 +44,9 @@ const writableAccount = (principal: Principal, ref: AccountRef, operation: strin
 
 /**
  * Checks the account's customer key now, as the monitor would (any role may ask). Answers with
- * the account as it stands after the check; when a worker is checking it at this moment, with
- * the account as it is.
+ * the account as it stands after the check. A worker checking it at this moment may have read the
+ * key before the change the user asks about, so Check now waits for that check and then runs its
+ * own; only an account that stays leased past the wait is answered as it is.
  */
 export async function checkKeyNowFor(principal: Principal, ref: AccountRef): Promise<AccountRecord> {
   const account = await accountFor(principal, ref, {
@@ -59,7 +61,7 @@ export async function checkKeyNowFor(principal: Principal, ref: AccountRef): Pro
       "The account uses the system key: there is no customer key to check.",
     );
   const owner = `check-now:${principal.objectId}`;
-  if (await claimAccount(owner, account.id, 60_000)) await checkAccount(account.id, owner);
+  if (await claimForCheck(owner, account.id, 60_000)) await checkAccount(account.id, owner);
   return (await findAccount(ref))!;
 }
 

@@ -60,18 +60,28 @@ async function checkLoaded(
   reads: KeyReads,
 ): Promise<CheckOutcome> {
   const transitions: Transition[] = [];
-  const outcome = await check(accountId, account, owner, reads, transitions).catch((err: unknown) => {
-    // Deleted meanwhile, or taken by another worker once its lease ended (that worker's check stands).
-    if (err instanceof LeaseLost) return { accountId, result: "skipped", reason: "LeaseLost" } satisfies CheckOutcome;
-    metrics().checks.inc({ result: "error" });
-    throw err;
-  });
+  const outcome = await check(accountId, account, owner, reads, transitions).catch(
+    async (err: unknown): Promise<CheckOutcome> => {
+      if (err instanceof Superseded) {
+        // Still leased to this worker: the account changed under the check (its owner switched keys or
+        // identity), so it is handed back and checked afresh. Otherwise it was deleted meanwhile, or
+        // taken by another worker once its lease ended, and that worker's check stands.
+        const { count } = await db().mediaAccount.updateMany({
+          where: { id: accountId, leaseOwner: owner },
+          data: { leaseOwner: null, leaseUntil: null },
+        });
+        return { accountId, result: "skipped", reason: count ? "AccountChanged" : "LeaseLost" } satisfies CheckOutcome;
+      }
+      metrics().checks.inc({ result: "error" });
+      throw err;
+    },
+  );
   observe(outcome, transitions);
   return outcome;
 }
 
-/** A check's write found the account no longer leased to its worker, and wrote nothing. */
-class LeaseLost extends Error {}
+/** A check's write found the account no longer leased to its worker, or changed since it was read, and wrote nothing. */
+class Superseded extends Error {}
 
 type Transition = { from: KeyState; to: KeyState; dueAt: Date };
 
@@ -116,10 +126,15 @@ async function check(
     leaseUntil: null,
   });
   // Every write of a check is one statement that holds only while the account is still leased to
-  // this worker; in a transaction, a lost lease rolls back the transition with it.
+  // this worker and unchanged since it was read (`version` is bumped by every change of its owner: a
+  // switch of key or identity must never be overwritten by a verdict on the old key, nor its account
+  // key by a re-wrap under it); in a transaction, a failed write rolls back the transition with it.
   const write = async (tx: Prisma.TransactionClient, data: Prisma.MediaAccountUpdateManyMutationInput) => {
-    const { count } = await tx.mediaAccount.updateMany({ where: { id: account.id, leaseOwner: owner }, data });
-    if (count !== 1) throw new LeaseLost();
+    const { count } = await tx.mediaAccount.updateMany({
+      where: { id: account.id, leaseOwner: owner, version: account.version },
+      data,
+    });
+    if (count !== 1) throw new Superseded();
   };
   const wasInaccessible = account.keyStatus === "Inaccessible";
   try {

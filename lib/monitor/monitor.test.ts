@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import { switchToSystemKeyFor } from "@/lib/accounts/encryption";
+import { checkKeyNowFor, switchToSystemKeyFor } from "@/lib/accounts/encryption";
 import { deleteAccountFor } from "@/lib/accounts/service";
 import { open, seal } from "@/lib/crypto/envelope";
 import { demoTenants, demoUsers, demoVaults, demoAutomationApp } from "@/lib/demo/directory";
@@ -462,6 +462,66 @@ describe("key monitor", () => {
       rows.every((r) => r.leaseOwner === null),
       "and were handed back",
     );
+  });
+
+  it("writes nothing when the account changed during its check (switched to the system key), and hands it back", async () => {
+    const [id] = await accountsWithOwnKeys(env, "switched", 1);
+    const vault = demoVaults.compliant.name;
+    const keys = env.emu.keyClient(vault);
+    const key = await keys.getKey("switched-0");
+    // The check will find the key disabled, after a read slow enough to switch the account meanwhile.
+    await keys.updateKeyProperties("switched-0", key.properties.version!, { enabled: false });
+    await env.emu.admin("POST", "faults", {
+      vault,
+      key: "switched-0",
+      operation: "get",
+      kind: "latency",
+      latencyMs: 500,
+      count: 1,
+    });
+    await env.database.db.mediaAccount.update({ where: { id: id! }, data: { nextCheckAt: new Date(0) } });
+    assert.ok(await claimAccount("first", id!, 60_000));
+    const running = checkAccount(id!, "first");
+    await new Promise((r) => setTimeout(r, 250));
+    // The owner's switch commits while the check waits on Key Vault (as a switch does, it bumps the version).
+    await env.database.db.mediaAccount.update({
+      where: { id: id! },
+      data: { encryptionType: "SystemKey", keyIdentifier: null, version: { increment: 1 } },
+    });
+    assert.deepEqual(await running, { accountId: id!, result: "skipped", reason: "AccountChanged" });
+    const row = await env.database.db.mediaAccount.findUniqueOrThrow({ where: { id: id! } });
+    assert.deepEqual(
+      [row.encryptionType, row.keyStatus, row.leaseOwner],
+      ["SystemKey", "Active", null],
+      "the system-key account is not made inaccessible by a verdict on its old key, and its lease is handed back",
+    );
+    assert.deepEqual(
+      (await env.database.db.keyTransition.findMany({ where: { accountId: id! } })).filter(
+        (t) => t.toState === "CustomerKeyInaccessible",
+      ),
+      [],
+    );
+    await keys.updateKeyProperties("switched-0", key.properties.version!, { enabled: true });
+    await env.emu.admin("DELETE", "faults");
+  });
+
+  it("Check now waits for a worker's check in progress, then checks the key itself", async () => {
+    const [id] = await accountsWithOwnKeys(env, "checknow", 1);
+    const keys = env.emu.keyClient(demoVaults.compliant.name);
+    const key = await keys.getKey("checknow-0");
+    await keys.updateKeyProperties("checknow-0", key.properties.version!, { enabled: false });
+    // A worker holds the lease, as one does while it checks with what it read before the key was disabled.
+    assert.ok(await claimAccount("busy-worker", id!, 60_000));
+    const asked = checkKeyNowFor(owner, ref("checknow0"));
+    await new Promise((r) => setTimeout(r, 300));
+    await env.database.db.mediaAccount.update({ where: { id: id! }, data: { leaseOwner: null, leaseUntil: null } });
+    const answer = await asked;
+    assert.deepEqual(
+      [answer.keyStatus, answer.keyStatusReason],
+      ["Inaccessible", "KeyDisabled"],
+      "the answer is the key as it is now, not the state before the worker's check",
+    );
+    await keys.updateKeyProperties("checknow-0", key.properties.version!, { enabled: true });
   });
 
   it("writes nothing when the account is no longer leased to the checking worker", async () => {

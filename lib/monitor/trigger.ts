@@ -93,26 +93,33 @@ async function runCheck(accountId: string): Promise<void> {
   }
 }
 
+/**
+ * Claims the account's lease for a check run outside the monitor's cycle (an event, Check now).
+ * A worker holding the lease may be checking with what it read before the change, so this waits
+ * for it, up to CLAIM_PATIENCE_MS. False when the account left the customer key meanwhile, or
+ * stayed leased (the poll checks it then).
+ */
+export async function claimForCheck(owner: string, accountId: string, leaseMs: number): Promise<boolean> {
+  const deadline = Date.now() + CLAIM_PATIENCE_MS;
+  while (!(await claimAccount(owner, accountId, leaseMs))) {
+    const account = await db().mediaAccount.findUnique({
+      where: { id: accountId },
+      select: { encryptionType: true },
+    });
+    if (account?.encryptionType !== "CustomerKey") return false;
+    if (Date.now() > deadline) {
+      logger("events").warn({ accountId, patienceMs: CLAIM_PATIENCE_MS }, "account stayed leased; the poll checks it");
+      return false;
+    }
+    await new Promise((r) => setTimeout(r, CLAIM_RETRY_MS));
+  }
+  return true;
+}
+
 async function runCheckOnce(accountId: string): Promise<CheckOutcome["result"] | null> {
   const leaseMs = Math.max(30_000, 2 * getConfig().monitorIntervalMs);
-  const deadline = Date.now() + CLAIM_PATIENCE_MS;
   try {
-    // A worker holding the lease may be checking with what it read before the change: wait for it.
-    while (!(await claimAccount(owner, accountId, leaseMs))) {
-      const account = await db().mediaAccount.findUnique({
-        where: { id: accountId },
-        select: { encryptionType: true },
-      });
-      if (account?.encryptionType !== "CustomerKey") return null;
-      if (Date.now() > deadline) {
-        logger("events").warn(
-          { accountId, patienceMs: CLAIM_PATIENCE_MS },
-          "account stayed leased; the poll checks it",
-        );
-        return null;
-      }
-      await new Promise((r) => setTimeout(r, CLAIM_RETRY_MS));
-    }
+    if (!(await claimForCheck(owner, accountId, leaseMs))) return null;
     const outcome = await checkAccount(accountId, owner);
     onOutcome?.(outcome);
     return outcome.result;
