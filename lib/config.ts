@@ -60,10 +60,15 @@ const common = {
   /** Accounts one worker checks at once (of a batch of 50): a check mostly waits on Key Vault. */
   MONITOR_CONCURRENCY: z.coerce.number().int().min(1).max(50).default(16),
   /**
-   * Managed identity credentials (each with its cached token) and Key Vault clients one process
-   * keeps, most recently used: size it at the identities one worker checks in an interval.
+   * Managed identity credentials and Key Vault clients one process keeps, most recently used (about
+   * 100 KB of heap per identity); one that left is created again, at the cost of one 401 challenge.
    */
-  IDENTITY_CACHE_ENTRIES: z.coerce.number().int().min(100).max(1_000_000).default(10_000),
+  IDENTITY_CACHE_ENTRIES: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+  /**
+   * Managed identity tokens one process keeps, one per identity (a few KB each): size it at the
+   * identities one worker checks in an interval, or their checks ask for tokens again.
+   */
+  MANAGED_IDENTITY_TOKEN_CACHE_ENTRIES: z.coerce.number().int().min(1).max(10_000_000).default(200_000),
   /** How often an idle job worker looks for scheduled jobs. */
   JOB_POLL_INTERVAL_SECONDS: z.coerce.number().min(0.2).max(3600).default(2),
   /** Jobs one worker runs at once. */
@@ -266,6 +271,7 @@ function toConfig(env: z.infer<typeof Env>) {
     monitorIntervalMs: env.MONITOR_INTERVAL_SECONDS * 1000,
     monitorConcurrency: env.MONITOR_CONCURRENCY,
     identityCacheEntries: env.IDENTITY_CACHE_ENTRIES,
+    managedIdentityTokenCacheEntries: env.MANAGED_IDENTITY_TOKEN_CACHE_ENTRIES,
     keyVaultOperationsPer10s: env.KEYVAULT_OPERATIONS_PER_10S,
     apiMaxBodyBytes: env.API_MAX_BODY_BYTES,
     trustedProxies: env.TRUSTED_PROXIES,

@@ -1,5 +1,5 @@
 import "server-only";
-import type { TokenCredential } from "@azure/core-auth";
+import type { AccessToken, GetTokenOptions, TokenCredential } from "@azure/core-auth";
 import { ClientSecretCredential, ManagedIdentityCredential } from "@azure/identity";
 import type { LRUCache } from "lru-cache";
 import { getConfig } from "@/lib/config";
@@ -9,18 +9,78 @@ import { boundedCache } from "@/lib/observability/bounded-cache";
 import { azureAgent } from "./transport";
 
 /**
- * Credentials (and the tokens each caches) of the most recently used identities, IDENTITY_CACHE_ENTRIES
- * of them: one per account identity would grow with the accounts.
+ * The SDK's credentials of the most recently used identities, IDENTITY_CACHE_ENTRIES of them: with
+ * the Key Vault clients that hold them, about 100 KB of heap per identity.
  */
 let credentials: LRUCache<string, TokenCredential> | undefined;
 
-/** A managed identity's credential (IDENTITY_ENDPOINT), created lazily, once per identity. */
-export function managedIdentityCredential(identityClientId: string): TokenCredential {
+/**
+ * Their tokens, per identity and scope, kept apart and many more (MANAGED_IDENTITY_TOKEN_CACHE_ENTRIES):
+ * a token is a string of a few KB, so a worker keeps one for every identity it checks, and an
+ * identity whose clients left the smaller cache asks for no new token until its own is about to
+ * expire. Keyed by the identity: one identity's token is never handed to another.
+ */
+let tokens: LRUCache<string, AccessToken> | undefined;
+const inFlight = new Map<string, Promise<AccessToken>>();
+/** A token is fetched again this long before it expires (the SDK's clients refresh theirs 2 minutes before). */
+const REFRESH_MARGIN_MS = 5 * 60_000;
+
+const usable = (token: AccessToken) =>
+  Date.now() < Math.min(token.refreshAfterTimestamp ?? Infinity, token.expiresOnTimestamp - REFRESH_MARGIN_MS);
+
+function sdkCredential(identityClientId: string): TokenCredential {
   credentials ??= boundedCache("managed-identity-credentials", getConfig().identityCacheEntries);
   let credential = credentials.get(identityClientId);
   if (!credential)
     credentials.set(identityClientId, (credential = new ManagedIdentityCredential({ clientId: identityClientId })));
   return credential;
+}
+
+/**
+ * MSAL keeps every managed-identity token of the process in one static store, finds one by testing
+ * each of its keys, and rebuilds its index on each write: a cached token took 0.6 ms to find at
+ * 1,000 identities and 3.3 ms at 3,000 (bench/identity-tokens.bench.ts), so a worker of 100,000
+ * identities would spend its CPU there. Tokens live in `tokens` instead, and the SDK's store is
+ * emptied after each fetch. Reached through the credential's own application (a private field of
+ * @azure/identity, pinned with it; lib/azure/managed-identities.test.ts fails if it moves), so it
+ * is the store this credential used however the SDK was bundled.
+ */
+function emptySdkTokenStore(credential: TokenCredential): void {
+  type Store = { clear(): void };
+  const app = (credential as { managedIdentityApp?: { constructor: { nodeStorage?: Store } } }).managedIdentityApp;
+  app?.constructor.nodeStorage?.clear();
+}
+
+class CachedTokenCredential implements TokenCredential {
+  constructor(private readonly identityClientId: string) {}
+
+  async getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken> {
+    tokens ??= boundedCache("managed-identity-tokens", getConfig().managedIdentityTokenCacheEntries);
+    const key = `${this.identityClientId} ${[scopes].flat().join(" ")}`;
+    const cached = tokens.get(key);
+    // A claims challenge (continuous access evaluation) asks for a new token, never a cached one.
+    if (cached && usable(cached) && !options?.claims) return cached;
+    let pending = inFlight.get(key);
+    if (!pending) {
+      const credential = sdkCredential(this.identityClientId);
+      pending = credential
+        .getToken(scopes, options)
+        .then((token) => {
+          emptySdkTokenStore(credential);
+          if (!token) throw new Error("the managed identity endpoint returned no token");
+          tokens!.set(key, token);
+          return token;
+        })
+        .finally(() => inFlight.delete(key));
+      inFlight.set(key, pending);
+    }
+    return pending;
+  }
+}
+
+/** A managed identity's credential (IDENTITY_ENDPOINT): its tokens are cached per identity, see `tokens`. */
+export function managedIdentityCredential(identityClientId: string): TokenCredential {
+  return new CachedTokenCredential(identityClientId);
 }
 
 export interface IssuedIdentity {
