@@ -9,8 +9,8 @@ import { boundedCache } from "@/lib/observability/bounded-cache";
 import { azureAgent } from "./transport";
 
 /**
- * The SDK's credentials of the most recently used identities, IDENTITY_CACHE_ENTRIES of them: with
- * the Key Vault clients that hold them, about 100 KB of heap per identity.
+ * The SDK's credentials of the most recently used identities, IDENTITY_CACHE_ENTRIES of them (about
+ * 26 KB of heap each): only a token fetch uses one.
  */
 let credentials: LRUCache<string, TokenCredential> | undefined;
 
@@ -38,8 +38,8 @@ function sdkCredential(identityClientId: string): TokenCredential {
 
 /**
  * MSAL keeps every managed-identity token of the process in one static store, finds one by testing
- * each of its keys, and rebuilds its index on each write: a cached token took 0.6 ms to find at
- * 1,000 identities and 3.3 ms at 3,000 (bench/identity-tokens.bench.ts), so a worker of 100,000
+ * each of its keys, and rebuilds its index on each write: a cached token took 0.4 ms to find at
+ * 1,000 identities and 5.4 ms at 3,000 (bench/identity-tokens.bench.ts), so a worker of 100,000
  * identities would spend its CPU there. Tokens live in `tokens` instead, and the SDK's store is
  * emptied after each fetch. Reached through the credential's own application (a private field of
  * @azure/identity, pinned with it; lib/azure/managed-identities.test.ts fails if it moves), so it
