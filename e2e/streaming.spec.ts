@@ -195,15 +195,19 @@ test("access removed: key delivery refuses the player's token, the endpoint refu
   expect(manifest.headers()["cache-control"]).toBe("no-store");
 
   // The playing page starting again, and a fresh page: neither gets the stream, and each says why.
+  // A fresh page hydrates, asks for its token and loads the manifest before it can say so: on a
+  // loaded CI machine that took 8 s, past the 5 s default.
+  const starting = { timeout: 20_000 };
   await page.getByRole("button", { name: "Play again" }).click();
-  await expect(player.errors).toContainText("Stream refused");
+  await expect(player.errors).toContainText("Stream refused", starting);
   await expect(player.errors).toContainText("CustomerKeyInaccessible");
   const fresh = new PlayerPage(await (await browser.newContext()).newPage(), account, "published");
   await fresh.signIn(demoUsers.owner.upn);
   await expect(fresh.errors).toContainText(
     "Stream refused: the streaming endpoint did not serve it (HTTP 403 CustomerKeyInaccessible",
+    starting,
   );
-  await expect(fresh.errors).toContainText("Token refused");
+  await expect(fresh.errors).toContainText("Token refused", starting);
   await fresh.page.waitForTimeout(3_000);
   expect(await fresh.currentTime()).toBe(0);
   await fresh.page.context().close();
