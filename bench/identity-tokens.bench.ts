@@ -20,7 +20,7 @@ import v8 from "node:v8";
 import vm from "node:vm";
 import { ManagedIdentityCredential } from "@azure/identity";
 import type { TokenCredential } from "@azure/core-auth";
-import { managedIdentityCredential } from "@/lib/azure/managed-identities";
+import { emptySdkTokenStore, managedIdentityCredential } from "@/lib/azure/managed-identities";
 import { demoRegion, demoTenants } from "@/lib/demo/directory";
 import { httpsJson } from "@/emulator/test-support";
 import { startAppEnvironment } from "@/test/support/app-environment";
@@ -77,13 +77,6 @@ const sdkCredential = (clientId: string) => {
   if (!credential) sdkCredentials.set(clientId, (credential = new ManagedIdentityCredential({ clientId })));
   return credential;
 };
-const emptySdkStore = () =>
-  (
-    new ManagedIdentityCredential({ clientId: randomUUID() }) as unknown as {
-      managedIdentityApp: { constructor: { nodeStorage?: { clear(): void } } };
-    }
-  ).managedIdentityApp.constructor.nodeStorage?.clear();
-
 try {
   // Every identity of every size first: the emulator's admin calls stay out of the measured phases.
   const identities = Array.from({ length: Math.max(...sizes) }, () => ({
@@ -122,7 +115,7 @@ try {
       line +=
         `; SDK alone ${sdk.toFixed(1)} µs per lookup (${size} tokens fetched in ${sdkFetch.toFixed(1)} s); ` +
         `ratio service/SDK ${(service / sdk).toFixed(4)}`;
-      emptySdkStore();
+      emptySdkTokenStore(sdkCredential(clientIds[0]!));
       sdkCredentials.clear();
     }
     console.log(`${line}; token requests during the lookups: ${requested}`);

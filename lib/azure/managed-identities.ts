@@ -45,7 +45,7 @@ function sdkCredential(identityClientId: string): TokenCredential {
  * @azure/identity, pinned with it; lib/azure/managed-identities.test.ts fails if it moves), so it
  * is the store this credential used however the SDK was bundled.
  */
-function emptySdkTokenStore(credential: TokenCredential): void {
+export function emptySdkTokenStore(credential: TokenCredential): void {
   type Store = { clear(): void };
   const app = (credential as { managedIdentityApp?: { constructor: { nodeStorage?: Store } } }).managedIdentityApp;
   app?.constructor.nodeStorage?.clear();
