@@ -152,4 +152,22 @@ describe("key delivery over loopback, from 127.0.0.1 and 127.0.0.2", () => {
     });
     assert.equal((await fetchKey("127.0.0.2")).status, 200);
   });
+
+  it("with public network access Disabled, serves only the allow list: none with Allow, 127.0.0.1 with Deny", async () => {
+    const refusedBecauseDisabled = (answer: { status: number; body: string }) => {
+      assert.equal(answer.status, 403, answer.body);
+      const error = (JSON.parse(answer.body) as { error: { code: string; message: string } }).error;
+      assert.equal(error.code, "KeyDeliveryAccessDenied");
+      assert.match(error.message, /public network access is disabled/);
+    };
+    await lib.changes.updateAccountFor(owner, ref, { settings: { publicNetworkAccess: "Disabled" } });
+    refusedBecauseDisabled(await fetchKey("127.0.0.1"));
+    refusedBecauseDisabled(await fetchKey("127.0.0.2"));
+    await lib.changes.updateAccountFor(owner, ref, {
+      settings: { keyDelivery: { defaultAction: "Deny", ipAllowList: ["127.0.0.1"] } },
+    });
+    assert.equal((await fetchKey("127.0.0.1")).status, 200, "inside the allow list");
+    refusedBecauseDisabled(await fetchKey("127.0.0.2"));
+    refusedBecauseDisabled(await fetchKey("127.0.0.2", { "x-forwarded-for": "127.0.0.1" }));
+  });
 });
