@@ -110,6 +110,12 @@ const common = {
         .filter(Boolean),
     )
     .pipe(z.array(z.string().refine((entry) => parseRange(entry) !== null, "must be addresses or CIDR ranges"))),
+  /**
+   * The lowest TLS version the deployment's TLS termination (App Service, a proxy) accepts; this
+   * process speaks plain HTTP behind it. An account may ask for this version or a lower one, never
+   * a higher one the deployment does not enforce.
+   */
+  TLS_MINIMUM_VERSION: z.enum(["Tls10", "Tls11", "Tls12", "Tls13"]).default("Tls12"),
   DATA_DIR: z.string().min(1).default(".data"),
   LOG_LEVEL: z.enum(logLevels).default("info"),
   /**
@@ -275,6 +281,8 @@ function toConfig(env: z.infer<typeof Env>) {
     keyVaultOperationsPer10s: env.KEYVAULT_OPERATIONS_PER_10S,
     apiMaxBodyBytes: env.API_MAX_BODY_BYTES,
     trustedProxies: env.TRUSTED_PROXIES,
+    /** The TLS floor the deployment's TLS termination enforces (accounts' minimumTlsVersion is checked against it). */
+    tlsMinimumVersion: env.TLS_MINIMUM_VERSION,
     jobs: {
       pollIntervalMs: env.JOB_POLL_INTERVAL_SECONDS * 1000,
       concurrency: env.JOB_CONCURRENCY,

@@ -25,6 +25,8 @@ const statusOf = {
   PreconditionFailed: 412,
   // A transform names an encoder preset this service does not run (the message lists those it does).
   PresetNotSupported: 400,
+  // An account's minimumTlsVersion above what the deployment's TLS termination enforces (TLS_MINIMUM_VERSION).
+  MinimumTlsVersionNotSupported: 400,
   // A feature of Azure Media Services this service refuses by design (custom streaming policies).
   StreamingPolicyNotSupported: 400,
   // Binding a customer key: each is something the owner can fix, said in the message.

@@ -20,6 +20,7 @@ import { assertAllowed } from "./policy";
 import { accountNotFound, accountResourceId, authorizeWrite, insertAudited } from "./service";
 import { checkResourceIdentity, checkSettings, settingsOf, type AccountSettings } from "./settings";
 import { modifiedBy } from "./system-data";
+import { checkMinimumTlsVersion, defaultMinimumTlsVersion } from "./tls-floor";
 import {
   findAccount,
   setSettings,
@@ -49,7 +50,10 @@ export type EncryptionChange =
 export interface AccountChanges {
   /** SystemAssigned: the account has (or gets) its own identity; None: it has none (it cannot be removed). Undefined: unchanged. */
   identityType?: "None" | "SystemAssigned";
-  /** User-assigned identities by ARM id, already resolved as the caller (lib/azure/user-identities); null: unchanged. */
+  /**
+   * User-assigned identities by ARM id, already resolved as the caller (lib/azure/user-identities):
+   * the ones the account keeps ({} removes them all); null: unchanged.
+   */
   userAssignedIdentities?: Record<string, { principalId: string; clientId: string }> | null;
   settings?: Partial<AccountSettings>;
   encryption?: EncryptionChange;
@@ -143,8 +147,9 @@ async function create(principal: Principal, input: AccountPut): Promise<AccountR
     checkResourceIdentity(encryption.identity, identities, "properties.encryption.identity");
     keyIdentifierOf(encryption.keyIdentifier);
   }
-  const settings = { ...settingsOf(defaultColumns), ...input.settings };
+  const settings = { ...settingsOf(defaultColumns()), ...input.settings };
   checkSettings(settings, identities);
+  if (input.settings?.minimumTlsVersion) checkMinimumTlsVersion(input.settings.minimumTlsVersion);
   const account = await insertAudited(principal, { ...input, identityType: input.identityType ?? "None" }, settings);
   if (!Object.keys(userAssigned).length) return account;
   return setUserAssignedIdentities(
@@ -154,15 +159,15 @@ async function create(principal: Principal, input: AccountPut): Promise<AccountR
   );
 }
 
-const defaultColumns = {
+const defaultColumns = () => ({
   tags: {},
   storageAccounts: [],
   storageAuthentication: null,
   keyDeliveryDefaultAction: "Allow",
   keyDeliveryIpAllowList: [],
   publicNetworkAccess: "Enabled",
-  minimumTlsVersion: "Tls12",
-};
+  minimumTlsVersion: defaultMinimumTlsVersion(),
+});
 
 /** The operation input for an encryption change, or null when the account already has what is asked. */
 function operationFor(account: AccountRecord, encryption: EncryptionChange | undefined): OperationInput | null {
@@ -215,20 +220,26 @@ async function finishChanges(
   const systemIdentity =
     wantsSystem && !hasSystemIdentity(account) ? await issueSystemAssignedIdentity(accountResourceId(account)) : null;
   const userAssigned = changes.userAssignedIdentities ?? null;
-  if (userAssigned && account.encryptionIdentity) {
+  if (userAssigned && account.encryptionType === "CustomerKey" && account.encryptionIdentity) {
     const kept = Object.keys(userAssigned).some((id) => id.toLowerCase() === account.encryptionIdentity!.toLowerCase());
+    // An empty set is what identity.type asked for (None, SystemAssigned, or a PUT without identity).
+    const byType = Object.keys(userAssigned).length === 0;
     if (!kept)
       throw new DomainError(
         "InvalidRequestContent",
-        `The identity ${account.encryptionIdentity} reads the account's customer key: switch the key's identity before removing it.`,
-        "identity.userAssignedIdentities",
+        byType
+          ? `identity.type removes the account's user-assigned identities, but ${account.encryptionIdentity} reads the account's customer key: keep UserAssigned in identity.type, or switch the key's identity (properties.encryption.identity) first.`
+          : `The identity ${account.encryptionIdentity} reads the account's customer key: switch the key's identity before removing it.`,
+        byType ? "identity.type" : "identity.userAssignedIdentities",
       );
   }
   const identities = {
     hasSystemIdentity: hasSystemIdentity(account) || systemIdentity !== null,
     userAssignedIdentities: userAssigned ? Object.keys(userAssigned) : userAssignedOf(account),
   };
-  if (changes.settings) checkSettings({ ...settingsOf(account), ...changes.settings }, identities);
+  // Identities that leave must not be the ones the storage accounts are read with.
+  if (changes.settings || userAssigned) checkSettings({ ...settingsOf(account), ...changes.settings }, identities);
+  if (changes.settings?.minimumTlsVersion) checkMinimumTlsVersion(changes.settings.minimumTlsVersion);
   if (changes.encryption?.type === "CustomerKey")
     checkResourceIdentity(changes.encryption.identity, identities, "properties.encryption.identity");
   const input = operationFor(account, changes.encryption);
@@ -237,13 +248,17 @@ async function finishChanges(
     let current = account;
     if (systemIdentity)
       current = await setSystemIdentity(current.id, systemIdentity, identities.userAssignedIdentities.length > 0, tx);
-    if (userAssigned)
-      current = await setUserAssignedIdentities(
-        current.id,
-        identities.hasSystemIdentity ? "SystemAssignedUserAssigned" : "UserAssigned",
-        userAssigned,
-        tx,
-      );
+    if (userAssigned) {
+      const some = Object.keys(userAssigned).length > 0;
+      const type = identities.hasSystemIdentity
+        ? some
+          ? "SystemAssignedUserAssigned"
+          : "SystemAssigned"
+        : some
+          ? "UserAssigned"
+          : "None";
+      current = await setUserAssignedIdentities(current.id, type, userAssigned, tx);
+    }
     if (!created || changes.settings) current = await setSettings(current.id, changes.settings ?? {}, actor, tx);
     const of = {
       accountId: current.id,

@@ -121,7 +121,7 @@ export async function insertAccount(data: NewAccount, tx?: Prisma.TransactionCli
 /** Sets the account's user-assigned identities (ARM id → principal and client ids). */
 export async function setUserAssignedIdentities(
   id: string,
-  identityType: "UserAssigned" | "SystemAssignedUserAssigned",
+  identityType: "None" | "SystemAssigned" | "UserAssigned" | "SystemAssignedUserAssigned",
   identities: Record<string, { principalId: string; clientId: string }>,
   tx?: Prisma.TransactionClient,
 ): Promise<AccountRecord> {

@@ -187,7 +187,184 @@ describe("long-running PUT and PATCH", () => {
     });
     assert.equal(res.status, 400);
     assert.equal((res.json as Account).error?.code, "InvalidRequestContent");
+    assert.equal((res.json as Account).error?.target, "properties.encryption.identity");
     assert.match((res.json as Account).error!.message, /mutually exclusive/);
+  });
+});
+
+describe("a system key names nothing else", () => {
+  it("refuses encryption.identity and keyVaultProperties with SystemKey (400 naming the field), never drops them", async () => {
+    const identity = await userAssignedIdentity("id-systemkey");
+    const put = (encryption: object) =>
+      arm("PUT", accountPath("systemkeyextra"), {
+        location: "westus2",
+        identity: { type: "SystemAssigned,UserAssigned", userAssignedIdentities: { [identity]: {} } },
+        properties: { encryption: { type: "SystemKey", ...encryption } },
+      });
+    const both = await put({ identity: { useSystemAssignedIdentity: true, userAssignedIdentity: identity } });
+    assert.equal(both.status, 400, JSON.stringify(both.json));
+    assert.equal((both.json as Account).error?.target, "properties.encryption.identity");
+    assert.match((both.json as Account).error!.message, /mutually exclusive/);
+    const named = await put({ identity: { useSystemAssignedIdentity: false, userAssignedIdentity: identity } });
+    assert.equal(named.status, 400, JSON.stringify(named.json));
+    assert.equal((named.json as Account).error?.target, "properties.encryption.identity");
+    assert.match((named.json as Account).error!.message, /system key/i);
+    const vault = await put({
+      keyVaultProperties: { keyIdentifier: `${env.emu.vaultUrl(demoVaults.compliant.name)}/keys/rsa-2048` },
+    });
+    assert.equal(vault.status, 400, JSON.stringify(vault.json));
+    assert.equal((vault.json as Account).error?.target, "properties.encryption.keyVaultProperties");
+    assert.match((vault.json as Account).error!.message, /system key takes no key vault properties/i);
+    assert.equal((await arm("GET", accountPath("systemkeyextra"))).status, 404, "nothing was created");
+  });
+});
+
+describe("the identities an account keeps", () => {
+  /** An account on a customer key read by a user-assigned identity, created in one call and polled to Succeeded. */
+  async function userAssignedCustomerKeyAccount(name: string) {
+    const identity = await userAssignedIdentity(`id-${name}`);
+    const created = await arm("PUT", accountPath(name), {
+      location: "westus2",
+      identity: { type: "UserAssigned", userAssignedIdentities: { [identity]: {} } },
+      properties: {
+        encryption: {
+          type: "CustomerKey",
+          keyVaultProperties: { keyIdentifier: `${env.emu.vaultUrl(demoVaults.compliant.name)}/keys/rsa-2048` },
+          identity: { useSystemAssignedIdentity: false, userAssignedIdentity: identity },
+        },
+      },
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.json));
+    assert.equal((await poll(created)).at(-1)!.status, "Succeeded");
+    return identity;
+  }
+
+  it("a GET then PUT (and a PATCH) at 2020-05-01 keeps the user-assigned identity that reads the key", async () => {
+    const identity = await userAssignedCustomerKeyAccount("oldroundtrip");
+    for (const apiVersion of ["2020-05-01", "2021-05-01"]) {
+      const read = (await arm("GET", accountPath("oldroundtrip", apiVersion))).json as Account;
+      assert.equal(read.properties.encryption.identity, undefined, `${apiVersion} cannot express it`);
+      const put = await arm("PUT", accountPath("oldroundtrip", apiVersion), read);
+      assert.equal(put.status, 200, `PUT at ${apiVersion}: ${JSON.stringify(put.json)}`);
+      const patch = await arm("PATCH", accountPath("oldroundtrip", apiVersion), {
+        properties: { encryption: read.properties.encryption },
+      });
+      assert.equal(patch.status, 200, `PATCH at ${apiVersion}: ${JSON.stringify(patch.json)}`);
+      const account = (await arm("GET", accountPath("oldroundtrip"))).json as Account;
+      assert.deepEqual(account.properties.encryption.identity, {
+        useSystemAssignedIdentity: false,
+        userAssignedIdentity: identity,
+      });
+      assert.deepEqual(Object.keys(account.identity?.userAssignedIdentities ?? {}), [identity]);
+      assert.equal(account.identity?.type, "UserAssigned");
+    }
+  });
+
+  it("identity.type says which identities remain: None and SystemAssigned remove the user-assigned ones", async () => {
+    for (const [name, type] of [
+      ["uanone", "None"],
+      ["uasystem", "SystemAssigned"],
+    ] as const) {
+      const identity = await userAssignedIdentity(`id-${name}`);
+      const created = await arm("PUT", accountPath(name), {
+        location: "westus2",
+        identity: { type: "UserAssigned", userAssignedIdentities: { [identity]: {} } },
+      });
+      assert.equal(created.status, 201, JSON.stringify(created.json));
+      const patched = await arm("PATCH", accountPath(name), { identity: { type } });
+      assert.equal(patched.status, 202, JSON.stringify(patched.json));
+      const account = (await arm("GET", accountPath(name))).json as Account;
+      assert.equal(account.identity?.type, type);
+      assert.equal(account.identity?.userAssignedIdentities, undefined, `${type}: no user-assigned identity remains`);
+      assert.equal(Boolean(account.identity?.principalId), type === "SystemAssigned");
+    }
+  });
+
+  it("refuses to remove the user-assigned identity that reads the customer key (400 at identity.type)", async () => {
+    const identity = await userAssignedCustomerKeyAccount("uakeyreader");
+    for (const type of ["None", "SystemAssigned"]) {
+      const res = await arm("PATCH", accountPath("uakeyreader"), { identity: { type } });
+      assert.equal(res.status, 400, `${type}: ${JSON.stringify(res.json)}`);
+      assert.equal((res.json as Account).error?.target, "identity.type");
+      assert.match((res.json as Account).error!.message, /reads the account's customer key/);
+    }
+    const account = (await arm("GET", accountPath("uakeyreader"))).json as Account;
+    assert.equal(account.identity?.type, "UserAssigned");
+    assert.deepEqual(Object.keys(account.identity?.userAssignedIdentities ?? {}), [identity]);
+  });
+});
+
+describe("PUT replaces", () => {
+  const restricted = {
+    keyDelivery: { accessControl: { defaultAction: "Deny", ipAllowList: ["203.0.113.0/24"] } },
+    publicNetworkAccess: "Disabled",
+    minimumTlsVersion: "Tls11",
+  };
+
+  it("at 2023-01-01, what the body leaves out goes back to its default", async () => {
+    assert.equal(
+      (await arm("PUT", accountPath("replaced"), { location: "westus2", properties: restricted })).status,
+      201,
+    );
+    const put = await arm("PUT", accountPath("replaced"), { location: "westus2", tags: { t: "1" } });
+    assert.equal(put.status, 200, JSON.stringify(put.json));
+    const account = (await arm("GET", accountPath("replaced"))).json as Account;
+    assert.deepEqual(account.tags, { t: "1" });
+    assert.deepEqual(account.properties.keyDelivery, { accessControl: { defaultAction: "Allow", ipAllowList: [] } });
+    assert.equal(account.properties.publicNetworkAccess, "Enabled");
+    assert.equal(account.properties.minimumTlsVersion, "Tls12");
+  });
+
+  it("at an older api-version, what that version does not define is kept", async () => {
+    const expected = {
+      "2020-05-01": { defaultAction: "Deny", publicNetworkAccess: "Disabled", minimumTlsVersion: "Tls11" },
+      "2021-05-01": { defaultAction: "Allow", publicNetworkAccess: "Disabled", minimumTlsVersion: "Tls11" },
+      "2021-11-01": { defaultAction: "Allow", publicNetworkAccess: "Enabled", minimumTlsVersion: "Tls11" },
+    };
+    for (const [apiVersion, want] of Object.entries(expected)) {
+      const name = `kept${apiVersion.replaceAll("-", "")}`;
+      assert.equal((await arm("PUT", accountPath(name), { location: "westus2", properties: restricted })).status, 201);
+      const put = await arm("PUT", accountPath(name, apiVersion), { location: "westus2" });
+      assert.equal(put.status, 200, `${apiVersion}: ${JSON.stringify(put.json)}`);
+      const account = (await arm("GET", accountPath(name))).json as Account;
+      assert.deepEqual(
+        {
+          defaultAction: account.properties.keyDelivery?.accessControl.defaultAction,
+          publicNetworkAccess: account.properties.publicNetworkAccess,
+          minimumTlsVersion: account.properties.minimumTlsVersion,
+        },
+        want,
+        apiVersion,
+      );
+    }
+  });
+});
+
+describe("minimumTlsVersion against the deployment's TLS floor (TLS_MINIMUM_VERSION, Tls12 by default)", () => {
+  it("accepts a version at or below the floor, and refuses one above it with MinimumTlsVersionNotSupported", async () => {
+    for (const version of ["Tls10", "Tls12", "Unspecified"]) {
+      const res = await arm("PUT", accountPath("tlsfloor"), {
+        location: "westus2",
+        properties: { minimumTlsVersion: version },
+      });
+      assert.ok([200, 201].includes(res.status), `${version}: ${JSON.stringify(res.json)}`);
+      assert.equal((res.json as Account).properties.minimumTlsVersion, version);
+    }
+    for (const method of ["PUT", "PATCH"]) {
+      const res = await arm(method, accountPath("tlsfloor"), {
+        location: "westus2",
+        properties: { minimumTlsVersion: "Tls13" },
+      });
+      assert.equal(res.status, 400, `${method}: ${JSON.stringify(res.json)}`);
+      const error = (res.json as Account).error!;
+      assert.equal(error.code, "MinimumTlsVersionNotSupported");
+      assert.equal(error.target, "properties.minimumTlsVersion");
+      assert.match(error.message, /TLS 1\.2/);
+    }
+    assert.equal(
+      ((await arm("GET", accountPath("tlsfloor"))).json as Account).properties.minimumTlsVersion,
+      "Unspecified",
+    );
   });
 });
 
@@ -241,7 +418,7 @@ describe("every setting stored and returned, or refused", () => {
         storageAuthentication: "System",
         keyDelivery: { accessControl: { defaultAction: "Deny", ipAllowList: ["203.0.113.0/24", "127.0.0.1"] } },
         publicNetworkAccess: "Disabled",
-        minimumTlsVersion: "Tls13",
+        minimumTlsVersion: "Tls11",
       },
     });
     assert.equal(created.status, 201, JSON.stringify(created.json));
@@ -259,7 +436,7 @@ describe("every setting stored and returned, or refused", () => {
       accessControl: { defaultAction: "Deny", ipAllowList: ["203.0.113.0/24", "127.0.0.1"] },
     });
     assert.equal(account.properties.publicNetworkAccess, "Disabled");
-    assert.equal(account.properties.minimumTlsVersion, "Tls13");
+    assert.equal(account.properties.minimumTlsVersion, "Tls11");
     assert.equal(account.properties.provisioningState, "Succeeded");
   });
 

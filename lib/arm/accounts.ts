@@ -18,6 +18,7 @@ import { processOwner, runOperation } from "@/lib/accounts/operation-runner";
 import { keyStateOf } from "@/lib/accounts/policy";
 import { Location, ResourceGroupName, SubscriptionId } from "@/lib/accounts/schemas";
 import { systemDataJson } from "@/lib/accounts/system-data";
+import { defaultMinimumTlsVersion } from "@/lib/accounts/tls-floor";
 import { checkKeyNowFor } from "@/lib/accounts/encryption";
 import { accountResourceId, deleteAccountFor, getAccountFor, listAccountsFor } from "@/lib/accounts/service";
 import {
@@ -305,10 +306,48 @@ async function vaultSourceFor(keyIdentifier: string, armToken: ArmToken): Promis
   }
 }
 
-async function encryptionChange(body: AccountBody, armToken: ArmToken): Promise<EncryptionChange | undefined> {
+const invalid = (message: string, field: string) => new DomainError("InvalidRequestContent", message, field);
+
+/**
+ * The identity that reads the customer key when the body names none. A version that cannot name
+ * one (before 2021-06-01) keeps the one that reads the key now, so a GET then PUT at that version
+ * changes nothing; otherwise, and for a new account, the system-assigned identity.
+ */
+function defaultKeyIdentity(existing: AccountRecord | null, shape: AccountShape) {
+  if (!shape.userAssigned && existing?.encryptionType === "CustomerKey" && existing.encryptionIdentity)
+    return { useSystemAssignedIdentity: false, userAssignedIdentity: existing.encryptionIdentity };
+  return { useSystemAssignedIdentity: true };
+}
+
+async function encryptionChange(
+  body: AccountBody,
+  existing: AccountRecord | null,
+  shape: AccountShape,
+  armToken: ArmToken,
+): Promise<EncryptionChange | undefined> {
   const encryption = body.properties?.encryption;
+  // A PUT without it keeps the root key too: a key is switched when asked, never by omission.
   if (!encryption) return undefined;
-  if (encryption.type === "SystemKey") return { type: "SystemKey" };
+  const named = encryption.identity;
+  if (named?.useSystemAssignedIdentity && named.userAssignedIdentity)
+    throw invalid(
+      `properties.encryption.identity: useSystemAssignedIdentity is true and a userAssignedIdentity is named; they are mutually exclusive. Set useSystemAssignedIdentity to false to use ${named.userAssignedIdentity}, or leave userAssignedIdentity out.`,
+      "properties.encryption.identity",
+    );
+  if (encryption.type === "SystemKey") {
+    // The spec defines both for the customer key only; taking them and dropping them would hide a mistake.
+    if (encryption.keyVaultProperties)
+      throw invalid(
+        "properties.encryption.keyVaultProperties: a system key takes no key vault properties (the service's own key is used). Leave keyVaultProperties out, or set type to CustomerKey to use that key.",
+        "properties.encryption.keyVaultProperties",
+      );
+    if (named)
+      throw invalid(
+        "properties.encryption.identity: a system key takes no identity (the service reads its own key). Leave identity out, or set type to CustomerKey to have that identity read a customer key.",
+        "properties.encryption.identity",
+      );
+    return { type: "SystemKey" };
+  }
   const keyIdentifier = encryption.keyVaultProperties?.keyIdentifier;
   if (!keyIdentifier)
     throw new DomainError(
@@ -317,39 +356,65 @@ async function encryptionChange(body: AccountBody, armToken: ArmToken): Promise<
       "properties.encryption.keyVaultProperties.keyIdentifier",
     );
   keyIdentifierOf(keyIdentifier); // an identifier this service may call, before anything else
-  const identity = encryption.identity ?? { useSystemAssignedIdentity: true };
+  const identity = named ?? defaultKeyIdentity(existing, shape);
   return { type: "CustomerKey", keyIdentifier, identity, vault: await vaultSourceFor(keyIdentifier, armToken) };
 }
 
-function settingsChange(body: AccountBody, current: AccountSettings | null, put: boolean): Partial<AccountSettings> {
+/**
+ * PUT replaces: a setting the api-version defines and the body leaves out goes back to its default,
+ * and one the version does not define (keyDelivery before 2021-05-01, publicNetworkAccess before
+ * 2021-06-01, minimumTlsVersion before 2023-01-01, a storage account's identity before 2021-06-01)
+ * is kept, since a client of that version cannot send it back. PATCH changes what the body names.
+ */
+function settingsChange(
+  body: AccountBody,
+  current: AccountSettings | null,
+  put: boolean,
+  shape: AccountShape,
+): Partial<AccountSettings> {
   const p = body.properties ?? {};
   const settings: Partial<AccountSettings> = {};
-  // PUT replaces what the version defines; PATCH changes what the body names.
+  const replaced = (defined: boolean) => put && defined;
   if (body.tags !== undefined || put) settings.tags = body.tags ?? {};
-  if (p.storageAccounts !== undefined || put)
-    settings.storageAccounts = (p.storageAccounts ?? []).map(({ id, type, identity }) => ({
+  if (p.storageAccounts !== undefined || put) {
+    const keptIdentity = (id: string) =>
+      shape.userAssigned
+        ? undefined
+        : current?.storageAccounts.find((s) => s.id.toLowerCase() === id.toLowerCase())?.identity;
+    settings.storageAccounts = (p.storageAccounts ?? []).map(({ id, type, identity = keptIdentity(id) }) => ({
       id,
       type,
       ...(identity ? { identity } : {}),
     }));
+  }
   if (p.storageAuthentication !== undefined || put) settings.storageAuthentication = p.storageAuthentication ?? null;
   const access = p.keyDelivery?.accessControl;
-  if (access) {
-    const defaultAction = access?.defaultAction ?? current?.keyDelivery.defaultAction ?? "Allow";
+  if (put && shape.keyDelivery)
+    settings.keyDelivery = { defaultAction: access?.defaultAction ?? "Allow", ipAllowList: access?.ipAllowList ?? [] };
+  else if (access) {
+    const defaultAction = access.defaultAction ?? current?.keyDelivery.defaultAction ?? "Allow";
     settings.keyDelivery = {
       defaultAction,
-      ipAllowList: access?.ipAllowList ?? (defaultAction === "Deny" ? (current?.keyDelivery.ipAllowList ?? []) : []),
+      ipAllowList: access.ipAllowList ?? (defaultAction === "Deny" ? (current?.keyDelivery.ipAllowList ?? []) : []),
     };
   }
-  if (p.publicNetworkAccess !== undefined) settings.publicNetworkAccess = p.publicNetworkAccess ?? "Enabled";
-  if (p.minimumTlsVersion !== undefined) settings.minimumTlsVersion = p.minimumTlsVersion;
+  if (p.publicNetworkAccess !== undefined || replaced(shape.modern))
+    settings.publicNetworkAccess = p.publicNetworkAccess ?? "Enabled";
+  if (p.minimumTlsVersion !== undefined || replaced(shape.minimumTlsVersion))
+    settings.minimumTlsVersion = p.minimumTlsVersion ?? defaultMinimumTlsVersion();
   return settings;
 }
 
-/** The user-assigned identities a body asks for, resolved as the caller (so with its right to assign each checked). */
-async function userAssignedFrom(body: AccountBody, armToken: ArmToken) {
+/**
+ * The user-assigned identities the account keeps, resolved as the caller (so with its right to
+ * assign each checked). identity.type says which identities remain: a type without UserAssigned
+ * (and a PUT without identity) keeps none. Before 2021-06-01 a version cannot name them: kept.
+ */
+async function userAssignedFrom(body: AccountBody, put: boolean, shape: AccountShape, armToken: ArmToken) {
+  if (!shape.userAssigned) return null;
   const identity = body.identity;
-  if (!identity?.type.includes("UserAssigned")) return null;
+  if (!identity) return put ? {} : null;
+  if (!identity.type.includes("UserAssigned")) return {};
   const entries = identity.userAssignedIdentities ?? {};
   const requested = Object.entries(entries)
     .filter(([, v]) => v !== null)
@@ -370,10 +435,11 @@ async function changesFrom(
   body: AccountBody,
   existing: AccountRecord | null,
   put: boolean,
+  shape: AccountShape,
   armToken: ArmToken,
 ): Promise<AccountChanges> {
-  const userAssignedIdentities = await userAssignedFrom(body, armToken);
-  const settings = settingsChange(body, existing ? settingsOf(existing) : null, put);
+  const userAssignedIdentities = await userAssignedFrom(body, put, shape, armToken);
+  const settings = settingsChange(body, existing ? settingsOf(existing) : null, put, shape);
   if (settings.storageAccounts?.length) {
     checkStorageAccounts(settings.storageAccounts); // before asking ARM about any of them
     const identityClientId = existing ? encryptionIdentityOf({ ...existing, encryptionIdentity: null }) : null;
@@ -392,7 +458,7 @@ async function changesFrom(
         : undefined,
     userAssignedIdentities,
     settings,
-    encryption: await encryptionChange(body, armToken),
+    encryption: await encryptionChange(body, existing, shape, armToken),
   };
 }
 
@@ -451,7 +517,7 @@ export async function writeAccount(
     throw err;
   });
   if (!put && !existing) await getAccountFor(principal, ref); // PATCH of nothing: 404
-  const changes = await changesFrom(body, existing, put, armToken);
+  const changes = await changesFrom(body, existing, put, shape, armToken);
   changes.ifMatch = request.headers.get("if-match");
   changes.alwaysOperation = shape.modern;
   const result = put
