@@ -35,12 +35,12 @@ export function KeyStateBadge({
       <span className={`badge ${tone}`}>{stateLabel(state, unreachable)}</span>
       {state !== "SystemKey" && <span className="muted">customer key {keyNameOf(account.keyIdentifier)}</span>}
       {unreachable && (
-        <span data-testid="state-reason">
+        <span className="state-reason" data-testid="state-reason">
           since {time(account.unreachableSince!)}; the account keeps its state meanwhile
         </span>
       )}
       {state === "CustomerKeyInaccessible" && (
-        <span data-testid="state-reason" data-reason={account.keyStatusReason ?? ""}>
+        <span className="state-reason" data-testid="state-reason" data-reason={account.keyStatusReason ?? ""}>
           {account.keyStatusMessage ?? account.keyStatusReason}
         </span>
       )}

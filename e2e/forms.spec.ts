@@ -7,7 +7,9 @@
 import { demoUsers } from "../lib/demo/directory";
 import { expect, test } from "./fixtures";
 import { AccountPage, AccountsPage } from "./pages/account-page";
+import { EncryptionPage } from "./pages/encryption-page";
 import { MediaPage } from "./pages/media-page";
+import { NotFoundPage } from "./pages/not-found-page";
 
 test("a refused create keeps every typed value; a created account opens; delete confirms, then lists with a notice", async ({
   page,
@@ -48,19 +50,54 @@ test("a refused create keeps every typed value; a created account opens; delete 
   await expect(accounts.heading("Accounts")).toBeVisible();
 });
 
-test("a Reader is told the pages are read-only, and why", async ({ page, browser }) => {
+test("a Reader is told the pages are read-only, and why, in the same words on every page", async ({
+  page,
+  browser,
+}) => {
+  const notice =
+    "Read-only: you have Reader on this subscription. You can see everything here; creating, changing or deleting needs Owner or Contributor, which a subscription Owner can grant.";
+  const list = new AccountsPage(page);
+  await list.signIn(demoUsers.reader.upn);
+  await expect(list.readOnlyNotice).toHaveText(notice);
+  await expect(list.readOnlyNotice, "one notice, not a second wording in the create form").toHaveCount(1);
+  await expect(list.createButton).toBeDisabled();
   const account = new AccountPage(page, "contosomedia");
-  await account.signIn(demoUsers.reader.upn);
-  await expect(account.readOnlyNotice).toContainText("Read-only: you have Reader on this subscription");
+  await account.goto();
+  await expect(account.readOnlyNotice).toHaveText(notice);
+  const encryption = new EncryptionPage(page, "contosomedia");
+  await encryption.goto();
+  await expect(encryption.readOnlyNotice).toHaveText(notice);
   const media = new MediaPage(page, "contosomedia");
   await media.goto();
-  await expect(account.readOnlyNotice).toContainText("you have Reader on this subscription");
+  await expect(media.readOnlyNotice).toHaveText(notice);
   await expect(media.form("asset").getByRole("button", { name: "Create asset" })).toBeDisabled();
 
-  const owner = new AccountPage(await (await browser.newContext()).newPage(), "contosomedia");
+  const ownerPage = await (await browser.newContext()).newPage();
+  const owner = new AccountPage(ownerPage, "contosomedia");
   await owner.signIn(demoUsers.owner.upn);
   await expect(owner.heading("contosomedia")).toBeVisible();
   await expect(owner.readOnlyNotice).toHaveCount(0);
+  const ownerList = new AccountsPage(ownerPage);
+  await ownerList.goto();
+  await expect(ownerList.heading("Accounts")).toBeVisible();
+  await expect(ownerList.readOnlyNotice).toHaveCount(0);
+});
+
+test("a link to an unknown or deleted account shows the portal's not-found page with a 404 and a way back", async ({
+  page,
+}) => {
+  const list = new AccountsPage(page);
+  await list.signIn(demoUsers.owner.upn);
+  const gone = new NotFoundPage(page, new AccountPage(page, "nosuchaccount").path + "/encryption");
+  const response = await gone.goto();
+  expect(response?.status()).toBe(404);
+  await expect(gone.heading("Not found")).toBeVisible();
+  await expect(gone.notice).toContainText("The account may have been deleted");
+  await expect(gone.nav, "inside the portal's layout").toBeVisible();
+  await expect(gone.signedInUser).toHaveText(demoUsers.owner.name);
+  await gone.backLink.click();
+  await page.waitForURL((url) => url.pathname === "/accounts");
+  await expect(list.heading("Accounts")).toBeVisible();
 });
 
 test("signed out: the sign-in link is not prefetched (no CORS error), and the favicon is a local file", async ({

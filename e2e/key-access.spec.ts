@@ -7,6 +7,7 @@
 import { randomUUID } from "node:crypto";
 import {
   demoAutomationApp,
+  demoPlatform,
   demoResourceGroup,
   demoSubscriptions,
   demoTenants,
@@ -37,13 +38,48 @@ async function assignRole(scope: string, roleDefinitionId: string, principalId: 
   );
 }
 
-test("the account page shows the identity's type and principal id, with a copy button", async ({ page, accounts }) => {
+/** An RBAC vault with the keys cmk and other; `readers` may list its keys (Key Vault Reader), as in Azure. */
+async function rbacVault(vault: string, readers: string[]) {
+  await armCall("PUT", `${vaultsPath}/${vault}`, {
+    location: "westus2",
+    properties: {
+      tenantId: demoTenants.contoso.id,
+      sku: { family: "A", name: "standard" },
+      accessPolicies: [],
+      enableSoftDelete: true,
+      enablePurgeProtection: true,
+      enableRbacAuthorization: true,
+    },
+  });
+  // Crypto Officer, to create the keys.
+  await assignRole(`${vaultsPath}/${vault}`, "14b46e9e-c2b7-41b4-b07b-48a6ebf60603", demoAutomationApp.objectId);
+  for (const reader of readers)
+    await assignRole(`${vaultsPath}/${vault}`, "21090545-7ca7-4776-b22c-e363652d74d2", reader);
+  const keys = automationClients().keys(vault);
+  await keys.createRsaKey("cmk", { keySize: 3072 });
+  await keys.createRsaKey("other", { keySize: 3072 });
+}
+
+test("the account page shows the identity's type and principal id, and Copy puts the id on the clipboard", async ({
+  page,
+  context,
+  accounts,
+}) => {
   const { name, principalId } = await accounts.create("idshow");
+  await context.grantPermissions(["clipboard-read", "clipboard-write"]);
   const account = new AccountPage(page, name);
   await account.signIn(demoUsers.owner.upn);
   await expect(account.identity.getByTestId("identity-type")).toHaveText("System-assigned");
   await expect(account.identity.getByTestId("principal-id")).toHaveText(principalId!);
-  await expect(account.identity.getByRole("button", { name: /^Copy principal id/ })).toBeVisible();
+  await page.evaluate(() => navigator.clipboard.writeText("before the click"));
+  await account.identity.getByRole("button", { name: /^Copy principal id/ }).click();
+  await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe(principalId);
+
+  // The same on the encryption page, where the id is needed to grant access.
+  const encryption = await account.openEncryption();
+  await page.evaluate(() => navigator.clipboard.writeText("before the click"));
+  await encryption.identity.getByRole("button", { name: /^Copy principal id/ }).click();
+  await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe(principalId);
 });
 
 test("the owner grants the identity an access policy from the encryption page, and the key then validates", async ({
@@ -72,24 +108,8 @@ test("on an RBAC vault the owner assigns Key Vault Crypto Service Encryption Use
   uniqueName,
 }) => {
   const vault = uniqueName("rbac");
-  await armCall("PUT", `${vaultsPath}/${vault}`, {
-    location: "westus2",
-    properties: {
-      tenantId: demoTenants.contoso.id,
-      sku: { family: "A", name: "standard" },
-      accessPolicies: [],
-      enableSoftDelete: true,
-      enablePurgeProtection: true,
-      enableRbacAuthorization: true,
-    },
-  });
-  // Crypto Officer, to create the keys.
-  await assignRole(`${vaultsPath}/${vault}`, "14b46e9e-c2b7-41b4-b07b-48a6ebf60603", demoAutomationApp.objectId);
   // The owner lists the vault's keys as themself (Key Vault Reader), as they would in Azure.
-  await assignRole(`${vaultsPath}/${vault}`, "21090545-7ca7-4776-b22c-e363652d74d2", demoUsers.owner.objectId);
-  const keys = automationClients().keys(vault);
-  await keys.createRsaKey("cmk", { keySize: 3072 });
-  await keys.createRsaKey("other", { keySize: 3072 });
+  await rbacVault(vault, [demoUsers.owner.objectId]);
 
   const { name } = await accounts.create("grantrbac");
   const encryption = new EncryptionPage(page, name);
@@ -119,6 +139,25 @@ test("a reader, who may not grant, gets the exact Azure CLI command to send", as
     `az keyvault set-policy --subscription ${demoSubscriptions.contosoMedia.id} --resource-group ${demoVaults.resourceGroup} --name ${demoVaults.compliant.name} --object-id ${principalId} --key-permissions get wrapKey unwrapKey`,
   );
   await expect(encryption.keyAccess.getByRole("button", { name: /^Copy the Azure CLI command/ })).toBeVisible();
+});
+
+test("a reader on an RBAC vault gets the exact role assignment command, scoped to the key", async ({
+  page,
+  accounts,
+  uniqueName,
+}) => {
+  const vault = uniqueName("rbacread");
+  await rbacVault(vault, [demoUsers.reader.objectId]);
+  const { name, principalId } = await accounts.create("grantrbaccli");
+  const encryption = new EncryptionPage(page, name);
+  await encryption.signIn(demoUsers.reader.upn);
+  await encryption.pickVault(vault);
+  // A Reader's key field is off; the vault's first key is the one shown.
+  await expect(encryption.form.getByLabel("Key", { exact: true })).toHaveValue("cmk");
+  await expect(encryption.keyAccess.getByRole("button", { name: "Grant access" })).toHaveCount(0);
+  await expect(encryption.grantCommand).toHaveText(
+    `az role assignment create --role 'Key Vault Crypto Service Encryption User' --assignee-object-id ${principalId} --assignee-principal-type ServicePrincipal --scope ${vaultsPath}/${vault}/keys/cmk`,
+  );
 });
 
 test("an account without an identity gets a system-assigned one from the portal", async ({ page, accounts }) => {
@@ -164,4 +203,27 @@ test("an account without an identity gets a user-assigned one attached from the 
 
   const encryption = await account.openEncryption();
   await expect(encryption.form.getByLabel("Identity that reads the key")).toHaveValue(identityId);
+});
+
+test("attaching a user-assigned identity the user may not assign is refused with an alert, and the id stays typed", async ({
+  page,
+  accounts,
+}) => {
+  test.setTimeout(150_000);
+  // The service's own identity, in the platform's subscription: the owner of Contoso holds no role there,
+  // so ARM denies them its assign action (attaching it would lend the account the service's key rights).
+  const identityId = `/subscriptions/${demoPlatform.subscription.id}/resourceGroups/${demoPlatform.subscription.resourceGroup}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${demoPlatform.serviceIdentity.name}`;
+  const { name } = await accounts.create("attachdenied", { identityType: "None" });
+  const account = new AccountPage(page, name);
+  await account.signIn(demoUsers.owner.upn);
+  const field = account.identity.getByLabel(/^User-assigned identity \(ARM id/);
+  await field.fill(identityId);
+  await account.identity.getByRole("button", { name: "Attach identity" }).click();
+  const alert = account.identity.getByRole("alert");
+  await expect(alert).toContainText("does not have permission to perform action", { timeout: 30_000 });
+  await expect(alert).toContainText("userAssignedIdentities/assign/action");
+  await expect(field, "the refused id stays typed").toHaveValue(identityId);
+  await page.reload();
+  await expect(account.identity, "nothing was attached").toContainText("None");
+  await expect(account.identity.locator(`li[data-identity="${identityId}"]`)).toHaveCount(0);
 });

@@ -25,6 +25,14 @@ test("without key access, purge protection and region failures are still told, f
   await expect(encryption.check("region")).toHaveAttribute("data-ok", "true");
   await expect(encryption.check("key")).toHaveAttribute("data-ok", "false");
   await expect(encryption.form.getByText("no purge protection"), "each failure printed once").toHaveCount(1);
+  // What the vault's metadata tells comes first: the user learns that the vault can never be used before the key.
+  const order = await encryption.checks
+    .locator("li[data-check]")
+    .evaluateAll((items) => items.map((li) => li.getAttribute("data-check")));
+  expect(order.indexOf("recovery"), `recovery before key in ${order.join(", ")}`).toBeLessThan(order.indexOf("key"));
+  expect(order.indexOf("region"), `region before key in ${order.join(", ")}`).toBeLessThan(order.indexOf("key"));
+  expect(order.indexOf("recovery")).toBeGreaterThanOrEqual(0);
+  expect(order.indexOf("region")).toBeGreaterThanOrEqual(0);
 
   await encryption.pickVault(demoVaults.otherRegion.name);
   await expect(encryption.checks, "a new vault clears the old results").toHaveCount(0);
@@ -43,6 +51,8 @@ test("an EC key is refused for its type only, and a changed choice clears the re
   await encryption.pickKey("ec-p256");
   await encryption.validate();
   await expect(encryption.check("type")).toHaveAttribute("data-ok", "false");
+  await expect(encryption.check("type")).toContainText("EC keys cannot wrap an account key");
+  await expect(page.getByText("EC keys cannot wrap an account key"), "the failure is printed once").toHaveCount(1);
   await expect(encryption.check("operations"), "no advice to add wrapKey/unwrapKey").toHaveAttribute("data-ok", "null");
   await expect(encryption.form.getByText("add them to its permitted operations")).toHaveCount(0);
 

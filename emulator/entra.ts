@@ -156,7 +156,7 @@ export function entraRoutes(store: StateStore, tokens: TokenService): Router {
     return {
       status: 200,
       headers: { "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action *" },
-      html: `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sign in · Local Entra ID</title>
+      html: `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Sign in · Local Entra ID</title>
 <style>body{font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem}ul{list-style:none;padding:0}
 button{display:block;width:100%;text-align:left;padding:.75rem;margin:.5rem 0;font-size:1rem;cursor:pointer}span{color:#555;display:block;font-size:.85rem}</style>
 </head><body><h1>Pick an account</h1><p>Local Entra ID emulator: choose a seeded user to sign in.</p>

@@ -99,10 +99,6 @@ export class AccountPage extends PortalPage {
     await this.deleteDialog.getByRole("button", { name: `Yes, delete ${this.name}` }).click();
   }
 
-  get readOnlyNotice() {
-    return this.page.getByTestId("read-only-notice");
-  }
-
   get alert() {
     return this.main.getByRole("alert");
   }

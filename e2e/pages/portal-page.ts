@@ -24,6 +24,11 @@ export class PortalPage {
     return this.page.getByRole("heading", { level: 1, ...(name ? { name } : {}) });
   }
 
+  /** The one notice that says why forms are off for a user with read roles only (components/read-only-notice.tsx). */
+  get readOnlyNotice() {
+    return this.page.getByTestId("read-only-notice");
+  }
+
   navLink(name: string) {
     return this.nav.getByRole("link", { name });
   }

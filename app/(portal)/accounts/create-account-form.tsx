@@ -22,11 +22,6 @@ export function CreateAccountForm({
   return (
     <form onSubmit={onSubmit} className="stack" aria-labelledby="create-h" data-testid="create-account-form">
       <h2 id="create-h">Create an account</h2>
-      {!canWrite && (
-        <p className="muted">
-          Your role on these subscriptions is read-only: ask an Owner or Contributor to create accounts.
-        </p>
-      )}
       <fieldset
         disabled={!canWrite || pending}
         style={{ border: 0, padding: 0, margin: 0, display: "grid", gap: "0.75rem" }}

@@ -8,6 +8,7 @@ import { subscriptionNames } from "@/lib/accounts/subscriptions";
 import { CreateAccountForm } from "./create-account-form";
 import { KeyStateBadge } from "@/components/key-state-badge";
 import { TableScroll } from "@/components/data-table";
+import { ReadOnlyNotice } from "@/components/read-only-notice";
 
 export const metadata: Metadata = { title: "Accounts" };
 
@@ -69,6 +70,7 @@ export default async function AccountsPage({
   return (
     <>
       <h1>Accounts</h1>
+      <ReadOnlyNotice subscriptionIds={access.readable} />
       {params.deleted && (
         <p className="notice ok" role="status" data-testid="deleted-notice">
           Account {params.deleted} was deleted, with everything encrypted under its account key.

@@ -11,7 +11,7 @@ export default async function AccountLayout({
 }) {
   return (
     <>
-      <ReadOnlyNotice subscriptionId={(await params).subscriptionId} />
+      <ReadOnlyNotice subscriptionIds={[(await params).subscriptionId]} />
       {children}
     </>
   );

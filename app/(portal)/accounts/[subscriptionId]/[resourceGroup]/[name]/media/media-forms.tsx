@@ -309,12 +309,24 @@ export function CreateLocatorForm({
         </select>
         <FieldError result={result} field="contentKeyPolicyName" />
       </label>
-      {needsKeyPolicy && (
-        <p className="muted" data-testid="locator-hint">
-          {streamingPolicy} encrypts the stream: choose a content key policy
-          {policies.length ? "" : " (create one above first)"}, or pick Predefined_ClearStreamingOnly.
-        </p>
-      )}
+      {/* The current choice in words, so the default (and any change) says what it publishes. */}
+      <p className="muted" data-testid="locator-hint">
+        {needsKeyPolicy ? (
+          <>
+            {streamingPolicy} encrypts the stream: choose a content key policy
+            {policies.length ? "" : " (create one above first)"}, or pick Predefined_ClearStreamingOnly.
+          </>
+        ) : encrypting.includes(streamingPolicy) ? (
+          <>
+            {streamingPolicy} encrypts the stream; players get its key as the content key policy {keyPolicy} allows.
+          </>
+        ) : (
+          <>
+            {streamingPolicy} streams without encryption: anyone with the locator&apos;s URL can play the asset, and no
+            content key policy is needed.
+          </>
+        )}
+      </p>
     </CreateForm>
   );
 }
