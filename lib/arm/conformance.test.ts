@@ -11,13 +11,23 @@
  *   example's body with its type and value, generated values (GUIDs, dates, names built on them,
  *   the examples' own `$ignored$`) matched by shape. `except` names a property that cannot match,
  *   and why; `query` replaces a query parameter whose literal dates or job states are the
- *   example's history (`{created:<path>}` is the `created` of a resource the step made).
+ *   example's history (`{created:<path>}` is the `created` of a resource the step made). An
+ *   `except` naming one item of a list (`…contentKeys[1]`) leaves that item out: the answer's
+ *   list is the example's others, in order, and paths keep the example's indices. `shape`
+ *   names values compared by type only, and why. `omit` leaves parts of the example's request out
+ *   (paths from `body`, with why) and `add` is merged into it: what a predefined policy needs
+ *   that the example's custom one did not (a locator's defaultContentKeyPolicyName).
  * - A given with the path "" is the step's account itself; `wait` polls the operation it started
  *   (Azure-AsyncOperation) until it ends. The last operation a given started fills `{operationId}`
  *   and `{locationName}` of the step's path. `fault` is injected into the emulator's Key Vault
  *   before the givens (an operation still running when the step reads it). `rename` maps other
- *   literal ids of the example (a second subscription) to ours. `among`: a list the whole suite
- *   shares (the accounts of a subscription), so each of the example's items is found by name in it.
+ *   literal values of the example to ours: a second subscription, and the example's custom
+ *   streaming policies (clearStreamingPolicy, secureStreamingPolicy) and their key labels to the
+ *   predefined policy the given locator has. `among`: a list the whole suite shares (the accounts
+ *   of a subscription) or that is in another order, so each of the example's items is found by
+ *   name in it. `subset`: the answer is a part of the example's list (the operations offered), so
+ *   each of its items is compared with the example's of that name. A given with `files` writes
+ *   those (empty) files into the asset at its path, as an encoding's output: no ARM request does.
  *   In replay.json `{vault:<name>}` is the URL of an emulator vault.
  * - `refused`: a feature this service refuses by design: the request (or the given at index `at`)
  *   gets that status and code.
@@ -26,26 +36,34 @@
  *
  * Every example runs against an account of its own, so lists see what their step made and nothing
  * else. A file left `trimmed` in replay.json keeps the example's request and status codes only: its
- * response is never compared (the example is refused or not routed).
+ * response is never compared (the example is refused or not routed); for a `subset` step it keeps
+ * the example's items of the operations this service offers, the others left out.
  */
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { before, describe, it } from "node:test";
+import { createHash } from "node:crypto";
+import { findAccount } from "@/lib/accounts/store";
+import { db } from "@/lib/db/client";
 import { demoResourceGroup, demoSubscriptions } from "@/lib/demo/directory";
+import { writeAssetFiles } from "@/lib/media/store";
 import { armApiPerFile, type ArmReply } from "@/test/support/arm-client";
 
 const root = path.join(process.cwd(), "test/conformance/examples");
 const sub = demoSubscriptions.contosoMedia.id;
 
 interface Given {
-  method: string;
+  /** Absent with `files`. */
+  method?: string;
   /** Relative to the account ("" is the account), or from the subscription when it starts with "/". */
   path: string;
   body?: unknown;
   apiVersion?: string;
   /** Poll the operation this given started until it ends. */
   wait?: boolean;
+  /** Files written into the asset at `path` (empty), as an encoding job writes its output: no ARM request does. */
+  files?: string[];
 }
 interface Step {
   example: string;
@@ -60,6 +78,17 @@ interface Step {
   fault?: Record<string, unknown>;
   rename?: Record<string, string>;
   among?: string;
+  /** Parts of the example's request body this service refuses (paths from `body`), left out, and why. */
+  omit?: Record<string, string>;
+  /** Merged into the example's request body: what this service needs that the example leaves to a custom policy. */
+  add?: Record<string, unknown>;
+  /** Values compared by their type only, and why. */
+  shape?: Record<string, string>;
+  /**
+   * The answer lists a part of the example's list: each of its items is compared with the
+   * example's of that name; `ours` names the items the example has not, and why.
+   */
+  subset?: { why: string; ours?: Record<string, string> };
 }
 interface Replay {
   source: { repo: string; folder: string; commits: Record<string, string>; trimmed?: string[] };
@@ -78,22 +107,34 @@ const guid = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-
 const isoDate = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
-/** Where `actual` departs from `expected`: each missing property, wrong type or different value, by its path. */
-export function differences(expected: unknown, actual: unknown, at = "body"): string[] {
+/** What a comparison leaves aside: items of the example's lists this service cannot make, values compared by type only. */
+export interface Leave {
+  /** An item of the example's list (by its path, the example's index): the answer's list is the others, in order. */
+  item?: (at: string) => boolean;
+  /** A value compared by its type only. */
+  shape?: (at: string) => boolean;
+}
+
+/** Where `actual` departs from `expected`: each missing property, wrong type or different value, by its path (the example's). */
+export function differences(expected: unknown, actual: unknown, at = "body", leave: Leave = {}): string[] {
   if (expected === null) return actual === null ? [] : [`${at}: expected null, got ${JSON.stringify(actual)}`];
   if (Array.isArray(expected)) {
     if (!Array.isArray(actual)) return [`${at}: expected an array`];
-    if (actual.length !== expected.length) return [`${at}: expected ${expected.length} items, got ${actual.length}`];
-    return expected.flatMap((e, i) => differences(e, actual[i], `${at}[${i}]`));
+    const kept = expected.map((e, i) => [e, `${at}[${i}]`] as const).filter(([, p]) => !leave.item?.(p));
+    if (actual.length !== kept.length) return [`${at}: expected ${kept.length} items, got ${actual.length}`];
+    return kept.flatMap(([e, p], j) => differences(e, actual[j], p, leave));
   }
   if (typeof expected === "object") {
     if (typeof actual !== "object" || actual === null || Array.isArray(actual)) return [`${at}: expected an object`];
     return Object.entries(expected as Record<string, unknown>).flatMap(([k, v]) =>
-      k in actual ? differences(v, (actual as Record<string, unknown>)[k], `${at}.${k}`) : [`${at}.${k}: missing`],
+      k in actual
+        ? differences(v, (actual as Record<string, unknown>)[k], `${at}.${k}`, leave)
+        : [`${at}.${k}: missing`],
     );
   }
   if (expected === "$ignored$") return [];
   if (typeof actual !== typeof expected) return [`${at}: expected a ${typeof expected}, got ${JSON.stringify(actual)}`];
+  if (leave.shape?.(at)) return [];
   // Who made or changed a resource is the caller (here a demo user), not the example's.
   if (/\.(createdBy|lastModifiedBy)$/.test(at)) return actual ? [] : [`${at}: expected the caller, got ""`];
   if (typeof expected !== "string")
@@ -103,6 +144,34 @@ export function differences(expected: unknown, actual: unknown, at = "body"): st
   // GUIDs are generated (and written lower-case); ARM ids compare without case.
   const shape = new RegExp(`^${escape(expected).replace(new RegExp(guid, "g"), guid)}$`, at.endsWith(".id") ? "i" : "");
   return shape.test(value) ? [] : [`${at}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(value)}`];
+}
+
+/** Whether a path (`body.value[2].name`) is one of these, or under one; `[*]` in one stands for any index. */
+const under = (paths: string[], d: string, exactly = false) =>
+  paths.some((at) => {
+    const p = d.replace(/\[\d+\]/g, (i) => (at.includes("[*]") ? "[*]" : i));
+    return exactly ? p === at : p === at || p.startsWith(`${at}.`) || p.startsWith(`${at}[`);
+  });
+
+/** The request body without the `omit`ted parts (paths from `body`), then with `add` merged in. */
+function adjusted(body: unknown, omit: string[], add: unknown): unknown {
+  const copy = structuredClone(body) as Record<string, unknown>;
+  // Later items first, so that the earlier indices still name the example's items.
+  for (const at of [...omit].sort().reverse()) {
+    const keys = at.replace(/^body\.?/, "").match(/[^.[\]]+/g) ?? [];
+    const last = keys.pop()!;
+    const owner = keys.reduce<Record<string, unknown>>((o, k) => o[k] as Record<string, unknown>, copy);
+    if (Array.isArray(owner)) owner.splice(Number(last), 1);
+    else delete owner[last];
+  }
+  const merge = (into: Record<string, unknown>, from: Record<string, unknown>) => {
+    for (const [k, v] of Object.entries(from))
+      if (v && typeof v === "object" && !Array.isArray(v) && into[k] && typeof into[k] === "object")
+        merge(into[k] as Record<string, unknown>, v as Record<string, unknown>);
+      else into[k] = v;
+  };
+  if (add) merge(copy, add as Record<string, unknown>);
+  return copy;
 }
 
 /** The example's subscription, resource group and account, as path segments or whole values, replaced by ours. */
@@ -132,11 +201,38 @@ const ours = <T>(value: T): T =>
       .replace(/\{vault:([\w-]+)\}/g, (_, name: string) => env().emu.vaultUrl(name)),
   ) as T;
 
-/** The items of the example's list found by name in ours (a list the whole suite shares), in the example's order. */
+/** The items of the example's list (`value`, or its one list) found by name in ours, in the example's order. */
 function amongOurs(expected: unknown, actual: unknown): unknown {
-  const named = (v: unknown) => ((v as { value?: { name?: string }[] } | undefined)?.value ?? []).map((i) => i.name);
-  const items = (actual as { value?: { name?: string }[] } | undefined)?.value ?? [];
-  return { ...(actual as object), value: named(expected).map((n) => items.find((i) => i.name === n) ?? null) };
+  const key = Object.keys(expected as object).find((k) => Array.isArray((expected as Record<string, unknown>)[k]));
+  if (!key) return actual;
+  const items = (v: unknown) => (v as Record<string, { name?: string }[]> | undefined)?.[key] ?? [];
+  return {
+    ...(actual as object),
+    [key]: items(expected).map((e) => items(actual).find((i) => i.name === e.name) ?? null),
+  };
+}
+
+/** The example's items our list has (by name, in our order); an item the example lacks is reported by name. */
+function ofOurs(
+  expected: unknown,
+  actual: unknown,
+  own: Record<string, string> = {},
+): { expected: unknown; actual: unknown; unknown: string[] } {
+  const items = (v: unknown) => (v as { value?: { name?: string }[] } | undefined)?.value ?? [];
+  const theirs = items(expected);
+  const listed = items(actual).filter((i) => !(String(i.name) in own));
+  const found = listed.map(
+    (i) => [i.name, theirs.find((e) => e.name?.toLowerCase() === i.name?.toLowerCase())] as const,
+  );
+  const missing = Object.keys(own).filter((n) => !items(actual).some((i) => i.name === n));
+  return {
+    expected: { ...(expected as object), value: found.map(([, e]) => e ?? null) },
+    actual: { ...(actual as object), value: listed },
+    unknown: [
+      ...found.filter(([, e]) => !e).map(([n]) => `body.value: ${String(n)} is not in the example`),
+      ...missing.map((n) => `body.value: ${n} (ours) is not listed`),
+    ],
+  };
 }
 
 /** Until the operation a reply names (Azure-AsyncOperation) has ended. */
@@ -181,8 +277,8 @@ for (const folder of folders) {
       for (const f of replay.source.trimmed ?? []) {
         const step = replay.replay.find((s) => s.example === f)!;
         assert.ok(
-          step.refused || step.notRouted || step.except?.body,
-          `${f} is trimmed, so it must be refused, not routed, or have its whole body excepted`,
+          step.refused || step.notRouted || step.except?.body || step.subset,
+          `${f} is trimmed, so it must be refused, not routed, a subset, or have its whole body excepted`,
         );
       }
     });
@@ -215,10 +311,14 @@ for (const folder of folders) {
 
         const createdOf: Record<string, string> = {};
         for (const [i, g] of (step.given ?? []).entries()) {
+          if (g.files) {
+            await writeFiles(account, g.path.replace(/^assets\//, ""), g.files);
+            continue;
+          }
           const target = g.path.startsWith("/")
             ? `/subscriptions/${sub}${ours(g.path)}`
             : `${accountPath}${g.path && `/${g.path}`}`;
-          const res = await call(g.method, `${target}?api-version=${g.apiVersion ?? version}`, ours(g.body));
+          const res = await call(g.method!, `${target}?api-version=${g.apiVersion ?? version}`, ours(g.body));
           if (step.refused?.at === i) return assertRefused(res, step.refused);
           assert.ok(res.status < 300, `given ${g.method} ${g.path}: ${res.status} ${JSON.stringify(res.json)}`);
           const created = (res.json as { properties?: { created?: string } } | undefined)?.properties?.created;
@@ -255,7 +355,11 @@ for (const folder of folders) {
           step.path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(names[name] ?? String(p[name]))) +
           `?${query}`;
         const bodyParam = Object.entries(p).find(([, v]) => typeof v === "object" && v !== null)?.[1];
-        const res = await call(step.method, url, bodyParam === undefined ? undefined : substitute(bodyParam, from, to));
+        const sent =
+          bodyParam === undefined
+            ? undefined
+            : adjusted(substitute(bodyParam, from, to), Object.keys(step.omit ?? {}), step.add && ours(step.add));
+        const res = await call(step.method, url, sent);
 
         if (step.refused) return assertRefused(res, step.refused);
         if (step.notRouted) {
@@ -274,21 +378,45 @@ for (const folder of folders) {
           if (["azure-asyncoperation", "location"].includes(header.toLowerCase()))
             assert.ok(res.headers.get(header), `${header} header`);
         if (expected.body !== undefined) {
-          // An `except` path may write [*] for every item of a list.
-          const excepted = (d: string) =>
-            Object.keys(step.except ?? {}).some((at) => {
-              const path = d.replace(/\[\d+\]/g, (i) => (at.includes("[*]") ? "[*]" : i));
-              return path.startsWith(`${at}:`) || path.startsWith(`${at}.`);
-            });
+          const except = Object.keys(step.except ?? {});
+          const leave: Leave = {
+            // An `except` naming one item of a list ([n]) leaves it out; [*] excepts what each item holds, not the count.
+            item: (p) =>
+              under(
+                except.filter((at) => /\[\d+\]$/.test(at)),
+                p,
+                true,
+              ),
+            shape: (p) => under(Object.keys(step.shape ?? {}), p),
+          };
           const body = substitute(expected.body, from, to);
-          const found = differences(body, step.among ? amongOurs(body, res.json) : res.json).filter(
-            (d) => !excepted(d),
-          );
+          const subset = step.subset ? ofOurs(body, res.json, step.subset.ours) : null;
+          if (subset) assert.ok((res.json as { value?: unknown[] }).value?.length, "the list has items");
+          const found = [
+            ...(subset?.unknown ?? []),
+            ...differences(
+              subset?.expected ?? body,
+              subset?.actual ?? (step.among ? amongOurs(body, res.json) : res.json),
+              "body",
+              leave,
+            ),
+          ].filter((d) => !under(except, d.slice(0, d.indexOf(":"))));
           assert.deepEqual(found, []);
         }
       });
     });
   });
+}
+
+async function writeFiles(account: string, asset: string, names: string[]) {
+  const found = await findAccount({ subscriptionId: sub, resourceGroup: demoResourceGroup, name: account });
+  const files = names.map((name) => ({
+    name,
+    size: 0,
+    sha256: createHash("sha256").digest("hex"),
+    content: Buffer.alloc(0),
+  }));
+  await db().$transaction((tx) => writeAssetFiles({ accountId: found!.id, assetNames: [asset], files }, tx));
 }
 
 function assertRefused(res: ArmReply, refused: NonNullable<Step["refused"]>) {

@@ -8,6 +8,7 @@ const resourceDisplay: Record<string, string> = {
   contentKeyPolicies: "Content Key Policy",
   streamingLocators: "Streaming Locator",
   streamingPolicies: "Streaming Policy",
+  streamingEndpoints: "Streaming Endpoint",
   transforms: "Transform",
   jobs: "Job",
   locations: "Location",

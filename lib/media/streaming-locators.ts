@@ -161,25 +161,29 @@ export async function listPathsFor(scope: MediaScope, name: string) {
   const locator = await findLocator(account.id, name);
   const policy = streamingPolicies[locator.streamingPolicyName as StreamingPolicyName];
   const files = await store.assetFiles({ accountId: account.id, assetName: locator.assetName });
-  // The .ism is named after the encoded output's manifest ({inputBase}_manifest.json), which the origin serves.
+  // Each .ism is named after an encoded output's manifest ({inputBase}_manifest.json), which the origin serves.
   const manifests = manifestFilesOf(files);
-  const ism = manifests[0]?.slice(0, -"_manifest.json".length);
-  const manifest = ism ? `/${locator.streamingLocatorId}/${ism}.ism/manifest` : null;
+  const paths = manifests.map(
+    (m) => `/${locator.streamingLocatorId}/${m.slice(0, -"_manifest.json".length)}.ism/manifest`,
+  );
   const scheme = policy.keys.length ? "EnvelopeEncryption" : "NoEncryption";
   const encryption = policy.keys.length ? ",encryption=cbc" : "";
   return {
     // HLS only: the streaming endpoints serve no DASH (lib/media/streaming-origin.ts); nothing until an encoding wrote a manifest.
     streamingPaths:
-      policy.streaming && manifest
+      policy.streaming && paths.length
         ? [
             {
               streamingProtocol: "Hls",
               encryptionScheme: scheme,
-              paths: [`${manifest}(format=m3u8-cmaf${encryption})`],
+              paths: paths.map((p) => `${p}(format=m3u8-cmaf${encryption})`),
             },
           ]
         : [],
-    downloadPaths: policy.download ? files.map((f) => `/${locator.streamingLocatorId}/${f.name}`) : [],
+    // The files, not the manifests the origin streams from (as Azure lists no .ism).
+    downloadPaths: policy.download
+      ? files.filter((f) => !manifests.includes(f.name)).map((f) => `/${locator.streamingLocatorId}/${f.name}`)
+      : [],
   };
 }
 
