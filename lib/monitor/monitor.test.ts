@@ -20,7 +20,9 @@ import {
   startAppEnvironment,
   type AppEnvironment,
 } from "@/test/support/app-environment";
+import { onLocalWrite } from "@/lib/db/client";
 import { checkAccount, type KeyReads } from "./check";
+import { checkCountsSince, flushCheckCounts } from "./check-counts";
 import { claimAccount } from "./store";
 import { startMonitor } from "./worker";
 
@@ -187,6 +189,73 @@ describe("key monitor", () => {
     assert.equal((await cycle(["vaultgone"])).vaultgone!.result, "recovered");
   });
 
+  it("writes the last failure in the check's own statement, keeps it after recovery, and counts every check by result", async () => {
+    const keys = env.emu.keyClient(demoVaults.compliant.name);
+    await keys.createRsaKey("lastfailure", { keySize: 2048 });
+    const id = await bind(
+      "lastfail",
+      demoVaults.compliant.name,
+      `${env.emu.vaultUrl(demoVaults.compliant.name)}/keys/lastfailure`,
+    );
+    const { subscriptionId } = await env.database.db.mediaAccount.findUniqueOrThrow({ where: { id } });
+    const tally = async () => {
+      await flushCheckCounts();
+      const rows = await checkCountsSince({
+        subscriptionIds: [subscriptionId],
+        since: new Date(Date.now() - 7_200_000),
+      });
+      const sum = (result: string) => rows.filter((r) => r.result === result).reduce((a, r) => a + r.count, 0);
+      return { ok: sum("ok"), failed: sum("failed") };
+    };
+    /**
+     * One check under this test's lease: its outcome, the account after it, and its writes of the
+     * account's tables, as onLocalWrite hears them (what Key Vault's budget reads and writes, which
+     * varies with its slices, is not among them).
+     */
+    const checkOnce = async () => {
+      assert.ok(await claimAccount("test", id, 60_000));
+      let writes = 0;
+      const stop = onLocalWrite(() => writes++);
+      const { result } = await checkAccount(id, "test").finally(stop);
+      const a = await env.database.db.mediaAccount.findUniqueOrThrow({ where: { id } });
+      return { result, writes, a };
+    };
+    const counted = await tally();
+
+    const active = await checkOnce();
+    assert.equal(active.result, "active");
+    assert.equal(active.a.lastFailureAt, null, "no failure yet");
+
+    const { version } = (await keys.getKey("lastfailure")).properties;
+    await keys.updateKeyProperties("lastfailure", version!, { enabled: false });
+    const failed = await checkOnce();
+    assert.equal(failed.result, "inaccessible");
+    assert.deepEqual([failed.a.lastFailureAt, failed.a.lastFailureReason], [failed.a.lastCheckAt, "KeyDisabled"]);
+    // Inaccessible again for the same reason: one write, no transaction, as a check that finds the
+    // key active; the last failure rides on the outcome statement.
+    const again = await checkOnce();
+    assert.equal(again.result, "inaccessible");
+    assert.ok(active.writes > 0, "the listener hears the outcome statement");
+    assert.equal(again.writes, active.writes, "a failed check writes what an active check writes, and nothing more");
+    assert.deepEqual(again.a.lastFailureAt, again.a.lastCheckAt);
+    assert.ok(again.a.lastFailureAt! > failed.a.lastFailureAt!);
+
+    await keys.updateKeyProperties("lastfailure", version!, { enabled: true });
+    assert.equal((await checkOnce()).result, "recovered");
+    const steady = await checkOnce();
+    assert.equal(steady.result, "active");
+    assert.equal(steady.writes, active.writes);
+    assert.deepEqual(
+      [steady.a.lastFailureAt, steady.a.lastFailureReason],
+      [again.a.lastFailureAt, "KeyDisabled"],
+      "the last failure stays after recovery",
+    );
+    assert.ok(steady.a.lastSuccessAt! > steady.a.lastFailureAt!);
+
+    const now = await tally();
+    assert.deepEqual({ ok: now.ok - counted.ok, failed: now.failed - counted.failed }, { ok: 3, failed: 2 });
+  });
+
   it("keeps every state through several cycles of injected 429s and 503s, and works afterwards", async () => {
     const keys = env.emu.keyClient(demoVaults.compliant.name);
     await keys.createRsaKey("flaky", { keySize: 2048 });
@@ -223,6 +292,12 @@ describe("key monitor", () => {
         `cycle ${i}`,
       );
     }
+    const throttled = await env.database.db.mediaAccount.findFirstOrThrow({ where: { name: "throttled" } });
+    assert.deepEqual(
+      [throttled.lastFailureAt, throttled.lastFailureReason],
+      [throttled.lastCheckAt, "KeyVaultUnavailable"],
+      "an unreachable vault is a failed check too (the state is kept)",
+    );
     const hits = ((await env.emu.admin("GET", "faults")).json as { value: { hits: number }[] }).value.map(
       (f) => f.hits,
     );
