@@ -53,8 +53,19 @@ test("a revoked key shows on the dashboard by itself, blocks operations with a c
     "the chart counts it",
   ).toBeVisible();
   await expect(row.locator.getByTestId("last-failure"), "the last failed check next to the last success").toContainText(
-    /\d{4}-\d\d-\d\d/,
+    /\d{4}-\d\d-\d\d.*KeyDisabled/,
   );
+  // What still works is the policy table's list, in its words.
+  await expect(row.locator.getByTestId("blocked-why")).toContainText(
+    "Only these still work: read the account, list accounts, delete the account, check the customer key now.",
+  );
+  // Each process adds its checks to the hourly counts every CHECK_COUNTS_FLUSH_SECONDS (15 s).
+  await expect(
+    page
+      .getByTestId("checks-chart")
+      .getByRole("img", { name: /Key checks in the last 24 hours: [1-9]\d*.* [1-9]\d* failed/ }),
+    "the chart counts the checks, the failed ones apart",
+  ).toBeVisible({ timeout: 60_000 });
   await dashboard.filter("CustomerKeyInaccessible");
   await expect(dashboard.row(name).locator).toBeVisible();
   await expect(dashboard.rowsInState("SystemKey")).toHaveCount(0);
@@ -82,6 +93,17 @@ test("a revoked key shows on the dashboard by itself, blocks operations with a c
   await dashboard.filter("CustomerKey");
   await expect(dashboard.row(name).locator).toHaveAttribute("data-state", "CustomerKey", { timeout: 60_000 });
   await expect(dashboard.timeline).toContainText(`${name}: The key is accessible again`);
+  const recovered = dashboard.row(name).locator;
+  await expect(recovered.getByTestId("last-failure"), "the last failure stays after recovery").toContainText(
+    /\d{4}-\d\d-\d\d.*KeyDisabled/,
+  );
+  // On a phone the charts shrink with the page.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await expect(page.getByTestId("checks-chart")).toBeVisible();
+  expect(
+    await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth),
+    "no sideways scrolling at 390 px",
+  ).toBe(true);
   // A PATCH is a long-running operation from 2021-06-01: 202, its operation already succeeded.
   expect((await request.patch(url, { headers: auth, data: {} })).status(), "changes work again").toBe(202);
 });

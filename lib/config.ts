@@ -57,6 +57,8 @@ const common = {
   KEYVAULT_OPERATIONS_PER_10S: z.coerce.number().int().min(1).default(4000),
   /** How often the key monitor checks each customer key. */
   MONITOR_INTERVAL_SECONDS: z.coerce.number().min(0.2).max(86_400).default(60),
+  /** How often each process adds the checks it counted to the dashboard's per-hour counts (one upsert per subscription, hour and result). */
+  CHECK_COUNTS_FLUSH_SECONDS: z.coerce.number().min(0.2).max(300).default(15),
   /** Accounts one worker checks at once (of a batch of 50): a check mostly waits on Key Vault. */
   MONITOR_CONCURRENCY: z.coerce.number().int().min(1).max(50).default(16),
   /**
@@ -276,6 +278,7 @@ function toConfig(env: z.infer<typeof Env>) {
     accountChangeNotifications: env.ACCOUNT_CHANGE_NOTIFICATIONS,
     monitorIntervalMs: env.MONITOR_INTERVAL_SECONDS * 1000,
     monitorConcurrency: env.MONITOR_CONCURRENCY,
+    checkCountsFlushMs: env.CHECK_COUNTS_FLUSH_SECONDS * 1000,
     identityCacheEntries: env.IDENTITY_CACHE_ENTRIES,
     managedIdentityTokenCacheEntries: env.MANAGED_IDENTITY_TOKEN_CACHE_ENTRIES,
     keyVaultOperationsPer10s: env.KEYVAULT_OPERATIONS_PER_10S,

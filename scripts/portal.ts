@@ -43,6 +43,10 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     const deadline = new Promise<void>((resolve) => setTimeout(resolve, DRAIN_MS).unref());
     void Promise.race([closed, deadline]).then(async () => {
       server.closeAllConnections();
+      // The checks this portal ran (Check now, Key Vault events) and has not written to the dashboard's
+      // counts yet: the tally lives in Next's copy of lib/monitor/check-counts.ts, reached through its global.
+      const checkCounts = (globalThis as { byokCheckCounts?: { flush?: () => Promise<number> } }).byokCheckCounts;
+      await checkCounts?.flush?.().catch((err: unknown) => log.warn({ err }, "check counts not written"));
       await app.close();
       process.exit(0);
     });

@@ -12,6 +12,7 @@ import { startJobRunner } from "@/lib/media/job-runner";
 import { startMonitor } from "@/lib/monitor/worker";
 import { startOperationRunner } from "@/lib/accounts/operation-runner";
 import { pruneAccountChanges } from "@/lib/db/account-changes";
+import { pruneCheckCounts, stopCheckCounts } from "@/lib/monitor/check-counts";
 import { logger } from "@/lib/observability/logger";
 import { startMetricsServer } from "@/lib/observability/metrics-server";
 import { runLoop } from "@/lib/workers/loop";
@@ -47,10 +48,13 @@ const operations = startOperationRunner({
   intervalMs: 1000,
   onOutcome: (o) => logger("operations").info({ operationId: o.id, status: o.status, code: o.code }, "operation ended"),
 });
-// AccountChange keeps one row per account ever changed: rows older than the feeds' retention go.
+// AccountChange keeps one row per account ever changed: rows older than the feeds' retention go;
+// so do the dashboard's check counts older than a week.
 const pruning = runLoop("account-changes", async () => {
   const pruned = await pruneAccountChanges();
   if (pruned) log.debug({ pruned }, "account changes pruned");
+  const prunedCounts = await pruneCheckCounts();
+  if (prunedCounts) log.debug({ pruned: prunedCounts }, "check counts pruned");
   return { more: false, waitMs: PRUNE_INTERVAL_MS };
 });
 // Its own counters, on a port of its own (the launcher gives worker i WORKER_METRICS_PORT + i).
@@ -77,9 +81,14 @@ const STOP_BOUND_MS = 10_000;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, async () => {
     const bound = new Promise<"timeout">((resolve) => setTimeout(resolve, STOP_BOUND_MS, "timeout").unref());
-    const stopped = Promise.all([monitor.stop(), jobs.stop(), operations.stop(), pruning.stop()]).then(
-      () => "stopped" as const,
-    );
+    // The checks counted since the last flush are written once the checks in progress have ended.
+    const stopped = Promise.all([
+      // A failed flush was logged; its counts are lost with the process.
+      monitor.stop().then(() => stopCheckCounts().catch(() => undefined)),
+      jobs.stop(),
+      operations.stop(),
+      pruning.stop(),
+    ]).then(() => "stopped" as const);
     if ((await Promise.race([stopped, bound])) === "timeout") {
       log.error({ boundMs: STOP_BOUND_MS }, "did not stop within the bound; leases held now end on their own");
     }

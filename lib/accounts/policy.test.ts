@@ -1,7 +1,15 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { DomainError } from "@/lib/errors";
-import { assertAllowed, blockedOperations, decide, keyStateOf, operations, type Operation } from "./policy";
+import {
+  allowedOperations,
+  assertAllowed,
+  blockedOperations,
+  decide,
+  keyStateOf,
+  operations,
+  type Operation,
+} from "./policy";
 
 const states = {
   SystemKey: { encryptionType: "SystemKey", keyStatus: "Active" },
@@ -65,5 +73,18 @@ describe("operation policy: every operation in every state", () => {
       assert.doesNotMatch(decision.message, /Check now/i, operation);
       assert.ok(!stillWorks.includes(operations[operation].toLowerCase()), `${operation} is not said to work`);
     }
+  });
+
+  it("the dashboard's still-allowed list is the table's: with the blocked list it covers every operation, once", () => {
+    for (const account of Object.values(states)) {
+      const allowed = allowedOperations(account).map((a) => a.operation);
+      const blocked = blockedOperations(account).map((b) => b.operation);
+      assert.deepEqual([...allowed, ...blocked].sort(), (Object.keys(operations) as Operation[]).sort());
+      for (const a of allowedOperations(account)) assert.equal(a.label, operations[a.operation]);
+    }
+    assert.deepEqual(
+      allowedOperations(states.CustomerKeyInaccessible).map((a) => a.operation),
+      allowedWhenInaccessible,
+    );
   });
 });

@@ -71,6 +71,13 @@ export function assertAllowed(account: AccountKeyFacts, operation: Operation): v
   if (!decision.allowed) throw new DomainError("CustomerKeyInaccessible", decision.message);
 }
 
+/** The operations the account's state allows, in the table's words: what the dashboard says still works. */
+export function allowedOperations(account: AccountKeyFacts): { operation: Operation; label: string }[] {
+  return (Object.keys(operations) as Operation[]).flatMap((operation) =>
+    decide(account, operation).allowed ? [{ operation, label: operations[operation] }] : [],
+  );
+}
+
 /** The operations the account's state blocks, with why: what the dashboard lists. */
 export function blockedOperations(account: AccountKeyFacts): { operation: Operation; label: string; reason: string }[] {
   return (Object.keys(operations) as Operation[]).flatMap((operation) => {

@@ -28,6 +28,8 @@ export const summarySelect = {
   unreachableReason: true,
   lastCheckAt: true,
   lastSuccessAt: true,
+  lastFailureAt: true,
+  lastFailureReason: true,
   nextCheckAt: true,
   createdAt: true,
   updatedAt: true,

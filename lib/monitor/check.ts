@@ -8,6 +8,7 @@ import { getKey, unwrapKey, wrapKey, type KeyInfo } from "@/lib/keyvault/keys";
 import { logger } from "@/lib/observability/logger";
 import { metrics } from "@/lib/observability/metrics";
 import type { Prisma } from "@/lib/db/generated/client";
+import { countCheck } from "./check-counts";
 import { accountForCheck, recordTransition as recordTransitionRow, type AccountForCheck, type KeyState } from "./store";
 
 /** skipped: not this worker's, or gone; error: failed unexpectedly, retried when its lease lapses. */
@@ -73,10 +74,12 @@ async function checkLoaded(
         return { accountId, result: "skipped", reason: count ? "AccountChanged" : "LeaseLost" } satisfies CheckOutcome;
       }
       metrics().checks.inc({ result: "error" });
+      if (account) countCheck(account.subscriptionId, "error");
       throw err;
     },
   );
   observe(outcome, transitions);
+  if (account) countCheck(account.subscriptionId, outcome.result);
   return outcome;
 }
 
@@ -221,6 +224,8 @@ async function check(
         ...schedule(),
         unreachableSince: account.unreachableSince ?? now,
         unreachableReason: err.message,
+        lastFailureAt: now,
+        lastFailureReason: err.code,
       });
       return { accountId, result: "unreachable", reason: err.code };
     }
@@ -232,6 +237,9 @@ async function check(
       keyStatusMessage: err.message,
       unreachableSince: null,
       unreachableReason: null,
+      // Kept after the key recovers: the dashboard shows the last failure beside the last success.
+      lastFailureAt: now,
+      lastFailureReason: err.code,
     } as const;
     // Inaccessible for the same reason as before: no transition, one statement.
     if (wasInaccessible && account.keyStatusReason === err.code) await write(db(), inaccessible);

@@ -21,6 +21,7 @@ import {
   type AppEnvironment,
 } from "@/test/support/app-environment";
 import { checkAccount, type KeyReads } from "./check";
+import { checkCountsSince, flushCheckCounts } from "./check-counts";
 import { claimAccount } from "./store";
 import { startMonitor } from "./worker";
 
@@ -187,6 +188,87 @@ describe("key monitor", () => {
     assert.equal((await cycle(["vaultgone"])).vaultgone!.result, "recovered");
   });
 
+  it("writes the last failure in the check's own statement, keeps it after recovery, and counts every check by result", async () => {
+    const keys = env.emu.keyClient(demoVaults.compliant.name);
+    await keys.createRsaKey("lastfailure", { keySize: 2048 });
+    const id = await bind(
+      "lastfail",
+      demoVaults.compliant.name,
+      `${env.emu.vaultUrl(demoVaults.compliant.name)}/keys/lastfailure`,
+    );
+    const { subscriptionId } = await env.database.db.mediaAccount.findUniqueOrThrow({ where: { id } });
+    const tally = async () => {
+      await flushCheckCounts();
+      const rows = await checkCountsSince({
+        subscriptionIds: [subscriptionId],
+        since: new Date(Date.now() - 7_200_000),
+      });
+      const sum = (result: string) => rows.filter((r) => r.result === result).reduce((a, r) => a + r.count, 0);
+      return { ok: sum("ok"), failed: sum("failed") };
+    };
+    // Every update of the account's row, logged by a trigger (this test database only): how many
+    // statements a check writes to it, whatever Key Vault's budget or other tables cost meanwhile.
+    const sql = env.database.db.$executeRawUnsafe.bind(env.database.db);
+    await sql(`CREATE TABLE IF NOT EXISTS test_account_writes (id uuid)`);
+    await sql(`CREATE OR REPLACE FUNCTION test_log_account_write() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN INSERT INTO test_account_writes VALUES (NEW.id); RETURN NULL; END $$`);
+    await sql(`CREATE TRIGGER test_log_account_write AFTER UPDATE ON "MediaAccount"
+      FOR EACH ROW EXECUTE FUNCTION test_log_account_write()`);
+    const rowWrites = async () =>
+      Number(
+        (
+          await env.database.db.$queryRawUnsafe<{ n: bigint }[]>(
+            `SELECT count(*) AS n FROM test_account_writes WHERE id = $1::uuid`,
+            id,
+          )
+        )[0]!.n,
+      );
+    /** One check under this test's lease: its outcome, its writes of the account's row, and the account after it. */
+    const checkOnce = async () => {
+      assert.ok(await claimAccount("test", id, 60_000));
+      const before = await rowWrites();
+      const { result } = await checkAccount(id, "test");
+      const writes = (await rowWrites()) - before;
+      const a = await env.database.db.mediaAccount.findUniqueOrThrow({ where: { id } });
+      return { result, writes, a };
+    };
+    const counted = await tally();
+
+    const active = await checkOnce();
+    assert.equal(active.result, "active");
+    assert.equal(active.a.lastFailureAt, null, "no failure yet");
+
+    const { version } = (await keys.getKey("lastfailure")).properties;
+    await keys.updateKeyProperties("lastfailure", version!, { enabled: false });
+    const failed = await checkOnce();
+    assert.equal(failed.result, "inaccessible");
+    assert.deepEqual([failed.a.lastFailureAt, failed.a.lastFailureReason], [failed.a.lastCheckAt, "KeyDisabled"]);
+    // Inaccessible again for the same reason: one write, no transaction, as a check that finds the
+    // key active; the last failure rides on the outcome statement.
+    const again = await checkOnce();
+    assert.equal(again.result, "inaccessible");
+    assert.equal(active.writes, 1, "an active check: its outcome statement");
+    assert.equal(again.writes, 1, "a failed check: its outcome statement, and nothing more");
+    assert.deepEqual(again.a.lastFailureAt, again.a.lastCheckAt);
+    assert.ok(again.a.lastFailureAt! > failed.a.lastFailureAt!);
+
+    await keys.updateKeyProperties("lastfailure", version!, { enabled: true });
+    assert.equal((await checkOnce()).result, "recovered");
+    const steady = await checkOnce();
+    assert.equal(steady.result, "active");
+    assert.equal(steady.writes, 1);
+    assert.deepEqual(
+      [steady.a.lastFailureAt, steady.a.lastFailureReason],
+      [again.a.lastFailureAt, "KeyDisabled"],
+      "the last failure stays after recovery",
+    );
+    assert.ok(steady.a.lastSuccessAt! > steady.a.lastFailureAt!);
+
+    const now = await tally();
+    assert.deepEqual({ ok: now.ok - counted.ok, failed: now.failed - counted.failed }, { ok: 3, failed: 2 });
+    await sql(`DROP TRIGGER test_log_account_write ON "MediaAccount"`);
+  });
+
   it("keeps every state through several cycles of injected 429s and 503s, and works afterwards", async () => {
     const keys = env.emu.keyClient(demoVaults.compliant.name);
     await keys.createRsaKey("flaky", { keySize: 2048 });
@@ -223,6 +305,12 @@ describe("key monitor", () => {
         `cycle ${i}`,
       );
     }
+    const throttled = await env.database.db.mediaAccount.findFirstOrThrow({ where: { name: "throttled" } });
+    assert.deepEqual(
+      [throttled.lastFailureAt, throttled.lastFailureReason],
+      [throttled.lastCheckAt, "KeyVaultUnavailable"],
+      "an unreachable vault is a failed check too (the state is kept)",
+    );
     const hits = ((await env.emu.admin("GET", "faults")).json as { value: { hits: number }[] }).value.map(
       (f) => f.hits,
     );

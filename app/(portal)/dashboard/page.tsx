@@ -1,6 +1,6 @@
 import type { Metadata } from "next";
 import Link from "next/link";
-import { blockedOperations, keyStateOf, type KeyState } from "@/lib/accounts/policy";
+import { allowedOperations, blockedOperations, keyStateOf, type KeyState } from "@/lib/accounts/policy";
 import { DashboardParams, dashboardPositionParam } from "@/lib/accounts/list-params";
 import {
   dashboardPage,
@@ -17,6 +17,8 @@ import { CheckNowButton } from "@/components/check-now-button";
 import { KeyStateBadge } from "@/components/key-state-badge";
 import { TableScroll } from "@/components/data-table";
 import { describeTransition } from "@/lib/accounts/key-state-words";
+import { checkCountsSince } from "@/lib/monitor/check-counts";
+import { ChecksChart } from "./checks-chart";
 import { TransitionsChart } from "./transitions-chart";
 
 export const metadata: Metadata = { title: "Dashboard" };
@@ -87,10 +89,12 @@ export default async function DashboardPage({
         : undefined;
   const { readable } = await accessOf(principal);
   const now = new Date();
-  const [{ accounts, total, counts, next, previous }, transitions, lastDay] = await Promise.all([
+  const dayAgo = new Date(now.getTime() - 24 * 3_600_000);
+  const [{ accounts, total, counts, next, previous }, transitions, lastDay, checksLastDay] = await Promise.all([
     dashboardPage({ subscriptionIds: readable, state, cursor, pageSize: PAGE_SIZE }),
     recentTransitions({ subscriptionIds: readable, take: 20 }),
-    transitionsSince({ subscriptionIds: readable, since: new Date(now.getTime() - 24 * 3_600_000) }),
+    transitionsSince({ subscriptionIds: readable, since: dayAgo }),
+    checkCountsSince({ subscriptionIds: readable, since: dayAgo }),
   ]);
   // A filter link starts at its first page; a page link keeps the filter.
   const link = (changes: { state?: KeyStateFilter; after?: DashboardKey; before?: DashboardKey; last?: boolean }) => {
@@ -172,9 +176,19 @@ export default async function DashboardPage({
                           <div>last success: {time(a.lastSuccessAt)}</div>
                           <div data-testid="last-failure">
                             last failure:{" "}
-                            {a.lastCheckAt && (!a.lastSuccessAt || a.lastCheckAt > a.lastSuccessAt)
-                              ? time(a.lastCheckAt)
-                              : "—"}
+                            {a.lastFailureAt ? (
+                              <>
+                                {time(a.lastFailureAt)}
+                                {a.lastFailureReason && (
+                                  <>
+                                    {" "}
+                                    (<code>{a.lastFailureReason}</code>)
+                                  </>
+                                )}
+                              </>
+                            ) : (
+                              "—"
+                            )}
                           </div>
                           <div>next: {time(a.nextCheckAt)}</div>
                           <CheckNowButton account={a} />
@@ -195,9 +209,12 @@ export default async function DashboardPage({
                               <li key={b.operation}>{b.label}</li>
                             ))}
                           </ul>
-                          <p className="muted" style={{ overflowWrap: "anywhere" }}>
-                            Why: the customer key is inaccessible (see State). Reading, listing and deleting the
-                            account, and Check now, still work.
+                          <p className="muted" style={{ overflowWrap: "anywhere" }} data-testid="blocked-why">
+                            Why: the customer key is inaccessible (see State). Only these still work:{" "}
+                            {allowedOperations(a)
+                              .map((o) => o.label.toLowerCase())
+                              .join(", ")}
+                            .
                           </p>
                         </details>
                       ) : (
@@ -240,6 +257,7 @@ export default async function DashboardPage({
       <section aria-labelledby="timeline-h">
         <h2 id="timeline-h">Timeline</h2>
         <TransitionsChart transitions={lastDay} now={now} />
+        <ChecksChart counts={checksLastDay} now={now} />
         {transitions.length === 0 && <p className="muted">No state changes or re-wraps yet.</p>}
         <ol data-testid="timeline" className="timeline">
           {transitions.map((t) => (
