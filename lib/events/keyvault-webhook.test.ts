@@ -195,6 +195,26 @@ describe("Key Vault events webhook", () => {
     );
   });
 
+  it("counts a delivery toward a vault's 'events flowing' only from a tenant with accounts on that vault", async () => {
+    const host = new URL(keyId).host;
+    const before = await lastVaultEvent(host);
+    assert.ok(before, "the tests before recorded Contoso's events");
+    const fabrikam = await env.emu.issueToken({ ...eventGridClaims(), tid: demoTenants.fabrikam.id });
+    const res = await post([policyEvent()], fabrikam);
+    assert.equal(res.status, 200, "Fabrikam is a tenant of the service: its delivery is accepted");
+    await triggeredChecksSettled();
+    assert.deepEqual(
+      await lastVaultEvent(host),
+      before,
+      "Fabrikam has no account on Contoso's vault: nothing recorded",
+    );
+
+    const contoso = await env.emu.issueToken(eventGridClaims());
+    assert.equal((await post([policyEvent()], contoso)).status, 200);
+    await triggeredChecksSettled();
+    assert.equal((await lastVaultEvent(host))!.received, before!.received + 1, "Contoso's own delivery counts");
+  });
+
   it("lets duplicated, reordered and late events cause at most one more check, never a wrong state", async () => {
     const token = await env.emu.issueToken(eventGridClaims());
     const transitionsBefore = await transitions();

@@ -146,7 +146,7 @@ export async function receiveKeyVaultEvents(request: Request): Promise<Response>
     for (const event of events) {
       const about = subjectOf(event);
       if (!about) continue;
-      await recordVaultEvent({ vaultHost: about.vaultHost, eventId: event.id, eventType: event.type });
+      await recordVaultEvent({ tenantId, vaultHost: about.vaultHost, eventId: event.id, eventType: event.type });
       if (seen.has(event.id)) continue;
       fresh.push(event.id);
       for (const id of await accountsUsingVault({ tenantId, ...about })) ids.add(id);
