@@ -6,11 +6,12 @@
  *    (active), TRIALS trials each: p50/p95 of the time from the change in the vault to the
  *    account's new state in the database; goal p95 <= 5 s;
  * 2. the same without events (the subscription deleted): the poll alone, POLL_TRIALS trials of
- *    the access policy removed and restored (each up to a whole interval), as the baseline.
+ *    the access policy removed and restored (each up to a whole interval), as the baseline; goal
+ *    within the interval plus one check's own time (<= interval + 5 s).
  * Every wait is bounded (WAIT_LIMIT_SECONDS with events, twice the interval without) and a trial
  * that hits its bound is counted as such and printed.
  *
- *   npm run bench -- detection   (TRIALS=20 POLL_TRIALS=3)
+ *   npm run bench -- detection   (TRIALS=20 POLL_TRIALS=2)
  */
 import { demoAutomationApp, demoUsers, demoVaults } from "@/lib/demo/directory";
 import { allowEventGridOrigin, receiveKeyVaultEvents } from "@/lib/events/keyvault-webhook";
@@ -20,9 +21,14 @@ import { serveRoutes } from "@/test/support/route-server";
 import { eventGridApiVersion, subscribeToVaultEvents } from "@/test/support/vault-events";
 
 const trials = Number(process.env.TRIALS ?? 20);
-const pollTrials = Number(process.env.POLL_TRIALS ?? 3);
+const pollTrials = Number(process.env.POLL_TRIALS ?? 2);
 const intervalSeconds = 60;
 const waitLimitSeconds = Number(process.env.WAIT_LIMIT_SECONDS ?? 30);
+/**
+ * The poll alone sees a change within the interval plus the time of one check: a change made just
+ * after the account's check waits a whole interval, then that check's own round trips to Key Vault.
+ */
+const checkAllowanceSeconds = 5;
 process.env.MONITOR_INTERVAL_SECONDS = String(intervalSeconds);
 
 const env = await startAppEnvironment();
@@ -121,10 +127,11 @@ try {
   console.log(row("access policy removed -> inaccessible", pollOnly.removed));
   console.log(row("access policy restored -> active", pollOnly.restored));
   const goalMet = Object.values(withEvents).every((s) => !s.timedOut && percentile(s.seconds, 0.95) <= 5);
-  const withinInterval = Object.values(pollOnly).every((s) => !s.timedOut && Math.max(...s.seconds) <= intervalSeconds);
+  const pollBound = intervalSeconds + checkAllowanceSeconds;
+  const withinInterval = Object.values(pollOnly).every((s) => !s.timedOut && Math.max(...s.seconds) <= pollBound);
   const ratio = percentile(pollOnly.removed.seconds, 0.5) / percentile(withEvents.removed.seconds, 0.5);
   console.log(
-    `Goal p95 <= 5 s with events: ${goalMet ? "met" : "NOT met"}; without events within the ${intervalSeconds} s interval: ${withinInterval ? "yes" : "NO"}; a removed access policy is seen ${ratio.toFixed(0)}x sooner with events (p50).`,
+    `Goal p95 <= 5 s with events: ${goalMet ? "met" : "NOT met"}; without events within the interval plus one check (<= ${pollBound} s): ${withinInterval ? "met" : "NOT met"}; a removed access policy is seen ${ratio.toFixed(0)}x sooner with events (p50).`,
   );
 } finally {
   await monitor.stop();

@@ -153,6 +153,8 @@ test("the player plays the ClearKey stream: ciphertext on the wire, key delivery
   expect(seen.kids.length).toBeGreaterThan(0);
   expect(new Set(seen.kids)).toEqual(new Set([content.kid]));
   expect(keyRequest?.authorization).toMatch(/^Bearer ey/);
+  // The manifest sends the player to the key-delivery listener, another origin than the page's (CORS).
+  expect(new URL(keyRequest!.url).origin).toBe(`http://localhost:${e2eStack.keyDeliveryPort}`);
   expect(seen.segments.length).toBeGreaterThan(1);
   for (const { n, body } of seen.segments) {
     const bytes = await body;

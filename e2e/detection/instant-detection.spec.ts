@@ -45,7 +45,11 @@ test("with events and a 60 s interval, a removed access policy shows on the dash
   const kid = (await media.streamingLocators.listContentKeys(demoResourceGroup, account.name, name)).contentKeys![0]!
     .id;
   const { mediaServiceId } = await media.mediaservices.get(demoResourceGroup, account.name);
-  /** The player's key request, from the page (as a player's fetch would be). */
+  /**
+   * The player's key request, from the page (as a player's fetch would be), to the key-delivery
+   * listener that manifests name (a process of its own, KEY_DELIVERY_PORT, another origin than the
+   * portal's): the webhook's check commits in the portal, so a refusal there crossed processes.
+   */
   const keyStatus = async () => {
     const jwt = await new SignJWT({ [KID_CLAIM]: kid })
       .setProtectedHeader({ alg: "HS256" })
@@ -55,7 +59,7 @@ test("with events and a 60 s interval, a removed access policy shows on the dash
       .sign(tokenKey);
     return page.evaluate(
       async ([url, token]) => (await fetch(url!, { headers: { authorization: `Bearer ${token}` } })).status,
-      [`/keydelivery/${mediaServiceId}?kid=${kid}`, jwt],
+      [`http://localhost:${e2eStack.keyDeliveryPort}/keydelivery/${mediaServiceId}?kid=${kid}`, jwt],
     );
   };
 
@@ -82,16 +86,20 @@ test("with events and a 60 s interval, a removed access policy shows on the dash
   // The dashboard gives the reason in words, with its code as data-reason.
   await expect(row.stateReason).toHaveAttribute("data-reason", "KeyVaultAccessDenied");
   await expect(row.stateReason).toContainText("managed identity may not");
-  // Key delivery runs in a process of its own: it refuses once the change reaches it (p95 ≤ 1 s).
+  // Key delivery runs in a process of its own: it refuses once the change reaches it (p95 ≤ 1 s),
+  // with 401 here: the policy's symmetric token key is sealed under the account key it cannot open.
   await expect
     .poll(keyStatus, { timeout: 5_000, message: "the key is refused once the account is inaccessible" })
     .not.toBe(200);
+  expect([401, 403], "a refusal, not an error").toContain(await keyStatus());
+  expect(Date.now() - removedAt, "the listener refuses within 10 s of the removal").toBeLessThan(10_000);
 
   const restoredAt = Date.now();
   await grantKeyAccess(account.principalId!, [vault], demoTenants.contoso.id);
   await expect(row.locator).toHaveAttribute("data-state", "CustomerKey", { timeout: 10_000 });
   expect(Date.now() - restoredAt).toBeLessThan(10_000);
   await expect.poll(keyStatus, { timeout: 5_000, message: "served again" }).toBe(200);
+  expect(Date.now() - restoredAt, "the listener serves again within 10 s of the restore").toBeLessThan(10_000);
 
   await encryption.goto();
   await expect(section.getByTestId("instant-detection-status")).toContainText("events flowing");

@@ -21,7 +21,7 @@ import { db } from "./client";
  *
  * The embedded PGlite is one backend shared by every connection: a NOTIFY is written to the
  * connection that committed, never to the listeners, so there the poll alone carries changes
- * (measured by bench/propagation.bench.ts and held by lib/db/account-changes.test.ts).
+ * (measured by bench/propagation.bench.ts and held by lib/media/key-delivery-propagation.test.ts).
  */
 
 /**

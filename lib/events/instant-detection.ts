@@ -1,4 +1,5 @@
 import "server-only";
+import { z } from "zod";
 import { accountFor, accountResourceId } from "@/lib/accounts/service";
 import type { AccountRef } from "@/lib/accounts/store";
 import { audit } from "@/lib/audit";
@@ -33,6 +34,11 @@ export interface InstantDetection {
   commands: string[];
   lastEvent: { at: Date; type: string; received: number } | null;
 }
+
+const SystemTopicList = z.object({
+  value: z.array(z.object({ name: z.string(), properties: z.object({ source: z.string() }) })),
+});
+const ArmResource = z.looseObject({ id: z.string(), properties: z.record(z.string(), z.unknown()).optional() });
 
 const webhookUrl = () => `${getConfig().publicUrl}/api/events/keyvault`;
 const appIdOrUri = () => `api://${getConfig().auth.clientId}`;
@@ -74,22 +80,24 @@ export async function instantDetectionFor(principal: Principal, ref: AccountRef)
     tenantId: principal.tenantId,
     commands: [
       `VAULT_ID=$(az keyvault show --name ${key.vaultName} --query id -o tsv)`,
-      `az eventgrid system-topic create --name ${topic} --resource-group <vault's resource group> --location <vault's region> --topic-type microsoft.keyvault.vaults --source $VAULT_ID`,
-      `az eventgrid system-topic event-subscription create --name ${subscriptionName} --system-topic-name ${topic} --resource-group <vault's resource group> --endpoint ${webhookUrl()} --endpoint-type webhook --included-event-types ${types} --azure-active-directory-tenant-id ${principal.tenantId} --azure-active-directory-application-id-or-uri ${appIdOrUri()}`,
+      `RG=$(az keyvault show --name ${key.vaultName} --query resourceGroup -o tsv)`,
+      `# A vault has at most one system topic: reuse it if there is one.\nTOPIC=$(az eventgrid system-topic list --resource-group $RG --query "[?source=='$VAULT_ID'].name | [0]" -o tsv)`,
+      `[ -n "$TOPIC" ] || { TOPIC=${topic}; az eventgrid system-topic create --name $TOPIC --resource-group $RG --location $(az keyvault show --name ${key.vaultName} --query location -o tsv) --topic-type microsoft.keyvault.vaults --source $VAULT_ID; }`,
+      `# Event Grid's own app must deliver (Entra ID): not the topic's managed identity (no delivery-identity options): the service refuses its tokens.\naz eventgrid system-topic event-subscription create --name ${subscriptionName} --system-topic-name $TOPIC --resource-group $RG --endpoint ${webhookUrl()} --endpoint-type webhook --included-event-types ${types} --azure-active-directory-tenant-id ${principal.tenantId} --azure-active-directory-application-id-or-uri ${appIdOrUri()}`,
     ],
     lastEvent: feed && { at: feed.lastEventAt, type: feed.lastEventType, received: feed.received },
   };
 }
 
-async function armPut(path: string, body: unknown, armToken: string) {
+async function armCall(method: "GET" | "PUT", path: string, body: unknown, armToken: string) {
   const res = await httpsRequest(`${getConfig().endpoints.armEndpoint}${path}?api-version=${eventGridApiVersion}`, {
-    method: "PUT",
+    method,
     agent: azureAgent(),
     headers: { authorization: `Bearer ${armToken}`, "content-type": "application/json" },
-    body: JSON.stringify(body),
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     timeoutMs: 60_000,
   });
-  if (res.status < 300) return JSON.parse(res.text) as { id: string; properties?: Record<string, unknown> };
+  if (res.status < 300) return JSON.parse(res.text) as unknown;
   let error: { code?: string; message?: string } = {};
   try {
     error = (JSON.parse(res.text) as { error?: typeof error }).error ?? {};
@@ -108,8 +116,8 @@ async function armPut(path: string, body: unknown, armToken: string) {
 }
 
 /**
- * Creates (or updates) the vault's system topic and this service's event subscription on it,
- * as the owner (their delegated ARM token). Event Grid validates the webhook while it creates
+ * Creates (or updates) this service's event subscription on the vault's system topic (the one it
+ * has, or a new `<vault>-events`), as the owner (their delegated ARM token). Event Grid validates the webhook while it creates
  * the subscription, so success means events can flow.
  */
 export async function enableInstantDetectionFor(
@@ -128,29 +136,38 @@ export async function enableInstantDetectionFor(
   if (!vault)
     throw new DomainError("VaultNotVisible", `You cannot read the vault ${key.vaultName} in Azure Resource Manager.`);
   const vaultId = `/subscriptions/${vault.subscriptionId}/resourceGroups/${vault.resourceGroup}/providers/Microsoft.KeyVault/vaults/${vault.name}`;
-  const topicPath = `/subscriptions/${vault.subscriptionId}/resourceGroups/${vault.resourceGroup}/providers/Microsoft.EventGrid/systemTopics/${vault.name}-events`;
-  await armPut(
-    topicPath,
-    { location: vault.location, properties: { source: vaultId, topicType: "Microsoft.KeyVault.vaults" } },
-    armToken,
-  );
-  const created = await armPut(
-    `${topicPath}/eventSubscriptions/${subscriptionName}`,
-    {
-      properties: {
-        destination: {
-          endpointType: "WebHook",
-          properties: {
-            endpointUrl: webhookUrl(),
-            azureActiveDirectoryTenantId: principal.tenantId,
-            azureActiveDirectoryApplicationIdOrUri: appIdOrUri(),
+  const topicsPath = `/subscriptions/${vault.subscriptionId}/resourceGroups/${vault.resourceGroup}/providers/Microsoft.EventGrid/systemTopics`;
+  // Azure allows one system topic per vault: reuse the one the owner may already have, of any name.
+  const { value: topics } = SystemTopicList.parse(await armCall("GET", topicsPath, undefined, armToken));
+  const existing = topics.find((t) => t.properties.source.toLowerCase() === vaultId.toLowerCase());
+  const topicPath = `${topicsPath}/${existing?.name ?? `${vault.name}-events`}`;
+  if (!existing)
+    await armCall(
+      "PUT",
+      topicPath,
+      { location: vault.location, properties: { source: vaultId, topicType: "Microsoft.KeyVault.vaults" } },
+      armToken,
+    );
+  const created = ArmResource.parse(
+    await armCall(
+      "PUT",
+      `${topicPath}/eventSubscriptions/${subscriptionName}`,
+      {
+        properties: {
+          destination: {
+            endpointType: "WebHook",
+            properties: {
+              endpointUrl: webhookUrl(),
+              azureActiveDirectoryTenantId: principal.tenantId,
+              azureActiveDirectoryApplicationIdOrUri: appIdOrUri(),
+            },
           },
+          filter: { includedEventTypes: [...keyVaultEventTypes] },
+          eventDeliverySchema: "CloudEventSchemaV1_0",
         },
-        filter: { includedEventTypes: [...keyVaultEventTypes] },
-        eventDeliverySchema: "CloudEventSchemaV1_0",
       },
-    },
-    armToken,
+      armToken,
+    ),
   );
   await audit({
     actor: principal.objectId,

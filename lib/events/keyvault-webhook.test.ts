@@ -195,6 +195,72 @@ describe("Key Vault events webhook", () => {
     );
   });
 
+  it("counts a delivery toward a vault's 'events flowing' only from a tenant with accounts on that vault", async () => {
+    const host = new URL(keyId).host;
+    const before = await lastVaultEvent(host);
+    assert.ok(before, "the tests before recorded Contoso's events");
+    const fabrikam = await env.emu.issueToken({ ...eventGridClaims(), tid: demoTenants.fabrikam.id });
+    const res = await post([policyEvent()], fabrikam);
+    assert.equal(res.status, 200, "Fabrikam is a tenant of the service: its delivery is accepted");
+    await triggeredChecksSettled();
+    assert.deepEqual(
+      await lastVaultEvent(host),
+      before,
+      "Fabrikam has no account on Contoso's vault: nothing recorded",
+    );
+
+    const contoso = await env.emu.issueToken(eventGridClaims());
+    assert.equal((await post([policyEvent()], contoso)).status, 200);
+    await triggeredChecksSettled();
+    assert.equal((await lastVaultEvent(host))!.received, before!.received + 1, "Contoso's own delivery counts");
+  });
+
+  it("refuses delivery with the topic's managed identity, saying to use Event Grid's Entra ID delivery", async () => {
+    const topicPath = `/subscriptions/${(await account()).subscriptionId}/resourceGroups/${demoVaults.resourceGroup}/providers/Microsoft.EventGrid/systemTopics/${vault}-events`;
+    const topic = await env.emu.armFetch(
+      "PUT",
+      topicPath,
+      {
+        location: "westus2",
+        identity: { type: "SystemAssigned" },
+        properties: {
+          source: `/subscriptions/${(await account()).subscriptionId}/resourceGroups/${demoVaults.resourceGroup}/providers/Microsoft.KeyVault/vaults/${vault}`,
+          topicType: "Microsoft.KeyVault.vaults",
+        },
+      },
+      "2022-06-15",
+    );
+    assert.ok(topic.status < 300, JSON.stringify(topic.json));
+    const created = await env.emu.armFetch(
+      "PUT",
+      `${topicPath}/eventSubscriptions/as-topic`,
+      {
+        properties: {
+          deliveryWithResourceIdentity: {
+            identity: { type: "SystemAssigned" },
+            destination: {
+              endpointType: "WebHook",
+              properties: {
+                endpointUrl: `${webhook.url}/api/events/keyvault`,
+                azureActiveDirectoryTenantId: demoTenants.contoso.id,
+                azureActiveDirectoryApplicationIdOrUri: `api://${demoPortalApp.clientId}`,
+              },
+            },
+          },
+        },
+      },
+      "2022-06-15",
+    );
+    assert.ok(created.status >= 400, `the webhook refused the handshake: HTTP ${created.status}`);
+
+    const asIdentity = await env.emu.issueToken({ ...eventGridClaims(), appid: randomUUID(), azp: randomUUID() });
+    const res = await post([policyEvent()], asIdentity);
+    assert.equal(res.status, 401);
+    const { error } = (await res.json()) as { error: { code: string; message: string } };
+    assert.equal(error.code, "InvalidAuthenticationToken");
+    assert.match(error.message, /azureActiveDirectoryApplicationIdOrUri.*not the topic's managed identity/);
+  });
+
   it("lets duplicated, reordered and late events cause at most one more check, never a wrong state", async () => {
     const token = await env.emu.issueToken(eventGridClaims());
     const transitionsBefore = await transitions();

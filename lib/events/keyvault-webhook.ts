@@ -12,7 +12,8 @@ import { accountsUsingVault, recordVaultEvent } from "./store";
  * Key Vault's events from Event Grid, at the service's webhook. Every request, the handshakes
  * included, must carry an Entra ID token that Event Grid's AAD delivery got for this service's
  * app (signature, issuer of a tenant this service knows, audience this app, client Event Grid),
- * so nobody else can make the service do anything. An event only says "look now": the accounts
+ * so nobody else can make the service do anything. Delivery with the topic's managed identity is
+ * refused (see authenticateDelivery). An event only says "look now": the accounts
  * that use the vault (and key) are checked at once, and the check decides what is true; so a
  * duplicated, reordered, late or made-up event can at worst cause one more check.
  */
@@ -72,8 +73,15 @@ async function authenticateDelivery(authorization: string | null): Promise<strin
   if (!token) throw new DomainError("AuthenticationFailed", "Event deliveries must carry an Entra ID bearer token.");
   const { clientId } = getConfig().auth;
   const claims = await verifyEntraToken(token, [`api://${clientId}`, clientId]);
+  // Only Event Grid's own app: a token of the system topic's managed identity (Event Grid's
+  // deliveryWithResourceIdentity) would be any managed identity's to us, since the service cannot
+  // tell, without rights on the customer's resource group, which identity is their topic's.
   if (claims.appid !== eventGridAppId && claims.azp !== eventGridAppId)
-    throw new DomainError("InvalidAuthenticationToken", "The token was not issued to Event Grid.");
+    throw new DomainError(
+      "InvalidAuthenticationToken",
+      "The token was not issued to Event Grid's app. Subscriptions must use Entra ID delivery as Event Grid " +
+        "(azureActiveDirectoryApplicationIdOrUri), not the topic's managed identity (deliveryWithResourceIdentity).",
+    );
   if (!(await tenantIsKnown(claims.tid!)))
     throw new DomainError(
       "InvalidAuthenticationTokenTenant",
@@ -146,7 +154,7 @@ export async function receiveKeyVaultEvents(request: Request): Promise<Response>
     for (const event of events) {
       const about = subjectOf(event);
       if (!about) continue;
-      await recordVaultEvent({ vaultHost: about.vaultHost, eventId: event.id, eventType: event.type });
+      await recordVaultEvent({ tenantId, vaultHost: about.vaultHost, eventId: event.id, eventType: event.type });
       if (seen.has(event.id)) continue;
       fresh.push(event.id);
       for (const id of await accountsUsingVault({ tenantId, ...about })) ids.add(id);

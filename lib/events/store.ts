@@ -1,8 +1,25 @@
 import "server-only";
 import { db } from "@/lib/db/client";
 
-/** Notes that an event about the vault arrived (now): the portal shows whether events flow. */
-export async function recordVaultEvent(event: { vaultHost: string; eventId: string; eventType: string }) {
+/**
+ * Notes that an event about the vault arrived (now), for the portal to show whether events flow;
+ * only when the delivering tenant has customer-key accounts on that vault, so that another
+ * tenant's deliveries cannot make this vault's badge say events arrive. Returns whether it did.
+ */
+export async function recordVaultEvent(event: {
+  tenantId: string;
+  vaultHost: string;
+  eventId: string;
+  eventType: string;
+}): Promise<boolean> {
+  const accounts = await db().mediaAccount.count({
+    where: {
+      encryptionType: "CustomerKey",
+      subscription: { tenantId: event.tenantId },
+      keyIdentifier: { startsWith: `https://${event.vaultHost}/keys/`, mode: "insensitive" },
+    },
+  });
+  if (accounts === 0) return false;
   const now = new Date();
   await db().vaultEventFeed.upsert({
     where: { vaultHost: event.vaultHost },
@@ -19,6 +36,7 @@ export async function recordVaultEvent(event: { vaultHost: string; eventId: stri
       received: { increment: 1 },
     },
   });
+  return true;
 }
 
 /** The last event received about a vault (by host[:port]), or null when none ever came. */

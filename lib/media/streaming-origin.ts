@@ -134,7 +134,9 @@ async function contentKeyOf(p: Published): Promise<{ kid: string; key: Buffer }>
   return { kid, key };
 }
 
-const keyUri = (accountId: string, kid: string) => `${getConfig().publicUrl}/keydelivery/${accountId}?kid=${kid}`;
+/** Players are sent to the key-delivery listener (scripts/key-delivery.ts), not the portal's route of the same path: it serves keys at several times the rate. */
+const keyUri = (accountId: string, kid: string) =>
+  `${getConfig().keyDelivery.publicUrl}/keydelivery/${accountId}?kid=${kid}`;
 
 function multivariant(manifest: EncodedAssetManifest): string {
   const lines = ["#EXTM3U", "#EXT-X-VERSION:3", "#EXT-X-INDEPENDENT-SEGMENTS"];

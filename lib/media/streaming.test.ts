@@ -12,6 +12,7 @@ import { demoUsers, demoVaults } from "@/lib/demo/directory";
 import { contosoAccount, principalOf, startAppEnvironment, type AppEnvironment } from "@/test/support/app-environment";
 import { encodedAssetFiles } from "@/test/support/encoded-fixture";
 import { tokenPolicyBody } from "@/test/support/media-fixtures";
+import { getConfig } from "@/lib/config";
 import { db } from "@/lib/db/client";
 import * as monitor from "@/lib/monitor/check";
 import * as monitorStore from "@/lib/monitor/store";
@@ -165,8 +166,10 @@ describe("streaming endpoints", () => {
     assert.equal(keyLines.length, 3, "6 s in 2 s segments, one key line each");
     assert.equal(
       keyLines[1],
-      `#EXT-X-KEY:METHOD=AES-128,URI="http://localhost:3000/keydelivery/${accountId}?kid=${kid}",IV=0x${"0".repeat(31)}1`,
+      `#EXT-X-KEY:METHOD=AES-128,URI="${getConfig().keyDelivery.publicUrl}/keydelivery/${accountId}?kid=${kid}",IV=0x${"0".repeat(31)}1`,
+      "players fetch keys from the key-delivery listener, not the portal's route",
     );
+    assert.notEqual(getConfig().keyDelivery.publicUrl, getConfig().publicUrl, "the listener has an address of its own");
 
     const encrypted = await get(mediaUrl.replace("index.m3u8", "seg_1.ts"));
     const clear = await get(`${base()}${clearManifest.replace(/manifest\(.*$/, "")}r0/seg_1.ts`);
