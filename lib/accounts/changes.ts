@@ -90,12 +90,20 @@ const userAssignedOf = (a: AccountRecord) => Object.keys((a.userAssignedIdentiti
 /**
  * PUT: creates the account, or changes the existing one (its location cannot change). A new
  * account may be created on a customer key in one call when a user-assigned identity (which
- * exists before the account, and can have been granted the key) reads it.
+ * exists before the account, and can have been granted the key) reads it. `known`: the account
+ * (or null: none) as the caller just read it to build the changes, so it is not read again; a
+ * create that loses a race reads the winner.
  */
-export async function putAccountFor(principal: Principal, input: AccountPut): Promise<AccountChangeResult> {
+export async function putAccountFor(
+  principal: Principal,
+  input: AccountPut,
+  known?: AccountRecord | null,
+): Promise<AccountChangeResult> {
   await authorizeWrite(principal, input);
+  let first = known !== undefined;
   const { created, account } = await putOnce(async () => {
-    const existing = await findAccount(input);
+    const existing = first ? (known ?? null) : await findAccount(input);
+    first = false;
     if (existing) {
       if (existing.location !== input.location)
         throw new DomainError(
@@ -117,14 +125,15 @@ export async function putAccountFor(principal: Principal, input: AccountPut): Pr
   return finishChanges(principal, account, input, false);
 }
 
-/** PATCH: changes what the body names on an existing account. */
+/** PATCH: changes what the body names on an existing account (`known`: as the caller just read it). */
 export async function updateAccountFor(
   principal: Principal,
   ref: AccountRef,
   changes: AccountChanges,
+  known?: AccountRecord,
 ): Promise<AccountChangeResult> {
   await authorizeWrite(principal, ref);
-  const account = await findAccount(ref);
+  const account = known ?? (await findAccount(ref));
   if (!account) throw accountNotFound(ref);
   return finishChanges(principal, account, changes, false);
 }

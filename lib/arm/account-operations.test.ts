@@ -14,6 +14,7 @@ import {
   demoUsers,
   demoVaults,
 } from "@/lib/demo/directory";
+import { databaseQueryCount, databaseStatementsSince } from "@/lib/db/client";
 import { armClient, type ArmCall } from "@/test/support/arm-client";
 import { startAppEnvironment, type AppEnvironment } from "@/test/support/app-environment";
 import { serveRoutes } from "@/test/support/route-server";
@@ -558,6 +559,30 @@ describe("the SDK's pollers", () => {
       assert.deepEqual(updated.tags, { b: "2" });
     } finally {
       await server.close();
+    }
+  });
+});
+
+describe("one request, one read", () => {
+  it("a PUT and a PATCH read the caller's roles once and the account once before their write", async () => {
+    const name = "readonce";
+    assert.equal((await arm("PUT", accountPath(name), { location: "westus2" })).status, 201);
+    for (const [method, body] of [
+      ["PATCH", { tags: { pass: "patch" } }],
+      ["PUT", { location: "westus2", tags: { pass: "put" } }],
+    ] as const) {
+      const since = databaseQueryCount();
+      const res = await arm(method, accountPath(name), body);
+      assert.ok(res.status < 300, JSON.stringify(res.json));
+      const statements = databaseStatementsSince(since);
+      const before = statements.slice(
+        0,
+        statements.findIndex((s) => /^\s*BEGIN\b/i.test(s)),
+      );
+      const reads = (table: string, among: string[]) =>
+        among.filter((s) => /^\s*SELECT\b/i.test(s) && s.includes(`FROM "public"."${table}"`)).length;
+      assert.equal(reads("RoleAssignment", statements), 1, `${method}: the caller's roles, once`);
+      assert.equal(reads("MediaAccount", before), 1, `${method}: the account before the write, once`);
     }
   });
 });

@@ -520,11 +520,13 @@ export async function writeAccount(
   const changes = await changesFrom(body, existing, put, shape, armToken);
   changes.ifMatch = request.headers.get("if-match");
   changes.alwaysOperation = shape.modern;
+  // The account is read once before the write (above) and once after it (the answer).
   const result = put
-    ? await putAccountFor(principal, { ...ref, ...changes, location: body.location! })
-    : await updateAccountFor(principal, ref, changes);
-  if (result.operation && !shape.modern) await awaitOperation(result.operation);
-  const account = (await getAccountFor(principal, ref)) as AccountRecord;
+    ? await putAccountFor(principal, { ...ref, ...changes, location: body.location! }, existing)
+    : await updateAccountFor(principal, ref, changes, existing ?? undefined);
+  const waited = result.operation && !shape.modern;
+  if (waited) await awaitOperation(result.operation!);
+  const account = waited ? ((await getAccountFor(principal, ref)) as AccountRecord) : result.account;
   const status = put ? (result.created ? 201 : 200) : shape.modern && result.operation ? 202 : 200;
   const headers: Record<string, string> = { ETag: etagOf(account) };
   if (shape.modern && result.operation) Object.assign(headers, operationHeaders(request, result.operation, apiVersion));

@@ -5,6 +5,7 @@ import { callerArmToken } from "@/lib/azure/on-behalf-of";
 import { countAnonymousRefusal, sourceOf } from "@/lib/auth/anonymous-refusals";
 import { authorize } from "@/lib/auth/authorize";
 import { principalFromBearer } from "@/lib/auth/bearer";
+import { rolesReadOnce } from "@/lib/auth/role-store";
 import type { Principal } from "@/lib/auth/principal";
 import { getConfig } from "@/lib/config";
 import { armErrorBody, DomainError, parseOrInvalid } from "@/lib/errors";
@@ -103,7 +104,7 @@ export function armApi(routes: readonly ArmRoute[]) {
     const started = performance.now();
     let response: Response;
     try {
-      response = await dispatch(routes, request, url);
+      response = await rolesReadOnce(() => dispatch(routes, request, url));
     } catch (err) {
       if (err instanceof DomainError) response = domainErrorResponse(request, url, err);
       else {

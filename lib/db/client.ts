@@ -9,9 +9,23 @@ export type Db = PrismaClient;
 
 const counters = { queries: 0, rows: 0 };
 
+/** The text of the last statements sent (no parameters, so no values), for tests that ask what a request read. */
+const RECENT_STATEMENTS = 256;
+const recent: string[] = [];
+
 /** Statements sent by this process's database clients so far (benches and tests compare two readings). */
 export function databaseQueryCount(): number {
   return counters.queries;
+}
+
+/**
+ * The statements sent since `databaseQueryCount()` returned `since` (only the last 256 are kept):
+ * their text, without parameters.
+ */
+export function databaseStatementsSince(since: number): string[] {
+  const count = counters.queries - since;
+  if (count > recent.length) throw new Error(`only the last ${recent.length} statements are kept, not ${count}`);
+  return recent.slice(recent.length - count);
 }
 
 /** Rows the database returned to this process's clients so far: what a bounded read is measured by. */
@@ -51,6 +65,8 @@ class CountingClient extends pg.Client {
     counters.queries++;
     const first = args[0];
     const text = typeof first === "string" ? first : ((first as { text?: string } | null)?.text ?? "");
+    recent.push(text);
+    if (recent.length > RECENT_STATEMENTS) recent.shift();
     const writes = CACHED_WRITE.test(text);
     const commits = /^\s*COMMIT\b/i.test(text);
     if (writes) this.wroteInTransaction = true;
