@@ -69,7 +69,7 @@ function load(url: string): Promise<{ rps: number; bytes: number }> {
 
 try {
   const account = await createAccountFor(owner, { ...ref, location: "westus2", identityType: "SystemAssigned" });
-  await putAssetFor(scope, "encoded", { properties: {} });
+  await putAssetFor(scope, "encoded", {});
   const files = encodedAssetFiles("clip", 6);
   await db().$transaction((tx) => writeAssetFiles({ accountId: account.id, assetNames: ["encoded"], files }, tx));
   await putContentKeyPolicyFor(scope, "signed", tokenPolicyBody(Buffer.alloc(32, 7)));

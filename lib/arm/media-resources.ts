@@ -2,7 +2,6 @@ import "server-only";
 import type { RowPage } from "@/lib/db/row-page";
 import { DomainError } from "@/lib/errors";
 import { resourceNamePattern } from "@/lib/media/names";
-import { deleteAssetFor, getAssetFor, listAssetsFor, patchAssetFor, putAssetFor } from "@/lib/media/assets";
 import {
   deleteContentKeyPolicyFor,
   getContentKeyPolicyFor,
@@ -15,7 +14,6 @@ import type { MediaScope } from "@/lib/media/resource";
 import {
   deleteStreamingLocatorFor,
   getStreamingLocatorFor,
-  listAssetStreamingLocatorsFor,
   listContentKeysFor,
   listPathsFor,
   listStreamingLocatorsFor,
@@ -32,6 +30,7 @@ import {
 } from "@/lib/media/streaming-endpoints";
 import { deleteTransformFor, getTransformFor, listTransformsFor, putTransformFor } from "@/lib/media/transforms";
 import { accountPath } from "./accounts";
+import { assetOperations } from "./media/assets";
 import { accountRefOf, json, publicUrlOf, readBody } from "./http";
 import { listQueryOf, pageFrom, pageOf, sqlPageOf, type ListField, type ListSpec } from "./paging";
 import { armPath, type ArmRequest, type ArmRoute } from "./router";
@@ -98,12 +97,7 @@ const types = {
       },
     },
     apiVersions: mediaVersions,
-    list: listAssetsFor,
-    get: getAssetFor,
-    put: putAssetFor,
-    patch: patchAssetFor,
-    remove: deleteAssetFor,
-    actions: { listStreamingLocators: listAssetStreamingLocatorsFor },
+    ...assetOperations,
   },
   contentkeypolicies: {
     listing: { top: true, fields: { name, "properties/created": created, "properties/lastModified": lastModified } },

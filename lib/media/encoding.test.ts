@@ -17,7 +17,7 @@ import { contosoAccount, principalOf, startAppEnvironment, type AppEnvironment }
 import { decodeErrors, inspect, makeClip, withFile } from "@/test/support/media-clips";
 import { customerKeyAccount, type KeyAccess } from "@/test/support/key-access";
 import { parseEncodedAssetManifest } from "./encoded-asset";
-import * as assets from "./assets";
+import { assets } from "@/test/support/media-api";
 import * as jobs from "./jobs";
 import * as runner from "./job-runner";
 import * as store from "./store";

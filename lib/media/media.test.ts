@@ -19,7 +19,7 @@ import { customerKeyAccount, type KeyAccess } from "@/test/support/key-access";
 import * as service from "@/lib/accounts/service";
 import * as hierarchy from "@/lib/keys/hierarchy";
 import * as policies from "./content-key-policies";
-import * as assets from "./assets";
+import { assets } from "@/test/support/media-api";
 import * as locators from "./streaming-locators";
 import * as transforms from "./transforms";
 import * as jobs from "./jobs";

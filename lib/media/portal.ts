@@ -24,18 +24,21 @@ async function withFormFields<T>(fields: Record<string, string>, run: () => Prom
   try {
     return await run();
   } catch (err) {
-    if (!(err instanceof DomainError) || !err.field?.startsWith("body.")) throw err;
-    const apiField = err.field;
-    const formField = Object.entries(fields).find(([api]) => apiField.startsWith(api))?.[1];
-    const message = err.message.replace(`${apiField}: `, "");
+    if (!(err instanceof DomainError) || !err.field) throw err;
+    const inputField = err.field;
+    const formField = Object.entries(fields).find(([field]) => inputField.startsWith(field))?.[1];
+    if (!formField) throw err;
+    const message = err.message.replace(`${inputField}: `, "");
     throw new DomainError(err.code, message, formField);
   }
 }
 
 export async function createAsset(scope: Scope, input: { assetName: string; description?: string }) {
-  const { created } = await putAssetFor(scope, input.assetName, {
-    properties: input.description ? { description: input.description } : {},
-  });
+  const { created } = await putAssetFor(
+    scope,
+    input.assetName,
+    input.description ? { description: input.description } : {},
+  );
   if (!created) throw new DomainError("Conflict", `The asset '${input.assetName}' exists already.`, "assetName");
 }
 
@@ -121,8 +124,7 @@ export async function createJobFromUrl(scope: Scope, input: z.output<typeof Crea
         throw new DomainError("Conflict", `The transform '${transformName}' exists already: pick it instead.`, "body");
     });
   const assetName = input.outputAssetName ?? `${input.jobName}-output`;
-  if (!input.outputAssetName)
-    await putAssetFor(scope, assetName, { properties: { description: `Output of ${input.jobName}` } });
+  if (!input.outputAssetName) await putAssetFor(scope, assetName, { description: `Output of ${input.jobName}` });
   await withFormFields({ "body.properties.input": "inputUrl", "body.properties.outputs": "outputAssetName" }, () =>
     putJobFor({ ...scope, parent: transformName }, input.jobName, {
       properties: {

@@ -15,7 +15,7 @@ import { tokenPolicyBody } from "@/test/support/media-fixtures";
 import { db } from "@/lib/db/client";
 import * as monitor from "@/lib/monitor/check";
 import * as monitorStore from "@/lib/monitor/store";
-import * as assets from "./assets";
+import { assets } from "@/test/support/media-api";
 import * as policies from "./content-key-policies";
 import * as store from "./store";
 import * as endpointStore from "./streaming-endpoint-store";

@@ -61,7 +61,7 @@ before(async () => {
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/container`;
   accountId = (await createAccountFor(owner, { ...ref, location: "westus2", identityType: "None" })).id;
-  await putAssetFor({ principal: owner, ref }, "out", { properties: {} });
+  await putAssetFor({ principal: owner, ref }, "out", {});
   await putTransformFor({ principal: owner, ref }, "copy", {
     properties: {
       outputs: [

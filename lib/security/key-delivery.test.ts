@@ -145,7 +145,7 @@ async function putPolicies(at: typeof scope) {
       name,
       clearKeyTokenPolicy({ issuer, audience, primaryVerificationKey, requiredClaims }),
     );
-  await lib.assets.putAssetFor(at, "movie", { properties: {} });
+  await lib.assets.putAssetFor(at, "movie", {});
 }
 
 before(async () => {

@@ -170,7 +170,7 @@ describe("attacks on token verification keys", () => {
     const options = row.options as { restriction: { keys: { exponent: string }[] } }[];
     options[0]!.restriction.keys[0]!.exponent = "AQ==";
     await env.database.db.contentKeyPolicy.update({ where: { id: row.id }, data: { options } });
-    await assets.putAssetFor(scope, "movie", { properties: {} });
+    await assets.putAssetFor(scope, "movie", {});
     await locators.putStreamingLocatorFor(scope, "legacy", {
       properties: {
         assetName: "movie",

@@ -5,7 +5,7 @@
  */
 import * as changes from "@/lib/accounts/changes";
 import * as service from "@/lib/accounts/service";
-import * as assets from "@/lib/media/assets";
+import { assets } from "./media-api";
 import * as policies from "@/lib/media/content-key-policies";
 import * as jobs from "@/lib/media/jobs";
 import * as delivery from "@/lib/media/key-delivery";

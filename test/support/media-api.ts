@@ -1,0 +1,15 @@
+/**
+ * The media operations as the REST API runs them, for tests that drive them with ARM bodies and
+ * read ARM's JSON: each lib/media module, its reads and writes replaced by lib/arm's (which parse
+ * the body into lib/media's typed input and serialize the record it returns).
+ */
+import { assetOperations } from "@/lib/arm/media/assets";
+import * as mediaAssets from "@/lib/media/assets";
+
+export const assets = {
+  ...mediaAssets,
+  listAssetsFor: assetOperations.list,
+  getAssetFor: assetOperations.get,
+  putAssetFor: assetOperations.put,
+  patchAssetFor: assetOperations.patch,
+};
