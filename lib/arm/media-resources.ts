@@ -28,9 +28,9 @@ import {
   startStreamingEndpointFor,
   stopStreamingEndpointFor,
 } from "@/lib/media/streaming-endpoints";
-import { deleteTransformFor, getTransformFor, listTransformsFor, putTransformFor } from "@/lib/media/transforms";
 import { accountPath } from "./accounts";
 import { assetOperations } from "./media/assets";
+import { transformOperations } from "./media/transforms";
 import { accountRefOf, json, publicUrlOf, readBody } from "./http";
 import { listQueryOf, pageFrom, pageOf, sqlPageOf, type ListField, type ListSpec } from "./paging";
 import { armPath, type ArmRequest, type ArmRoute } from "./router";
@@ -138,12 +138,7 @@ const types = {
   transforms: {
     listing: { fields: { name, "properties/created": created, "properties/lastModified": lastModified } },
     apiVersions: encodingVersions,
-    list: listTransformsFor,
-    get: getTransformFor,
-    put: putTransformFor,
-    updatable: true,
-    remove: deleteTransformFor,
-    actions: {},
+    ...transformOperations,
   },
   jobs: {
     listing: {

@@ -21,7 +21,7 @@ import { assets } from "@/test/support/media-api";
 import * as jobs from "./jobs";
 import * as runner from "./job-runner";
 import * as store from "./store";
-import * as transforms from "./transforms";
+import { transforms } from "@/test/support/media-api";
 
 process.env.JOB_POLL_INTERVAL_SECONDS = "0.2";
 const owner = principalOf(demoUsers.owner);

@@ -21,7 +21,7 @@ import * as hierarchy from "@/lib/keys/hierarchy";
 import * as policies from "./content-key-policies";
 import { assets } from "@/test/support/media-api";
 import * as locators from "./streaming-locators";
-import * as transforms from "./transforms";
+import { transforms } from "@/test/support/media-api";
 import * as jobs from "./jobs";
 import * as runner from "./job-runner";
 import * as jobStore from "./job-store";

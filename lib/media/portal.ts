@@ -112,16 +112,22 @@ export async function createJobFromUrl(scope: Scope, input: z.output<typeof Crea
     throw err;
   }
   if (!input.transformName)
-    await withFormFields({ body: "newTransformName" }, async () => {
+    await withFormFields({ outputs: "newTransformName" }, async () => {
       const { created } = await putTransformFor(scope, transformName, {
-        properties: {
-          outputs: [
-            { preset: { "@odata.type": "#Microsoft.Media.BuiltInStandardEncoderPreset", presetName: input.preset } },
-          ],
-        },
+        outputs: [
+          {
+            preset: { "@odata.type": "#Microsoft.Media.BuiltInStandardEncoderPreset", presetName: input.preset },
+            onError: "StopProcessingJob",
+            relativePriority: "Normal",
+          },
+        ],
       });
       if (!created)
-        throw new DomainError("Conflict", `The transform '${transformName}' exists already: pick it instead.`, "body");
+        throw new DomainError(
+          "Conflict",
+          `The transform '${transformName}' exists already: pick it instead.`,
+          "newTransformName",
+        );
     });
   const assetName = input.outputAssetName ?? `${input.jobName}-output`;
   if (!input.outputAssetName) await putAssetFor(scope, assetName, { description: `Output of ${input.jobName}` });

@@ -20,7 +20,7 @@ import { createAccountFor } from "@/lib/accounts/service";
 import { putAssetFor } from "@/lib/media/assets";
 import * as jobs from "@/lib/media/jobs";
 import * as runner from "@/lib/media/job-runner";
-import { putTransformFor } from "@/lib/media/transforms";
+import { transforms } from "@/test/support/media-api";
 
 process.env.JOB_POLL_INTERVAL_SECONDS = "0.2";
 const owner = principalOf(demoUsers.owner);
@@ -53,7 +53,7 @@ before(async () => {
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   accountId = (await createAccountFor(owner, { ...ref, location: "westus2", identityType: "None" })).id;
   await putAssetFor({ principal: owner, ref }, "out", {});
-  await putTransformFor({ principal: owner, ref }, "copy", transformBody);
+  await transforms.putTransformFor({ principal: owner, ref }, "copy", transformBody);
 });
 after(async () => {
   server?.closeAllConnections();

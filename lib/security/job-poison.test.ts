@@ -20,7 +20,7 @@ import { putAssetFor } from "@/lib/media/assets";
 import * as jobs from "@/lib/media/jobs";
 import * as runner from "@/lib/media/job-runner";
 import * as secrets from "@/lib/media/secrets";
-import { putTransformFor } from "@/lib/media/transforms";
+import { transforms } from "@/test/support/media-api";
 import * as hierarchy from "@/lib/keys/hierarchy";
 
 process.env.JOB_POLL_INTERVAL_SECONDS = "0.2";
@@ -62,7 +62,7 @@ before(async () => {
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/container`;
   accountId = (await createAccountFor(owner, { ...ref, location: "westus2", identityType: "None" })).id;
   await putAssetFor({ principal: owner, ref }, "out", {});
-  await putTransformFor({ principal: owner, ref }, "copy", {
+  await transforms.putTransformFor({ principal: owner, ref }, "copy", {
     properties: {
       outputs: [
         {

@@ -5,6 +5,8 @@
  */
 import { assetOperations } from "@/lib/arm/media/assets";
 import * as mediaAssets from "@/lib/media/assets";
+import { transformOperations } from "@/lib/arm/media/transforms";
+import * as mediaTransforms from "@/lib/media/transforms";
 
 export const assets = {
   ...mediaAssets,
@@ -12,4 +14,11 @@ export const assets = {
   getAssetFor: assetOperations.get,
   putAssetFor: assetOperations.put,
   patchAssetFor: assetOperations.patch,
+};
+
+export const transforms = {
+  ...mediaTransforms,
+  listTransformsFor: transformOperations.list,
+  getTransformFor: transformOperations.get,
+  putTransformFor: transformOperations.put,
 };

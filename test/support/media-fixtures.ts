@@ -10,7 +10,7 @@ import * as policies from "@/lib/media/content-key-policies";
 import * as jobs from "@/lib/media/jobs";
 import * as delivery from "@/lib/media/key-delivery";
 import * as locators from "@/lib/media/streaming-locators";
-import * as transforms from "@/lib/media/transforms";
+import { transforms } from "./media-api";
 
 export const mediaLib = { service, changes, policies, assets, locators, transforms, jobs, delivery };
 
