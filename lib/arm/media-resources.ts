@@ -19,17 +19,9 @@ import {
   listStreamingLocatorsFor,
   putStreamingLocatorFor,
 } from "@/lib/media/streaming-locators";
-import {
-  deleteStreamingEndpointFor,
-  getStreamingEndpointFor,
-  listStreamingEndpointsFor,
-  patchStreamingEndpointFor,
-  putStreamingEndpointFor,
-  startStreamingEndpointFor,
-  stopStreamingEndpointFor,
-} from "@/lib/media/streaming-endpoints";
 import { accountPath } from "./accounts";
 import { assetOperations } from "./media/assets";
+import { streamingEndpointOperations } from "./media/streaming-endpoints";
 import { transformOperations } from "./media/transforms";
 import { accountRefOf, json, publicUrlOf, readBody } from "./http";
 import { listQueryOf, pageFrom, pageOf, sqlPageOf, type ListField, type ListSpec } from "./paging";
@@ -128,12 +120,7 @@ const types = {
   streamingendpoints: {
     listing: { fields: { name, "properties/created": created } },
     apiVersions: mediaVersions,
-    list: listStreamingEndpointsFor,
-    get: getStreamingEndpointFor,
-    put: putStreamingEndpointFor,
-    patch: patchStreamingEndpointFor,
-    remove: deleteStreamingEndpointFor,
-    actions: { start: startStreamingEndpointFor, stop: stopStreamingEndpointFor },
+    ...streamingEndpointOperations,
   },
   transforms: {
     listing: { fields: { name, "properties/created": created, "properties/lastModified": lastModified } },

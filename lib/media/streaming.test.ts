@@ -19,7 +19,7 @@ import { assets } from "@/test/support/media-api";
 import * as policies from "./content-key-policies";
 import * as store from "./store";
 import * as endpointStore from "./streaming-endpoint-store";
-import * as endpoints from "./streaming-endpoints";
+import { streamingEndpoints as endpoints } from "@/test/support/media-api";
 import * as locators from "./streaming-locators";
 import * as origin from "./streaming-origin";
 

@@ -5,6 +5,8 @@
  */
 import { assetOperations } from "@/lib/arm/media/assets";
 import * as mediaAssets from "@/lib/media/assets";
+import { streamingEndpointOperations } from "@/lib/arm/media/streaming-endpoints";
+import * as mediaStreamingEndpoints from "@/lib/media/streaming-endpoints";
 import { transformOperations } from "@/lib/arm/media/transforms";
 import * as mediaTransforms from "@/lib/media/transforms";
 
@@ -21,4 +23,12 @@ export const transforms = {
   listTransformsFor: transformOperations.list,
   getTransformFor: transformOperations.get,
   putTransformFor: transformOperations.put,
+};
+
+export const streamingEndpoints = {
+  ...mediaStreamingEndpoints,
+  listStreamingEndpointsFor: streamingEndpointOperations.list,
+  getStreamingEndpointFor: streamingEndpointOperations.get,
+  putStreamingEndpointFor: streamingEndpointOperations.put,
+  patchStreamingEndpointFor: streamingEndpointOperations.patch,
 };
