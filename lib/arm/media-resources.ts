@@ -9,7 +9,6 @@ import {
   listContentKeyPoliciesFor,
   putContentKeyPolicyFor,
 } from "@/lib/media/content-key-policies";
-import { cancelJobFor, deleteJobFor, getJobFor, listJobsFor, patchJobFor, putJobFor } from "@/lib/media/jobs";
 import type { MediaScope } from "@/lib/media/resource";
 import {
   deleteStreamingLocatorFor,
@@ -21,6 +20,7 @@ import {
 } from "@/lib/media/streaming-locators";
 import { accountPath } from "./accounts";
 import { assetOperations } from "./media/assets";
+import { jobOperations } from "./media/jobs";
 import { streamingEndpointOperations } from "./media/streaming-endpoints";
 import { transformOperations } from "./media/transforms";
 import { accountRefOf, json, publicUrlOf, readBody } from "./http";
@@ -137,12 +137,7 @@ const types = {
       },
     },
     apiVersions: encodingVersions,
-    list: listJobsFor,
-    get: getJobFor,
-    put: putJobFor,
-    patch: patchJobFor,
-    remove: deleteJobFor,
-    actions: { cancelJob: cancelJobFor },
+    ...jobOperations,
   },
   streamingpolicies: {
     listing: { top: true, fields: { name, "properties/created": created } },

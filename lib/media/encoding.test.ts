@@ -18,7 +18,7 @@ import { decodeErrors, inspect, makeClip, withFile } from "@/test/support/media-
 import { customerKeyAccount, type KeyAccess } from "@/test/support/key-access";
 import { parseEncodedAssetManifest } from "./encoded-asset";
 import { assets } from "@/test/support/media-api";
-import * as jobs from "./jobs";
+import { jobs } from "@/test/support/media-api";
 import * as runner from "./job-runner";
 import * as store from "./store";
 import { transforms } from "@/test/support/media-api";

@@ -22,7 +22,7 @@ import * as policies from "./content-key-policies";
 import { assets } from "@/test/support/media-api";
 import * as locators from "./streaming-locators";
 import { transforms } from "@/test/support/media-api";
-import * as jobs from "./jobs";
+import { jobs } from "@/test/support/media-api";
 import * as runner from "./job-runner";
 import * as jobStore from "./job-store";
 import * as delivery from "./key-delivery";

@@ -6,7 +6,7 @@ import { mediaAccountFor } from "./access";
 import { putAssetFor } from "./assets";
 import { CONTENT_KEY_ID_CLAIM, contentKeyPolicyTypes as odata, putContentKeyPolicyFor } from "./content-key-policies";
 import { InvalidJobInput, inputUrls } from "./job-input";
-import { putJobFor } from "./jobs";
+import { JOB_INPUT_HTTP, putJobFor } from "./jobs";
 import type { MediaScope } from "./resource";
 import type { CreateContentKeyPolicyInput, CreateJobInput, CreateStreamingLocatorInput } from "./schemas";
 import { putStreamingLocatorFor } from "./streaming-locators";
@@ -131,12 +131,12 @@ export async function createJobFromUrl(scope: Scope, input: z.output<typeof Crea
     });
   const assetName = input.outputAssetName ?? `${input.jobName}-output`;
   if (!input.outputAssetName) await putAssetFor(scope, assetName, { description: `Output of ${input.jobName}` });
-  await withFormFields({ "body.properties.input": "inputUrl", "body.properties.outputs": "outputAssetName" }, () =>
+  await withFormFields({ input: "inputUrl", outputs: "outputAssetName" }, () =>
     putJobFor({ ...scope, parent: transformName }, input.jobName, {
-      properties: {
-        input: { "@odata.type": "#Microsoft.Media.JobInputHttp", files: [input.inputUrl] },
-        outputs: [{ "@odata.type": "#Microsoft.Media.JobOutputAsset", assetName }],
-      },
+      input: { "@odata.type": JOB_INPUT_HTTP, files: [input.inputUrl] },
+      outputs: [{ assetName }],
+      priority: "Normal",
+      correlationData: {},
     }),
   );
   return { transformName, assetName };

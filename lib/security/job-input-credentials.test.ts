@@ -18,7 +18,7 @@ import { findInDatabase } from "@/test/support/database-scan";
 import { jobBody, transformBody } from "@/test/support/media-fixtures";
 import { createAccountFor } from "@/lib/accounts/service";
 import { putAssetFor } from "@/lib/media/assets";
-import * as jobs from "@/lib/media/jobs";
+import { jobs } from "@/test/support/media-api";
 import * as runner from "@/lib/media/job-runner";
 import { transforms } from "@/test/support/media-api";
 

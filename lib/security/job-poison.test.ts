@@ -17,7 +17,7 @@ import { jobBody } from "@/test/support/media-fixtures";
 import { contosoAccount, principalOf, startAppEnvironment, type AppEnvironment } from "@/test/support/app-environment";
 import { createAccountFor } from "@/lib/accounts/service";
 import { putAssetFor } from "@/lib/media/assets";
-import * as jobs from "@/lib/media/jobs";
+import { jobs } from "@/test/support/media-api";
 import * as runner from "@/lib/media/job-runner";
 import * as secrets from "@/lib/media/secrets";
 import { transforms } from "@/test/support/media-api";

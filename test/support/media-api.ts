@@ -5,6 +5,8 @@
  */
 import { assetOperations } from "@/lib/arm/media/assets";
 import * as mediaAssets from "@/lib/media/assets";
+import { jobOperations } from "@/lib/arm/media/jobs";
+import * as mediaJobs from "@/lib/media/jobs";
 import { streamingEndpointOperations } from "@/lib/arm/media/streaming-endpoints";
 import * as mediaStreamingEndpoints from "@/lib/media/streaming-endpoints";
 import { transformOperations } from "@/lib/arm/media/transforms";
@@ -31,4 +33,12 @@ export const streamingEndpoints = {
   getStreamingEndpointFor: streamingEndpointOperations.get,
   putStreamingEndpointFor: streamingEndpointOperations.put,
   patchStreamingEndpointFor: streamingEndpointOperations.patch,
+};
+
+export const jobs = {
+  ...mediaJobs,
+  listJobsFor: jobOperations.list,
+  getJobFor: jobOperations.get,
+  putJobFor: jobOperations.put,
+  patchJobFor: jobOperations.patch,
 };

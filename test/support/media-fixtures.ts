@@ -7,7 +7,7 @@ import * as changes from "@/lib/accounts/changes";
 import * as service from "@/lib/accounts/service";
 import { assets } from "./media-api";
 import * as policies from "@/lib/media/content-key-policies";
-import * as jobs from "@/lib/media/jobs";
+import { jobs } from "./media-api";
 import * as delivery from "@/lib/media/key-delivery";
 import * as locators from "@/lib/media/streaming-locators";
 import { transforms } from "./media-api";
