@@ -78,7 +78,10 @@ try {
     ["clear", "Predefined_ClearStreamingOnly"],
   ] as const)
     await putStreamingLocatorFor(scope, name, {
-      properties: { assetName: "encoded", streamingPolicyName, defaultContentKeyPolicyName: "signed" },
+      assetName: "encoded",
+      streamingPolicyName,
+      defaultContentKeyPolicyName: "signed",
+      filters: [],
     });
   await startStreamingEndpointFor(scope, "default");
   const endpoint = (await findStreamingEndpoint({ accountId: account.id, name: "default" }))!;

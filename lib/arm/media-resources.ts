@@ -10,18 +10,11 @@ import {
   putContentKeyPolicyFor,
 } from "@/lib/media/content-key-policies";
 import type { MediaScope } from "@/lib/media/resource";
-import {
-  deleteStreamingLocatorFor,
-  getStreamingLocatorFor,
-  listContentKeysFor,
-  listPathsFor,
-  listStreamingLocatorsFor,
-  putStreamingLocatorFor,
-} from "@/lib/media/streaming-locators";
 import { accountPath } from "./accounts";
 import { assetOperations } from "./media/assets";
 import { jobOperations } from "./media/jobs";
 import { streamingEndpointOperations } from "./media/streaming-endpoints";
+import { streamingLocatorOperations } from "./media/streaming-locators";
 import { transformOperations } from "./media/transforms";
 import { accountRefOf, json, publicUrlOf, readBody } from "./http";
 import { listQueryOf, pageFrom, pageOf, sqlPageOf, type ListField, type ListSpec } from "./paging";
@@ -111,11 +104,7 @@ const types = {
       },
     },
     apiVersions: mediaVersions,
-    list: listStreamingLocatorsFor,
-    get: getStreamingLocatorFor,
-    put: putStreamingLocatorFor,
-    remove: deleteStreamingLocatorFor,
-    actions: { listContentKeys: listContentKeysFor, listPaths: listPathsFor },
+    ...streamingLocatorOperations,
   },
   streamingendpoints: {
     listing: { fields: { name, "properties/created": created } },

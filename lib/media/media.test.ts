@@ -20,7 +20,7 @@ import * as service from "@/lib/accounts/service";
 import * as hierarchy from "@/lib/keys/hierarchy";
 import * as policies from "./content-key-policies";
 import { assets } from "@/test/support/media-api";
-import * as locators from "./streaming-locators";
+import { locators } from "@/test/support/media-api";
 import { transforms } from "@/test/support/media-api";
 import { jobs } from "@/test/support/media-api";
 import * as runner from "./job-runner";

@@ -82,19 +82,13 @@ async function accountIdOf(scope: Scope): Promise<string> {
 }
 
 export async function createStreamingLocator(scope: Scope, input: z.output<typeof CreateStreamingLocatorInput>) {
-  await withFormFields(
-    {
-      "body.properties.assetName": "assetName",
-      "body.properties.defaultContentKeyPolicyName": "contentKeyPolicyName",
-    },
-    () =>
-      putStreamingLocatorFor(scope, input.locatorName, {
-        properties: {
-          assetName: input.assetName,
-          streamingPolicyName: input.streamingPolicyName,
-          ...(input.contentKeyPolicyName ? { defaultContentKeyPolicyName: input.contentKeyPolicyName } : {}),
-        },
-      }),
+  await withFormFields({ assetName: "assetName", defaultContentKeyPolicyName: "contentKeyPolicyName" }, () =>
+    putStreamingLocatorFor(scope, input.locatorName, {
+      assetName: input.assetName,
+      streamingPolicyName: input.streamingPolicyName,
+      ...(input.contentKeyPolicyName ? { defaultContentKeyPolicyName: input.contentKeyPolicyName } : {}),
+      filters: [],
+    }),
   );
 }
 

@@ -20,7 +20,7 @@ import * as policies from "./content-key-policies";
 import * as store from "./store";
 import * as endpointStore from "./streaming-endpoint-store";
 import { streamingEndpoints as endpoints } from "@/test/support/media-api";
-import * as locators from "./streaming-locators";
+import { locators } from "@/test/support/media-api";
 import * as origin from "./streaming-origin";
 
 const owner = principalOf(demoUsers.owner);

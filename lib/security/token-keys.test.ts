@@ -15,7 +15,7 @@ import { demoUsers } from "@/lib/demo/directory";
 import * as assets from "@/lib/media/assets";
 import * as policies from "@/lib/media/content-key-policies";
 import * as delivery from "@/lib/media/key-delivery";
-import * as locators from "@/lib/media/streaming-locators";
+import { locators } from "@/test/support/media-api";
 import { clearKeyTokenPolicy } from "@/test/support/content-key-policy";
 import { contosoAccount, principalOf, startAppEnvironment, type AppEnvironment } from "@/test/support/app-environment";
 

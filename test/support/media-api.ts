@@ -5,6 +5,8 @@
  */
 import { assetOperations } from "@/lib/arm/media/assets";
 import * as mediaAssets from "@/lib/media/assets";
+import { listAssetStreamingLocators, streamingLocatorOperations } from "@/lib/arm/media/streaming-locators";
+import * as mediaLocators from "@/lib/media/streaming-locators";
 import { jobOperations } from "@/lib/arm/media/jobs";
 import * as mediaJobs from "@/lib/media/jobs";
 import { streamingEndpointOperations } from "@/lib/arm/media/streaming-endpoints";
@@ -41,4 +43,13 @@ export const jobs = {
   getJobFor: jobOperations.get,
   putJobFor: jobOperations.put,
   patchJobFor: jobOperations.patch,
+};
+
+export const locators = {
+  ...mediaLocators,
+  listStreamingLocatorsFor: streamingLocatorOperations.list,
+  getStreamingLocatorFor: streamingLocatorOperations.get,
+  putStreamingLocatorFor: streamingLocatorOperations.put,
+  listContentKeysFor: streamingLocatorOperations.actions.listContentKeys,
+  listAssetStreamingLocatorsFor: listAssetStreamingLocators,
 };

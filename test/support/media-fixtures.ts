@@ -9,7 +9,7 @@ import { assets } from "./media-api";
 import * as policies from "@/lib/media/content-key-policies";
 import { jobs } from "./media-api";
 import * as delivery from "@/lib/media/key-delivery";
-import * as locators from "@/lib/media/streaming-locators";
+import { locators } from "./media-api";
 import { transforms } from "./media-api";
 
 export const mediaLib = { service, changes, policies, assets, locators, transforms, jobs, delivery };

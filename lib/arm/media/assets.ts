@@ -15,8 +15,8 @@ import {
 } from "@/lib/media/assets";
 import { resourceJson, type MediaScope } from "@/lib/media/resource";
 import type * as store from "@/lib/media/store";
-import { listAssetStreamingLocatorsFor } from "@/lib/media/streaming-locators";
 import { propertiesPath, withBodyFields } from "./body-fields";
+import { listAssetStreamingLocators } from "./streaming-locators";
 
 export const AssetBody = z.object({
   properties: z
@@ -82,5 +82,5 @@ export const assetOperations = {
     return assetJson(account, row);
   },
   remove: deleteAssetFor,
-  actions: { listStreamingLocators: listAssetStreamingLocatorsFor },
+  actions: { listStreamingLocators: listAssetStreamingLocators },
 };
