@@ -69,7 +69,7 @@ function load(url: string): Promise<{ rps: number; bytes: number }> {
 
 try {
   const account = await createAccountFor(owner, { ...ref, location: "westus2", identityType: "SystemAssigned" });
-  await putAssetFor(scope, "encoded", { properties: {} });
+  await putAssetFor(scope, "encoded", {});
   const files = encodedAssetFiles("clip", 6);
   await db().$transaction((tx) => writeAssetFiles({ accountId: account.id, assetNames: ["encoded"], files }, tx));
   await putContentKeyPolicyFor(scope, "signed", tokenPolicyBody(Buffer.alloc(32, 7)));
@@ -78,7 +78,10 @@ try {
     ["clear", "Predefined_ClearStreamingOnly"],
   ] as const)
     await putStreamingLocatorFor(scope, name, {
-      properties: { assetName: "encoded", streamingPolicyName, defaultContentKeyPolicyName: "signed" },
+      assetName: "encoded",
+      streamingPolicyName,
+      defaultContentKeyPolicyName: "signed",
+      filters: [],
     });
   await startStreamingEndpointFor(scope, "default");
   const endpoint = (await findStreamingEndpoint({ accountId: account.id, name: "default" }))!;

@@ -2,7 +2,6 @@ import "server-only";
 import type { RowPage } from "@/lib/db/row-page";
 import { DomainError } from "@/lib/errors";
 import { resourceNamePattern } from "@/lib/media/names";
-import { deleteAssetFor, getAssetFor, listAssetsFor, patchAssetFor, putAssetFor } from "@/lib/media/assets";
 import {
   deleteContentKeyPolicyFor,
   getContentKeyPolicyFor,
@@ -10,28 +9,13 @@ import {
   listContentKeyPoliciesFor,
   putContentKeyPolicyFor,
 } from "@/lib/media/content-key-policies";
-import { cancelJobFor, deleteJobFor, getJobFor, listJobsFor, patchJobFor, putJobFor } from "@/lib/media/jobs";
 import type { MediaScope } from "@/lib/media/resource";
-import {
-  deleteStreamingLocatorFor,
-  getStreamingLocatorFor,
-  listAssetStreamingLocatorsFor,
-  listContentKeysFor,
-  listPathsFor,
-  listStreamingLocatorsFor,
-  putStreamingLocatorFor,
-} from "@/lib/media/streaming-locators";
-import {
-  deleteStreamingEndpointFor,
-  getStreamingEndpointFor,
-  listStreamingEndpointsFor,
-  patchStreamingEndpointFor,
-  putStreamingEndpointFor,
-  startStreamingEndpointFor,
-  stopStreamingEndpointFor,
-} from "@/lib/media/streaming-endpoints";
-import { deleteTransformFor, getTransformFor, listTransformsFor, putTransformFor } from "@/lib/media/transforms";
 import { accountPath } from "./accounts";
+import { assetOperations } from "./media/assets";
+import { jobOperations } from "./media/jobs";
+import { streamingEndpointOperations } from "./media/streaming-endpoints";
+import { streamingLocatorOperations } from "./media/streaming-locators";
+import { transformOperations } from "./media/transforms";
 import { accountRefOf, json, publicUrlOf, readBody } from "./http";
 import { listQueryOf, pageFrom, pageOf, sqlPageOf, type ListField, type ListSpec } from "./paging";
 import { armPath, type ArmRequest, type ArmRoute } from "./router";
@@ -98,12 +82,7 @@ const types = {
       },
     },
     apiVersions: mediaVersions,
-    list: listAssetsFor,
-    get: getAssetFor,
-    put: putAssetFor,
-    patch: patchAssetFor,
-    remove: deleteAssetFor,
-    actions: { listStreamingLocators: listAssetStreamingLocatorsFor },
+    ...assetOperations,
   },
   contentkeypolicies: {
     listing: { top: true, fields: { name, "properties/created": created, "properties/lastModified": lastModified } },
@@ -125,31 +104,17 @@ const types = {
       },
     },
     apiVersions: mediaVersions,
-    list: listStreamingLocatorsFor,
-    get: getStreamingLocatorFor,
-    put: putStreamingLocatorFor,
-    remove: deleteStreamingLocatorFor,
-    actions: { listContentKeys: listContentKeysFor, listPaths: listPathsFor },
+    ...streamingLocatorOperations,
   },
   streamingendpoints: {
     listing: { fields: { name, "properties/created": created } },
     apiVersions: mediaVersions,
-    list: listStreamingEndpointsFor,
-    get: getStreamingEndpointFor,
-    put: putStreamingEndpointFor,
-    patch: patchStreamingEndpointFor,
-    remove: deleteStreamingEndpointFor,
-    actions: { start: startStreamingEndpointFor, stop: stopStreamingEndpointFor },
+    ...streamingEndpointOperations,
   },
   transforms: {
     listing: { fields: { name, "properties/created": created, "properties/lastModified": lastModified } },
     apiVersions: encodingVersions,
-    list: listTransformsFor,
-    get: getTransformFor,
-    put: putTransformFor,
-    updatable: true,
-    remove: deleteTransformFor,
-    actions: {},
+    ...transformOperations,
   },
   jobs: {
     listing: {
@@ -161,12 +126,7 @@ const types = {
       },
     },
     apiVersions: encodingVersions,
-    list: listJobsFor,
-    get: getJobFor,
-    put: putJobFor,
-    patch: patchJobFor,
-    remove: deleteJobFor,
-    actions: { cancelJob: cancelJobFor },
+    ...jobOperations,
   },
   streamingpolicies: {
     listing: { top: true, fields: { name, "properties/created": created } },

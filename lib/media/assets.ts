@@ -1,41 +1,33 @@
 import "server-only";
 import type { RowPage } from "@/lib/db/row-page";
 import { randomUUID } from "node:crypto";
-import { z } from "zod";
 import { putOnce } from "@/lib/accounts/names";
 import { settingsOf } from "@/lib/accounts/settings";
 import { modifiedBy } from "@/lib/accounts/system-data";
 import type { AccountRecord } from "@/lib/accounts/store";
 import { audit } from "@/lib/audit";
 import { db } from "@/lib/db/client";
-import { DomainError, parseOrInvalid } from "@/lib/errors";
-import { mediaAccountFor, resourceNotFound } from "./access";
-import { resourceJson, type MediaScope } from "./resource";
+import { DomainError } from "@/lib/errors";
+import { resolveMediaAccount, resourceNotFound, scopedAccountFor } from "./access";
+import type { MediaList, MediaRecord, MediaScope, PutResult } from "./resource";
 import * as store from "./store";
 
-const AssetBody = z.object({
-  properties: z
-    .object({
-      alternateId: z.string().max(1024).optional(),
-      description: z.string().max(1024).optional(),
-      container: z
-        .string()
-        .regex(
-          /^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/,
-          "A container name is 3 to 63 lower-case letters, digits and single hyphens.",
-        )
-        .optional(),
-      storageAccountName: z.string().optional(),
-    })
-    .default({}),
-});
+/** An asset's settings, as a PUT gives them (a PATCH gives some of them). */
+export interface AssetInput {
+  alternateId?: string;
+  description?: string;
+  /** The name of its container; left out, a new asset gets one. */
+  container?: string;
+  /** The storage account it is kept in: only the account's primary one. */
+  storageAccountName?: string;
+}
 
 /**
  * The storage account an account's assets are kept in, by name as ARM's storageAccountName gives
  * it: the account's Primary, or "local" for an account that links none (its content is then on
  * this service's own disk).
  */
-function assetStorageOf(account: AccountRecord): string {
+export function assetStorageOf(account: AccountRecord): string {
   const primary = settingsOf(account).storageAccounts.find((s) => s.type === "Primary");
   return primary ? primary.id.split("/").at(-1)! : "local";
 }
@@ -46,61 +38,44 @@ function checkStorageAccountName(account: AccountRecord, requested: string | und
   if (requested === undefined || requested.toLowerCase() === storage.toLowerCase()) return;
   throw new DomainError(
     "InvalidRequestContent",
-    `body.properties.storageAccountName: assets are kept in the account's primary storage account ('${storage}'); '${requested}' is not it (secondary storage accounts do not hold assets here). Leave it out, or give '${storage}'.`,
-    "body.properties.storageAccountName",
-  );
-}
-
-function assetJson(account: AccountRecord, a: store.AssetRow) {
-  return resourceJson(
-    account,
-    "assets",
-    a.name,
-    {
-      assetId: a.id,
-      created: a.createdAt.toISOString(),
-      lastModified: a.updatedAt.toISOString(),
-      ...(a.alternateId ? { alternateId: a.alternateId } : {}),
-      ...(a.description ? { description: a.description } : {}),
-      container: a.container,
-      storageAccountName: assetStorageOf(account),
-      storageEncryptionFormat: "None",
-      // Not in Azure's model (its content lives in Blob storage): what jobs wrote, for checking.
-      files: a.files.map((f) => ({ name: f.name, size: Number(f.size), sha256: f.sha256 })),
-    },
-    a,
+    `storageAccountName: assets are kept in the account's primary storage account ('${storage}'); '${requested}' is not it (secondary storage accounts do not hold assets here). Leave it out, or give '${storage}'.`,
+    "storageAccountName",
   );
 }
 
 const read = (scope: MediaScope, name: string) =>
-  mediaAccountFor(
-    scope.principal,
-    { ...scope.ref, path: `assets/${name}` },
-    { action: "read", armOperation: "assets/read", policy: "media.read" },
-  );
+  scopedAccountFor(scope, `assets/${name}`, { action: "read", armOperation: "assets/read", policy: "media.read" });
+const writeRequest = (verb: "write" | "delete") =>
+  ({ action: "write", armOperation: `assets/${verb}`, policy: "media.write" }) as const;
 const write = (scope: MediaScope, name: string, verb: "write" | "delete") =>
-  mediaAccountFor(
-    scope.principal,
-    { ...scope.ref, path: `assets/${name}` },
-    { action: "write", armOperation: `assets/${verb}`, policy: "media.write" },
-  );
+  scopedAccountFor(scope, `assets/${name}`, writeRequest(verb));
 
-export async function listAssetsFor(scope: MediaScope, page?: RowPage) {
+/** The scope with its account authorized and read for writing the asset: putAssetFor reuses it. */
+export const resolveAssetWrite = (scope: MediaScope, name: string) =>
+  resolveMediaAccount(scope, `assets/${name}`, writeRequest("write"));
+
+export async function listAssetsFor(scope: MediaScope, page?: RowPage): Promise<MediaList<store.AssetRow>> {
   const account = await read(scope, "");
-  const rows = await store.listAssets({ accountId: account.id, page });
-  return rows.map((a) => assetJson(account, a));
+  return { account, rows: await store.listAssets({ accountId: account.id, page }) };
 }
 
-export async function getAssetFor(scope: MediaScope, name: string) {
+export async function getAssetFor(scope: MediaScope, name: string): Promise<MediaRecord<store.AssetRow>> {
   const account = await read(scope, name);
   const asset = await store.findAsset({ accountId: account.id, name });
   if (!asset) throw resourceNotFound("asset", name);
-  return assetJson(account, asset);
+  return { account, row: asset };
 }
 
-export async function putAssetFor(scope: MediaScope, name: string, body: unknown) {
-  const account = await write(scope, name, "write");
-  const { properties } = parseOrInvalid(AssetBody, body, "body");
+export async function putAssetFor(scope: MediaScope, name: string, input: AssetInput) {
+  return putAsset(scope, await write(scope, name, "write"), name, input);
+}
+
+async function putAsset(
+  scope: MediaScope,
+  account: AccountRecord,
+  name: string,
+  properties: AssetInput,
+): Promise<PutResult<store.AssetRow>> {
   checkStorageAccountName(account, properties.storageAccountName);
   const id = randomUUID();
   const fields = {
@@ -124,7 +99,7 @@ export async function putAssetFor(scope: MediaScope, name: string, body: unknown
       accountId: account.id,
       detail: { name: asset.name },
     });
-    return { json: assetJson(account, asset), created };
+    return { account, row: asset, created };
   });
 }
 
@@ -150,13 +125,19 @@ export async function deleteAssetFor(scope: MediaScope, name: string): Promise<b
 }
 
 /** ARM's PATCH of an asset: the properties it gives over the asset's own (one it leaves out is kept, not cleared). */
-export async function patchAssetFor(scope: MediaScope, name: string, body: unknown) {
-  const { properties } = parseOrInvalid(AssetBody, body, "body");
-  const existing = (await getAssetFor(scope, name)).properties as { alternateId?: string; description?: string };
+export async function patchAssetFor(
+  scope: MediaScope,
+  name: string,
+  properties: AssetInput,
+): Promise<MediaRecord<store.AssetRow>> {
+  const account = await write(scope, name, "write");
+  const existing = await store.findAsset({ accountId: account.id, name });
+  if (!existing) throw resourceNotFound("asset", name);
   const merged = {
-    ...(existing.alternateId !== undefined ? { alternateId: existing.alternateId } : {}),
-    ...(existing.description !== undefined ? { description: existing.description } : {}),
+    ...(existing.alternateId ? { alternateId: existing.alternateId } : {}),
+    ...(existing.description ? { description: existing.description } : {}),
     ...properties,
   };
-  return (await putAssetFor(scope, name, { properties: merged })).json;
+  const { row } = await putAsset(scope, account, name, merged);
+  return { account, row };
 }

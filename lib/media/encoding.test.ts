@@ -17,11 +17,11 @@ import { contosoAccount, principalOf, startAppEnvironment, type AppEnvironment }
 import { decodeErrors, inspect, makeClip, withFile } from "@/test/support/media-clips";
 import { customerKeyAccount, type KeyAccess } from "@/test/support/key-access";
 import { parseEncodedAssetManifest } from "./encoded-asset";
-import * as assets from "./assets";
-import * as jobs from "./jobs";
+import { assets } from "@/test/support/media-api";
+import { jobs } from "@/test/support/media-api";
 import * as runner from "./job-runner";
 import * as store from "./store";
-import * as transforms from "./transforms";
+import { transforms } from "@/test/support/media-api";
 
 process.env.JOB_POLL_INTERVAL_SECONDS = "0.2";
 const owner = principalOf(demoUsers.owner);

@@ -3,72 +3,44 @@ import type { RowPage } from "@/lib/db/row-page";
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { isUniqueViolation, nameKey } from "@/lib/accounts/names";
-import type { AccountRef } from "@/lib/accounts/store";
 import { modifiedBy } from "@/lib/accounts/system-data";
 import { audit } from "@/lib/audit";
 import { accountKey } from "@/lib/keys/hierarchy";
 import { db } from "@/lib/db/client";
-import { DomainError, parseOrInvalid } from "@/lib/errors";
-import { mediaAccountFor, resourceNotFound } from "./access";
+import { DomainError } from "@/lib/errors";
+import { resolveMediaAccount, resourceNotFound, scopedAccountFor } from "./access";
 import { InvalidJobInput, inputUrls, redactedInput, type JobInputUrls } from "./job-input";
 import * as jobStore from "./job-store";
-import { resourceJson, type MediaScope } from "./resource";
+import type { MediaList, MediaRecord, MediaScope, PutResult } from "./resource";
 import { insertSecrets, sealSecrets } from "./secrets";
 import * as store from "./store";
 import { findTransform, StoredTransformOutputs } from "./transforms";
 
-const JOB_INPUT_HTTP = "#Microsoft.Media.JobInputHttp";
-const JOB_INPUT_ASSET = "#Microsoft.Media.JobInputAsset";
-const JOB_OUTPUT_ASSET = "#Microsoft.Media.JobOutputAsset";
+export const JOB_INPUT_HTTP = "#Microsoft.Media.JobInputHttp";
+export const JOB_INPUT_ASSET = "#Microsoft.Media.JobInputAsset";
+export const JOB_OUTPUT_ASSET = "#Microsoft.Media.JobOutputAsset";
 
-/** A file of an input asset, by the name it has in the asset: one name, no path. */
-const AssetFileName = z
-  .string()
-  .min(1)
-  .max(1024)
-  .regex(/^[^/\\\u0000-\u001f\u007f]+$/, "A file of an asset is named without a path or control characters.");
+/** A job's input: files at http(s) URLs, or an asset of the account. */
+export type JobInputSource =
+  | { "@odata.type": typeof JOB_INPUT_HTTP; baseUri?: string; files: string[]; label?: string }
+  | { "@odata.type": typeof JOB_INPUT_ASSET; assetName: string; files?: string[]; label?: string };
 
-const Priority = z.enum(["Low", "Normal", "High"]);
-const JobBody = z.object({
-  properties: z.object({
-    description: z.string().max(1024).optional(),
-    input: z.discriminatedUnion(
-      "@odata.type",
-      [
-        z.object({
-          "@odata.type": z.literal(JOB_INPUT_HTTP),
-          baseUri: z.string().max(4096).optional(),
-          files: z.array(z.string().min(1).max(4096)).min(1).max(10),
-          label: z.string().max(256).optional(),
-        }),
-        // The asset's own files: clips (start, end) and input definitions are not offered, so they are refused, not ignored.
-        z.strictObject({
-          "@odata.type": z.literal(JOB_INPUT_ASSET),
-          assetName: z.string().min(1).max(260),
-          files: z.array(AssetFileName).max(10).optional(),
-          inputDefinitions: z.array(z.never()).max(0, "Input definitions are not offered.").optional(),
-          label: z.string().max(256).optional(),
-        }),
-      ],
-      `This service runs ${JOB_INPUT_HTTP} (baseUri and files) and ${JOB_INPUT_ASSET} (assetName, files) inputs.`,
-    ),
-    outputs: z
-      .array(
-        z.object({
-          "@odata.type": z.literal(JOB_OUTPUT_ASSET, `Outputs are ${JOB_OUTPUT_ASSET}.`),
-          assetName: z.string().min(1),
-          label: z.string().max(256).optional(),
-        }),
-      )
-      .min(1)
-      .max(20),
-    priority: Priority.default("Normal"),
-    correlationData: z.record(z.string(), z.string()).default({}),
-  }),
-});
-const JobPatch = z.object({
-  properties: z.object({ description: z.string().max(1024).optional(), priority: Priority.optional() }).default({}),
-});
+export type JobPriority = "Low" | "Normal" | "High";
+
+/** A new job, as a PUT gives it: one output asset per output of its transform. */
+export interface JobInput {
+  description?: string;
+  input: JobInputSource;
+  outputs: { assetName: string; label?: string }[];
+  priority: JobPriority;
+  correlationData: Record<string, string>;
+}
+
+/** What can change on a job once created. */
+export interface JobUpdate {
+  description?: string;
+  priority?: JobPriority;
+}
 
 /** The Json columns of a job: outputs, error, and the input without its query strings. */
 export const StoredJobOutputs = z.array(z.object({ assetName: z.string(), label: z.string().optional() }));
@@ -105,45 +77,6 @@ function defaultOutputLabel(preset: { "@odata.type": string }, index: number): s
   return `${preset["@odata.type"].replace(/^#Microsoft\.Media\./, "")}_${index}`;
 }
 
-/** The input as the API shows it. */
-const inputJson = (input: StoredJobInput) =>
-  "assetName" in input ? { ...input, inputDefinitions: [] } : { "@odata.type": JOB_INPUT_HTTP, ...input };
-
-/** A job as the API shows it (its transform and account in their display case); its input never carries a query string. */
-function jobJson(account: AccountRef, j: store.JobRow) {
-  const times = {
-    ...(j.startTime ? { startTime: j.startTime.toISOString() } : {}),
-    ...(j.endTime ? { endTime: j.endTime.toISOString() } : {}),
-  };
-  const error = j.error ? { error: { ...StoredJobError.parse(j.error), details: [] } } : {};
-  return resourceJson(
-    account,
-    `transforms/${j.transform.name}/jobs`,
-    j.name,
-    {
-      created: j.createdAt.toISOString(),
-      state: j.state,
-      ...(j.description ? { description: j.description } : {}),
-      input: inputJson(StoredJobInput.parse(j.input)),
-      lastModified: j.updatedAt.toISOString(),
-      outputs: StoredJobOutputs.parse(j.outputs).map((o) => ({
-        "@odata.type": JOB_OUTPUT_ASSET,
-        ...o,
-        state: j.state,
-        progress: j.progress,
-        ...times,
-        ...error,
-      })),
-      priority: j.priority,
-      correlationData: j.correlationData,
-      ...times,
-    },
-    j,
-  );
-}
-
-type JobInputBody = z.infer<typeof JobBody>["properties"]["input"];
-
 /**
  * What a job's input is stored as: an HTTP input's URLs checked (they are sealed apart, and shown
  * without query strings), or an asset input's asset, which must be one of the account's (by name,
@@ -151,7 +84,7 @@ type JobInputBody = z.infer<typeof JobBody>["properties"]["input"];
  */
 async function storedInputOf(
   accountId: string,
-  input: JobInputBody,
+  input: JobInputSource,
 ): Promise<{ stored: StoredJobInput; urls?: JobInputUrls }> {
   const label = input.label ? { label: input.label } : {};
   if (input["@odata.type"] === JOB_INPUT_ASSET) {
@@ -159,8 +92,8 @@ async function storedInputOf(
     if (!assetName)
       throw new DomainError(
         "InvalidRequestContent",
-        `body.properties.input.assetName: the input asset '${input.assetName}' was not found in this account: create it first (a job reads assets of its own account only).`,
-        "body.properties.input.assetName",
+        `input.assetName: the input asset '${input.assetName}' was not found in this account: create it first (a job reads assets of its own account only).`,
+        "input.assetName",
       );
     return { stored: { "@odata.type": JOB_INPUT_ASSET, assetName, files: input.files ?? [], ...label } };
   }
@@ -169,7 +102,7 @@ async function storedInputOf(
     inputUrls(urls);
   } catch (err) {
     if (err instanceof InvalidJobInput) {
-      const field = `body.properties.input.${err.field}`;
+      const field = `input.${err.field}`;
       throw new DomainError("InvalidRequestContent", `${field}: ${err.message}`, field);
     }
     throw err;
@@ -177,8 +110,14 @@ async function storedInputOf(
   return { stored: { ...redactedInput(urls), ...label }, urls };
 }
 
-const access = (scope: MediaScope, name: string, request: Parameters<typeof mediaAccountFor>[2]) =>
-  mediaAccountFor(scope.principal, { ...scope.ref, path: `transforms/${scope.parent}/jobs/${name}` }, request);
+const access = (scope: MediaScope, name: string, request: Parameters<typeof scopedAccountFor>[2]) =>
+  scopedAccountFor(scope, `transforms/${scope.parent}/jobs/${name}`, request);
+const writeRequest = (policy: "jobs.create" | "media.write") =>
+  ({ action: "write", armOperation: "transforms/jobs/write", policy }) as const;
+
+/** The scope with its account authorized and read for creating (jobs.create) or changing (media.write) the job: putJobFor and patchJobFor reuse it. */
+export const resolveJobWrite = (scope: MediaScope, name: string, policy: "jobs.create" | "media.write") =>
+  resolveMediaAccount(scope, `transforms/${scope.parent}/jobs/${name}`, writeRequest(policy));
 const readAccess = (scope: MediaScope, name: string) =>
   access(scope, name, { action: "read", armOperation: "transforms/jobs/read", policy: "media.read" });
 
@@ -194,25 +133,20 @@ async function findJob(accountId: string, transformName: string, name: string): 
   return job;
 }
 
-export async function listJobsFor(scope: MediaScope, page?: RowPage) {
+export async function listJobsFor(scope: MediaScope, page?: RowPage): Promise<MediaList<store.JobRow>> {
   const account = await readAccess(scope, "");
   const transform = await findTransform(account.id, scope.parent!);
-  return (await store.listJobs({ transformId: transform.id, page })).map((j) => jobJson(account, j));
+  return { account, rows: await store.listJobs({ transformId: transform.id, page }) };
 }
 
-export async function getJobFor(scope: MediaScope, name: string) {
+export async function getJobFor(scope: MediaScope, name: string): Promise<MediaRecord<store.JobRow>> {
   const account = await readAccess(scope, name);
-  return jobJson(account, await findJob(account.id, scope.parent!, name));
+  return { account, row: await findJob(account.id, scope.parent!, name) };
 }
 
 /** Creates a job, scheduled for a worker: an HTTP input with its URLs sealed under the account key, or an asset of the account as its input. */
-export async function putJobFor(scope: MediaScope, name: string, body: unknown) {
-  const account = await access(scope, name, {
-    action: "write",
-    armOperation: "transforms/jobs/write",
-    policy: "jobs.create",
-  });
-  const { properties: p } = parseOrInvalid(JobBody, body, "body");
+export async function putJobFor(scope: MediaScope, name: string, p: JobInput): Promise<PutResult<store.JobRow>> {
+  const account = await access(scope, name, writeRequest("jobs.create"));
   const transform = await findTransform(account.id, scope.parent!);
   if (await store.findJob({ transformId: transform.id, name })) {
     throw new DomainError(
@@ -226,7 +160,7 @@ export async function putJobFor(scope: MediaScope, name: string, body: unknown) 
     throw new DomainError(
       "InvalidRequestContent",
       `The transform '${scope.parent}' has ${outputsNeeded} output(s); the job gives ${p.outputs.length}.`,
-      "body.properties.outputs",
+      "outputs",
     );
   const presets = StoredTransformOutputs.parse(transform.outputs).map((o) => o.preset);
   const assets = await store.assetsNamed({ accountId: account.id, names: p.outputs.map((o) => o.assetName) });
@@ -236,7 +170,7 @@ export async function putJobFor(scope: MediaScope, name: string, body: unknown) 
     throw new DomainError(
       "InvalidRequestContent",
       `The output asset '${missing.assetName}' was not found: create it first.`,
-      "body.properties.outputs",
+      "outputs",
     );
   const id = randomUUID();
   // An HTTP input's URLs (with their SAS) are sealed under the account key; an asset input names no secret.
@@ -279,20 +213,19 @@ export async function putJobFor(scope: MediaScope, name: string, body: unknown) 
       );
       return row;
     });
-    return { json: jobJson(account, job), created: true };
+    return { account, row: job, created: true };
   } catch (err) {
     if (isUniqueViolation(err)) throw new DomainError("Conflict", `The job '${name}' was created meanwhile.`);
     throw err;
   }
 }
 
-export async function patchJobFor(scope: MediaScope, name: string, body: unknown) {
-  const account = await access(scope, name, {
-    action: "write",
-    armOperation: "transforms/jobs/write",
-    policy: "media.write",
-  });
-  const { properties } = parseOrInvalid(JobPatch, body, "body");
+export async function patchJobFor(
+  scope: MediaScope,
+  name: string,
+  properties: JobUpdate,
+): Promise<MediaRecord<store.JobRow>> {
+  const account = await access(scope, name, writeRequest("media.write"));
   const job = await findJob(account.id, scope.parent!, name);
   const updated = await store.updateJob({
     id: job.id,
@@ -300,7 +233,7 @@ export async function patchJobFor(scope: MediaScope, name: string, body: unknown
     ...(properties.description !== undefined ? { description: properties.description } : {}),
     ...(properties.priority ? { priority: properties.priority } : {}),
   });
-  return jobJson(account, updated);
+  return { account, row: updated };
 }
 
 /** cancelJob: a job not yet running is canceled at once; a running one when its worker next reports progress. */

@@ -6,7 +6,7 @@ import { mediaAccountFor } from "./access";
 import { putAssetFor } from "./assets";
 import { CONTENT_KEY_ID_CLAIM, contentKeyPolicyTypes as odata, putContentKeyPolicyFor } from "./content-key-policies";
 import { InvalidJobInput, inputUrls } from "./job-input";
-import { putJobFor } from "./jobs";
+import { JOB_INPUT_HTTP, putJobFor } from "./jobs";
 import type { MediaScope } from "./resource";
 import type { CreateContentKeyPolicyInput, CreateJobInput, CreateStreamingLocatorInput } from "./schemas";
 import { putStreamingLocatorFor } from "./streaming-locators";
@@ -24,18 +24,21 @@ async function withFormFields<T>(fields: Record<string, string>, run: () => Prom
   try {
     return await run();
   } catch (err) {
-    if (!(err instanceof DomainError) || !err.field?.startsWith("body.")) throw err;
-    const apiField = err.field;
-    const formField = Object.entries(fields).find(([api]) => apiField.startsWith(api))?.[1];
-    const message = err.message.replace(`${apiField}: `, "");
+    if (!(err instanceof DomainError) || !err.field) throw err;
+    const inputField = err.field;
+    const formField = Object.entries(fields).find(([field]) => inputField.startsWith(field))?.[1];
+    if (!formField) throw err;
+    const message = err.message.replace(`${inputField}: `, "");
     throw new DomainError(err.code, message, formField);
   }
 }
 
 export async function createAsset(scope: Scope, input: { assetName: string; description?: string }) {
-  const { created } = await putAssetFor(scope, input.assetName, {
-    properties: input.description ? { description: input.description } : {},
-  });
+  const { created } = await putAssetFor(
+    scope,
+    input.assetName,
+    input.description ? { description: input.description } : {},
+  );
   if (!created) throw new DomainError("Conflict", `The asset '${input.assetName}' exists already.`, "assetName");
 }
 
@@ -79,19 +82,13 @@ async function accountIdOf(scope: Scope): Promise<string> {
 }
 
 export async function createStreamingLocator(scope: Scope, input: z.output<typeof CreateStreamingLocatorInput>) {
-  await withFormFields(
-    {
-      "body.properties.assetName": "assetName",
-      "body.properties.defaultContentKeyPolicyName": "contentKeyPolicyName",
-    },
-    () =>
-      putStreamingLocatorFor(scope, input.locatorName, {
-        properties: {
-          assetName: input.assetName,
-          streamingPolicyName: input.streamingPolicyName,
-          ...(input.contentKeyPolicyName ? { defaultContentKeyPolicyName: input.contentKeyPolicyName } : {}),
-        },
-      }),
+  await withFormFields({ assetName: "assetName", defaultContentKeyPolicyName: "contentKeyPolicyName" }, () =>
+    putStreamingLocatorFor(scope, input.locatorName, {
+      assetName: input.assetName,
+      streamingPolicyName: input.streamingPolicyName,
+      ...(input.contentKeyPolicyName ? { defaultContentKeyPolicyName: input.contentKeyPolicyName } : {}),
+      filters: [],
+    }),
   );
 }
 
@@ -109,26 +106,31 @@ export async function createJobFromUrl(scope: Scope, input: z.output<typeof Crea
     throw err;
   }
   if (!input.transformName)
-    await withFormFields({ body: "newTransformName" }, async () => {
+    await withFormFields({ outputs: "newTransformName" }, async () => {
       const { created } = await putTransformFor(scope, transformName, {
-        properties: {
-          outputs: [
-            { preset: { "@odata.type": "#Microsoft.Media.BuiltInStandardEncoderPreset", presetName: input.preset } },
-          ],
-        },
+        outputs: [
+          {
+            preset: { "@odata.type": "#Microsoft.Media.BuiltInStandardEncoderPreset", presetName: input.preset },
+            onError: "StopProcessingJob",
+            relativePriority: "Normal",
+          },
+        ],
       });
       if (!created)
-        throw new DomainError("Conflict", `The transform '${transformName}' exists already: pick it instead.`, "body");
+        throw new DomainError(
+          "Conflict",
+          `The transform '${transformName}' exists already: pick it instead.`,
+          "newTransformName",
+        );
     });
   const assetName = input.outputAssetName ?? `${input.jobName}-output`;
-  if (!input.outputAssetName)
-    await putAssetFor(scope, assetName, { properties: { description: `Output of ${input.jobName}` } });
-  await withFormFields({ "body.properties.input": "inputUrl", "body.properties.outputs": "outputAssetName" }, () =>
+  if (!input.outputAssetName) await putAssetFor(scope, assetName, { description: `Output of ${input.jobName}` });
+  await withFormFields({ input: "inputUrl", outputs: "outputAssetName" }, () =>
     putJobFor({ ...scope, parent: transformName }, input.jobName, {
-      properties: {
-        input: { "@odata.type": "#Microsoft.Media.JobInputHttp", files: [input.inputUrl] },
-        outputs: [{ "@odata.type": "#Microsoft.Media.JobOutputAsset", assetName }],
-      },
+      input: { "@odata.type": JOB_INPUT_HTTP, files: [input.inputUrl] },
+      outputs: [{ assetName }],
+      priority: "Normal",
+      correlationData: {},
     }),
   );
   return { transformName, assetName };

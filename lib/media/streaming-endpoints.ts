@@ -1,40 +1,24 @@
 import "server-only";
 import type { RowPage } from "@/lib/db/row-page";
-import { z } from "zod";
 import { putOnce } from "@/lib/accounts/names";
-import type { AccountRef } from "@/lib/accounts/store";
 import { modifiedBy } from "@/lib/accounts/system-data";
 import { audit } from "@/lib/audit";
 import { getConfig } from "@/lib/config";
-import { DomainError, parseOrInvalid } from "@/lib/errors";
-import { mediaAccountFor, resourceNotFound } from "./access";
-import { resourceJson, type MediaScope } from "./resource";
+import { DomainError } from "@/lib/errors";
+import { resolveMediaAccount, resourceNotFound, scopedAccountFor } from "./access";
+import type { MediaList, MediaRecord, MediaScope, PutResult } from "./resource";
 import * as store from "./streaming-endpoint-store";
 
-/** ARM's tags: at most 50, names of 1 to 512 characters, values of at most 256. */
-const Tags = z
-  .record(z.string().min(1).max(512), z.string().max(256))
-  .refine((tags) => Object.keys(tags).length <= 50, "A resource has at most 50 tags.");
-
-/**
- * What this origin honours (and tags, stored and returned), and nothing else: a setting it would
- * store and then ignore (a CDN, access control, cross-site policies, custom host names, an
- * availability set) is refused with 400 naming the field, rather than accepted.
- */
-const EndpointBody = z.object({
-  location: z.string().min(1).optional(),
-  tags: Tags.optional(),
-  properties: z
-    .strictObject({
-      description: z.string().max(1024).optional(),
-      scaleUnits: z.number().int().min(0).max(10).optional(),
-      cdnEnabled: z
-        .boolean()
-        .refine((enabled) => !enabled, "This service has no CDN: cdnEnabled must be false.")
-        .optional(),
-    })
-    .default({}),
-});
+/** A streaming endpoint's settings and tags, as a PUT gives them (a PATCH gives some of them). */
+export interface StreamingEndpointInput {
+  /** The account's region, if given (an endpoint is in its account's). */
+  location?: string;
+  tags?: Record<string, string>;
+  description?: string;
+  scaleUnits?: number;
+  /** This service has no CDN: false only. */
+  cdnEnabled?: boolean;
+}
 
 /**
  * Where the endpoint serves: the portal's own origin under /streaming/{endpoint id}. Azure's is a
@@ -49,39 +33,20 @@ export function streamingHostName(endpointId: string): string {
 export const streamingBaseUrl = (endpointId: string) =>
   `${new URL(getConfig().publicUrl).protocol}//${streamingHostName(endpointId)}`;
 
-function endpointJson(account: AccountRef, e: store.StreamingEndpointRow) {
-  const json = resourceJson(
-    account,
-    "streamingEndpoints",
-    e.name,
-    {
-      ...(e.description ? { description: e.description } : {}),
-      scaleUnits: e.scaleUnits,
-      cdnEnabled: e.cdnEnabled,
-      customHostNames: [],
-      hostName: streamingHostName(e.id),
-      provisioningState: "Succeeded",
-      resourceState: e.resourceState,
-      created: e.createdAt.toISOString(),
-      lastModified: e.updatedAt.toISOString(),
-    },
-    e,
-  );
-  return { ...json, location: e.location, tags: Tags.parse(e.tags) };
-}
+const requestOf = (verb: "read" | "write" | "delete" | "start" | "stop") =>
+  verb === "read"
+    ? ({ action: "read", armOperation: "streamingEndpoints/read", policy: "media.read" } as const)
+    : ({
+        action: "write",
+        armOperation: `streamingEndpoints/${verb}${verb === "start" || verb === "stop" ? "/action" : ""}`,
+        policy: "media.write",
+      } as const);
+const accountFor = (scope: MediaScope, name: string, verb: Parameters<typeof requestOf>[0]) =>
+  scopedAccountFor(scope, `streamingEndpoints/${name}`, requestOf(verb));
 
-const accountFor = (scope: MediaScope, name: string, verb: "read" | "write" | "delete" | "start" | "stop") =>
-  mediaAccountFor(
-    scope.principal,
-    { ...scope.ref, path: `streamingEndpoints/${name}` },
-    verb === "read"
-      ? { action: "read", armOperation: "streamingEndpoints/read", policy: "media.read" }
-      : {
-          action: "write",
-          armOperation: `streamingEndpoints/${verb}${verb === "start" || verb === "stop" ? "/action" : ""}`,
-          policy: "media.write",
-        },
-  );
+/** The scope with its account authorized and read for writing the endpoint: a PUT or PATCH reuses it. */
+export const resolveStreamingEndpointWrite = (scope: MediaScope, name: string) =>
+  resolveMediaAccount(scope, `streamingEndpoints/${name}`, requestOf("write"));
 
 async function findEndpoint(accountId: string, name: string) {
   const endpoint = await store.findStreamingEndpoint({ accountId, name });
@@ -89,25 +54,30 @@ async function findEndpoint(accountId: string, name: string) {
   return endpoint;
 }
 
-export async function listStreamingEndpointsFor(scope: MediaScope, page?: RowPage) {
+export async function listStreamingEndpointsFor(
+  scope: MediaScope,
+  page?: RowPage,
+): Promise<MediaList<store.StreamingEndpointRow>> {
   const account = await accountFor(scope, "", "read");
-  return (await store.listStreamingEndpoints({ accountId: account.id, page })).map((e) => endpointJson(account, e));
+  return { account, rows: await store.listStreamingEndpoints({ accountId: account.id, page }) };
 }
 
-export async function getStreamingEndpointFor(scope: MediaScope, name: string) {
+export async function getStreamingEndpointFor(
+  scope: MediaScope,
+  name: string,
+): Promise<MediaRecord<store.StreamingEndpointRow>> {
   const account = await accountFor(scope, name, "read");
-  return endpointJson(account, await findEndpoint(account.id, name));
+  return { account, row: await findEndpoint(account.id, name) };
 }
 
-/** The body of a PUT or PATCH, with its location checked against the account's region. */
-function endpointBodyOf(account: { location: string }, body: unknown) {
-  const parsed = parseOrInvalid(EndpointBody, body, "body");
+/** A PUT's or PATCH's input, with its location checked against the account's region. */
+function checkLocation(account: { location: string }, parsed: StreamingEndpointInput) {
   const region = (l: string) => l.replace(/\s/g, "").toLowerCase();
   if (parsed.location && region(parsed.location) !== region(account.location))
     throw new DomainError(
       "InvalidRequestContent",
       `A streaming endpoint is in its account's region, ${account.location}.`,
-      "body.location",
+      "location",
     );
   return parsed;
 }
@@ -123,9 +93,13 @@ const auditWrite = (scope: MediaScope, account: { id: string; subscriptionId: st
   });
 
 /** Creates a Stopped endpoint, or replaces an existing one's settings and tags (never its state). */
-export async function putStreamingEndpointFor(scope: MediaScope, name: string, body: unknown) {
+export async function putStreamingEndpointFor(
+  scope: MediaScope,
+  name: string,
+  input: StreamingEndpointInput,
+): Promise<PutResult<store.StreamingEndpointRow>> {
   const account = await accountFor(scope, name, "write");
-  const { tags, properties: p } = endpointBodyOf(account, body);
+  const { tags, ...p } = checkLocation(account, input);
   const fields = {
     description: p.description ?? null,
     scaleUnits: p.scaleUnits ?? 0,
@@ -145,14 +119,18 @@ export async function putStreamingEndpointFor(scope: MediaScope, name: string, b
           actor,
         });
     await auditWrite(scope, account, row.name);
-    return { json: endpointJson(account, row), created: !existing };
+    return { account, row, created: !existing };
   });
 }
 
 /** ARM's PATCH: what the body gives replaces the endpoint's own (tags as a whole); what it leaves out is kept. */
-export async function patchStreamingEndpointFor(scope: MediaScope, name: string, body: unknown) {
+export async function patchStreamingEndpointFor(
+  scope: MediaScope,
+  name: string,
+  input: StreamingEndpointInput,
+): Promise<MediaRecord<store.StreamingEndpointRow>> {
   const account = await accountFor(scope, name, "write");
-  const { tags, properties: p } = endpointBodyOf(account, body);
+  const { tags, ...p } = checkLocation(account, input);
   const endpoint = await findEndpoint(account.id, name);
   const row = await store.updateStreamingEndpoint({
     id: endpoint.id,
@@ -165,7 +143,7 @@ export async function patchStreamingEndpointFor(scope: MediaScope, name: string,
     actor: modifiedBy(scope.principal),
   });
   await auditWrite(scope, account, row.name);
-  return endpointJson(account, row);
+  return { account, row };
 }
 
 const conflict = (name: string, state: string, wanted: string) =>

@@ -3,25 +3,17 @@ import type { RowPage } from "@/lib/db/row-page";
 import { randomBytes, randomUUID } from "node:crypto";
 import { z } from "zod";
 import { isUniqueViolation } from "@/lib/accounts/names";
-import type { AccountRef } from "@/lib/accounts/store";
 import { modifiedBy } from "@/lib/accounts/system-data";
 import { audit } from "@/lib/audit";
 import { accountKey } from "@/lib/keys/hierarchy";
 import { db } from "@/lib/db/client";
-import { DomainError, parseOrInvalid } from "@/lib/errors";
-import { mediaAccountFor, resourceNotFound } from "./access";
+import { DomainError } from "@/lib/errors";
+import { mediaAccountFor, resolveMediaAccount, resourceNotFound, scopedAccountFor } from "./access";
 import { manifestFilesOf } from "./encoded-asset";
-import { resourceJson, type MediaScope } from "./resource";
+import type { MediaList, MediaRecord, MediaScope, PutResult } from "./resource";
 import { insertSecrets, openSecretsOf, sealSecrets } from "./secrets";
 import * as store from "./store";
-import { streamingPolicies, streamingPolicyNames, type StreamingPolicyName } from "./streaming-policies";
-
-const policyNames: string[] = streamingPolicyNames;
-
-/** A GUID in any hex form (the spec's examples use 60000000-0000-0000-0000-000000000001, no RFC variant), lower-cased as Azure writes it. */
-const Guid = z.guid("A GUID is 32 hex digits in 8-4-4-4-12 groups.").transform((s) => s.toLowerCase());
-/** A locator without an end time never ends: Azure Media Services shows that as its largest date. */
-const noEndTime = "9999-12-31T23:59:59.9999999Z";
+import { streamingPolicies, type StreamingPolicyName } from "./streaming-policies";
 
 /** The contentKeys column: a locator's keys as stored; each value is a secret, named by the key id. */
 export const StoredContentKeys = z.array(
@@ -34,64 +26,34 @@ export const StoredContentKeys = z.array(
 );
 export type StoredContentKey = z.infer<typeof StoredContentKeys>[number];
 
-const LocatorBody = z.object({
-  properties: z.object({
-    assetName: z.string().min(1),
-    streamingPolicyName: z.string().refine((n): n is StreamingPolicyName => policyNames.includes(n), {
-      error: `streamingPolicyName must be one of ${policyNames.join(", ")} (custom and DRM streaming policies are not offered).`,
-    }),
-    defaultContentKeyPolicyName: z.string().min(1).optional(),
-    startTime: z.iso.datetime({ offset: true }).optional(),
-    endTime: z.iso.datetime({ offset: true }).optional(),
-    streamingLocatorId: Guid.optional(),
-    alternativeMediaId: z.string().max(1024).optional(),
-    filters: z.array(z.string()).max(10).default([]),
-    contentKeys: z
-      .array(
-        z.object({
-          id: Guid,
-          labelReferenceInStreamingPolicy: z.string().optional(),
-          value: z
-            .base64("value must be base64.")
-            .refine((v) => Buffer.from(v, "base64").length === 16, "value must be a 128-bit key: 16 bytes in base64.")
-            .optional(),
-        }),
-      )
-      .optional(),
-  }),
-});
-
-const keysJson = (keys: StoredContentKey[], values?: Map<string, Buffer>) =>
-  keys.map((k) => ({ ...k, ...(values ? { value: values.get(k.id)!.toString("base64") } : {}), tracks: [] }));
-
-/** What a locator shows everywhere, an asset's listStreamingLocators included. */
-const summaryOf = (l: store.LocatorRow) => ({
-  assetName: l.assetName,
-  created: l.createdAt.toISOString(),
-  ...(l.startTime ? { startTime: l.startTime.toISOString() } : {}),
-  endTime: l.endTime ? l.endTime.toISOString() : noEndTime,
-  streamingLocatorId: l.streamingLocatorId,
-  streamingPolicyName: l.streamingPolicyName,
-  ...(l.defaultContentKeyPolicyName ? { defaultContentKeyPolicyName: l.defaultContentKeyPolicyName } : {}),
-});
-
-function locatorJson(account: AccountRef, l: store.LocatorRow) {
-  return resourceJson(
-    account,
-    "streamingLocators",
-    l.name,
-    {
-      ...summaryOf(l),
-      contentKeys: keysJson(StoredContentKeys.parse(l.contentKeys)),
-      ...(l.alternativeMediaId ? { alternativeMediaId: l.alternativeMediaId } : {}),
-      filters: l.filters,
-    },
-    l,
-  );
+/** A content key a locator's creator supplies (or only names): its id, slot label and 128-bit value (base64). */
+export interface SuppliedContentKey {
+  id: string;
+  labelReferenceInStreamingPolicy?: string;
+  value?: string;
 }
 
-const access = (scope: MediaScope, name: string, request: Parameters<typeof mediaAccountFor>[2]) =>
-  mediaAccountFor(scope.principal, { ...scope.ref, path: `streamingLocators/${name}` }, request);
+/** A new streaming locator, as a PUT gives it. */
+export interface StreamingLocatorInput {
+  assetName: string;
+  streamingPolicyName: StreamingPolicyName;
+  defaultContentKeyPolicyName?: string;
+  /** ISO 8601 date-times. */
+  startTime?: string;
+  endTime?: string;
+  streamingLocatorId?: string;
+  alternativeMediaId?: string;
+  filters: string[];
+  contentKeys?: SuppliedContentKey[];
+}
+
+const access = (scope: MediaScope, name: string, request: Parameters<typeof scopedAccountFor>[2]) =>
+  scopedAccountFor(scope, `streamingLocators/${name}`, request);
+const writeRequest = { action: "write", armOperation: "streamingLocators/write", policy: "secrets.write" } as const;
+
+/** The scope with its account authorized and read for creating the locator: putStreamingLocatorFor reuses it. */
+export const resolveStreamingLocatorWrite = (scope: MediaScope, name: string) =>
+  resolveMediaAccount(scope, `streamingLocators/${name}`, writeRequest);
 
 async function findLocator(accountId: string, name: string): Promise<store.LocatorRow> {
   const locator = await store.findStreamingLocator({ accountId, name });
@@ -99,26 +61,32 @@ async function findLocator(accountId: string, name: string): Promise<store.Locat
   return locator;
 }
 
-export async function listStreamingLocatorsFor(scope: MediaScope, page?: RowPage) {
+export async function listStreamingLocatorsFor(
+  scope: MediaScope,
+  page?: RowPage,
+): Promise<MediaList<store.LocatorRow>> {
   const account = await access(scope, "", {
     action: "read",
     armOperation: "streamingLocators/read",
     policy: "media.read",
   });
-  return (await store.listStreamingLocators({ accountId: account.id, page })).map((l) => locatorJson(account, l));
+  return { account, rows: await store.listStreamingLocators({ accountId: account.id, page }) };
 }
 
-export async function getStreamingLocatorFor(scope: MediaScope, name: string) {
+export async function getStreamingLocatorFor(scope: MediaScope, name: string): Promise<MediaRecord<store.LocatorRow>> {
   const account = await access(scope, name, {
     action: "read",
     armOperation: "streamingLocators/read",
     policy: "media.read",
   });
-  return locatorJson(account, await findLocator(account.id, name));
+  return { account, row: await findLocator(account.id, name) };
 }
 
 /** An asset's listStreamingLocators: the locators that publish it, without their keys. */
-export async function listAssetStreamingLocatorsFor(scope: MediaScope, assetName: string) {
+export async function listAssetStreamingLocatorsFor(
+  scope: MediaScope,
+  assetName: string,
+): Promise<MediaList<store.LocatorRow>> {
   const account = await mediaAccountFor(
     scope.principal,
     { ...scope.ref, path: `assets/${assetName}` },
@@ -128,7 +96,7 @@ export async function listAssetStreamingLocatorsFor(scope: MediaScope, assetName
   const displayName = await store.assetNameOf({ accountId: account.id, name: assetName });
   if (displayName === null) throw resourceNotFound("asset", assetName);
   const locators = await store.listStreamingLocators({ accountId: account.id, assetName: displayName });
-  return { streamingLocators: locators.map((l) => ({ name: l.name, ...summaryOf(l) })) };
+  return { account, rows: locators };
 }
 
 /** listContentKeys: the keys with their values, to a Contributor or Owner, while the account's key is usable. */
@@ -148,7 +116,7 @@ export async function listContentKeysFor(scope: MediaScope, name: string) {
     accountId: account.id,
     detail: { name },
   });
-  return { contentKeys: keysJson(StoredContentKeys.parse(locator.contentKeys), values) };
+  return { keys: StoredContentKeys.parse(locator.contentKeys), values };
 }
 
 /** listPaths: where players find the asset's streams (and downloads) through this locator. */
@@ -188,13 +156,12 @@ export async function listPathsFor(scope: MediaScope, name: string) {
 }
 
 /** Creates a locator: generated or supplied content keys, sealed under the account key. Locators cannot change once created. */
-export async function putStreamingLocatorFor(scope: MediaScope, name: string, body: unknown) {
-  const account = await access(scope, name, {
-    action: "write",
-    armOperation: "streamingLocators/write",
-    policy: "secrets.write",
-  });
-  const { properties: p } = parseOrInvalid(LocatorBody, body, "body");
+export async function putStreamingLocatorFor(
+  scope: MediaScope,
+  name: string,
+  p: StreamingLocatorInput,
+): Promise<PutResult<store.LocatorRow>> {
+  const account = await access(scope, name, writeRequest);
   if (await store.streamingLocatorExists({ accountId: account.id, name })) {
     throw new DomainError(
       "Conflict",
@@ -206,7 +173,7 @@ export async function putStreamingLocatorFor(scope: MediaScope, name: string, bo
     throw new DomainError(
       "InvalidRequestContent",
       `The asset '${p.assetName}' was not found in this account.`,
-      "body.properties.assetName",
+      "assetName",
     );
   const policy = streamingPolicies[p.streamingPolicyName];
   // The locator stores the asset's and the content key policy's display names, as key delivery joins on them.
@@ -217,24 +184,24 @@ export async function putStreamingLocatorFor(scope: MediaScope, name: string, bo
     throw new DomainError(
       "InvalidRequestContent",
       `The content key policy '${p.defaultContentKeyPolicyName}' was not found in this account.`,
-      "body.properties.defaultContentKeyPolicyName",
+      "defaultContentKeyPolicyName",
     );
   }
   if (policy.keys.length && !p.defaultContentKeyPolicyName) {
     throw new DomainError(
       "InvalidRequestContent",
       `${p.streamingPolicyName} encrypts: name the content key policy that says who may receive the key (defaultContentKeyPolicyName).`,
-      "body.properties.defaultContentKeyPolicyName",
+      "defaultContentKeyPolicyName",
     );
   }
   if (p.startTime && p.endTime && new Date(p.endTime) <= new Date(p.startTime))
-    throw new DomainError("InvalidRequestContent", "endTime must be after startTime.", "body.properties.endTime");
+    throw new DomainError("InvalidRequestContent", "endTime must be after startTime.", "endTime");
   const supplied = p.contentKeys ?? [];
   if (supplied.length > policy.keys.length)
     throw new DomainError(
       "InvalidRequestContent",
       `${p.streamingPolicyName} uses ${policy.keys.length} content key(s); ${supplied.length} were given.`,
-      "body.properties.contentKeys",
+      "contentKeys",
     );
   const keys = policy.keys.map((slot, i) => {
     const given = supplied.find((k) => k.labelReferenceInStreamingPolicy === slot.label) ?? supplied[i];
@@ -242,7 +209,7 @@ export async function putStreamingLocatorFor(scope: MediaScope, name: string, bo
       throw new DomainError(
         "InvalidRequestContent",
         `${p.streamingPolicyName} has no content key labelled '${given.labelReferenceInStreamingPolicy}'; its label is '${slot.label}'.`,
-        "body.properties.contentKeys",
+        "contentKeys",
       );
     }
     const stored: StoredContentKey = {
@@ -294,7 +261,7 @@ export async function putStreamingLocatorFor(scope: MediaScope, name: string, bo
       );
       return row;
     });
-    return { json: locatorJson(account, locator), created: true };
+    return { account, row: locator, created: true };
   } catch (err) {
     if (isUniqueViolation(err))
       throw new DomainError(

@@ -16,12 +16,12 @@ import { getConfig } from "@/lib/config";
 import { db } from "@/lib/db/client";
 import * as monitor from "@/lib/monitor/check";
 import * as monitorStore from "@/lib/monitor/store";
-import * as assets from "./assets";
+import { assets } from "@/test/support/media-api";
 import * as policies from "./content-key-policies";
 import * as store from "./store";
 import * as endpointStore from "./streaming-endpoint-store";
-import * as endpoints from "./streaming-endpoints";
-import * as locators from "./streaming-locators";
+import { streamingEndpoints as endpoints } from "@/test/support/media-api";
+import { locators } from "@/test/support/media-api";
 import * as origin from "./streaming-origin";
 
 const owner = principalOf(demoUsers.owner);

@@ -2,66 +2,47 @@ import "server-only";
 import type { RowPage } from "@/lib/db/row-page";
 import { z } from "zod";
 import { putOnce } from "@/lib/accounts/names";
-import type { AccountRef } from "@/lib/accounts/store";
 import { modifiedBy } from "@/lib/accounts/system-data";
 import { audit } from "@/lib/audit";
 import { db } from "@/lib/db/client";
-import { DomainError, parseOrInvalid } from "@/lib/errors";
-import { mediaAccountFor, resourceNotFound } from "./access";
+import { DomainError } from "@/lib/errors";
+import { resolveMediaAccount, resourceNotFound, scopedAccountFor } from "./access";
 import { BUILT_IN_PRESET, planOf, SUPPORTED_PRESETS } from "./encoding-presets";
-import { resourceJson, type MediaScope } from "./resource";
+import type { MediaList, MediaRecord, MediaScope, PutResult } from "./resource";
 import * as store from "./store";
 
-/**
- * A transform's outputs keep their presets as given; each must be a preset this service runs
- * (lib/media/encoding-presets.ts): ffmpeg encodes to H.264/AAC, or the input is copied as it is.
- */
-const TransformBody = z.object({
-  properties: z.object({
-    description: z.string().max(1024).optional(),
-    outputs: z
-      .array(
-        z.object({
-          preset: z.looseObject({
-            "@odata.type": z
-              .string()
-              .regex(
-                /^#Microsoft\.Media\.\w+$/,
-                "preset needs an @odata.type such as #Microsoft.Media.BuiltInStandardEncoderPreset.",
-              ),
-          }),
-          onError: z.enum(["StopProcessingJob", "ContinueJob"]).default("StopProcessingJob"),
-          relativePriority: z.enum(["Low", "Normal", "High"]).default("Normal"),
-        }),
-      )
-      .min(1)
-      .max(20),
-  }),
-});
+/** One output of a transform: its preset as given (lib/media/encoding-presets.ts says which run). */
+export interface TransformOutput {
+  preset: { "@odata.type": string; presetName?: unknown; [setting: string]: unknown };
+  onError: "StopProcessingJob" | "ContinueJob";
+  relativePriority: "Low" | "Normal" | "High";
+}
+
+/** A transform's settings, as a PUT gives them. */
+export interface TransformInput {
+  description?: string;
+  outputs: TransformOutput[];
+}
 
 /** The outputs column, as far as the portal reads it: each output's preset. */
 export const StoredTransformOutputs = z.array(
   z.object({ preset: z.looseObject({ "@odata.type": z.string(), presetName: z.string().optional() }) }),
 );
 
-const transformJson = (account: AccountRef, t: store.TransformRow) =>
-  resourceJson(
-    account,
-    "transforms",
-    t.name,
-    {
-      created: t.createdAt.toISOString(),
-      lastModified: t.updatedAt.toISOString(),
-      ...(t.description ? { description: t.description } : {}),
-      outputs: t.outputs,
-    },
-    t,
-  );
-
-const access = (scope: MediaScope, name: string, request: Parameters<typeof mediaAccountFor>[2]) =>
-  mediaAccountFor(scope.principal, { ...scope.ref, path: `transforms/${name}` }, request);
+const access = (scope: MediaScope, name: string, request: Parameters<typeof scopedAccountFor>[2]) =>
+  scopedAccountFor(scope, `transforms/${name}`, request);
 const readAccess = (scope: MediaScope, name: string) =>
   access(scope, name, { action: "read", armOperation: "transforms/read", policy: "media.read" });
+const writeRequest = { action: "write", armOperation: "transforms/write", policy: "media.write" } as const;
+
+/** The scope with its account authorized and read for writing the transform: the calls below reuse it. */
+export const resolveTransformWrite = (scope: MediaScope, name: string) =>
+  resolveMediaAccount(scope, `transforms/${name}`, writeRequest);
+
+/** ARM's update (PATCH) of a transform needs one that exists: ResourceNotFound otherwise. */
+export async function requireTransformFor(scope: MediaScope, name: string): Promise<void> {
+  await findTransform((await access(scope, name, writeRequest)).id, name);
+}
 
 export async function findTransform(accountId: string, name: string): Promise<store.TransformRow> {
   const transform = await store.findTransform({ accountId, name });
@@ -69,29 +50,28 @@ export async function findTransform(accountId: string, name: string): Promise<st
   return transform;
 }
 
-export async function listTransformsFor(scope: MediaScope, page?: RowPage) {
+export async function listTransformsFor(scope: MediaScope, page?: RowPage): Promise<MediaList<store.TransformRow>> {
   const account = await readAccess(scope, "");
-  return (await store.listTransforms({ accountId: account.id, page })).map((t) => transformJson(account, t));
+  return { account, rows: await store.listTransforms({ accountId: account.id, page }) };
 }
 
-export async function getTransformFor(scope: MediaScope, name: string) {
+export async function getTransformFor(scope: MediaScope, name: string): Promise<MediaRecord<store.TransformRow>> {
   const account = await readAccess(scope, name);
-  return transformJson(account, await findTransform(account.id, name));
+  return { account, row: await findTransform(account.id, name) };
 }
 
-export async function putTransformFor(scope: MediaScope, name: string, body: unknown) {
-  const account = await access(scope, name, {
-    action: "write",
-    armOperation: "transforms/write",
-    policy: "media.write",
-  });
-  const { properties } = parseOrInvalid(TransformBody, body, "body");
+export async function putTransformFor(
+  scope: MediaScope,
+  name: string,
+  properties: TransformInput,
+): Promise<PutResult<store.TransformRow>> {
+  const account = await access(scope, name, writeRequest);
   properties.outputs.forEach(({ preset }, i) => {
     if (!planOf(preset))
       throw new DomainError(
         "PresetNotSupported",
         `${String(preset.presetName ?? preset["@odata.type"])} is not a preset this service runs; use ${BUILT_IN_PRESET} with presetName ${SUPPORTED_PRESETS.join(", ")}.`,
-        `body.properties.outputs.${i}.preset`,
+        `outputs.${i}.preset`,
       );
   });
   const fields = { description: properties.description ?? null, outputs: properties.outputs as object[] };
@@ -110,7 +90,7 @@ export async function putTransformFor(scope: MediaScope, name: string, body: unk
       accountId: account.id,
       detail: { name: transform.name, outputs: properties.outputs.length },
     });
-    return { json: transformJson(account, transform), created };
+    return { account, row: transform, created };
   });
 }
 

@@ -18,9 +18,9 @@ import { findInDatabase } from "@/test/support/database-scan";
 import { jobBody, transformBody } from "@/test/support/media-fixtures";
 import { createAccountFor } from "@/lib/accounts/service";
 import { putAssetFor } from "@/lib/media/assets";
-import * as jobs from "@/lib/media/jobs";
+import { jobs } from "@/test/support/media-api";
 import * as runner from "@/lib/media/job-runner";
-import { putTransformFor } from "@/lib/media/transforms";
+import { transforms } from "@/test/support/media-api";
 
 process.env.JOB_POLL_INTERVAL_SECONDS = "0.2";
 const owner = principalOf(demoUsers.owner);
@@ -52,8 +52,8 @@ before(async () => {
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   accountId = (await createAccountFor(owner, { ...ref, location: "westus2", identityType: "None" })).id;
-  await putAssetFor({ principal: owner, ref }, "out", { properties: {} });
-  await putTransformFor({ principal: owner, ref }, "copy", transformBody);
+  await putAssetFor({ principal: owner, ref }, "out", {});
+  await transforms.putTransformFor({ principal: owner, ref }, "copy", transformBody);
 });
 after(async () => {
   server?.closeAllConnections();

@@ -17,10 +17,10 @@ import { jobBody } from "@/test/support/media-fixtures";
 import { contosoAccount, principalOf, startAppEnvironment, type AppEnvironment } from "@/test/support/app-environment";
 import { createAccountFor } from "@/lib/accounts/service";
 import { putAssetFor } from "@/lib/media/assets";
-import * as jobs from "@/lib/media/jobs";
+import { jobs } from "@/test/support/media-api";
 import * as runner from "@/lib/media/job-runner";
 import * as secrets from "@/lib/media/secrets";
-import { putTransformFor } from "@/lib/media/transforms";
+import { transforms } from "@/test/support/media-api";
 import * as hierarchy from "@/lib/keys/hierarchy";
 
 process.env.JOB_POLL_INTERVAL_SECONDS = "0.2";
@@ -61,8 +61,8 @@ before(async () => {
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/container`;
   accountId = (await createAccountFor(owner, { ...ref, location: "westus2", identityType: "None" })).id;
-  await putAssetFor({ principal: owner, ref }, "out", { properties: {} });
-  await putTransformFor({ principal: owner, ref }, "copy", {
+  await putAssetFor({ principal: owner, ref }, "out", {});
+  await transforms.putTransformFor({ principal: owner, ref }, "copy", {
     properties: {
       outputs: [
         {

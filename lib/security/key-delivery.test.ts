@@ -19,7 +19,7 @@ import * as monitorStore from "@/lib/monitor/store";
 import * as hierarchy from "@/lib/keys/hierarchy";
 import * as policies from "@/lib/media/content-key-policies";
 import * as assets from "@/lib/media/assets";
-import * as locators from "@/lib/media/streaming-locators";
+import { locators } from "@/test/support/media-api";
 import * as delivery from "@/lib/media/key-delivery";
 
 const owner = principalOf(demoUsers.owner);
@@ -145,7 +145,7 @@ async function putPolicies(at: typeof scope) {
       name,
       clearKeyTokenPolicy({ issuer, audience, primaryVerificationKey, requiredClaims }),
     );
-  await lib.assets.putAssetFor(at, "movie", { properties: {} });
+  await lib.assets.putAssetFor(at, "movie", {});
 }
 
 before(async () => {

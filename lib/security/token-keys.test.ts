@@ -15,7 +15,7 @@ import { demoUsers } from "@/lib/demo/directory";
 import * as assets from "@/lib/media/assets";
 import * as policies from "@/lib/media/content-key-policies";
 import * as delivery from "@/lib/media/key-delivery";
-import * as locators from "@/lib/media/streaming-locators";
+import { locators } from "@/test/support/media-api";
 import { clearKeyTokenPolicy } from "@/test/support/content-key-policy";
 import { contosoAccount, principalOf, startAppEnvironment, type AppEnvironment } from "@/test/support/app-environment";
 
@@ -170,7 +170,7 @@ describe("attacks on token verification keys", () => {
     const options = row.options as { restriction: { keys: { exponent: string }[] } }[];
     options[0]!.restriction.keys[0]!.exponent = "AQ==";
     await env.database.db.contentKeyPolicy.update({ where: { id: row.id }, data: { options } });
-    await assets.putAssetFor(scope, "movie", { properties: {} });
+    await assets.putAssetFor(scope, "movie", {});
     await locators.putStreamingLocatorFor(scope, "legacy", {
       properties: {
         assetName: "movie",

@@ -12,7 +12,9 @@ import { demoUsers } from "@/lib/demo/directory";
 import { accountKey } from "@/lib/keys/hierarchy";
 import { putAssetFor } from "@/lib/media/assets";
 import { putContentKeyPolicyFor } from "@/lib/media/content-key-policies";
-import { listContentKeysFor, putStreamingLocatorFor } from "@/lib/media/streaming-locators";
+import { locators } from "./media-api";
+
+const { listContentKeysFor, putStreamingLocatorFor } = locators;
 import { contosoAccount, principalOf, type AppEnvironment } from "@/test/support/app-environment";
 import { clearKeyTokenPolicy } from "@/test/support/content-key-policy";
 

@@ -5,12 +5,12 @@
  */
 import * as changes from "@/lib/accounts/changes";
 import * as service from "@/lib/accounts/service";
-import * as assets from "@/lib/media/assets";
+import { assets } from "./media-api";
 import * as policies from "@/lib/media/content-key-policies";
-import * as jobs from "@/lib/media/jobs";
+import { jobs } from "./media-api";
 import * as delivery from "@/lib/media/key-delivery";
-import * as locators from "@/lib/media/streaming-locators";
-import * as transforms from "@/lib/media/transforms";
+import { locators } from "./media-api";
+import { transforms } from "./media-api";
 
 export const mediaLib = { service, changes, policies, assets, locators, transforms, jobs, delivery };
 
