@@ -198,6 +198,24 @@ function operationFor(account: AccountRecord, encryption: EncryptionChange | und
   };
 }
 
+/**
+ * The account's row, locked for the transaction, must be as the request read it before its ARM
+ * lookups: every owner change bumps `version` (the ETag), so a change committed meanwhile is not
+ * overwritten with values computed from the older row, and the key state the request was allowed
+ * under still holds (a check may have found the key inaccessible meanwhile).
+ */
+async function unchangedSince(account: AccountRecord, changes: AccountChanges, tx: Prisma.TransactionClient) {
+  const [row] = await tx.$queryRaw<{ version: number; keyStatus: AccountRecord["keyStatus"] }[]>`
+    SELECT "version", "keyStatus" FROM "MediaAccount" WHERE "id" = ${account.id} FOR UPDATE`;
+  if (!row) throw accountNotFound(account);
+  if (row.version !== account.version)
+    throw new DomainError(
+      changes.ifMatch ? "PreconditionFailed" : "Conflict",
+      `The account changed while this request ran (ETag ${etagOf(account)}, now ${etagOf(row)}). Read it again and retry.`,
+    );
+  assertAllowed({ ...account, keyStatus: row.keyStatus }, "account.update");
+}
+
 async function finishChanges(
   principal: Principal,
   account: AccountRecord,
@@ -248,12 +266,15 @@ async function finishChanges(
   };
   // Identities that leave must not be the ones the storage accounts are read with.
   if (changes.settings || userAssigned) checkSettings({ ...settingsOf(account), ...changes.settings }, identities);
-  if (changes.settings?.minimumTlsVersion) checkMinimumTlsVersion(changes.settings.minimumTlsVersion);
+  // What the account already has stays valid when the floor moved (or an older row holds more).
+  const tls = changes.settings?.minimumTlsVersion;
+  if (tls && tls !== account.minimumTlsVersion) checkMinimumTlsVersion(tls);
   if (changes.encryption?.type === "CustomerKey")
     checkResourceIdentity(changes.encryption.identity, identities, "properties.encryption.identity");
   const input = operationFor(account, changes.encryption);
 
   const result = await db().$transaction(async (tx: Prisma.TransactionClient) => {
+    if (!created) await unchangedSince(account, changes, tx);
     let current = account;
     if (systemIdentity)
       current = await setSystemIdentity(current.id, systemIdentity, identities.userAssignedIdentities.length > 0, tx);

@@ -13,6 +13,7 @@ import { assertAllowed, type Operation } from "./policy";
 import type { AccountSettings } from "./settings";
 import { modifiedBy } from "./system-data";
 import { findAccount, insertAccount, listAccounts, removeAccount, type AccountRecord, type AccountRef } from "./store";
+import { defaultMinimumTlsVersion } from "./tls-floor";
 import type { RowPage } from "@/lib/db/row-page";
 
 export const accountResourceId = (ref: AccountRef) =>
@@ -123,7 +124,17 @@ export async function insertAudited(
   const { plaintext, ...accountKey } = await createAccountKey(systemRoot());
   const created = await db().$transaction(async (tx) => {
     const actor = modifiedBy(principal);
-    const account = await insertAccount({ ...input, id, identity, accountKey, settings, actor }, tx);
+    const account = await insertAccount(
+      {
+        ...input,
+        id,
+        identity,
+        accountKey,
+        settings: { minimumTlsVersion: defaultMinimumTlsVersion(), ...settings },
+        actor,
+      },
+      tx,
+    );
     await insertDefaultStreamingEndpoint(account, actor, tx);
     await audit(
       {

@@ -14,9 +14,12 @@ import {
   demoUsers,
   demoVaults,
 } from "@/lib/demo/directory";
-import { databaseQueryCount, databaseStatementsSince } from "@/lib/db/client";
+import { etagOf, updateAccountFor } from "@/lib/accounts/changes";
+import { createAccountFor, getAccountFor } from "@/lib/accounts/service";
+import { getConfig } from "@/lib/config";
+import { databaseQueryCount, databaseStatementsSince, db } from "@/lib/db/client";
 import { armClient, type ArmCall } from "@/test/support/arm-client";
-import { startAppEnvironment, type AppEnvironment } from "@/test/support/app-environment";
+import { principalOf, startAppEnvironment, type AppEnvironment } from "@/test/support/app-environment";
 import { serveRoutes } from "@/test/support/route-server";
 
 const sub = demoSubscriptions.contosoMedia.id;
@@ -369,6 +372,37 @@ describe("minimumTlsVersion against the deployment's TLS floor (TLS_MINIMUM_VERS
   });
 });
 
+describe("when the operator lowers TLS_MINIMUM_VERSION", () => {
+  it("a new account made in the portal gets the floor, and an account that holds more is still accepted as it is", async () => {
+    const config = getConfig() as { tlsMinimumVersion: string };
+    const floor = config.tlsMinimumVersion;
+    const kept = await arm("PUT", accountPath("tlskept"), {
+      location: "westus2",
+      properties: { minimumTlsVersion: "Tls12" },
+    });
+    assert.equal(kept.status, 201, JSON.stringify(kept.json));
+    config.tlsMinimumVersion = "Tls10";
+    try {
+      const owner = principalOf(demoUsers.owner);
+      const made = await createAccountFor(owner, {
+        subscriptionId: sub,
+        resourceGroup: demoResourceGroup,
+        name: "tlsportal",
+        location: "westus2",
+        identityType: "None",
+      });
+      assert.equal(made.minimumTlsVersion, "Tls10", "the floor, not the database's default");
+      const read = (await arm("GET", accountPath("tlskept"))).json as Account;
+      const again = await arm("PUT", accountPath("tlskept"), { location: "westus2", properties: read.properties });
+      assert.equal(again.status, 200, `a GET then PUT of what it holds: ${JSON.stringify(again.json)}`);
+      const raised = await arm("PATCH", accountPath("tlsportal"), { properties: { minimumTlsVersion: "Tls12" } });
+      assert.equal((raised.json as Account).error?.code, "MinimumTlsVersionNotSupported");
+    } finally {
+      config.tlsMinimumVersion = floor;
+    }
+  });
+});
+
 describe("an operation whose process died", () => {
   it("is taken over by a worker once its lease expires, and ends Succeeded", async () => {
     const { db } = await import("@/lib/db/client");
@@ -584,6 +618,38 @@ describe("one request, one read", () => {
       assert.equal(reads("RoleAssignment", statements), 1, `${method}: the caller's roles, once`);
       assert.equal(reads("MediaAccount", before), 1, `${method}: the account before the write, once`);
     }
+  });
+});
+
+describe("a change committed while a request ran", () => {
+  it("is not overwritten: 412 with If-Match, 409 without; and a key found inaccessible meanwhile blocks the update", async () => {
+    const name = "raced";
+    assert.equal((await arm("PUT", accountPath(name), { location: "westus2" })).status, 201);
+    const ref = { subscriptionId: sub, resourceGroup: demoResourceGroup, name };
+    const owner = principalOf(demoUsers.owner);
+    // What the request read before its ARM lookups; another change commits after it.
+    const read = await getAccountFor(owner, ref);
+    assert.equal((await arm("PATCH", accountPath(name), { tags: { by: "other" } })).status, 202);
+    await assert.rejects(
+      updateAccountFor(owner, ref, { settings: { tags: { by: "me" } }, ifMatch: etagOf(read) }, read),
+      {
+        code: "PreconditionFailed",
+      },
+    );
+    await assert.rejects(updateAccountFor(owner, ref, { settings: { tags: { by: "me" } } }, read), {
+      code: "Conflict",
+    });
+    assert.deepEqual((await getAccountFor(owner, ref)).tags, { by: "other" }, "the other change stands");
+
+    const fresh = await getAccountFor(owner, ref);
+    await db().mediaAccount.update({
+      where: { id: fresh.id },
+      data: { encryptionType: "CustomerKey", keyStatus: "Inaccessible", keyStatusReason: "KeyDisabled" },
+    });
+    await assert.rejects(
+      updateAccountFor(owner, ref, { settings: { tags: { by: "me" } } }, { ...fresh, encryptionType: "CustomerKey" }),
+      { code: "CustomerKeyInaccessible" },
+    );
   });
 });
 
