@@ -16,7 +16,8 @@ import {
   type ContentKeyPolicyInput,
   type ContentKeyPolicyOption,
 } from "@/lib/media/content-key-policies";
-import { resourceJson, type MediaScope } from "@/lib/media/resource";
+import type { MediaScope } from "@/lib/media/resource";
+import { resourceJson } from "./resource-json";
 import type * as store from "@/lib/media/store";
 import { propertiesPath, withBodyFields } from "./body-fields";
 
