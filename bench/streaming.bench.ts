@@ -27,7 +27,7 @@ import { startStreamingEndpointFor } from "@/lib/media/streaming-endpoints";
 import { listPathsFor, putStreamingLocatorFor } from "@/lib/media/streaming-locators";
 import { contosoAccount, principalOf, startAppEnvironment } from "@/test/support/app-environment";
 import { encodedAssetFiles } from "@/test/support/encoded-fixture";
-import { tokenPolicyBody } from "@/test/support/media-fixtures";
+import { tokenPolicyInput } from "@/test/support/media-fixtures";
 
 const duration = Number(process.env.DURATION ?? 10);
 const connections = Number(process.env.CONNECTIONS ?? 16);
@@ -72,7 +72,7 @@ try {
   await putAssetFor(scope, "encoded", {});
   const files = encodedAssetFiles("clip", 6);
   await db().$transaction((tx) => writeAssetFiles({ accountId: account.id, assetNames: ["encoded"], files }, tx));
-  await putContentKeyPolicyFor(scope, "signed", tokenPolicyBody(Buffer.alloc(32, 7)));
+  await putContentKeyPolicyFor(scope, "signed", tokenPolicyInput(Buffer.alloc(32, 7)));
   for (const [name, streamingPolicyName] of [
     ["enc", "Predefined_ClearKey"],
     ["clear", "Predefined_ClearStreamingOnly"],

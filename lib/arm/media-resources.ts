@@ -2,16 +2,10 @@ import "server-only";
 import type { RowPage } from "@/lib/db/row-page";
 import { DomainError } from "@/lib/errors";
 import { resourceNamePattern } from "@/lib/media/names";
-import {
-  deleteContentKeyPolicyFor,
-  getContentKeyPolicyFor,
-  getPolicyPropertiesWithSecretsFor,
-  listContentKeyPoliciesFor,
-  putContentKeyPolicyFor,
-} from "@/lib/media/content-key-policies";
 import type { MediaScope } from "@/lib/media/resource";
 import { accountPath } from "./accounts";
 import { assetOperations } from "./media/assets";
+import { contentKeyPolicyOperations } from "./media/content-key-policies";
 import { jobOperations } from "./media/jobs";
 import { streamingEndpointOperations } from "./media/streaming-endpoints";
 import { streamingLocatorOperations } from "./media/streaming-locators";
@@ -39,8 +33,6 @@ interface ResourceType {
   get(scope: MediaScope, name: string): Promise<unknown>;
   put(scope: MediaScope, name: string, body: unknown): Promise<{ json: unknown; created: boolean }>;
   patch?(scope: MediaScope, name: string, body: unknown): Promise<unknown>;
-  /** PATCH replaces what PUT would (only on an existing resource). */
-  updatable?: boolean;
   remove(scope: MediaScope, name: string): Promise<boolean>;
   /** POST actions on one resource, by name. */
   actions: Record<string, (scope: MediaScope, name: string) => Promise<unknown>>;
@@ -87,12 +79,7 @@ const types = {
   contentkeypolicies: {
     listing: { top: true, fields: { name, "properties/created": created, "properties/lastModified": lastModified } },
     apiVersions: mediaVersions,
-    list: listContentKeyPoliciesFor,
-    get: getContentKeyPolicyFor,
-    put: putContentKeyPolicyFor,
-    updatable: true,
-    remove: deleteContentKeyPolicyFor,
-    actions: { getPolicyPropertiesWithSecrets: getPolicyPropertiesWithSecretsFor },
+    ...contentKeyPolicyOperations,
   },
   streaminglocators: {
     listing: {
@@ -209,18 +196,6 @@ function resourceRoutes(collection: string, what: string, type: ResourceType): A
       pattern: one,
       apiVersions,
       handler: async (req) => json(200, await patch(scopeOf(req), nameOf(req), await readBody(req.request))),
-    });
-  // ARM's update of assets, transforms and content key policies: the same body as PUT, on one that exists.
-  else if (type.updatable)
-    routes.push({
-      method: "PATCH",
-      pattern: one,
-      apiVersions,
-      handler: async (req) => {
-        const scope = scopeOf(req);
-        await type.get(scope, nameOf(req));
-        return json(200, (await type.put(scope, nameOf(req), await readBody(req.request))).json);
-      },
     });
   for (const [action, run] of Object.entries(type.actions))
     routes.push({

@@ -13,6 +13,7 @@ import {
   demoUsers,
 } from "@/lib/demo/directory";
 import { startAppEnvironment, type AppEnvironment } from "@/test/support/app-environment";
+import { databaseQueryCount, databaseStatementsSince } from "@/lib/db/client";
 import { jobBody, tokenPolicyBody, transformBody } from "@/test/support/media-fixtures";
 
 const apiAudience = `api://${demoPortalApp.clientId}`;
@@ -178,5 +179,26 @@ describe("streaming endpoint tags", () => {
   it("answers a PATCH of an endpoint that does not exist with 404", async () => {
     const res = await call(userToken, "PATCH", "/streamingEndpoints/nothere", v, { tags: { a: "b" } });
     assert.equal(res.status, 404, JSON.stringify(res.json));
+  });
+});
+
+describe("one request, one read", () => {
+  it("a content key policy's PUT and PATCH read the caller's roles once and the account once before their write", async () => {
+    const path = "/contentKeyPolicies/readonce";
+    assert.equal((await call(userToken, "PUT", path, "2022-08-01", tokenPolicyBody(Buffer.alloc(32, 1)))).status, 201);
+    for (const method of ["PATCH", "PUT"]) {
+      const since = databaseQueryCount();
+      const res = await call(userToken, method, path, "2022-08-01", tokenPolicyBody(Buffer.alloc(32, 2)));
+      assert.equal(res.status, 200, JSON.stringify(res.json));
+      const statements = databaseStatementsSince(since);
+      const before = statements.slice(
+        0,
+        statements.findIndex((s) => /^\s*BEGIN\b/i.test(s)),
+      );
+      const reads = (table: string, among: string[]) =>
+        among.filter((s) => /^\s*SELECT\b/i.test(s) && s.includes(`FROM "public"."${table}"`)).length;
+      assert.equal(reads("RoleAssignment", statements), 1, `${method}: the caller's roles, once`);
+      assert.equal(reads("MediaAccount", before), 1, `${method}: the account before the write, once`);
+    }
   });
 });

@@ -2,7 +2,8 @@ import "server-only";
 import type { AccountRecord } from "@/lib/accounts/store";
 import { DomainError } from "@/lib/errors";
 import { mediaAccountFor, resourceNotFound } from "@/lib/media/access";
-import { resourceJson, type MediaScope } from "@/lib/media/resource";
+import type { MediaScope } from "@/lib/media/resource";
+import { resourceJson } from "./media/resource-json";
 import { streamingPolicies, streamingPolicyNames, type StreamingPolicyName } from "@/lib/media/streaming-policies";
 
 /**

@@ -3,14 +3,13 @@ import type { RowPage } from "@/lib/db/row-page";
 import { createPublicKey, randomUUID, X509Certificate, type KeyObject } from "node:crypto";
 import { z } from "zod";
 import { putOnce } from "@/lib/accounts/names";
-import type { AccountRef } from "@/lib/accounts/store";
 import { modifiedBy } from "@/lib/accounts/system-data";
 import { audit } from "@/lib/audit";
 import { accountKey } from "@/lib/keys/hierarchy";
 import { db } from "@/lib/db/client";
-import { DomainError, parseOrInvalid } from "@/lib/errors";
-import { mediaAccountFor, resourceNotFound } from "./access";
-import { resourceJson, type MediaScope } from "./resource";
+import { DomainError } from "@/lib/errors";
+import { resolveMediaAccount, resourceNotFound, scopedAccountFor } from "./access";
+import type { MediaList, MediaRecord, MediaScope, PutResult } from "./resource";
 import { openSecretsOf, sealSecrets } from "./secrets";
 import * as store from "./store";
 
@@ -26,10 +25,11 @@ const odata = {
 /** The claim that names the content key a token is for; with no value, it must equal the requested key id. */
 export const CONTENT_KEY_ID_CLAIM = "urn:microsoft:azure:mediaservices:contentkeyidentifier";
 
-const base64Bytes = (min: number, what: string) =>
-  z
-    .base64(`${what} must be base64.`)
-    .refine((v) => Buffer.from(v, "base64").length >= min, `${what} must be at least ${min} bytes.`);
+/** A token restriction's verification key, as a policy's writer gives it (values in base64). */
+export type TokenKey =
+  | { "@odata.type": typeof odata.symmetric; keyValue: string }
+  | { "@odata.type": typeof odata.rsa; exponent: string; modulus: string }
+  | { "@odata.type": typeof odata.x509; rawBody: string };
 
 /**
  * Why an RSA token-signing key would let others forge tokens, or null. The exponent must be
@@ -46,9 +46,7 @@ export function rsaKeyWeakness(key: KeyObject): string | null {
   return null;
 }
 
-type AsymmetricTokenKey =
-  | { "@odata.type": typeof odata.rsa; exponent: string; modulus: string }
-  | { "@odata.type": typeof odata.x509; rawBody: string };
+type AsymmetricTokenKey = Exclude<TokenKey, { "@odata.type": typeof odata.symmetric }>;
 
 /** The public key of an RSA or X.509 token key, read by node:crypto; throws if it does not parse. */
 export function tokenPublicKey(key: AsymmetricTokenKey): KeyObject {
@@ -57,8 +55,13 @@ export function tokenPublicKey(key: AsymmetricTokenKey): KeyObject {
   return createPublicKey({ format: "jwk", key: { kty: "RSA", n: base64url(key.modulus), e: base64url(key.exponent) } });
 }
 
-/** Refuses a token key that does not parse or is too weak, at the field that holds it. */
-function refuseWeakKey(key: AsymmetricTokenKey, ctx: z.RefinementCtx) {
+/** Why a token key is too weak to verify tokens with, and the field of the key that says so; or null. */
+function tokenKeyWeakness(key: TokenKey): { field: string; message: string } | null {
+  // 128 bits at least: an HMAC key shorter than that is guessable.
+  if (key["@odata.type"] === odata.symmetric)
+    return Buffer.from(key.keyValue, "base64").length >= 16
+      ? null
+      : { field: "keyValue", message: "keyValue must be at least 16 bytes." };
   const rsa = key["@odata.type"] === odata.rsa;
   let message: string | null;
   try {
@@ -69,92 +72,69 @@ function refuseWeakKey(key: AsymmetricTokenKey, ctx: z.RefinementCtx) {
       ? "modulus and exponent are not an RSA public key."
       : "rawBody is not an X.509 certificate (DER, base64).";
   }
-  if (message) ctx.addIssue({ code: "custom", path: [rsa ? "modulus" : "rawBody"], message });
+  return message ? { field: rsa ? "modulus" : "rawBody", message } : null;
 }
 
-const RsaTokenKey = z.object({
-  "@odata.type": z.literal(odata.rsa),
-  exponent: base64Bytes(1, "exponent"),
-  modulus: base64Bytes(1, "modulus"),
-});
-const X509TokenKey = z.object({ "@odata.type": z.literal(odata.x509), rawBody: base64Bytes(1, "rawBody") });
-const TokenKey = z.discriminatedUnion(
-  "@odata.type",
-  [
-    // 128 bits at least: an HMAC key shorter than that is guessable.
-    z.object({ "@odata.type": z.literal(odata.symmetric), keyValue: base64Bytes(16, "keyValue") }),
-    RsaTokenKey.superRefine(refuseWeakKey),
-    X509TokenKey.superRefine(refuseWeakKey),
-  ],
-  { error: `A verification key is one of ${odata.symmetric}, ${odata.rsa} or ${odata.x509}.` },
-);
-type TokenKey = z.infer<typeof TokenKey>;
-
 /**
- * A token restriction: a JWT (HS*, RS*, PS*) or a Simple Web Token (SWT: form-encoded claims
- * signed with HMACSHA256), which Azure Media Services accepts with symmetric keys only.
+ * Refuses, at the field that holds it, a token key that does not parse or is too weak, and an
+ * asymmetric key of a Simple Web Token restriction (SWT: form-encoded claims signed with
+ * HMACSHA256, which Azure Media Services accepts with symmetric keys only).
  */
-const TokenRestriction = z
-  .object({
-    "@odata.type": z.literal(odata.token),
-    issuer: z.string().min(1),
-    audience: z.string().min(1),
-    primaryVerificationKey: TokenKey,
-    alternateVerificationKeys: z.array(TokenKey).max(10).default([]),
-    requiredClaims: z
-      .array(z.object({ claimType: z.string().min(1), claimValue: z.string().nullish() }))
-      .max(20)
-      .default([]),
-    restrictionTokenType: z.enum(["Jwt", "Swt"], "restrictionTokenType is Jwt or Swt."),
-    openIdConnectDiscoveryDocument: z
-      .undefined({ error: "openIdConnectDiscoveryDocument is not supported here: give the verification keys." })
-      .optional(),
-  })
-  .superRefine((r, ctx) => {
-    if (r.restrictionTokenType !== "Swt") return;
-    const keys = [r.primaryVerificationKey, ...r.alternateVerificationKeys];
-    keys.forEach((k, i) => {
-      if (k["@odata.type"] !== odata.symmetric)
-        ctx.addIssue({
-          code: "custom",
-          path: i === 0 ? ["primaryVerificationKey"] : ["alternateVerificationKeys", i - 1],
-          message: `A Swt token is signed with HMACSHA256: its verification keys are ${odata.symmetric}.`,
-        });
+function refuseWeakTokenKeys(options: ContentKeyPolicyOptionInput[]) {
+  options.forEach(({ restriction: r }, i) => {
+    if (r["@odata.type"] !== odata.token) return;
+    [r.primaryVerificationKey, ...r.alternateVerificationKeys].forEach((key, k) => {
+      const at = `options.${i}.restriction.${k === 0 ? "primaryVerificationKey" : `alternateVerificationKeys.${k - 1}`}`;
+      const weakness = tokenKeyWeakness(key);
+      if (weakness)
+        throw new DomainError(
+          "InvalidRequestContent",
+          `${at}.${weakness.field}: ${weakness.message}`,
+          `${at}.${weakness.field}`,
+        );
+      if (r.restrictionTokenType === "Swt" && key["@odata.type"] !== odata.symmetric)
+        throw new DomainError(
+          "InvalidRequestContent",
+          `${at}: A Swt token is signed with HMACSHA256: its verification keys are ${odata.symmetric}.`,
+          at,
+        );
     });
   });
+}
 
-const Restriction = z.discriminatedUnion(
-  "@odata.type",
-  [z.object({ "@odata.type": z.literal(odata.open) }), TokenRestriction],
-  { error: `A restriction is ${odata.token} or ${odata.open}.` },
-);
+/** A token restriction: a JWT (HS*, RS*, PS*) or a Simple Web Token signed with a symmetric key. */
+export interface TokenRestriction {
+  "@odata.type": typeof odata.token;
+  issuer: string;
+  audience: string;
+  primaryVerificationKey: TokenKey;
+  alternateVerificationKeys: TokenKey[];
+  requiredClaims: RequiredClaim[];
+  restrictionTokenType: "Jwt" | "Swt";
+}
+export interface RequiredClaim {
+  claimType: string;
+  claimValue?: string | null;
+}
 
-const PolicyBody = z.object({
-  properties: z.object({
-    description: z.string().max(1024).optional(),
-    options: z
-      .array(
-        z.object({
-          name: z.string().max(256).optional(),
-          configuration: z.object({
-            "@odata.type": z.literal(
-              odata.clearKey,
-              `Only ${odata.clearKey} (AES-128 clear key, as for HLS) is delivered by this service.`,
-            ),
-          }),
-          restriction: Restriction,
-        }),
-      )
-      .min(1)
-      .max(30),
-  }),
-});
+/** One option of a new or replaced policy: a clear key, open or restricted by tokens. */
+export interface ContentKeyPolicyOptionInput {
+  name?: string;
+  configuration: { "@odata.type": typeof odata.clearKey };
+  restriction: { "@odata.type": typeof odata.open } | TokenRestriction;
+}
+
+/** A content key policy, as a PUT gives it. */
+export interface ContentKeyPolicyInput {
+  description?: string;
+  options: ContentKeyPolicyOptionInput[];
+}
 
 /** A verification key as stored: symmetric values are secrets, kept apart under their slot name. */
 const StoredKey = z.discriminatedUnion("@odata.type", [
   z.object({ "@odata.type": z.literal(odata.symmetric), slot: z.string() }),
-  RsaTokenKey,
-  X509TokenKey,
+  z.object({ "@odata.type": z.literal(odata.rsa), exponent: z.string(), modulus: z.string() }),
+  z.object({ "@odata.type": z.literal(odata.x509), rawBody: z.string() }),
 ]);
 type StoredKey = z.infer<typeof StoredKey>;
 /** The options column: a policy's options without their secrets. */
@@ -178,7 +158,7 @@ export const StoredOptions = z.array(
 );
 export type StoredOption = z.infer<typeof StoredOptions>[number];
 
-function toStored(options: z.infer<typeof PolicyBody>["properties"]["options"]) {
+function toStored(options: ContentKeyPolicyOptionInput[]) {
   const secrets: { name: string; value: Buffer }[] = [];
   const stored = options.map((o): StoredOption => {
     const policyOptionId = randomUUID();
@@ -208,39 +188,39 @@ function toStored(options: z.infer<typeof PolicyBody>["properties"]["options"]) 
   return { stored, secrets };
 }
 
-/** The options as the API shows them: symmetric key values only when `secrets` is given. */
-function optionsJson(options: StoredOption[], secrets?: Map<string, Buffer>) {
-  return options.map((o) => {
-    if (o.restriction["@odata.type"] === odata.open) return o;
+/** A policy's option as it is read: its token keys in order (the primary first), symmetric values given or empty. */
+export type ContentKeyPolicyOption = Omit<StoredOption, "restriction"> & {
+  restriction:
+    | { "@odata.type": typeof odata.open }
+    | (Omit<TokenRestriction, "primaryVerificationKey" | "alternateVerificationKeys"> & { keys: TokenKey[] });
+};
+
+/** A policy's options: symmetric key values only when `secrets` is given (else empty, as Azure Media Services reads them). */
+export function policyOptionsOf(p: store.PolicyRow, secrets?: Map<string, Buffer>): ContentKeyPolicyOption[] {
+  return StoredOptions.parse(p.options).map((o) => {
+    if (o.restriction["@odata.type"] === odata.open) return { ...o, restriction: o.restriction };
     const { keys, ...restriction } = o.restriction;
-    const shown = keys.map((k) => {
+    const shown = keys.map((k): TokenKey => {
       if (k["@odata.type"] !== odata.symmetric) return k;
       const value = secrets?.get(k.slot);
-      // GET carries the value empty (present, as Azure Media Services answered); getPolicyPropertiesWithSecrets fills it.
       return { "@odata.type": k["@odata.type"], keyValue: value ? value.toString("base64") : "" };
     });
-    return {
-      ...o,
-      restriction: { ...restriction, primaryVerificationKey: shown[0], alternateVerificationKeys: shown.slice(1) },
-    };
+    return { ...o, restriction: { ...restriction, keys: shown } };
   });
 }
 
-function propertiesJson(p: store.PolicyRow, secrets?: Map<string, Buffer>) {
-  return {
-    policyId: p.id,
-    created: p.createdAt.toISOString(),
-    lastModified: p.updatedAt.toISOString(),
-    ...(p.description ? { description: p.description } : {}),
-    options: optionsJson(StoredOptions.parse(p.options), secrets),
-  };
+/** A policy with its options' symmetric key values: what getPolicyPropertiesWithSecrets reads. */
+export interface ContentKeyPolicyWithSecrets extends MediaRecord<store.PolicyRow> {
+  options: ContentKeyPolicyOption[];
 }
 
-const policyJson = (account: AccountRef, p: store.PolicyRow) =>
-  resourceJson(account, "contentKeyPolicies", p.name, propertiesJson(p), p);
+const access = (scope: MediaScope, name: string, request: Parameters<typeof scopedAccountFor>[2]) =>
+  scopedAccountFor(scope, `contentKeyPolicies/${name}`, request);
+const writeRequest = { action: "write", armOperation: "contentKeyPolicies/write", policy: "secrets.write" } as const;
 
-const access = (scope: MediaScope, name: string, request: Parameters<typeof mediaAccountFor>[2]) =>
-  mediaAccountFor(scope.principal, { ...scope.ref, path: `contentKeyPolicies/${name}` }, request);
+/** The scope with its account authorized and read for writing the policy: putContentKeyPolicyFor and updateContentKeyPolicyFor reuse it. */
+export const resolveContentKeyPolicyWrite = (scope: MediaScope, name: string) =>
+  resolveMediaAccount(scope, `contentKeyPolicies/${name}`, writeRequest);
 
 async function findPolicy(accountId: string, name: string): Promise<store.PolicyRow> {
   const policy = await store.findContentKeyPolicy({ accountId, name });
@@ -248,27 +228,32 @@ async function findPolicy(accountId: string, name: string): Promise<store.Policy
   return policy;
 }
 
-export async function listContentKeyPoliciesFor(scope: MediaScope, page?: RowPage) {
+export async function listContentKeyPoliciesFor(
+  scope: MediaScope,
+  page?: RowPage,
+): Promise<MediaList<store.PolicyRow>> {
   const account = await access(scope, "", {
     action: "read",
     armOperation: "contentKeyPolicies/read",
     policy: "media.read",
   });
-  const rows = await store.listContentKeyPolicies({ accountId: account.id, page });
-  return rows.map((p) => policyJson(account, p));
+  return { account, rows: await store.listContentKeyPolicies({ accountId: account.id, page }) };
 }
 
-export async function getContentKeyPolicyFor(scope: MediaScope, name: string) {
+export async function getContentKeyPolicyFor(scope: MediaScope, name: string): Promise<MediaRecord<store.PolicyRow>> {
   const account = await access(scope, name, {
     action: "read",
     armOperation: "contentKeyPolicies/read",
     policy: "media.read",
   });
-  return policyJson(account, await findPolicy(account.id, name));
+  return { account, row: await findPolicy(account.id, name) };
 }
 
 /** getPolicyPropertiesWithSecrets: an action (Contributor or Owner), refused unless the account's key is usable. */
-export async function getPolicyPropertiesWithSecretsFor(scope: MediaScope, name: string) {
+export async function getPolicyPropertiesWithSecretsFor(
+  scope: MediaScope,
+  name: string,
+): Promise<ContentKeyPolicyWithSecrets> {
   const account = await access(scope, name, {
     action: "write",
     armOperation: "contentKeyPolicies/getPolicyPropertiesWithSecrets/action",
@@ -284,19 +269,40 @@ export async function getPolicyPropertiesWithSecretsFor(scope: MediaScope, name:
     accountId: account.id,
     detail: { name },
   });
-  return propertiesJson(policy, await openSecretsOf(account.id, key, policy.id, "tokenKey"));
+  const secrets = await openSecretsOf(account.id, key, policy.id, "tokenKey");
+  return { account, row: policy, options: policyOptionsOf(policy, secrets) };
 }
 
-export async function putContentKeyPolicyFor(scope: MediaScope, name: string, body: unknown) {
-  const account = await access(scope, name, {
-    action: "write",
-    armOperation: "contentKeyPolicies/write",
-    policy: "secrets.write",
-  });
-  const { properties } = parseOrInvalid(PolicyBody, body, "body");
-  const { stored, secrets } = toStored(properties.options);
+export function putContentKeyPolicyFor(
+  scope: MediaScope,
+  name: string,
+  input: ContentKeyPolicyInput,
+): Promise<PutResult<store.PolicyRow>> {
+  return writePolicy(scope, name, input, false);
+}
+
+/** ARM's update: the same input as PUT, on a policy that exists. */
+export async function updateContentKeyPolicyFor(
+  scope: MediaScope,
+  name: string,
+  input: ContentKeyPolicyInput,
+): Promise<MediaRecord<store.PolicyRow>> {
+  const { account, row } = await writePolicy(scope, name, input, true);
+  return { account, row };
+}
+
+async function writePolicy(
+  scope: MediaScope,
+  name: string,
+  input: ContentKeyPolicyInput,
+  mustExist: boolean,
+): Promise<PutResult<store.PolicyRow>> {
+  const account = await access(scope, name, writeRequest);
+  if (mustExist) await findPolicy(account.id, name);
+  refuseWeakTokenKeys(input.options);
+  const { stored, secrets } = toStored(input.options);
   const key = await accountKey(account);
-  const fields = { description: properties.description ?? null, options: stored as object[] };
+  const fields = { description: input.description ?? null, options: stored as object[] };
   return putOnce(async () => {
     const existing = await store.contentKeyPolicyIdOf({ accountId: account.id, name });
     // The token keys are sealed to the policy's id: an update keeps the existing one.
@@ -306,7 +312,7 @@ export async function putContentKeyPolicyFor(scope: MediaScope, name: string, bo
       key,
       secrets.map((s) => ({ kind: "tokenKey" as const, ownerId: id, ...s })),
     );
-    const policy = await db().$transaction(async (tx) => {
+    const row = await db().$transaction(async (tx) => {
       const row = await store.putContentKeyPolicy(
         { accountId: account.id, name, id, created: !existing, fields, sealed, actor: modifiedBy(scope.principal) },
         tx,
@@ -324,7 +330,7 @@ export async function putContentKeyPolicyFor(scope: MediaScope, name: string, bo
       );
       return row;
     });
-    return { json: policyJson(account, policy), created: !existing };
+    return { account, row, created: !existing };
   });
 }
 

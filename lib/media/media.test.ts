@@ -18,7 +18,7 @@ import { encodingsOf, findInDatabase } from "@/test/support/database-scan";
 import { customerKeyAccount, type KeyAccess } from "@/test/support/key-access";
 import * as service from "@/lib/accounts/service";
 import * as hierarchy from "@/lib/keys/hierarchy";
-import * as policies from "./content-key-policies";
+import { policies } from "@/test/support/media-api";
 import { assets } from "@/test/support/media-api";
 import { locators } from "@/test/support/media-api";
 import { transforms } from "@/test/support/media-api";

@@ -1,6 +1,5 @@
 import "server-only";
 import { SignJWT } from "jose";
-import { z } from "zod";
 import { DomainError } from "@/lib/errors";
 import { mediaAccountFor, resourceNotFound } from "./access";
 import {
@@ -58,17 +57,6 @@ export async function playerSourceFor(scope: MediaScope, locatorName: string): P
   };
 }
 
-const SymmetricTokenOption = z.object({
-  configuration: z.object({ "@odata.type": z.literal(odata.clearKey) }),
-  restriction: z.object({
-    "@odata.type": z.literal(odata.token),
-    issuer: z.string(),
-    audience: z.string(),
-    primaryVerificationKey: z.object({ "@odata.type": z.literal(odata.symmetric), keyValue: z.string() }),
-    requiredClaims: z.array(z.object({ claimType: z.string(), claimValue: z.string().nullish() })).default([]),
-  }),
-});
-
 /** A 1-hour HS256 token for the locator's content key, signed with its policy's primary symmetric key. */
 export async function mintPlayerTokenFor(
   scope: MediaScope,
@@ -84,16 +72,17 @@ export async function mintPlayerTokenFor(
   const kid = StoredContentKeys.parse(locator.contentKeys)[0]?.id;
   if (!kid || !locator.defaultContentKeyPolicyName)
     throw new DomainError("InvalidRequestContent", "This locator's stream is clear: it needs no token.");
-  const properties = (await getPolicyPropertiesWithSecretsFor(scope, locator.defaultContentKeyPolicyName)) as {
-    options: unknown[];
-  };
-  const option = properties.options.map((o) => SymmetricTokenOption.safeParse(o)).find((o) => o.success)?.data;
-  if (!option)
+  const { options } = await getPolicyPropertiesWithSecretsFor(scope, locator.defaultContentKeyPolicyName);
+  const restriction = options
+    .filter((o) => o.configuration["@odata.type"] === odata.clearKey)
+    .map((o) => o.restriction)
+    .find((r) => r["@odata.type"] === odata.token && r.keys[0]?.["@odata.type"] === odata.symmetric);
+  const key = restriction?.["@odata.type"] === odata.token ? restriction.keys[0] : undefined;
+  if (restriction?.["@odata.type"] !== odata.token || key?.["@odata.type"] !== odata.symmetric)
     throw new DomainError(
       "InvalidRequestContent",
       `The content key policy ${locator.defaultContentKeyPolicyName} has no clear key option restricted by a symmetric token key: the portal can mint only those tokens.`,
     );
-  const { restriction } = option;
   const claims = Object.fromEntries(
     restriction.requiredClaims.map((c) => [
       c.claimType,
@@ -107,6 +96,6 @@ export async function mintPlayerTokenFor(
     .setAudience(restriction.audience)
     .setIssuedAt()
     .setExpirationTime(expires)
-    .sign(Buffer.from(restriction.primaryVerificationKey.keyValue, "base64"));
+    .sign(Buffer.from(key.keyValue, "base64"));
   return { token, expiresAt: new Date(expires * 1000).toISOString() };
 }

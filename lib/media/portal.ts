@@ -2,9 +2,14 @@ import "server-only";
 import { randomBytes } from "node:crypto";
 import type { z } from "zod";
 import { DomainError } from "@/lib/errors";
-import { mediaAccountFor } from "./access";
 import { putAssetFor } from "./assets";
-import { CONTENT_KEY_ID_CLAIM, contentKeyPolicyTypes as odata, putContentKeyPolicyFor } from "./content-key-policies";
+import {
+  CONTENT_KEY_ID_CLAIM,
+  contentKeyPolicyTypes as odata,
+  putContentKeyPolicyFor,
+  resolveContentKeyPolicyWrite,
+  type ContentKeyPolicyOptionInput,
+} from "./content-key-policies";
 import { InvalidJobInput, inputUrls } from "./job-input";
 import { JOB_INPUT_HTTP, putJobFor } from "./jobs";
 import type { MediaScope } from "./resource";
@@ -14,8 +19,8 @@ import * as store from "./store";
 import { putTransformFor } from "./transforms";
 
 /**
- * The media page's forms, in the portal's words: each builds the ARM body the REST API takes and
- * calls the same lib/ operation (so the same authorization, key-state policy and audit), and an
+ * The media page's forms, in the portal's words: each builds the typed input of the lib/media
+ * operation the REST API calls (so the same authorization, key-state policy and audit), and an
  * error about a body field is told against the form's field, without the API's property path.
  */
 type Scope = Omit<MediaScope, "parent">;
@@ -50,35 +55,27 @@ export async function createContentKeyPolicy(
   scope: Scope,
   input: z.output<typeof CreateContentKeyPolicyInput>,
 ): Promise<{ generatedKey?: string }> {
-  if (await store.contentKeyPolicyNameOf({ accountId: await accountIdOf(scope), name: input.policyName }))
+  // Authorized and the account read once: for this check, and for the write.
+  const resolved = await resolveContentKeyPolicyWrite(scope, input.policyName);
+  if (await store.contentKeyPolicyNameOf({ accountId: resolved.resolved!.account.id, name: input.policyName }))
     throw new DomainError("Conflict", `The content key policy '${input.policyName}' exists already.`, "policyName");
   const key = input.restriction === "token" ? randomBytes(32).toString("base64") : undefined;
-  const restriction = key
+  const restriction: ContentKeyPolicyOptionInput["restriction"] = key
     ? {
         "@odata.type": odata.token,
-        issuer: input.issuer,
-        audience: input.audience,
+        // CreateContentKeyPolicyInput requires both for a token restriction.
+        issuer: input.issuer ?? "",
+        audience: input.audience ?? "",
         primaryVerificationKey: { "@odata.type": odata.symmetric, keyValue: key },
+        alternateVerificationKeys: [],
         requiredClaims: input.requireKeyIdClaim ? [{ claimType: CONTENT_KEY_ID_CLAIM }] : [],
         restrictionTokenType: "Jwt",
       }
     : { "@odata.type": odata.open };
-  await putContentKeyPolicyFor(scope, input.policyName, {
-    properties: {
-      options: [{ name: input.restriction, configuration: { "@odata.type": odata.clearKey }, restriction }],
-    },
+  await putContentKeyPolicyFor(resolved, input.policyName, {
+    options: [{ name: input.restriction, configuration: { "@odata.type": odata.clearKey }, restriction }],
   });
   return key ? { generatedKey: key } : {};
-}
-
-/** The account, authorized for writing policies: a portal form must not overwrite one that exists. */
-async function accountIdOf(scope: Scope): Promise<string> {
-  const account = await mediaAccountFor(
-    scope.principal,
-    { ...scope.ref, path: "contentKeyPolicies" },
-    { action: "write", armOperation: "contentKeyPolicies/write", policy: "secrets.write" },
-  );
-  return account.id;
 }
 
 export async function createStreamingLocator(scope: Scope, input: z.output<typeof CreateStreamingLocatorInput>) {

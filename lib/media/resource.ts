@@ -1,9 +1,7 @@
 import "server-only";
-import { accountResourceId } from "@/lib/accounts/service";
 import type { Operation } from "@/lib/accounts/policy";
 import type { AccountRecord, AccountRef } from "@/lib/accounts/store";
 import type { Action } from "@/lib/auth/authorize";
-import { systemDataJson, type SystemDataRow } from "@/lib/accounts/system-data";
 import type { Principal } from "@/lib/auth/principal";
 
 /** Who asks, about which account, and for nested resources (jobs) the parent's name. */
@@ -37,22 +35,4 @@ export interface MediaList<Row> {
 /** A PUT's outcome: the resource written, and whether it was new. */
 export interface PutResult<Row> extends MediaRecord<Row> {
   created: boolean;
-}
-
-/** The ARM envelope of a media resource: id, name, type, properties, systemData. */
-export function resourceJson(
-  ref: AccountRef,
-  typePath: string,
-  name: string,
-  properties: Record<string, unknown>,
-  row: SystemDataRow,
-) {
-  const type = `Microsoft.Media/mediaservices/${typePath.replace(/\/[^/]+\//g, "/")}`;
-  return {
-    id: `${accountResourceId(ref)}/${typePath}/${name}`,
-    name,
-    type,
-    properties,
-    systemData: systemDataJson(row),
-  };
 }

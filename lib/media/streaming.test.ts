@@ -17,7 +17,7 @@ import { db } from "@/lib/db/client";
 import * as monitor from "@/lib/monitor/check";
 import * as monitorStore from "@/lib/monitor/store";
 import { assets } from "@/test/support/media-api";
-import * as policies from "./content-key-policies";
+import { policies } from "@/test/support/media-api";
 import * as store from "./store";
 import * as endpointStore from "./streaming-endpoint-store";
 import { streamingEndpoints as endpoints } from "@/test/support/media-api";

@@ -17,7 +17,7 @@ import * as service from "@/lib/accounts/service";
 import * as monitor from "@/lib/monitor/check";
 import * as monitorStore from "@/lib/monitor/store";
 import * as hierarchy from "@/lib/keys/hierarchy";
-import * as policies from "@/lib/media/content-key-policies";
+import { policies } from "@/test/support/media-api";
 import * as assets from "@/lib/media/assets";
 import { locators } from "@/test/support/media-api";
 import * as delivery from "@/lib/media/key-delivery";

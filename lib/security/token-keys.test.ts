@@ -13,7 +13,7 @@ import { importJWK, jwtVerify } from "jose";
 import { createAccountFor } from "@/lib/accounts/service";
 import { demoUsers } from "@/lib/demo/directory";
 import * as assets from "@/lib/media/assets";
-import * as policies from "@/lib/media/content-key-policies";
+import { policies } from "@/test/support/media-api";
 import * as delivery from "@/lib/media/key-delivery";
 import { locators } from "@/test/support/media-api";
 import { clearKeyTokenPolicy } from "@/test/support/content-key-policy";

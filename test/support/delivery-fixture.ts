@@ -11,8 +11,7 @@ import { seal } from "@/lib/crypto/envelope";
 import { demoUsers } from "@/lib/demo/directory";
 import { accountKey } from "@/lib/keys/hierarchy";
 import { putAssetFor } from "@/lib/media/assets";
-import { putContentKeyPolicyFor } from "@/lib/media/content-key-policies";
-import { locators } from "./media-api";
+import { locators, policies } from "./media-api";
 
 const { listContentKeysFor, putStreamingLocatorFor } = locators;
 import { contosoAccount, principalOf, type AppEnvironment } from "@/test/support/app-environment";
@@ -34,7 +33,7 @@ export async function deliveryFixture(
   const account: AccountRecord = customerKey
     ? await env.createCustomerKeyAccount(owner, name, customerKey.vault, customerKey.keyIdentifier)
     : await createAccountFor(owner, { ...ref, location: "westus2", identityType: "SystemAssigned" });
-  await putContentKeyPolicyFor(
+  await policies.putContentKeyPolicyFor(
     scope,
     "signed",
     clearKeyTokenPolicy({

@@ -5,6 +5,8 @@
  */
 import { assetOperations } from "@/lib/arm/media/assets";
 import * as mediaAssets from "@/lib/media/assets";
+import { contentKeyPolicyOperations } from "@/lib/arm/media/content-key-policies";
+import * as mediaPolicies from "@/lib/media/content-key-policies";
 import { listAssetStreamingLocators, streamingLocatorOperations } from "@/lib/arm/media/streaming-locators";
 import * as mediaLocators from "@/lib/media/streaming-locators";
 import { jobOperations } from "@/lib/arm/media/jobs";
@@ -52,4 +54,13 @@ export const locators = {
   putStreamingLocatorFor: streamingLocatorOperations.put,
   listContentKeysFor: streamingLocatorOperations.actions.listContentKeys,
   listAssetStreamingLocatorsFor: listAssetStreamingLocators,
+};
+
+export const policies = {
+  ...mediaPolicies,
+  listContentKeyPoliciesFor: contentKeyPolicyOperations.list,
+  getContentKeyPolicyFor: contentKeyPolicyOperations.get,
+  putContentKeyPolicyFor: contentKeyPolicyOperations.put,
+  patchContentKeyPolicyFor: contentKeyPolicyOperations.patch,
+  getPolicyPropertiesWithSecretsFor: contentKeyPolicyOperations.actions.getPolicyPropertiesWithSecrets,
 };

@@ -6,8 +6,9 @@
 import * as changes from "@/lib/accounts/changes";
 import * as service from "@/lib/accounts/service";
 import { assets } from "./media-api";
-import * as policies from "@/lib/media/content-key-policies";
+import { policies } from "./media-api";
 import { jobs } from "./media-api";
+import type { ContentKeyPolicyInput } from "@/lib/media/content-key-policies";
 import * as delivery from "@/lib/media/key-delivery";
 import { locators } from "./media-api";
 import { transforms } from "./media-api";
@@ -18,7 +19,28 @@ export const tokenIssuer = "https://issuer.localhost";
 export const tokenAudience = "urn:player";
 export const contentKeyIdClaim = "urn:microsoft:azure:mediaservices:contentkeyidentifier";
 
-/** A clear key policy whose JWTs are signed with `tokenKey` (HS256) and name the content key they are for. */
+/** A clear key policy whose JWTs are signed with `tokenKey` (HS256) and name the content key they are for, as lib/media takes it. */
+export const tokenPolicyInput = (tokenKey: Buffer): ContentKeyPolicyInput => ({
+  options: [
+    {
+      configuration: { "@odata.type": "#Microsoft.Media.ContentKeyPolicyClearKeyConfiguration" },
+      restriction: {
+        "@odata.type": "#Microsoft.Media.ContentKeyPolicyTokenRestriction",
+        issuer: tokenIssuer,
+        audience: tokenAudience,
+        primaryVerificationKey: {
+          "@odata.type": "#Microsoft.Media.ContentKeyPolicySymmetricTokenKey",
+          keyValue: tokenKey.toString("base64"),
+        },
+        alternateVerificationKeys: [],
+        requiredClaims: [{ claimType: contentKeyIdClaim }],
+        restrictionTokenType: "Jwt",
+      },
+    },
+  ],
+});
+
+/** The same policy as the REST API takes it. */
 export const tokenPolicyBody = (tokenKey: Buffer) => ({
   properties: {
     options: [

@@ -13,7 +13,8 @@ import {
   resolveAssetWrite,
   type AssetInput,
 } from "@/lib/media/assets";
-import { resourceJson, type MediaScope } from "@/lib/media/resource";
+import type { MediaScope } from "@/lib/media/resource";
+import { resourceJson } from "./resource-json";
 import type * as store from "@/lib/media/store";
 import { propertiesPath, withBodyFields } from "./body-fields";
 import { listAssetStreamingLocators } from "./streaming-locators";

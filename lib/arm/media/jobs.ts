@@ -20,7 +20,8 @@ import {
   type JobInput,
   type JobUpdate,
 } from "@/lib/media/jobs";
-import { resourceJson, type MediaScope } from "@/lib/media/resource";
+import type { MediaScope } from "@/lib/media/resource";
+import { resourceJson } from "./resource-json";
 import type * as store from "@/lib/media/store";
 import { propertiesPath, withBodyFields } from "./body-fields";
 

@@ -3,7 +3,8 @@ import { z } from "zod";
 import type { AccountRef } from "@/lib/accounts/store";
 import type { RowPage } from "@/lib/db/row-page";
 import { parseOrInvalid } from "@/lib/errors";
-import { resourceJson, type MediaScope } from "@/lib/media/resource";
+import type { MediaScope } from "@/lib/media/resource";
+import { resourceJson } from "./resource-json";
 import type * as store from "@/lib/media/store";
 import {
   deleteStreamingLocatorFor,
