@@ -17,10 +17,11 @@ import {
 import { etagOf, updateAccountFor } from "@/lib/accounts/changes";
 import { createAccountFor, getAccountFor } from "@/lib/accounts/service";
 import { getConfig } from "@/lib/config";
-import { databaseQueryCount, databaseStatementsSince, db } from "@/lib/db/client";
+import { db } from "@/lib/db/client";
 import { armClient, type ArmCall } from "@/test/support/arm-client";
 import { principalOf, startAppEnvironment, type AppEnvironment } from "@/test/support/app-environment";
 import { serveRoutes } from "@/test/support/route-server";
+import { readsOf } from "@/test/support/statements";
 
 const sub = demoSubscriptions.contosoMedia.id;
 const accountPath = (name: string, apiVersion = "2023-01-01") =>
@@ -605,18 +606,10 @@ describe("one request, one read", () => {
       ["PATCH", { tags: { pass: "patch" } }],
       ["PUT", { location: "westus2", tags: { pass: "put" } }],
     ] as const) {
-      const since = databaseQueryCount();
-      const res = await arm(method, accountPath(name), body);
+      const { result: res, reads, readsBeforeWrite } = await readsOf(() => arm(method, accountPath(name), body));
       assert.ok(res.status < 300, JSON.stringify(res.json));
-      const statements = databaseStatementsSince(since);
-      const before = statements.slice(
-        0,
-        statements.findIndex((s) => /^\s*BEGIN\b/i.test(s)),
-      );
-      const reads = (table: string, among: string[]) =>
-        among.filter((s) => /^\s*SELECT\b/i.test(s) && s.includes(`FROM "public"."${table}"`)).length;
-      assert.equal(reads("RoleAssignment", statements), 1, `${method}: the caller's roles, once`);
-      assert.equal(reads("MediaAccount", before), 1, `${method}: the account before the write, once`);
+      assert.equal(reads("RoleAssignment"), 1, `${method}: the caller's roles, once`);
+      assert.equal(readsBeforeWrite("MediaAccount"), 1, `${method}: the account before the write, once`);
     }
   });
 });

@@ -13,8 +13,8 @@ import {
   demoUsers,
 } from "@/lib/demo/directory";
 import { startAppEnvironment, type AppEnvironment } from "@/test/support/app-environment";
-import { databaseQueryCount, databaseStatementsSince } from "@/lib/db/client";
 import { jobBody, tokenPolicyBody, transformBody } from "@/test/support/media-fixtures";
+import { readsOf } from "@/test/support/statements";
 
 const apiAudience = `api://${demoPortalApp.clientId}`;
 const account = `/subscriptions/${demoSubscriptions.contosoMedia.id}/resourceGroups/${demoResourceGroup}/providers/Microsoft.Media/mediaservices/sysdata`;
@@ -187,18 +187,14 @@ describe("one request, one read", () => {
     const path = "/contentKeyPolicies/readonce";
     assert.equal((await call(userToken, "PUT", path, "2022-08-01", tokenPolicyBody(Buffer.alloc(32, 1)))).status, 201);
     for (const method of ["PATCH", "PUT"]) {
-      const since = databaseQueryCount();
-      const res = await call(userToken, method, path, "2022-08-01", tokenPolicyBody(Buffer.alloc(32, 2)));
+      const {
+        result: res,
+        reads,
+        readsBeforeWrite,
+      } = await readsOf(() => call(userToken, method, path, "2022-08-01", tokenPolicyBody(Buffer.alloc(32, 2))));
       assert.equal(res.status, 200, JSON.stringify(res.json));
-      const statements = databaseStatementsSince(since);
-      const before = statements.slice(
-        0,
-        statements.findIndex((s) => /^\s*BEGIN\b/i.test(s)),
-      );
-      const reads = (table: string, among: string[]) =>
-        among.filter((s) => /^\s*SELECT\b/i.test(s) && s.includes(`FROM "public"."${table}"`)).length;
-      assert.equal(reads("RoleAssignment", statements), 1, `${method}: the caller's roles, once`);
-      assert.equal(reads("MediaAccount", before), 1, `${method}: the account before the write, once`);
+      assert.equal(reads("RoleAssignment"), 1, `${method}: the caller's roles, once`);
+      assert.equal(readsBeforeWrite("MediaAccount"), 1, `${method}: the account before the write, once`);
     }
   });
 });

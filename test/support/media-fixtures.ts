@@ -41,26 +41,7 @@ export const tokenPolicyInput = (tokenKey: Buffer): ContentKeyPolicyInput => ({
 });
 
 /** The same policy as the REST API takes it. */
-export const tokenPolicyBody = (tokenKey: Buffer) => ({
-  properties: {
-    options: [
-      {
-        configuration: { "@odata.type": "#Microsoft.Media.ContentKeyPolicyClearKeyConfiguration" },
-        restriction: {
-          "@odata.type": "#Microsoft.Media.ContentKeyPolicyTokenRestriction",
-          issuer: tokenIssuer,
-          audience: tokenAudience,
-          primaryVerificationKey: {
-            "@odata.type": "#Microsoft.Media.ContentKeyPolicySymmetricTokenKey",
-            keyValue: tokenKey.toString("base64"),
-          },
-          requiredClaims: [{ claimType: contentKeyIdClaim }],
-          restrictionTokenType: "Jwt",
-        },
-      },
-    ],
-  },
-});
+export const tokenPolicyBody = (tokenKey: Buffer) => ({ properties: tokenPolicyInput(tokenKey) });
 
 export const transformBody = {
   properties: {
